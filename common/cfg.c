@@ -1,0 +1,140 @@
+/* cfg.c - see cfg.h. */
+#include "cfg.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum cfg_type { CFG_STR, CFG_SECRET_URL, CFG_SECRET, CFG_LONG };
+
+struct cfg_entry {
+	const char *env;
+	enum cfg_type type;
+	size_t offset;
+	const char *def;  /* NULL: required */
+	long min, max;    /* for CFG_LONG */
+};
+
+#define STR(env, field, def) { env, CFG_STR, offsetof(struct xf_conf, field), def, 0, 0 }
+#define LONG(env, field, def, lo, hi) \
+	{ env, CFG_LONG, offsetof(struct xf_conf, field), def, lo, hi }
+
+static const struct cfg_entry cfg_table[] = {
+	STR("XF_KAFKA_BROKERS", brokers, "127.0.0.1:9092"),
+	{ "XF_DATABASE_URL", CFG_SECRET_URL, offsetof(struct xf_conf, database_url),
+	  "postgresql://postgres@127.0.0.1:5432/xf", 0, 0 },
+	STR("XF_HTTP_ADDR", http_addr, ""),   /* "" = the program's default */
+	STR("XF_LOG_LEVEL", log_level, "info"),
+	{ "XF_PETITIONER_KEY", CFG_SECRET, offsetof(struct xf_conf, petitioner_key),
+	  "xf-dev-key-change-me", 0, 0 },
+	STR("XF_GROUP_PREFIX", group_prefix, "xf"),
+	LONG("XF_BATCH_MAX", batch_max, "500", 1, 100000),
+	LONG("XF_BATCH_WAIT_MS", batch_wait_ms, "50", 1, 60000),
+	LONG("XF_RETRY_MAX_MS", retry_max_ms, "5000", 10, 600000),
+};
+
+#define CFG_N (sizeof cfg_table / sizeof cfg_table[0])
+
+static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e,
+		   const char *val, struct sbuf *err)
+{
+	char *p = (char *)conf + e->offset;
+
+	if (e->type != CFG_LONG) {
+		*(const char **)p = val;
+		return 0;
+	}
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (errno || end == val || *end || v < e->min || v > e->max) {
+		sbuf_addf(err, "%s%s=\"%s\" is not a whole number from %ld to %ld",
+			  err->len ? "; " : "", e->env, val, e->min, e->max);
+		return -1;
+	}
+	*(long *)p = v;
+	return 0;
+}
+
+int cfg_load(struct xf_conf *conf, const char *http_default, struct sbuf *err)
+{
+	enum log_level level;
+	int rc = 0;
+
+	memset(conf, 0, sizeof *conf);
+	for (size_t i = 0; i < CFG_N; i++) {
+		const char *val = getenv(cfg_table[i].env);
+
+		if (!val || !*val)
+			val = cfg_table[i].def;
+		if (cfg_set(conf, &cfg_table[i], val, err))
+			rc = -1;
+	}
+	if (!*conf->http_addr)
+		conf->http_addr = http_default;
+	if (log_level_parse(conf->log_level, &level)) {
+		sbuf_addf(err, "%sXF_LOG_LEVEL=\"%s\" is not debug, info, warn or error",
+			  err->len ? "; " : "", conf->log_level);
+		rc = -1;
+	}
+	return rc;
+}
+
+void cfg_mask_url(const char *url, struct sbuf *out)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at = strchr(url, '@');
+	const char *colon;
+
+	if (!scheme || !at || at < scheme) {
+		/* key=value form: mask password=... */
+		const char *pw = strstr(url, "password=");
+
+		if (!pw) {
+			sbuf_adds(out, url);
+			return;
+		}
+		sbuf_add(out, url, (size_t)(pw - url) + 9);
+		sbuf_adds(out, "***");
+		pw += 9;
+		while (*pw && *pw != ' ')
+			pw++;
+		sbuf_adds(out, pw);
+		return;
+	}
+	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (!colon) {
+		sbuf_adds(out, url);
+		return;
+	}
+	sbuf_add(out, url, (size_t)(colon - url) + 1);
+	sbuf_adds(out, "***");
+	sbuf_adds(out, at);
+}
+
+void cfg_log(const struct xf_conf *conf)
+{
+	struct sbuf line = SBUF_INIT;
+
+	for (size_t i = 0; i < CFG_N; i++) {
+		const struct cfg_entry *e = &cfg_table[i];
+		const char *p = (const char *)conf + e->offset;
+
+		sbuf_addf(&line, "%s%s=", i ? " " : "", e->env);
+		if (e->type == CFG_LONG)
+			sbuf_addf(&line, "%ld", *(const long *)p);
+		else if (e->type == CFG_SECRET)
+			sbuf_adds(&line, "***");
+		else if (e->type == CFG_SECRET_URL)
+			cfg_mask_url(*(const char *const *)p, &line);
+		else
+			sbuf_addf(&line, "\"%s\"", *(const char *const *)p);
+	}
+	log_info("config", "%s", line.buf);
+	sbuf_release(&line);
+}

@@ -1,0 +1,37 @@
+/*
+ * cfg.h - configuration from the environment through one typed table.
+ *
+ * Every setting of every program is one row of cfg_table (cfg.c): its
+ * variable, type, default and range. cfg_load() reads them all, checks every
+ * one and reports every error at once; cfg_log() logs the effective values
+ * with secrets masked. Variables XF_KAFKA_<NAME> are not in the table: they
+ * are passed to librdkafka as they are (see kafka.h).
+ */
+#ifndef XF_CFG_H
+#define XF_CFG_H
+
+#include "sbuf.h"
+
+struct xf_conf {
+	const char *brokers;        /* XF_KAFKA_BROKERS */
+	const char *database_url;   /* XF_DATABASE_URL (secret: may hold a password) */
+	const char *http_addr;      /* XF_HTTP_ADDR, host:port; "" or "off" disables */
+	const char *log_level;      /* XF_LOG_LEVEL */
+	const char *petitioner_key; /* XF_PETITIONER_KEY, HMAC key for petitioner ids */
+	const char *group_prefix;   /* XF_GROUP_PREFIX, prefix of consumer group ids */
+	long batch_max;             /* XF_BATCH_MAX, messages per batch */
+	long batch_wait_ms;         /* XF_BATCH_WAIT_MS, max wait to fill a batch */
+	long retry_max_ms;          /* XF_RETRY_MAX_MS, cap of the retry back-off */
+};
+
+/*
+ * Fills *conf from the environment; http_default is the program's default
+ * XF_HTTP_ADDR. Returns 0, or -1 with every problem appended to err.
+ */
+int cfg_load(struct xf_conf *conf, const char *http_default, struct sbuf *err);
+/* Logs the effective settings, one event, secrets masked. */
+void cfg_log(const struct xf_conf *conf);
+/* Writes url with any password replaced by "***" into out. */
+void cfg_mask_url(const char *url, struct sbuf *out);
+
+#endif

@@ -1,0 +1,123 @@
+/* http.c - see http.h. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	struct http_hooks hooks;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
+			     const char *type, struct sbuf *body)
+{
+	size_t len;
+	char *buf = sbuf_detach(body, &len);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result rc;
+
+	MHD_add_response_header(r, "Content-Type", type);
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result check(struct MHD_Connection *c, http_check_fn fn, void *arg)
+{
+	struct sbuf body = SBUF_INIT;
+	int ok = !fn || fn(arg, &body);
+
+	sbuf_adds(&body, ok ? "ok\n" : "\n");
+	return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+		     "text/plain; charset=utf-8", &body);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version,
+			      const char *upload, size_t *upload_size, void **state)
+{
+	struct http_server *srv = cls;
+	struct sbuf body = SBUF_INIT;
+
+	(void)version, (void)upload, (void)upload_size, (void)state;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		sbuf_adds(&body, "method not allowed\n");
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", &body);
+	}
+	if (!strcmp(url, "/healthz"))
+		return check(c, srv->hooks.healthy, srv->hooks.arg);
+	if (!strcmp(url, "/readyz"))
+		return check(c, srv->hooks.ready, srv->hooks.arg);
+	if (!strcmp(url, "/metrics") && srv->hooks.metrics) {
+		metrics_render(srv->hooks.metrics, &body);
+		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", &body);
+	}
+	sbuf_adds(&body, "not found: try /metrics, /healthz or /readyz\n");
+	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", &body);
+}
+
+static int parse_addr(const char *addr, struct sockaddr_in *sin, struct sbuf *err)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[64] = "0.0.0.0";
+	long port;
+
+	memset(sin, 0, sizeof *sin);
+	sin->sin_family = AF_INET;
+	if (!colon || (size_t)(colon - addr) >= sizeof host)
+		goto bad;
+	if (colon > addr) {
+		memcpy(host, addr, (size_t)(colon - addr));
+		host[colon - addr] = '\0';
+	}
+	port = strtol(colon + 1, NULL, 10);
+	if (port < 0 || port > 65535 || inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		goto bad;
+	sin->sin_port = htons((unsigned short)port);
+	return 0;
+bad:
+	sbuf_addf(err, "XF_HTTP_ADDR \"%s\" is not host:port (IPv4)", addr);
+	return -1;
+}
+
+struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
+			       struct sbuf *err)
+{
+	struct http_server *srv = calloc(1, sizeof *srv);
+	struct sockaddr_in sin;
+
+	if (!srv)
+		abort();
+	srv->hooks = *hooks;
+	if (!*addr || !strcmp(addr, "off"))
+		return srv;
+	if (parse_addr(addr, &sin, err)) {
+		free(srv);
+		return NULL;
+	}
+	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+				    0, NULL, NULL, handle, srv,
+				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+				    MHD_OPTION_END);
+	if (!srv->mhd) {
+		sbuf_addf(err, "cannot serve HTTP on %s (in use?)", addr);
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+void http_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->mhd)
+		MHD_stop_daemon(srv->mhd);
+	free(srv);
+}

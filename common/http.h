@@ -1,0 +1,32 @@
+/*
+ * http.h - the small HTTP endpoints every daemon serves (libmicrohttpd,
+ * its own thread): GET /metrics (Prometheus text), /healthz (the process
+ * is alive and its Kafka handles are not dead), /readyz (connected and
+ * consuming).
+ */
+#ifndef XF_HTTP_H
+#define XF_HTTP_H
+
+#include "metrics.h"
+#include "sbuf.h"
+
+/* Returns 1 if the condition holds; may append a reason to why. */
+typedef int (*http_check_fn)(void *arg, struct sbuf *why);
+
+struct http_hooks {
+	struct metrics *metrics;
+	http_check_fn healthy, ready;
+	void *arg;
+};
+
+struct http_server;
+
+/*
+ * Serves on addr ("host:port"; "off" or "" serves nothing and returns a
+ * server that does nothing). hooks is copied. NULL with err.
+ */
+struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
+			       struct sbuf *err);
+void http_stop(struct http_server *srv);
+
+#endif

@@ -1,0 +1,384 @@
+/* kafka.c - see kafka.h. */
+#include "kafka.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+extern char **environ;
+
+static void kafka_error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+	struct kafka_health *health = opaque;
+	rd_kafka_resp_err_t err = (rd_kafka_resp_err_t)code;
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char why[512];
+
+		rd_kafka_fatal_error(rk, why, sizeof why);
+		log_error("kafka_fatal", "handle=%s reason=\"%s\"", rd_kafka_name(rk), why);
+		if (health)
+			health->fatal = 1;
+		return;
+	}
+	if (health && err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		health->brokers_down = 1;
+	log_warn("kafka_error", "handle=%s err=%s reason=\"%s\"", rd_kafka_name(rk),
+		 rd_kafka_err2name(err), reason);
+}
+
+/* librdkafka's own log lines join ours (syslog levels: 3 error .. 7 debug). */
+static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	enum log_level lv = level <= 3 ? LOG_ERROR : level == 4 ? LOG_WARN :
+			    level <= 6 ? LOG_INFO : LOG_DEBUG;
+
+	if (log_enabled(lv))
+		log_msg(lv, "rdkafka", "handle=%s fac=%s msg=\"%s\"", rd_kafka_name(rk), fac, buf);
+}
+
+static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+	struct kafka_acks *acks = rkm->_private;
+
+	(void)rk;
+	(void)opaque;
+	if (!acks)
+		return;
+	acks->done++;
+	if (rkm->err) {
+		if (!acks->failed++)
+			acks->first_err = rkm->err;
+		log_warn("kafka_delivery_failed", "topic=%s err=%s",
+			 rd_kafka_topic_name(rkm->rkt), rd_kafka_err2name(rkm->err));
+	}
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *val,
+		    struct sbuf *err)
+{
+	char why[512];
+
+	if (rd_kafka_conf_set(conf, name, val, why, sizeof why) == RD_KAFKA_CONF_OK)
+		return 0;
+	sbuf_addf(err, "kafka property %s: %s", name, why);
+	return -1;
+}
+
+/* XF_KAFKA_SASL_MECHANISM -> sasl.mechanism */
+static void env_to_prop(const char *name, size_t len, char *out, size_t outsz)
+{
+	size_t i;
+
+	for (i = 0; i < len && i + 1 < outsz; i++)
+		out[i] = name[i] == '_' ? '.' : (char)tolower((unsigned char)name[i]);
+	out[i] = '\0';
+}
+
+static int conf_from_env(rd_kafka_conf_t *conf, struct sbuf *err)
+{
+	static const char prefix[] = "XF_KAFKA_";
+
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		char prop[256];
+
+		if (strncmp(*e, prefix, sizeof prefix - 1) || !eq ||
+		    !strncmp(*e, "XF_KAFKA_BROKERS=", 17))
+			continue;
+		env_to_prop(*e + sizeof prefix - 1, (size_t)(eq - *e) - (sizeof prefix - 1),
+			    prop, sizeof prop);
+		if (conf_set(conf, prop, eq + 1, err))
+			return -1;
+	}
+	return 0;
+}
+
+static rd_kafka_conf_t *conf_base(const char *brokers, struct kafka_health *health,
+				  struct sbuf *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	rd_kafka_conf_set_opaque(conf, health);
+	if (conf_set(conf, "bootstrap.servers", brokers, err) ||
+	    conf_set(conf, "message.max.bytes", "4194304", err) ||
+	    conf_from_env(conf, err)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+static rd_kafka_t *handle_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, struct sbuf *err)
+{
+	char why[512];
+	rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
+
+	if (!rk) {
+		sbuf_addf(err, "kafka: %s", why);
+		rd_kafka_conf_destroy(conf);
+	}
+	return rk; /* on success conf now belongs to rk */
+}
+
+rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health,
+			       struct sbuf *err)
+{
+	rd_kafka_conf_t *conf = conf_base(brokers, health, err);
+
+	if (!conf)
+		return NULL;
+	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr_cb);
+	if (conf_set(conf, "enable.idempotence", "true", err) ||
+	    conf_set(conf, "linger.ms", "5", err)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	return handle_new(RD_KAFKA_PRODUCER, conf, err);
+}
+
+static int subscribe(rd_kafka_t *rk, const char *const *topics, struct sbuf *err)
+{
+	rd_kafka_topic_partition_list_t *list;
+	rd_kafka_resp_err_t rc;
+	size_t n = 0;
+
+	while (topics[n])
+		n++;
+	list = rd_kafka_topic_partition_list_new((int)n);
+	for (size_t i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(list, topics[i], RD_KAFKA_PARTITION_UA);
+	rc = rd_kafka_subscribe(rk, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (rc) {
+		sbuf_addf(err, "kafka subscribe: %s", rd_kafka_err2str(rc));
+		return -1;
+	}
+	return 0;
+}
+
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
+			       const char *const *topics,
+			       struct kafka_health *health, struct sbuf *err)
+{
+	rd_kafka_conf_t *conf = conf_base(brokers, health, err);
+	rd_kafka_t *rk;
+
+	if (!conf)
+		return NULL;
+	if (conf_set(conf, "group.id", group, err) ||
+	    conf_set(conf, "enable.auto.commit", "false", err) ||
+	    conf_set(conf, "auto.offset.reset", "earliest", err) ||
+	    conf_set(conf, "session.timeout.ms", "6000", err) ||
+	    conf_set(conf, "heartbeat.interval.ms", "1000", err) ||
+	    conf_from_env(conf, err)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rk = handle_new(RD_KAFKA_CONSUMER, conf, err);
+	if (!rk)
+		return NULL;
+	rd_kafka_poll_set_consumer(rk);
+	if (subscribe(rk, topics, err)) {
+		rd_kafka_destroy(rk);
+		return NULL;
+	}
+	return rk;
+}
+
+static rd_kafka_headers_t *headers_new(const struct kafka_hdr *hdrs, size_t n)
+{
+	rd_kafka_headers_t *h;
+
+	if (!n)
+		return NULL;
+	h = rd_kafka_headers_new(n);
+	for (size_t i = 0; i < n; i++)
+		rd_kafka_header_add(h, hdrs[i].name, -1, hdrs[i].value, -1);
+	return h;
+}
+
+int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key,
+		  size_t keylen, const void *val, size_t vallen,
+		  const struct kafka_hdr *hdrs, size_t nhdrs,
+		  struct kafka_acks *acks, struct sbuf *err)
+{
+	rd_kafka_headers_t *h = headers_new(hdrs, nhdrs);
+	rd_kafka_resp_err_t rc;
+
+	for (;;) {
+		rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+				       RD_KAFKA_V_KEY(key, keylen),
+				       RD_KAFKA_V_VALUE((void *)val, vallen),
+				       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				       RD_KAFKA_V_HEADERS(h),
+				       RD_KAFKA_V_OPAQUE(acks), RD_KAFKA_V_END);
+		if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		rd_kafka_poll(rk, 100); /* make room: serve delivery reports */
+	}
+	if (rc) {
+		if (h)
+			rd_kafka_headers_destroy(h); /* not handed over on failure */
+		sbuf_addf(err, "produce to %s: %s", topic, rd_kafka_err2str(rc));
+		return -1;
+	}
+	acks->sent++; /* h now belongs to librdkafka */
+	return 0;
+}
+
+int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
+		    struct sbuf *err)
+{
+	double deadline = (double)timeout_ms;
+
+	while (acks->done < acks->sent && deadline > 0) {
+		rd_kafka_poll(rk, 50);
+		deadline -= 50;
+	}
+	if (acks->done < acks->sent) {
+		sbuf_addf(err, "%ld of %ld messages not acknowledged in %d ms",
+			  acks->sent - acks->done, acks->sent, timeout_ms);
+		return -1;
+	}
+	if (acks->failed) {
+		sbuf_addf(err, "%ld of %ld messages failed: %s", acks->failed,
+			  acks->sent, rd_kafka_err2str(acks->first_err));
+		return -1;
+	}
+	return 0;
+}
+
+size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
+			int wait_ms)
+{
+	double deadline = 0;
+	size_t n = 0;
+	int timeout = wait_ms;
+
+	while (n < max) {
+		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, timeout);
+
+		if (!rkm)
+			break;
+		if (rkm->err) {
+			if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				log_warn("kafka_consume_error", "err=%s reason=\"%s\"",
+					 rd_kafka_err2name(rkm->err),
+					 rd_kafka_message_errstr(rkm));
+			rd_kafka_message_destroy(rkm);
+		} else {
+			msgs[n++] = rkm;
+		}
+		if (!deadline)
+			deadline = now_ms() + wait_ms; /* fill for wait_ms after the first */
+		timeout = (int)(deadline - now_ms());
+		if (timeout < 0)
+			timeout = 0;
+	}
+	return n;
+}
+
+void kafka_batch_release(rd_kafka_message_t **msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rd_kafka_message_destroy(msgs[i]);
+}
+
+int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
+		       struct sbuf *err)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
+	rd_kafka_resp_err_t rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
+		rd_kafka_topic_partition_t *tp =
+			rd_kafka_topic_partition_list_find(list, topic, msgs[i]->partition);
+
+		if (!tp)
+			tp = rd_kafka_topic_partition_list_add(list, topic, msgs[i]->partition);
+		if (tp->offset < msgs[i]->offset + 1)
+			tp->offset = msgs[i]->offset + 1;
+	}
+	rc = n ? rd_kafka_commit(rk, list, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+	rd_kafka_topic_partition_list_destroy(list);
+	if (rc) {
+		sbuf_addf(err, "commit: %s", rd_kafka_err2str(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int create_result(rd_kafka_event_t *ev, struct sbuf *err)
+{
+	const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+	const rd_kafka_topic_result_t **tr;
+	size_t n = 0;
+	int rc = 0;
+
+	if (rd_kafka_event_error(ev)) {
+		sbuf_addf(err, "create topics: %s", rd_kafka_event_error_string(ev));
+		return -1;
+	}
+	tr = rd_kafka_CreateTopics_result_topics(res, &n);
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+
+		if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+			sbuf_addf(err, "%stopic %s: %s", rc ? "; " : "",
+				  rd_kafka_topic_result_name(tr[i]),
+				  rd_kafka_topic_result_error_string(tr[i]));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
+			int partitions, struct sbuf *err)
+{
+	rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof *nt);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_event_t *ev;
+	char why[256];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, why, sizeof why);
+	rd_kafka_CreateTopics(rk, nt, n, NULL, q);
+	ev = rd_kafka_queue_poll(q, 30000);
+	if (!ev) {
+		sbuf_adds(err, "create topics: no answer in 30 s");
+		rc = -1;
+	} else {
+		rc = create_result(ev, err);
+		rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_NewTopic_destroy_array(nt, n);
+	free(nt);
+	rd_kafka_queue_destroy(q);
+	return rc;
+}
+
+void kafka_consumer_close(rd_kafka_t *rk)
+{
+	if (!rk)
+		return;
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+}
+
+void kafka_producer_close(rd_kafka_t *rk, int flush_ms)
+{
+	if (!rk)
+		return;
+	if (rd_kafka_flush(rk, flush_ms))
+		log_warn("kafka_flush_incomplete", "left=%d", rd_kafka_outq_len(rk));
+	rd_kafka_destroy(rk);
+}

@@ -1,0 +1,95 @@
+/*
+ * kafka.h - librdkafka handles the way every program here uses them.
+ *
+ * Configuration: bootstrap.servers from XF_KAFKA_BROKERS, then every
+ * environment variable XF_KAFKA_<NAME> (other than XF_KAFKA_BROKERS) as
+ * property <name> lower-cased with '_' -> '.', so TLS and SASL need no code.
+ *
+ * Producers are idempotent; a produce is known to have succeeded only in
+ * the delivery report, which credits the struct kafka_acks passed as the
+ * message opaque. Consumers never auto-commit: the caller commits a batch
+ * after its outputs are acknowledged (kafka_commit_batch).
+ */
+#ifndef XF_KAFKA_H
+#define XF_KAFKA_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "sbuf.h"
+
+/* Health of one handle, written by its error callback. */
+struct kafka_health {
+	volatile sig_atomic_t fatal;       /* a fatal error: the handle is dead */
+	volatile sig_atomic_t brokers_down; /* all brokers down, last we heard */
+};
+
+/* Outcome of a group of produced messages (one batch). */
+struct kafka_acks {
+	long sent;      /* messages handed to librdkafka */
+	long done;      /* delivery reports received */
+	long failed;    /* of those, failures */
+	rd_kafka_resp_err_t first_err;
+};
+
+/* A new producer; health (may be NULL) must outlive it. NULL with err. */
+rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health,
+			       struct sbuf *err);
+/*
+ * A new consumer in group `group`, subscribed to the NULL-terminated topics,
+ * starting at the earliest offset when the group has none. NULL with err.
+ */
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
+			       const char *const *topics,
+			       struct kafka_health *health, struct sbuf *err);
+
+/* A header to attach to a produced message. */
+struct kafka_hdr {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * Produces one message (copied) to topic; acks is credited by the
+ * delivery report. hdrs may be NULL. Returns 0, or -1 with err when the
+ * message could not even be queued (acks is then not touched).
+ */
+int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key,
+		  size_t keylen, const void *val, size_t vallen,
+		  const struct kafka_hdr *hdrs, size_t nhdrs,
+		  struct kafka_acks *acks, struct sbuf *err);
+/*
+ * Serves delivery reports until every message in acks is reported or
+ * timeout_ms passes. Returns 0 if all were delivered, -1 with err otherwise.
+ */
+int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
+		    struct sbuf *err);
+
+/*
+ * Polls up to max messages into msgs: waits up to wait_ms for the first,
+ * then takes what arrives within wait_ms more. Errors that are not
+ * messages are logged and not returned. Returns the count.
+ */
+size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
+			int wait_ms);
+/* Destroys the messages of a batch. */
+void kafka_batch_release(rd_kafka_message_t **msgs, size_t n);
+/* Commits (synchronously) the offsets after every message of the batch. */
+int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
+		       struct sbuf *err);
+
+/*
+ * Creates topics that do not exist (partitions, replication factor 1 on a
+ * single broker, -1 for the broker default). Existing topics are fine.
+ * Returns 0, or -1 with err (the mock cluster answers "not supported").
+ */
+int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
+			int partitions, struct sbuf *err);
+
+/* Closes a consumer (leaves the group) or flushes a producer, then destroys. */
+void kafka_consumer_close(rd_kafka_t *rk);
+void kafka_producer_close(rd_kafka_t *rk, int flush_ms);
+
+#endif

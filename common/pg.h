@@ -1,0 +1,48 @@
+/*
+ * pg.h - libpq the way every program here uses it: parameterised queries
+ * only, every PGresult cleared by whoever holds it, errors appended to an
+ * optional err buffer, schema migrations applied once each.
+ */
+#ifndef XF_PG_H
+#define XF_PG_H
+
+#include <libpq-fe.h>
+
+#include "sbuf.h"
+
+/* Connects; NULL with err (the URL is not repeated: it may hold a password). */
+PGconn *pg_connect(const char *url, struct sbuf *err);
+/*
+ * Reconnects *conn if the connection is bad. Returns 0 if it is usable,
+ * -1 with err otherwise.
+ */
+int pg_ensure(PGconn **conn, const char *url, struct sbuf *err);
+
+/*
+ * Runs sql with text parameters (NULL entries are SQL NULL). Returns the
+ * result (caller PQclear()s it) when it is COMMAND_OK or TUPLES_OK, else
+ * NULL with err.
+ */
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
+		   const char *const *params, struct sbuf *err);
+/* pg_query for statements whose result is not needed: 0 / -1. */
+int pg_exec(PGconn *conn, const char *sql, int nparams,
+	    const char *const *params, struct sbuf *err);
+
+int pg_begin(PGconn *conn, struct sbuf *err);
+int pg_commit(PGconn *conn, struct sbuf *err);
+/* Rolls back if a transaction is open; errors are only logged. */
+void pg_rollback(PGconn *conn);
+
+/* Value of row, col or NULL when SQL NULL. */
+const char *pg_value(const PGresult *res, int row, int col);
+
+/*
+ * Applies the embedded migrations (schemas/sql/NNN_name.sql) that are not
+ * yet recorded in schema_migrations, each in its own transaction, under an
+ * advisory lock so concurrent starts are safe. Returns the number applied,
+ * or -1 with err.
+ */
+int pg_migrate(PGconn *conn, struct sbuf *err);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * rules.h - the routing rules engine (DESIGN §3): parses and checks an
+ * xf.rules.v1 document, then decides which department handles a petition.
+ *
+ *   struct rules_set *rs = rules_parse(doc, &err);   // NULL: err says why
+ *   struct rules_decision dec;
+ *   if (rules_decide(rs, petition, &dec, &err) == 0) {
+ *           ... dec.lead->code, dec.co[i]->code, dec.explain ...
+ *           rules_decision_release(&dec);
+ *   }
+ *   rules_free(rs);
+ *
+ * Every string in these structs is borrowed from the document the set holds
+ * a reference to: valid until rules_free(), and the document must not be
+ * modified meanwhile. A decision borrows from its set: release it first.
+ * Allocation failure aborts, as in sbuf.h.
+ */
+#ifndef XF_RULES_H
+#define XF_RULES_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "sbuf.h"
+
+#define RULES_SCHEMA "xf.rules.v1"
+#define RULES_DEADLINE_DAYS 60   /* default and maximum (条例 第三十四条) */
+#define RULES_CODE_MAX 64        /* department codes end Kafka topic names */
+#define RULES_MAX_CANDIDATES 8   /* candidates listed in an explain */
+
+struct rules_dept {
+	const char *code;     /* [a-z0-9._-]{1,64}: topic assignments.<code> */
+	const char *name;
+	const char *region;   /* division-code prefix, as long as its level says */
+	const char *level;    /* province|city|county|township|village */
+	const char *kind;     /* e.g. "rsj", "xfj" */
+	long capacity;        /* 0 if absent */
+	const char *webhook;  /* http(s) URL, or NULL */
+};
+
+/* Either department (a code), or kind and level resolved by region (属地). */
+struct rules_target {
+	const char *department;
+	const char *kind;
+	const char *level;
+};
+
+struct rules_rule {
+	const char *id;
+	long priority;            /* lower wins */
+	json_t *when;             /* borrowed from the doc; NULL = catch-all */
+	struct rules_target assign;
+	const char **co_handlers; /* department codes; owned array, borrowed strings */
+	size_t nco;
+	long deadline_days;       /* 1..60, default 60 */
+};
+
+struct rules_set {
+	const char *version;
+	json_t *doc;              /* owned reference */
+	struct rules_dept *depts;
+	size_t ndepts;
+	struct rules_rule *rules; /* sorted by priority, then file order */
+	size_t nrules;
+	struct rules_target triage;
+};
+
+/*
+ * Parses and checks a rules document (xf.rules.v1). Takes a new reference
+ * to doc (the caller keeps its own). Never crashes on a wrong type.
+ *
+ * Refuses, naming the rule or department and the field at fault, e.g.
+ *   rule "labor": assign.kind "rsjj" names no department kind
+ * a document without `schema` "xf.rules.v1" or `version`; no catch-all rule
+ * (`when` absent or {}); duplicate rule ids or department codes; a
+ * department code not usable in a Kafka topic name; a department region
+ * that is not a division-code prefix of 2/4/6/9/12 digits or does not fit
+ * its level (province 2, city 4, county 6, township 9, village 12); two
+ * departments of one kind and level for the same region (which would make
+ * 属地 ambiguous); an assign, co-handler or triage naming an unknown
+ * department or a kind+level no department has; a co-handler listed twice
+ * or equal to the rule's lead department; unknown `when` tests, or test
+ * values of the wrong type, empty lists, or unknown category, risk or
+ * channel codes; deadline_days outside 1..60; a missing triage.
+ *
+ * Returns the set, or NULL with every problem found appended to err
+ * (separated by "; "; err may be NULL).
+ */
+struct rules_set *rules_parse(json_t *doc, struct sbuf *err);
+/* Frees the set and drops its reference to the doc. NULL is fine. */
+void rules_free(struct rules_set *rs);
+
+/* Looks up a department by code; NULL if none. */
+const struct rules_dept *rules_dept_find(const struct rules_set *rs,
+					 const char *code);
+
+struct rules_decision {
+	const struct rules_rule *rule;  /* the rule that won; NULL on triage */
+	const struct rules_dept *lead;
+	const struct rules_dept **co;   /* resolved co-handlers, malloc'd (or NULL) */
+	size_t nco;
+	int triage;                     /* 1 if no rule resolved: sent to triage */
+	json_t *explain;                /* new reference, owned by the decision */
+};
+
+/*
+ * Decides where petition (borrowed; an xf.petition.v1 object with
+ * `classification`) goes.
+ *
+ * `when` tests: category (classification.category in list), region_prefix
+ * (region_code starts with one), risk (classification.risk.level in list),
+ * channel (source.channel in list), collective (classification.collective
+ * equals), repeat_min (classification.repeat.count >= n), intensity_min
+ * (classification.emotion.intensity >= n), keywords_any (a string occurs in
+ * subject or content, byte for byte, or equals one of
+ * classification.keywords). An absent test matches; a test whose petition
+ * field is absent or of the wrong type does not hold.
+ *
+ * Rules are tried in priority order; the first that matches AND whose
+ * assign resolves wins. kind+level resolves by region (属地): the
+ * department of that kind and level whose region is the longest prefix of
+ * the petition's region_code; a rule that finds none is skipped. If no rule
+ * resolves, triage is resolved the same way and triage = 1. Co-handlers
+ * equal to the lead are left out.
+ *
+ * explain = {"version": rules version,
+ *   "rule": {"id", "priority", "version"} or null on triage,
+ *   "matched": [the winner's tests, all of which held],
+ *   "considered": [{"rule", "priority", "result": "matched" |
+ *                   "no match: <test>" | "unresolved: <why>"}, ...]
+ *                 (in order, up to and including the winner),
+ *   "candidates": [{"department", "region", "level", "score", "covers"}]
+ *                 (departments of the winning kind+level, best first, at
+ *                 most RULES_MAX_CANDIDATES; score = length of the common
+ *                 prefix of their region and the petition's; covers = their
+ *                 whole region is a prefix; for a department code, just it),
+ *   "triage": bool}
+ *
+ * rules_decide() writes nothing in rs: threads may share one set.
+ *
+ * Returns 0 and fills *out (release it with rules_decision_release()), or
+ * -1 with err if petition is not an object or even triage cannot be
+ * resolved; *out is then empty and needs no release.
+ */
+int rules_decide(const struct rules_set *rs, json_t *petition,
+		 struct rules_decision *out, struct sbuf *err);
+/* Frees what the decision owns and empties it. */
+void rules_decision_release(struct rules_decision *d);
+
+#endif

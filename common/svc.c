@@ -1,0 +1,282 @@
+/* svc.c - see svc.h. */
+#include "svc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pg.h"
+#include "util.h"
+
+static volatile sig_atomic_t *signal_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	*signal_flag = 1;
+}
+
+void svc_signals(volatile sig_atomic_t *flag)
+{
+	struct sigaction sa;
+
+	signal_flag = flag;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int svc_healthy(void *arg, struct sbuf *why)
+{
+	struct svc *svc = arg;
+
+	if (svc->health.fatal) {
+		sbuf_adds(why, "kafka handle failed fatally");
+		return 0;
+	}
+	return 1;
+}
+
+static int svc_ready(void *arg, struct sbuf *why)
+{
+	struct svc *svc = arg;
+
+	if (!svc_healthy(arg, why))
+		return 0;
+	if (!svc->consuming) {
+		sbuf_adds(why, "not consuming yet (or retrying a batch)");
+		return 0;
+	}
+	return 1;
+}
+
+static int svc_connect(struct svc *svc, struct sbuf *err)
+{
+	int applied;
+
+	svc->conn = pg_connect(svc->conf.database_url, err);
+	if (!svc->conn)
+		return -1;
+	applied = pg_migrate(svc->conn, err);
+	if (applied < 0)
+		return -1;
+	if (applied)
+		log_info("migrated", "applied=%d", applied);
+	return 0;
+}
+
+int svc_init(struct svc *svc, const char *name, const char *http_default,
+	     const char *group, const char *const *topics,
+	     const volatile sig_atomic_t *stop, struct sbuf *err)
+{
+	struct http_hooks hooks = { NULL, svc_healthy, svc_ready, svc };
+	enum log_level level = LOG_INFO;
+	char group_id[128];
+
+	memset(svc, 0, sizeof *svc);
+	svc->name = name;
+	svc->stop = stop;
+	if (cfg_load(&svc->conf, http_default, err))
+		return -1;
+	log_level_parse(svc->conf.log_level, &level);
+	log_init(name, level);
+	cfg_log(&svc->conf);
+	svc->metrics = hooks.metrics = metrics_new();
+	svc->m_in = metrics_get(svc->metrics, "xf_messages_in_total",
+				"Messages consumed", METRICS_COUNTER, NULL);
+	svc->m_batches = metrics_get(svc->metrics, "xf_batches_total",
+				     "Batches committed", METRICS_COUNTER, NULL);
+	svc->m_retries = metrics_get(svc->metrics, "xf_batch_retries_total",
+				     "Batches run again after a failure", METRICS_COUNTER, NULL);
+	snprintf(group_id, sizeof group_id, "%s-%s", svc->conf.group_prefix, group);
+	if (svc_connect(svc, err))
+		return -1;
+	svc->producer = kafka_producer_new(svc->conf.brokers, &svc->health, err);
+	if (!svc->producer)
+		return -1;
+	svc->consumer = kafka_consumer_new(svc->conf.brokers, group_id, topics,
+					   &svc->health, err);
+	if (!svc->consumer)
+		return -1;
+	svc->http = http_start(svc->conf.http_addr, &hooks, err);
+	return svc->http ? 0 : -1;
+}
+
+/* Waits for every outstanding delivery report (message.timeout.ms bounds it). */
+static void acks_drain(struct svc *svc, struct kafka_acks *acks)
+{
+	while (acks->done < acks->sent)
+		rd_kafka_poll(svc->producer, 100);
+}
+
+/*
+ * One attempt at a batch: 0 when committed; -1 when the infrastructure
+ * failed (PostgreSQL unreachable, the broker did not acknowledge); -2 when
+ * the work itself failed with both reachable (a message PostgreSQL
+ * refuses, say), which retrying alone will not cure.
+ */
+static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
+		      rd_kafka_message_t **msgs, size_t n, struct sbuf *err)
+{
+	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
+	int rc, work_failed = 0;
+
+	if (pg_ensure(&svc->conn, svc->conf.database_url, err))
+		return -1;
+	rc = fn(self, msgs, n, &acks, err);
+	if (rc == -1 && PQstatus(svc->conn) == CONNECTION_OK)
+		work_failed = 1;
+	if (PQtransactionStatus(svc->conn) != PQTRANS_IDLE)
+		pg_rollback(svc->conn); /* fn failed mid-transaction */
+	if (!rc)
+		rc = kafka_acks_wait(svc->producer, &acks, 120000, err);
+	acks_drain(svc, &acks);
+	if (rc)
+		return work_failed ? -2 : -1;
+	if (kafka_commit_batch(svc->consumer, msgs, n, err))
+		log_warn("commit_failed", "error=\"%s\" n=%zu", err->buf, n);
+	sbuf_reset(err); /* a lost commit only means a harmless redelivery */
+	return 0;
+}
+
+/* Dead-letters one message the daemon cannot process, then commits it. */
+static int give_up(struct svc *svc, rd_kafka_message_t *rkm, struct sbuf *why)
+{
+	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
+	struct sbuf err = SBUF_INIT;
+	int rc = svc_dead_letter(svc, rkm, "processing_failed", why->buf, &acks, &err);
+
+	if (!rc)
+		rc = kafka_acks_wait(svc->producer, &acks, 120000, &err);
+	acks_drain(svc, &acks);
+	if (!rc && kafka_commit_batch(svc->consumer, &rkm, 1, &err))
+		log_warn("commit_failed", "error=\"%s\" n=1", err.buf);
+	if (rc)
+		log_warn("dead_letter_failed", "error=\"%s\"", err.buf);
+	sbuf_release(&err);
+	return rc ? -1 : 0;
+}
+
+#define WORK_TRIES 3  /* failures of the work itself before isolating */
+
+/*
+ * Runs a batch until it is committed or the daemon stops, backing off
+ * between tries. When the work itself keeps failing, a batch is split into
+ * single messages and a single message is dead-lettered, so one bad
+ * message never stalls the daemon.
+ */
+static void batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
+			     rd_kafka_message_t **msgs, size_t n)
+{
+	struct sbuf err = SBUF_INIT;
+	long backoff = 100;
+	int rc, work_fails = 0;
+
+	while ((rc = batch_once(svc, fn, self, msgs, n, &err))) {
+		svc->consuming = 0;
+		metrics_add(svc->m_retries, 1);
+		log_warn("batch_retry", "n=%zu backoff_ms=%ld error=\"%s\"", n, backoff, err.buf);
+		work_fails = rc == -2 ? work_fails + 1 : 0;
+		if (work_fails >= WORK_TRIES && n > 1) {
+			for (size_t i = 0; i < n && !*svc->stop; i++)
+				batch_until_done(svc, fn, self, &msgs[i], 1);
+			break;
+		}
+		if (work_fails >= WORK_TRIES && !give_up(svc, msgs[0], &err))
+			break;
+		sbuf_reset(&err);
+		sleep_ms_unless(backoff, svc->stop);
+		if (*svc->stop || svc->health.fatal)
+			break; /* not committed: the batch is consumed again later */
+		backoff = backoff * 2 > svc->conf.retry_max_ms ? svc->conf.retry_max_ms : backoff * 2;
+		rd_kafka_poll(svc->consumer, 0);
+	}
+	sbuf_release(&err);
+}
+
+static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
+			  rd_kafka_message_t **msgs, size_t n)
+{
+	double t0 = now_ms();
+
+	batch_until_done(svc, fn, self, msgs, n);
+	svc->consuming = !*svc->stop;
+	metrics_add(svc->m_in, (double)n);
+	metrics_add(svc->m_batches, 1);
+	log_debug("batch_done", "n=%zu ms=%.1f", n, now_ms() - t0);
+}
+
+int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
+{
+	size_t max = (size_t)svc->conf.batch_max;
+	rd_kafka_message_t **msgs = calloc(max, sizeof *msgs);
+
+	if (!msgs)
+		abort();
+	svc->consuming = 1;
+	log_info("started", NULL);
+	while (!*svc->stop && !svc->health.fatal) {
+		size_t n = kafka_poll_batch(svc->consumer, msgs, max,
+					    (int)svc->conf.batch_wait_ms);
+
+		rd_kafka_poll(svc->producer, 0);
+		if (n)
+			process_batch(svc, fn, self, msgs, n);
+		kafka_batch_release(msgs, n);
+	}
+	free(msgs);
+	log_info("stopping", "fatal=%d", (int)svc->health.fatal);
+	return svc->health.fatal ? -1 : 0;
+}
+
+void svc_release(struct svc *svc)
+{
+	http_stop(svc->http);
+	svc->http = NULL;
+	kafka_consumer_close(svc->consumer);
+	svc->consumer = NULL;
+	kafka_producer_close(svc->producer, 10000);
+	svc->producer = NULL;
+	if (svc->conn)
+		PQfinish(svc->conn);
+	svc->conn = NULL;
+	metrics_free(svc->metrics);
+	svc->metrics = NULL;
+}
+
+int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
+		    const char *code, const char *why, struct kafka_acks *acks,
+		    struct sbuf *err)
+{
+	char part[16], off[32], labels[96];
+	const char *topic = rd_kafka_topic_name(rkm->rkt);
+	struct kafka_hdr hdrs[] = {
+		{ "xf-error-code", code }, { "xf-error", why },
+		{ "xf-service", svc->name }, { "xf-source-topic", topic },
+		{ "xf-source-partition", part }, { "xf-source-offset", off },
+	};
+
+	snprintf(part, sizeof part, "%d", (int)rkm->partition);
+	snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
+	snprintf(labels, sizeof labels, "reason=\"%s\"", code);
+	metrics_add(metrics_get(svc->metrics, "xf_dead_letters_total",
+				"Messages sent to petition.dlq", METRICS_COUNTER,
+				labels), 1);
+	return kafka_produce(svc->producer, "petition.dlq", rkm->key, rkm->key_len,
+			     rkm->payload, rkm->len, hdrs, 6, acks, err);
+}
+
+void svc_count_out(struct svc *svc, const char *topic, const char *what)
+{
+	char labels[160];
+
+	snprintf(labels, sizeof labels, "topic=\"%s\",kind=\"%s\"", topic, what);
+	metrics_add(metrics_get(svc->metrics, "xf_messages_out_total",
+				"Messages produced, by topic and kind",
+				METRICS_COUNTER, labels), 1);
+}

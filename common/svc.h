@@ -1,0 +1,75 @@
+/*
+ * svc.h - the loop all three daemons share: consume a batch, let the
+ * daemon do its PostgreSQL work and queue its outputs, wait until the
+ * broker has acknowledged every output, then commit the batch's offsets.
+ *
+ * Anything that fails before the commit makes the whole batch run again
+ * after a back-off (each daemon's PostgreSQL work is idempotent), so a
+ * crash at any point loses nothing: at-least-once in, dedup makes it once.
+ */
+#ifndef XF_SVC_H
+#define XF_SVC_H
+
+#include <signal.h>
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+
+#include "cfg.h"
+#include "http.h"
+#include "kafka.h"
+#include "metrics.h"
+#include "sbuf.h"
+
+struct svc {
+	const char *name;                 /* "xf-intake" */
+	struct xf_conf conf;
+	struct kafka_health health;
+	rd_kafka_t *consumer;
+	rd_kafka_t *producer;
+	PGconn *conn;
+	struct metrics *metrics;
+	struct http_server *http;
+	const volatile sig_atomic_t *stop;
+	int consuming;                    /* for /readyz */
+	struct metrics_series *m_in, *m_batches, *m_retries;
+};
+
+/*
+ * The daemon's batch work. Runs its PostgreSQL transaction on svc->conn
+ * and queues every output with kafka_produce(svc->producer, ..., acks).
+ * Returns 0 when all outputs are queued; -1 (with err) when the work
+ * failed, to be retried and, if it keeps failing while PostgreSQL is
+ * reachable, narrowed down to the message at fault, which is dead-lettered;
+ * SVC_NOT_READY (with err) when the daemon cannot work yet (no rules, say):
+ * retried with back-off, never dead-lettered.
+ */
+#define SVC_NOT_READY (-2)
+typedef int (*svc_batch_fn)(void *self, rd_kafka_message_t **msgs, size_t n,
+			    struct kafka_acks *acks, struct sbuf *err);
+
+/*
+ * Loads configuration, starts logging, connects to PostgreSQL (applying
+ * migrations), creates the producer and a consumer in group
+ * <XF_GROUP_PREFIX>-<group> subscribed to topics (NULL-terminated), and
+ * starts the HTTP endpoints. Returns 0, or -1 with err.
+ */
+int svc_init(struct svc *svc, const char *name, const char *http_default,
+	     const char *group, const char *const *topics,
+	     const volatile sig_atomic_t *stop, struct sbuf *err);
+/* Runs until *stop is set or a handle dies. Returns 0 on a clean stop. */
+int svc_run(struct svc *svc, svc_batch_fn fn, void *self);
+/* Stops consuming, closes the consumer, flushes the producer, PQfinish. */
+void svc_release(struct svc *svc);
+
+/* Produces one dead letter: the original bytes with the six xf-error headers. */
+int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
+		    const char *code, const char *why, struct kafka_acks *acks,
+		    struct sbuf *err);
+/* Counts a message out on topic (metric xf_messages_out_total). */
+void svc_count_out(struct svc *svc, const char *topic, const char *what);
+
+/* Installs SIGINT/SIGTERM handlers that set *flag (sigaction). */
+void svc_signals(volatile sig_atomic_t *flag);
+
+#endif

@@ -1,0 +1,223 @@
+/* util.c - see util.h. */
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+int utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+
+	while (s < end) {
+		unsigned c = *s, need;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			need = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			need = 3, cp = c & 0x07;
+		else
+			return 0;
+		if ((size_t)(end - s) <= need)
+			return 0;
+		for (unsigned i = 1; i <= need; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3F);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		s += need + 1;
+	}
+	return 1;
+}
+
+size_t utf8_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static long days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	long era = (y >= 0 ? y : y - 399) / 400;
+	long yoe = y - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static int month_days(int y, int m)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : mdays[m - 1];
+}
+
+int time_parse_rfc3339(const char *s, time_t *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	const char *p = s + 19;
+
+	if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
+	    s[16] != ':' || digits(s + 17, 2, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return -1;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if ((*p == 'Z' || *p == 'z') && !p[1]) {
+		sign = 0;
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
+		   !digits(p + 1, 2, &oh) && p[3] == ':' && !digits(p + 4, 2, &om) &&
+		   oh <= 23 && om <= 59) {
+		sign = *p == '+' ? 1 : -1;
+	} else {
+		return -1;
+	}
+	*out = (time_t)(days_from_civil(y, mo, d) * 86400L + h * 3600L + mi * 60L +
+			sec - sign * (oh * 3600L + om * 60L));
+	return 0;
+}
+
+void time_format_cst(time_t t, char out[32])
+{
+	time_t local = t + 8 * 3600;
+	struct tm tm;
+
+	gmtime_r(&local, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+void time_day_cst(time_t t, char out[9])
+{
+	time_t local = t + 8 * 3600;
+	struct tm tm;
+
+	gmtime_r(&local, &tm);
+	strftime(out, 9, "%Y%m%d", &tm);
+}
+
+static const char *const provinces[] = {
+	"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34",
+	"35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52",
+	"53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
+};
+
+static int all_digits(const char *s, size_t *len)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!isdigit((unsigned char)s[n]))
+			return 0;
+	*len = n;
+	return 1;
+}
+
+static int province_known(const char *code)
+{
+	for (size_t i = 0; i < sizeof provinces / sizeof provinces[0]; i++)
+		if (!strncmp(code, provinces[i], 2))
+			return 1;
+	return 0;
+}
+
+int region_code_valid(const char *code)
+{
+	size_t n;
+
+	if (!all_digits(code, &n) || (n != 6 && n != 9 && n != 12))
+		return 0;
+	return province_known(code);
+}
+
+int region_prefix_valid(const char *s)
+{
+	size_t n;
+
+	if (!all_digits(s, &n) || (n != 2 && n != 4 && n != 6 && n != 9 && n != 12))
+		return 0;
+	return province_known(s);
+}
+
+static void to_hex(const unsigned char *md, unsigned len, char *out)
+{
+	for (unsigned i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+	out[2 * len] = '\0';
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	to_hex(md, mdlen, out);
+}
+
+void hmac_sha256_hex(const char *key, const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	HMAC(EVP_sha256(), key, (int)strlen(key), data, len, md, &mdlen);
+	to_hex(md, mdlen, out);
+}
+
+double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void sleep_ms_unless(long ms, const volatile sig_atomic_t *stop)
+{
+	while (ms > 0 && !(stop && *stop)) {
+		long step = ms < 100 ? ms : 100;
+		struct timespec ts = { step / 1000, (step % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}

@@ -1,0 +1,45 @@
+/*
+ * util.h - small pure helpers: UTF-8, RFC 3339 times, division codes,
+ * SHA-256 and HMAC (OpenSSL libcrypto), back-off sleeps.
+ */
+#ifndef XF_UTIL_H
+#define XF_UTIL_H
+
+#include <stddef.h>
+#include <signal.h>
+#include <time.h>
+
+/* 1 if buf[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+int utf8_valid(const char *buf, size_t len);
+/* Number of code points in a valid UTF-8 string. */
+size_t utf8_len(const char *s);
+
+/*
+ * Parses an RFC 3339 date-time with offset ("2026-11-22T10:00:00+08:00",
+ * "...Z", optional fraction). Returns 0 and the UTC epoch in *out, or -1.
+ */
+int time_parse_rfc3339(const char *s, time_t *out);
+/* Formats t in China Standard Time (+08:00): "2026-11-22T18:00:00+08:00". */
+void time_format_cst(time_t t, char out[32]);
+/* The CST calendar day of t as "yyyymmdd". */
+void time_day_cst(time_t t, char out[9]);
+
+/*
+ * 1 if code is a well-formed GB/T 2260 division code: 6, 9 or 12 digits
+ * beginning with a real province-level code.
+ */
+int region_code_valid(const char *code);
+/* 1 if s is 2, 4, 6, 9 or 12 digits (a region prefix of some level). */
+int region_prefix_valid(const char *s);
+
+/* Lower-case hex SHA-256 of data into out (65 bytes with the NUL). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+/* Lower-case hex HMAC-SHA-256 of data under key. */
+void hmac_sha256_hex(const char *key, const void *data, size_t len, char out[65]);
+
+/* Monotonic milliseconds. */
+double now_ms(void);
+/* Sleeps ms milliseconds in short steps, returning early once *stop is set. */
+void sleep_ms_unless(long ms, const volatile sig_atomic_t *stop);
+
+#endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install the Debian packages Xinfang Router needs to build, test and run its
+# local stack.  Idempotent and fast when everything is already there.
+# Usage: deploy/scripts/setup.sh [--kafka]
+#   --kafka  also fetch the Apache Kafka broker jars (deploy/scripts/kafka.sh fetch)
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+fetch_kafka=0
+for arg in "$@"; do
+    case $arg in
+        --kafka) fetch_kafka=1 ;;
+        -h | --help) sed -n '2,5p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) die "unknown option: $arg" ;;
+    esac
+done
+
+PKGS=(gcc make pkg-config librdkafka-dev libjansson-dev libpq-dev libcurl4-openssl-dev
+    libssl-dev libmicrohttpd-dev postgresql postgresql-contrib kcat maven
+    openjdk-17-jre-headless procps iproute2)
+
+# One dpkg-query for all packages (unknown ones print nothing, hence || true);
+# then pure bash matching, so a complete machine costs one process.
+installed=$'\n'$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PKGS[@]}" 2>/dev/null || true)$'\n'
+missing=()
+for p in "${PKGS[@]}"; do
+    [[ $installed == *$'\n'"$p installed"$'\n'* ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null || die "not root and no sudo; install: ${missing[*]}"
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ((fetch_kafka)); then
+    "$XF_ROOT/deploy/scripts/kafka.sh" fetch
+fi

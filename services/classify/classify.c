@@ -1,0 +1,168 @@
+/* classify.c - see classify.h. */
+#include "classify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifier.h"
+#include "log.h"
+#include "pg.h"
+#include "util.h"
+
+#define CLUSTER_MIN 5   /* petitions of one area and category in 72 hours */
+
+struct classify_item {
+	json_t *petition;            /* owned; NULL if unreadable */
+	struct classifier_text text;
+	json_t *related;             /* owned */
+	int repeat_count;
+	char cluster_id[96];
+};
+
+void classify_cluster_key(json_t *petition, const char *category, char out[64])
+{
+	const char *region = json_string_value(json_object_get(petition, "region_code"));
+	size_t n = region && strlen(region) >= 9 ? 9 : 6;
+
+	snprintf(out, 64, "%.*s/%s", (int)n, region ? region : "000000", category);
+}
+
+/* Parses and text-tags one message; 0, or -1 if it is no petition. */
+static int item_prepare(struct classify_item *it, const rd_kafka_message_t *rkm)
+{
+	json_t *p = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
+
+	const char *at = json_string_value(json_object_get(p, "occurred_at"));
+	time_t t;
+
+	if (!json_is_object(p) || !json_is_string(json_object_get(p, "case_id")) ||
+	    !json_is_string(json_object_get(p, "region_code")) || !at ||
+	    time_parse_rfc3339(at, &t)) {
+		json_decref(p);
+		return -1;
+	}
+	it->petition = p;
+	classifier_text(json_string_value(json_object_get(p, "subject")),
+			json_string_value(json_object_get(p, "content")),
+			json_string_value(json_object_get(p, "category_hint")), &it->text);
+	return 0;
+}
+
+static void related_parse(struct classify_item *it, const char *csv)
+{
+	it->related = json_array();
+	while (csv && *csv) {
+		const char *comma = strchr(csv, ',');
+		size_t n = comma ? (size_t)(comma - csv) : strlen(csv);
+
+		json_array_append_new(it->related, json_stringn(csv, n));
+		csv += n + (comma ? 1 : 0);
+	}
+}
+
+/* One round trip: repeat and cluster state of one petition. */
+static int item_history(struct classify *cl, struct classify_item *it, struct sbuf *err)
+{
+	char pkey[65], ckey[64];
+	const char *params[5];
+	PGresult *res;
+
+	classify_cluster_key(it->petition, it->text.category, ckey);
+	params[0] = classifier_petitioner_key(it->petition, cl->svc.conf.petitioner_key,
+					      pkey) ? NULL : pkey;
+	params[1] = json_string_value(json_object_get(it->petition, "case_id"));
+	params[2] = it->text.category;
+	params[3] = ckey;
+	params[4] = json_string_value(json_object_get(it->petition, "occurred_at"));
+	res = pg_query(cl->svc.conn, "SELECT repeat_count, related, cluster_size, cluster_day"
+		       " FROM xf_classify_state($1, $2, $3, $4, $5)", 5, params, err);
+	if (!res)
+		return -1;
+	it->repeat_count = atoi(PQgetvalue(res, 0, 0));
+	related_parse(it, pg_value(res, 0, 1));
+	if (atoi(PQgetvalue(res, 0, 2)) >= CLUSTER_MIN)
+		snprintf(it->cluster_id, sizeof it->cluster_id, "CL-%.*s-%s-%s",
+			 (int)(strchr(ckey, '/') - ckey), ckey, PQgetvalue(res, 0, 3),
+			 it->text.category);
+	PQclear(res);
+	return 0;
+}
+
+static int history_all(struct classify *cl, struct classify_item *items, size_t n,
+		       struct sbuf *err)
+{
+	if (pg_begin(cl->svc.conn, err))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_decref(items[i].related);
+		items[i].related = NULL;
+		if (items[i].petition && item_history(cl, &items[i], err))
+			return -1;
+	}
+	return pg_commit(cl->svc.conn, err);
+}
+
+static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
+		   struct classify_item *it, struct kafka_acks *acks, struct sbuf *err)
+{
+	struct classifier_history h = { it->repeat_count, it->related,
+					it->cluster_id[0] ? it->cluster_id : NULL };
+	char *text;
+	int rc;
+
+	if (!it->petition)
+		return svc_dead_letter(&cl->svc, rkm, "bad_petition",
+				       "not an xf.petition.v1 object with case_id, region_code and occurred_at",
+				       acks, err);
+	json_object_set_new(it->petition, "classification",
+			    classifier_build(it->petition, &it->text, &h));
+	text = json_dumps(it->petition, JSON_COMPACT);
+	rc = kafka_produce(cl->svc.producer, "petition.classified", rkm->key,
+			   rkm->key_len, text, strlen(text), NULL, 0, acks, err);
+	free(text);
+	if (!rc)
+		svc_count_out(&cl->svc, "petition.classified", "petition");
+	return rc;
+}
+
+static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
+			  struct kafka_acks *acks, struct sbuf *err)
+{
+	struct classify *cl = self;
+	struct classify_item *items = calloc(n, sizeof *items);
+	int rc;
+
+	if (!items)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		item_prepare(&items[i], msgs[i]);
+	rc = history_all(cl, items, n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = publish(cl, msgs[i], &items[i], acks, err);
+	for (size_t i = 0; i < n; i++) {
+		json_decref(items[i].petition);
+		json_decref(items[i].related);
+		classifier_text_release(&items[i].text);
+	}
+	free(items);
+	return rc;
+}
+
+int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct sbuf *err)
+{
+	static const char *const topics[] = { "petition.received", NULL };
+
+	return svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics,
+			stop, err);
+}
+
+int classify_run(struct classify *cl)
+{
+	return svc_run(&cl->svc, classify_batch, cl);
+}
+
+void classify_release(struct classify *cl)
+{
+	svc_release(&cl->svc);
+}

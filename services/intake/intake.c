@@ -1,0 +1,187 @@
+/* intake.c - see intake.h. */
+#include "intake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "pg.h"
+#include "util.h"
+#include "validate.h"
+
+json_t *intake_receipt(const char *source_system, const char *external_id,
+		       const char *status, const char *case_id, json_t *errors)
+{
+	json_t *r = json_pack("{s:s, s:s?, s:s?, s:s}", "schema", "xf.receipt.v1",
+			      "source_system", source_system, "external_id",
+			      external_id, "status", status);
+
+	if (!source_system)
+		json_object_set_new(r, "source_system", json_null());
+	if (!external_id)
+		json_object_set_new(r, "external_id", json_null());
+	if (case_id)
+		json_object_set_new(r, "case_id", json_string(case_id));
+	if (errors)
+		json_object_set(r, "errors", errors);
+	return r;
+}
+
+json_t *intake_petition(json_t *event, const char *case_id, const char *received_at)
+{
+	json_t *p = json_deep_copy(event);
+
+	json_object_set_new(p, "schema", json_string("xf.petition.v1"));
+	json_object_set_new(p, "case_id", json_string(case_id));
+	json_object_set_new(p, "received_at", json_string(received_at));
+	return p;
+}
+
+/* Serialises j (stealing the reference) and produces it; kind is for metrics. */
+static int emit(struct intake *in, const char *topic, const char *key, json_t *j,
+		const char *kind, struct kafka_acks *acks, struct sbuf *err)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	int rc = kafka_produce(in->svc.producer, topic, key, strlen(key), text,
+			       strlen(text), NULL, 0, acks, err);
+
+	free(text);
+	json_decref(j);
+	if (!rc)
+		svc_count_out(&in->svc, topic, kind);
+	return rc;
+}
+
+static int emit_receipt(struct intake *in, const struct intake_verdict *v,
+			const char *status, const char *case_id,
+			struct kafka_acks *acks, struct sbuf *err)
+{
+	json_t *r = intake_receipt(v->source_system, v->external_id, status, case_id,
+				   case_id ? NULL : v->errors);
+	struct sbuf key = SBUF_INIT;
+	int rc;
+
+	sbuf_addf(&key, "%s/%s", v->source_system ? v->source_system : "",
+		  v->external_id ? v->external_id : "");
+	rc = emit(in, "petition.receipts", key.buf, r, status, acks, err);
+	sbuf_release(&key);
+	return rc;
+}
+
+static int reject(struct intake *in, const rd_kafka_message_t *rkm,
+		  const struct intake_verdict *v, struct kafka_acks *acks,
+		  struct sbuf *err)
+{
+	char *why = intake_errors_text(v);
+	int rc = svc_dead_letter(&in->svc, rkm, intake_first_code(v), why, acks, err);
+
+	free(why);
+	return rc ? rc : emit_receipt(in, v, "rejected", NULL, acks, err);
+}
+
+/* What PostgreSQL said of one valid event. */
+struct intake_item {
+	struct intake_verdict v;
+	const char *case_id, *status, *received_at; /* point into res */
+	PGresult *res;
+};
+
+/* One round trip: the case id of the event, allocated if new. */
+static int key_resolve(struct intake *in, const rd_kafka_message_t *rkm,
+		       struct intake_item *it, const char *day, struct sbuf *err)
+{
+	const char *region = json_string_value(json_object_get(it->v.event, "region_code"));
+	char county[7], part[16], off[32];
+	const char *params[7] = { it->v.source_system, it->v.external_id, county, day,
+				  rd_kafka_topic_name(rkm->rkt), part, off };
+
+	memcpy(county, region, 6);
+	county[6] = '\0';
+	snprintf(part, sizeof part, "%d", (int)rkm->partition);
+	snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
+	it->res = pg_query(in->svc.conn,
+			   "SELECT case_id, status, received_at FROM "
+			   "xf_intake_key($1, $2, $3, $4, $5, $6, $7)", 7, params, err);
+	if (!it->res)
+		return -1;
+	it->case_id = pg_value(it->res, 0, 0);
+	it->status = pg_value(it->res, 0, 1);
+	it->received_at = pg_value(it->res, 0, 2);
+	return 0;
+}
+
+/* The batch's PostgreSQL work: one transaction. */
+static int keys_resolve(struct intake *in, rd_kafka_message_t **msgs,
+			struct intake_item *items, size_t n, struct sbuf *err)
+{
+	char day[9];
+
+	time_day_cst(time(NULL), day);
+	if (pg_begin(in->svc.conn, err))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!json_array_size(items[i].v.errors) &&
+		    key_resolve(in, msgs[i], &items[i], day, err))
+			return -1; /* the caller rolls back */
+	return pg_commit(in->svc.conn, err);
+}
+
+static int publish(struct intake *in, const rd_kafka_message_t *rkm,
+		   const struct intake_item *it, struct kafka_acks *acks,
+		   struct sbuf *err)
+{
+	json_t *p;
+
+	if (json_array_size(it->v.errors))
+		return reject(in, rkm, &it->v, acks, err);
+	if (!strcmp(it->status, "duplicate"))
+		return emit_receipt(in, &it->v, "duplicate", it->case_id, acks, err);
+	/* new, or the same event again after a crash: publish both again */
+	p = intake_petition(it->v.event, it->case_id, it->received_at);
+	if (emit(in, "petition.received", it->case_id, p, "petition", acks, err))
+		return -1;
+	return emit_receipt(in, &it->v, "accepted", it->case_id, acks, err);
+}
+
+static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n,
+			struct kafka_acks *acks, struct sbuf *err)
+{
+	struct intake *in = self;
+	struct intake_item *items = calloc(n, sizeof *items);
+	int rc;
+
+	if (!items)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		intake_validate(msgs[i]->payload ? msgs[i]->payload : "", msgs[i]->len,
+				&items[i].v);
+	rc = keys_resolve(in, msgs, items, n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = publish(in, msgs[i], &items[i], acks, err);
+	for (size_t i = 0; i < n; i++) {
+		intake_verdict_release(&items[i].v);
+		PQclear(items[i].res);
+	}
+	free(items);
+	return rc;
+}
+
+int intake_init(struct intake *in, const volatile sig_atomic_t *stop, struct sbuf *err)
+{
+	static const char *const topics[] = { "hotline.events", NULL };
+
+	return svc_init(&in->svc, "xf-intake", "127.0.0.1:8081", "intake", topics,
+			stop, err);
+}
+
+int intake_run(struct intake *in)
+{
+	return svc_run(&in->svc, intake_batch, in);
+}
+
+void intake_release(struct intake *in)
+{
+	svc_release(&in->svc);
+}

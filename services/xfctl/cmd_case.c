@@ -1,0 +1,170 @@
+/* cmd_case.c - xfctl case show, cases, audit verify. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "pg.h"
+#include "xfctl.h"
+
+static int case_head(PGconn *conn, const char *id, struct sbuf *err)
+{
+	PGresult *res = pg_query(conn,
+		"SELECT case_id, state, category, risk, department, coalesce(rule_id, 'triage'),"
+		" rule_version, region_code, source_system || '/' || external_id,"
+		" created_at, accept_by, resolve_by FROM cases WHERE case_id = $1",
+		1, (const char *const[]){ id }, err);
+	static const char *const labels[] = { "case", "state", "category", "risk",
+		"department", "rule", "rules version", "region", "source", "created",
+		"accept by", "resolve by" };
+
+	if (!res)
+		return -1;
+	if (!PQntuples(res)) {
+		sbuf_addf(err, "no case %s", id);
+		PQclear(res);
+		return -1;
+	}
+	for (int c = 0; c < 12; c++)
+		printf("%-14s %s\n", labels[c], PQgetvalue(res, 0, c));
+	PQclear(res);
+	return 0;
+}
+
+static int case_assignments(PGconn *conn, const char *id, struct sbuf *err)
+{
+	PGresult *res = pg_query(conn,
+		"SELECT assignment_id, department, role, attempt, created_at FROM assignments"
+		" WHERE case_id = $1 ORDER BY attempt, role DESC, department",
+		1, (const char *const[]){ id }, err);
+
+	if (!res)
+		return -1;
+	printf("\nassignments\n");
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("  %-36s %-20s %-4s attempt %s  %s\n", PQgetvalue(res, i, 0),
+		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		       PQgetvalue(res, i, 4));
+	PQclear(res);
+	return 0;
+}
+
+/* Checks the chain of rows (case_id, seq, body, hash) from row `from`;
+ * returns the row after this case's last, and *broken (with why). */
+static int chain_walk(PGresult *res, int from, int print, int *broken, struct sbuf *why)
+{
+	const char *id = PQgetvalue(res, from, 0);
+	const char *prev = chain_genesis;
+	int i;
+
+	*broken = 0;
+	for (i = from; i < PQntuples(res) && !strcmp(PQgetvalue(res, i, 0), id); i++) {
+		int seq = atoi(PQgetvalue(res, i, 1));
+		int bad = !*broken && (seq != i - from + 1 ||
+			chain_check(id, seq, PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+				    prev, why));
+
+		if (bad && seq != i - from + 1)
+			sbuf_addf(why, "event %d missing", i - from + 1);
+		*broken |= bad;
+		if (print)
+			printf("  %3d %-12s %.16s  %s\n", seq, PQgetvalue(res, i, 4),
+			       PQgetvalue(res, i, 3), bad ? "BROKEN" : "ok");
+		prev = PQgetvalue(res, i, 3);
+	}
+	return i;
+}
+
+static const char events_sql[] =
+	"SELECT case_id, seq, body, hash, type FROM case_events";
+
+static int case_events(PGconn *conn, const char *id, struct sbuf *err)
+{
+	struct sbuf sql = SBUF_INIT, why = SBUF_INIT;
+	PGresult *res;
+	int broken = 0;
+
+	sbuf_addf(&sql, "%s WHERE case_id = $1 ORDER BY seq", events_sql);
+	res = pg_query(conn, sql.buf, 1, (const char *const[]){ id }, err);
+	sbuf_release(&sql);
+	if (!res)
+		return -1;
+	printf("\naudit chain\n");
+	if (PQntuples(res))
+		chain_walk(res, 0, 1, &broken, &why);
+	printf("chain: %s%s%s\n", broken ? "BROKEN: " : "intact", why.buf,
+	       PQntuples(res) ? "" : " (no events)");
+	sbuf_release(&why);
+	PQclear(res);
+	return broken ? -2 : 0;
+}
+
+int cmd_case(struct xfctl *x, int argc, char **argv)
+{
+	struct sbuf err = SBUF_INIT;
+	int rc;
+
+	if (argc != 2 || strcmp(argv[0], "show"))
+		return -1;
+	if (!xfctl_db(x))
+		return 1;
+	if (case_head(x->conn, argv[1], &err) || case_assignments(x->conn, argv[1], &err))
+		return xfctl_fail("case show", &err);
+	rc = case_events(x->conn, argv[1], &err);
+	if (rc == -1)
+		return xfctl_fail("case show", &err);
+	return rc ? 1 : 0;
+}
+
+int cmd_cases(struct xfctl *x, int argc, char **argv)
+{
+	struct sbuf err = SBUF_INIT;
+	const char *limit = argc ? argv[0] : "50";
+	PGresult *res;
+
+	if (argc > 1 || !xfctl_db(x))
+		return argc > 1 ? -1 : 1;
+	res = pg_query(x->conn,
+		"SELECT case_id, category, risk, department, coalesce(rule_id, 'triage')"
+		" FROM cases ORDER BY created_at DESC, case_id DESC LIMIT $1::integer",
+		1, (const char *const[]){ limit }, &err);
+	if (!res)
+		return xfctl_fail("cases", &err);
+	printf("%-26s %-22s %-4s %-20s %s\n", "case id", "category", "risk",
+	       "department", "rule");
+	for (int i = PQntuples(res) - 1; i >= 0; i--)
+		printf("%-26s %-22s %-4s %-20s %s\n", PQgetvalue(res, i, 0),
+		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		       PQgetvalue(res, i, 4));
+	PQclear(res);
+	return 0;
+}
+
+int cmd_audit(struct xfctl *x, int argc, char **argv)
+{
+	struct sbuf err = SBUF_INIT, why = SBUF_INIT, sql = SBUF_INIT;
+	int cases = 0, bad = 0;
+	PGresult *res;
+
+	if (argc != 1 || strcmp(argv[0], "verify"))
+		return -1;
+	if (!xfctl_db(x))
+		return 1;
+	sbuf_addf(&sql, "%s ORDER BY case_id, seq", events_sql);
+	res = pg_query(x->conn, sql.buf, 0, NULL, &err);
+	sbuf_release(&sql);
+	if (!res)
+		return xfctl_fail("audit verify", &err);
+	for (int i = 0, broken; i < PQntuples(res); cases++) {
+		const char *id = PQgetvalue(res, i, 0);
+
+		sbuf_reset(&why);
+		i = chain_walk(res, i, 0, &broken, &why);
+		if (broken && ++bad)
+			printf("BROKEN %s: %s\n", id, why.buf);
+	}
+	printf("audit: %d cases checked, %d broken\n", cases, bad);
+	PQclear(res);
+	sbuf_release(&why);
+	return bad ? 1 : 0;
+}

@@ -1,0 +1,256 @@
+/* cmd_rules.c - xfctl migrate, rules import|export|validate|test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/classifier.h"
+#include "embed.h"
+#include "jschema.h"
+#include "pg.h"
+#include "rules.h"
+#include "util.h"
+#include "xfctl.h"
+
+int cmd_migrate(struct xfctl *x, int argc, char **argv)
+{
+	struct sbuf err = SBUF_INIT;
+	PGconn *conn;
+	int applied;
+
+	(void)argv;
+	if (argc)
+		return -1;
+	if (!(conn = pg_connect(x->conf.database_url, &err)))
+		return xfctl_fail("migrate", &err);
+	applied = pg_migrate(conn, &err);
+	PQfinish(conn);
+	if (applied < 0)
+		return xfctl_fail("migrate", &err);
+	printf("migrations applied: %d\n", applied);
+	sbuf_release(&err);
+	return 0;
+}
+
+/* The embedded JSON schemas, loaded once per command. */
+static struct jschema_set *schemas_load(struct sbuf *err)
+{
+	struct jschema_set *set = jschema_set_new();
+
+	for (size_t i = 0; i < embed_nfiles; i++) {
+		const struct embed_file *f = &embed_files[i];
+
+		if (strncmp(f->path, "schemas/xf.", 11) || !strstr(f->path, ".json"))
+			continue;
+		if (jschema_add(set, f->data, f->len, err)) {
+			jschema_set_free(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+/* Schema check, then the engine's own checks; the set or NULL with err. */
+static struct rules_set *rules_check(json_t *doc, struct sbuf *err)
+{
+	struct jschema_set *set = schemas_load(err);
+	struct rules_set *rs = NULL;
+
+	if (set && !jschema_validate(set, "xf.rules.v1", doc, err))
+		rs = rules_parse(doc, err);
+	jschema_set_free(set);
+	return rs;
+}
+
+static int rules_validate(const char *path)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *doc = xfctl_load_json(path);
+	struct rules_set *rs = doc ? rules_check(doc, &err) : NULL;
+	int rc = 1;
+
+	if (rs) {
+		printf("%s: valid: version %s, %zu departments, %zu rules\n", path,
+		       rs->version, rs->ndepts, rs->nrules);
+		rc = 0;
+	} else if (doc) {
+		rc = xfctl_fail(path, &err);
+	}
+	rules_free(rs);
+	json_decref(doc);
+	sbuf_release(&err);
+	return rc;
+}
+
+static int dept_upsert(PGconn *conn, const struct rules_dept *dp, struct sbuf *err)
+{
+	char cap[24];
+
+	snprintf(cap, sizeof cap, "%ld", dp->capacity);
+	return pg_exec(conn,
+		       "INSERT INTO departments (code, name, region, level, kind, capacity, webhook)"
+		       " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET"
+		       " name = $2, region = $3, level = $4, kind = $5, capacity = $6, webhook = $7",
+		       7, (const char *const[]){ dp->code, dp->name, dp->region, dp->level,
+						 dp->kind, cap, dp->webhook }, err);
+}
+
+/* Stores the set as the active one, in one transaction. */
+static int rules_store(PGconn *conn, const struct rules_set *rs, const char *body,
+		       struct sbuf *err)
+{
+	char sha[65];
+	const char *params[3] = { rs->version, body, sha };
+	PGresult *res;
+
+	sha256_hex(body, strlen(body), sha);
+	if (pg_begin(conn, err))
+		return -1;
+	res = pg_query(conn, "SELECT sha256 FROM rule_sets WHERE version = $1", 1, params, err);
+	if (res && PQntuples(res) && strcmp(PQgetvalue(res, 0, 0), sha))
+		sbuf_addf(err, "version %s was imported before with other content: "
+			  "give the new rules a new version", rs->version);
+	if (!res || err->len ||
+	    pg_exec(conn, "UPDATE rule_sets SET active = false WHERE active", 0, NULL, err) ||
+	    pg_exec(conn, "INSERT INTO rule_sets (version, body, sha256, active)"
+		    " VALUES ($1, $2, $3, true) ON CONFLICT (version) DO UPDATE SET active = true",
+		    3, params, err)) {
+		PQclear(res);
+		pg_rollback(conn);
+		return -1;
+	}
+	PQclear(res);
+	for (size_t i = 0; i < rs->ndepts; i++)
+		if (dept_upsert(conn, &rs->depts[i], err)) {
+			pg_rollback(conn);
+			return -1;
+		}
+	return pg_commit(conn, err);
+}
+
+static int dept_topics(struct xfctl *x, const struct rules_set *rs)
+{
+	char **topics = calloc(rs->ndepts + 1, sizeof *topics);
+	int rc;
+
+	for (size_t i = 0; i < rs->ndepts; i++) {
+		topics[i] = malloc(strlen(rs->depts[i].code) + 16);
+		sprintf(topics[i], "assignments.%s", rs->depts[i].code);
+	}
+	rc = xfctl_create_topics(x, (const char *const *)topics, rs->ndepts);
+	for (size_t i = 0; i < rs->ndepts; i++)
+		free(topics[i]);
+	free(topics);
+	return rc;
+}
+
+static int rules_import(struct xfctl *x, const char *path)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *doc = xfctl_load_json(path);
+	struct rules_set *rs = doc ? rules_check(doc, &err) : NULL;
+	char *body = rs ? json_dumps(doc, JSON_COMPACT) : NULL;
+	int rc = 1;
+
+	if (!rs)
+		rc = doc ? xfctl_fail(path, &err) : 1;
+	else if (!xfctl_db(x))
+		rc = 1;
+	else if (rules_store(x->conn, rs, body, &err))
+		rc = xfctl_fail("rules import", &err);
+	else {
+		printf("imported rules %s: %zu departments, %zu rules (active)\n",
+		       rs->version, rs->ndepts, rs->nrules);
+		rc = dept_topics(x, rs) ? 3 : 0; /* 3: imported, topics not created */
+	}
+	free(body);
+	rules_free(rs);
+	json_decref(doc);
+	sbuf_release(&err);
+	return rc;
+}
+
+static int rules_export(struct xfctl *x)
+{
+	struct sbuf err = SBUF_INIT;
+	PGresult *res;
+	json_t *doc;
+
+	if (!xfctl_db(x))
+		return 1;
+	res = pg_query(x->conn, "SELECT body FROM rule_sets WHERE active", 0, NULL, &err);
+	if (!res || !PQntuples(res)) {
+		PQclear(res);
+		if (!err.len)
+			sbuf_adds(&err, "no rule set imported");
+		return xfctl_fail("rules export", &err);
+	}
+	doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(doc);
+	PQclear(res);
+	return 0;
+}
+
+/* Gives a raw hotline event the classification the daemon would give it. */
+static void classify_if_needed(json_t *petition)
+{
+	struct classifier_history h = { 0, NULL, NULL };
+	struct classifier_text t;
+
+	if (json_object_get(petition, "classification"))
+		return;
+	h.related = json_array();
+	classifier_text(json_string_value(json_object_get(petition, "subject")),
+			json_string_value(json_object_get(petition, "content")),
+			json_string_value(json_object_get(petition, "category_hint")), &t);
+	json_object_set_new(petition, "classification", classifier_build(petition, &t, &h));
+	classifier_text_release(&t);
+	json_decref(h.related);
+}
+
+static int rules_test(const char *path, const char *petition_path)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *doc = xfctl_load_json(path), *p = xfctl_load_json(petition_path);
+	struct rules_set *rs = doc && p ? rules_check(doc, &err) : NULL;
+	struct rules_decision dec;
+	int rc = 1;
+
+	if (rs && json_is_object(p)) {
+		classify_if_needed(p);
+		if (rules_decide(rs, p, &dec, &err)) {
+			rc = xfctl_fail("rules test", &err);
+		} else {
+			printf("department: %s (%s)\nrule: %s\nco-handlers:", dec.lead->code,
+			       dec.lead->name, dec.rule ? dec.rule->id : "triage");
+			for (size_t i = 0; i < dec.nco; i++)
+				printf(" %s", dec.co[i]->code);
+			printf("\nexplain: ");
+			json_dumpf(dec.explain, stdout, JSON_INDENT(2));
+			printf("\n");
+			rules_decision_release(&dec);
+			rc = 0;
+		}
+	} else if (doc && p) {
+		rc = xfctl_fail(path, &err);
+	}
+	rules_free(rs);
+	json_decref(doc);
+	json_decref(p);
+	sbuf_release(&err);
+	return rc;
+}
+
+int cmd_rules(struct xfctl *x, int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[0], "import"))
+		return rules_import(x, argv[1]);
+	if (argc == 1 && !strcmp(argv[0], "export"))
+		return rules_export(x);
+	if (argc == 2 && !strcmp(argv[0], "validate"))
+		return rules_validate(argv[1]);
+	if (argc == 3 && !strcmp(argv[0], "test"))
+		return rules_test(argv[1], argv[2]);
+	return -1;
+}

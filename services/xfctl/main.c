@@ -1,0 +1,54 @@
+/* xfctl: the operator's tool. `xfctl help` lists the commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "pg.h"
+#include "xfctl.h"
+
+static const struct command {
+	const char *name, *args, *help;
+	int (*fn)(struct xfctl *x, int argc, char **argv);
+} commands[] = {
+	{ "migrate", "", "apply the SQL migrations not yet applied", cmd_migrate },
+	{ "rules", "import FILE | export | validate FILE | test FILE PETITION",
+	  "manage the routing rules", cmd_rules },
+	{ "case", "show CASE_ID", "a case's state, assignments and audit chain", cmd_case },
+	{ "cases", "[LIMIT]", "the latest cases, one line each", cmd_cases },
+	{ "lag", "", "consumer lag per group, topic and partition", cmd_lag },
+	{ "audit", "verify", "check every case's hash chain", cmd_audit },
+	{ "topics", "create", "create the core and department topics", cmd_topics },
+	{ "publish", "TOPIC FILE", "publish JSON lines (one message each)", cmd_publish },
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: xfctl COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(stderr, "  %-8s %-52s %s\n", commands[i].name, commands[i].args,
+			commands[i].help);
+	fprintf(stderr, "\nconfiguration: XF_DATABASE_URL, XF_KAFKA_BROKERS, XF_KAFKA_<NAME>\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct xfctl x = { .conn = NULL };
+	struct sbuf err = SBUF_INIT;
+	enum log_level level = LOG_WARN;
+	int rc = -1;
+
+	if (cfg_load(&x.conf, "off", &err))
+		return xfctl_fail("configuration", &err);
+	log_level_parse(x.conf.log_level, &level);
+	log_init("xfctl", level > LOG_WARN ? level : LOG_WARN);
+	for (size_t i = 0; argc > 1 && i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			rc = commands[i].fn(&x, argc - 2, argv + 2);
+	if (rc < 0)
+		rc = usage();
+	if (x.conn)
+		PQfinish(x.conn);
+	sbuf_release(&err);
+	return rc;
+}
