@@ -2,6 +2,8 @@
 #include "cfg.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,22 @@ static const struct cfg_entry cfg_table[] = {
 
 #define CFG_N (sizeof cfg_table / sizeof cfg_table[0])
 
+static void add_error(struct sbuf *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Appends one problem to err (NULL is fine), "; "-separated. */
+static void add_error(struct sbuf *err, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (err)
+		sbuf_addf(err, "%s%s", err->len ? "; " : "", buf);
+}
+
 static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e,
 		   const char *val, struct sbuf *err)
 {
@@ -53,8 +71,8 @@ static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e,
 	errno = 0;
 	v = strtol(val, &end, 10);
 	if (errno || end == val || *end || v < e->min || v > e->max) {
-		sbuf_addf(err, "%s%s=\"%s\" is not a whole number from %ld to %ld",
-			  err->len ? "; " : "", e->env, val, e->min, e->max);
+		add_error(err, "%s=\"%s\" is not a whole number from %ld to %ld",
+			  e->env, val, e->min, e->max);
 		return -1;
 	}
 	*(long *)p = v;
@@ -78,43 +96,56 @@ int cfg_load(struct xf_conf *conf, const char *http_default, struct sbuf *err)
 	if (!*conf->http_addr)
 		conf->http_addr = http_default;
 	if (log_level_parse(conf->log_level, &level)) {
-		sbuf_addf(err, "%sXF_LOG_LEVEL=\"%s\" is not debug, info, warn or error",
-			  err->len ? "; " : "", conf->log_level);
+		add_error(err, "XF_LOG_LEVEL=\"%s\" is not debug, info, warn or error",
+			  conf->log_level);
 		rc = -1;
 	}
 	return rc;
 }
 
+/* Length of a password value at v: quoted ('...' with \' escapes) or up to a separator. */
+static size_t value_len(const char *v)
+{
+	size_t n = 0;
+
+	if (*v != '\'')
+		return strcspn(v, " &");
+	for (n = 1; v[n] && v[n] != '\''; n++)
+		if (v[n] == '\\' && v[n + 1])
+			n++;
+	return v[n] ? n + 1 : n;
+}
+
+/* Appends s with the value of every ...password= parameter masked
+ * (password= and sslpassword= alike). */
+static void mask_params(const char *s, struct sbuf *out)
+{
+	const char *p = s;
+
+	while ((p = strstr(p, "password="))) {
+		p += 9;
+		sbuf_add(out, s, (size_t)(p - s));
+		sbuf_adds(out, "***");
+		s = p += value_len(p);
+	}
+	sbuf_adds(out, s);
+}
+
 void cfg_mask_url(const char *url, struct sbuf *out)
 {
 	const char *scheme = strstr(url, "://");
-	const char *at = strchr(url, '@');
-	const char *colon;
+	const char *auth = scheme ? scheme + 3 : NULL;
+	size_t authlen = auth ? strcspn(auth, "/?") : 0;
+	const char *at = auth ? memchr(auth, '@', authlen) : NULL;
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 
-	if (!scheme || !at || at < scheme) {
-		/* key=value form: mask password=... */
-		const char *pw = strstr(url, "password=");
-
-		if (!pw) {
-			sbuf_adds(out, url);
-			return;
-		}
-		sbuf_add(out, url, (size_t)(pw - url) + 9);
-		sbuf_adds(out, "***");
-		pw += 9;
-		while (*pw && *pw != ' ')
-			pw++;
-		sbuf_adds(out, pw);
-		return;
-	}
-	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
 	if (!colon) {
-		sbuf_adds(out, url);
+		mask_params(url, out);
 		return;
 	}
 	sbuf_add(out, url, (size_t)(colon - url) + 1);
 	sbuf_adds(out, "***");
-	sbuf_adds(out, at);
+	mask_params(at, out);
 }
 
 void cfg_log(const struct xf_conf *conf)

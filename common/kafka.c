@@ -150,6 +150,8 @@ static int subscribe(rd_kafka_t *rk, const char *const *topics, struct sbuf *err
 
 	while (topics[n])
 		n++;
+	if (!n)
+		return 0; /* an assign()-only consumer, or one that only commits */
 	list = rd_kafka_topic_partition_list_new((int)n);
 	for (size_t i = 0; i < n; i++)
 		rd_kafka_topic_partition_list_add(list, topics[i], RD_KAFKA_PARTITION_UA);

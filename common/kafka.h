@@ -39,7 +39,8 @@ rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health,
 			       struct sbuf *err);
 /*
  * A new consumer in group `group`, subscribed to the NULL-terminated topics,
- * starting at the earliest offset when the group has none. NULL with err.
+ * starting at the earliest offset when the group has none. With no topics
+ * it subscribes to nothing (for assign() or committing offsets). NULL with err.
  */
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
 			       const char *const *topics,

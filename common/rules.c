@@ -441,13 +441,15 @@ static int kind_level_known(const struct rules_set *rs, const char *kind,
 static void check_target(struct pctx *pc, const struct rules_set *rs,
 			 const char *field, const struct rules_target *t)
 {
-	if (t->department && (t->kind || t->level))
-		sbuf_addf(perr(pc), "%s names a department and a kind or level: "
-			  "give one or the other", field);
+	int forms = !!t->department + !!(t->kind || t->level) + t->triage;
+
+	if (forms > 1)
+		sbuf_addf(perr(pc), "%s gives more than one of department, kind and "
+			  "level, triage: give one", field);
 	else if (t->department && !rules_dept_find(rs, t->department))
 		sbuf_addf(perr(pc), "%s.department \"%s\" names no department",
 			  field, t->department);
-	else if (t->department)
+	else if (t->department || t->triage)
 		return;
 	else if (!t->kind || !t->level)
 		sbuf_addf(perr(pc), "%s needs a department, or a kind and a level", field);
@@ -460,6 +462,22 @@ static void check_target(struct pctx *pc, const struct rules_set *rs,
 	else if (!kind_level_known(rs, t->kind, t->level))
 		sbuf_addf(perr(pc), "%s: no department of kind \"%s\" is at level \"%s\"",
 			  field, t->kind, t->level);
+}
+
+/* Reads {"triage": true} of an assign, named field. */
+static void get_triage(struct pctx *pc, json_t *jt, const char *field,
+		       struct rules_target *t)
+{
+	json_t *v = json_object_get(jt, "triage");
+
+	if (!v || json_is_null(v))
+		return;
+	if (strcmp(field, "assign") != 0)
+		sbuf_addf(perr(pc), "%s.triage is only for a rule's assign", field);
+	else if (!json_is_true(v))
+		sbuf_addf(perr(pc), "%s.triage is not true", field);
+	else
+		t->triage = 1;
 }
 
 /* Parses an assign or triage object jt, named field ("assign", "triage"). */
@@ -481,6 +499,7 @@ static void parse_target(struct pctx *pc, const struct rules_set *rs, json_t *jt
 	t->department = get_str(pc, jt, path.buf, "department", 0);
 	t->kind = get_str(pc, jt, path.buf, "kind", 0);
 	t->level = get_str(pc, jt, path.buf, "level", 0);
+	get_triage(pc, jt, field, t);
 	sbuf_release(&path);
 	if (pc->nerr == nerr)
 		check_target(pc, rs, field, t);
@@ -621,7 +640,7 @@ static void parse_rule(struct pctx *pc, struct rules_set *rs, json_t *jr)
 	parse_when(pc, jr, r);
 	parse_target(pc, rs, json_object_get(jr, "assign"), "assign", &r->assign);
 	parse_co(pc, rs, json_object_get(jr, "co_handlers"), r);
-	get_long(pc, jr, "deadline_days", 1, RULES_DEADLINE_DAYS, 0, &r->deadline_days);
+	get_long(pc, jr, "deadline_days", 1, RULES_DEADLINE_MAX, 0, &r->deadline_days);
 }
 
 static void parse_rules(struct pctx *pc, struct rules_set *rs)
@@ -732,6 +751,8 @@ static const struct rules_dept *resolve(const struct rules_set *rs,
 {
 	const struct rules_dept *best = NULL;
 
+	if (t->triage)
+		t = &rs->triage;
 	if (t->department)
 		return rules_dept_find(rs, t->department);
 	if (!region) {
@@ -832,6 +853,7 @@ static json_t *explain_build(const struct dctx *dc, const struct rules_rule *r,
 			     const struct rules_dept *lead)
 {
 	const struct rules_set *rs = dc->rs;
+	int triage = !r || r->assign.triage;
 	json_t *ex = json_object();
 
 	json_object_set_new(ex, "version", json_string(rs->version));
@@ -840,8 +862,8 @@ static json_t *explain_build(const struct dctx *dc, const struct rules_rule *r,
 	json_object_set_new(ex, "matched", matched_json(r));
 	json_object_set(ex, "considered", dc->considered);
 	json_object_set_new(ex, "candidates", candidates_json(rs,
-		r ? &r->assign : &rs->triage, lead, dc->pv.region));
-	json_object_set_new(ex, "triage", json_boolean(!r));
+		triage ? &rs->triage : &r->assign, lead, dc->pv.region));
+	json_object_set_new(ex, "triage", json_boolean(triage));
 	return ex;
 }
 
@@ -850,7 +872,7 @@ static void decision_fill(const struct dctx *dc, const struct rules_rule *r,
 {
 	out->rule = r;
 	out->lead = lead;
-	out->triage = !r;
+	out->triage = !r || r->assign.triage;
 	out->explain = explain_build(dc, r, lead);
 	if (!r || !r->nco)
 		return;

@@ -25,7 +25,8 @@
 #include "sbuf.h"
 
 #define RULES_SCHEMA "xf.rules.v1"
-#define RULES_DEADLINE_DAYS 60   /* default and maximum (条例 第三十四条) */
+#define RULES_DEADLINE_DAYS 60   /* default deadline_days (条例 第三十四条) */
+#define RULES_DEADLINE_MAX 60    /* longest allowed; extensions come by feedback */
 #define RULES_CODE_MAX 64        /* department codes end Kafka topic names */
 #define RULES_MAX_CANDIDATES 8   /* candidates listed in an explain */
 
@@ -39,11 +40,15 @@ struct rules_dept {
 	const char *webhook;  /* http(s) URL, or NULL */
 };
 
-/* Either department (a code), or kind and level resolved by region (属地). */
+/*
+ * Exactly one of: department (a code); kind and level, resolved by region
+ * (属地); or, in an assign only, triage (send the case to the triage target).
+ */
 struct rules_target {
 	const char *department;
 	const char *kind;
 	const char *level;
+	int triage;               /* assign {"triage": true} */
 };
 
 struct rules_rule {
@@ -53,7 +58,7 @@ struct rules_rule {
 	struct rules_target assign;
 	const char **co_handlers; /* department codes; owned array, borrowed strings */
 	size_t nco;
-	long deadline_days;       /* 1..60, default 60 */
+	long deadline_days;       /* 1..RULES_DEADLINE_MAX, default 60 */
 };
 
 struct rules_set {
@@ -79,10 +84,12 @@ struct rules_set {
  * its level (province 2, city 4, county 6, township 9, village 12); two
  * departments of one kind and level for the same region (which would make
  * 属地 ambiguous); an assign, co-handler or triage naming an unknown
- * department or a kind+level no department has; a co-handler listed twice
- * or equal to the rule's lead department; unknown `when` tests, or test
- * values of the wrong type, empty lists, or unknown category, risk or
- * channel codes; deadline_days outside 1..60; a missing triage.
+ * department or a kind+level no department has; an assign or triage
+ * giving more than one form, or triage itself saying {"triage": true}; a
+ * co-handler listed twice or equal to the rule's lead department; unknown
+ * `when` tests, or test values of the wrong type, empty lists, or unknown
+ * category, risk or channel codes; priority not a whole number 0..INT_MAX;
+ * deadline_days outside 1..RULES_DEADLINE_MAX; a missing triage.
  *
  * Returns the set, or NULL with every problem found appended to err
  * (separated by "; "; err may be NULL).
@@ -100,7 +107,8 @@ struct rules_decision {
 	const struct rules_dept *lead;
 	const struct rules_dept **co;   /* resolved co-handlers, malloc'd (or NULL) */
 	size_t nco;
-	int triage;                     /* 1 if no rule resolved: sent to triage */
+	int triage;                     /* 1 if sent to triage: by no rule resolving
+					   (rule NULL) or by an assign {"triage": true} */
 	json_t *explain;                /* new reference, owned by the decision */
 };
 
@@ -120,18 +128,20 @@ struct rules_decision {
  * Rules are tried in priority order; the first that matches AND whose
  * assign resolves wins. kind+level resolves by region (属地): the
  * department of that kind and level whose region is the longest prefix of
- * the petition's region_code; a rule that finds none is skipped. If no rule
- * resolves, triage is resolved the same way and triage = 1. Co-handlers
- * equal to the lead are left out.
+ * the petition's region_code; a rule that finds none is skipped. An assign
+ * {"triage": true} resolves the triage target (triage = 1, rule set). If no
+ * rule resolves, triage is resolved the same way, triage = 1 and rule NULL.
+ * Co-handlers equal to the lead are left out.
  *
  * explain = {"version": rules version,
- *   "rule": {"id", "priority", "version"} or null on triage,
+ *   "rule": {"id", "priority", "version"} or null if no rule resolved,
  *   "matched": [the winner's tests, all of which held],
  *   "considered": [{"rule", "priority", "result": "matched" |
  *                   "no match: <test>" | "unresolved: <why>"}, ...]
  *                 (in order, up to and including the winner),
  *   "candidates": [{"department", "region", "level", "score", "covers"}]
- *                 (departments of the winning kind+level, best first, at
+ *                 (departments of the winning kind+level, or of triage's
+ *                 when triage decided, best first, at
  *                 most RULES_MAX_CANDIDATES; score = length of the common
  *                 prefix of their region and the petition's; covers = their
  *                 whole region is a prefix; for a department code, just it),

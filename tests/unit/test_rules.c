@@ -228,7 +228,11 @@ static const struct refusal refusals[] = {
 	  "rule \"labor\": assign: no department of kind \"rsj\" is at level \"city\"" },
 	{ "rules/1/assign/level", "'ward'", "rule \"labor\": assign.level \"ward\" is not province" },
 	{ "rules/2/assign/kind", "'xfj'",
-	  "rule \"high-risk\": assign names a department and a kind or level" },
+	  "rule \"high-risk\": assign gives more than one of department, kind and level, triage" },
+	{ "rules/2/assign/triage", "true",
+	  "rule \"high-risk\": assign gives more than one of department, kind and level, triage" },
+	{ "rules/1/assign", "{'triage': false}", "rule \"labor\": assign.triage is not true" },
+	{ "triage", "{'triage': true}", "triage.triage is only for a rule's assign" },
 	{ "rules/1/assign", "{}", "rule \"labor\": assign needs a department, or a kind and a level" },
 	{ "rules/1/assign/level", NULL, "rule \"labor\": assign needs a department, or a kind and a level" },
 	{ "rules/1/assign", NULL, "rule \"labor\": assign is missing" },
@@ -587,6 +591,39 @@ static void t_triage_fallback(void)
 	rules_free(rs);
 }
 
+/* A rule may send a case to triage: {"triage": true} resolves the triage target. */
+static void t_assign_triage(void)
+{
+	json_t *doc = jq(rules_text);
+	struct rules_set *rs;
+	struct rules_decision dec;
+	json_t *cand;
+
+	set_path(doc, "rules/4", "{'id': 'collective', 'priority': 5, 'when': {'collective': true},"
+		 " 'assign': {'triage': true}, 'co_handlers': ['ruian-rsj']}");
+	rs = rules_parse(doc, NULL);
+	json_decref(doc);
+	if (!T_CHECK(rs != NULL))
+		return;
+	T_CHECK(rs->rules[0].assign.triage == 1);
+	T_INTEQ(decide_with(rs, "classification/collective", "true", &dec, NULL), 0);
+	T_STREQ(dec.rule ? dec.rule->id : NULL, "collective");
+	T_INTEQ(dec.triage, 1);
+	T_STREQ(dec.lead->code, "wenzhou-xfj");
+	T_STREQ(dec.nco ? dec.co[0]->code : NULL, "ruian-rsj");
+	T_STREQ(json_string_value(json_object_get(json_object_get(dec.explain, "rule"), "id")),
+		"collective");
+	T_CHECK(json_is_true(json_object_get(dec.explain, "triage")));
+	cand = json_array_get(json_object_get(dec.explain, "candidates"), 0);
+	T_STREQ(json_string_value(json_object_get(cand, "department")), "wenzhou-xfj");
+	rules_decision_release(&dec);
+	T_INTEQ(decide_with(rs, NULL, NULL, &dec, NULL), 0);   /* not collective: labor */
+	T_STREQ(dec.rule ? dec.rule->id : NULL, "labor");
+	T_INTEQ(dec.triage, 0);
+	rules_decision_release(&dec);
+	rules_free(rs);
+}
+
 static void t_triage_unresolved(void)
 {
 	struct rules_set *rs = parse_text(rules_text);
@@ -666,5 +703,6 @@ T_SUITE(rules,
 	{ "co_handlers", t_co_handlers },
 	{ "co_handler_same_as_lead", t_co_handler_same_as_lead },
 	{ "triage_fallback", t_triage_fallback },
+	{ "assign_triage", t_assign_triage },
 	{ "triage_unresolved", t_triage_unresolved },
 	{ "explain", t_explain })

@@ -1,0 +1,138 @@
+/* check.c - see check.h. */
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tharness.h"
+
+static const char *jstr(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+int check_complete(struct e2e *t, void *arg)
+{
+	const struct check_run *run = arg;
+	size_t leads = 0;
+
+	for (size_t i = 0; i < t->nmsgs; i++)
+		if (!strncmp(t->msgs[i].topic, "assignments.", 12) &&
+		    !strcmp(jstr(t->msgs[i].json, "role") ? jstr(t->msgs[i].json, "role") : "", "lead"))
+			leads++;
+	return e2e_count(t, "petition.receipts") >= run->n && leads >= run->nvalid;
+}
+
+/* Finds the receipts and dead letters of event e. */
+static void seen_of(struct e2e *t, const struct gen_event *e, struct check_seen *s)
+{
+	char key[128];
+
+	memset(s, 0, sizeof *s);
+	snprintf(key, sizeof key, "t12345/%s", e->external_id);
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const struct e2e_msg *m = &t->msgs[i];
+		const char *status = jstr(m->json, "status");
+
+		if (!strcmp(m->topic, "petition.dlq") && !strcmp(m->key, e->key)) {
+			s->dlq++;
+			s->dlq_msg = m;
+		}
+		if (strcmp(m->topic, "petition.receipts") || strcmp(m->key, key) || !status)
+			continue;
+		if (!strcmp(status, "accepted") && ++s->accepted == 1)
+			s->case_id = jstr(m->json, "case_id");
+		if (!strcmp(status, "duplicate") && ++s->duplicate == 1)
+			s->dup_case_id = jstr(m->json, "case_id");
+		s->rejected += !strcmp(status, "rejected");
+	}
+}
+
+/* The lead assignments of case_id: count, and whether all are identical. */
+static int leads_of(struct e2e *t, const char *case_id, const struct e2e_msg **first,
+		    int *identical)
+{
+	int n = 0;
+
+	*identical = 1;
+	*first = NULL;
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const struct e2e_msg *m = &t->msgs[i];
+
+		if (strncmp(m->topic, "assignments.", 12) || strcmp(m->key, case_id) ||
+		    strcmp(jstr(m->json, "role") ? jstr(m->json, "role") : "", "lead"))
+			continue;
+		if (*first && strcmp((*first)->value, m->value))
+			*identical = 0;
+		if (!*first)
+			*first = m;
+		n++;
+	}
+	return n;
+}
+
+static void check_valid(struct e2e *t, const struct gen_event *e, const struct check_seen *s,
+			int allow_redelivery)
+{
+	const struct e2e_msg *a;
+	char topic[96];
+	int identical, n;
+
+	if (!T_CHECK(s->accepted >= 1 && s->case_id) ||
+	    !T_CHECK(allow_redelivery || s->accepted == 1)) {
+		fprintf(stderr, "    event %s: %d accepted receipts\n", e->external_id, s->accepted);
+		return;
+	}
+	n = leads_of(t, s->case_id, &a, &identical);
+	if (!T_CHECK(n >= 1) || !T_CHECK(identical) || !T_CHECK(allow_redelivery || n == 1)) {
+		fprintf(stderr, "    case %s: %d lead assignments, identical %d\n", s->case_id,
+			n, identical);
+		return;
+	}
+	snprintf(topic, sizeof topic, "assignments.%s", e->department);
+	if (!T_STREQ(a->topic, topic) || !T_STREQ(jstr(a->json, "category"), e->category))
+		fprintf(stderr, "    event %s (case %s)\n", e->external_id, s->case_id);
+}
+
+static void check_bad(const struct gen_event *e, const struct check_seen *s)
+{
+	const struct e2e_msg *m = s->dlq_msg;
+
+	if (!T_CHECK(s->dlq >= 1 && m)) {
+		fprintf(stderr, "    %s (%s) not dead-lettered\n", e->key, e->bad_code);
+		return;
+	}
+	T_STREQ(m->error_code, e->bad_code);
+	T_CHECK(m->len == e->len && !memcmp(m->value, e->bytes, e->len));
+}
+
+void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery)
+{
+	struct check_seen *seen = calloc(run->n, sizeof *seen);
+	size_t rejected = 0, nbad = 0;
+
+	for (size_t i = 0; i < run->n; i++)
+		seen_of(t, &run->ev[i], &seen[i]);
+	for (size_t i = 0; i < run->n; i++) {
+		const struct gen_event *e = &run->ev[i];
+
+		if (e->kind == GEN_VALID)
+			check_valid(t, e, &seen[i], allow_redelivery);
+		else if (e->kind == GEN_DUP && T_CHECK(seen[i].duplicate >= 1))
+			T_STREQ(seen[i].dup_case_id, seen[e->orig].case_id);
+		else if (e->kind == GEN_BAD)
+			check_bad(e, &seen[i]), nbad++;
+	}
+	for (size_t i = 0; i < t->nmsgs; i++)
+		if (!strcmp(t->msgs[i].topic, "petition.receipts") &&
+		    !strcmp(jstr(t->msgs[i].json, "status") ? jstr(t->msgs[i].json, "status") : "",
+			    "rejected"))
+			rejected++;
+	T_CHECK(allow_redelivery ? rejected >= nbad : rejected == nbad);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM cases"), run->nvalid);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM assignments WHERE role = 'lead'"),
+		run->nvalid);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM case_events"), 3 * run->nvalid);
+	free(seen);
+}

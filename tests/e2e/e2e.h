@@ -1,0 +1,81 @@
+/*
+ * e2e.h - integration tests against the real Apache Kafka broker and
+ * PostgreSQL that tests/run.sh starts. Each test gets its own database and
+ * consumer-group prefix; the groups start at the current end of their
+ * input topics, and the collector reads outputs from the ends recorded at
+ * setup, so tests sharing the broker do not see each other's messages.
+ *
+ * Environment: XF_KAFKA_BROKERS, XF_TEST_PG (admin URL without database,
+ * e.g. postgresql://postgres@127.0.0.1:5432), XF_TEST_BIN (the daemons'
+ * folder), XF_TEST_LOGS (where daemon logs go).
+ */
+#ifndef XF_E2E_H
+#define XF_E2E_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+
+#include "kafka.h"
+#include "sbuf.h"
+
+enum e2e_daemon { E2E_INTAKE, E2E_CLASSIFY, E2E_DISPATCH, E2E_NDAEMONS };
+
+struct e2e_msg {
+	char *topic, *key;
+	char *value;
+	size_t len;
+	char *error_code;   /* xf-error-code header, if any */
+	json_t *json;       /* parsed value, NULL if not JSON */
+};
+
+struct e2e {
+	char name[64];
+	char db_url[256];
+	char prefix[96];
+	const char *bin, *logs;
+	pid_t pids[E2E_NDAEMONS];
+	PGconn *conn;
+	rd_kafka_t *producer;
+	struct kafka_acks acks;            /* of producer */
+	rd_kafka_t *collector;            /* assigned to every output topic */
+	struct e2e_msg *msgs;
+	size_t nmsgs, alloc;
+};
+
+/*
+ * A fresh database xf_t_<name> (migrated, rules of tests/e2e/rules.json
+ * imported with xfctl), groups positioned at the end of the input topics,
+ * outputs collected from now on. Returns 0 or -1 (printed).
+ */
+int e2e_setup(struct e2e *t, const char *name);
+void e2e_teardown(struct e2e *t);
+
+/* Starts / signals a daemon; e2e_alive is 1 while it runs. */
+int e2e_start(struct e2e *t, enum e2e_daemon d);
+void e2e_kill(struct e2e *t, enum e2e_daemon d, int sig);
+int e2e_alive(struct e2e *t, enum e2e_daemon d);
+/* SIGTERM, wait (SIGKILL after 30 s); the exit status (0 = clean), -1 if not running. */
+int e2e_stop(struct e2e *t, enum e2e_daemon d);
+/* Runs bin/xfctl with args against the test database; its exit status,
+ * output (stdout and stderr) appended to out when not NULL. */
+int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args);
+
+/* Produces raw bytes to hotline.events and waits for the broker's ack. */
+int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len);
+int e2e_flush(struct e2e *t);
+
+/* Polls outputs for up to ms milliseconds (appending to t->msgs). */
+void e2e_collect(struct e2e *t, int ms);
+/* Counts collected messages on topic (prefix match when it ends in '*'). */
+size_t e2e_count(const struct e2e *t, const char *topic);
+/* Collects until done(t, arg) or timeout_s passes; returns done's result. */
+int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
+		      void *arg, int timeout_s);
+
+/* A one-value SQL query against the test database as a long (-1 on error). */
+long e2e_sql_long(struct e2e *t, const char *sql);
+
+#endif

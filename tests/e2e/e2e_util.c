@@ -1,0 +1,406 @@
+/* e2e_util.c - see e2e.h. Globals are fine in tests; this file has none. */
+#include "e2e.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "pg.h"
+#include "util.h"
+
+static const char *const daemon_names[] = { "xf-intake", "xf-classify", "xf-dispatch" };
+static const struct { const char *suffix, *topic; } inputs[] = {
+	{ "intake", "hotline.events" },
+	{ "classify", "petition.received" },
+	{ "dispatch", "petition.classified" },
+};
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static int admin_sql(const char *sql)
+{
+	struct sbuf url = SBUF_INIT, err = SBUF_INIT;
+	PGconn *conn;
+	int rc = -1;
+
+	sbuf_addf(&url, "%s/postgres", env_or("XF_TEST_PG", ""));
+	conn = pg_connect(url.buf, &err);
+	if (conn && !pg_exec(conn, sql, 0, NULL, &err))
+		rc = 0;
+	if (rc)
+		fprintf(stderr, "e2e: %s: %s\n", sql, err.buf);
+	if (conn)
+		PQfinish(conn);
+	sbuf_release(&url);
+	sbuf_release(&err);
+	return rc;
+}
+
+/* Partitions of topic and their end offsets, as a list (NULL on error). */
+static rd_kafka_topic_partition_list_t *ends(rd_kafka_t *rk, const char *topic)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	rd_kafka_topic_partition_list_t *list = NULL;
+
+	if (!rd_kafka_metadata(rk, 0, rkt, &md, 10000) && md->topic_cnt == 1 &&
+	    !md->topics[0].err) {
+		list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+		for (int p = 0; p < md->topics[0].partition_cnt; p++) {
+			int64_t lo, hi = 0;
+			int id = md->topics[0].partitions[p].id;
+
+			rd_kafka_query_watermark_offsets(rk, topic, id, &lo, &hi, 10000);
+			rd_kafka_topic_partition_list_add(list, topic, id)->offset = hi;
+		}
+	} else {
+		fprintf(stderr, "e2e: no metadata for topic %s\n", topic);
+	}
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	return list;
+}
+
+/* Commits the group's offsets at the end of its input topic. */
+static int position_group(struct e2e *t, const char *suffix, const char *topic)
+{
+	const char *none[] = { NULL };
+	struct sbuf err = SBUF_INIT;
+	char group[160];
+	rd_kafka_t *rk;
+	rd_kafka_topic_partition_list_t *list;
+	int rc = -1;
+
+	snprintf(group, sizeof group, "%s-%s", t->prefix, suffix);
+	rk = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group, none, NULL, &err);
+	if (rk && (list = ends(rk, topic))) {
+		rc = rd_kafka_commit(rk, list, 0) ? -1 : 0;
+		rd_kafka_topic_partition_list_destroy(list);
+	}
+	if (rc)
+		fprintf(stderr, "e2e: cannot position group %s: %s\n", group, err.buf);
+	if (rk)
+		rd_kafka_destroy(rk);
+	sbuf_release(&err);
+	return rc;
+}
+
+/* Assigns the collector to every output topic from its current end. */
+static int collector_start(struct e2e *t)
+{
+	static const char *const fixed[] = { "petition.receipts", "petition.dlq",
+					     "case.events", "petition.classified" };
+	const char *none[] = { NULL };
+	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(64);
+	PGresult *res = PQexec(t->conn, "SELECT 'assignments.' || code FROM departments");
+	struct sbuf err = SBUF_INIT, group = SBUF_INIT;
+	int rc = 0;
+
+	sbuf_addf(&group, "%s-collector", t->prefix);
+	t->collector = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group.buf, none,
+					  NULL, &err);
+	for (int i = 0; t->collector && i < 4 + PQntuples(res); i++) {
+		const char *topic = i < 4 ? fixed[i] : PQgetvalue(res, i - 4, 0);
+		rd_kafka_topic_partition_list_t *l = ends(t->collector, topic);
+
+		for (int p = 0; l && p < l->cnt; p++)
+			rd_kafka_topic_partition_list_add(all, topic,
+				l->elems[p].partition)->offset = l->elems[p].offset;
+		rc |= l ? 0 : -1;
+		if (l)
+			rd_kafka_topic_partition_list_destroy(l);
+	}
+	if (!t->collector || rc || rd_kafka_assign(t->collector, all))
+		rc = -1;
+	rd_kafka_topic_partition_list_destroy(all);
+	PQclear(res);
+	sbuf_release(&err);
+	sbuf_release(&group);
+	return rc;
+}
+
+static int setup_db(struct e2e *t)
+{
+	struct sbuf sql = SBUF_INIT, err = SBUF_INIT;
+	int rc;
+
+	sbuf_addf(&sql, "DROP DATABASE IF EXISTS xf_t_%s", t->name);
+	rc = admin_sql(sql.buf);
+	sbuf_reset(&sql);
+	sbuf_addf(&sql, "CREATE DATABASE xf_t_%s", t->name);
+	rc = rc ? rc : admin_sql(sql.buf);
+	snprintf(t->db_url, sizeof t->db_url, "%s/xf_t_%s", env_or("XF_TEST_PG", ""), t->name);
+	if (!rc && !(t->conn = pg_connect(t->db_url, &err))) {
+		fprintf(stderr, "e2e: %s\n", err.buf);
+		rc = -1;
+	}
+	sbuf_release(&sql);
+	sbuf_release(&err);
+	return rc;
+}
+
+int e2e_setup(struct e2e *t, const char *name)
+{
+	const char *import[] = { "rules", "import", "tests/e2e/rules.json", NULL };
+	struct sbuf out = SBUF_INIT, err = SBUF_INIT;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	snprintf(t->name, sizeof t->name, "%s", name);
+	snprintf(t->prefix, sizeof t->prefix, "t-%s-%d-%ld", name, (int)getpid(), (long)time(NULL));
+	t->bin = env_or("XF_TEST_BIN", "bin");
+	t->logs = env_or("XF_TEST_LOGS", ".run/test/logs");
+	if (setup_db(t))
+		return -1;
+	setenv("XF_DATABASE_URL", t->db_url, 1);
+	setenv("XF_GROUP_PREFIX", t->prefix, 1);
+	setenv("XF_HTTP_ADDR", "off", 1);
+	rc = e2e_xfctl(t, &out, import);
+	if (rc) {
+		fprintf(stderr, "e2e: xfctl rules import: exit %d: %s\n", rc, out.buf);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
+		if (position_group(t, inputs[i].suffix, inputs[i].topic))
+			return -1;
+	t->producer = kafka_producer_new(getenv("XF_KAFKA_BROKERS"), NULL, &err);
+	sbuf_release(&out);
+	sbuf_release(&err);
+	return t->producer && !collector_start(t) ? 0 : -1;
+}
+
+void e2e_teardown(struct e2e *t)
+{
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		if (e2e_alive(t, d)) {
+			e2e_kill(t, d, SIGTERM);
+			for (int i = 0; i < 150 && e2e_alive(t, d); i++)
+				usleep(100000);
+			if (e2e_alive(t, d))
+				e2e_kill(t, d, SIGKILL);
+		}
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		free(t->msgs[i].topic);
+		free(t->msgs[i].key);
+		free(t->msgs[i].value);
+		free(t->msgs[i].error_code);
+		json_decref(t->msgs[i].json);
+	}
+	free(t->msgs);
+	kafka_consumer_close(t->collector);
+	kafka_producer_close(t->producer, 5000);
+	if (t->conn)
+		PQfinish(t->conn);
+	memset(t, 0, sizeof *t);
+}
+
+int e2e_start(struct e2e *t, enum e2e_daemon d)
+{
+	char path[512], logf[512];
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/%s", t->bin, daemon_names[d]);
+	snprintf(logf, sizeof logf, "%s/%s-%s.log", t->logs, t->name, daemon_names[d]);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		execl(path, daemon_names[d], (char *)NULL);
+		_exit(127);
+	}
+	t->pids[d] = pid;
+	return pid > 0 ? 0 : -1;
+}
+
+void e2e_kill(struct e2e *t, enum e2e_daemon d, int sig)
+{
+	if (t->pids[d] > 0)
+		kill(t->pids[d], sig);
+}
+
+int e2e_alive(struct e2e *t, enum e2e_daemon d)
+{
+	int status;
+
+	if (t->pids[d] <= 0)
+		return 0;
+	if (waitpid(t->pids[d], &status, WNOHANG) == t->pids[d]) {
+		fprintf(stderr, "e2e: %s exited (status %d)\n", daemon_names[d], status);
+		t->pids[d] = 0;
+		return 0;
+	}
+	return 1;
+}
+
+int e2e_stop(struct e2e *t, enum e2e_daemon d)
+{
+	int status = -1;
+
+	if (t->pids[d] <= 0)
+		return -1;
+	kill(t->pids[d], SIGTERM);
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(t->pids[d], &status, WNOHANG) == t->pids[d]) {
+			t->pids[d] = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(100000);
+	}
+	kill(t->pids[d], SIGKILL);
+	waitpid(t->pids[d], &status, 0);
+	t->pids[d] = 0;
+	return -1;
+}
+
+int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args)
+{
+	const char *argv[16] = { "xfctl" };
+	char path[512], buf[4096];
+	int fds[2], status = -1;
+	ssize_t n;
+	pid_t pid;
+
+	for (int i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	snprintf(path, sizeof path, "%s/xfctl", t->bin);
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], buf, sizeof buf)) > 0)
+		sbuf_add(out, buf, (size_t)n);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len)
+{
+	struct sbuf err = SBUF_INIT;
+	int rc = kafka_produce(t->producer, "hotline.events", key, strlen(key), val, len,
+			       NULL, 0, &t->acks, &err);
+
+	if (rc)
+		fprintf(stderr, "e2e: produce: %s\n", err.buf);
+	sbuf_release(&err);
+	return rc;
+}
+
+int e2e_flush(struct e2e *t)
+{
+	struct sbuf err = SBUF_INIT;
+	int rc = kafka_acks_wait(t->producer, &t->acks, 60000, &err);
+
+	if (rc)
+		fprintf(stderr, "e2e: produce: %s\n", err.buf);
+	sbuf_release(&err);
+	return rc;
+}
+
+static char *header(const rd_kafka_message_t *rkm, const char *name)
+{
+	rd_kafka_headers_t *hdrs;
+	const void *val;
+	size_t size;
+
+	if (rd_kafka_message_headers(rkm, &hdrs) ||
+	    rd_kafka_header_get_last(hdrs, name, &val, &size))
+		return NULL;
+	return strndup(val, size);
+}
+
+static void keep(struct e2e *t, const rd_kafka_message_t *rkm)
+{
+	struct e2e_msg *m;
+
+	if (t->nmsgs == t->alloc) {
+		t->alloc = t->alloc ? 2 * t->alloc : 1024;
+		t->msgs = realloc(t->msgs, t->alloc * sizeof *t->msgs);
+		if (!t->msgs)
+			abort();
+	}
+	m = &t->msgs[t->nmsgs++];
+	m->topic = strdup(rd_kafka_topic_name(rkm->rkt));
+	m->key = rkm->key ? strndup(rkm->key, rkm->key_len) : strdup("");
+	m->value = malloc(rkm->len + 1);
+	memcpy(m->value, rkm->payload ? rkm->payload : "", rkm->len);
+	m->value[rkm->len] = '\0';
+	m->len = rkm->len;
+	m->error_code = header(rkm, "xf-error-code");
+	m->json = json_loadb(m->value, m->len, 0, NULL);
+}
+
+void e2e_collect(struct e2e *t, int ms)
+{
+	double end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(t->collector, 100);
+
+		if (!rkm)
+			continue;
+		if (!rkm->err)
+			keep(t, rkm);
+		rd_kafka_message_destroy(rkm);
+	}
+}
+
+size_t e2e_count(const struct e2e *t, const char *topic)
+{
+	size_t n = 0, len = strlen(topic);
+	int prefix = len && topic[len - 1] == '*';
+
+	for (size_t i = 0; i < t->nmsgs; i++)
+		if (prefix ? !strncmp(t->msgs[i].topic, topic, len - 1)
+			   : !strcmp(t->msgs[i].topic, topic))
+			n++;
+	return n;
+}
+
+int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
+		      void *arg, int timeout_s)
+{
+	double end = now_ms() + timeout_s * 1000.0;
+
+	while (!done(t, arg) && now_ms() < end)
+		e2e_collect(t, 500);
+	return done(t, arg);
+}
+
+long e2e_sql_long(struct e2e *t, const char *sql)
+{
+	PGresult *res = PQexec(t->conn, sql);
+	long v = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		v = atol(PQgetvalue(res, 0, 0));
+	else
+		fprintf(stderr, "e2e: %s: %s\n", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	return v;
+}

@@ -1,0 +1,35 @@
+/*
+ * gen.h - the events the integration tests publish: valid petitions across
+ * categories and regions (with the department the test rules must pick),
+ * duplicates of earlier ones, and malformed events of every kind intake
+ * rejects (with the error code it must give).
+ */
+#ifndef XF_E2E_GEN_H
+#define XF_E2E_GEN_H
+
+#include <stddef.h>
+
+enum gen_kind { GEN_VALID, GEN_DUP, GEN_BAD };
+
+struct gen_event {
+	enum gen_kind kind;
+	char key[64];           /* Kafka key: external_id, or bad-<i> */
+	char external_id[64];
+	const char *category;   /* GEN_VALID: the category it must get */
+	const char *department; /* GEN_VALID: the department it must go to */
+	size_t orig;            /* GEN_DUP: index of the original */
+	const char *bad_code;   /* GEN_BAD: the xf-error-code expected */
+	char *bytes;            /* what is published (malloc'd) */
+	size_t len;
+};
+
+/*
+ * n events for test `tag`: every 20th from the 20th a duplicate (when
+ * dup is set), every 20th from the 10th malformed (when bad is set).
+ */
+struct gen_event *gen_events(const char *tag, size_t n, int dup, int bad);
+void gen_free(struct gen_event *ev, size_t n);
+/* Number of distinct malformed kinds gen_events produces. */
+size_t gen_bad_kinds(void);
+
+#endif

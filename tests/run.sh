@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tests/run.sh: every test, as `make test` runs it.
+#   1. installs what is missing (deploy/scripts/setup.sh --kafka)
+#   2. builds the release and the ASan/UBSan builds
+#   3. unit tests under both builds
+#   4. starts a private PostgreSQL and a real Apache Kafka broker (KRaft) in
+#      .run/test, runs the integration tests with the sanitizer-built daemons,
+#      and stops the stack again
+# The last line is the total: "N passed, N failed".
+set -uo pipefail
+# shellcheck source=deploy/scripts/lib.sh
+. "$(dirname "$0")/../deploy/scripts/lib.sh"
+cd "$XF_ROOT" || exit 1
+
+run=$(abs_dir "$XF_ROOT/.run/test")
+out=$run/results.txt
+mkdir -p "$run/logs"
+: >"$out"
+passed=0 failed=0
+
+stop_stack() {
+    deploy/scripts/kafka.sh stop "$run" >/dev/null 2>&1 || true
+    deploy/scripts/pg.sh stop "$run" >/dev/null 2>&1 || true
+}
+trap stop_stack EXIT
+
+# suite NAME CMD...: runs a test binary, echoing its output, adding its totals.
+suite() {
+    local name=$1 line p f
+    shift
+    echo "== $name"
+    "$@" 2>&1 | tee -a "$out" | tee "$run/logs/$name.out"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$run/logs/$name.out" | tail -n 1)
+    if [[ -z $line ]]; then
+        echo "$name: no summary line (crashed?)"
+        failed=$((failed + 1))
+        return
+    fi
+    read -r p _ f _ <<<"${line//,/}"
+    passed=$((passed + p)) failed=$((failed + f))
+}
+
+deploy/scripts/setup.sh --kafka || exit 1
+make -s all && make -s SAN=1 all || { echo "0 passed, 1 failed"; exit 1; }
+
+suite unit bin/unit-tests
+suite unit-san bin-san/unit-tests
+
+deploy/scripts/pg.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }
+deploy/scripts/kafka.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }
+set -a
+# shellcheck disable=SC1091
+. "$run/pg.env"
+# shellcheck disable=SC1091
+. "$run/kafka.env"
+set +a
+export XF_TEST_PG=${XF_DATABASE_URL%/*} XF_TEST_BIN=$XF_ROOT/bin-san
+export XF_TEST_LOGS=$run/logs XF_LOG_LEVEL=info
+bin/xfctl migrate >/dev/null && bin/xfctl topics create ||
+    { echo "0 passed, 1 failed"; exit 1; }
+
+suite e2e bin-san/e2e-tests "$@"
+
+echo "logs: $run/logs"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

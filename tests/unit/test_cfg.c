@@ -1,0 +1,306 @@
+/* Unit tests for common/cfg.c: defaults, overrides, errors, masking. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "sbuf.h"
+#include "tharness.h"
+
+static const char *const cfg_vars[] = {
+	"XF_KAFKA_BROKERS", "XF_DATABASE_URL", "XF_HTTP_ADDR", "XF_LOG_LEVEL",
+	"XF_PETITIONER_KEY", "XF_GROUP_PREFIX", "XF_BATCH_MAX", "XF_BATCH_WAIT_MS",
+	"XF_RETRY_MAX_MS",
+};
+#define NVARS (sizeof cfg_vars / sizeof cfg_vars[0])
+
+/* The caller's environment, put back after each case. */
+struct env_saved {
+	char *val[NVARS];
+};
+
+/* Saves every XF_ setting of the table and unsets it. */
+static void env_clear(struct env_saved *saved)
+{
+	for (size_t i = 0; i < NVARS; i++) {
+		const char *v = getenv(cfg_vars[i]);
+
+		saved->val[i] = v ? strdup(v) : NULL;
+		unsetenv(cfg_vars[i]);
+	}
+}
+
+static void env_restore(struct env_saved *saved)
+{
+	for (size_t i = 0; i < NVARS; i++) {
+		if (saved->val[i])
+			setenv(cfg_vars[i], saved->val[i], 1);
+		else
+			unsetenv(cfg_vars[i]);
+		free(saved->val[i]);
+		saved->val[i] = NULL;
+	}
+}
+
+static void t_defaults(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	T_INTEQ(cfg_load(&conf, "127.0.0.1:8081", &err), 0);
+	T_STREQ(err.buf, "");
+	T_STREQ(conf.brokers, "127.0.0.1:9092");
+	T_STREQ(conf.database_url, "postgresql://postgres@127.0.0.1:5432/xf");
+	T_STREQ(conf.http_addr, "127.0.0.1:8081");
+	T_STREQ(conf.log_level, "info");
+	T_STREQ(conf.petitioner_key, "xf-dev-key-change-me");
+	T_STREQ(conf.group_prefix, "xf");
+	T_INTEQ(conf.batch_max, 500);
+	T_INTEQ(conf.batch_wait_ms, 50);
+	T_INTEQ(conf.retry_max_ms, 5000);
+	T_INTEQ(cfg_load(&conf, "off", &err), 0);   /* the program's default */
+	T_STREQ(conf.http_addr, "off");
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+static void t_overrides(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	setenv("XF_KAFKA_BROKERS", "k1:9092,k2:9092", 1);
+	setenv("XF_DATABASE_URL", "host=db dbname=xf", 1);
+	setenv("XF_HTTP_ADDR", "0.0.0.0:9000", 1);
+	setenv("XF_LOG_LEVEL", "debug", 1);
+	setenv("XF_PETITIONER_KEY", "k3y", 1);
+	setenv("XF_GROUP_PREFIX", "xf-test", 1);
+	setenv("XF_BATCH_MAX", "100000", 1);   /* the upper bound is allowed */
+	setenv("XF_BATCH_WAIT_MS", "1", 1);    /* the lower bound too */
+	setenv("XF_RETRY_MAX_MS", "250", 1);
+	T_INTEQ(cfg_load(&conf, "127.0.0.1:8082", &err), 0);
+	T_STREQ(err.buf, "");
+	T_STREQ(conf.brokers, "k1:9092,k2:9092");
+	T_STREQ(conf.database_url, "host=db dbname=xf");
+	T_STREQ(conf.http_addr, "0.0.0.0:9000");
+	T_STREQ(conf.log_level, "debug");
+	T_STREQ(conf.petitioner_key, "k3y");
+	T_STREQ(conf.group_prefix, "xf-test");
+	T_INTEQ(conf.batch_max, 100000);
+	T_INTEQ(conf.batch_wait_ms, 1);
+	T_INTEQ(conf.retry_max_ms, 250);
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+/* An empty variable counts as unset. */
+static void t_empty_is_default(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	setenv("XF_BATCH_MAX", "", 1);
+	setenv("XF_HTTP_ADDR", "", 1);
+	setenv("XF_LOG_LEVEL", "", 1);
+	T_INTEQ(cfg_load(&conf, "127.0.0.1:8083", &err), 0);
+	T_STREQ(err.buf, "");
+	T_INTEQ(conf.batch_max, 500);
+	T_STREQ(conf.http_addr, "127.0.0.1:8083");
+	T_STREQ(conf.log_level, "info");
+	setenv("XF_HTTP_ADDR", "off", 1);
+	T_INTEQ(cfg_load(&conf, "127.0.0.1:8083", &err), 0);
+	T_STREQ(conf.http_addr, "off");
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+/* Every bad value is reported, in table order, in one message. */
+static void t_errors_at_once(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	setenv("XF_BATCH_MAX", "0", 1);
+	setenv("XF_BATCH_WAIT_MS", "abc", 1);
+	setenv("XF_RETRY_MAX_MS", "600001", 1);
+	setenv("XF_LOG_LEVEL", "loud", 1);
+	T_INTEQ(cfg_load(&conf, "127.0.0.1:8081", &err), -1);
+	T_STREQ(err.buf,
+		"XF_BATCH_MAX=\"0\" is not a whole number from 1 to 100000; "
+		"XF_BATCH_WAIT_MS=\"abc\" is not a whole number from 1 to 60000; "
+		"XF_RETRY_MAX_MS=\"600001\" is not a whole number from 10 to 600000; "
+		"XF_LOG_LEVEL=\"loud\" is not debug, info, warn or error");
+	T_STREQ(conf.brokers, "127.0.0.1:9092");   /* the good ones are still set */
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+static void expect_batch_max_refused(const char *val)
+{
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT, want = SBUF_INIT;
+
+	setenv("XF_BATCH_MAX", val, 1);
+	T_INTEQ(cfg_load(&conf, "", &err), -1);
+	sbuf_addf(&want, "XF_BATCH_MAX=\"%s\" is not a whole number from 1 to 100000",
+		  val);
+	T_STREQ(err.buf, want.buf);
+	sbuf_release(&err);
+	sbuf_release(&want);
+}
+
+static void t_range_errors(void)
+{
+	struct env_saved saved;
+
+	env_clear(&saved);
+	expect_batch_max_refused("100001");
+	expect_batch_max_refused("-5");
+	expect_batch_max_refused("12x");
+	expect_batch_max_refused("1.5");
+	expect_batch_max_refused("99999999999999999999999");   /* overflows long */
+	expect_batch_max_refused("x");
+	env_restore(&saved);
+}
+
+static void t_bad_log_level(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	setenv("XF_LOG_LEVEL", "INFO", 1);   /* names are lower case */
+	T_INTEQ(cfg_load(&conf, "", &err), -1);
+	T_STREQ(err.buf, "XF_LOG_LEVEL=\"INFO\" is not debug, info, warn or error");
+	sbuf_reset(&err);
+	setenv("XF_LOG_LEVEL", "warn", 1);
+	T_INTEQ(cfg_load(&conf, "", &err), 0);
+	T_STREQ(conf.log_level, "warn");
+	setenv("XF_LOG_LEVEL", "error", 1);
+	T_INTEQ(cfg_load(&conf, "", &err), 0);
+	T_STREQ(err.buf, "");
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+/* Errors are appended after text already in err, separated by "; ". */
+static void t_err_appends(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	setenv("XF_LOG_LEVEL", "trace", 1);
+	sbuf_adds(&err, "xf-intake");
+	T_INTEQ(cfg_load(&conf, "", &err), -1);
+	T_STREQ(err.buf, "xf-intake; XF_LOG_LEVEL=\"trace\" is not debug, info, "
+		"warn or error");
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+/*
+ * An optional error buffer may be NULL (sbuf.h, STYLE 3): a bad value must
+ * give -1, not a crash. Run in a child so a crash fails only this case.
+ */
+static void t_null_err(void)
+{
+	struct env_saved saved;
+	int status = 0;
+	pid_t pid;
+
+	env_clear(&saved);
+	setenv("XF_BATCH_MAX", "0", 1);
+	setenv("XF_LOG_LEVEL", "loud", 1);
+	pid = fork();
+	if (pid == 0) {
+		struct xf_conf conf;
+
+		_exit(cfg_load(&conf, "", NULL) == -1 ? 0 : 1);
+	}
+	if (T_CHECK(pid > 0)) {
+		T_CHECK(waitpid(pid, &status, 0) == pid);
+		T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	env_restore(&saved);
+}
+
+static void expect_masked(const char *url, const char *want)
+{
+	struct sbuf out = SBUF_INIT;
+
+	cfg_mask_url(url, &out);
+	T_STREQ(out.buf, want);
+	sbuf_release(&out);
+}
+
+static void t_mask_url(void)
+{
+	expect_masked("postgresql://xf:s3cret@db:5432/xf",
+		      "postgresql://xf:***@db:5432/xf");
+	expect_masked("postgres://xf:p%40ss@127.0.0.1/xf?sslmode=require",
+		      "postgres://xf:***@127.0.0.1/xf?sslmode=require");
+	expect_masked("postgresql://postgres@127.0.0.1:5432/xf",
+		      "postgresql://postgres@127.0.0.1:5432/xf");
+	expect_masked("postgresql://db:5432/xf", "postgresql://db:5432/xf");
+	expect_masked("", "");
+}
+
+static void t_mask_keyvalue(void)
+{
+	expect_masked("host=db user=xf password=s3cret dbname=xf",
+		      "host=db user=xf password=*** dbname=xf");
+	expect_masked("host=db password=s3cret", "host=db password=***");
+	expect_masked("password=s3cret", "password=***");
+	expect_masked("host=db user=xf dbname=xf", "host=db user=xf dbname=xf");
+}
+
+static void t_mask_appends(void)
+{
+	struct sbuf out = SBUF_INIT;
+
+	sbuf_adds(&out, "XF_DATABASE_URL=");
+	cfg_mask_url("postgresql://a:b@h/d", &out);
+	T_STREQ(out.buf, "XF_DATABASE_URL=postgresql://a:***@h/d");
+	sbuf_release(&out);
+}
+
+/* Other places libpq takes a password from: none may reach a log. */
+static void t_mask_other_forms(void)
+{
+	/* a URI with the password as a query parameter */
+	expect_masked("postgresql://xf@db/xf?password=s3cret",
+		      "postgresql://xf@db/xf?password=***");
+	/* a quoted key=value password with a space in it */
+	expect_masked("host=db password='s3 cret' dbname=xf",
+		      "host=db password=*** dbname=xf");
+	/* sslpassword= comes first and must not hide password= */
+	expect_masked("sslpassword=k3y password=s3cret",
+		      "sslpassword=*** password=***");
+}
+
+T_SUITE(cfg,
+	{ "defaults", t_defaults },
+	{ "overrides", t_overrides },
+	{ "empty_is_default", t_empty_is_default },
+	{ "errors_at_once", t_errors_at_once },
+	{ "range_errors", t_range_errors },
+	{ "bad_log_level", t_bad_log_level },
+	{ "err_appends", t_err_appends },
+	{ "null_err", t_null_err },
+	{ "mask_url", t_mask_url },
+	{ "mask_keyvalue", t_mask_keyvalue },
+	{ "mask_appends", t_mask_appends },
+	{ "mask_other_forms", t_mask_other_forms })
