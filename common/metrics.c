@@ -1,6 +1,7 @@
 /* metrics.c - see metrics.h. */
 #include "metrics.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -85,12 +86,12 @@ struct metrics_series *metrics_get(struct metrics *m, const char *name,
 
 void metrics_add(struct metrics_series *s, double v)
 {
-	atomic_fetch_add(&s->milli, (long long)(v * 1000.0));
+	atomic_fetch_add(&s->milli, llround(v * 1000.0));
 }
 
 void metrics_set(struct metrics_series *s, double v)
 {
-	atomic_store(&s->milli, (long long)(v * 1000.0));
+	atomic_store(&s->milli, llround(v * 1000.0));
 }
 
 double metrics_value(const struct metrics_series *s)

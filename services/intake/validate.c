@@ -147,7 +147,7 @@ int intake_validate(const char *buf, size_t len, struct intake_verdict *v)
 		add_error(v, "too_large", NULL, "larger than 1 MiB");
 	else if (!utf8_valid(buf, len))
 		add_error(v, "not_utf8", NULL, "not valid UTF-8");
-	else if (!(v->event = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)))
+	else if (!(v->event = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)))
 		add_error(v, "not_json", NULL, jerr.text);
 	else if (!json_is_object(v->event))
 		add_error(v, "not_object", NULL, "the event must be a JSON object");
@@ -184,10 +184,10 @@ char *intake_errors_text(const struct intake_verdict *v)
 	json_t *e;
 
 	json_array_foreach(v->errors, i, e) {
-		json_t *f = json_object_get(e, "field");
+		const char *f = json_string_value(json_object_get(e, "field"));
 
-		sbuf_addf(&sb, "%s%s%s%s", i ? "; " : "", f ? json_string_value(f) : "",
-			  f ? ": " : "", json_string_value(json_object_get(e, "message")));
+		sbuf_addf(&sb, "%s%s%s%s", i ? "; " : "", f ? f : "", f ? ": " : "",
+			  json_string_value(json_object_get(e, "message")));
 	}
 	return sbuf_detach(&sb, NULL);
 }

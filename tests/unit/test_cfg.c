@@ -1,4 +1,5 @@
 /* Unit tests for common/cfg.c: defaults, overrides, errors, masking. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -277,6 +278,17 @@ static void t_mask_appends(void)
 	sbuf_release(&out);
 }
 
+/* Masks url and checks that secret is not in the result. */
+static void expect_hidden(const char *url, const char *secret)
+{
+	struct sbuf out = SBUF_INIT;
+
+	cfg_mask_url(url, &out);
+	if (!T_CHECK(strstr(out.buf, secret) == NULL))
+		fprintf(stderr, "    masked: %s\n", out.buf);
+	sbuf_release(&out);
+}
+
 /* Other places libpq takes a password from: none may reach a log. */
 static void t_mask_other_forms(void)
 {
@@ -289,6 +301,13 @@ static void t_mask_other_forms(void)
 	/* sslpassword= comes first and must not hide password= */
 	expect_masked("sslpassword=k3y password=s3cret",
 		      "sslpassword=*** password=***");
+	expect_masked("postgresql://xf@db/xf?sslmode=require&password=s3cret&x=1",
+		      "postgresql://xf@db/xf?sslmode=require&password=***&x=1");
+	expect_hidden("postgresql://xf:s3cret@db/xf?password=s3cret", "s3cret");
+	expect_hidden("host=db password='a\\' b' dbname=xf", " b");
+	/* libpq allows spaces around = in key=value form */
+	expect_hidden("host=db password = s3cret dbname=xf", "s3cret");
+	expect_hidden("host=db\tpassword=s3cret\tdbname=xf", "s3cret\t");
 }
 
 T_SUITE(cfg,

@@ -1,0 +1,279 @@
+/* Unit tests for services/dispatch/dispatch.c: the assignment message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "dispatch/dispatch.h"
+#include "rules.h"
+#include "sbuf.h"
+#include "tharness.h"
+
+#define CASE "XF-330381-20261122-000123"
+/* 2026-11-22T10:00:00+08:00 */
+#define NOW ((time_t)1795312800)
+
+/*
+ * 瑞安市 (330381): 人社局, 住建局, 信访局. Labour goes to 人社局 with 住建局
+ * as co-handler within 30 days; everything else to 信访局; triage by code.
+ */
+static const char rules_text[] =
+	"{'schema': 'xf.rules.v1', 'version': '2026-11-22.1',"
+	" 'departments': ["
+	"  {'code': 'ruian-rsj', 'name': '瑞安市人力资源和社会保障局', 'region': '330381',"
+	"   'level': 'county', 'kind': 'rsj'},"
+	"  {'code': 'ruian-zjj', 'name': '瑞安市住房和城乡建设局', 'region': '330381',"
+	"   'level': 'county', 'kind': 'zjj'},"
+	"  {'code': 'ruian-xfj', 'name': '瑞安市信访局', 'region': '330381',"
+	"   'level': 'county', 'kind': 'xfj'}],"
+	" 'rules': ["
+	"  {'id': 'labor', 'priority': 100,"
+	"   'when': {'category': ['labor_social_security'], 'region_prefix': ['3303']},"
+	"   'assign': {'kind': 'rsj', 'level': 'county'}, 'co_handlers': ['ruian-zjj'],"
+	"   'deadline_days': 30},"
+	"  {'id': 'catch-all', 'priority': 1000, 'assign': {'kind': 'xfj', 'level': 'county'}}],"
+	" 'triage': {'department': 'ruian-xfj'}}";
+
+/* Parses JSON written with ' for ". */
+static json_t *jq(const char *text)
+{
+	char *s = strdup(text);
+	json_error_t jerr;
+	json_t *j;
+
+	for (char *p = s; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	j = json_loads(s, 0, &jerr);
+	if (!T_CHECK(j != NULL))
+		fprintf(stderr, "    json: %s at %d\n", jerr.text, jerr.position);
+	free(s);
+	return j;
+}
+
+/* A classified petition of category in region, risk level (NULL: none). */
+static json_t *petition(const char *category, const char *region, const char *risk)
+{
+	json_t *p = jq("{'schema': 'xf.petition.v1', 'case_id': '" CASE "',"
+		       " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
+		       " 'external_id': 'WO-1', 'subject': '拖欠工资', 'content': '三个月',"
+		       " 'received_at': '2026-11-22T10:00:00+08:00',"
+		       " 'classification': {'confidence': 0.9, 'collective': false,"
+		       "  'emotion': {'intensity': 20}, 'repeat': {'count': 0, 'related': []},"
+		       "  'keywords': ['工资'], 'model': 'kw-1'}}");
+	json_t *cls = json_object_get(p, "classification");
+
+	json_object_set_new(p, "region_code", json_string(region));
+	json_object_set_new(cls, "category", json_string(category));
+	if (risk)
+		json_object_set_new(cls, "risk", json_pack("{s:s, s:[]}", "level", risk,
+							   "reasons"));
+	return p;
+}
+
+static struct rules_set *rules(void)
+{
+	json_t *doc = jq(rules_text);
+	struct sbuf err = SBUF_INIT;
+	struct rules_set *rs = rules_parse(doc, &err);
+
+	if (!T_CHECK(rs != NULL))
+		fprintf(stderr, "    rules: %s\n", err.buf);
+	json_decref(doc);
+	sbuf_release(&err);
+	return rs;
+}
+
+static const char *str(json_t *j, const char *key, const char *sub)
+{
+	j = json_object_get(j, key);
+	return json_string_value(sub ? json_object_get(j, sub) : j);
+}
+
+static void t_assignment_id(void)
+{
+	char id[160];
+
+	dispatch_assignment_id(CASE, 1, "lead", "ruian-rsj", id, sizeof id);
+	T_STREQ(id, CASE "-A1");
+	dispatch_assignment_id(CASE, 3, "lead", "ruian-xfj", id, sizeof id);
+	T_STREQ(id, CASE "-A3");
+	dispatch_assignment_id(CASE, 1, "co", "ruian-zjj", id, sizeof id);
+	T_STREQ(id, CASE "-A1-ruian-zjj");
+	dispatch_assignment_id(CASE, 2, "co", "ruian-zjj", id, sizeof id);
+	T_STREQ(id, CASE "-A2-ruian-zjj");
+	dispatch_assignment_id(CASE, 12, "co", "x", id, 10);   /* cut, terminated */
+	T_STREQ(id, "XF-330381");
+}
+
+/* The lead's assignment under the labor rule: every field. */
+static void t_assignment_lead(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("labor_social_security", "330381001", "B");
+	struct rules_decision dec;
+	struct sbuf err = SBUF_INIT;
+	json_t *a;
+
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, &err), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		sbuf_release(&err);
+		return;
+	}
+	T_STREQ(dec.lead->code, "ruian-rsj");
+	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	if (T_CHECK(a != NULL)) {
+		T_STREQ(str(a, "schema", NULL), "xf.assignment.v1");
+		T_STREQ(str(a, "case_id", NULL), CASE);
+		T_STREQ(str(a, "assignment_id", NULL), CASE "-A1");
+		T_STREQ(str(a, "department", NULL), "ruian-rsj");
+		T_STREQ(str(a, "role", NULL), "lead");
+		T_INTEQ(json_array_size(json_object_get(a, "co_handlers")), 1);
+		T_STREQ(json_string_value(json_array_get(json_object_get(a, "co_handlers"), 0)),
+			"ruian-zjj");
+		T_STREQ(str(a, "category", NULL), "labor_social_security");
+		T_STREQ(str(a, "risk", NULL), "B");
+		T_STREQ(str(a, "deadlines", "accept_by"), "2026-12-07T10:00:00+08:00");
+		T_STREQ(str(a, "deadlines", "resolve_by"), "2026-12-22T10:00:00+08:00");
+		T_STREQ(str(a, "rule", "id"), "labor");
+		T_STREQ(str(a, "rule", "version"), "2026-11-22.1");
+		T_INTEQ(json_integer_value(json_object_get(a, "attempt")), 1);
+		T_CHECK(json_equal(json_object_get(a, "explain"), dec.explain));
+		T_CHECK(json_equal(json_object_get(a, "petition"), p));
+		T_STREQ(str(json_object_get(a, "petition"), "classification", "category"),
+			"labor_social_security");
+		T_CHECK(json_is_object(json_object_get(a, "explain")));
+		json_decref(a);
+	}
+	T_INTEQ(p->refcount, 1);   /* borrowed */
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+	sbuf_release(&err);
+}
+
+/* The co-handler's assignment: its own id, department and role. */
+static void t_assignment_co(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("labor_social_security", "330381", "C");
+	struct rules_decision dec;
+	json_t *a;
+
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, NULL), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		return;
+	}
+	if (T_INTEQ(dec.nco, 1)) {
+		a = dispatch_assignment(p, &dec, rs, dec.co[0], "co", 2, NOW);
+		T_STREQ(str(a, "assignment_id", NULL), CASE "-A2-ruian-zjj");
+		T_STREQ(str(a, "department", NULL), "ruian-zjj");
+		T_STREQ(str(a, "role", NULL), "co");
+		T_INTEQ(json_integer_value(json_object_get(a, "attempt")), 2);
+		T_STREQ(json_string_value(json_array_get(json_object_get(a, "co_handlers"), 0)),
+			"ruian-zjj");
+		T_STREQ(str(a, "rule", "id"), "labor");
+		T_STREQ(str(a, "deadlines", "resolve_by"), "2026-12-22T10:00:00+08:00");
+		json_decref(a);
+	}
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+}
+
+/*
+ * The catch-all has no deadline_days: 60 days (条例 第三十四条). Dispatched
+ * at 00:30 CST, just after UTC+8 midnight: the days count in CST.
+ */
+static void t_assignment_default_deadline(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("environment", "330381", NULL);
+	struct rules_decision dec;
+	time_t now = 1795278600;   /* 2026-11-21T16:30:00Z */
+	json_t *a;
+
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, NULL), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		return;
+	}
+	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, now);
+	T_STREQ(str(a, "department", NULL), "ruian-xfj");
+	T_STREQ(str(a, "rule", "id"), "catch-all");
+	T_STREQ(str(a, "deadlines", "accept_by"), "2026-12-07T00:30:00+08:00");
+	T_STREQ(str(a, "deadlines", "resolve_by"), "2027-01-21T00:30:00+08:00");
+	T_STREQ(str(a, "risk", NULL), "C");   /* no risk in the petition */
+	T_INTEQ(json_array_size(json_object_get(a, "co_handlers")), 0);
+	T_CHECK(json_is_array(json_object_get(a, "co_handlers")));
+	json_decref(a);
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+}
+
+/* No rule resolves outside 瑞安: triage, rule id "triage", 60 days. */
+static void t_assignment_triage(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("environment", "330302", "B");
+	struct rules_decision dec;
+	json_t *a;
+
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, NULL), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		return;
+	}
+	T_INTEQ(dec.triage, 1);
+	T_CHECK(dec.rule == NULL);
+	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	T_STREQ(str(a, "department", NULL), "ruian-xfj");
+	T_STREQ(str(a, "rule", "id"), "triage");
+	T_STREQ(str(a, "rule", "version"), "2026-11-22.1");
+	T_STREQ(str(a, "deadlines", "accept_by"), "2026-12-07T10:00:00+08:00");
+	T_STREQ(str(a, "deadlines", "resolve_by"), "2027-01-21T10:00:00+08:00");
+	json_decref(a);
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+}
+
+/* The same decision at the same time gives the same message. */
+static void t_assignment_stable(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("labor_social_security", "330381", "B");
+	struct rules_decision dec;
+	json_t *a, *b;
+	char *ta, *tb;
+
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, NULL), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		return;
+	}
+	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	b = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	ta = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+	tb = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+	T_STREQ(ta, tb);
+	free(ta);
+	free(tb);
+	json_decref(a);
+	json_decref(b);
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+}
+
+T_SUITE(dispatch,
+	{ "assignment_id", t_assignment_id },
+	{ "assignment_lead", t_assignment_lead },
+	{ "assignment_co", t_assignment_co },
+	{ "assignment_default_deadline", t_assignment_default_deadline },
+	{ "assignment_triage", t_assignment_triage },
+	{ "assignment_stable", t_assignment_stable })
