@@ -116,17 +116,26 @@ static size_t value_len(const char *v)
 	return v[n] ? n + 1 : n;
 }
 
-/* Appends s with the value of every ...password= parameter masked
- * (password= and sslpassword= alike). */
+/* Appends s with the value of every ...password parameter masked
+ * (password= and sslpassword= alike, blanks around '=' allowed as libpq does). */
 static void mask_params(const char *s, struct sbuf *out)
 {
 	const char *p = s;
 
-	while ((p = strstr(p, "password="))) {
-		p += 9;
-		sbuf_add(out, s, (size_t)(p - s));
+	while ((p = strstr(p, "password"))) {
+		const char *q = p + 8;
+
+		while (*q == ' ')
+			q++;
+		if (*q != '=') {
+			p += 8;
+			continue;
+		}
+		for (q++; *q == ' '; q++)
+			;
+		sbuf_add(out, s, (size_t)(q - s));
 		sbuf_adds(out, "***");
-		s = p += value_len(p);
+		s = p = q + value_len(q);
 	}
 	sbuf_adds(out, s);
 }

@@ -15,7 +15,7 @@
 struct xf_conf {
 	const char *brokers;        /* XF_KAFKA_BROKERS */
 	const char *database_url;   /* XF_DATABASE_URL (secret: may hold a password) */
-	const char *http_addr;      /* XF_HTTP_ADDR, host:port; "" or "off" disables */
+	const char *http_addr;      /* XF_HTTP_ADDR, host:port; "off" disables, unset = default */
 	const char *log_level;      /* XF_LOG_LEVEL */
 	const char *petitioner_key; /* XF_PETITIONER_KEY, HMAC key for petitioner ids */
 	const char *group_prefix;   /* XF_GROUP_PREFIX, prefix of consumer group ids */

@@ -194,7 +194,6 @@ static void batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 		if (*svc->stop || svc->health.fatal)
 			break; /* not committed: the batch is consumed again later */
 		backoff = backoff * 2 > svc->conf.retry_max_ms ? svc->conf.retry_max_ms : backoff * 2;
-		rd_kafka_poll(svc->consumer, 0);
 	}
 	sbuf_release(&err);
 }

@@ -20,8 +20,11 @@ need() {
 # abs_dir DIR: create DIR if needed and print its absolute path.
 abs_dir() { mkdir -p -- "$1" && (cd -- "$1" && pwd); }
 
-# port_free PORT: true when nothing on this host uses local TCP port PORT.
-port_free() { [[ -z $(ss -Htan "( sport = :$1 )" 2>/dev/null) ]]; }
+# port_free PORT: true when nothing on this host listens on TCP port PORT.
+# Connections left in TIME_WAIT by a server we just stopped do not count:
+# PostgreSQL and Kafka bind with SO_REUSEADDR, so a restart keeps its port
+# (clients that still hold the old address reconnect to the same one).
+port_free() { [[ -z $(ss -Htln "( sport = :$1 )" 2>/dev/null) ]]; }
 
 # free_port [PREFERRED] [EXCLUDED...]: print a free TCP port.  PREFERRED (may be
 # empty) is kept when free, so a restart keeps its address.  Other candidates

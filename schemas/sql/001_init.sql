@@ -93,8 +93,9 @@ CREATE TABLE assignments (
     UNIQUE (case_id, attempt, department)
 );
 
--- body is the exact canonical JSON that was hashed:
--- hash = sha256(prev_hash || body), prev_hash of seq 1 = 64 zeros.
+-- body is the exact canonical JSON that was hashed (keys sorted, compact,
+-- without "hash", with "prev_hash"): hash = sha256(body); prev_hash of
+-- seq 1 is 64 zeros (common/chain.h).
 CREATE TABLE case_events (
     case_id   text NOT NULL REFERENCES cases,
     seq       integer NOT NULL,

@@ -270,14 +270,31 @@ json_t *classifier_build(json_t *petition, const struct classifier_text *t,
 {
 	json_t *co = json_object_get(petition, "co_signers");
 	long co_signers = json_is_integer(co) ? (long)json_integer_value(co) : 1;
+	json_t *empty = json_array(), *c;
 
-	return json_pack("{s:s, s:f, s:O, s:{s:i}, s:o, s:{s:i, s:O}, s:b, s:s?, s:O, s:s}",
+	c = json_pack("{s:s, s:f, s:O, s:{s:i}, s:o, s:{s:i, s:O}, s:b, s:s?, s:O, s:s}",
 			 "category", t->category, "confidence", t->confidence,
 			 "top", t->top, "emotion", "intensity", t->intensity,
 			 "risk", risk(t, h, co_signers),
-			 "repeat", "count", h->repeat_count, "related", h->related,
+			 "repeat", "count", h->repeat_count, "related",
+			 h->related ? h->related : empty,
 			 "collective", co_signers >= 5, "cluster_id", h->cluster_id,
 			 "keywords", t->keywords, "model", CLASSIFIER_MODEL);
+	json_decref(empty);
+	return c;
+}
+
+/* Appends the characters of s that keep() accepts, upper-cased; returns how many. */
+static size_t append_kept(struct sbuf *sb, const char *s, int (*keep)(int))
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		if (keep((unsigned char)*s)) {
+			sbuf_addch(sb, (char)toupper((unsigned char)*s));
+			n++;
+		}
+	return n;
 }
 
 int classifier_petitioner_key(json_t *petition, const char *key, char out[65])
@@ -286,25 +303,20 @@ int classifier_petitioner_key(json_t *petition, const char *key, char out[65])
 	const char *id = json_string_value(json_object_get(who, "id_number"));
 	const char *phone = json_string_value(json_object_get(who, "phone"));
 	struct sbuf norm = SBUF_INIT;
+	size_t n = 0;
 
 	if (json_is_true(json_object_get(who, "anonymous")))
 		return -1;
-	if (id && *id) {
-		sbuf_adds(&norm, "id:");
-		for (; *id; id++)
-			if (isalnum((unsigned char)*id))
-				sbuf_addch(&norm, (char)toupper((unsigned char)*id));
-	} else if (phone && *phone) {
+	/* an id number of 15 or 18 characters, else a phone of 7 digits or more:
+	 * anything shorter is junk that would join strangers together */
+	sbuf_adds(&norm, "id:");
+	if ((n = append_kept(&norm, id, isalnum)) < 15) {
+		sbuf_reset(&norm);
 		sbuf_adds(&norm, "phone:");
-		for (; *phone; phone++)
-			if (isdigit((unsigned char)*phone))
-				sbuf_addch(&norm, *phone);
+		n = append_kept(&norm, phone, isdigit) >= 7 ? 1 : 0;
 	}
-	if (norm.len < 8) { /* nothing usable */
-		sbuf_release(&norm);
-		return -1;
-	}
-	hmac_sha256_hex(key, norm.buf, norm.len, out);
+	if (n)
+		hmac_sha256_hex(key, norm.buf, norm.len, out);
 	sbuf_release(&norm);
-	return 0;
+	return n ? 0 : -1;
 }

@@ -78,7 +78,7 @@ json_t *dispatch_assignment(json_t *petition, const struct rules_decision *dec,
 	time_format_cst(now, at);
 	time_format_cst(now + DISPATCH_ACCEPT_DAYS * 86400L, accept_by);
 	time_format_cst(now + days * 86400L, resolve_by);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:{s:s, s:s},"
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s, s:{s:s, s:s},"
 			 " s:{s:s, s:s}, s:O, s:i, s:s, s:O}",
 			 "schema", "xf.assignment.v1", "case_id", case_id,
 			 "assignment_id", id, "department", dept->code, "role", role,
@@ -309,10 +309,10 @@ static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm
 
 	if (!json_is_object(p) || !str_at(p, "case_id", NULL) || !region ||
 	    !region_code_valid(region) ||
-	    !json_is_object(json_object_get(p, "classification"))) {
+	    !str_at(json_object_get(p, "classification"), "category", NULL)) {
 		it->dlq_code = "bad_petition";
 		it->dlq_why = strdup("not an xf.petition.v1 object with case_id, "
-				     "region_code and classification");
+				     "region_code and classification.category");
 		json_decref(p);
 		return;
 	}

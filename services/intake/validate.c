@@ -103,7 +103,7 @@ static void check_required(struct intake_verdict *v)
 	check_type(v, "source", JSON_OBJECT, "must be an object");
 	if ((at = check_str(v, "occurred_at", 1, 64)) && time_parse_rfc3339(at, &t))
 		add_error(v, "bad_time", "occurred_at", "not an RFC 3339 date-time with offset");
-	if ((region = check_str(v, "region_code", 1, 12)) && !region_code_valid(region))
+	if ((region = check_str(v, "region_code", 1, 0)) && !region_code_valid(region))
 		add_error(v, "bad_region_code", "region_code",
 			  "not a division code: 6, 9 or 12 digits beginning with a province code");
 	check_str(v, "subject", 1, 200);
@@ -132,8 +132,9 @@ static void check_optional(struct intake_verdict *v)
 	check_number(v, "location.lon", -180, 180, 0);
 	check_number(v, "co_signers", 1, 1e9, 1);
 	check_type(v, "attachments", JSON_ARRAY, "must be an array");
-	if (field(v->event, "petitioner.anonymous") &&
-	    !json_is_boolean(field(v->event, "petitioner.anonymous")))
+	json_t *anon = field(v->event, "petitioner.anonymous");
+
+	if (anon && !json_is_null(anon) && !json_is_boolean(anon))
 		add_error(v, "wrong_type", "petitioner.anonymous", "must be true or false");
 }
 

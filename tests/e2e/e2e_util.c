@@ -394,8 +394,17 @@ int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
 
 long e2e_sql_long(struct e2e *t, const char *sql)
 {
-	PGresult *res = PQexec(t->conn, sql);
+	PGresult *res;
 	long v = -1;
+
+	if (PQstatus(t->conn) != CONNECTION_OK)
+		PQreset(t->conn);
+	res = PQexec(t->conn, sql);
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR && PQstatus(t->conn) != CONNECTION_OK) {
+		PQclear(res); /* the server restarted since: once more */
+		PQreset(t->conn);
+		res = PQexec(t->conn, sql);
+	}
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		v = atol(PQgetvalue(res, 0, 0));

@@ -305,9 +305,15 @@ static void t_mask_other_forms(void)
 		      "postgresql://xf@db/xf?sslmode=require&password=***&x=1");
 	expect_hidden("postgresql://xf:s3cret@db/xf?password=s3cret", "s3cret");
 	expect_hidden("host=db password='a\\' b' dbname=xf", " b");
-	/* libpq allows spaces around = in key=value form */
-	expect_hidden("host=db password = s3cret dbname=xf", "s3cret");
 	expect_hidden("host=db\tpassword=s3cret\tdbname=xf", "s3cret\t");
+}
+
+/* libpq allows spaces around = in the key=value form ("keyword = value"). */
+static void t_mask_spaced_equals(void)
+{
+	expect_hidden("host=db password = s3cret dbname=xf", "s3cret");
+	expect_hidden("host=db password =s3cret", "s3cret");
+	expect_hidden("host=db password= s3cret", "s3cret");
 }
 
 T_SUITE(cfg,
@@ -322,4 +328,5 @@ T_SUITE(cfg,
 	{ "mask_url", t_mask_url },
 	{ "mask_keyvalue", t_mask_keyvalue },
 	{ "mask_appends", t_mask_appends },
-	{ "mask_other_forms", t_mask_other_forms })
+	{ "mask_other_forms", t_mask_other_forms },
+	{ "mask_spaced_equals", t_mask_spaced_equals })

@@ -270,10 +270,42 @@ static void t_assignment_stable(void)
 	json_decref(p);
 }
 
+/*
+ * rules_decide() routes a petition whose classification lacks category or
+ * risk (the catch-all needs neither); its assignment must still be built.
+ */
+static void t_assignment_sparse_classification(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("environment", "330381", NULL);
+	struct rules_decision dec;
+	json_t *a;
+
+	json_object_del(json_object_get(p, "classification"), "category");
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, NULL), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		return;
+	}
+	T_STREQ(dec.rule ? dec.rule->id : "", "catch-all");
+	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	if (T_CHECK(a != NULL)) {
+		T_STREQ(str(a, "assignment_id", NULL), CASE "-A1");
+		T_STREQ(str(a, "department", NULL), "ruian-xfj");
+		T_STREQ(str(a, "risk", NULL), "C");
+		T_CHECK(json_object_get(a, "category") != NULL);
+	}
+	json_decref(a);
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+}
+
 T_SUITE(dispatch,
 	{ "assignment_id", t_assignment_id },
 	{ "assignment_lead", t_assignment_lead },
 	{ "assignment_co", t_assignment_co },
 	{ "assignment_default_deadline", t_assignment_default_deadline },
 	{ "assignment_triage", t_assignment_triage },
-	{ "assignment_stable", t_assignment_stable })
+	{ "assignment_stable", t_assignment_stable },
+	{ "assignment_sparse_classification", t_assignment_sparse_classification })

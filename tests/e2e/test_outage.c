@@ -1,0 +1,73 @@
+/*
+ * test_outage.c - failure paths on the real stack: PostgreSQL and then the
+ * Kafka broker stopped in the middle of a run and started again. The
+ * daemons must wait, retry and finish the run with nothing lost and no
+ * case decided twice. Needs XF_TEST_RUN (the stack's run folder).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "tharness.h"
+
+static int stack(const char *script, const char *cmd)
+{
+	char line[1024];
+
+	snprintf(line, sizeof line, "deploy/scripts/%s %s '%s' >/dev/null 2>&1", script, cmd,
+		 getenv("XF_TEST_RUN") ? getenv("XF_TEST_RUN") : ".run/test");
+	return system(line);
+}
+
+static int leads_at_least(struct e2e *t, void *arg)
+{
+	return e2e_count(t, "assignments.*") >= *(size_t *)arg;
+}
+
+static void t_outage(void)
+{
+	struct check_run run = { NULL, 600, 0 };
+	size_t mark;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "outage") == 0))
+		return;
+	setenv("XF_BATCH_MAX", "20", 1);
+	setenv("XF_RETRY_MAX_MS", "1000", 1);
+	run.ev = gen_events("outage", run.n, 1, 1);
+	for (size_t i = 0; i < run.n; i++)
+		run.nvalid += run.ev[i].kind == GEN_VALID;
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_CHECK(e2e_start(&t, d) == 0);
+	for (size_t i = 0; i < 300; i++)
+		e2e_produce(&t, run.ev[i].key, run.ev[i].bytes, run.ev[i].len);
+	T_CHECK(e2e_flush(&t) == 0);
+	mark = 50;
+	e2e_collect_until(&t, leads_at_least, &mark, 120);
+
+	T_INTEQ(stack("pg.sh", "stop"), 0);        /* PostgreSQL goes away */
+	for (size_t i = 300; i < run.n; i++)
+		e2e_produce(&t, run.ev[i].key, run.ev[i].bytes, run.ev[i].len);
+	T_CHECK(e2e_flush(&t) == 0);
+	sleep(3);
+	T_INTEQ(stack("pg.sh", "start"), 0);
+	mark = 400;
+	e2e_collect_until(&t, leads_at_least, &mark, 120);
+
+	T_INTEQ(stack("kafka.sh", "stop"), 0);     /* then the broker */
+	sleep(3);
+	T_INTEQ(stack("kafka.sh", "start"), 0);
+	T_CHECK(e2e_collect_until(&t, check_complete, &run, 300));
+	e2e_collect(&t, 2000);
+	check_run(&t, &run, 1);
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_INTEQ(e2e_stop(&t, d), 0);
+	unsetenv("XF_BATCH_MAX");
+	unsetenv("XF_RETRY_MAX_MS");
+	gen_free(run.ev, run.n);
+	e2e_teardown(&t);
+}
+
+T_SUITE(e2e_outage, { "postgres_and_broker_restart", t_outage })
