@@ -113,6 +113,16 @@ struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 	return srv;
 }
 
+int http_port(const struct http_server *srv)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (!srv->mhd)
+		return 0;
+	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	return info ? info->port : 0;
+}
+
 void http_stop(struct http_server *srv)
 {
 	if (!srv)

@@ -27,6 +27,8 @@ struct http_server;
  */
 struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 			       struct sbuf *err);
+/* The TCP port served (useful with port 0), or 0 when serving nothing. */
+int http_port(const struct http_server *srv);
 void http_stop(struct http_server *srv);
 
 #endif

@@ -45,6 +45,7 @@ make -s all && make -s SAN=1 all || { echo "0 passed, 1 failed"; exit 1; }
 
 suite unit bin/unit-tests
 suite unit-san bin-san/unit-tests
+suite deploy tests/deploy_check.sh
 
 deploy/scripts/pg.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }
 deploy/scripts/kafka.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }

@@ -143,7 +143,7 @@ static int dept_topics(struct xfctl *x, const struct rules_set *rs)
 	return rc;
 }
 
-static int rules_import(struct xfctl *x, const char *path)
+static int rules_import(struct xfctl *x, const char *path, int topics)
 {
 	struct sbuf err = SBUF_INIT;
 	json_t *doc = xfctl_load_json(path);
@@ -160,7 +160,7 @@ static int rules_import(struct xfctl *x, const char *path)
 	else {
 		printf("imported rules %s: %zu departments, %zu rules (active)\n",
 		       rs->version, rs->ndepts, rs->nrules);
-		rc = dept_topics(x, rs) ? 3 : 0; /* 3: imported, topics not created */
+		rc = topics && dept_topics(x, rs) ? 3 : 0; /* 3: imported, no topics */
 	}
 	free(body);
 	rules_free(rs);
@@ -245,7 +245,9 @@ static int rules_test(const char *path, const char *petition_path)
 int cmd_rules(struct xfctl *x, int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[0], "import"))
-		return rules_import(x, argv[1]);
+		return rules_import(x, argv[1], 1);
+	if (argc == 3 && !strcmp(argv[0], "import") && !strcmp(argv[1], "--no-topics"))
+		return rules_import(x, argv[2], 0);
 	if (argc == 1 && !strcmp(argv[0], "export"))
 		return rules_export(x);
 	if (argc == 2 && !strcmp(argv[0], "validate"))

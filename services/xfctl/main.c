@@ -11,7 +11,7 @@ static const struct command {
 	int (*fn)(struct xfctl *x, int argc, char **argv);
 } commands[] = {
 	{ "migrate", "", "apply the SQL migrations not yet applied", cmd_migrate },
-	{ "rules", "import FILE | export | validate FILE | test FILE PETITION",
+	{ "rules", "import [--no-topics] FILE | export | validate FILE | test FILE PETITION",
 	  "manage the routing rules", cmd_rules },
 	{ "case", "show CASE_ID", "a case's state, assignments and audit chain", cmd_case },
 	{ "cases", "[LIMIT]", "the latest cases, one line each", cmd_cases },
@@ -25,7 +25,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: xfctl COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(stderr, "  %-8s %-52s %s\n", commands[i].name, commands[i].args,
+		fprintf(stderr, "  %s %s\n      %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
 	fprintf(stderr, "\nconfiguration: XF_DATABASE_URL, XF_KAFKA_BROKERS, XF_KAFKA_<NAME>\n");
 	return 2;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embed.h"
+#include "jschema.h"
 #include "tharness.h"
 
 static const char *jstr(json_t *j, const char *key)
@@ -135,4 +137,56 @@ void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery)
 		run->nvalid);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM case_events"), 3 * run->nvalid);
 	free(seen);
+}
+
+/* The embedded JSON schemas, loaded once. */
+static struct jschema_set *schemas(void)
+{
+	static struct jschema_set *set;
+
+	if (set)
+		return set;
+	set = jschema_set_new();
+	for (size_t i = 0; i < embed_nfiles; i++)
+		if (!strncmp(embed_files[i].path, "schemas/xf.", 11))
+			jschema_add(set, embed_files[i].data, embed_files[i].len, NULL);
+	return set;
+}
+
+static const char *schema_of(const char *topic)
+{
+	static const struct { const char *topic, *schema; } map[] = {
+		{ "petition.receipts", "xf.receipt.v1" },
+		{ "petition.classified", "xf.petition.v1" },
+		{ "case.events", "xf.case_event.v1" },
+		{ "assignments.", "xf.assignment.v1" },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strncmp(topic, map[i].topic, strlen(map[i].topic)))
+			return map[i].schema;
+	return NULL;
+}
+
+void check_schemas(struct e2e *t)
+{
+	size_t checked = 0, bad = 0;
+
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const char *name = schema_of(t->msgs[i].topic);
+		struct sbuf err = SBUF_INIT;
+
+		if (!name)
+			continue;
+		checked++;
+		if (!t->msgs[i].json ||
+		    jschema_validate(schemas(), name, t->msgs[i].json, &err)) {
+			if (bad++ < 5)
+				fprintf(stderr, "    %s message against %s: %s\n",
+					t->msgs[i].topic, name, err.buf);
+		}
+		sbuf_release(&err);
+	}
+	T_CHECK(checked > 0);
+	T_INTEQ(bad, 0);
 }

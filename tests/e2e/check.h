@@ -35,4 +35,7 @@ struct check_run {
  */
 void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery);
 
+/* Asserts every collected output message conforms to its JSON Schema. */
+void check_schemas(struct e2e *t);
+
 #endif

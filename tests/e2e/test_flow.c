@@ -50,6 +50,7 @@ static void t_flow_2000(void)
 	T_CHECK(e2e_collect_until(&t, check_complete, &run, 240));
 	e2e_collect(&t, 2000); /* anything extra would show here */
 	check_run(&t, &run, 0);
+	check_schemas(&t);
 	for (int d = 0; d < E2E_NDAEMONS; d++)
 		T_CHECK(e2e_alive(&t, d));
 	for (int d = 0; d < E2E_NDAEMONS; d++)
