@@ -38,7 +38,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
 TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests
 
-.PHONY: all test unit san demo up down bench clean deps
+.PHONY: all test san demo up down clean deps
 all: $(PROGS) $(TESTS)
 
 # Each service folder builds one program; main.c plus its other files.
@@ -98,9 +98,6 @@ up: deps $(PROGS)
 
 down:
 	@deploy/scripts/stack.sh down
-
-bench: deps $(PROGS)
-	@tests/bench.sh
 
 clean:
 	rm -rf build bin bin-san

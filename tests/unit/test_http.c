@@ -1,0 +1,346 @@
+/*
+ * Unit tests for common/http.c: a real server on a loopback port, asked
+ * with libcurl.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "metrics.h"
+#include "sbuf.h"
+#include "tharness.h"
+
+/* What the hooks answer; each hook counts its calls. */
+struct probe {
+	int healthy, ready;
+	const char *health_why, *ready_why;
+	int health_calls, ready_calls;
+};
+
+static int probe_healthy(void *arg, struct sbuf *why)
+{
+	struct probe *p = arg;
+
+	p->health_calls++;
+	if (!p->healthy)
+		sbuf_adds(why, p->health_why);
+	return p->healthy;
+}
+
+static int probe_ready(void *arg, struct sbuf *why)
+{
+	struct probe *p = arg;
+
+	p->ready_calls++;
+	if (!p->ready)
+		sbuf_adds(why, p->ready_why);
+	return p->ready;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	sbuf_add(arg, data, size * n);
+	return size * n;
+}
+
+/*
+ * Asks http://127.0.0.1:port/path with method ("GET", "POST", "HEAD");
+ * body gets the reply, type (may be NULL) its Content-Type. Returns the
+ * HTTP status, or -1 if the request failed.
+ */
+static long fetch(int port, const char *method, const char *path,
+		  struct sbuf *body, struct sbuf *type)
+{
+	CURL *curl = curl_easy_init();
+	char url[128];
+	long status = -1;
+	char *ct = NULL;
+	CURLcode rc;
+
+	if (!curl)
+		return -1;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+	if (!strcmp(method, "POST"))
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "x=1");
+	else if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		if (type && curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+			sbuf_adds(type, ct);
+	} else {
+		fprintf(stderr, "    %s %s: %s\n", method, url, curl_easy_strerror(rc));
+	}
+	curl_easy_cleanup(curl);
+	return status;
+}
+
+static struct http_server *start(const char *addr, const struct http_hooks *hooks)
+{
+	struct sbuf err = SBUF_INIT;
+	struct http_server *srv = http_start(addr, hooks, &err);
+
+	if (!srv)
+		fprintf(stderr, "    http_start(%s): %s\n", addr, err.buf);
+	sbuf_release(&err);
+	return srv;
+}
+
+/* GET /metrics serves exactly what metrics_render writes, live. */
+static void t_metrics(void)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_series *s = metrics_get(m, "xf_test_total", "Test counter.",
+					       METRICS_COUNTER, "topic=\"a\"");
+	struct http_hooks hooks = { .metrics = m };
+	struct sbuf body = SBUF_INIT, type = SBUF_INIT, want = SBUF_INIT;
+	struct http_server *srv;
+	int port;
+
+	metrics_add(s, 7);
+	srv = start("127.0.0.1:0", &hooks);
+	if (!T_CHECK(srv != NULL))
+		goto out;
+	port = http_port(srv);
+	T_CHECK(port > 0 && port <= 65535);
+	T_INTEQ(fetch(port, "GET", "/metrics", &body, &type), 200);
+	metrics_render(m, &want);
+	T_STREQ(body.buf, want.buf);
+	T_CHECK(strstr(body.buf, "xf_test_total{topic=\"a\"} 7") != NULL);
+	T_CHECK(strstr(body.buf, "# TYPE xf_test_total counter") != NULL);
+	T_CHECK(strncmp(type.buf, "text/plain", 10) == 0);
+
+	/* the next scrape sees the new value */
+	metrics_add(s, 1);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/metrics", &body, NULL), 200);
+	T_CHECK(strstr(body.buf, "xf_test_total{topic=\"a\"} 8") != NULL);
+out:
+	http_stop(srv);
+	metrics_free(m);
+	sbuf_release(&body);
+	sbuf_release(&type);
+	sbuf_release(&want);
+}
+
+/* /healthz and /readyz each ask their own hook and report its reason. */
+static void t_health_ready(void)
+{
+	struct probe p = { 1, 1, "kafka handle dead", "not consuming yet", 0, 0 };
+	struct http_hooks hooks = { NULL, probe_healthy, probe_ready, &p };
+	struct sbuf body = SBUF_INIT;
+	struct http_server *srv = start("127.0.0.1:0", &hooks);
+	int port;
+
+	if (!T_CHECK(srv != NULL))
+		return;
+	port = http_port(srv);
+	T_INTEQ(fetch(port, "GET", "/healthz", &body, NULL), 200);
+	T_STREQ(body.buf, "ok\n");
+	T_INTEQ(p.health_calls, 1);
+	T_INTEQ(p.ready_calls, 0);
+
+	p.healthy = 0;
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/healthz", &body, NULL), 503);
+	T_STREQ(body.buf, "kafka handle dead\n");
+
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/readyz", &body, NULL), 200);
+	T_STREQ(body.buf, "ok\n");
+	T_INTEQ(p.ready_calls, 1);
+
+	p.healthy = 1;
+	p.ready = 0;
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/readyz", &body, NULL), 503);
+	T_STREQ(body.buf, "not consuming yet\n");
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/healthz", &body, NULL), 200);
+	T_STREQ(body.buf, "ok\n");
+	T_INTEQ(p.health_calls, 3);
+	T_INTEQ(p.ready_calls, 2);
+	http_stop(srv);
+	sbuf_release(&body);
+}
+
+/* Unknown paths 404, other methods 405, HEAD is a GET without a body. */
+static void t_not_found_and_methods(void)
+{
+	struct probe p = { 1, 1, "", "", 0, 0 };
+	struct metrics *m = metrics_new();
+	struct http_hooks hooks = { m, probe_healthy, probe_ready, &p };
+	struct sbuf body = SBUF_INIT;
+	struct http_server *srv = start("127.0.0.1:0", &hooks);
+	int port;
+
+	if (!T_CHECK(srv != NULL))
+		goto out;
+	port = http_port(srv);
+	T_INTEQ(fetch(port, "GET", "/nope", &body, NULL), 404);
+	T_CHECK(strstr(body.buf, "/metrics") != NULL);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/", &body, NULL), 404);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/healthz/x", &body, NULL), 404);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "POST", "/healthz", &body, NULL), 405);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "POST", "/metrics", &body, NULL), 405);
+	T_INTEQ(p.health_calls, 0);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "HEAD", "/healthz", &body, NULL), 200);
+	T_INTEQ(body.len, 0);
+	T_INTEQ(p.health_calls, 1);
+out:
+	http_stop(srv);
+	metrics_free(m);
+	sbuf_release(&body);
+}
+
+/* Without hooks, health and readiness hold and /metrics is not served. */
+static void t_no_hooks(void)
+{
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+	struct sbuf body = SBUF_INIT;
+	struct http_server *srv = start("127.0.0.1:0", &hooks);
+	int port;
+
+	if (!T_CHECK(srv != NULL))
+		return;
+	port = http_port(srv);
+	T_INTEQ(fetch(port, "GET", "/healthz", &body, NULL), 200);
+	T_STREQ(body.buf, "ok\n");
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/readyz", &body, NULL), 200);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(port, "GET", "/metrics", &body, NULL), 404);
+	http_stop(srv);
+	sbuf_release(&body);
+}
+
+/* "off" and "" serve nothing but give a server that can be stopped. */
+static void t_off(void)
+{
+	static const char *const addrs[] = { "off", "" };
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct sbuf err = SBUF_INIT;
+		struct http_server *srv = http_start(addrs[i], &hooks, &err);
+
+		if (T_CHECK(srv != NULL))
+			T_INTEQ(http_port(srv), 0);
+		T_INTEQ(err.len, 0);
+		http_stop(srv);
+		sbuf_release(&err);
+	}
+	http_stop(NULL);
+}
+
+static void t_bad_addr(void)
+{
+	static const char *const addrs[] = {
+		"nonsense", "127.0.0.1:99999", "1.2.3:80", "127.0.0.1:-1",
+		"localhost:8080", "::1:8080",
+	};
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+
+	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+		struct sbuf err = SBUF_INIT;
+		struct http_server *srv = http_start(addrs[i], &hooks, &err);
+
+		if (!T_CHECK(srv == NULL))
+			fprintf(stderr, "    \"%s\" was accepted\n", addrs[i]);
+		T_CHECK(strstr(err.buf, addrs[i]) != NULL);
+		T_CHECK(strstr(err.buf, "host:port") != NULL);
+		http_stop(srv);
+		sbuf_release(&err);
+	}
+}
+
+/* A port that is not a number must not quietly become port 0 (any port). */
+static void t_bad_port_text(void)
+{
+	static const char *const addrs[] = { "127.0.0.1:abc", "127.0.0.1:" };
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+
+	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+		struct sbuf err = SBUF_INIT;
+		struct http_server *srv = http_start(addrs[i], &hooks, &err);
+
+		if (!T_CHECK(srv == NULL))
+			fprintf(stderr, "    \"%s\" was accepted (port %d)\n", addrs[i],
+				http_port(srv));
+		T_CHECK(strstr(err.buf, addrs[i]) != NULL);
+		http_stop(srv);
+		sbuf_release(&err);
+	}
+}
+
+/* A listening socket on 127.0.0.1; its port in *port. Returns the fd or -1. */
+static int listen_any(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) || listen(fd, 1) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void t_port_in_use(void)
+{
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+	struct sbuf err = SBUF_INIT;
+	struct http_server *srv;
+	char addr[64];
+	int port = 0, fd = listen_any(&port);
+
+	if (!T_CHECK(fd >= 0))
+		return;
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+	srv = http_start(addr, &hooks, &err);
+	T_CHECK(srv == NULL);
+	T_CHECK(strstr(err.buf, addr) != NULL);
+	http_stop(srv);
+	close(fd);
+
+	/* once free, the same address serves */
+	sbuf_reset(&err);
+	srv = http_start(addr, &hooks, &err);
+	if (T_CHECK(srv != NULL))
+		T_INTEQ(http_port(srv), port);
+	http_stop(srv);
+	sbuf_release(&err);
+}
+
+T_SUITE(http,
+	{ "metrics", t_metrics },
+	{ "health_ready", t_health_ready },
+	{ "not_found_and_methods", t_not_found_and_methods },
+	{ "no_hooks", t_no_hooks },
+	{ "off", t_off },
+	{ "bad_addr", t_bad_addr },
+	{ "bad_port_text", t_bad_port_text },
+	{ "port_in_use", t_port_in_use })
