@@ -65,7 +65,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static int parse_addr(const char *addr, struct sockaddr_in *sin, struct sbuf *err)
 {
 	const char *colon = strrchr(addr, ':');
-	char host[64] = "0.0.0.0";
+	char host[64] = "0.0.0.0", *end;
 	long port;
 
 	memset(sin, 0, sizeof *sin);
@@ -76,8 +76,9 @@ static int parse_addr(const char *addr, struct sockaddr_in *sin, struct sbuf *er
 		memcpy(host, addr, (size_t)(colon - addr));
 		host[colon - addr] = '\0';
 	}
-	port = strtol(colon + 1, NULL, 10);
-	if (port < 0 || port > 65535 || inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+	port = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || port < 0 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sin->sin_addr) != 1)
 		goto bad;
 	sin->sin_port = htons((unsigned short)port);
 	return 0;

@@ -24,8 +24,6 @@ static void kafka_error_cb(rd_kafka_t *rk, int code, const char *reason, void *o
 			health->fatal = 1;
 		return;
 	}
-	if (health && err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-		health->brokers_down = 1;
 	log_warn("kafka_error", "handle=%s err=%s reason=\"%s\"", rd_kafka_name(rk),
 		 rd_kafka_err2name(err), reason);
 }
@@ -135,7 +133,8 @@ rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health,
 		return NULL;
 	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr_cb);
 	if (conf_set(conf, "enable.idempotence", "true", err) ||
-	    conf_set(conf, "linger.ms", "5", err)) {
+	    conf_set(conf, "linger.ms", "5", err) ||
+	    conf_from_env(conf, err)) { /* XF_KAFKA_* overrides our defaults */
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
@@ -237,12 +236,10 @@ int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key,
 int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
 		    struct sbuf *err)
 {
-	double deadline = (double)timeout_ms;
+	double deadline = now_ms() + timeout_ms;
 
-	while (acks->done < acks->sent && deadline > 0) {
+	while (acks->done < acks->sent && now_ms() < deadline)
 		rd_kafka_poll(rk, 50);
-		deadline -= 50;
-	}
 	if (acks->done < acks->sent) {
 		sbuf_addf(err, "%ld of %ld messages not acknowledged in %d ms",
 			  acks->sent - acks->done, acks->sent, timeout_ms);
@@ -343,8 +340,9 @@ static int create_result(rd_kafka_event_t *ev, struct sbuf *err)
 }
 
 int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
-			int partitions, struct sbuf *err)
+			int partitions, int timeout_ms, struct sbuf *err)
 {
+	rd_kafka_AdminOptions_t *opts;
 	rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof *nt);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_event_t *ev;
@@ -353,16 +351,19 @@ int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
 
 	for (size_t i = 0; i < n; i++)
 		nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, why, sizeof why);
-	rd_kafka_CreateTopics(rk, nt, n, NULL, q);
-	ev = rd_kafka_queue_poll(q, 30000);
+	opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, why, sizeof why);
+	rd_kafka_CreateTopics(rk, nt, n, opts, q);
+	ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
 	if (!ev) {
-		sbuf_adds(err, "create topics: no answer in 30 s");
+		sbuf_addf(err, "create topics: no answer in %d ms", timeout_ms);
 		rc = -1;
 	} else {
 		rc = create_result(ev, err);
 		rd_kafka_event_destroy(ev);
 	}
 	rd_kafka_NewTopic_destroy_array(nt, n);
+	rd_kafka_AdminOptions_destroy(opts);
 	free(nt);
 	rd_kafka_queue_destroy(q);
 	return rc;

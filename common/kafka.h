@@ -23,7 +23,6 @@
 /* Health of one handle, written by its error callback. */
 struct kafka_health {
 	volatile sig_atomic_t fatal;       /* a fatal error: the handle is dead */
-	volatile sig_atomic_t brokers_down; /* all brokers down, last we heard */
 };
 
 /* Outcome of a group of produced messages (one batch). */
@@ -82,12 +81,13 @@ int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
 		       struct sbuf *err);
 
 /*
- * Creates topics that do not exist (partitions, replication factor 1 on a
- * single broker, -1 for the broker default). Existing topics are fine.
- * Returns 0, or -1 with err (the mock cluster answers "not supported").
+ * Creates topics that do not exist, with `partitions` partitions and the
+ * broker's default replication factor; existing topics are fine. Gives up
+ * after timeout_ms. Returns 0, or -1 with err. (librdkafka's mock cluster
+ * never answers CreateTopics: it only times out.)
  */
 int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
-			int partitions, struct sbuf *err);
+			int partitions, int timeout_ms, struct sbuf *err);
 
 /* Closes a consumer (leaves the group) or flushes a producer, then destroys. */
 void kafka_consumer_close(rd_kafka_t *rk);

@@ -23,7 +23,7 @@ int xfctl_create_topics(struct xfctl *x, const char *const *topics, size_t n)
 {
 	struct sbuf err = SBUF_INIT;
 	rd_kafka_t *rk = kafka_producer_new(x->conf.brokers, NULL, &err);
-	int rc = rk ? kafka_topics_create(rk, topics, n, 4, &err) : -1;
+	int rc = rk ? kafka_topics_create(rk, topics, n, 4, 15000, &err) : -1;
 
 	if (rc)
 		fprintf(stderr, "xfctl: topics not created: %s\n", err.buf);

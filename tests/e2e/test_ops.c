@@ -143,3 +143,35 @@ static void t_audit_and_show(void)
 T_SUITE(e2e_ops, { "migrations_once", t_migrate_once },
 	{ "rules_without_catch_all_refused", t_rules_refused },
 	{ "audit_verify_and_case_show", t_audit_and_show })
+
+/* xf_intake_key: the case id format, redelivery versus duplicate, per-county days. */
+static void t_case_ids(void)
+{
+	static const char *const calls[][4] = {
+		/* external_id, county, offset, expected "status case_id" */
+		{ "a", "330381", "7", "new XF-330381-20261122-000001" },
+		{ "b", "330381", "8", "new XF-330381-20261122-000002" },
+		{ "c", "330382", "9", "new XF-330382-20261122-000001" },
+		{ "a", "330381", "7", "redelivery XF-330381-20261122-000001" },
+		{ "a", "330381", "99", "duplicate XF-330381-20261122-000001" },
+	};
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "caseid") == 0))
+		return;
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+		const char *params[7] = { "sys", calls[i][0], calls[i][1], "20261122",
+					  "hotline.events", "0", calls[i][2] };
+		PGresult *res = PQexecParams(t.conn,
+			"SELECT status || ' ' || case_id FROM xf_intake_key($1, $2, $3, $4, $5, $6, $7)",
+			7, NULL, params, NULL, NULL, 0);
+
+		if (T_CHECK(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1))
+			T_STREQ(PQgetvalue(res, 0, 0), calls[i][3]);
+		PQclear(res);
+	}
+	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM intake_keys"), 3);
+	e2e_teardown(&t);
+}
+
+T_SUITE(e2e_caseid, { "case_id_format_and_dedup", t_case_ids })
