@@ -17,7 +17,7 @@ else
 endif
 
 CC      ?= cc
-PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd
+PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
@@ -25,7 +25,7 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Icommon
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
-LDLIBS  := $(PKG_LIBS) -lm -lpthread
+LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 
 COMMON_SRC := $(wildcard common/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql)) $(sort $(wildcard schemas/*.json))
@@ -43,19 +43,21 @@ all: $(PROGS) $(TESTS)
 
 # Each service folder builds one program; main.c plus its other files.
 define service_rule
-$(BIN)/$(1): $(patsubst %.c,$(OUT)/%.o,$(wildcard services/$(2)/*.c)) $(LIBXF)
+$(BIN)/$(1): $(patsubst %.c,$(OUT)/%.o,$(wildcard services/$(2)/*.c services/$(2)/gen/*.c)) $(LIBXF)
 	@mkdir -p $$(@D)
 	$$(CC) $(SANFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBXF) $$(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call service_rule,xf-$(d),$(d))))
 $(eval $(call service_rule,xfctl,xfctl))
-# xfctl rules test classifies a raw event as xf-classify would.
-$(BIN)/xfctl: $(OUT)/services/classify/classifier.o
+# xfctl classifies as xf-classify would (rules test, model train/eval/cv).
+CLASSIFY_LIB_OBJ := $(patsubst %.c,$(OUT)/%.o,$(filter-out %/main.c %/classify.c,\
+	$(wildcard services/classify/*.c services/classify/gen/*.c)))
+$(BIN)/xfctl: $(CLASSIFY_LIB_OBJ)
 $(eval $(call service_rule,xf-mockbroker,mockbroker))
 
 # Service logic that tests exercise lives in services/*/ too; tests link the
 # non-main objects of every service.
-SVC_LIB_OBJ := $(patsubst %.c,$(OUT)/%.o,$(filter-out %/main.c,$(wildcard services/*/*.c)))
+SVC_LIB_OBJ := $(patsubst %.c,$(OUT)/%.o,$(filter-out %/main.c,$(wildcard services/*/*.c services/*/gen/*.c)))
 
 $(BIN)/unit-tests: $(UNIT_SRC:%.c=$(OUT)/%.o) $(SVC_LIB_OBJ) $(LIBXF)
 	@mkdir -p $(@D)

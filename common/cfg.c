@@ -33,6 +33,7 @@ static const struct cfg_entry cfg_table[] = {
 	{ "XF_PETITIONER_KEY", CFG_SECRET, offsetof(struct xf_conf, petitioner_key),
 	  "xf-dev-key-change-me", 0, 0 },
 	STR("XF_GROUP_PREFIX", group_prefix, "xf"),
+	STR("XF_MODEL_PATH", model_path, "models/xf-category.model"),
 	LONG("XF_BATCH_MAX", batch_max, "500", 1, 100000),
 	LONG("XF_BATCH_WAIT_MS", batch_wait_ms, "50", 1, 60000),
 	LONG("XF_RETRY_MAX_MS", retry_max_ms, "5000", 10, 600000),

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/model.h"
+#include "classify/normalize.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -199,19 +201,122 @@ static void emotion(const char *subject, const char *content, struct classifier_
 	out->intensity = v > 100 ? 100 : (int)v;
 }
 
-void classifier_text(const char *subject, const char *content, const char *hint,
-		     struct classifier_text *out)
+int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *err)
+{
+	memset(cl, 0, sizeof *cl);
+	sbuf_init(&cl->text, 0);
+	cl->low_confidence = 0.5;
+	cl->nz = normalizer_new(err);
+	if (!cl->nz)
+		return -1;
+	if (!model_path)
+		return 0;
+	cl->model = model_load(model_path, err);
+	cl->ws = model_ws_new();
+	return cl->model ? 0 : -1;
+}
+
+void classifier_release(struct classifier *cl)
+{
+	normalizer_free(cl->nz);
+	model_free(cl->model);
+	model_ws_free(cl->ws);
+	sbuf_release(&cl->text);
+	memset(cl, 0, sizeof *cl);
+}
+
+const char *classifier_version(const struct classifier *cl)
+{
+	return cl && cl->model ? cl->model->version : CLASSIFIER_MODEL;
+}
+
+/* The best keyword score among the categories the model does not know. */
+static int untrained_best(const struct model *m, const double *kw)
+{
+	int best = -1;
+
+	for (int i = 0; i < NCAT; i++) {
+		int known = 0;
+
+		for (int c = 0; c < m->nclasses; c++)
+			known |= !strcmp(m->classes[c], classifier_categories[i]);
+		if (!known && (best < 0 || kw[i] > kw[best]))
+			best = i;
+	}
+	return best;
+}
+
+static void top_from_model(const struct model *m, const struct model_result *r, json_t *top)
+{
+	int used[MODEL_MAX_CLASSES] = { 0 };
+
+	for (int k = 0; k < 3 && k < m->nclasses; k++) {
+		int best = -1;
+
+		for (int c = 0; c < m->nclasses; c++)
+			if (!used[c] && (best < 0 || r->prob[c] > r->prob[best]))
+				best = c;
+		used[best] = 1;
+		if (json_array_size(top) < 3)
+			json_array_append_new(top, json_pack("{s:s, s:f}", "category",
+					      m->classes[best], "score", r->prob[best]));
+	}
+}
+
+/* The model's say, combined with the keyword scores kw (all categories). */
+static void decide_with_model(struct classifier *cl, const double *kw,
+			      struct classifier_text *out)
+{
+	const struct model *m = cl->model;
+	struct model_result r;
+	int u = untrained_best(m, kw);
+
+	if (model_predict(m, cl->ws, cl->text.buf, &r))
+		r.claim = r.prob[r.best = 0] = 0; /* no known feature at all */
+	json_array_clear(out->top);
+	if (u >= 0 && kw[u] >= CLASSIFIER_KEYWORD_STRONG) {
+		out->category = classifier_categories[u];
+		out->confidence = kw[u] / (kw[u] + 3.0);
+		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category",
+				      out->category, "score", out->confidence));
+	} else if (r.claim < CLASSIFIER_OTHER_BELOW && (u < 0 || kw[u] < 3)) {
+		out->category = "other";
+		out->confidence = 1.0 - r.prob[r.best];
+		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category", "other",
+				      "score", out->confidence));
+	} else {
+		out->category = classifier_categories[category_index(m->classes[r.best])];
+		out->confidence = r.prob[r.best];
+	}
+	top_from_model(m, &r, out->top);
+	for (int k = r.nkeywords - 1; k >= 0; k--) /* the model's strongest first */
+		json_array_insert_new(out->keywords, 0, json_string(r.keywords[k]));
+	while (json_array_size(out->keywords) > 12)
+		json_array_remove(out->keywords, json_array_size(out->keywords) - 1);
+}
+
+void classifier_text(struct classifier *cl, const char *subject, const char *content,
+		     const char *hint, struct classifier_text *out)
 {
 	double score[NCAT] = { 0 };
-	int h = category_index(hint);
+	int h;
 
 	memset(out, 0, sizeof *out);
 	subject = subject ? subject : "";
 	content = content ? content : "";
+	h = category_index(hint);
 	out->keywords = score_categories(subject, content, score);
 	if (h >= 0)
 		score[h] += 2; /* upstream's hint counts as one good keyword */
 	rank(score, out);
+	if (cl && cl->model) {
+		sbuf_reset(&cl->text);
+		normalizer_apply(cl->nz, subject, strlen(subject), &cl->text);
+		normalizer_apply(cl->nz, content, strlen(content), &cl->text);
+		decide_with_model(cl, score, out);
+	}
+	out->model = classifier_version(cl);
+	out->low_confidence = cl && out->confidence < cl->low_confidence;
 	emotion(subject, content, out);
 }
 
@@ -262,6 +367,9 @@ static json_t *risk(const struct classifier_text *t, const struct classifier_his
 		add_reason(reasons, "同一地区同类诉求聚集: %s", h->cluster_id);
 	if (*level == 'C' && json_array_size(reasons))
 		level = "B";
+	/* not a risk by itself: a hint for triage rules */
+	if (t->low_confidence)
+		add_reason(reasons, "low_confidence: 分类置信度 %.2f", t->confidence);
 	return json_pack("{s:s, s:o}", "level", level, "reasons", reasons);
 }
 
@@ -279,7 +387,7 @@ json_t *classifier_build(json_t *petition, const struct classifier_text *t,
 			 "repeat", "count", h->repeat_count, "related",
 			 h->related ? h->related : empty,
 			 "collective", co_signers >= 5, "cluster_id", h->cluster_id,
-			 "keywords", t->keywords, "model", CLASSIFIER_MODEL);
+			 "keywords", t->keywords, "model", t->model ? t->model : CLASSIFIER_MODEL);
 	json_decref(empty);
 	return c;
 }

@@ -1,15 +1,45 @@
 /*
- * classifier.h - the first version of petition tagging: weighted keyword
- * tables for category, emotion and risk words. Pure logic. The category
- * model is behind classifier_text() alone, so a trained model can replace
- * it without touching the daemon.
+ * classifier.h - petition tagging. The category comes from the trained
+ * model (model.h, over the normalised text) combined with a weighted
+ * keyword table that also covers the categories the model has no training
+ * data for; emotion and risk words come from tables. Pure logic but for
+ * loading the model.
  */
 #ifndef XF_CLASSIFIER_H
 #define XF_CLASSIFIER_H
 
 #include <jansson.h>
 
-#define CLASSIFIER_MODEL "kw-1"
+#include "sbuf.h"
+
+#define CLASSIFIER_MODEL "kw-1"   /* the version reported without a model */
+#define CLASSIFIER_OTHER_BELOW 0.6    /* when no one-vs-rest classifier claims
+					 the text this strongly (model_result.claim)
+					 and no keyword is strong, it is "other" */
+#define CLASSIFIER_KEYWORD_STRONG 6.0 /* keyword score that outweighs the model
+					 for a category it was not trained on */
+
+struct model;
+struct model_ws;
+struct normalizer;
+
+/* What classifier_text needs; one per thread. */
+struct classifier {
+	struct normalizer *nz;
+	struct model *model;     /* NULL: keyword tables only */
+	struct model_ws *ws;
+	struct sbuf text;        /* scratch: the normalised text */
+	double low_confidence;   /* below it: a low_confidence risk reason */
+};
+
+/*
+ * Loads the model at model_path (NULL: keyword tables only) and the
+ * normaliser. Returns 0, or -1 with err.
+ */
+int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *err);
+void classifier_release(struct classifier *cl);
+/* The model's version, or CLASSIFIER_MODEL. */
+const char *classifier_version(const struct classifier *cl);
 
 /* The 14 taxonomy codes of DESIGN, in its order; NULL-terminated. */
 extern const char *const classifier_categories[];
@@ -23,11 +53,16 @@ struct classifier_text {
 	json_t *keywords;           /* new ref: matched words, strongest first */
 	int intensity;              /* 0..100 */
 	json_t *danger;             /* new ref: extreme-act words found */
+	int low_confidence;         /* confidence under cl->low_confidence */
+	const char *model;          /* version, static or owned by cl */
 };
 
-/* Tags subject + content; hint (may be NULL) is upstream's category_hint. */
-void classifier_text(const char *subject, const char *content, const char *hint,
-		     struct classifier_text *out);
+/*
+ * Tags subject + content; hint (may be NULL) is upstream's category_hint.
+ * cl may be NULL: keyword tables only.
+ */
+void classifier_text(struct classifier *cl, const char *subject, const char *content,
+		     const char *hint, struct classifier_text *out);
 void classifier_text_release(struct classifier_text *t);
 
 /* What PostgreSQL knows of the petitioner and the area. */

@@ -29,7 +29,8 @@ void classify_cluster_key(json_t *petition, const char *category, char out[64])
 }
 
 /* Parses and text-tags one message; 0, or -1 if it is no petition. */
-static int item_prepare(struct classify_item *it, const rd_kafka_message_t *rkm)
+static int item_prepare(struct classify *cl, struct classify_item *it,
+			const rd_kafka_message_t *rkm)
 {
 	json_t *p = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
 
@@ -43,7 +44,7 @@ static int item_prepare(struct classify_item *it, const rd_kafka_message_t *rkm)
 		return -1;
 	}
 	it->petition = p;
-	classifier_text(json_string_value(json_object_get(p, "subject")),
+	classifier_text(&cl->cl, json_string_value(json_object_get(p, "subject")),
 			json_string_value(json_object_get(p, "content")),
 			json_string_value(json_object_get(p, "category_hint")), &it->text);
 	return 0;
@@ -136,7 +137,7 @@ static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	if (!items)
 		abort();
 	for (size_t i = 0; i < n; i++)
-		item_prepare(&items[i], msgs[i]);
+		item_prepare(cl, &items[i], msgs[i]);
 	rc = history_all(cl, items, n, err);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish(cl, msgs[i], &items[i], acks, err);
@@ -153,8 +154,15 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 {
 	static const char *const topics[] = { "petition.received", NULL };
 
-	return svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics,
-			stop, err);
+	memset(&cl->cl, 0, sizeof cl->cl);
+	if (svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics,
+		     stop, err))
+		return -1;
+	if (classifier_init(&cl->cl, cl->svc.conf.model_path, err))
+		return -1;
+	log_info("model_loaded", "version=\"%s\" path=\"%s\"", classifier_version(&cl->cl),
+		 cl->svc.conf.model_path);
+	return 0;
 }
 
 int classify_run(struct classify *cl)
@@ -165,4 +173,5 @@ int classify_run(struct classify *cl)
 void classify_release(struct classify *cl)
 {
 	svc_release(&cl->svc);
+	classifier_release(&cl->cl);
 }

@@ -7,10 +7,12 @@
 
 #include <jansson.h>
 
+#include "classify/classifier.h"
 #include "svc.h"
 
 struct classify {
 	struct svc svc;
+	struct classifier cl;
 };
 
 int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct sbuf *err);

@@ -192,24 +192,31 @@ static int rules_export(struct xfctl *x)
 	return 0;
 }
 
-/* Gives a raw hotline event the classification the daemon would give it. */
-static void classify_if_needed(json_t *petition)
+/* Gives a raw hotline event the classification the daemon would give it
+ * (without history: no repeat or cluster). */
+static void classify_if_needed(struct xfctl *x, json_t *petition)
 {
 	struct classifier_history h = { 0, NULL, NULL };
 	struct classifier_text t;
+	struct classifier cl;
+	struct sbuf err = SBUF_INIT;
 
 	if (json_object_get(petition, "classification"))
 		return;
+	if (classifier_init(&cl, x->conf.model_path, &err))
+		fprintf(stderr, "xfctl: %s: keyword tables only\n", err.buf);
 	h.related = json_array();
-	classifier_text(json_string_value(json_object_get(petition, "subject")),
+	classifier_text(&cl, json_string_value(json_object_get(petition, "subject")),
 			json_string_value(json_object_get(petition, "content")),
 			json_string_value(json_object_get(petition, "category_hint")), &t);
 	json_object_set_new(petition, "classification", classifier_build(petition, &t, &h));
 	classifier_text_release(&t);
+	classifier_release(&cl);
 	json_decref(h.related);
+	sbuf_release(&err);
 }
 
-static int rules_test(const char *path, const char *petition_path)
+static int rules_test(struct xfctl *x, const char *path, const char *petition_path)
 {
 	struct sbuf err = SBUF_INIT;
 	json_t *doc = xfctl_load_json(path), *p = xfctl_load_json(petition_path);
@@ -218,10 +225,15 @@ static int rules_test(const char *path, const char *petition_path)
 	int rc = 1;
 
 	if (rs && json_is_object(p)) {
-		classify_if_needed(p);
+		classify_if_needed(x, p);
 		if (rules_decide(rs, p, &dec, &err)) {
 			rc = xfctl_fail("rules test", &err);
 		} else {
+			json_t *cls = json_object_get(p, "classification");
+			char *tags = json_dumps(cls, JSON_COMPACT);
+
+			printf("classification: %s\n", tags);
+			free(tags);
 			printf("department: %s (%s)\nrule: %s\nco-handlers:", dec.lead->code,
 			       dec.lead->name, dec.rule ? dec.rule->id : "triage");
 			for (size_t i = 0; i < dec.nco; i++)
@@ -253,6 +265,6 @@ int cmd_rules(struct xfctl *x, int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[0], "validate"))
 		return rules_validate(argv[1]);
 	if (argc == 3 && !strcmp(argv[0], "test"))
-		return rules_test(argv[1], argv[2]);
+		return rules_test(x, argv[1], argv[2]);
 	return -1;
 }

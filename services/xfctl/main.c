@@ -19,6 +19,8 @@ static const struct command {
 	{ "audit", "verify", "check every case's hash chain", cmd_audit },
 	{ "topics", "create", "create the core and department topics", cmd_topics },
 	{ "publish", "TOPIC FILE", "publish JSON lines (one message each)", cmd_publish },
+	{ "model", "train DATA -o MODEL [-C X] | eval MODEL DATA | cv DATA [-k 5]",
+	  "train and judge the category model on labelled JSON lines", cmd_model },
 };
 
 static int usage(void)

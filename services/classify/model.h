@@ -1,0 +1,93 @@
+/*
+ * model.h - the category model: a linear classifier (one-vs-rest logistic
+ * regression, trained with liblinear) over hashed character 1-3-grams of
+ * the normalised text, weighted by TF-IDF and L2-normalised.
+ *
+ * Training, evaluation and cross-validation live here too, so xfctl and
+ * the tests use exactly the features the daemon uses. Texts given to
+ * model_* are already normalised (normalize.h).
+ *
+ * File format: one JSON header line ({"format": "xf-linear-1", "version",
+ * "classes", "bucket_bits", "ngram_max", "features", "weights": "int8",
+ * "scales": [per class], ...}) then, little-endian, for each kept feature:
+ * u32 bucket, f32 idf, int8 weight per class (times its class's scale);
+ * then f32 bias per class.
+ */
+#ifndef XF_CLASSIFY_MODEL_H
+#define XF_CLASSIFY_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "sbuf.h"
+
+#define MODEL_MAX_CLASSES 15  /* + the idf fit a 16-float row */
+
+struct model {
+	char version[96];
+	int nclasses;
+	char *classes[MODEL_MAX_CLASSES];  /* taxonomy codes, owned */
+	int bucket_bits, ngram_max;
+	uint32_t nbuckets;
+	/* One row per bucket: the idf (0 = feature not kept), then the weight of
+	 * each class, padded to `stride` (8 or 16) floats: 32 or 64 bytes, so a
+	 * feature costs one cache line and the class loop vectorises. */
+	float *rows;
+	int stride;
+	float one_plus_log[64];  /* 1 + ln(tf) for small tf */
+	float bias[MODEL_MAX_CLASSES];
+	size_t nfeatures; /* kept features */
+};
+
+/* Reusable scratch for feature extraction (one per thread). */
+struct model_ws;
+struct model_ws *model_ws_new(void);
+void model_ws_free(struct model_ws *ws);
+
+/* One prediction. */
+struct model_result {
+	int best;                         /* class index */
+	double prob[MODEL_MAX_CLASSES];   /* normalised, sum 1 */
+	double claim;                     /* the best class's own sigmoid, before
+					     normalising: low when no one-vs-rest
+					     classifier claims the text */
+	char keywords[5][32];             /* the n-grams that weighed most for best */
+	int nkeywords;
+};
+
+/* Predicts the class of normalised text; 0, or -1 if the text has no known feature. */
+int model_predict(const struct model *m, struct model_ws *ws, const char *text,
+		  struct model_result *out);
+
+int model_save(const struct model *m, const char *path, json_t *meta, struct sbuf *err);
+/* Loads a model file; NULL with err. */
+struct model *model_load(const char *path, struct sbuf *err);
+void model_free(struct model *m);
+
+/* A labelled corpus: normalised texts and class indexes into classes[]. */
+struct corpus {
+	size_t n, alloc;
+	char **text;
+	int *label;
+	int nclasses;
+	char *classes[MODEL_MAX_CLASSES];
+};
+
+struct train_opts {
+	int bucket_bits;  /* default 20 */
+	int ngram_max;    /* default 3 */
+	int min_df;       /* default 2 */
+	double C;         /* default 100 */
+	int svm;          /* 1: L2-loss linear SVM instead of logistic regression */
+};
+void train_opts_default(struct train_opts *o);
+
+/* Trains on the documents of c whose index i has use[i] (NULL: all). */
+struct model *model_train(const struct corpus *c, const unsigned char *use,
+			  const struct train_opts *o, struct sbuf *err);
+
+void corpus_release(struct corpus *c);
+
+#endif
