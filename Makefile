@@ -36,9 +36,9 @@ DAEMONS := intake classify dispatch
 PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
-TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests
+TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify
 
-.PHONY: all test san demo up down clean deps
+.PHONY: all test san demo up down bench clean deps
 all: $(PROGS) $(TESTS)
 
 # Each service folder builds one program; main.c plus its other files.
@@ -64,6 +64,10 @@ $(BIN)/unit-tests: $(UNIT_SRC:%.c=$(OUT)/%.o) $(SVC_LIB_OBJ) $(LIBXF)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/e2e-tests: $(E2E_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/tharness.o $(SVC_LIB_OBJ) $(LIBXF)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/bench-classify: $(OUT)/tests/bench/bench_classify.o $(CLASSIFY_LIB_OBJ) $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -94,6 +98,9 @@ san:
 
 demo: deps $(PROGS)
 	@deploy/scripts/demo.sh
+
+bench: deps $(PROGS) $(BIN)/bench-classify
+	@tests/bench.sh
 
 up: deps $(PROGS)
 	@deploy/scripts/stack.sh up

@@ -21,6 +21,7 @@ start)
     # shellcheck disable=SC1091
     . "$run/env"
     set +a
+    export XF_MODEL_PATH=${XF_MODEL_PATH:-$XF_ROOT/models/xf-category.model}
     for d in intake classify dispatch; do
         if pid_alive "$(cat "$run/pids/xf-$d" 2>/dev/null || true)"; then
             continue

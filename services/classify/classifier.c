@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,126 @@ static const char *const danger_words[] = {
 	"不想活", "寻死", "以死", NULL,
 };
 
+#define NCATW (sizeof category_words / sizeof category_words[0])
+#define NEMOW (sizeof emotion_words / sizeof emotion_words[0])
+#define NDANGER (sizeof danger_words / sizeof danger_words[0] - 1)
+
+/* Where each table word occurs in a petition: bit 1 subject, bit 2 content. */
+struct hits {
+	unsigned char cat[NCATW], emo[NEMOW], danger[NDANGER];
+};
+
+enum { T_CAT, T_EMO, T_DANGER };
+
+/* Every table word by its first three bytes, for one pass over a text. */
+struct kw_entry {
+	uint32_t key;
+	unsigned char table;
+	unsigned short idx, len;
+	const char *word;
+};
+
+struct kw_index {
+	struct kw_entry e[NCATW + NEMOW + NDANGER];
+	size_t n;
+};
+
+static uint32_t key3(const char *s)
+{
+	return (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
+	       (uint32_t)(unsigned char)s[2];
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct kw_entry *x = a, *y = b;
+
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+static void index_add(struct kw_index *ix, int table, size_t idx, const char *word)
+{
+	ix->e[ix->n++] = (struct kw_entry){ key3(word), (unsigned char)table,
+					    (unsigned short)idx, (unsigned short)strlen(word), word };
+}
+
+static struct kw_index *index_new(void)
+{
+	struct kw_index *ix = calloc(1, sizeof *ix);
+
+	if (!ix)
+		abort();
+	for (size_t i = 0; i < NCATW; i++)
+		index_add(ix, T_CAT, i, category_words[i].word);
+	for (size_t i = 0; i < NEMOW; i++)
+		index_add(ix, T_EMO, i, emotion_words[i].word);
+	for (size_t i = 0; i < NDANGER; i++)
+		index_add(ix, T_DANGER, i, danger_words[i]);
+	qsort(ix->e, ix->n, sizeof ix->e[0], entry_cmp);
+	return ix;
+}
+
+static void mark(struct hits *h, int table, size_t idx, unsigned char bit)
+{
+	unsigned char *v = table == T_CAT ? h->cat : table == T_EMO ? h->emo : h->danger;
+
+	v[idx] |= bit;
+}
+
+/* One pass over text: every table word starting at each position. */
+static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
+		 struct hits *h)
+{
+	size_t len = strlen(text);
+
+	for (size_t i = 0; i + 3 <= len; i++) {
+		uint32_t k;
+		size_t lo = 0, hi = ix->n;
+
+		if (((unsigned char)text[i] & 0xC0) == 0x80)
+			continue; /* words start at character boundaries */
+		k = key3(text + i);
+		while (lo < hi) { /* first entry with key >= k */
+			size_t mid = (lo + hi) / 2;
+
+			if (ix->e[mid].key < k)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < ix->n && ix->e[lo].key == k; lo++)
+			if (ix->e[lo].len <= len - i && !memcmp(text + i, ix->e[lo].word, ix->e[lo].len))
+				mark(h, ix->e[lo].table, ix->e[lo].idx, bit);
+	}
+}
+
+/* The same by strstr, without an index. */
+static void scan_slow(const char *text, unsigned char bit, struct hits *h)
+{
+	for (size_t i = 0; i < NCATW; i++)
+		if (strstr(text, category_words[i].word))
+			h->cat[i] |= bit;
+	for (size_t i = 0; i < NEMOW; i++)
+		if (strstr(text, emotion_words[i].word))
+			h->emo[i] |= bit;
+	for (size_t i = 0; i < NDANGER; i++)
+		if (strstr(text, danger_words[i]))
+			h->danger[i] |= bit;
+}
+
+static void find_words(const struct kw_index *ix, const char *subject, const char *content,
+		       struct hits *h)
+{
+	memset(h, 0, sizeof *h);
+	if (ix) {
+		scan(ix, subject, 1, h);
+		scan(ix, content, 2, h);
+	} else {
+		scan_slow(subject, 1, h);
+		scan_slow(content, 2, h);
+	}
+}
+
 int classifier_category_known(const char *code)
 {
 	for (int i = 0; classifier_categories[i]; i++)
@@ -116,22 +237,15 @@ static int category_index(const char *code)
 	return -1;
 }
 
-static int contains(const char *subject, const char *content, const char *word)
-{
-	return strstr(subject, word) || strstr(content, word);
-}
-
 /* Scores every category; returns the matched words as a new array. */
-static json_t *score_categories(const char *subject, const char *content,
-				double score[NCAT])
+static json_t *score_categories(const struct hits *h, double score[NCAT])
 {
 	json_t *words = json_array();
 
-	for (size_t i = 0; i < sizeof category_words / sizeof category_words[0]; i++) {
+	for (size_t i = 0; i < NCATW; i++) {
 		const struct kw *k = &category_words[i];
 		/* a word in the subject says more than one in the details */
-		double w = strstr(subject, k->word) ? k->weight * 1.5 :
-			   strstr(content, k->word) ? k->weight : 0;
+		double w = h->cat[i] & 1 ? k->weight * 1.5 : h->cat[i] ? k->weight : 0;
 
 		if (w > 0) {
 			score[k->cat] += w;
@@ -184,20 +298,21 @@ static int count_bytes(const char *s, const char *what)
 	return n;
 }
 
-static void emotion(const char *subject, const char *content, struct classifier_text *out)
+/* Emotion words in subject and content; exclamation marks in the raw text. */
+static void emotion(const struct hits *h, const char *raw, struct classifier_text *out)
 {
 	double v = 5;
 
 	out->danger = json_array();
-	for (size_t i = 0; i < sizeof emotion_words / sizeof emotion_words[0]; i++)
-		if (contains(subject, content, emotion_words[i].word))
+	for (size_t i = 0; i < NEMOW; i++)
+		if (h->emo[i])
 			v += emotion_words[i].weight;
-	for (int i = 0; danger_words[i]; i++)
-		if (contains(subject, content, danger_words[i])) {
+	for (size_t i = 0; i < NDANGER; i++)
+		if (h->danger[i]) {
 			json_array_append_new(out->danger, json_string(danger_words[i]));
 			v += 40;
 		}
-	v += 3 * (count_bytes(content, "!") + count_bytes(content, "！"));
+	v += 3 * (count_bytes(raw, "!") + count_bytes(raw, "！"));
 	out->intensity = v > 100 ? 100 : (int)v;
 }
 
@@ -205,7 +320,9 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 {
 	memset(cl, 0, sizeof *cl);
 	sbuf_init(&cl->text, 0);
+	sbuf_init(&cl->subject, 0);
 	cl->low_confidence = 0.5;
+	cl->kw = index_new();
 	cl->nz = normalizer_new(err);
 	if (!cl->nz)
 		return -1;
@@ -219,9 +336,11 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 void classifier_release(struct classifier *cl)
 {
 	normalizer_free(cl->nz);
+	free(cl->kw);
 	model_free(cl->model);
 	model_ws_free(cl->ws);
 	sbuf_release(&cl->text);
+	sbuf_release(&cl->subject);
 	memset(cl, 0, sizeof *cl);
 }
 
@@ -281,7 +400,7 @@ static void decide_with_model(struct classifier *cl, const double *kw,
 				      out->category, "score", out->confidence));
 	} else if (r.claim < CLASSIFIER_OTHER_BELOW && (u < 0 || kw[u] < 3)) {
 		out->category = "other";
-		out->confidence = 1.0 - r.prob[r.best];
+		out->confidence = 1.0 - r.claim; /* how surely no class claims it */
 		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category", "other",
 				      "score", out->confidence));
 	} else {
@@ -299,25 +418,34 @@ void classifier_text(struct classifier *cl, const char *subject, const char *con
 		     const char *hint, struct classifier_text *out)
 {
 	double score[NCAT] = { 0 };
-	int h;
+	const char *raw = content ? content : "";
+	struct hits hits;
+	int h = category_index(hint);
 
 	memset(out, 0, sizeof *out);
 	subject = subject ? subject : "";
-	content = content ? content : "";
-	h = category_index(hint);
-	out->keywords = score_categories(subject, content, score);
+	content = raw;
+	if (cl) {
+		/* the tables and the model see the normal form: simplified, no
+		 * punctuation or spaces; text = subject followed by content */
+		sbuf_reset(&cl->text);
+		normalizer_apply(cl->nz, subject, strlen(subject), &cl->text);
+		sbuf_reset(&cl->subject);
+		sbuf_add(&cl->subject, cl->text.buf, cl->text.len);
+		normalizer_apply(cl->nz, raw, strlen(raw), &cl->text);
+		subject = cl->subject.buf;
+		content = cl->text.buf + cl->subject.len;
+	}
+	find_words(cl ? cl->kw : NULL, subject, content, &hits);
+	out->keywords = score_categories(&hits, score);
 	if (h >= 0)
 		score[h] += 2; /* upstream's hint counts as one good keyword */
 	rank(score, out);
-	if (cl && cl->model) {
-		sbuf_reset(&cl->text);
-		normalizer_apply(cl->nz, subject, strlen(subject), &cl->text);
-		normalizer_apply(cl->nz, content, strlen(content), &cl->text);
+	if (cl && cl->model)
 		decide_with_model(cl, score, out);
-	}
 	out->model = classifier_version(cl);
 	out->low_confidence = cl && out->confidence < cl->low_confidence;
-	emotion(subject, content, out);
+	emotion(&hits, raw, out);
 }
 
 void classifier_text_release(struct classifier_text *t)

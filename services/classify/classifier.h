@@ -22,13 +22,16 @@
 struct model;
 struct model_ws;
 struct normalizer;
+struct kw_index;
 
 /* What classifier_text needs; one per thread. */
 struct classifier {
 	struct normalizer *nz;
+	struct kw_index *kw;     /* the tables' words, for one pass per text */
 	struct model *model;     /* NULL: keyword tables only */
 	struct model_ws *ws;
-	struct sbuf text;        /* scratch: the normalised text */
+	struct sbuf text;        /* scratch: normalised subject + content */
+	struct sbuf subject;     /* scratch: normalised subject */
 	double low_confidence;   /* below it: a low_confidence risk reason */
 };
 
