@@ -30,6 +30,7 @@ PY
 }
 check compose_parses_with_contract_services compose_ok
 check dockerfile_uses_setup_script grep -q 'deploy/scripts/setup.sh' deploy/Dockerfile
+check runtime_image_has_the_model grep -q 'COPY --from=build /src/models models/' deploy/Dockerfile
 check prometheus_scrapes_daemons grep -q 'xf-dispatch' deploy/prometheus/prometheus.yml
 check ci_runs_make_test grep -q 'make test' .ci/run
 echo "$passed passed, $failed failed"
