@@ -389,18 +389,21 @@ static void decide_with_model(struct classifier *cl, const double *kw,
 	const struct model *m = cl->model;
 	struct model_result r;
 	int u = untrained_best(m, kw);
+	double mk; /* the keyword score of the model's best category */
 
 	if (model_predict(m, cl->ws, cl->text.buf, &r))
 		r.claim = r.prob[r.best = 0] = 0; /* no known feature at all */
 	json_array_clear(out->top);
-	if (u >= 0 && kw[u] >= CLASSIFIER_KEYWORD_STRONG) {
+	mk = kw[category_index(m->classes[r.best])];
+	if (u >= 0 && kw[u] >= CLASSIFIER_KEYWORD_STRONG && kw[u] > mk) {
 		out->category = classifier_categories[u];
 		out->confidence = kw[u] / (kw[u] + 3.0);
 		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category",
 				      out->category, "score", out->confidence));
-	} else if (r.claim < CLASSIFIER_OTHER_BELOW && (u < 0 || kw[u] < 3)) {
+	} else if (r.claim < CLASSIFIER_OTHER_BELOW && mk < 3 && (u < 0 || kw[u] < 3)) {
+		/* no class claims it and no keyword backs the model's guess */
 		out->category = "other";
-		out->confidence = 1.0 - r.claim; /* how surely no class claims it */
+		out->confidence = 1.0 - r.claim;
 		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category", "other",
 				      "score", out->confidence));
 	} else {
