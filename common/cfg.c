@@ -37,6 +37,10 @@ static const struct cfg_entry cfg_table[] = {
 	LONG("XF_BATCH_MAX", batch_max, "500", 1, 100000),
 	LONG("XF_BATCH_WAIT_MS", batch_wait_ms, "50", 1, 60000),
 	LONG("XF_RETRY_MAX_MS", retry_max_ms, "5000", 10, 600000),
+	LONG("XF_RISK_A_INTENSITY", risk_a_intensity, "80", 0, 101),
+	LONG("XF_RISK_B_INTENSITY", risk_b_intensity, "60", 0, 101),
+	LONG("XF_RISK_B_REPEAT", risk_b_repeat, "3", 1, 1000),
+	LONG("XF_LOW_CONFIDENCE_PCT", low_confidence_pct, "50", 0, 100),
 };
 
 #define CFG_N (sizeof cfg_table / sizeof cfg_table[0])

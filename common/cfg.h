@@ -23,6 +23,10 @@ struct xf_conf {
 	long batch_max;             /* XF_BATCH_MAX, messages per batch */
 	long batch_wait_ms;         /* XF_BATCH_WAIT_MS, max wait to fill a batch */
 	long retry_max_ms;          /* XF_RETRY_MAX_MS, cap of the retry back-off */
+	long risk_a_intensity;      /* XF_RISK_A_INTENSITY: intensity for risk A */
+	long risk_b_intensity;      /* XF_RISK_B_INTENSITY: intensity for risk B */
+	long risk_b_repeat;         /* XF_RISK_B_REPEAT: earlier same-matter cases for B */
+	long low_confidence_pct;    /* XF_LOW_CONFIDENCE_PCT: below, a low_confidence reason */
 };
 
 /*

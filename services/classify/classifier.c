@@ -322,6 +322,7 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 	sbuf_init(&cl->text, 0);
 	sbuf_init(&cl->subject, 0);
 	cl->low_confidence = 0.5;
+	classifier_risk_default(&cl->risk);
 	cl->kw = index_new();
 	cl->nz = normalizer_new(err);
 	if (!cl->nz)
@@ -473,9 +474,16 @@ static void add_reason(json_t *reasons, const char *fmt, ...)
 	json_array_append_new(reasons, json_string(buf));
 }
 
+void classifier_risk_default(struct classifier_risk *r)
+{
+	r->a_intensity = 80;
+	r->b_intensity = 60;
+	r->b_repeat = 3;
+}
+
 /* Risk A (特别重大), B (重大) or C (一般), with the reasons that decided it. */
 static json_t *risk(const struct classifier_text *t, const struct classifier_history *h,
-		    long co_signers)
+		    long co_signers, const struct classifier_risk *r)
 {
 	json_t *reasons = json_array();
 	const char *level = "C";
@@ -486,16 +494,18 @@ static json_t *risk(const struct classifier_text *t, const struct classifier_his
 		add_reason(reasons, "扬言极端行为: %s", json_string_value(w));
 	if (co_signers >= 50)
 		add_reason(reasons, "大规模集体访: %ld 人联名", co_signers);
+	if (t->intensity >= r->a_intensity)
+		add_reason(reasons, "情绪极端: 强度 %d", t->intensity);
 	if (json_array_size(reasons))
 		level = "A";
 	if (co_signers >= 5 && co_signers < 50)
 		add_reason(reasons, "集体访: %ld 人联名", co_signers);
-	if (h->repeat_count >= 2)
+	if (h->repeat_count >= r->b_repeat)
 		add_reason(reasons, "重复信访: 此前同一事项 %d 次", h->repeat_count);
-	if (t->intensity >= 60)
+	if (t->intensity >= r->b_intensity && t->intensity < r->a_intensity)
 		add_reason(reasons, "情绪激烈: 强度 %d", t->intensity);
 	if (h->cluster_id)
-		add_reason(reasons, "同一地区同类诉求聚集: %s", h->cluster_id);
+		add_reason(reasons, "cluster: 同一地区同类诉求聚集 %s", h->cluster_id);
 	if (*level == 'C' && json_array_size(reasons))
 		level = "B";
 	/* not a risk by itself: a hint for triage rules */
@@ -505,16 +515,22 @@ static json_t *risk(const struct classifier_text *t, const struct classifier_his
 }
 
 json_t *classifier_build(json_t *petition, const struct classifier_text *t,
-			 const struct classifier_history *h)
+			 const struct classifier_history *h, const struct classifier_risk *r)
 {
+	struct classifier_risk defaults;
 	json_t *co = json_object_get(petition, "co_signers");
 	long co_signers = json_is_integer(co) ? (long)json_integer_value(co) : 1;
 	json_t *empty = json_array(), *c;
 
+	if (!r) {
+		classifier_risk_default(&defaults);
+		r = &defaults;
+	}
+
 	c = json_pack("{s:s, s:f, s:O, s:{s:i}, s:o, s:{s:i, s:O}, s:b, s:s?, s:O, s:s}",
 			 "category", t->category, "confidence", t->confidence,
 			 "top", t->top, "emotion", "intensity", t->intensity,
-			 "risk", risk(t, h, co_signers),
+			 "risk", risk(t, h, co_signers, r),
 			 "repeat", "count", h->repeat_count, "related",
 			 h->related ? h->related : empty,
 			 "collective", co_signers >= 5, "cluster_id", h->cluster_id,

@@ -24,6 +24,13 @@ struct model_ws;
 struct normalizer;
 struct kw_index;
 
+/* Risk thresholds (configuration: XF_RISK_*); defaults of issue 3. */
+struct classifier_risk {
+	int a_intensity;         /* threats, or intensity >= this: A */
+	int b_intensity;         /* intensity >= this: B */
+	int b_repeat;            /* this many earlier same-matter cases: B */
+};
+
 /* What classifier_text needs; one per thread. */
 struct classifier {
 	struct normalizer *nz;
@@ -33,6 +40,7 @@ struct classifier {
 	struct sbuf text;        /* scratch: normalised subject + content */
 	struct sbuf subject;     /* scratch: normalised subject */
 	double low_confidence;   /* below it: a low_confidence risk reason */
+	struct classifier_risk risk;
 };
 
 /*
@@ -78,10 +86,15 @@ struct classifier_history {
 /*
  * The `classification` object (new reference) for a petition (borrowed,
  * for co_signers) from the text tags and the history: risk level A/B/C
- * with its reasons, repeat, collective (co-signers >= 5), cluster_id.
+ * with its reasons under thresholds r (NULL: the defaults), repeat,
+ * collective (co-signers >= 5), cluster_id. A: threats, intensity >=
+ * a_intensity, or 50+ co-signers; B: collective, repeat >= b_repeat,
+ * intensity >= b_intensity, or a cluster; else C.
  */
 json_t *classifier_build(json_t *petition, const struct classifier_text *t,
-			 const struct classifier_history *h);
+			 const struct classifier_history *h, const struct classifier_risk *r);
+/* The defaults: 80, 60, 3. */
+void classifier_risk_default(struct classifier_risk *r);
 
 /*
  * The petitioner's keyed hash (HMAC-SHA-256 under key) of the id number,

@@ -117,7 +117,7 @@ static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
 				       "not an xf.petition.v1 object with case_id, region_code and occurred_at",
 				       acks, err);
 	json_object_set_new(it->petition, "classification",
-			    classifier_build(it->petition, &it->text, &h));
+			    classifier_build(it->petition, &it->text, &h, &cl->cl.risk));
 	text = json_dumps(it->petition, JSON_COMPACT);
 	rc = kafka_produce(cl->svc.producer, "petition.classified", rkm->key,
 			   rkm->key_len, text, strlen(text), NULL, 0, acks, err);
@@ -160,6 +160,10 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 		return -1;
 	if (classifier_init(&cl->cl, cl->svc.conf.model_path, err))
 		return -1;
+	cl->cl.risk.a_intensity = (int)cl->svc.conf.risk_a_intensity;
+	cl->cl.risk.b_intensity = (int)cl->svc.conf.risk_b_intensity;
+	cl->cl.risk.b_repeat = (int)cl->svc.conf.risk_b_repeat;
+	cl->cl.low_confidence = (double)cl->svc.conf.low_confidence_pct / 100.0;
 	log_info("model_loaded", "version=\"%s\" path=\"%s\"", classifier_version(&cl->cl),
 		 cl->svc.conf.model_path);
 	return 0;

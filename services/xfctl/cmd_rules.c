@@ -209,7 +209,7 @@ static void classify_if_needed(struct xfctl *x, json_t *petition)
 	classifier_text(&cl, json_string_value(json_object_get(petition, "subject")),
 			json_string_value(json_object_get(petition, "content")),
 			json_string_value(json_object_get(petition, "category_hint")), &t);
-	json_object_set_new(petition, "classification", classifier_build(petition, &t, &h));
+	json_object_set_new(petition, "classification", classifier_build(petition, &t, &h, &cl.risk));
 	classifier_text_release(&t);
 	classifier_release(&cl);
 	json_decref(h.related);

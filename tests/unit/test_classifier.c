@@ -192,7 +192,7 @@ static void t_danger_risk_a(void)
 	classifier_text(NULL, "工资拖欠", "再不给钱我就去跳楼。", NULL, &t);
 	T_INTEQ(json_array_size(t.danger), 1);
 	T_STREQ(json_string_value(json_array_get(t.danger, 0)), "跳楼");
-	cls = classifier_build(petition, &t, &h);
+	cls = classifier_build(petition, &t, &h, NULL);
 	if (T_CHECK(cls != NULL)) {
 		T_STREQ(json_string_value(json_object_get(json_object_get(cls, "risk"),
 							  "level")), "A");
@@ -218,7 +218,7 @@ static json_t *build(const char *petition_text, int repeat_count, const char *cl
 	json_t *cls;
 
 	classifier_text(NULL, "咨询", "请问社保怎么转移。", NULL, &t);
-	cls = classifier_build(petition, &t, &h);
+	cls = classifier_build(petition, &t, &h, NULL);
 	T_CHECK(cls != NULL);
 	classifier_text_release(&t);
 	json_decref(petition);
@@ -277,16 +277,16 @@ static void t_collective(void)
 
 static void t_repeat(void)
 {
-	json_t *cls = build("{}", 2, NULL);
+	json_t *cls = build("{}", 3, NULL);   /* issue 3's default: repeat >= 3 is B */
 	json_t *rep = json_object_get(cls, "repeat");
 
 	T_STREQ(level(cls), "B");
 	T_INTEQ(nreasons(cls), 1);
-	T_INTEQ(json_integer_value(json_object_get(rep, "count")), 2);
+	T_INTEQ(json_integer_value(json_object_get(rep, "count")), 3);
 	T_STREQ(json_string_value(json_array_get(json_object_get(rep, "related"), 0)),
 		"XF-330381-20261101-000001");
 	json_decref(cls);
-	cls = build("{}", 1, NULL);
+	cls = build("{}", 2, NULL);
 	T_STREQ(level(cls), "C");
 	json_decref(cls);
 }
