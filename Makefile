@@ -28,7 +28,8 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 
 COMMON_SRC := $(wildcard common/*.c)
-EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql)) $(sort $(wildcard schemas/*.json))
+EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \
+                deploy/examples/keywords.json)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o) $(OUT)/gen/embedded.o
 LIBXF      := $(OUT)/libxf.a
 
@@ -76,7 +77,7 @@ $(LIBXF): $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
 # SQL migrations and JSON schemas are compiled in (common/embed.h).
-$(OUT)/gen/embedded.c: $(EMBED_SRC) deploy/scripts/embed.sh
+$(OUT)/gen/embedded.c: $(EMBED_SRC) deploy/scripts/embed.sh Makefile
 	@mkdir -p $(@D)
 	deploy/scripts/embed.sh $(EMBED_SRC) > $@.tmp && mv $@.tmp $@
 

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/emotion.h"
 #include "classify/model.h"
+#include "embed.h"
 #include "classify/normalize.h"
 #include "sbuf.h"
 #include "util.h"
@@ -22,106 +24,34 @@ const char *const classifier_categories[] = {
 #define NCAT 14
 
 struct kw {
-	int cat;          /* index into classifier_categories */
+	int cat;          /* index into classifier_categories; unused for emotion words */
 	const char *word;
 	double weight;
 };
 
-/* The category table: a word's weight counts once per petition. */
-static const struct kw category_words[] = {
-	{ 0, "小区", 1 }, { 0, "物业", 2 }, { 0, "业主", 1.5 }, { 0, "违建", 3 },
-	{ 0, "违章建筑", 3 }, { 0, "房屋", 1 }, { 0, "楼盘", 2 }, { 0, "开发商", 2.5 },
-	{ 0, "交房", 3 }, { 0, "房产证", 3 }, { 0, "供水", 2 }, { 0, "停水", 2.5 },
-	{ 0, "自来水", 2 }, { 0, "燃气", 2 }, { 0, "电梯", 2 }, { 0, "路灯", 2 },
-	{ 0, "下水道", 2 }, { 0, "市政", 1.5 }, { 0, "施工", 1 }, { 0, "装修", 1 },
-	{ 0, "老旧小区", 3 }, { 0, "维修基金", 3 }, { 0, "城管", 1.5 },
-	{ 1, "污染", 2.5 }, { 1, "噪音", 2.5 }, { 1, "噪声", 2.5 }, { 1, "扰民", 2 },
-	{ 1, "排污", 3 }, { 1, "废气", 3 }, { 1, "废水", 3 }, { 1, "臭味", 2.5 },
-	{ 1, "异味", 2.5 }, { 1, "油烟", 2.5 }, { 1, "粉尘", 2.5 }, { 1, "环保", 2.5 },
-	{ 1, "垃圾焚烧", 3 }, { 1, "偷排", 3 }, { 1, "黑烟", 2.5 }, { 1, "河道", 1.5 },
-	{ 1, "水质", 2 }, { 1, "辐射", 2 },
-	{ 2, "公交", 3 }, { 2, "出租车", 3 }, { 2, "网约车", 3 }, { 2, "道路", 1.5 },
-	{ 2, "交通", 2 }, { 2, "红绿灯", 3 }, { 2, "停车", 1.5 }, { 2, "高速", 2 },
-	{ 2, "客运", 3 }, { 2, "班车", 2.5 }, { 2, "地铁", 3 }, { 2, "驾校", 2 },
-	{ 2, "拥堵", 2.5 }, { 2, "站台", 2 }, { 2, "车辆", 1 },
-	{ 3, "学校", 2.5 }, { 3, "学生", 2 }, { 3, "老师", 2 }, { 3, "教师", 2.5 },
-	{ 3, "幼儿园", 3 }, { 3, "入学", 3 }, { 3, "招生", 3 }, { 3, "补课", 3 },
-	{ 3, "培训机构", 3 }, { 3, "教育", 2 }, { 3, "学区", 3 }, { 3, "体育", 1.5 },
-	{ 3, "图书馆", 2 }, { 3, "文化", 1 }, { 3, "课外", 2 }, { 3, "校车", 3 },
-	{ 4, "工资", 3 }, { 4, "欠薪", 4 }, { 4, "讨薪", 4 }, { 4, "拖欠", 2 },
-	{ 4, "社保", 3.5 }, { 4, "养老保险", 3.5 }, { 4, "医保", 2 }, { 4, "公积金", 3 },
-	{ 4, "劳动合同", 3.5 }, { 4, "辞退", 3 }, { 4, "加班", 2.5 }, { 4, "工伤", 3.5 },
-	{ 4, "失业", 2.5 }, { 4, "退休", 2.5 }, { 4, "农民工", 3 }, { 4, "用人单位", 3 },
-	{ 4, "劳动仲裁", 3 }, { 4, "人才", 1.5 }, { 4, "就业", 2 },
-	{ 5, "商家", 2 }, { 5, "消费者", 2.5 }, { 5, "退款", 3 }, { 5, "商场", 2.5 },
-	{ 5, "超市", 2.5 }, { 5, "价格", 2 }, { 5, "旅游", 3 }, { 5, "景区", 3 },
-	{ 5, "导游", 3 }, { 5, "酒店", 2 }, { 5, "假冒", 2.5 }, { 5, "食品", 1.5 },
-	{ 5, "虚假宣传", 3 }, { 5, "预付卡", 3 }, { 5, "会员卡", 2.5 }, { 5, "市场监管", 2 },
-	{ 5, "快递", 2 }, { 5, "电商", 2 }, { 5, "营业执照", 2 },
-	{ 6, "医院", 3 }, { 6, "医生", 3 }, { 6, "医疗", 3 }, { 6, "患者", 3 },
-	{ 6, "卫生", 1.5 }, { 6, "诊所", 3 }, { 6, "疫苗", 3 }, { 6, "药品", 2.5 },
-	{ 6, "计生", 3 }, { 6, "生育", 2.5 }, { 6, "看病", 3 }, { 6, "手术", 2.5 },
-	{ 6, "护士", 2.5 }, { 6, "卫生院", 3 }, { 6, "医疗纠纷", 3.5 },
-	{ 7, "征地", 4 }, { 7, "拆迁", 4 }, { 7, "征收", 3 }, { 7, "补偿款", 3 },
-	{ 7, "安置", 3 }, { 7, "强拆", 4 }, { 7, "宅基地", 2.5 }, { 7, "安置房", 3.5 },
-	{ 7, "补偿标准", 3 }, { 7, "棚改", 3 },
-	{ 8, "村民", 2 }, { 8, "农田", 3 }, { 8, "耕地", 3 }, { 8, "种植", 2.5 },
-	{ 8, "养殖", 3 }, { 8, "农业", 2.5 }, { 8, "农村", 1.5 }, { 8, "土地承包", 3.5 },
-	{ 8, "村委", 2 }, { 8, "村集体", 3 }, { 8, "化肥", 3 }, { 8, "农药", 2 },
-	{ 8, "合作社", 3 }, { 8, "灌溉", 3 }, { 8, "山林", 2.5 },
-	{ 9, "法院", 3.5 }, { 9, "判决", 3.5 }, { 9, "执行", 2 }, { 9, "诉讼", 3.5 },
-	{ 9, "起诉", 3 }, { 9, "检察院", 3.5 }, { 9, "律师", 2.5 }, { 9, "冤案", 4 },
-	{ 9, "再审", 4 }, { 9, "裁定", 3 }, { 9, "申诉", 2.5 }, { 9, "司法", 2.5 },
-	{ 10, "低保", 4 }, { 10, "救助", 3 }, { 10, "残疾", 3 }, { 10, "养老院", 3 },
-	{ 10, "敬老院", 3 }, { 10, "婚姻登记", 3.5 }, { 10, "殡葬", 3.5 }, { 10, "墓地", 3 },
-	{ 10, "困难家庭", 3 }, { 10, "特困", 3 }, { 10, "优抚", 3.5 }, { 10, "退役军人", 3 },
-	{ 10, "孤儿", 3 }, { 10, "民政", 3 },
-	{ 11, "派出所", 3.5 }, { 11, "警察", 3 }, { 11, "报警", 3 }, { 11, "诈骗", 3.5 },
-	{ 11, "盗窃", 3.5 }, { 11, "被偷", 3 }, { 11, "打架", 3 }, { 11, "赌博", 3.5 },
-	{ 11, "户口", 3 }, { 11, "身份证", 2 }, { 11, "治安", 3 }, { 11, "传销", 3 },
-	{ 11, "黑社会", 3.5 }, { 11, "殴打", 3 }, { 11, "110", 2 },
-	{ 12, "贪污", 4 }, { 12, "腐败", 4 }, { 12, "受贿", 4 }, { 12, "行贿", 4 },
-	{ 12, "干部", 2 }, { 12, "作风", 2.5 }, { 12, "吃拿卡要", 4 }, { 12, "公款", 3.5 },
-	{ 12, "违纪", 4 }, { 12, "举报", 1.5 }, { 12, "滥用职权", 4 }, { 12, "村干部", 2.5 },
-	{ 12, "挪用", 3 }, { 12, "不作为", 2 },
+/* The category keyword table in use: from PostgreSQL, or the starter table
+ * compiled in (deploy/examples/keywords.json). Phrases are normalised. */
+struct kw_table {
+	struct kw *w;     /* words owned */
+	size_t n;
+	char version[64];
 };
-
-/* Emotion words raise intensity; danger words also mark risk A. */
-static const struct kw emotion_words[] = {
-	{ 0, "愤怒", 15 }, { 0, "气愤", 15 }, { 0, "忍无可忍", 25 }, { 0, "投诉无门", 15 },
-	{ 0, "欺人太甚", 20 }, { 0, "太过分", 15 }, { 0, "强烈", 10 }, { 0, "无法忍受", 20 },
-	{ 0, "再不解决", 20 }, { 0, "求求", 10 }, { 0, "走投无路", 25 }, { 0, "活不下去", 30 },
-	{ 0, "绝望", 25 }, { 0, "没人管", 10 }, { 0, "一直没有解决", 10 }, { 0, "多次反映", 10 },
-	{ 0, "严重", 5 }, { 0, "马上", 5 }, { 0, "立即", 5 }, { 0, "上访", 15 },
-	{ 0, "曝光", 10 }, { 0, "媒体", 8 }, { 0, "拉横幅", 20 }, { 0, "堵路", 20 },
-};
-
-static const char *const danger_words[] = {
-	"自杀", "跳楼", "自焚", "同归于尽", "喝农药", "轻生", "爆炸", "炸掉", "杀了",
-	"不想活", "寻死", "以死", NULL,
-};
-
-#define NCATW (sizeof category_words / sizeof category_words[0])
-#define NEMOW (sizeof emotion_words / sizeof emotion_words[0])
-#define NDANGER (sizeof danger_words / sizeof danger_words[0] - 1)
 
 /* Where each table word occurs in a petition: bit 1 subject, bit 2 content. */
 struct hits {
-	unsigned char cat[NCATW], emo[NEMOW], danger[NDANGER];
+	unsigned char *cat;   /* one per category keyword (cl->cat_hits) */
 };
-
-enum { T_CAT, T_EMO, T_DANGER };
 
 /* Every table word by its first three bytes, for one pass over a text. */
 struct kw_entry {
 	uint32_t key;
-	unsigned char table;
-	unsigned short idx, len;
+	unsigned idx;
+	unsigned short len;
 	const char *word;
 };
 
 struct kw_index {
-	struct kw_entry e[NCATW + NEMOW + NDANGER];
+	struct kw_entry *e;
 	size_t n;
 };
 
@@ -135,39 +65,40 @@ static int entry_cmp(const void *a, const void *b)
 {
 	const struct kw_entry *x = a, *y = b;
 
-	return (x->key > y->key) - (x->key < y->key);
+	if (x->key != y->key)
+		return (x->key > y->key) - (x->key < y->key);
+	return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-static void index_add(struct kw_index *ix, int table, size_t idx, const char *word)
+static void index_add(struct kw_index *ix, size_t idx, const char *word)
 {
-	ix->e[ix->n++] = (struct kw_entry){ key3(word), (unsigned char)table,
-					    (unsigned short)idx, (unsigned short)strlen(word), word };
+	size_t len = strlen(word);
+
+	if (len < 3)
+		return; /* one ASCII or two-byte character: too short to match alone */
+	ix->e[ix->n++] = (struct kw_entry){ key3(word), (unsigned)idx, (unsigned short)len, word };
 }
 
-static struct kw_index *index_new(void)
+static struct kw_index *index_new(const struct kw_table *t)
 {
 	struct kw_index *ix = calloc(1, sizeof *ix);
 
-	if (!ix)
+	if (!ix || !(ix->e = calloc(t->n + 1, sizeof *ix->e)))
 		abort();
-	for (size_t i = 0; i < NCATW; i++)
-		index_add(ix, T_CAT, i, category_words[i].word);
-	for (size_t i = 0; i < NEMOW; i++)
-		index_add(ix, T_EMO, i, emotion_words[i].word);
-	for (size_t i = 0; i < NDANGER; i++)
-		index_add(ix, T_DANGER, i, danger_words[i]);
+	for (size_t i = 0; i < t->n; i++)
+		index_add(ix, i, t->w[i].word);
 	qsort(ix->e, ix->n, sizeof ix->e[0], entry_cmp);
 	return ix;
 }
 
-static void mark(struct hits *h, int table, size_t idx, unsigned char bit)
+static void index_free(struct kw_index *ix)
 {
-	unsigned char *v = table == T_CAT ? h->cat : table == T_EMO ? h->emo : h->danger;
-
-	v[idx] |= bit;
+	if (ix)
+		free(ix->e);
+	free(ix);
 }
 
-/* One pass over text: every table word starting at each position. */
+/* One pass over text: every table word starting at each character. */
 static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
 		 struct hits *h)
 {
@@ -190,35 +121,17 @@ static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
 		}
 		for (; lo < ix->n && ix->e[lo].key == k; lo++)
 			if (ix->e[lo].len <= len - i && !memcmp(text + i, ix->e[lo].word, ix->e[lo].len))
-				mark(h, ix->e[lo].table, ix->e[lo].idx, bit);
+				h->cat[ix->e[lo].idx] |= bit;
 	}
 }
 
-/* The same by strstr, without an index. */
-static void scan_slow(const char *text, unsigned char bit, struct hits *h)
-{
-	for (size_t i = 0; i < NCATW; i++)
-		if (strstr(text, category_words[i].word))
-			h->cat[i] |= bit;
-	for (size_t i = 0; i < NEMOW; i++)
-		if (strstr(text, emotion_words[i].word))
-			h->emo[i] |= bit;
-	for (size_t i = 0; i < NDANGER; i++)
-		if (strstr(text, danger_words[i]))
-			h->danger[i] |= bit;
-}
-
-static void find_words(const struct kw_index *ix, const char *subject, const char *content,
+static void find_words(const struct classifier *cl, const char *subject, const char *content,
 		       struct hits *h)
 {
-	memset(h, 0, sizeof *h);
-	if (ix) {
-		scan(ix, subject, 1, h);
-		scan(ix, content, 2, h);
-	} else {
-		scan_slow(subject, 1, h);
-		scan_slow(content, 2, h);
-	}
+	h->cat = cl->cat_hits;
+	memset(h->cat, 0, cl->table->n);
+	scan(cl->kw, subject, 1, h);
+	scan(cl->kw, content, 2, h);
 }
 
 int classifier_category_known(const char *code)
@@ -238,12 +151,13 @@ static int category_index(const char *code)
 }
 
 /* Scores every category; returns the matched words as a new array. */
-static json_t *score_categories(const struct hits *h, double score[NCAT])
+static json_t *score_categories(const struct kw_table *t, const struct hits *h,
+				double score[NCAT])
 {
 	json_t *words = json_array();
 
-	for (size_t i = 0; i < NCATW; i++) {
-		const struct kw *k = &category_words[i];
+	for (size_t i = 0; i < t->n; i++) {
+		const struct kw *k = &t->w[i];
 		/* a word in the subject says more than one in the details */
 		double w = h->cat[i] & 1 ? k->weight * 1.5 : h->cat[i] ? k->weight : 0;
 
@@ -289,43 +203,96 @@ static void rank(const double score[NCAT], struct classifier_text *out)
 				      score[order[i]] / total));
 }
 
-static int count_bytes(const char *s, const char *what)
+/* Emotion intensity and threat phrases (emotion.h) into out. */
+static void emotion(const char *norm, const char *raw, struct classifier_text *out)
 {
-	int n = 0;
+	struct emotion_result er;
 
-	for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
-		n++;
-	return n;
+	emotion_score(norm, raw, &er);
+	out->intensity = er.intensity;
+	out->danger = json_array();
+	for (int i = 0; i < er.threats && i < EMOTION_MAX_THREATS; i++)
+		json_array_append_new(out->danger, json_string(er.threat[i]));
 }
 
-/* Emotion words in subject and content; exclamation marks in the raw text. */
-static void emotion(const struct hits *h, const char *raw, struct classifier_text *out)
+static void table_free(struct kw_table *t)
 {
-	double v = 5;
+	for (size_t i = 0; t && i < t->n; i++)
+		free((char *)t->w[i].word);
+	if (t)
+		free(t->w);
+	free(t);
+}
 
-	out->danger = json_array();
-	for (size_t i = 0; i < NEMOW; i++)
-		if (h->emo[i])
-			v += emotion_words[i].weight;
-	for (size_t i = 0; i < NDANGER; i++)
-		if (h->danger[i]) {
-			json_array_append_new(out->danger, json_string(danger_words[i]));
-			v += 40;
-		}
-	v += 3 * (count_bytes(raw, "!") + count_bytes(raw, "！"));
-	out->intensity = v > 100 ? 100 : (int)v;
+/* One entry of an xf.keywords.v1 document into t; -1 with err. */
+static int table_add(struct kw_table *t, const struct normalizer *nz, json_t *e,
+		     size_t i, struct sbuf *err)
+{
+	int cat = category_index(json_string_value(json_object_get(e, "category")));
+	const char *phrase = json_string_value(json_object_get(e, "phrase"));
+	json_t *weight = json_object_get(e, "weight");
+	struct sbuf norm = SBUF_INIT;
+
+	if (cat < 0 || !phrase || !json_is_number(weight) || json_number_value(weight) < 0) {
+		sbuf_addf(err, "/keywords/%zu: needs a known category, a phrase and a weight >= 0", i);
+		return -1;
+	}
+	normalizer_apply(nz, phrase, strlen(phrase), &norm);
+	if (norm.len < 3) { /* nothing left, or one ASCII character */
+		sbuf_addf(err, "/keywords/%zu: phrase \"%s\" is too short once normalised", i, phrase);
+		sbuf_release(&norm);
+		return -1;
+	}
+	t->w[t->n++] = (struct kw){ cat, sbuf_detach(&norm, NULL), json_number_value(weight) };
+	return 0;
+}
+
+int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *err)
+{
+	json_t *doc = json_loads(json, 0, NULL), *list = json_object_get(doc, "keywords");
+	struct kw_table *t = calloc(1, sizeof *t);
+	int rc = json_array_size(list) ? 0 : -1;
+
+	if (rc)
+		sbuf_adds(err, "not an xf.keywords.v1 document with keywords");
+	t->w = calloc(json_array_size(list) + 1, sizeof *t->w);
+	for (size_t i = 0; !rc && i < json_array_size(list); i++)
+		rc = table_add(t, cl->nz, json_array_get(list, i), i, err);
+	snprintf(t->version, sizeof t->version, "%s",
+		 json_string_value(json_object_get(doc, "version")) ?
+		 json_string_value(json_object_get(doc, "version")) : "unknown");
+	json_decref(doc);
+	if (rc) {
+		table_free(t);
+		return -1;
+	}
+	table_free(cl->table);
+	index_free(cl->kw);
+	free(cl->cat_hits);
+	cl->table = t;
+	cl->kw = index_new(t);
+	cl->cat_hits = calloc(t->n + 1, 1);
+	return 0;
+}
+
+const char *classifier_keywords_version(const struct classifier *cl)
+{
+	return cl->table ? cl->table->version : "";
 }
 
 int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *err)
 {
+	const struct embed_file *starter = embed_find("deploy/examples/keywords.json");
+
 	memset(cl, 0, sizeof *cl);
 	sbuf_init(&cl->text, 0);
 	sbuf_init(&cl->subject, 0);
 	cl->low_confidence = 0.5;
 	classifier_risk_default(&cl->risk);
-	cl->kw = index_new();
 	cl->nz = normalizer_new(err);
-	if (!cl->nz)
+	if (!starter)
+		sbuf_adds(err, "the starter keyword table is not compiled in");
+	if (!cl->nz || !starter || classifier_keywords(cl, starter->data, err))
 		return -1;
 	if (!model_path)
 		return 0;
@@ -337,7 +304,9 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 void classifier_release(struct classifier *cl)
 {
 	normalizer_free(cl->nz);
-	free(cl->kw);
+	index_free(cl->kw);
+	table_free(cl->table);
+	free(cl->cat_hits);
 	model_free(cl->model);
 	model_ws_free(cl->ws);
 	sbuf_release(&cl->text);
@@ -347,7 +316,7 @@ void classifier_release(struct classifier *cl)
 
 const char *classifier_version(const struct classifier *cl)
 {
-	return cl && cl->model ? cl->model->version : CLASSIFIER_MODEL;
+	return cl->model ? cl->model->version : CLASSIFIER_MODEL;
 }
 
 /* The best keyword score among the categories the model does not know. */
@@ -427,29 +396,23 @@ void classifier_text(struct classifier *cl, const char *subject, const char *con
 	int h = category_index(hint);
 
 	memset(out, 0, sizeof *out);
-	subject = subject ? subject : "";
-	content = raw;
-	if (cl) {
-		/* the tables and the model see the normal form: simplified, no
-		 * punctuation or spaces; text = subject followed by content */
-		sbuf_reset(&cl->text);
-		normalizer_apply(cl->nz, subject, strlen(subject), &cl->text);
-		sbuf_reset(&cl->subject);
-		sbuf_add(&cl->subject, cl->text.buf, cl->text.len);
-		normalizer_apply(cl->nz, raw, strlen(raw), &cl->text);
-		subject = cl->subject.buf;
-		content = cl->text.buf + cl->subject.len;
-	}
-	find_words(cl ? cl->kw : NULL, subject, content, &hits);
-	out->keywords = score_categories(&hits, score);
+	/* the tables and the model see the normal form: simplified, no
+	 * punctuation or spaces; text = subject followed by content */
+	sbuf_reset(&cl->text);
+	normalizer_apply(cl->nz, subject ? subject : "", subject ? strlen(subject) : 0, &cl->text);
+	sbuf_reset(&cl->subject);
+	sbuf_add(&cl->subject, cl->text.buf, cl->text.len);
+	normalizer_apply(cl->nz, raw, strlen(raw), &cl->text);
+	find_words(cl, cl->subject.buf, cl->text.buf + cl->subject.len, &hits);
+	out->keywords = score_categories(cl->table, &hits, score);
 	if (h >= 0)
 		score[h] += 2; /* upstream's hint counts as one good keyword */
 	rank(score, out);
-	if (cl && cl->model)
+	if (cl->model)
 		decide_with_model(cl, score, out);
 	out->model = classifier_version(cl);
-	out->low_confidence = cl && out->confidence < cl->low_confidence;
-	emotion(&hits, raw, out);
+	out->low_confidence = out->confidence < cl->low_confidence;
+	emotion(cl->text.buf, raw, out);
 }
 
 void classifier_text_release(struct classifier_text *t)

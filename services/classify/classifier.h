@@ -23,6 +23,7 @@ struct model;
 struct model_ws;
 struct normalizer;
 struct kw_index;
+struct kw_table;
 
 /* Risk thresholds (configuration: XF_RISK_*); defaults of issue 3. */
 struct classifier_risk {
@@ -34,7 +35,9 @@ struct classifier_risk {
 /* What classifier_text needs; one per thread. */
 struct classifier {
 	struct normalizer *nz;
+	struct kw_table *table;  /* the category keyword table */
 	struct kw_index *kw;     /* the tables' words, for one pass per text */
+	unsigned char *cat_hits; /* scratch, one per category keyword */
 	struct model *model;     /* NULL: keyword tables only */
 	struct model_ws *ws;
 	struct sbuf text;        /* scratch: normalised subject + content */
@@ -49,6 +52,15 @@ struct classifier {
  */
 int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *err);
 void classifier_release(struct classifier *cl);
+/*
+ * Replaces the category keyword table with an xf.keywords.v1 document
+ * (JSON text; phrases are normalised like petitions, so traditional and
+ * simplified phrases both match). On error the table in use stays.
+ * classifier_init loads the starter table compiled in from
+ * deploy/examples/keywords.json.
+ */
+int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *err);
+const char *classifier_keywords_version(const struct classifier *cl);
 /* The model's version, or CLASSIFIER_MODEL. */
 const char *classifier_version(const struct classifier *cl);
 
@@ -70,7 +82,6 @@ struct classifier_text {
 
 /*
  * Tags subject + content; hint (may be NULL) is upstream's category_hint.
- * cl may be NULL: keyword tables only.
  */
 void classifier_text(struct classifier *cl, const char *subject, const char *content,
 		     const char *hint, struct classifier_text *out);

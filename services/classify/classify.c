@@ -127,13 +127,45 @@ static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
 	return rc;
 }
 
+/* Loads the active keyword set from PostgreSQL when it changed (one small
+ * query per batch when it did not); without one, the starter table stays. */
+static int keywords_refresh(struct classify *cl, struct sbuf *err)
+{
+	PGresult *res = pg_query(cl->svc.conn, "SELECT sha256 FROM keyword_sets WHERE active",
+				 0, NULL, err);
+	int changed;
+
+	if (!res)
+		return -1;
+	changed = PQntuples(res) && strcmp(cl->keywords_sha, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (!changed)
+		return 0;
+	res = pg_query(cl->svc.conn, "SELECT sha256, body FROM keyword_sets WHERE active",
+		       0, NULL, err);
+	if (res && PQntuples(res) && !classifier_keywords(&cl->cl, PQgetvalue(res, 0, 1), err)) {
+		snprintf(cl->keywords_sha, sizeof cl->keywords_sha, "%s", PQgetvalue(res, 0, 0));
+		log_info("keywords_loaded", "version=\"%s\"", classifier_keywords_version(&cl->cl));
+	} else if (res && PQntuples(res)) {
+		/* imported sets were checked; keep the table in use and say why */
+		log_error("keywords_rejected", "error=\"%s\"", err->buf);
+		snprintf(cl->keywords_sha, sizeof cl->keywords_sha, "%s", PQgetvalue(res, 0, 0));
+		sbuf_reset(err);
+	}
+	PQclear(res);
+	return err->len ? -1 : 0;
+}
+
 static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 			  struct kafka_acks *acks, struct sbuf *err)
 {
 	struct classify *cl = self;
-	struct classify_item *items = calloc(n, sizeof *items);
+	struct classify_item *items;
 	int rc;
 
+	if (keywords_refresh(cl, err))
+		return SVC_NOT_READY;
+	items = calloc(n, sizeof *items);
 	if (!items)
 		abort();
 	for (size_t i = 0; i < n; i++)
@@ -155,6 +187,7 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 	static const char *const topics[] = { "petition.received", NULL };
 
 	memset(&cl->cl, 0, sizeof cl->cl);
+	cl->keywords_sha[0] = '\0';
 	if (svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics,
 		     stop, err))
 		return -1;

@@ -13,6 +13,7 @@
 struct classify {
 	struct svc svc;
 	struct classifier cl;
+	char keywords_sha[65];   /* of the active keyword set loaded, "" if none */
 };
 
 int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct sbuf *err);

@@ -47,7 +47,9 @@ static const struct lex lexicon[] = {
 	{ "无法忍受", EMO, 22 }, { "难以忍受", EMO, 20 }, { "恶心", EMO, 15 },
 	{ "荒唐", EMO, 15 }, { "荒谬", EMO, 15 }, { "胡作非为", EMO, 25 },
 	{ "为所欲为", EMO, 20 }, { "横行霸道", EMO, 25 }, { "仗势欺人", EMO, 25 },
-	{ "曝光", EMO, 12 }, { "找媒体", EMO, 14 },
+	{ "曝光", EMO, 12 }, { "找媒体", EMO, 14 }, { "太过分", EMO, 22 },
+	{ "悲愤", EMO, 25 }, { "悲愤欲绝", EMO, 35 }, { "至极", EMO, 10 },
+	{ "管不管", EMO, 12 },
 	/* dissatisfaction */
 	{ "不满", EMO, 12 }, { "不满意", EMO, 12 }, { "不太满意", EMO, 8 }, { "失望", EMO, 12 },
 	{ "寒心", EMO, 15 }, { "心寒", EMO, 15 }, { "不公", EMO, 12 }, { "不公平", EMO, 12 },
@@ -69,7 +71,8 @@ static const struct lex lexicon[] = {
 	{ "心急", EMO, 10 }, { "着急", EMO, 8 }, { "吃拿卡要", EMO, 10 }, { "刁难", EMO, 12 },
 	{ "态度差", EMO, 10 }, { "态度恶劣", EMO, 16 }, { "扯皮", EMO, 12 },
 	{ "互相推诿", EMO, 15 }, { "血汗钱", EMO, 15 }, { "辛苦钱", EMO, 10 },
-	{ "救命钱", EMO, 18 }, { "不像话", EMO, 14 }, { "说不过去", EMO, 10 },
+	{ "救命钱", EMO, 18 }, { "毫无结果", EMO, 10 }, { "揭不开锅", EMO, 20 }, { "不像话", EMO, 14 }, { "说不过去", EMO, 10 },
+	{ "没完没了", EMO, 12 },
 	/* despair */
 	{ "绝望", EMO, 30 }, { "走投无路", EMO, 35 }, { "无路可走", EMO, 30 },
 	{ "欲哭无泪", EMO, 25 }, { "痛不欲生", EMO, 35 }, { "生不如死", EMO, 38 },
@@ -87,7 +90,7 @@ static const struct lex lexicon[] = {
 	{ "再不管", EMO, 20 }, { "再拖", EMO, 12 }, { "急需", EMO, 8 }, { "务必", EMO, 6 },
 	{ "人命关天", EMO, 20 }, { "出人命", EMO, 25 }, { "救命", EMO, 22 },
 	{ "命悬一线", EMO, 25 }, { "等不起", EMO, 15 }, { "耗不起", EMO, 15 },
-	{ "上访", EMO, 12 }, { "上告", EMO, 10 }, { "火烧眉毛", EMO, 18 },
+	{ "危险", EMO, 10 }, { "上访", EMO, 12 }, { "上告", EMO, 10 }, { "火烧眉毛", EMO, 18 },
 	/* threats: self-harm, violence, collective or escalated action */
 	{ "自杀", THREAT, 45 }, { "跳楼", THREAT, 45 }, { "自焚", THREAT, 50 },
 	{ "同归于尽", THREAT, 50 }, { "喝农药", THREAT, 45 }, { "喝百草枯", THREAT, 45 },
@@ -105,6 +108,7 @@ static const struct lex lexicon[] = {
 	{ "去北京上访", THREAT, 40 }, { "到北京上访", THREAT, 40 }, { "越级上访", THREAT, 35 },
 	{ "集体上访", THREAT, 40 }, { "堵路", THREAT, 40 }, { "堵门", THREAT, 35 },
 	{ "围堵", THREAT, 40 }, { "静坐", THREAT, 35 }, { "绝食", THREAT, 45 },
+	{ "遗书", THREAT, 45 }, { "跳下去", THREAT, 40 }, { "一把火", THREAT, 45 },
 	{ "游行", THREAT, 35 }, { "示威", THREAT, 35 }, { "堵高速", THREAT, 40 },
 	/* intensifiers */
 	{ "非常", INTENS, 1.6f }, { "极其", INTENS, 1.9f }, { "极度", INTENS, 1.9f },
@@ -115,6 +119,7 @@ static const struct lex lexicon[] = {
 	{ "越来越", INTENS, 1.4f }, { "如此", INTENS, 1.4f }, { "这么", INTENS, 1.3f },
 	{ "那么", INTENS, 1.3f }, { "超级", INTENS, 1.6f }, { "无比", INTENS, 1.8f },
 	{ "彻底", INTENS, 1.5f }, { "太过", INTENS, 1.5f }, { "极", INTENS, 1.7f },
+	{ "到底", INTENS, 1.3f },
 	/* negations */
 	{ "不", NEG, 0 }, { "没", NEG, 0 }, { "没有", NEG, 0 }, { "并非", NEG, 0 },
 	{ "不是", NEG, 0 }, { "并不", NEG, 0 }, { "并没有", NEG, 0 }, { "并没", NEG, 0 },
@@ -125,12 +130,12 @@ static const struct lex lexicon[] = {
 	{ "是", FILLER, 0 }, { "感到", FILLER, 0 }, { "觉得", FILLER, 0 }, { "会", FILLER, 0 },
 	{ "怎么", FILLER, 0 }, { "让人", FILLER, 0 }, { "令人", FILLER, 0 },
 	{ "使人", FILLER, 0 }, { "有点", FILLER, 0 }, { "有些", FILLER, 0 },
-	{ "感觉", FILLER, 0 }, { "太多", NEUTRAL, 0 },
+	{ "感觉", FILLER, 0 },
 	/* negation-like phrases that negate nothing */
 	{ "不断", NEUTRAL, 0 }, { "不得不", NEUTRAL, 0 }, { "不仅", NEUTRAL, 0 },
 	{ "不但", NEUTRAL, 0 }, { "不知道", NEUTRAL, 0 }, { "没想到", NEUTRAL, 0 },
 	{ "不停", NEUTRAL, 0 }, { "不少", NEUTRAL, 0 }, { "不久", NEUTRAL, 0 },
-	{ "别人", NEUTRAL, 0 }, { "未来", NEUTRAL, 0 }, { "没完没了", EMO, 12 },
+	{ "别人", NEUTRAL, 0 }, { "未来", NEUTRAL, 0 }, { "太多", NEUTRAL, 0 },
 	{ "不管", NEUTRAL, 0 }, { "不然", NEUTRAL, 0 }, { "否则", NEUTRAL, 0 },
 };
 
@@ -140,20 +145,35 @@ static const struct lex lexicon[] = {
 #define PUNCT_MAX 20.0  /* points from punctuation at most */
 #define CURVE 40.0      /* points that give 1 - 1/e of 100 */
 
-/* Lexicon entries by their first three bytes (one CJK character), the
- * longer words first, for a longest match at each position. */
+/* Lexicon entries sorted by their first three bytes (one CJK character),
+ * the longer words first, for a longest match at each position; a small
+ * open-addressing table finds the run of entries for a first character. */
 struct lex_key {
 	uint32_t key;
+	uint32_t key2; /* the next three bytes, 0 if the word has only three */
 	unsigned short idx, len;
 };
 
+struct lex_slot {
+	uint32_t key; /* 0: empty */
+	unsigned short start, count;
+};
+
+#define NSLOT 1024 /* a power of two, well above the distinct first characters */
+
 static struct lex_key lex_index[NLEX];
+static struct lex_slot lex_slots[NSLOT];
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 
 static uint32_t key3(const char *s)
 {
 	return (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
 	       (uint32_t)(unsigned char)s[2];
+}
+
+static size_t slot_of(uint32_t key)
+{
+	return (key * 2654435761u) >> 22 & (NSLOT - 1);
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -167,35 +187,66 @@ static int key_cmp(const void *a, const void *b)
 	return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+static void slot_add(uint32_t key, size_t start, size_t count)
+{
+	size_t h = slot_of(key);
+
+	while (lex_slots[h].key)
+		h = (h + 1) & (NSLOT - 1);
+	lex_slots[h] = (struct lex_slot){ key, (unsigned short)start, (unsigned short)count };
+}
+
 static void index_build(void)
 {
-	for (size_t i = 0; i < NLEX; i++)
-		lex_index[i] = (struct lex_key){ key3(lexicon[i].word), (unsigned short)i,
-						 (unsigned short)strlen(lexicon[i].word) };
+	size_t start = 0;
+
+	for (size_t i = 0; i < NLEX; i++) {
+		const char *w = lexicon[i].word;
+		size_t len = strlen(w);
+
+		lex_index[i] = (struct lex_key){ key3(w), len >= 6 ? key3(w + 3) : 0,
+						 (unsigned short)i, (unsigned short)len };
+	}
 	qsort(lex_index, NLEX, sizeof lex_index[0], key_cmp);
+	for (size_t i = 1; i <= NLEX; i++)
+		if (i == NLEX || lex_index[i].key != lex_index[start].key) {
+			slot_add(lex_index[start].key, start, i - start);
+			start = i;
+		}
+}
+
+/* Whether entry e, whose first three bytes are known to match, is at[0..rem);
+ * k2 is key3(at + 3), 0 if rem < 6. */
+static int matches(const struct lex_key *e, const char *at, size_t rem, uint32_t k2)
+{
+	const char *w = lexicon[e->idx].word;
+
+	if (e->len > rem)
+		return 0;
+	if (e->len < 6)
+		return !memcmp(at + 3, w + 3, e->len - 3u);
+	return e->key2 == k2 && !memcmp(at + 6, w + 6, e->len - 6u);
 }
 
 /* Returns the longest entry at text[i..len), or NULL. */
 static const struct lex_key *longest_at(const char *text, size_t i, size_t len)
 {
-	size_t lo = 0, hi = NLEX;
-	uint32_t k;
+	const struct lex_slot *sl;
+	uint32_t k, k2;
+	size_t h;
 
 	if (len - i < 3)
 		return NULL; /* every entry is at least three bytes */
 	k = key3(text + i);
-	while (lo < hi) { /* first entry with key >= k */
-		size_t mid = (lo + hi) / 2;
-
-		if (lex_index[mid].key < k)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < NLEX && lex_index[lo].key == k; lo++)
-		if (lex_index[lo].len <= len - i &&
-		    !memcmp(text + i, lexicon[lex_index[lo].idx].word, lex_index[lo].len))
-			return &lex_index[lo];
+	for (h = slot_of(k); lex_slots[h].key && lex_slots[h].key != k; h = (h + 1) & (NSLOT - 1))
+		;
+	sl = &lex_slots[h];
+	if (!sl->key)
+		return NULL;
+	k2 = len - i >= 6 ? key3(text + i + 3) : 0;
+	for (size_t j = sl->start; j < (size_t)sl->start + sl->count; j++)
+		if (matches(&lex_index[j], text + i, len - i, k2))
+			return &lex_index[j];
 	return NULL;
 }
 
@@ -321,6 +372,10 @@ static double punct_points(const char *raw)
 	int bangs = 0, m;
 
 	for (; raw[i]; i += n) {
+		if (!marks)
+			i += strcspn(raw + i, "!?\xEF");
+		if (!raw[i])
+			break;
 		m = mark_at(raw, i, &n);
 		if (m) {
 			marks++;

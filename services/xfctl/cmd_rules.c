@@ -94,31 +94,61 @@ static int dept_upsert(PGconn *conn, const struct rules_dept *dp, struct sbuf *e
 						 dp->kind, cap, dp->webhook }, err);
 }
 
-/* Stores the set as the active one, in one transaction. */
-static int rules_store(PGconn *conn, const struct rules_set *rs, const char *body,
-		       struct sbuf *err)
+/* The versioned documents xfctl imports: rules and keyword tables. */
+static const struct doc_kind {
+	const char *schema, *what;
+	const char *select_sha, *deactivate, *insert, *active_body;
+} rules_kind = {
+	"xf.rules.v1", "rules",
+	"SELECT sha256 FROM rule_sets WHERE version = $1",
+	"UPDATE rule_sets SET active = false WHERE active",
+	"INSERT INTO rule_sets (version, body, sha256, active) VALUES ($1, $2, $3, true)"
+	" ON CONFLICT (version) DO UPDATE SET active = true",
+	"SELECT body FROM rule_sets WHERE active",
+}, keywords_kind = {
+	"xf.keywords.v1", "keywords",
+	"SELECT sha256 FROM keyword_sets WHERE version = $1",
+	"UPDATE keyword_sets SET active = false WHERE active",
+	"INSERT INTO keyword_sets (version, body, sha256, active) VALUES ($1, $2, $3, true)"
+	" ON CONFLICT (version) DO UPDATE SET active = true",
+	"SELECT body FROM keyword_sets WHERE active",
+};
+
+/*
+ * Stores a document as the active one of its kind, inside the caller's
+ * transaction. The same version with other content is refused.
+ */
+static int doc_store(PGconn *conn, const struct doc_kind *k, const char *version,
+		     const char *body, struct sbuf *err)
 {
 	char sha[65];
-	const char *params[3] = { rs->version, body, sha };
+	const char *params[3] = { version, body, sha };
 	PGresult *res;
 
 	sha256_hex(body, strlen(body), sha);
-	if (pg_begin(conn, err))
-		return -1;
-	res = pg_query(conn, "SELECT sha256 FROM rule_sets WHERE version = $1", 1, params, err);
+	res = pg_query(conn, k->select_sha, 1, params, err);
 	if (res && PQntuples(res) && strcmp(PQgetvalue(res, 0, 0), sha))
 		sbuf_addf(err, "version %s was imported before with other content: "
-			  "give the new rules a new version", rs->version);
-	if (!res || err->len ||
-	    pg_exec(conn, "UPDATE rule_sets SET active = false WHERE active", 0, NULL, err) ||
-	    pg_exec(conn, "INSERT INTO rule_sets (version, body, sha256, active)"
-		    " VALUES ($1, $2, $3, true) ON CONFLICT (version) DO UPDATE SET active = true",
-		    3, params, err)) {
+			  "give the new %s a new version", version, k->what);
+	if (!res || err->len || pg_exec(conn, k->deactivate, 0, NULL, err) ||
+	    pg_exec(conn, k->insert, 3, params, err)) {
 		PQclear(res);
-		pg_rollback(conn);
 		return -1;
 	}
 	PQclear(res);
+	return 0;
+}
+
+/* Stores the rule set and its departments as the active one, in one transaction. */
+static int rules_store(PGconn *conn, const struct rules_set *rs, const char *body,
+		       struct sbuf *err)
+{
+	if (pg_begin(conn, err))
+		return -1;
+	if (doc_store(conn, &rules_kind, rs->version, body, err)) {
+		pg_rollback(conn);
+		return -1;
+	}
 	for (size_t i = 0; i < rs->ndepts; i++)
 		if (dept_upsert(conn, &rs->depts[i], err)) {
 			pg_rollback(conn);
@@ -169,7 +199,8 @@ static int rules_import(struct xfctl *x, const char *path, int topics)
 	return rc;
 }
 
-static int rules_export(struct xfctl *x)
+/* Prints the active document of a kind. */
+static int doc_export(struct xfctl *x, const struct doc_kind *k)
 {
 	struct sbuf err = SBUF_INIT;
 	PGresult *res;
@@ -177,12 +208,12 @@ static int rules_export(struct xfctl *x)
 
 	if (!xfctl_db(x))
 		return 1;
-	res = pg_query(x->conn, "SELECT body FROM rule_sets WHERE active", 0, NULL, &err);
+	res = pg_query(x->conn, k->active_body, 0, NULL, &err);
 	if (!res || !PQntuples(res)) {
 		PQclear(res);
 		if (!err.len)
-			sbuf_adds(&err, "no rule set imported");
-		return xfctl_fail("rules export", &err);
+			sbuf_addf(&err, "no %s imported", k->what);
+		return xfctl_fail("export", &err);
 	}
 	doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -190,6 +221,71 @@ static int rules_export(struct xfctl *x)
 	json_decref(doc);
 	PQclear(res);
 	return 0;
+}
+
+/* Schema check, then the classifier's own load of the table. */
+static int keywords_check(json_t *doc, struct sbuf *err)
+{
+	struct jschema_set *set = schemas_load(err);
+	struct classifier cl;
+	char *text;
+	int rc = -1;
+
+	if (set && !jschema_validate(set, "xf.keywords.v1", doc, err) &&
+	    !classifier_init(&cl, NULL, err)) {
+		text = json_dumps(doc, JSON_COMPACT);
+		rc = classifier_keywords(&cl, text, err);
+		free(text);
+		classifier_release(&cl);
+	}
+	jschema_set_free(set);
+	return rc;
+}
+
+static int keywords_import(struct xfctl *x, const char *path, int store)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *doc = xfctl_load_json(path);
+	char *body = NULL;
+	int rc = 1;
+
+	if (doc && keywords_check(doc, &err))
+		rc = xfctl_fail(path, &err);
+	else if (doc && !store)
+		rc = printf("%s: valid: version %s, %zu keywords\n", path,
+			    json_string_value(json_object_get(doc, "version")),
+			    json_array_size(json_object_get(doc, "keywords"))) < 0;
+	else if (doc && xfctl_db(x)) {
+		body = json_dumps(doc, JSON_COMPACT);
+		if (pg_begin(x->conn, &err) ||
+		    doc_store(x->conn, &keywords_kind,
+			      json_string_value(json_object_get(doc, "version")), body, &err) ||
+		    pg_commit(x->conn, &err)) {
+			pg_rollback(x->conn);
+			rc = xfctl_fail("keywords import", &err);
+		} else {
+			printf("imported keywords %s: %zu phrases (active; xf-classify loads "
+			       "them at its next batch)\n",
+			       json_string_value(json_object_get(doc, "version")),
+			       json_array_size(json_object_get(doc, "keywords")));
+			rc = 0;
+		}
+	}
+	free(body);
+	json_decref(doc);
+	sbuf_release(&err);
+	return rc;
+}
+
+int cmd_keywords(struct xfctl *x, int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[0], "import"))
+		return keywords_import(x, argv[1], 1);
+	if (argc == 2 && !strcmp(argv[0], "validate"))
+		return keywords_import(x, argv[1], 0);
+	if (argc == 1 && !strcmp(argv[0], "export"))
+		return doc_export(x, &keywords_kind);
+	return -1;
 }
 
 /* Gives a raw hotline event the classification the daemon would give it
@@ -261,7 +357,7 @@ int cmd_rules(struct xfctl *x, int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[0], "import") && !strcmp(argv[1], "--no-topics"))
 		return rules_import(x, argv[2], 0);
 	if (argc == 1 && !strcmp(argv[0], "export"))
-		return rules_export(x);
+		return doc_export(x, &rules_kind);
 	if (argc == 2 && !strcmp(argv[0], "validate"))
 		return rules_validate(argv[1]);
 	if (argc == 3 && !strcmp(argv[0], "test"))

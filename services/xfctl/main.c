@@ -13,6 +13,8 @@ static const struct command {
 	{ "migrate", "", "apply the SQL migrations not yet applied", cmd_migrate },
 	{ "rules", "import [--no-topics] FILE | export | validate FILE | test FILE PETITION",
 	  "manage the routing rules", cmd_rules },
+	{ "keywords", "import FILE | export | validate FILE",
+	  "manage xf-classify's keyword/phrase table", cmd_keywords },
 	{ "case", "show CASE_ID", "a case's state, assignments and audit chain", cmd_case },
 	{ "cases", "[LIMIT]", "the latest cases, one line each", cmd_cases },
 	{ "lag", "", "consumer lag per group, topic and partition", cmd_lag },

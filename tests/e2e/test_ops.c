@@ -175,3 +175,51 @@ static void t_case_ids(void)
 }
 
 T_SUITE(e2e_caseid, { "case_id_format_and_dedup", t_case_ids })
+
+static int case_for(struct e2e *t, void *arg)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE external_id = '%s'",
+		 (const char *)arg);
+	return e2e_sql_long(t, sql) == 1;
+}
+
+static void publish_one(struct e2e *t, const char *ext)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof buf, "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+		 " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"330381\","
+		 " \"subject\": \"反映问题\", \"content\": \"单位领导滥发奖金，请查处。\"}", ext);
+	T_CHECK(e2e_produce(t, ext, buf, strlen(buf)) == 0 && e2e_flush(t) == 0);
+	T_CHECK(e2e_collect_until(t, case_for, (void *)ext, 120));
+}
+
+/* An imported keyword table reaches the running xf-classify without a restart. */
+static void t_keywords_reload(void)
+{
+	const char *import[] = { "keywords", "import", NULL, NULL };
+	struct sbuf out = SBUF_INIT;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "keywords") == 0))
+		return;
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_CHECK(e2e_start(&t, d) == 0);
+	publish_one(&t, "kw-1");
+	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM cases WHERE external_id = 'kw-1'"
+			     " AND category = 'discipline'"), 0);
+	import[2] = tmpfile_with("{\"schema\": \"xf.keywords.v1\", \"version\": \"e2e-kw-1\","
+				 " \"keywords\": [{\"category\": \"discipline\","
+				 " \"phrase\": \"濫發獎金\", \"weight\": 9}]}");
+	T_INTEQ(e2e_xfctl(&t, &out, import), 0);
+	publish_one(&t, "kw-2");
+	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM cases WHERE external_id = 'kw-2'"
+			     " AND category = 'discipline'"), 1);
+	unlink(import[2]);
+	sbuf_release(&out);
+	e2e_teardown(&t);
+}
+
+T_SUITE(e2e_keywords, { "keyword_table_reloaded_without_restart", t_keywords_reload })

@@ -8,13 +8,26 @@
 #include "classify/classifier.h"
 #include "tharness.h"
 
+/* A classifier without a model: the starter keyword table alone. */
+static struct classifier *kw_only(void)
+{
+	static struct classifier cl;
+	static int ready;
+
+	if (!ready) {
+		T_CHECK(classifier_init(&cl, NULL, NULL) == 0);
+		ready = 1;
+	}
+	return &cl;
+}
+
 /* Checks the category text lands in and returns its confidence. */
 static double expect_category(const char *subject, const char *content, const char *want)
 {
 	struct classifier_text t;
 	double conf;
 
-	classifier_text(NULL, subject, content, NULL, &t);
+	classifier_text(kw_only(), subject, content, NULL, &t);
 	if (!T_STREQ(t.category, want))
 		fprintf(stderr, "    text: %s / %s\n", subject, content);
 	T_STREQ(json_string_value(json_object_get(json_array_get(t.top, 0), "category")),
@@ -76,7 +89,7 @@ static void t_empty_is_other(void)
 {
 	struct classifier_text t;
 
-	classifier_text(NULL, "", "", NULL, &t);
+	classifier_text(kw_only(), "", "", NULL, &t);
 	T_STREQ(t.category, "other");
 	T_CHECK(t.confidence > 0 && t.confidence <= 1);
 	T_INTEQ(json_array_size(t.top), 1);
@@ -87,10 +100,10 @@ static void t_empty_is_other(void)
 	T_CHECK(t.intensity >= 0 && t.intensity < 20);
 	classifier_text_release(&t);
 	T_CHECK(t.top == NULL && t.keywords == NULL && t.danger == NULL);
-	classifier_text(NULL, NULL, NULL, NULL, &t);   /* absent text is empty text */
+	classifier_text(kw_only(), NULL, NULL, NULL, &t);   /* absent text is empty text */
 	T_STREQ(t.category, "other");
 	classifier_text_release(&t);
-	classifier_text(NULL, "你好", "请问今天天气怎么样", NULL, &t);   /* no keyword */
+	classifier_text(kw_only(), "你好", "请问今天天气怎么样", NULL, &t);   /* no keyword */
 	T_STREQ(t.category, "other");
 	classifier_text_release(&t);
 }
@@ -103,7 +116,7 @@ static void t_top(void)
 	size_t i;
 	json_t *e;
 
-	classifier_text(NULL, "拆迁补偿款被村干部贪污",
+	classifier_text(kw_only(), "拆迁补偿款被村干部贪污",
 			"征地拆迁补偿款被村干部贪污挪用，低保也被取消，老板还拖欠工资，"
 			"楼下噪音扰民，公交站台被占。", NULL, &t);
 	T_CHECK(json_array_size(t.top) >= 2);
@@ -140,14 +153,14 @@ static void t_hint(void)
 {
 	struct classifier_text t;
 
-	classifier_text(NULL, "你好", "请问", "transport", &t);
+	classifier_text(kw_only(), "你好", "请问", "transport", &t);
 	T_STREQ(t.category, "transport");
 	classifier_text_release(&t);
-	classifier_text(NULL, "你好", "请问", "no_such_code", &t);
+	classifier_text(kw_only(), "你好", "请问", "no_such_code", &t);
 	T_STREQ(t.category, "other");
 	classifier_text_release(&t);
 	/* a hint does not outweigh clear words */
-	classifier_text(NULL, "拆迁补偿", "强拆，安置房没有落实，补偿款没到位。", "transport", &t);
+	classifier_text(kw_only(), "拆迁补偿", "强拆，安置房没有落实，补偿款没到位。", "transport", &t);
 	T_STREQ(t.category, "land_acquisition");
 	classifier_text_release(&t);
 }
@@ -157,7 +170,7 @@ static int intensity(const char *subject, const char *content)
 	struct classifier_text t;
 	int v;
 
-	classifier_text(NULL, subject, content, NULL, &t);
+	classifier_text(kw_only(), subject, content, NULL, &t);
 	v = t.intensity;
 	T_CHECK(v >= 0 && v <= 100);
 	classifier_text_release(&t);
@@ -189,7 +202,7 @@ static void t_danger_risk_a(void)
 	json_t *r;
 
 	h.related = json_array();
-	classifier_text(NULL, "工资拖欠", "再不给钱我就去跳楼。", NULL, &t);
+	classifier_text(kw_only(), "工资拖欠", "再不给钱我就去跳楼。", NULL, &t);
 	T_INTEQ(json_array_size(t.danger), 1);
 	T_STREQ(json_string_value(json_array_get(t.danger, 0)), "跳楼");
 	cls = classifier_build(petition, &t, &h, NULL);
@@ -217,7 +230,7 @@ static json_t *build(const char *petition_text, int repeat_count, const char *cl
 	json_t *petition = json_loads(petition_text, 0, NULL);
 	json_t *cls;
 
-	classifier_text(NULL, "咨询", "请问社保怎么转移。", NULL, &t);
+	classifier_text(kw_only(), "咨询", "请问社保怎么转移。", NULL, &t);
 	cls = classifier_build(petition, &t, &h, NULL);
 	T_CHECK(cls != NULL);
 	classifier_text_release(&t);
@@ -381,3 +394,31 @@ T_SUITE(classifier,
 	{ "petitioner_key", t_petitioner_key },
 	{ "petitioner_key_phone", t_petitioner_key_phone },
 	{ "petitioner_key_none", t_petitioner_key_none })
+
+/* The keyword table is data: replaced by an imported document, traditional
+ * phrases match simplified text, a bad document leaves the table in use. */
+static void t_keyword_table(void)
+{
+	struct classifier cl;
+	struct classifier_text t;
+	struct sbuf err = SBUF_INIT;
+
+	if (!T_CHECK(classifier_init(&cl, NULL, &err) == 0))
+		return;
+	T_STREQ(classifier_keywords_version(&cl), "2026-11-22.1");
+	T_INTEQ(classifier_keywords(&cl, "{\"schema\": \"xf.keywords.v1\", \"version\": \"t-1\","
+		" \"keywords\": [{\"category\": \"discipline\", \"phrase\": \"濫發獎金\","
+		" \"weight\": 5}]}", &err), 0);
+	T_STREQ(classifier_keywords_version(&cl), "t-1");
+	classifier_text(&cl, "举报", "单位领导滥发奖金。", NULL, &t);
+	T_STREQ(t.category, "discipline");
+	classifier_text_release(&t);
+	T_INTEQ(classifier_keywords(&cl, "{\"keywords\": [{\"category\": \"nope\","
+		" \"phrase\": \"x\", \"weight\": 1}]}", &err), -1);
+	T_CHECK(strstr(err.buf, "/keywords/0") != NULL);
+	T_STREQ(classifier_keywords_version(&cl), "t-1");   /* still the good one */
+	classifier_release(&cl);
+	sbuf_release(&err);
+}
+
+T_SUITE(classifier_keywords, { "keyword_table", t_keyword_table })
