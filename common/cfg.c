@@ -41,6 +41,11 @@ static const struct cfg_entry cfg_table[] = {
 	LONG("XF_RISK_B_INTENSITY", risk_b_intensity, "60", 0, 101),
 	LONG("XF_RISK_B_REPEAT", risk_b_repeat, "3", 1, 1000),
 	LONG("XF_LOW_CONFIDENCE_PCT", low_confidence_pct, "50", 0, 100),
+	LONG("XF_REPEAT_DAYS", repeat_days, "365", 1, 3650),
+	LONG("XF_REPEAT_BITS", repeat_bits, "12", 0, 64),
+	LONG("XF_CLUSTER_N", cluster_n, "5", 2, 100000),
+	LONG("XF_CLUSTER_DAYS", cluster_days, "7", 1, 365),
+	LONG("XF_CLUSTER_BITS", cluster_bits, "14", 0, 64),
 };
 
 #define CFG_N (sizeof cfg_table / sizeof cfg_table[0])

@@ -27,6 +27,11 @@ struct xf_conf {
 	long risk_b_intensity;      /* XF_RISK_B_INTENSITY: intensity for risk B */
 	long risk_b_repeat;         /* XF_RISK_B_REPEAT: earlier same-matter cases for B */
 	long low_confidence_pct;    /* XF_LOW_CONFIDENCE_PCT: below, a low_confidence reason */
+	long repeat_days;           /* XF_REPEAT_DAYS: window of same-matter repeats */
+	long repeat_bits;           /* XF_REPEAT_BITS: SimHash distance of "same matter" */
+	long cluster_n;             /* XF_CLUSTER_N: similar petitions that make a cluster */
+	long cluster_days;          /* XF_CLUSTER_DAYS: window of a cluster */
+	long cluster_bits;          /* XF_CLUSTER_BITS: SimHash distance of "similar" */
 };
 
 /*

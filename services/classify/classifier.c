@@ -412,6 +412,7 @@ void classifier_text(struct classifier *cl, const char *subject, const char *con
 		decide_with_model(cl, score, out);
 	out->model = classifier_version(cl);
 	out->low_confidence = out->confidence < cl->low_confidence;
+	out->simhash = classifier_simhash(cl->text.buf);
 	emotion(cl->text.buf, raw, out);
 }
 
@@ -435,6 +436,43 @@ static void add_reason(json_t *reasons, const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	json_array_append_new(reasons, json_string(buf));
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+uint64_t classifier_simhash(const char *norm)
+{
+	int v[64] = { 0 };
+	uint32_t cp[3] = { 0 };  /* the last two code points in [1], [2] */
+	uint64_t h = 0;
+	size_t n = 0;
+
+	for (const unsigned char *s = (const unsigned char *)norm; *s; n++) {
+		int extra = *s < 0x80 ? 0 : *s < 0xE0 ? 1 : *s < 0xF0 ? 2 : 3;
+		uint32_t c = extra ? *s & (0x3F >> extra) : *s;
+
+		for (int k = 1; k <= extra && s[k]; k++)
+			c = (c << 6) | (s[k] & 0x3F);
+		s += extra + 1;
+		cp[1] = cp[2], cp[2] = c;
+		if (n < 1)
+			continue;
+		uint64_t f = mix64(((uint64_t)cp[1] << 21) ^ cp[2]);
+
+		for (int b = 0; b < 64; b++)
+			v[b] += (f >> b) & 1 ? 1 : -1;
+	}
+	for (int b = 0; b < 64; b++)
+		if (v[b] > 0)
+			h |= 1ull << b;
+	return h;
 }
 
 void classifier_risk_default(struct classifier_risk *r)
@@ -467,8 +505,8 @@ static json_t *risk(const struct classifier_text *t, const struct classifier_his
 		add_reason(reasons, "重复信访: 此前同一事项 %d 次", h->repeat_count);
 	if (t->intensity >= r->b_intensity && t->intensity < r->a_intensity)
 		add_reason(reasons, "情绪激烈: 强度 %d", t->intensity);
-	if (h->cluster_id)
-		add_reason(reasons, "cluster: 同一地区同类诉求聚集 %s", h->cluster_id);
+	if (h->cluster_id && h->cluster_completed)
+		add_reason(reasons, "cluster: 同一地区相似诉求聚集 %s", h->cluster_id);
 	if (*level == 'C' && json_array_size(reasons))
 		level = "B";
 	/* not a risk by itself: a hint for triage rules */

@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include <stdint.h>
+
 #include "sbuf.h"
 
 #define CLASSIFIER_MODEL "kw-1"   /* the version reported without a model */
@@ -77,6 +79,7 @@ struct classifier_text {
 	int intensity;              /* 0..100 */
 	json_t *danger;             /* new ref: extreme-act words found */
 	int low_confidence;         /* confidence under cl->low_confidence */
+	uint64_t simhash;           /* of the normalised subject + content */
 	const char *model;          /* version, static or owned by cl */
 };
 
@@ -92,6 +95,7 @@ struct classifier_history {
 	int repeat_count;
 	json_t *related;            /* borrowed: [case ids] */
 	const char *cluster_id;     /* NULL if not part of a cluster */
+	int cluster_completed;      /* this petition completed its cluster */
 };
 
 /*
@@ -100,10 +104,15 @@ struct classifier_history {
  * with its reasons under thresholds r (NULL: the defaults), repeat,
  * collective (co-signers >= 5), cluster_id. A: threats, intensity >=
  * a_intensity, or 50+ co-signers; B: collective, repeat >= b_repeat,
- * intensity >= b_intensity, or a cluster; else C.
+ * intensity >= b_intensity, or completing a cluster; else C.
  */
 json_t *classifier_build(json_t *petition, const struct classifier_text *t,
 			 const struct classifier_history *h, const struct classifier_risk *r);
+/*
+ * 64-bit SimHash of a normalised text over its character bigrams:
+ * near-duplicate texts differ in few bits (xf_hamming in PostgreSQL).
+ */
+uint64_t classifier_simhash(const char *norm);
 /* The defaults: 80, 60, 3. */
 void classifier_risk_default(struct classifier_risk *r);
 

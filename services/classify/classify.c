@@ -1,6 +1,7 @@
 /* classify.c - see classify.h. */
 #include "classify.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,6 @@
 #include "pg.h"
 #include "util.h"
 
-#define CLUSTER_MIN 5   /* petitions of one area and category in 72 hours */
 
 struct classify_item {
 	json_t *petition;            /* owned; NULL if unreadable */
@@ -18,15 +18,8 @@ struct classify_item {
 	json_t *related;             /* owned */
 	int repeat_count;
 	char cluster_id[96];
+	int cluster_completed;
 };
-
-void classify_cluster_key(json_t *petition, const char *category, char out[64])
-{
-	const char *region = json_string_value(json_object_get(petition, "region_code"));
-	size_t n = region && strlen(region) >= 9 ? 9 : 6;
-
-	snprintf(out, 64, "%.*s/%s", (int)n, region ? region : "000000", category);
-}
 
 /* Parses and text-tags one message; 0, or -1 if it is no petition. */
 static int item_prepare(struct classify *cl, struct classify_item *it,
@@ -65,27 +58,36 @@ static void related_parse(struct classify_item *it, const char *csv)
 /* One round trip: repeat and cluster state of one petition. */
 static int item_history(struct classify *cl, struct classify_item *it, struct sbuf *err)
 {
-	char pkey[65], ckey[64];
-	const char *params[5];
+	const struct xf_conf *c = &cl->svc.conf;
+	const char *region = json_string_value(json_object_get(it->petition, "region_code"));
+	char pkey[65], county[7], simhash[24], nums[5][16];
+	const char *params[10];
 	PGresult *res;
 
-	classify_cluster_key(it->petition, it->text.category, ckey);
-	params[0] = classifier_petitioner_key(it->petition, cl->svc.conf.petitioner_key,
-					      pkey) ? NULL : pkey;
-	params[1] = json_string_value(json_object_get(it->petition, "case_id"));
-	params[2] = it->text.category;
-	params[3] = ckey;
+	snprintf(county, sizeof county, "%.6s", region);
+	snprintf(simhash, sizeof simhash, "%lld", (long long)(int64_t)it->text.simhash);
+	snprintf(nums[0], 16, "%ld", c->repeat_days);
+	snprintf(nums[1], 16, "%ld", c->repeat_bits);
+	snprintf(nums[2], 16, "%ld", c->cluster_n);
+	snprintf(nums[3], 16, "%ld", c->cluster_days);
+	snprintf(nums[4], 16, "%ld", c->cluster_bits);
+	params[0] = json_string_value(json_object_get(it->petition, "case_id"));
+	params[1] = classifier_petitioner_key(it->petition, c->petitioner_key, pkey) ? NULL : pkey;
+	params[2] = county;
+	params[3] = simhash;
 	params[4] = json_string_value(json_object_get(it->petition, "occurred_at"));
-	res = pg_query(cl->svc.conn, "SELECT repeat_count, related, cluster_size, cluster_day"
-		       " FROM xf_classify_state($1, $2, $3, $4, $5)", 5, params, err);
+	for (int i = 0; i < 5; i++)
+		params[5 + i] = nums[i];
+	res = pg_query(cl->svc.conn, "SELECT repeat_count, related, cluster_id, cluster_completed"
+		       " FROM xf_similar_state($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+		       10, params, err);
 	if (!res)
 		return -1;
 	it->repeat_count = atoi(PQgetvalue(res, 0, 0));
 	related_parse(it, pg_value(res, 0, 1));
-	if (atoi(PQgetvalue(res, 0, 2)) >= CLUSTER_MIN)
-		snprintf(it->cluster_id, sizeof it->cluster_id, "CL-%.*s-%s-%s",
-			 (int)(strchr(ckey, '/') - ckey), ckey, PQgetvalue(res, 0, 3),
-			 it->text.category);
+	if (pg_value(res, 0, 2))
+		snprintf(it->cluster_id, sizeof it->cluster_id, "%s", PQgetvalue(res, 0, 2));
+	it->cluster_completed = !strcmp(PQgetvalue(res, 0, 3), "t");
 	PQclear(res);
 	return 0;
 }
@@ -108,7 +110,8 @@ static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
 		   struct classify_item *it, struct kafka_acks *acks, struct sbuf *err)
 {
 	struct classifier_history h = { it->repeat_count, it->related,
-					it->cluster_id[0] ? it->cluster_id : NULL };
+					it->cluster_id[0] ? it->cluster_id : NULL,
+					it->cluster_completed };
 	char *text;
 	int rc;
 

@@ -20,10 +20,4 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 int classify_run(struct classify *cl);
 void classify_release(struct classify *cl);
 
-/*
- * The cluster key of a petition (borrowed): region code (9 digits when it
- * has them, else 6) and category, e.g. "330381101/environment".
- */
-void classify_cluster_key(json_t *petition, const char *category, char out[64]);
-
 #endif

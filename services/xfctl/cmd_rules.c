@@ -292,7 +292,7 @@ int cmd_keywords(struct xfctl *x, int argc, char **argv)
  * (without history: no repeat or cluster). */
 static void classify_if_needed(struct xfctl *x, json_t *petition)
 {
-	struct classifier_history h = { 0, NULL, NULL };
+	struct classifier_history h = { 0, NULL, NULL, 0 };
 	struct classifier_text t;
 	struct classifier cl;
 	struct sbuf err = SBUF_INIT;

@@ -223,3 +223,73 @@ static void t_keywords_reload(void)
 }
 
 T_SUITE(e2e_keywords, { "keyword_table_reloaded_without_restart", t_keywords_reload })
+
+/* The classification xf-classify gave the event with external id ext. */
+static json_t *classified(struct e2e *t, const char *ext)
+{
+	for (size_t i = 0; i < t->nmsgs; i++)
+		if (!strcmp(t->msgs[i].topic, "petition.classified") &&
+		    !strcmp(json_string_value(json_object_get(t->msgs[i].json, "external_id")) ?
+			    json_string_value(json_object_get(t->msgs[i].json, "external_id")) : "", ext))
+			return json_object_get(t->msgs[i].json, "classification");
+	return NULL;
+}
+
+static void publish_text(struct e2e *t, const char *ext, const char *phone, const char *region,
+			 const char *content)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof buf, "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+		 " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"%s\","
+		 " \"petitioner\": {\"phone\": \"%s\"}, \"subject\": \"反映问题\", \"content\": \"%s\"}",
+		 ext, region, phone, content);
+	T_CHECK(e2e_produce(t, ext, buf, strlen(buf)) == 0 && e2e_flush(t) == 0);
+	T_CHECK(e2e_collect_until(t, case_for, (void *)ext, 120));
+}
+
+static int classified_count(struct e2e *t, void *arg)
+{
+	return e2e_count(t, "petition.classified") >= *(size_t *)arg;
+}
+
+/* Same petitioner, same matter: repeats; many people, one matter, one county: a cluster. */
+static void t_repeat_and_cluster(void)
+{
+	static const char road[] = "我们小区门口的道路被挖开已经三个月了没有人来修，雨天全是泥水，"
+				   "老人孩子出行很不方便，请尽快修复路面。";
+	char ext[32], phone[16];
+	size_t want = 8;
+	json_t *c;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "similar") == 0))
+		return;
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_CHECK(e2e_start(&t, d) == 0);
+	for (int i = 0; i < 3; i++) { /* one petitioner, three times, county 330381 */
+		snprintf(ext, sizeof ext, "rep-%d", i);
+		publish_text(&t, ext, "13900139000", "330381", road);
+	}
+	for (int i = 0; i < 5; i++) { /* five people, county 330382 */
+		snprintf(ext, sizeof ext, "cl-%d", i);
+		snprintf(phone, sizeof phone, "1370000000%d", i);
+		publish_text(&t, ext, phone, "330382", road);
+	}
+	e2e_collect_until(&t, classified_count, &want, 60);
+	c = classified(&t, "rep-2");
+	if (T_CHECK(c != NULL)) {
+		T_INTEQ(json_integer_value(json_object_get(json_object_get(c, "repeat"), "count")), 2);
+		T_INTEQ(json_array_size(json_object_get(json_object_get(c, "repeat"), "related")), 2);
+	}
+	c = classified(&t, "cl-3");
+	T_CHECK(c && json_is_null(json_object_get(c, "cluster_id")));
+	c = classified(&t, "cl-4");   /* the fifth completes the cluster */
+	if (T_CHECK(c != NULL)) {
+		T_CHECK(json_is_string(json_object_get(c, "cluster_id")));
+		T_STREQ(json_string_value(json_object_get(json_object_get(c, "risk"), "level")), "B");
+	}
+	e2e_teardown(&t);
+}
+
+T_SUITE(e2e_similar, { "repeat_and_cluster", t_repeat_and_cluster })

@@ -195,7 +195,7 @@ static void t_intensity(void)
 static void t_danger_risk_a(void)
 {
 	struct classifier_text t;
-	struct classifier_history h = { 0, NULL, NULL };
+	struct classifier_history h = { 0, NULL, NULL, 0 };
 	json_t *petition = json_object(), *cls, *reasons;
 	int found = 0;
 	size_t i;
@@ -226,7 +226,7 @@ static json_t *build(const char *petition_text, int repeat_count, const char *cl
 {
 	struct classifier_text t;
 	json_t *related = json_pack("[s]", "XF-330381-20261101-000001");
-	struct classifier_history h = { repeat_count, related, cluster };
+	struct classifier_history h = { repeat_count, related, cluster, cluster != NULL };
 	json_t *petition = json_loads(petition_text, 0, NULL);
 	json_t *cls;
 
@@ -422,3 +422,23 @@ static void t_keyword_table(void)
 }
 
 T_SUITE(classifier_keywords, { "keyword_table", t_keyword_table })
+
+static int hamming(uint64_t a, uint64_t b)
+{
+	return __builtin_popcountll(a ^ b);
+}
+
+/* SimHash: the same text alike, a reworded one near, another matter far. */
+static void t_simhash(void)
+{
+	const char *a = "我们小区门口的道路被挖开已经三个月了没有人来修雨天全是泥水老人孩子出行很不方便";
+	const char *b = "我们小区门口的道路被挖开已经三个多月了一直没有人来修雨天全是泥水老人和孩子出行很不方便";
+	const char *c = "公司拖欠我们工资半年了老板跑路了请人社局帮我们讨回血汗钱";
+
+	T_CHECK(classifier_simhash(a) == classifier_simhash(a));
+	T_CHECK(hamming(classifier_simhash(a), classifier_simhash(b)) <= 12);
+	T_CHECK(hamming(classifier_simhash(a), classifier_simhash(c)) > 16);
+	T_CHECK(classifier_simhash("") == 0);
+}
+
+T_SUITE(classifier_simhash, { "near_and_far", t_simhash })
