@@ -22,4 +22,4 @@ echo "== classifier speed, memory, traditional text"
 bin/bench-classify models/xf-category.model "$work/plain.jsonl" "$work/traditional.jsonl"
 echo
 echo "== 5-fold stratified cross-validation (the committed model's settings)"
-bin/xfctl model cv "$data" -k 5 -C 1000
+bin/xfctl model cv "$data" -k 5 -C 1000 --balanced 1

@@ -447,12 +447,27 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+/* The 8 bits of b spread over the 8 bytes of a word (bit i -> byte i). */
+static inline uint64_t spread8(uint64_t b)
+{
+	return (((b & 0x7f) * 0x0002040810204081ull) & 0x0101010101010101ull) | (b >> 7) << 56;
+}
+
+/* Moves the byte-packed bit counts of acc into ones[]. */
+static void flush_counts(uint64_t acc[8], uint32_t ones[64])
+{
+	for (int j = 0; j < 8; j++) {
+		for (int i = 0; i < 8; i++)
+			ones[8 * j + i] += (uint32_t)(acc[j] >> (8 * i)) & 0xFF;
+		acc[j] = 0;
+	}
+}
+
 uint64_t classifier_simhash(const char *norm)
 {
-	int v[64] = { 0 };
-	uint32_t cp[3] = { 0 };  /* the last two code points in [1], [2] */
-	uint64_t h = 0;
-	size_t n = 0;
+	uint32_t ones[64] = { 0 }, cp[3] = { 0 }; /* the last two code points in [1], [2] */
+	uint64_t acc[8] = { 0 }, h = 0;
+	size_t n = 0, nf = 0;
 
 	for (const unsigned char *s = (const unsigned char *)norm; *s; n++) {
 		int extra = *s < 0x80 ? 0 : *s < 0xE0 ? 1 : *s < 0xF0 ? 2 : 3;
@@ -466,11 +481,15 @@ uint64_t classifier_simhash(const char *norm)
 			continue;
 		uint64_t f = mix64(((uint64_t)cp[1] << 21) ^ cp[2]);
 
-		for (int b = 0; b < 64; b++)
-			v[b] += (f >> b) & 1 ? 1 : -1;
+		/* count the 1 bits of every position, eight positions per add */
+		for (int j = 0; j < 8; j++)
+			acc[j] += spread8((f >> (8 * j)) & 0xFF);
+		if (++nf % 255 == 0)
+			flush_counts(acc, ones); /* before a byte counter overflows */
 	}
+	flush_counts(acc, ones);
 	for (int b = 0; b < 64; b++)
-		if (v[b] > 0)
+		if (2 * (uint64_t)ones[b] > nf)
 			h |= 1ull << b;
 	return h;
 }

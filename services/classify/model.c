@@ -208,6 +208,9 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 		const float *r = row(m, s->bucket);
 		float v;
 
+		/* rows are scattered over megabytes: ask for later ones early */
+		if (k + 8 < ws->nused)
+			__builtin_prefetch(row(m, ws->slots[ws->used[k + 8]].bucket));
 		if (r[0] <= 0)
 			continue;
 		v = tfidf(m, s, r[0]);
@@ -238,6 +241,7 @@ void train_opts_default(struct train_opts *o)
 	o->min_df = 3;
 	o->C = 100;
 	o->svm = 0;
+	o->balanced = 0;
 }
 
 static struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max)
@@ -391,6 +395,20 @@ struct model *model_train(const struct corpus *c, const unsigned char *use,
 			continue;
 		prob.x[prob.l] = doc_vector(m, ws, c->text[i]);
 		prob.y[prob.l++] = c->label[i];
+	}
+	int labels[MODEL_MAX_CLASSES];
+	double weights[MODEL_MAX_CLASSES], count[MODEL_MAX_CLASSES] = { 0 };
+
+	if (o->balanced) { /* rarer classes weigh more, for macro-F1 */
+		for (int i = 0; i < prob.l; i++)
+			count[(int)prob.y[i]]++;
+		for (int k = 0; k < m->nclasses; k++) {
+			labels[k] = k;
+			weights[k] = count[k] ? prob.l / (m->nclasses * count[k]) : 1;
+		}
+		param.nr_weight = m->nclasses;
+		param.weight_label = labels;
+		param.weight = weights;
 	}
 	set_print_string_function(quiet);
 	lm = check_parameter(&prob, &param) ? NULL : train(&prob, &param);

@@ -81,6 +81,7 @@ struct train_opts {
 	int min_df;       /* default 2 */
 	double C;         /* default 100 */
 	int svm;          /* 1: L2-loss linear SVM instead of logistic regression */
+	int balanced;     /* 1: weight classes by N / (K n_class) */
 };
 void train_opts_default(struct train_opts *o);
 

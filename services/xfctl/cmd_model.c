@@ -130,6 +130,8 @@ static int options(int argc, char **argv, struct train_opts *o, const char **out
 			o->bucket_bits = atoi(v);
 		else if (!strcmp(argv[i], "--svm"))
 			o->svm = atoi(v);
+		else if (!strcmp(argv[i], "--balanced"))
+			o->balanced = atoi(v);
 		else
 			return -1;
 		i++;
