@@ -50,10 +50,46 @@ struct kw_entry {
 	const char *word;
 };
 
-struct kw_index {
-	struct kw_entry *e;
-	size_t n;
+struct kw_slot {
+	uint32_t key, start, end;  /* the run e[start, end) of first bytes key; end 0: empty */
 };
+
+struct kw_index {
+	struct kw_entry *e;   /* sorted by key */
+	size_t n;
+	struct kw_slot *slot; /* open addressing, at least twice the entries */
+	size_t mask;
+};
+
+static size_t slot_of(const struct kw_index *ix, uint32_t key)
+{
+	return (key * 2654435761u) >> 8 & ix->mask;
+}
+
+/* Files each run of equal keys under its key, by open addressing. */
+static void index_slots(struct kw_index *ix)
+{
+	size_t nslots = 64;
+
+	while (nslots < 2 * ix->n)
+		nslots <<= 1;
+	ix->slot = calloc(nslots, sizeof *ix->slot);
+	if (!ix->slot)
+		abort();
+	ix->mask = nslots - 1;
+	for (size_t i = 0; i < ix->n;) {
+		size_t j = i, h = slot_of(ix, ix->e[i].key);
+
+		while (j < ix->n && ix->e[j].key == ix->e[i].key)
+			j++;
+		while (ix->slot[h].end)
+			h = (h + 1) & ix->mask;
+		ix->slot[h].key = ix->e[i].key;
+		ix->slot[h].start = (uint32_t)i;
+		ix->slot[h].end = (uint32_t)j;
+		i = j;
+	}
+}
 
 static uint32_t key3(const char *s)
 {
@@ -88,13 +124,16 @@ static struct kw_index *index_new(const struct kw_table *t)
 	for (size_t i = 0; i < t->n; i++)
 		index_add(ix, i, t->w[i].word);
 	qsort(ix->e, ix->n, sizeof ix->e[0], entry_cmp);
+	index_slots(ix);
 	return ix;
 }
 
 static void index_free(struct kw_index *ix)
 {
-	if (ix)
+	if (ix) {
 		free(ix->e);
+		free(ix->slot);
+	}
 	free(ix);
 }
 
@@ -106,22 +145,16 @@ static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
 
 	for (size_t i = 0; i + 3 <= len; i++) {
 		uint32_t k;
-		size_t lo = 0, hi = ix->n;
+		size_t at;
 
 		if (((unsigned char)text[i] & 0xC0) == 0x80)
 			continue; /* words start at character boundaries */
 		k = key3(text + i);
-		while (lo < hi) { /* first entry with key >= k */
-			size_t mid = (lo + hi) / 2;
-
-			if (ix->e[mid].key < k)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < ix->n && ix->e[lo].key == k; lo++)
-			if (ix->e[lo].len <= len - i && !memcmp(text + i, ix->e[lo].word, ix->e[lo].len))
-				h->cat[ix->e[lo].idx] |= bit;
+		for (at = slot_of(ix, k); ix->slot[at].end && ix->slot[at].key != k;)
+			at = (at + 1) & ix->mask;
+		for (uint32_t e = ix->slot[at].start; e < ix->slot[at].end; e++)
+			if (ix->e[e].len <= len - i && !memcmp(text + i, ix->e[e].word, ix->e[e].len))
+				h->cat[ix->e[e].idx] |= bit;
 	}
 }
 
