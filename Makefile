@@ -97,13 +97,18 @@ test: deps
 san:
 	@$(MAKE) --no-print-directory SAN=1 all
 
-demo: deps $(PROGS)
+# deps first, then a fresh make: pkg-config is read when a make starts, so
+# the programs are built by one that starts after the packages are installed.
+demo: deps
+	@$(MAKE) --no-print-directory $(PROGS)
 	@deploy/scripts/demo.sh
 
-bench: deps $(PROGS) $(BIN)/bench-classify
+bench: deps
+	@$(MAKE) --no-print-directory $(PROGS) $(BIN)/bench-classify
 	@tests/bench.sh
 
-up: deps $(PROGS)
+up: deps
+	@$(MAKE) --no-print-directory $(PROGS)
 	@deploy/scripts/stack.sh up
 
 down:
