@@ -93,6 +93,23 @@ const char *pg_value(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+int pg_active_doc(PGconn *conn, const char *table, const char *have, PGresult **res,
+		  struct sbuf *err)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof sql, "SELECT sha256, CASE WHEN sha256 = $1 THEN NULL ELSE body END"
+		 " FROM %s WHERE active", table);
+	*res = pg_query(conn, sql, 1, (const char *const[]){ have }, err);
+	if (!*res)
+		return -1;
+	if (!PQntuples(*res)) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return 0;
+}
+
 static const char migrations_table[] =
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version integer PRIMARY KEY, name text NOT NULL,"

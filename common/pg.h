@@ -38,6 +38,16 @@ void pg_rollback(PGconn *conn);
 const char *pg_value(const PGresult *res, int row, int col);
 
 /*
+ * The active document of a versioned table (rule_sets, keyword_sets; a
+ * constant of the caller's, never input) in one round trip. *res is NULL
+ * when none is active; otherwise one row (sha256, body) whose body is SQL
+ * NULL when its sha256 equals have, so an unchanged document is not sent
+ * again. The caller PQclear()s *res. Returns 0, or -1 with err.
+ */
+int pg_active_doc(PGconn *conn, const char *table, const char *have, PGresult **res,
+		  struct sbuf *err);
+
+/*
  * Applies the embedded migrations (schemas/sql/NNN_name.sql) that are not
  * yet recorded in schema_migrations, each in its own transaction, under an
  * advisory lock so concurrent starts are safe. Returns the number applied,

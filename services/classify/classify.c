@@ -134,29 +134,24 @@ static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
  * query per batch when it did not); without one, the starter table stays. */
 static int keywords_refresh(struct classify *cl, struct sbuf *err)
 {
-	PGresult *res = pg_query(cl->svc.conn, "SELECT sha256 FROM keyword_sets WHERE active",
-				 0, NULL, err);
-	int changed;
+	PGresult *res;
 
-	if (!res)
+	if (pg_active_doc(cl->svc.conn, "keyword_sets", cl->keywords_sha, &res, err))
 		return -1;
-	changed = PQntuples(res) && strcmp(cl->keywords_sha, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (!changed)
+	if (!res || !pg_value(res, 0, 1)) { /* none imported, or unchanged */
+		PQclear(res);
 		return 0;
-	res = pg_query(cl->svc.conn, "SELECT sha256, body FROM keyword_sets WHERE active",
-		       0, NULL, err);
-	if (res && PQntuples(res) && !classifier_keywords(&cl->cl, PQgetvalue(res, 0, 1), err)) {
-		snprintf(cl->keywords_sha, sizeof cl->keywords_sha, "%s", PQgetvalue(res, 0, 0));
+	}
+	if (!classifier_keywords(&cl->cl, PQgetvalue(res, 0, 1), err)) {
 		log_info("keywords_loaded", "version=\"%s\"", classifier_keywords_version(&cl->cl));
-	} else if (res && PQntuples(res)) {
+	} else {
 		/* imported sets were checked; keep the table in use and say why */
 		log_error("keywords_rejected", "error=\"%s\"", err->buf);
-		snprintf(cl->keywords_sha, sizeof cl->keywords_sha, "%s", PQgetvalue(res, 0, 0));
 		sbuf_reset(err);
 	}
+	snprintf(cl->keywords_sha, sizeof cl->keywords_sha, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return err->len ? -1 : 0;
+	return 0;
 }
 
 static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,

@@ -92,44 +92,23 @@ json_t *dispatch_assignment(json_t *petition, const struct rules_decision *dec,
 			 "attempt", attempt, "assigned_at", at, "petition", petition);
 }
 
-/*
- * Looks at the active rule set: -1 (err) if there is none, 0 if it is the
- * one loaded, 1 with its sha256 and body in *body if it changed.
- */
-static int rules_fetch(struct dispatch *d, PGresult **body, struct sbuf *err)
-{
-	PGresult *res = pg_query(d->svc.conn, "SELECT sha256 FROM rule_sets WHERE active",
-				 0, NULL, err);
-	int changed;
-
-	if (!res)
-		return -1;
-	if (!PQntuples(res)) {
-		sbuf_adds(err, "no rule set imported yet: run xfctl rules import FILE");
-		PQclear(res);
-		return -1;
-	}
-	changed = !d->rules || strcmp(d->rules_sha, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (!changed)
-		return 0;
-	*body = pg_query(d->svc.conn, "SELECT sha256, body FROM rule_sets WHERE active",
-			 0, NULL, err);
-	return *body && PQntuples(*body) ? 1 : -1;
-}
-
 /* Loads the active rule set when it changed since the last batch (one
- * small query per batch when it did not). */
+ * round trip; the body is sent only when it changed). */
 static int rules_refresh(struct dispatch *d, struct sbuf *err)
 {
-	PGresult *res = NULL;
+	PGresult *res;
 	struct rules_set *rs;
 	json_t *doc;
-	int rc = rules_fetch(d, &res, err);
 
-	if (rc <= 0) {
+	if (pg_active_doc(d->svc.conn, "rule_sets", d->rules ? d->rules_sha : "", &res, err))
+		return -1;
+	if (!res) {
+		sbuf_adds(err, "no rule set imported yet: run xfctl rules import FILE");
+		return -1;
+	}
+	if (!pg_value(res, 0, 1)) { /* unchanged */
 		PQclear(res);
-		return rc;
+		return 0;
 	}
 	doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
 	rs = doc ? rules_parse(doc, err) : NULL;
