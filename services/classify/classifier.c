@@ -2,6 +2,7 @@
 #include "classifier.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -141,14 +142,15 @@ static void index_free(struct kw_index *ix)
 static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
 		 struct hits *h)
 {
-	size_t len = strlen(text);
+	size_t len = strlen(text), step;
 
-	for (size_t i = 0; i + 3 <= len; i++) {
+	/* words start at character boundaries: step a character at a time */
+	for (size_t i = 0; i + 3 <= len; i += step) {
+		unsigned char c = (unsigned char)text[i];
 		uint32_t k;
 		size_t at;
 
-		if (((unsigned char)text[i] & 0xC0) == 0x80)
-			continue; /* words start at character boundaries */
+		step = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 		k = key3(text + i);
 		for (at = slot_of(ix, k); ix->slot[at].end && ix->slot[at].key != k;)
 			at = (at + 1) & ix->mask;
@@ -203,6 +205,16 @@ static json_t *score_categories(const struct kw_table *t, const struct hits *h,
 	return words;
 }
 
+/* One entry of `top`: {"category", "score"}. */
+static json_t *top_entry(const char *category, double score)
+{
+	json_t *e = json_object();
+
+	json_object_set_new(e, "category", json_string_nocheck(category));
+	json_object_set_new(e, "score", json_real(score));
+	return e;
+}
+
 /* Turns raw scores into best-3 probabilities (other takes what nothing claims). */
 static void rank(const double score[NCAT], struct classifier_text *out)
 {
@@ -224,16 +236,14 @@ static void rank(const double score[NCAT], struct classifier_text *out)
 	if (score[order[0]] <= 0) {
 		out->category = "other";
 		out->confidence = 0.5;
-		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category", "other",
-							  "score", 0.5));
+		json_array_append_new(out->top, top_entry("other", 0.5));
 		return;
 	}
 	out->category = classifier_categories[order[0]];
 	out->confidence = score[order[0]] / total;
 	for (int i = 0; i < 3 && score[order[i]] > 0; i++)
-		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category",
-				      classifier_categories[order[i]], "score",
-				      score[order[i]] / total));
+		json_array_append_new(out->top, top_entry(
+				      classifier_categories[order[i]], score[order[i]] / total));
 }
 
 /* Emotion intensity and threat phrases (emotion.h) into out. */
@@ -331,6 +341,15 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 		return 0;
 	cl->model = model_load(model_path, err);
 	cl->ws = model_ws_new();
+	for (int c = 0; cl->model && c < cl->model->nclasses; c++) {
+		cl->model_cat[c] = category_index(cl->model->classes[c]);
+		if (cl->model_cat[c] < 0) {
+			sbuf_addf(err, "%s: class %s is not a taxonomy code", model_path,
+				  cl->model->classes[c]);
+			return -1;
+		}
+		cl->trained[cl->model_cat[c]] = 1;
+	}
 	return cl->model ? 0 : -1;
 }
 
@@ -353,18 +372,13 @@ const char *classifier_version(const struct classifier *cl)
 }
 
 /* The best keyword score among the categories the model does not know. */
-static int untrained_best(const struct model *m, const double *kw)
+static int untrained_best(const struct classifier *cl, const double *kw)
 {
 	int best = -1;
 
-	for (int i = 0; i < NCAT; i++) {
-		int known = 0;
-
-		for (int c = 0; c < m->nclasses; c++)
-			known |= !strcmp(m->classes[c], classifier_categories[i]);
-		if (!known && (best < 0 || kw[i] > kw[best]))
+	for (int i = 0; i < NCAT; i++)
+		if (!cl->trained[i] && (best < 0 || kw[i] > kw[best]))
 			best = i;
-	}
 	return best;
 }
 
@@ -380,8 +394,8 @@ static void top_from_model(const struct model *m, const struct model_result *r, 
 				best = c;
 		used[best] = 1;
 		if (json_array_size(top) < 3)
-			json_array_append_new(top, json_pack("{s:s, s:f}", "category",
-					      m->classes[best], "score", r->prob[best]));
+			json_array_append_new(top, top_entry(m->classes[best],
+								       r->prob[best]));
 	}
 }
 
@@ -391,26 +405,26 @@ static void decide_with_model(struct classifier *cl, const double *kw,
 {
 	const struct model *m = cl->model;
 	struct model_result r;
-	int u = untrained_best(m, kw);
+	int u = untrained_best(cl, kw);
 	double mk; /* the keyword score of the model's best category */
 
 	if (model_predict(m, cl->ws, cl->text.buf, &r))
 		r.claim = r.prob[r.best = 0] = 0; /* no known feature at all */
 	json_array_clear(out->top);
-	mk = kw[category_index(m->classes[r.best])];
+	mk = kw[cl->model_cat[r.best]];
 	if (u >= 0 && kw[u] >= CLASSIFIER_KEYWORD_STRONG && kw[u] > mk) {
 		out->category = classifier_categories[u];
 		out->confidence = kw[u] / (kw[u] + 3.0);
-		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category",
-				      out->category, "score", out->confidence));
+		json_array_append_new(out->top, top_entry(out->category,
+								     out->confidence));
 	} else if (r.claim < CLASSIFIER_OTHER_BELOW && mk < 3 && (u < 0 || kw[u] < 3)) {
 		/* no class claims it and no keyword backs the model's guess */
 		out->category = "other";
 		out->confidence = 1.0 - r.claim;
-		json_array_append_new(out->top, json_pack("{s:s, s:f}", "category", "other",
-				      "score", out->confidence));
+		json_array_append_new(out->top, top_entry("other",
+								     out->confidence));
 	} else {
-		out->category = classifier_categories[category_index(m->classes[r.best])];
+		out->category = classifier_categories[cl->model_cat[r.best]];
 		out->confidence = r.prob[r.best];
 	}
 	top_from_model(m, &r, out->top);
@@ -486,6 +500,14 @@ static inline uint64_t spread8(uint64_t b)
 	return (((b & 0x7f) * 0x0002040810204081ull) & 0x0101010101010101ull) | (b >> 7) << 56;
 }
 
+static uint64_t spread_table[256];
+
+static void spread_init(void)
+{
+	for (unsigned b = 0; b < 256; b++)
+		spread_table[b] = spread8(b);
+}
+
 /* Moves the byte-packed bit counts of acc into ones[]. */
 static void flush_counts(uint64_t acc[8], uint32_t ones[64])
 {
@@ -501,6 +523,9 @@ uint64_t classifier_simhash(const char *norm)
 	uint32_t ones[64] = { 0 }, cp[3] = { 0 }; /* the last two code points in [1], [2] */
 	uint64_t acc[8] = { 0 }, h = 0;
 	size_t n = 0, nf = 0;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, spread_init);
 
 	for (const unsigned char *s = (const unsigned char *)norm; *s; n++) {
 		int extra = *s < 0x80 ? 0 : *s < 0xE0 ? 1 : *s < 0xF0 ? 2 : 3;
@@ -516,7 +541,7 @@ uint64_t classifier_simhash(const char *norm)
 
 		/* count the 1 bits of every position, eight positions per add */
 		for (int j = 0; j < 8; j++)
-			acc[j] += spread8((f >> (8 * j)) & 0xFF);
+			acc[j] += spread_table[(f >> (8 * j)) & 0xFF];
 		if (++nf % 255 == 0)
 			flush_counts(acc, ones); /* before a byte counter overflows */
 	}

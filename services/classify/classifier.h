@@ -42,6 +42,8 @@ struct classifier {
 	unsigned char *cat_hits; /* scratch, one per category keyword */
 	struct model *model;     /* NULL: keyword tables only */
 	struct model_ws *ws;
+	int model_cat[16];       /* the category index of each model class */
+	int trained[16];         /* per category: 1 if the model knows it */
 	struct sbuf text;        /* scratch: normalised subject + content */
 	struct sbuf subject;     /* scratch: normalised subject */
 	double low_confidence;   /* below it: a low_confidence risk reason */

@@ -14,19 +14,22 @@
 
 /* One distinct n-gram of a text: its bucket, count and where it first was. */
 struct slot {
-	uint32_t bucket, count, stamp;
+	uint32_t bucket, count;
 	uint32_t start, n;   /* code point offset and length of the first occurrence */
 };
 
 struct model_ws {
 	uint32_t *cps;            /* the text's code points */
-	size_t cps_cap;
-	struct slot *slots;       /* open-addressing table, 2^bits slots */
-	uint32_t *used;           /* indexes of slots in use, in order */
-	size_t slots_cap, nused;
-	uint32_t stamp;
-	const char *text;         /* for keywords */
 	uint32_t *offsets;        /* byte offset of each code point */
+	size_t cps_cap;
+	/* A small open-addressing table from bucket to n-gram: tag[i] is the
+	 * bucket + 1 (0: free), pos[i] its index in feat. 4 bytes a slot, so a
+	 * text's table stays in the first-level cache. */
+	uint32_t *tag, *pos;
+	size_t table_cap;
+	struct slot *feat;        /* the distinct n-grams, in order of first occurrence */
+	size_t nfeat, feat_cap;
+	const char *text;         /* for keywords */
 };
 
 struct model_ws *model_ws_new(void)
@@ -44,8 +47,9 @@ void model_ws_free(struct model_ws *ws)
 		return;
 	free(ws->cps);
 	free(ws->offsets);
-	free(ws->slots);
-	free(ws->used);
+	free(ws->tag);
+	free(ws->pos);
+	free(ws->feat);
 	free(ws);
 }
 
@@ -95,61 +99,77 @@ static inline uint32_t hash_final(uint32_t h)
 	return h ^ (h >> 12);
 }
 
-static void slots_reset(struct model_ws *ws, size_t want)
+/* Makes room for a text of `occurrences` n-grams; returns the table's mask. */
+static uint32_t table_reset(struct model_ws *ws, size_t occurrences)
 {
 	size_t cap = 64;
 
-	while (cap < want * 2)
+	while (cap < occurrences * 2)
 		cap <<= 1;
-	if (cap > ws->slots_cap) {
-		ws->slots = xrealloc(ws->slots, cap * sizeof *ws->slots);
-		memset(ws->slots, 0, cap * sizeof *ws->slots);
-		ws->used = xrealloc(ws->used, cap * sizeof *ws->used);
-		ws->slots_cap = cap;
-		ws->stamp = 0;
+	if (cap > ws->table_cap) {
+		ws->tag = xrealloc(ws->tag, cap * sizeof *ws->tag);
+		ws->pos = xrealloc(ws->pos, cap * sizeof *ws->pos);
+		ws->table_cap = cap;
 	}
-	ws->nused = 0;
-	if (++ws->stamp == 0) { /* wrapped: clear once */
-		memset(ws->slots, 0, ws->slots_cap * sizeof *ws->slots);
-		ws->stamp = 1;
+	if (occurrences > ws->feat_cap) {
+		ws->feat_cap = occurrences;
+		ws->feat = xrealloc(ws->feat, ws->feat_cap * sizeof *ws->feat);
 	}
+	/* only this text's part: a short text after a long one stays in cache */
+	memset(ws->tag, 0, cap * sizeof *ws->tag);
+	ws->nfeat = 0;
+	return (uint32_t)cap - 1;
 }
 
-static void count(struct model_ws *ws, uint32_t bucket, uint32_t start, int n)
+static inline void count(struct model_ws *ws, uint32_t mask, uint32_t bucket,
+			 uint32_t start, int n)
 {
-	size_t mask = ws->slots_cap - 1, i = (bucket * 2654435761u) & mask;
+	uint32_t i = (bucket * 2654435761u) & mask;
 
-	while (ws->slots[i].stamp == ws->stamp && ws->slots[i].bucket != bucket)
+	while (ws->tag[i] && ws->tag[i] != bucket + 1)
 		i = (i + 1) & mask;
-	if (ws->slots[i].stamp != ws->stamp) {
-		ws->slots[i] = (struct slot){ bucket, 0, ws->stamp, start, (uint32_t)n };
-		ws->used[ws->nused++] = (uint32_t)i;
+	if (ws->tag[i]) {
+		ws->feat[ws->pos[i]].count++;
+		return;
 	}
-	ws->slots[i].count++;
+	ws->tag[i] = bucket + 1;
+	ws->pos[i] = (uint32_t)ws->nfeat;
+	ws->feat[ws->nfeat++] = (struct slot){ bucket, 1, start, (uint32_t)n };
 }
 
-/* Counts the text's 1..ngram_max-grams into ws (distinct ones in ws->used). */
+/* Counts the text's 1..ngram_max-grams: the distinct ones into ws->feat. */
 static void extract(struct model_ws *ws, const char *text, int bits, int ngram_max)
 {
 	size_t n = decode(ws, text);
-	uint32_t mask = (1u << bits) - 1;
+	uint32_t mask = (1u << bits) - 1, tmask;
 
 	ws->text = text;
-	slots_reset(ws, n * (size_t)ngram_max + 1);
+	tmask = table_reset(ws, n * (size_t)ngram_max + 1);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t h = 2166136261u;
 
 		for (int g = 1; g <= ngram_max && i + (size_t)g <= n; g++) {
 			h = hash_step(h, ws->cps[i + (size_t)g - 1]);
-			count(ws, hash_final(h) & mask, (uint32_t)i, g);
+			count(ws, tmask, hash_final(h) & mask, (uint32_t)i, g);
 		}
 	}
 }
 
-/* The row of bucket b: [0] idf, [1 + c] weight of class c. */
+/* The training row of bucket b: [0] idf, [1 + c] weight of class c. */
 static inline float *row(const struct model *m, uint32_t b)
 {
 	return &m->rows[(size_t)b * (size_t)m->stride];
+}
+
+/* The packed row of bucket b (model.h). */
+static inline const int8_t *prow(const struct model *m, uint32_t b)
+{
+	return &m->packed[(size_t)b * (size_t)m->pstride];
+}
+
+static inline float level_idf(const struct model *m, const int8_t *r)
+{
+	return m->idf_level[(uint8_t)r[0]];
 }
 
 /* TF-IDF weight of a slot, before normalisation: (1 + ln tf) idf. */
@@ -160,19 +180,24 @@ static inline float tfidf(const struct model *m, const struct slot *s, float idf
 	return (float)(1.0 + log((double)s->count)) * idf;
 }
 
-static void keywords(const struct model *m, struct model_ws *ws, double norm,
-		     struct model_result *out)
+/* The five n-grams of two or more characters that added most to the best
+ * class (tf-idf times weight: the common factors do not change the order). */
+static void keywords(const struct model *m, struct model_ws *ws, struct model_result *out)
 {
-	double best[5] = { 0 };
+	float best[5] = { 0 };
 
 	out->nkeywords = 0;
-	for (size_t k = 0; k < ws->nused; k++) {
-		const struct slot *s = &ws->slots[ws->used[k]];
-		const float *r = row(m, s->bucket);
-		double c = tfidf(m, s, r[0]) / norm * r[1 + out->best];
+	for (size_t k = 0; k < ws->nfeat; k++) {
+		const struct slot *s = &ws->feat[k];
+		const int8_t *r;
+		float c;
 		int j;
 
-		if (s->n < 2 || c <= best[4])
+		if (s->n < 2)
+			continue;
+		r = prow(m, s->bucket);
+		c = tfidf(m, s, level_idf(m, r)) * (float)r[1 + out->best];
+		if (c <= best[4])
 			continue;
 		for (j = 4; j > 0 && c > best[j - 1]; j--) {
 			best[j] = best[j - 1];
@@ -181,18 +206,20 @@ static void keywords(const struct model *m, struct model_ws *ws, double norm,
 		best[j] = c;
 		uint32_t from = ws->offsets[s->start], to = ws->offsets[s->start + s->n];
 
-		snprintf(out->keywords[j], sizeof out->keywords[j], "%.*s",
-			 (int)(to - from), ws->text + from);
+		if (to - from >= sizeof out->keywords[j])
+			to = from; /* longer than any n-gram of ngram_max characters */
+		memcpy(out->keywords[j], ws->text + from, to - from);
+		out->keywords[j][to - from] = '\0';
 		if (out->nkeywords < 5)
 			out->nkeywords++;
 	}
 }
 
 /* acc[0..8) += v * r[0..8): a fixed trip count the compiler vectorises. */
-static inline void axpy8(float *acc, float v, const float *r)
+static inline void axpy8(float *acc, float v, const int8_t *r)
 {
 	for (int j = 0; j < 8; j++)
-		acc[j] += v * r[j];
+		acc[j] += v * (float)r[j];
 }
 
 int model_predict(const struct model *m, struct model_ws *ws, const char *text,
@@ -203,26 +230,28 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 
 	memset(out, 0, sizeof *out);
 	extract(ws, text, m->bucket_bits, m->ngram_max);
-	for (size_t k = 0; k < ws->nused; k++) {
-		const struct slot *s = &ws->slots[ws->used[k]];
-		const float *r = row(m, s->bucket);
+	for (size_t k = 0; k < ws->nfeat; k++) {
+		const struct slot *s = &ws->feat[k];
+		const int8_t *r = prow(m, s->bucket);
 		float v;
 
 		/* rows are scattered over megabytes: ask for later ones early */
-		if (k + 8 < ws->nused)
-			__builtin_prefetch(row(m, ws->slots[ws->used[k + 8]].bucket));
-		if (r[0] <= 0)
+		if (k + 8 < ws->nfeat)
+			__builtin_prefetch(prow(m, ws->feat[k + 8].bucket));
+		if (!r[0])
 			continue;
-		v = tfidf(m, s, r[0]);
+		v = tfidf(m, s, level_idf(m, r));
 		norm += (double)v * v;
-		for (int j = 0; j < m->stride; j += 8)
+		for (int j = 0; j < m->pstride; j += 8)
 			axpy8(acc + j, v, r + j);
 	}
 	if (norm <= 0)
 		return -1;
 	norm = sqrt(norm);
 	for (int c = 0; c < m->nclasses; c++) {
-		out->prob[c] = 1.0 / (1.0 + exp(-(acc[1 + c] / norm + m->bias[c])));
+		double z = (double)acc[1 + c] * m->wscale[c] / norm + m->bias[c];
+
+		out->prob[c] = 1.0 / (1.0 + exp(-z));
 		sum += out->prob[c];
 		if (out->prob[c] > out->prob[out->best])
 			out->best = c;
@@ -230,7 +259,7 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 	out->claim = out->prob[out->best];
 	for (int c = 0; c < m->nclasses; c++)
 		out->prob[c] /= sum;
-	keywords(m, ws, norm, out);
+	keywords(m, ws, out);
 	return 0;
 }
 
@@ -244,7 +273,9 @@ void train_opts_default(struct train_opts *o)
 	o->balanced = 0;
 }
 
-static struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max)
+/* A model with its packed table, and the training rows if training. */
+static struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max,
+				 int training)
 {
 	struct model *m = calloc(1, sizeof *m);
 
@@ -256,11 +287,13 @@ static struct model *model_alloc(int nclasses, char *const *classes, int bits, i
 	m->bucket_bits = bits;
 	m->ngram_max = ngram_max;
 	m->nbuckets = 1u << bits;
-	m->stride = nclasses + 1 <= 8 ? 8 : 16;
+	m->stride = m->pstride = nclasses + 1 <= 8 ? 8 : 16;
 	for (int t = 1; t < 64; t++)
 		m->one_plus_log[t] = (float)(1.0 + log((double)t));
-	m->rows = calloc((size_t)m->nbuckets * (size_t)m->stride, sizeof *m->rows);
-	if (!m->rows)
+	if (training)
+		m->rows = calloc((size_t)m->nbuckets * (size_t)m->stride, sizeof *m->rows);
+	m->packed = calloc(m->nbuckets, (size_t)m->pstride);
+	if ((training && !m->rows) || !m->packed)
 		abort();
 	return m;
 }
@@ -272,6 +305,7 @@ void model_free(struct model *m)
 	for (int c = 0; c < m->nclasses; c++)
 		free(m->classes[c]);
 	free(m->rows);
+	free(m->packed);
 	free(m);
 }
 
@@ -287,8 +321,8 @@ static void fit_idf(struct model *m, struct model_ws *ws, const struct corpus *c
 			continue;
 		ndocs++;
 		extract(ws, c->text[i], m->bucket_bits, m->ngram_max);
-		for (size_t k = 0; k < ws->nused; k++)
-			df[ws->slots[ws->used[k]].bucket]++;
+		for (size_t k = 0; k < ws->nfeat; k++)
+			df[ws->feat[k].bucket]++;
 	}
 	for (uint32_t b = 0; b < m->nbuckets; b++)
 		if (df[b] >= (uint32_t)min_df) {
@@ -314,9 +348,9 @@ static struct feature_node *doc_vector(const struct model *m, struct model_ws *w
 	double norm = 0;
 
 	extract(ws, text, m->bucket_bits, m->ngram_max);
-	x = xrealloc(NULL, (ws->nused + 2) * sizeof *x);
-	for (size_t k = 0; k < ws->nused; k++) {
-		const struct slot *s = &ws->slots[ws->used[k]];
+	x = xrealloc(NULL, (ws->nfeat + 2) * sizeof *x);
+	for (size_t k = 0; k < ws->nfeat; k++) {
+		const struct slot *s = &ws->feat[k];
 		double v = tfidf(m, s, row(m, s->bucket)[0]);
 
 		if (v <= 0)
@@ -340,16 +374,63 @@ static void quiet(const char *s)
 
 static void quant_scales(const struct model *m, double *scale);
 
-/* Rounds every weight to what the int8 file keeps, so that a trained model
- * and the same model saved and loaded predict exactly alike. */
+/* The idf levels spread evenly over [lo, hi]: level 1 is lo, 255 is hi. */
+static void pack_levels(struct model *m, float lo, float hi)
+{
+	m->idf_level[0] = 0;
+	for (int l = 1; l < 256; l++)
+		m->idf_level[l] = lo + (hi - lo) * (float)(l - 1) / 254.0f;
+}
+
+/* Packs one kept feature: its idf to the nearest level, its int8 weights as they are. */
+static void pack_row(struct model *m, uint32_t b, float idf, const int8_t *q)
+{
+	int8_t *r = &m->packed[(size_t)b * (size_t)m->pstride];
+	float lo = m->idf_level[1], hi = m->idf_level[255];
+	long l = hi > lo ? 1 + lroundf((idf - lo) / (hi - lo) * 254.0f) : 1;
+
+	r[0] = (int8_t)(uint8_t)(l < 1 ? 1 : l > 255 ? 255 : l);
+	memcpy(r + 1, q, (size_t)m->nclasses);
+}
+
+/* The idf range of the kept features of a training model. */
+static void idf_range(const struct model *m, float *lo, float *hi)
+{
+	*lo = INFINITY;
+	*hi = 0;
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		if (row(m, b)[0] > 0) {
+			*lo = fminf(*lo, row(m, b)[0]);
+			*hi = fmaxf(*hi, row(m, b)[0]);
+		}
+	if (*hi <= 0)
+		*lo = *hi = 1;
+}
+
+/* Rounds every weight to what the int8 file keeps and fills the packed
+ * table, so that a trained model and the same model saved and loaded
+ * predict exactly alike. */
 static void quantize(struct model *m)
 {
 	double scale[MODEL_MAX_CLASSES];
+	float lo, hi;
 
 	quant_scales(m, scale);
-	for (uint32_t b = 0; b < m->nbuckets; b++)
-		for (int c = 0; row(m, b)[0] > 0 && c < m->nclasses; c++)
-			row(m, b)[1 + c] = (float)(lround(row(m, b)[1 + c] / scale[c]) * scale[c]);
+	for (int c = 0; c < m->nclasses; c++)
+		m->wscale[c] = (float)scale[c];
+	idf_range(m, &lo, &hi);
+	pack_levels(m, lo, hi);
+	for (uint32_t b = 0; b < m->nbuckets; b++) {
+		int8_t q[MODEL_MAX_CLASSES];
+
+		if (row(m, b)[0] <= 0)
+			continue;
+		for (int c = 0; c < m->nclasses; c++) {
+			q[c] = (int8_t)lround(row(m, b)[1 + c] / scale[c]);
+			row(m, b)[1 + c] = (float)(q[c] * scale[c]);
+		}
+		pack_row(m, b, row(m, b)[0], q);
+	}
 }
 
 /* Copies liblinear's weights of the kept features and the biases into m. */
@@ -380,7 +461,7 @@ static void problem_free(struct problem *prob)
 struct model *model_train(const struct corpus *c, const unsigned char *use,
 			  const struct train_opts *o, struct sbuf *err)
 {
-	struct model *m = model_alloc(c->nclasses, c->classes, o->bucket_bits, o->ngram_max);
+	struct model *m = model_alloc(c->nclasses, c->classes, o->bucket_bits, o->ngram_max, 1);
 	struct parameter param = { .solver_type = o->svm ? L2R_L2LOSS_SVC_DUAL : L2R_LR,
 				   .eps = o->svm ? 0.1 : 0.01, .C = o->C };
 	struct problem prob = { 0, (int)m->nbuckets + 1, NULL, NULL, -1 };
@@ -469,14 +550,19 @@ int model_save(const struct model *m, const char *path, json_t *meta, struct sbu
 {
 	double scale[MODEL_MAX_CLASSES];
 	json_t *hdr;
-	FILE *f = fopen(path, "wb");
+	FILE *f;
 	int rc = 0;
 
-	if (!f) {
+	if (!m->rows) {
+		sbuf_addf(err, "%s: only a model trained in this process can be saved", path);
+		return -1;
+	}
+	if (!(f = fopen(path, "wb"))) {
 		sbuf_addf(err, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	quant_scales(m, scale);
+	for (int c = 0; c < m->nclasses; c++)
+		scale[c] = m->wscale[c];
 	hdr = header(m, scale);
 	if (meta)
 		json_object_update(hdr, meta);
@@ -487,8 +573,7 @@ int model_save(const struct model *m, const char *path, json_t *meta, struct sbu
 
 		if (row(m, b)[0] <= 0)
 			continue;
-		for (int c = 0; c < m->nclasses; c++)
-			q[c] = (int8_t)lround(row(m, b)[1 + c] / scale[c]);
+		memcpy(q, prow(m, b) + 1, (size_t)m->nclasses);
 		fwrite(&b, sizeof b, 1, f);
 		fwrite(row(m, b), sizeof(float), 1, f);
 		fwrite(q, 1, (size_t)m->nclasses, f);
@@ -529,34 +614,54 @@ static struct model *load_header(FILE *f, json_t **hdr, struct sbuf *err)
 		names[c] = (char *)json_string_value(json_array_get(classes, c));
 	return model_alloc((int)n, names,
 			   (int)json_integer_value(json_object_get(*hdr, "bucket_bits")),
-			   (int)json_integer_value(json_object_get(*hdr, "ngram_max")));
+			   (int)json_integer_value(json_object_get(*hdr, "ngram_max")), 0);
 }
 
-/* Reads one feature record (u32 bucket, f32 idf, int8 weights) into m. */
-static int read_feature(struct model *m, FILE *f, const double *scale)
-{
+/* One feature record of the file: u32 bucket, f32 idf, int8 weights. */
+struct record {
+	uint32_t bucket;
+	float idf;
 	int8_t q[MODEL_MAX_CLASSES];
-	uint32_t b;
-	float *r;
+};
 
-	if (fread(&b, sizeof b, 1, f) != 1 || b >= m->nbuckets)
+static int read_record(const struct model *m, FILE *f, struct record *r)
+{
+	if (fread(&r->bucket, sizeof r->bucket, 1, f) != 1 || r->bucket >= m->nbuckets ||
+	    fread(&r->idf, sizeof r->idf, 1, f) != 1 || !(r->idf > 0) ||
+	    fread(r->q, 1, (size_t)m->nclasses, f) != (size_t)m->nclasses)
 		return -1;
-	r = row(m, b);
-	if (fread(r, sizeof(float), 1, f) != 1 || !(r[0] > 0) ||
-	    fread(q, 1, (size_t)m->nclasses, f) != (size_t)m->nclasses)
-		return -1;
-	for (int c = 0; c < m->nclasses; c++)
-		r[1 + c] = (float)(q[c] * scale[c]);
 	return 0;
+}
+
+/* Reads the nf feature records into the packed table; 0 or the index of
+ * the first bad record + 1. */
+static size_t read_features(struct model *m, FILE *f, size_t nf)
+{
+	struct record *rec = xrealloc(NULL, (nf ? nf : 1) * sizeof *rec);
+	float lo = INFINITY, hi = 0;
+	size_t bad = 0;
+
+	for (size_t i = 0; !bad && i < nf; i++) {
+		if (read_record(m, f, &rec[i]))
+			bad = i + 1;
+		else
+			lo = fminf(lo, rec[i].idf), hi = fmaxf(hi, rec[i].idf);
+	}
+	if (!bad) {
+		pack_levels(m, nf ? lo : 1, nf ? hi : 1);
+		for (size_t i = 0; i < nf; i++)
+			pack_row(m, rec[i].bucket, rec[i].idf, rec[i].q);
+	}
+	free(rec);
+	return bad;
 }
 
 struct model *model_load(const char *path, struct sbuf *err)
 {
 	FILE *f = fopen(path, "rb");
-	double scale[MODEL_MAX_CLASSES];
 	json_t *hdr = NULL;
 	struct model *m;
-	size_t nf = 0;
+	size_t nf = 0, bad;
 
 	if (!f) {
 		sbuf_addf(err, "%s: %s", path, strerror(errno));
@@ -564,15 +669,20 @@ struct model *model_load(const char *path, struct sbuf *err)
 	}
 	m = load_header(f, &hdr, err);
 	for (int c = 0; m && c < m->nclasses; c++)
-		scale[c] = json_number_value(json_array_get(json_object_get(hdr, "scales"), (size_t)c));
+		m->wscale[c] = (float)json_number_value(json_array_get(
+			json_object_get(hdr, "scales"), (size_t)c));
 	if (m)
 		nf = (size_t)json_integer_value(json_object_get(hdr, "features"));
-	for (size_t i = 0; m && i < nf; i++)
-		if (read_feature(m, f, scale)) {
-			sbuf_addf(err, "%s: truncated or corrupt at feature %zu", path, i);
-			model_free(m);
-			m = NULL;
-		}
+	if (m && nf > m->nbuckets) {
+		sbuf_addf(err, "%s: more features than buckets", path);
+		model_free(m);
+		m = NULL;
+	}
+	if (m && (bad = read_features(m, f, nf))) {
+		sbuf_addf(err, "%s: truncated or corrupt at feature %zu", path, bad - 1);
+		model_free(m);
+		m = NULL;
+	}
 	if (m && fread(m->bias, sizeof(float), (size_t)m->nclasses, f) != (size_t)m->nclasses) {
 		sbuf_addf(err, "%s: truncated", path);
 		model_free(m);

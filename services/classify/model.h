@@ -31,11 +31,19 @@ struct model {
 	char *classes[MODEL_MAX_CLASSES];  /* taxonomy codes, owned */
 	int bucket_bits, ngram_max;
 	uint32_t nbuckets;
-	/* One row per bucket: the idf (0 = feature not kept), then the weight of
-	 * each class, padded to `stride` (8 or 16) floats: 32 or 64 bytes, so a
-	 * feature costs one cache line and the class loop vectorises. */
+	/* Training form, one row per bucket: the idf (0 = feature not kept),
+	 * then the weight of each class, padded to `stride` (8 or 16) floats.
+	 * NULL in a model read from a file. */
 	float *rows;
 	int stride;
+	/* Prediction form, `pstride` (8 or 16) bytes a bucket, so that the
+	 * table (2 MB at 18 bits, 7 classes) stays in the caches: byte 0 is the
+	 * idf level (0 = feature not kept, idf_level[] gives the idf), byte 1 + c
+	 * the int8 weight of class c in units of wscale[c], as in the file. */
+	int8_t *packed;
+	int pstride;
+	float idf_level[256];
+	float wscale[MODEL_MAX_CLASSES];
 	float one_plus_log[64];  /* 1 + ln(tf) for small tf */
 	float bias[MODEL_MAX_CLASSES];
 	size_t nfeatures; /* kept features */

@@ -139,6 +139,12 @@ static void t_save_load(void)
 			T_INTEQ(r1.best, r2.best);
 			T_CHECK(memcmp(r1.prob, r2.prob, sizeof r1.prob) == 0);
 		}
+		/* the prediction table is rebuilt bit for bit from the file */
+		T_CHECK(memcmp(l->packed, m->packed, (size_t)m->nbuckets * (size_t)m->pstride) == 0);
+		T_CHECK(memcmp(l->idf_level, m->idf_level, sizeof m->idf_level) == 0);
+		/* a loaded model has no training form to save from */
+		T_CHECK(l->rows == NULL);
+		T_CHECK(model_save(l, path, NULL, &err) == -1 && err.len > 0);
 	}
 	truncate(path, 200);
 	sbuf_reset(&err);
