@@ -29,7 +29,7 @@ LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 
 COMMON_SRC := $(wildcard common/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \
-                deploy/examples/keywords.json)
+                deploy/examples/keywords.json deploy/examples/holidays-cn-2026.json)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o) $(OUT)/gen/embedded.o
 LIBXF      := $(OUT)/libxf.a
 
