@@ -349,25 +349,9 @@ static void check_dept_code(struct pctx *pc, const struct rules_set *rs,
 			  d->webhook);
 }
 
-/* The earlier department of d's kind and level for d's region, if any. */
-static const struct rules_dept *dept_overlap(const struct rules_set *rs,
-					     const struct rules_dept *d)
-{
-	for (size_t i = 0; i < rs->ndepts; i++) {
-		const struct rules_dept *o = &rs->depts[i];
-
-		if (str_eq(o->kind, d->kind) && str_eq(o->level, d->level) &&
-		    str_eq(o->region, d->region))
-			return o;
-	}
-	return NULL;
-}
-
-static void check_dept_region(struct pctx *pc, const struct rules_set *rs,
-			      const struct rules_dept *d)
+static void check_dept_region(struct pctx *pc, const struct rules_dept *d)
 {
 	size_t digits = level_digits(d->level);
-	const struct rules_dept *o;
 
 	if (d->level && !digits)
 		sbuf_addf(perr(pc), "level \"%s\" is not province, city, county, "
@@ -382,11 +366,8 @@ static void check_dept_region(struct pctx *pc, const struct rules_set *rs,
 	if (digits && strlen(d->region) != digits)
 		sbuf_addf(perr(pc), "region \"%s\" does not fit level \"%s\" (%zu digits)",
 			  d->region, d->level, digits);
-	o = dept_overlap(rs, d);
-	if (o)
-		sbuf_addf(perr(pc), "kind \"%s\" at level \"%s\" for region \"%s\" "
-			  "is already department \"%s\"",
-			  d->kind, d->level, d->region, o->code ? o->code : "?");
+	/* several departments of one kind and level for one region are
+	 * candidates: xf-dispatch chooses among them (rules_choose_fn) */
 }
 
 /* Parses departments[i]; rs->ndepts is i (the departments before it). */
@@ -408,7 +389,7 @@ static void parse_dept(struct pctx *pc, struct rules_set *rs, json_t *jd)
 	get_long(pc, jd, "capacity", 0, INT_MAX, 0, &d->capacity);
 	d->webhook = get_str(pc, jd, "", "webhook", 0);
 	check_dept_code(pc, rs, d);
-	check_dept_region(pc, rs, d);
+	check_dept_region(pc, d);
 }
 
 static void parse_departments(struct pctx *pc, struct rules_set *rs)
@@ -441,15 +422,16 @@ static int kind_level_known(const struct rules_set *rs, const char *kind,
 static void check_target(struct pctx *pc, const struct rules_set *rs,
 			 const char *field, const struct rules_target *t)
 {
-	int forms = !!t->department + !!(t->kind || t->level) + t->triage;
+	int forms = !!t->department + !!(t->kind || t->level) + t->triage +
+		    !!t->ncandidates;
 
 	if (forms > 1)
 		sbuf_addf(perr(pc), "%s gives more than one of department, kind and "
-			  "level, triage: give one", field);
+			  "level, candidates, triage: give one", field);
 	else if (t->department && !rules_dept_find(rs, t->department))
 		sbuf_addf(perr(pc), "%s.department \"%s\" names no department",
 			  field, t->department);
-	else if (t->department || t->triage)
+	else if (t->department || t->triage || t->ncandidates)
 		return;
 	else if (!t->kind || !t->level)
 		sbuf_addf(perr(pc), "%s needs a department, or a kind and a level", field);
@@ -480,6 +462,39 @@ static void get_triage(struct pctx *pc, json_t *jt, const char *field,
 		t->triage = 1;
 }
 
+/* Reads {"candidates": [codes]} of an assign, named field. */
+static void get_candidates(struct pctx *pc, const struct rules_set *rs, json_t *jt,
+			   const char *field, struct rules_target *t)
+{
+	json_t *arr = json_object_get(jt, "candidates"), *v;
+	size_t i;
+
+	if (!arr || json_is_null(arr))
+		return;
+	if (strcmp(field, "assign") != 0) {
+		sbuf_addf(perr(pc), "%s.candidates is only for a rule's assign", field);
+		return;
+	}
+	if (!json_is_array(arr) || !json_array_size(arr)) {
+		sbuf_addf(perr(pc), "%s.candidates is not a list of department codes", field);
+		return;
+	}
+	t->candidates = xcalloc(json_array_size(arr), sizeof *t->candidates);
+	json_array_foreach(arr, i, v) {
+		const char *code = json_string_value(v);
+
+		if (!code)
+			sbuf_addf(perr(pc), "%s.candidates[%zu] is not a string", field, i);
+		else if (!rules_dept_find(rs, code))
+			sbuf_addf(perr(pc), "%s.candidates \"%s\" names no department",
+				  field, code);
+		else if (str_in(t->candidates, t->ncandidates, code))
+			sbuf_addf(perr(pc), "%s.candidates lists \"%s\" twice", field, code);
+		else
+			t->candidates[t->ncandidates++] = code;
+	}
+}
+
 /* Parses an assign or triage object jt, named field ("assign", "triage"). */
 static void parse_target(struct pctx *pc, const struct rules_set *rs, json_t *jt,
 			 const char *field, struct rules_target *t)
@@ -500,6 +515,7 @@ static void parse_target(struct pctx *pc, const struct rules_set *rs, json_t *jt
 	t->kind = get_str(pc, jt, path.buf, "kind", 0);
 	t->level = get_str(pc, jt, path.buf, "level", 0);
 	get_triage(pc, jt, field, t);
+	get_candidates(pc, rs, jt, field, t);
 	sbuf_release(&path);
 	if (pc->nerr == nerr)
 		check_target(pc, rs, field, t);
@@ -714,8 +730,10 @@ void rules_free(struct rules_set *rs)
 {
 	if (!rs)
 		return;
-	for (size_t i = 0; i < rs->nrules; i++)
+	for (size_t i = 0; i < rs->nrules; i++) {
 		free(rs->rules[i].co_handlers);
+		free(rs->rules[i].assign.candidates);
+	}
 	free(rs->rules);
 	free(rs->depts);
 	json_decref(rs->doc);
@@ -744,40 +762,92 @@ static size_t common_prefix(const char *a, const char *b)
 	return n;
 }
 
+struct dctx {                  /* one decision in the making */
+	const struct rules_set *rs;
+	const struct rules_options *opt;
+	json_t *petition;
+	struct pview pv;
+	json_t *considered;
+	json_t *choice;            /* the chooser's explain for the winner */
+	struct sbuf why;
+};
+
+static int excluded(const struct dctx *dc, const struct rules_dept *d)
+{
+	return dc->opt && str_in((const char **)dc->opt->exclude, dc->opt->nexclude, d->code);
+}
+
+/* One of c[0..n) (n >= 1), by the chooser when there is a choice. */
+static const struct rules_dept *pick(struct dctx *dc, const struct rules_dept **c, size_t n)
+{
+	size_t k = 0;
+
+	json_decref(dc->choice);
+	dc->choice = NULL;
+	if (n > 1 && dc->opt && dc->opt->choose) {
+		k = dc->opt->choose(dc->opt->choose_arg, dc->petition,
+				    (const struct rules_dept *const *)c, n, &dc->choice);
+		if (k >= n)
+			k = 0;
+	}
+	return c[k];
+}
+
 /* The department t names for region (属地), or NULL with why it has none. */
-static const struct rules_dept *resolve(const struct rules_set *rs,
-					const struct rules_target *t,
+static const struct rules_dept *resolve(struct dctx *dc, const struct rules_target *t,
 					const char *region, struct sbuf *why)
 {
-	const struct rules_dept *best = NULL;
+	const struct rules_set *rs = dc->rs;
+	const struct rules_dept *best = NULL, **c;
+	int triage = t->triage || t == &rs->triage;
+	size_t n;
 
 	if (t->triage)
 		t = &rs->triage;
-	if (t->department)
-		return rules_dept_find(rs, t->department);
+	if (t->department) {
+		best = rules_dept_find(rs, t->department);
+		if (!triage && excluded(dc, best)) {
+			sbuf_addf(why, "%s returned the case", best->code);
+			return NULL;
+		}
+		return best;
+	}
+	c = xcalloc(rs->ndepts + 1, sizeof *c);
+	if (t->ncandidates) {
+		n = 0;
+		for (size_t i = 0; i < t->ncandidates; i++)
+			if (!excluded(dc, rules_dept_find(rs, t->candidates[i])))
+				c[n++] = rules_dept_find(rs, t->candidates[i]);
+		best = n ? pick(dc, c, n) : NULL;
+		if (!best)
+			sbuf_adds(why, "every candidate returned the case");
+		free(c);
+		return best;
+	}
 	if (!region) {
 		sbuf_adds(why, "petition has no region_code");
+		free(c);
 		return NULL;
 	}
+	/* the longest covering region wins; departments tied on it are candidates */
+	n = 0;
 	for (size_t i = 0; i < rs->ndepts; i++) {
 		const struct rules_dept *d = &rs->depts[i];
 
-		if (of_target(d, t) && covers(d, region) &&
-		    (!best || strlen(d->region) > strlen(best->region)))
-			best = d;
+		if (!of_target(d, t) || !covers(d, region) || (!triage && excluded(dc, d)))
+			continue;
+		if (n && strlen(d->region) > strlen(c[0]->region))
+			n = 0;
+		if (!n || strlen(d->region) == strlen(c[0]->region))
+			c[n++] = d;
 	}
+	best = n ? pick(dc, c, n) : NULL;
 	if (!best)
 		sbuf_addf(why, "no %s department at %s level covers region %s",
 			  t->kind, t->level, region);
+	free(c);
 	return best;
 }
-
-struct dctx {                  /* one decision in the making */
-	const struct rules_set *rs;
-	struct pview pv;
-	json_t *considered;
-	struct sbuf why;
-};
 
 static const struct rules_dept *try_rule(struct dctx *dc, const struct rules_rule *r)
 {
@@ -789,7 +859,7 @@ static const struct rules_dept *try_rule(struct dctx *dc, const struct rules_rul
 		sbuf_addf(&result, "no match: %s", failed);
 	} else {
 		sbuf_reset(&dc->why);
-		lead = resolve(dc->rs, &r->assign, dc->pv.region, &dc->why);
+		lead = resolve(dc, &r->assign, dc->pv.region, &dc->why);
 		if (lead)
 			sbuf_adds(&result, "matched");
 		else
@@ -827,7 +897,9 @@ static json_t *candidates_json(const struct rules_set *rs, const struct rules_ta
 
 	if (t->department)
 		c[n++] = lead;
-	for (size_t i = 0; !t->department && i < rs->ndepts; i++)
+	for (size_t i = 0; i < t->ncandidates && n < RULES_MAX_CANDIDATES; i++)
+		c[n++] = rules_dept_find(rs, t->candidates[i]);
+	for (size_t i = 0; !t->department && !t->ncandidates && i < rs->ndepts; i++)
 		if (of_target(&rs->depts[i], t))
 			candidate_insert(c, &n, &rs->depts[i], region);
 	for (size_t i = 0; i < n; i++)
@@ -864,6 +936,15 @@ static json_t *explain_build(const struct dctx *dc, const struct rules_rule *r,
 	json_object_set_new(ex, "candidates", candidates_json(rs,
 		triage ? &rs->triage : &r->assign, lead, dc->pv.region));
 	json_object_set_new(ex, "triage", json_boolean(triage));
+	if (dc->choice)
+		json_object_set(ex, "choice", dc->choice);
+	if (dc->opt && dc->opt->nexclude) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < dc->opt->nexclude; i++)
+			json_array_append_new(arr, json_string(dc->opt->exclude[i]));
+		json_object_set_new(ex, "excluded", arr);
+	}
 	return ex;
 }
 
@@ -885,10 +966,27 @@ static void decision_fill(const struct dctx *dc, const struct rules_rule *r,
 	}
 }
 
+const struct rules_dept *rules_triage(const struct rules_set *rs, const char *region)
+{
+	struct dctx dc = { rs, NULL, NULL, { 0 }, NULL, NULL, SBUF_INIT };
+	const struct rules_dept *d = resolve(&dc, &rs->triage, region, &dc.why);
+
+	json_decref(dc.choice);
+	sbuf_release(&dc.why);
+	return d;
+}
+
 int rules_decide(const struct rules_set *rs, json_t *petition,
 		 struct rules_decision *out, struct sbuf *err)
 {
-	struct dctx dc = { rs, { 0 }, NULL, SBUF_INIT };
+	return rules_decide_opt(rs, petition, NULL, out, err);
+}
+
+int rules_decide_opt(const struct rules_set *rs, json_t *petition,
+		     const struct rules_options *opt, struct rules_decision *out,
+		     struct sbuf *err)
+{
+	struct dctx dc = { rs, opt, petition, { 0 }, NULL, NULL, SBUF_INIT };
 	const struct rules_rule *r = NULL;
 	const struct rules_dept *lead = NULL;
 
@@ -906,13 +1004,14 @@ int rules_decide(const struct rules_set *rs, json_t *petition,
 	if (!lead) {
 		r = NULL;
 		sbuf_reset(&dc.why);
-		lead = resolve(rs, &rs->triage, dc.pv.region, &dc.why);
+		lead = resolve(&dc, &rs->triage, dc.pv.region, &dc.why);
 	}
 	if (lead)
 		decision_fill(&dc, r, lead, out);
 	else
 		sbuf_addf(err, "no rule resolves and neither does triage: %s", dc.why.buf);
 	json_decref(dc.considered);
+	json_decref(dc.choice);
 	sbuf_release(&dc.why);
 	return lead ? 0 : -1;
 }

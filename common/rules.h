@@ -49,6 +49,8 @@ struct rules_target {
 	const char *kind;
 	const char *level;
 	int triage;               /* assign {"triage": true} */
+	const char **candidates;  /* assign {"candidates": [codes]}; owned array */
+	size_t ncandidates;
 };
 
 struct rules_rule {
@@ -81,9 +83,7 @@ struct rules_set {
  * (`when` absent or {}); duplicate rule ids or department codes; a
  * department code not usable in a Kafka topic name; a department region
  * that is not a division-code prefix of 2/4/6/9/12 digits or does not fit
- * its level (province 2, city 4, county 6, township 9, village 12); two
- * departments of one kind and level for the same region (which would make
- * 属地 ambiguous); an assign, co-handler or triage naming an unknown
+ * its level (province 2, city 4, county 6, township 9, village 12); an assign, co-handler or triage naming an unknown
  * department or a kind+level no department has; an assign or triage
  * giving more than one form, or triage itself saying {"triage": true}; a
  * co-handler listed twice or equal to the rule's lead department; unknown
@@ -97,6 +97,9 @@ struct rules_set {
 struct rules_set *rules_parse(json_t *doc, struct sbuf *err);
 /* Frees the set and drops its reference to the doc. NULL is fine. */
 void rules_free(struct rules_set *rs);
+
+/* The triage department for region (the petition bureau that supervises); NULL if none. */
+const struct rules_dept *rules_triage(const struct rules_set *rs, const char *region);
 
 /* Looks up a department by code; NULL if none. */
 const struct rules_dept *rules_dept_find(const struct rules_set *rs,
@@ -128,7 +131,9 @@ struct rules_decision {
  * Rules are tried in priority order; the first that matches AND whose
  * assign resolves wins. kind+level resolves by region (属地): the
  * department of that kind and level whose region is the longest prefix of
- * the petition's region_code; a rule that finds none is skipped. An assign
+ * the petition's region_code (several such departments for one region
+ * are candidates, see rules_choose_fn); a rule that finds none is
+ * skipped. {"candidates": [...]} resolves to one of its departments. An assign
  * {"triage": true} resolves the triage target (triage = 1, rule set). If no
  * rule resolves, triage is resolved the same way, triage = 1 and rule NULL.
  * Co-handlers equal to the lead are left out.
@@ -155,6 +160,29 @@ struct rules_decision {
  */
 int rules_decide(const struct rules_set *rs, json_t *petition,
 		 struct rules_decision *out, struct sbuf *err);
+
+/*
+ * Picks one of n > 1 departments that could lead (an assign's candidates,
+ * or several departments of one kind and level for the same region).
+ * Returns the index; *explain (may be left NULL) is a
+ * new reference shown as explain.choice.
+ */
+typedef size_t (*rules_choose_fn)(void *arg, json_t *petition,
+				  const struct rules_dept *const *cands, size_t n,
+				  json_t **explain);
+
+struct rules_options {
+	const char *const *exclude;   /* departments never to lead (those that
+					 returned the case); triage is exempt */
+	size_t nexclude;
+	rules_choose_fn choose;       /* NULL: the first candidate in file order */
+	void *choose_arg;
+};
+
+/* rules_decide with exclusions and a chooser; opt may be NULL. */
+int rules_decide_opt(const struct rules_set *rs, json_t *petition,
+		     const struct rules_options *opt, struct rules_decision *out,
+		     struct sbuf *err);
 /* Frees what the decision owns and empties it. */
 void rules_decision_release(struct rules_decision *d);
 

@@ -210,10 +210,29 @@ static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
 	log_debug("batch_done", "n=%zu ms=%.1f", n, now_ms() - t0);
 }
 
+/* The periodic work, when it is due. */
+static void maybe_tick(struct svc *svc, double *last)
+{
+	struct sbuf err = SBUF_INIT;
+
+	if (!svc->tick || now_ms() - *last < (double)svc->tick_ms)
+		return;
+	*last = now_ms();
+	if (pg_ensure(&svc->conn, svc->conf.database_url, &err) ||
+	    svc->tick(svc->tick_self, &err)) {
+		if (PQstatus(svc->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(svc->conn) != PQTRANS_IDLE)
+			pg_rollback(svc->conn);
+		log_warn("tick_failed", "error=\"%s\"", err.buf);
+	}
+	sbuf_release(&err);
+}
+
 int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 {
 	size_t max = (size_t)svc->conf.batch_max;
 	rd_kafka_message_t **msgs = calloc(max, sizeof *msgs);
+	double last_tick = 0;
 
 	if (!msgs)
 		abort();
@@ -227,6 +246,7 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 		if (n)
 			process_batch(svc, fn, self, msgs, n);
 		kafka_batch_release(msgs, n);
+		maybe_tick(svc, &last_tick);
 	}
 	free(msgs);
 	log_info("stopping", "fatal=%d", (int)svc->health.fatal);

@@ -33,6 +33,12 @@ struct svc {
 	const volatile sig_atomic_t *stop;
 	int consuming;                    /* for /readyz */
 	struct metrics_series *m_in, *m_batches, *m_retries;
+	/* Optional periodic work between batches (xf-dispatch's deadline
+	 * timer): called about every tick_ms; a failure is logged and the
+	 * work tried again at the next tick. */
+	int (*tick)(void *self, struct sbuf *err);
+	void *tick_self;
+	long tick_ms;
 };
 
 /*

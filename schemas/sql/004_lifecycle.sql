@@ -17,8 +17,9 @@ ALTER TABLE cases
     -- the deadline timer: the stage reached on the current deadline
     -- (0 none, 1 warned, 2 overdue, 3 supervised) and when to look next
     ADD COLUMN clock_stage   integer NOT NULL DEFAULT 0,
-    ADD COLUMN due_at        timestamptz;
-UPDATE cases SET assigned_at = created_at WHERE assigned_at IS NULL;
+    ADD COLUMN due_at        timestamptz,
+    ADD COLUMN clock_start   timestamptz;           -- when the current deadline's time began
+UPDATE cases SET assigned_at = created_at, clock_start = created_at WHERE assigned_at IS NULL;
 CREATE INDEX cases_due ON cases (due_at) WHERE due_at IS NOT NULL;
 
 -- Working days: the State Council's yearly notice, one row per day it
@@ -107,3 +108,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_by_case ON webhook_deliveries (case_id, id);
+
+-- Hot rules: when each rule set became active, so that xfctl rules rollback
+-- can return to the one before (a rolled-back set loses its activated_at).
+ALTER TABLE rule_sets ADD COLUMN activated_at timestamptz;
+UPDATE rule_sets SET activated_at = imported_at;

@@ -12,11 +12,18 @@ static int case_head(PGconn *conn, const char *id, struct sbuf *err)
 	PGresult *res = pg_query(conn,
 		"SELECT case_id, state, category, risk, department, coalesce(rule_id, 'triage'),"
 		" rule_version, region_code, source_system || '/' || external_id,"
-		" created_at, accept_by, resolve_by FROM cases WHERE case_id = $1",
+		" created_at, accept_by, resolve_by, attempt,"
+		" coalesce(nullif(array_to_string(returned_by, ', '), ''), '-'),"
+		" CASE WHEN extended_days > 0 THEN extended_days || ' days' ELSE '-' END,"
+		" reopened, coalesce(satisfaction, '-'),"
+		" (ARRAY['running', 'warned', 'overdue', 'supervised'])[clock_stage + 1]"
+		"   || coalesce(', next look ' || due_at, '')"
+		" FROM cases WHERE case_id = $1",
 		1, (const char *const[]){ id }, err);
 	static const char *const labels[] = { "case", "state", "category", "risk",
 		"department", "rule", "rules version", "region", "source", "created",
-		"accept by", "resolve by" };
+		"accept by", "resolve by", "attempt", "returned by", "extended",
+		"reopened", "satisfaction", "deadline clock" };
 
 	if (!res)
 		return -1;
@@ -25,7 +32,7 @@ static int case_head(PGconn *conn, const char *id, struct sbuf *err)
 		PQclear(res);
 		return -1;
 	}
-	for (int c = 0; c < 12; c++)
+	for (int c = 0; c < 18; c++)
 		printf("%-14s %s\n", labels[c], PQgetvalue(res, 0, c));
 	PQclear(res);
 	return 0;
@@ -49,6 +56,24 @@ static int case_assignments(PGconn *conn, const char *id, struct sbuf *err)
 	return 0;
 }
 
+/* One line of the timeline: seq, when, what, the gist of its data, the hash. */
+static void print_event(int seq, const char *type, const char *body, const char *hash,
+			int bad)
+{
+	json_t *ev = json_loads(body, 0, NULL);
+	json_t *data = json_object_get(ev, "data");
+	char *gist;
+
+	json_object_del(data, "explain"); /* long: xfctl rules test shows it */
+	gist = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	printf("  %3d %-25s %-12s %.16s %-6s %.110s\n", seq,
+	       json_string_value(json_object_get(ev, "at")) ?
+	       json_string_value(json_object_get(ev, "at")) : "", type, hash,
+	       bad ? "BROKEN" : "ok", gist ? gist : "");
+	free(gist);
+	json_decref(ev);
+}
+
 /* Checks the chain of rows (case_id, seq, body, hash) from row `from`;
  * returns the row after this case's last, and *broken (with why). */
 static int chain_walk(PGresult *res, int from, int print, int *broken, struct sbuf *why)
@@ -68,8 +93,8 @@ static int chain_walk(PGresult *res, int from, int print, int *broken, struct sb
 			sbuf_addf(why, "event %d missing", i - from + 1);
 		*broken |= bad;
 		if (print)
-			printf("  %3d %-12s %.16s  %s\n", seq, PQgetvalue(res, i, 4),
-			       PQgetvalue(res, i, 3), bad ? "BROKEN" : "ok");
+			print_event(seq, PQgetvalue(res, i, 4), PQgetvalue(res, i, 2),
+				    PQgetvalue(res, i, 3), bad);
 		prev = PQgetvalue(res, i, 3);
 	}
 	return i;
@@ -89,7 +114,7 @@ static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 	sbuf_release(&sql);
 	if (!res)
 		return -1;
-	printf("\naudit chain\n");
+	printf("\ntimeline (audit chain)\n");
 	if (PQntuples(res))
 		chain_walk(res, 0, 1, &broken, &why);
 	printf("chain: %s%s%s\n", broken ? "BROKEN: " : "intact", why.buf,
@@ -97,6 +122,50 @@ static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 	sbuf_release(&why);
 	PQclear(res);
 	return broken ? -2 : 0;
+}
+
+/* Every feedback message about the case, applied or refused. */
+static int case_feedback(PGconn *conn, const char *id, struct sbuf *err)
+{
+	PGresult *res = pg_query(conn,
+		"SELECT received_at, feedback_id, coalesce(department, '?'),"
+		" coalesce(action, '?'), outcome, coalesce(reason, '') FROM feedback"
+		" WHERE case_id = $1 ORDER BY received_at, feedback_id",
+		1, (const char *const[]){ id }, err);
+
+	if (!res)
+		return -1;
+	printf("\nfeedback\n");
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("  %.19s  %-24s %-20s %-8s %-8s %s\n", PQgetvalue(res, i, 0),
+		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
+	if (!PQntuples(res))
+		printf("  (none)\n");
+	PQclear(res);
+	return 0;
+}
+
+/* Webhook deliveries for the case and where each stands. */
+static int case_webhooks(PGconn *conn, const char *id, struct sbuf *err)
+{
+	PGresult *res = pg_query(conn,
+		"SELECT id, department, kind, state, attempts, coalesce(last_status::text, '-'),"
+		" coalesce(to_char(delivered_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
+		" coalesce(last_error, '') FROM webhook_deliveries WHERE case_id = $1 ORDER BY id",
+		1, (const char *const[]){ id }, err);
+
+	if (!res)
+		return -1;
+	if (PQntuples(res))
+		printf("\nwebhooks\n");
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("  #%-6s %-20s %-12s %-9s attempts %-3s HTTP %-4s delivered %s %s\n",
+		       PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		       PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+		       PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
+	PQclear(res);
+	return 0;
 }
 
 int cmd_case(struct xfctl *x, int argc, char **argv)
@@ -111,10 +180,12 @@ int cmd_case(struct xfctl *x, int argc, char **argv)
 	if (case_head(x->conn, argv[1], &err) || case_assignments(x->conn, argv[1], &err))
 		return xfctl_fail("case show", &err);
 	rc = case_events(x->conn, argv[1], &err);
-	if (rc == -1)
+	if (rc == -1 || case_feedback(x->conn, argv[1], &err) ||
+	    case_webhooks(x->conn, argv[1], &err))
 		return xfctl_fail("case show", &err);
 	return rc ? 1 : 0;
 }
+
 
 int cmd_cases(struct xfctl *x, int argc, char **argv)
 {
@@ -125,17 +196,17 @@ int cmd_cases(struct xfctl *x, int argc, char **argv)
 	if (argc > 1 || !xfctl_db(x))
 		return argc > 1 ? -1 : 1;
 	res = pg_query(x->conn,
-		"SELECT case_id, category, risk, department, coalesce(rule_id, 'triage')"
+		"SELECT case_id, category, risk, department, coalesce(rule_id, 'triage'), state"
 		" FROM cases ORDER BY created_at DESC, case_id DESC LIMIT $1::integer",
 		1, (const char *const[]){ limit }, &err);
 	if (!res)
 		return xfctl_fail("cases", &err);
-	printf("%-26s %-22s %-4s %-20s %s\n", "case id", "category", "risk",
-	       "department", "rule");
+	printf("%-26s %-22s %-4s %-20s %-9s %s\n", "case id", "category", "risk",
+	       "department", "state", "rule");
 	for (int i = PQntuples(res) - 1; i >= 0; i--)
-		printf("%-26s %-22s %-4s %-20s %s\n", PQgetvalue(res, i, 0),
+		printf("%-26s %-22s %-4s %-20s %-9s %s\n", PQgetvalue(res, i, 0),
 		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4));
+		       PQgetvalue(res, i, 5), PQgetvalue(res, i, 4));
 	PQclear(res);
 	return 0;
 }

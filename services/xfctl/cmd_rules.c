@@ -102,8 +102,9 @@ static const struct doc_kind {
 	"xf.rules.v1", "rules",
 	"SELECT sha256 FROM rule_sets WHERE version = $1",
 	"UPDATE rule_sets SET active = false WHERE active",
-	"INSERT INTO rule_sets (version, body, sha256, active) VALUES ($1, $2, $3, true)"
-	" ON CONFLICT (version) DO UPDATE SET active = true",
+	"INSERT INTO rule_sets (version, body, sha256, active, activated_at)"
+	" VALUES ($1, $2, $3, true, now())"
+	" ON CONFLICT (version) DO UPDATE SET active = true, activated_at = now()",
 	"SELECT body FROM rule_sets WHERE active",
 }, keywords_kind = {
 	"xf.keywords.v1", "keywords",
@@ -154,7 +155,62 @@ static int rules_store(PGconn *conn, const struct rules_set *rs, const char *bod
 			pg_rollback(conn);
 			return -1;
 		}
+	/* running dispatchers LISTEN: they switch at their next batch */
+	if (pg_exec(conn, "NOTIFY xf_rules", 0, NULL, err)) {
+		pg_rollback(conn);
+		return -1;
+	}
 	return pg_commit(conn, err);
+}
+
+/*
+ * Makes the rule set active before the current one active again (and its
+ * departments current); the current one will not be returned to by a
+ * later rollback. One transaction; dispatchers are told by NOTIFY.
+ */
+static int rules_rollback(struct xfctl *x)
+{
+	struct sbuf err = SBUF_INIT;
+	PGresult *res = NULL;
+	json_t *doc = NULL;
+	struct rules_set *rs = NULL;
+	int rc = 1;
+
+	if (!xfctl_db(x) || pg_begin(x->conn, &err))
+		goto out;
+	res = pg_query(x->conn, "SELECT version, body FROM rule_sets WHERE NOT active"
+		       " AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1"
+		       " FOR UPDATE", 0, NULL, &err);
+	if (res && !PQntuples(res))
+		sbuf_adds(&err, "no earlier rule set to return to");
+	if (!res || err.len)
+		goto out;
+	doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	rs = doc ? rules_parse(doc, &err) : NULL;
+	if (!rs ||
+	    pg_exec(x->conn, "UPDATE rule_sets SET active = false, activated_at = NULL"
+		    " WHERE active", 0, NULL, &err) ||
+	    pg_exec(x->conn, "UPDATE rule_sets SET active = true WHERE version = $1", 1,
+		    (const char *const[]){ PQgetvalue(res, 0, 0) }, &err))
+		goto out;
+	for (size_t i = 0; i < rs->ndepts; i++)
+		if (dept_upsert(x->conn, &rs->depts[i], &err))
+			goto out;
+	if (pg_exec(x->conn, "NOTIFY xf_rules", 0, NULL, &err) || pg_commit(x->conn, &err))
+		goto out;
+	printf("rolled back: rules %s active again\n", rs->version);
+	rc = 0;
+out:
+	if (rc) {
+		if (x->conn)
+			pg_rollback(x->conn);
+		xfctl_fail("rules rollback", &err);
+	}
+	PQclear(res);
+	rules_free(rs);
+	json_decref(doc);
+	sbuf_release(&err);
+	return rc;
 }
 
 static int dept_topics(struct xfctl *x, const struct rules_set *rs)
@@ -358,6 +414,8 @@ int cmd_rules(struct xfctl *x, int argc, char **argv)
 		return rules_import(x, argv[2], 0);
 	if (argc == 1 && !strcmp(argv[0], "export"))
 		return doc_export(x, &rules_kind);
+	if (argc == 1 && !strcmp(argv[0], "rollback"))
+		return rules_rollback(x);
 	if (argc == 2 && !strcmp(argv[0], "validate"))
 		return rules_validate(argv[1]);
 	if (argc == 3 && !strcmp(argv[0], "test"))

@@ -11,7 +11,7 @@ static const struct command {
 	int (*fn)(struct xfctl *x, int argc, char **argv);
 } commands[] = {
 	{ "migrate", "", "apply the SQL migrations not yet applied", cmd_migrate },
-	{ "rules", "import [--no-topics] FILE | export | validate FILE | test FILE PETITION",
+	{ "rules", "import [--no-topics] FILE | export | rollback | validate FILE | test FILE PETITION",
 	  "manage the routing rules", cmd_rules },
 	{ "keywords", "import FILE | export | validate FILE",
 	  "manage xf-classify's keyword/phrase table", cmd_keywords },
@@ -23,6 +23,9 @@ static const struct command {
 	{ "publish", "TOPIC FILE", "publish JSON lines (one message each)", cmd_publish },
 	{ "model", "train DATA -o MODEL [-C X] | eval MODEL DATA | cv DATA [-k 5]",
 	  "train and judge the category model on labelled JSON lines", cmd_model },
+	{ "calendar", "import FILE | show [YEAR]",
+	  "the working-day calendar (holidays and adjusted working days)", cmd_calendar },
+	{ "departments", "[--json]", "the department scorecard (三色预警)", cmd_departments },
 };
 
 static int usage(void)

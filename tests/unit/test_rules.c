@@ -212,9 +212,6 @@ static const struct refusal refusals[] = {
 	  "department \"ruian-anyang\": region \"330381\" does not fit level \"township\" (9 digits)" },
 	{ "departments/0/level", "'district'",
 	  "department \"ruian-rsj\": level \"district\" is not province, city" },
-	{ "departments/1/kind", "'rsj'",
-	  "department \"ruian-zjj\": kind \"rsj\" at level \"county\" for region \"330381\" "
-	  "is already department \"ruian-rsj\"" },
 	{ "departments/0/capacity", "-1", "department \"ruian-rsj\": capacity is not a whole number" },
 	{ "departments/0/webhook", "'ftp://x'", "department \"ruian-rsj\": webhook \"ftp://x\" is not" },
 	{ "departments/2/name", NULL, "department \"ruian-xfj\": name is missing" },
@@ -228,9 +225,9 @@ static const struct refusal refusals[] = {
 	  "rule \"labor\": assign: no department of kind \"rsj\" is at level \"city\"" },
 	{ "rules/1/assign/level", "'ward'", "rule \"labor\": assign.level \"ward\" is not province" },
 	{ "rules/2/assign/kind", "'xfj'",
-	  "rule \"high-risk\": assign gives more than one of department, kind and level, triage" },
+	  "rule \"high-risk\": assign gives more than one of department, kind and level, candidates, triage" },
 	{ "rules/2/assign/triage", "true",
-	  "rule \"high-risk\": assign gives more than one of department, kind and level, triage" },
+	  "rule \"high-risk\": assign gives more than one of department, kind and level, candidates, triage" },
 	{ "rules/1/assign", "{'triage': false}", "rule \"labor\": assign.triage is not true" },
 	{ "triage", "{'triage': true}", "triage.triage is only for a rule's assign" },
 	{ "rules/1/assign", "{}", "rule \"labor\": assign needs a department, or a kind and a level" },
@@ -688,6 +685,114 @@ static void t_explain(void)
 	rules_free(rs);
 }
 
+/* Two 人社 offices for one county (tied) and a rule naming candidates. */
+static const char choice_text[] =
+	"{'schema': 'xf.rules.v1', 'version': 'c1', 'departments': ["
+	"  {'code': 'rsj-a', 'name': 'A', 'region': '330381', 'level': 'county', 'kind': 'rsj'},"
+	"  {'code': 'rsj-b', 'name': 'B', 'region': '330381', 'level': 'county', 'kind': 'rsj'},"
+	"  {'code': 'zjj', 'name': 'Z', 'region': '330381', 'level': 'county', 'kind': 'zjj'},"
+	"  {'code': 'xfj', 'name': 'X', 'region': '330381', 'level': 'county', 'kind': 'xfj'}],"
+	" 'rules': ["
+	"  {'id': 'labor', 'priority': 1, 'when': {'category': ['labor_social_security']},"
+	"   'assign': {'kind': 'rsj', 'level': 'county'}},"
+	"  {'id': 'housing', 'priority': 2, 'when': {'category': ['urban_construction']},"
+	"   'assign': {'candidates': ['zjj', 'rsj-b']}},"
+	"  {'id': 'all', 'priority': 9, 'assign': {'department': 'xfj'}}],"
+	" 'triage': {'department': 'xfj'}}";
+
+struct chooser_log {
+	size_t calls, n, pick;
+	const char *seen[4];
+};
+
+static size_t pick_cb(void *arg, json_t *petition, const struct rules_dept *const *c,
+		      size_t n, json_t **explain)
+{
+	struct chooser_log *log = arg;
+
+	(void)petition;
+	log->calls++;
+	log->n = n;
+	for (size_t i = 0; i < n && i < 4; i++)
+		log->seen[i] = c[i]->code;
+	*explain = json_pack("{s:s}", "picked", c[log->pick]->code);
+	return log->pick;
+}
+
+static void t_candidates_and_exclusion(void)
+{
+	struct rules_set *rs = parse_text(choice_text);
+	struct chooser_log log = { 0, 0, 1, { NULL } };
+	const char *excl[] = { "rsj-b", "zjj" };
+	struct rules_options opt = { NULL, 0, pick_cb, &log };
+	struct rules_decision dec;
+	json_t *p = jq(petition_text);
+
+	if (!rs)
+		return;
+	/* tied 属地 departments go to the chooser, which picks the second */
+	T_INTEQ(rules_decide_opt(rs, p, &opt, &dec, NULL), 0);
+	T_INTEQ(log.calls, 1);
+	T_INTEQ(log.n, 2);
+	T_STREQ(dec.lead->code, "rsj-b");
+	T_STREQ(json_string_value(json_object_get(json_object_get(dec.explain, "choice"),
+						  "picked")), "rsj-b");
+	rules_decision_release(&dec);
+	/* without a chooser: the first in file order */
+	T_INTEQ(rules_decide(rs, p, &dec, NULL), 0);
+	T_STREQ(dec.lead->code, "rsj-a");
+	rules_decision_release(&dec);
+	/* a department that returned the case is no candidate: no choice left */
+	opt.exclude = excl;
+	opt.nexclude = 1;
+	log.calls = 0;
+	log.pick = 0;
+	T_INTEQ(rules_decide_opt(rs, p, &opt, &dec, NULL), 0);
+	T_INTEQ(log.calls, 0);
+	T_STREQ(dec.lead->code, "rsj-a");
+	T_INTEQ(json_array_size(json_object_get(dec.explain, "excluded")), 1);
+	rules_decision_release(&dec);
+	/* candidates list; with both excluded the rule is skipped to the catch-all */
+	set_path(p, "classification/category", "'urban_construction'");
+	opt.nexclude = 0;
+	T_INTEQ(rules_decide_opt(rs, p, &opt, &dec, NULL), 0);
+	T_INTEQ(log.calls, 1);
+	T_STREQ(log.seen[0], "zjj");
+	T_STREQ(dec.lead->code, "zjj");
+	rules_decision_release(&dec);
+	opt.nexclude = 2;
+	T_INTEQ(rules_decide_opt(rs, p, &opt, &dec, NULL), 0);
+	T_STREQ(dec.rule->id, "all");
+	T_STREQ(dec.lead->code, "xfj");
+	T_STREQ(considered(&dec, 1), "unresolved: every candidate returned the case");
+	rules_decision_release(&dec);
+	/* triage is never excluded: the bureau decides even if it returned it */
+	T_STREQ(rules_triage(rs, "330381001")->code, "xfj");
+	json_decref(p);
+	rules_free(rs);
+}
+
+static void t_candidates_refused(void)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *doc = jq(choice_text);
+
+	set_path(doc, "rules/1/assign/candidates", "['zjj', 'nope']");
+	T_CHECK(rules_parse(doc, &err) == NULL);
+	T_CHECK(strstr(err.buf, "assign.candidates \"nope\" names no department") != NULL);
+	sbuf_reset(&err);
+	set_path(doc, "rules/1/assign/candidates", "['zjj', 'zjj']");
+	T_CHECK(rules_parse(doc, &err) == NULL);
+	T_CHECK(strstr(err.buf, "lists \"zjj\" twice") != NULL);
+	sbuf_reset(&err);
+	set_path(doc, "rules/1/assign/department", "'zjj'");
+	set_path(doc, "rules/1/assign/candidates", "['zjj']");
+	T_CHECK(rules_parse(doc, &err) == NULL);
+	T_CHECK(strstr(err.buf, "more than one of") != NULL);
+	json_decref(doc);
+	sbuf_release(&err);
+}
+
 T_SUITE(rules,
 	{ "parse_ok", t_parse_ok },
 	{ "catch_all_empty_when", t_catch_all_empty_when },
@@ -705,4 +810,5 @@ T_SUITE(rules,
 	{ "triage_fallback", t_triage_fallback },
 	{ "assign_triage", t_assign_triage },
 	{ "triage_unresolved", t_triage_unresolved },
-	{ "explain", t_explain })
+	{ "explain", t_explain }, { "candidates_and_exclusion", t_candidates_and_exclusion },
+	{ "candidates_refused", t_candidates_refused })

@@ -1,0 +1,607 @@
+/* webhook.c - see webhook.h. */
+#include "webhook.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "pg.h"
+#include "util.h"
+
+#define INFLIGHT_MAX 32     /* POSTs under way at once */
+#define IDLE_MAX_MS 500     /* longest wait before looking for due rows again */
+#define IDLE_MIN_MS 10      /* shortest, so rows another sender holds cannot spin us */
+#define POLL_MAX_MS 1000    /* curl wakes earlier for its own timeouts */
+#define DB_RETRY_MS 250     /* first back-off after a PostgreSQL error */
+
+_Static_assert(sizeof ((struct webhook_delivery *)0)->error >= CURL_ERROR_SIZE,
+	       "webhook_delivery.error is curl's error buffer");
+
+/* One POST in flight; CURLOPT_PRIVATE points at it. */
+struct transfer {
+	CURL *easy;
+	struct curl_slist *headers;
+	struct webhook_delivery *d;
+	/* called once it has finished (NULL: nothing to do) */
+	void (*done)(struct webhook_sender *ws, struct transfer *t);
+};
+
+/* A claimed row in flight: the thread's, owning its copy of the row. */
+struct job {
+	struct transfer t;          /* first: the transfer is the job */
+	struct webhook_delivery d;
+	int slot, attempt;          /* attempt: this one, counting from 1 */
+	char *col[6];               /* id, url, kind, body, attempts, department */
+};
+
+struct webhook_sender {
+	struct xf_conf conf;        /* a copy; its strings are borrowed */
+	CURLM *multi;               /* lives as long as we do: connections are reused */
+	PGconn *conn;               /* the thread's own */
+	pthread_t thread;
+	int threaded;
+	atomic_int stop;
+	atomic_ulong delivered, failed, given_up;
+	struct job *jobs[INFLIGHT_MAX]; /* in flight, NULL where free */
+	int njobs;
+	double next_claim;          /* now_ms() at which to look for due rows */
+	long db_backoff;            /* ms; 0 while PostgreSQL answers */
+};
+
+void webhook_signature(const char *secret, long timestamp, const char *body,
+		       char out[65])
+{
+	struct sbuf msg = SBUF_INIT;
+
+	sbuf_addf(&msg, "%ld.", timestamp);
+	sbuf_adds(&msg, body);
+	hmac_sha256_hex(secret, msg.buf, msg.len, out);
+	sbuf_release(&msg);
+}
+
+long webhook_backoff_ms(const struct xf_conf *conf, int attempts)
+{
+	long ms = conf->webhook_backoff_ms, cap = conf->webhook_backoff_max_ms;
+
+	/* ms stays below cap (at most a day), so doubling cannot overflow */
+	for (int i = 1; i < attempts && ms < cap; i++)
+		ms *= 2;
+	return ms < cap ? ms : cap;
+}
+
+int webhook_enqueue(PGconn *conn, const char *case_id, const char *department,
+		    const char *url, const char *kind, const char *body,
+		    struct sbuf *err)
+{
+	const char *params[5] = { case_id, department, url, kind, body };
+
+	return pg_exec(conn, "INSERT INTO webhook_deliveries"
+		       " (case_id, department, url, kind, body)"
+		       " VALUES ($1, $2, $3, $4, $5)", 5, params, err);
+}
+
+/*
+ * curl_global_init once per process. This libcurl (7.84 and later, built
+ * thread-safe) allows it while other threads run; it is never undone, as
+ * other modules may use curl for the life of the process.
+ */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
+{
+	struct webhook_sender *ws;
+
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK) {
+		sbuf_addf(err, "curl_global_init: %s", curl_easy_strerror(curl_init_rc));
+		return NULL;
+	}
+	ws = calloc(1, sizeof *ws);
+	if (!ws)
+		abort();
+	ws->conf = *conf;
+	atomic_init(&ws->stop, 0);
+	atomic_init(&ws->delivered, 0);
+	atomic_init(&ws->failed, 0);
+	atomic_init(&ws->given_up, 0);
+	ws->multi = curl_multi_init();
+	if (!ws->multi) {
+		sbuf_adds(err, "curl_multi_init failed");
+		free(ws);
+		return NULL;
+	}
+	return ws;
+}
+
+void webhook_get_stats(const struct webhook_sender *ws, struct webhook_stats *out)
+{
+	out->delivered = atomic_load(&ws->delivered);
+	out->failed = atomic_load(&ws->failed);
+	out->given_up = atomic_load(&ws->given_up);
+}
+
+/* Like curl_slist_append with a format; allocation failure aborts (sbuf.h). */
+static void header_add(struct curl_slist **list, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void header_add(struct curl_slist **list, const char *fmt, ...)
+{
+	char line[256];
+	struct curl_slist *l;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	l = curl_slist_append(*list, line);
+	if (!l)
+		abort();
+	*list = l;
+}
+
+/* The headers of one attempt, signed now. */
+static struct curl_slist *headers_new(const struct webhook_sender *ws,
+				      const struct webhook_delivery *d)
+{
+	struct curl_slist *list = NULL;
+	long ts = (long)time(NULL);
+	char sig[65];
+
+	webhook_signature(ws->conf.webhook_secret, ts, d->body, sig);
+	header_add(&list, "Content-Type: application/json");
+	header_add(&list, "Expect:"); /* no 100-continue round trip */
+	header_add(&list, "X-XF-Delivery: %s", d->id);
+	header_add(&list, "X-XF-Event: %s", d->kind);
+	header_add(&list, "X-XF-Timestamp: %ld", ts);
+	header_add(&list, "X-XF-Signature: sha256=%s", sig);
+	return list;
+}
+
+static size_t discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data, (void)arg;
+	return size * n;
+}
+
+static void easy_setup(const struct webhook_sender *ws, struct transfer *t)
+{
+	CURL *easy = t->easy;
+
+	curl_easy_setopt(easy, CURLOPT_URL, t->d->url);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L); /* we are a thread */
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ws->conf.webhook_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->d->body);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(t->d->body));
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "xf-dispatch-webhook/1");
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->d->error);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
+}
+
+/* Sets d up to fail for good with why. */
+static void reject(struct webhook_delivery *d, const char *why)
+{
+	d->outcome = WEBHOOK_REJECTED;
+	snprintf(d->error, sizeof d->error, "%s", why);
+}
+
+/*
+ * Prepares d's POST and adds it to the multi handle. Returns 0, or -1 when
+ * it is over already (d->outcome says how).
+ */
+static int transfer_start(struct webhook_sender *ws, struct transfer *t,
+			  struct webhook_delivery *d)
+{
+	t->d = d;
+	d->outcome = WEBHOOK_NOT_SENT;
+	d->status = d->ms = 0;
+	d->error[0] = '\0';
+	if (strpbrk(d->kind, "\r\n") || strpbrk(d->id, "\r\n")) {
+		reject(d, "kind or id holds a line break");
+		return -1;
+	}
+	t->easy = curl_easy_init();
+	if (!t->easy)
+		abort();
+	/* a file:// or smtp:// webhook would read files or send mail */
+	if (curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) {
+		reject(d, "cannot restrict the webhook to http and https");
+		return -1;
+	}
+	t->headers = headers_new(ws, d);
+	easy_setup(ws, t);
+	if (curl_multi_add_handle(ws->multi, t->easy) != CURLM_OK) {
+		d->outcome = WEBHOOK_RETRY; /* no memory: later, then */
+		snprintf(d->error, sizeof d->error, "curl_multi_add_handle failed");
+		return -1;
+	}
+	return 0;
+}
+
+static void transfer_release(struct webhook_sender *ws, struct transfer *t)
+{
+	if (t->easy) {
+		curl_multi_remove_handle(ws->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		t->easy = NULL;
+	}
+	curl_slist_free_all(t->headers);
+	t->headers = NULL;
+}
+
+/* Fills in d from its finished transfer easy. */
+static void transfer_outcome(struct webhook_delivery *d, CURL *easy, CURLcode rc)
+{
+	curl_off_t us = 0;
+
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &d->status);
+	curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &us);
+	d->ms = (long)(us / 1000);
+	if (rc == CURLE_OK && d->status >= 200 && d->status < 300) {
+		d->outcome = WEBHOOK_DELIVERED;
+		d->error[0] = '\0';
+		return;
+	}
+	d->outcome = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT ?
+		     WEBHOOK_REJECTED : WEBHOOK_RETRY;
+	if (rc == CURLE_OK)
+		snprintf(d->error, sizeof d->error, "HTTP status %ld", d->status);
+	else if (!d->error[0])
+		snprintf(d->error, sizeof d->error, "%s", curl_easy_strerror(rc));
+	/* it goes into key="value" logs: 'file', not "file" */
+	for (char *q = d->error; (q = strchr(q, '"')); )
+		*q = '\'';
+}
+
+/* Moves the transfers along; each finished one gets its outcome and done(). */
+static int perform(struct webhook_sender *ws)
+{
+	CURLMsg *msg;
+	CURLMcode mc;
+	int running = 0, left;
+
+	mc = curl_multi_perform(ws->multi, &running);
+	if (mc != CURLM_OK) {
+		log_error("webhook_curl_failed", "error=\"%s\"", curl_multi_strerror(mc));
+		return -1;
+	}
+	while ((msg = curl_multi_info_read(ws->multi, &left))) {
+		struct transfer *t;
+		char *priv = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		t = (struct transfer *)(void *)priv;
+		transfer_outcome(t->d, msg->easy_handle, msg->data.result);
+		if (t->done)
+			t->done(ws, t); /* msg is not used after this */
+	}
+	return running;
+}
+
+void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t n)
+{
+	struct transfer *t;
+
+	if (!n)
+		return;
+	t = calloc(n, sizeof *t);
+	if (!t)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		transfer_start(ws, &t[i], &v[i]);
+	while (!atomic_load(&ws->stop) && perform(ws) > 0)
+		if (curl_multi_poll(ws->multi, NULL, 0, POLL_MAX_MS, NULL) != CURLM_OK)
+			break;
+	for (size_t i = 0; i < n; i++)
+		transfer_release(ws, &t[i]);
+	free(t);
+}
+
+/*
+ * Claims up to room due deliveries by moving their next_at a lease ahead:
+ * rows another sender holds are skipped, and the rows of a sender that
+ * dies come back once the lease has run out. A claimed row is POSTed at
+ * once and recorded when it finishes, well within the lease.
+ */
+static PGresult *claim(struct webhook_sender *ws, int room, struct sbuf *err)
+{
+	char lease[24], limit[16];
+
+	snprintf(lease, sizeof lease, "%ld", 2 * ws->conf.webhook_timeout_ms + 10000);
+	snprintf(limit, sizeof limit, "%d", room);
+	return pg_query(ws->conn,
+		"UPDATE webhook_deliveries SET next_at = now() + $1::bigint * interval '1 ms'"
+		" WHERE id IN (SELECT id FROM webhook_deliveries"
+		" WHERE state = 'pending' AND next_at <= now() ORDER BY next_at"
+		" LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+		" RETURNING id, url, kind, body, attempts, department",
+		2, (const char *const[]){ lease, limit }, err);
+}
+
+/* Milliseconds until the earliest pending delivery is due, within bounds; -1 with err. */
+static long idle_ms(struct webhook_sender *ws, struct sbuf *err)
+{
+	char lo[16], hi[16];
+	PGresult *res;
+	long ms;
+
+	snprintf(lo, sizeof lo, "%d", IDLE_MIN_MS);
+	snprintf(hi, sizeof hi, "%d", IDLE_MAX_MS);
+	res = pg_query(ws->conn,
+		"SELECT least($2::bigint, greatest($1::bigint, coalesce(ceil(extract(epoch"
+		" FROM min(next_at) - clock_timestamp()) * 1000)::bigint, $2::bigint)))"
+		" FROM webhook_deliveries WHERE state = 'pending'",
+		2, (const char *const[]){ lo, hi }, err);
+	if (!res)
+		return -1;
+	ms = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return ms;
+}
+
+/* Logs a PostgreSQL failure; returns the back-off before the next claim. */
+static long db_failed(struct webhook_sender *ws, const char *what, struct sbuf *err)
+{
+	for (char *p = err->buf; (p = strpbrk(p, "\n\t")); ) /* libpq's lines: one log line */
+		*p = ' ';
+	ws->db_backoff = ws->db_backoff ? ws->db_backoff * 2 : DB_RETRY_MS;
+	if (ws->db_backoff > ws->conf.retry_max_ms)
+		ws->db_backoff = ws->conf.retry_max_ms;
+	log_warn("webhook_db_failed", "during=%s error=\"%s\" retry_ms=%ld", what, err->buf,
+		 ws->db_backoff);
+	return ws->db_backoff;
+}
+
+static int record_delivered(struct webhook_sender *ws, const struct job *j, struct sbuf *err)
+{
+	const struct webhook_delivery *d = &j->d;
+	char status[16];
+
+	snprintf(status, sizeof status, "%ld", d->status);
+	if (pg_exec(ws->conn,
+		    "UPDATE webhook_deliveries SET state = 'delivered',"
+		    " attempts = attempts + 1, last_status = $2, last_error = NULL,"
+		    " delivered_at = now() WHERE id = $1 AND state = 'pending'",
+		    2, (const char *const[]){ d->id, status }, err))
+		return -1;
+	atomic_fetch_add(&ws->delivered, 1);
+	log_info("webhook_delivered", "id=%s kind=%s department=%s attempt=%d status=%ld ms=%ld",
+		 d->id, d->kind, j->col[5], j->attempt, d->status, d->ms);
+	return 0;
+}
+
+/* A failed attempt: retried after the back-off, or failed for good. */
+static int record_failed(struct webhook_sender *ws, const struct job *j, struct sbuf *err)
+{
+	const struct webhook_delivery *d = &j->d;
+	int final = d->outcome == WEBHOOK_REJECTED ||
+		    j->attempt >= ws->conf.webhook_max_attempts;
+	long retry_ms = final ? 0 : webhook_backoff_ms(&ws->conf, j->attempt);
+	char status[16], retry[24];
+
+	snprintf(status, sizeof status, "%ld", d->status);
+	snprintf(retry, sizeof retry, "%ld", retry_ms);
+	if (pg_exec(ws->conn,
+		    "UPDATE webhook_deliveries SET attempts = attempts + 1,"
+		    " last_status = $2, last_error = $3, state = $4,"
+		    " next_at = now() + $5::bigint * interval '1 ms'"
+		    " WHERE id = $1 AND state = 'pending'", 5,
+		    (const char *const[]){ d->id, d->status ? status : NULL, d->error,
+					   final ? "failed" : "pending", retry }, err))
+		return -1;
+	atomic_fetch_add(&ws->failed, 1);
+	if (final)
+		atomic_fetch_add(&ws->given_up, 1);
+	else if (ws->next_claim > now_ms() + (double)retry_ms)
+		ws->next_claim = now_ms() + (double)retry_ms; /* due before we meant to look */
+	log_msg(final ? LOG_ERROR : LOG_WARN, final ? "webhook_given_up" : "webhook_failed",
+		"id=%s kind=%s department=%s attempt=%d status=%ld error=\"%s\" retry_ms=%ld",
+		d->id, d->kind, j->col[5], j->attempt, d->status, d->error, retry_ms);
+	return 0;
+}
+
+/*
+ * Records a finished job, reconnecting once if the connection had dropped
+ * while we were idle. If that fails too the row keeps its lease and is
+ * sent again when the lease runs out (at least once).
+ */
+static void record(struct webhook_sender *ws, const struct job *j)
+{
+	struct sbuf err = SBUF_INIT;
+	int (*fn)(struct webhook_sender *, const struct job *, struct sbuf *) =
+		j->d.outcome == WEBHOOK_DELIVERED ? record_delivered : record_failed;
+
+	int rc = pg_ensure(&ws->conn, ws->conf.database_url, &err) ? -1 : fn(ws, j, &err);
+
+	if (rc && ws->conn && PQstatus(ws->conn) != CONNECTION_OK) {
+		sbuf_reset(&err);
+		rc = pg_ensure(&ws->conn, ws->conf.database_url, &err) ? -1 : fn(ws, j, &err);
+	}
+	if (rc)
+		ws->next_claim = now_ms() + (double)db_failed(ws, "record", &err);
+	sbuf_release(&err);
+}
+
+static void job_free(struct webhook_sender *ws, struct job *j)
+{
+	transfer_release(ws, &j->t);
+	ws->jobs[j->slot] = NULL;
+	ws->njobs--;
+	for (int i = 0; i < 6; i++)
+		free(j->col[i]);
+	free(j);
+}
+
+static void job_done(struct webhook_sender *ws, struct transfer *t)
+{
+	struct job *j = (struct job *)(void *)t;
+
+	transfer_release(ws, t); /* first: its connection goes back to the pool */
+	record(ws, j);
+	job_free(ws, j);
+}
+
+/* Starts POSTing row i of a claim into a free slot. */
+static void job_start(struct webhook_sender *ws, const PGresult *res, int row)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (!j)
+		abort();
+	for (int i = 0; i < 6; i++)
+		if (!(j->col[i] = strdup(PQgetvalue(res, row, i))))
+			abort();
+	j->d.id = j->col[0];
+	j->d.url = j->col[1];
+	j->d.kind = j->col[2];
+	j->d.body = j->col[3];
+	j->attempt = atoi(j->col[4]) + 1;
+	j->t.done = job_done;
+	while (ws->jobs[j->slot])
+		j->slot++;
+	ws->jobs[j->slot] = j;
+	ws->njobs++;
+	if (transfer_start(ws, &j->t, &j->d))
+		job_done(ws, &j->t); /* rejected before sending */
+}
+
+/* Claims due rows into the free slots and sets when to look again. */
+static void sender_claim(struct webhook_sender *ws)
+{
+	struct sbuf err = SBUF_INIT;
+	int room = INFLIGHT_MAX - ws->njobs, n;
+	PGresult *res = NULL;
+	long wait;
+
+	if (!pg_ensure(&ws->conn, ws->conf.database_url, &err))
+		res = claim(ws, room, &err);
+	if (!res) {
+		ws->next_claim = now_ms() + (double)db_failed(ws, "claim", &err);
+		sbuf_release(&err);
+		return;
+	}
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++)
+		job_start(ws, res, i);
+	PQclear(res);
+	wait = n == room ? 0 : idle_ms(ws, &err); /* a full claim: more may be due */
+	if (wait < 0)
+		wait = db_failed(ws, "claim", &err);
+	else
+		ws->db_backoff = 0;
+	ws->next_claim = now_ms() + (double)wait;
+	sbuf_release(&err);
+}
+
+/*
+ * Abandons the jobs in flight when we stop, handing their rows back so the
+ * next sender need not wait out the lease (they may have arrived: at least
+ * once).
+ */
+static void jobs_abandon(struct webhook_sender *ws)
+{
+	struct sbuf ids = SBUF_INIT, err = SBUF_INIT;
+
+	for (int i = 0; i < INFLIGHT_MAX; i++)
+		if (ws->jobs[i]) {
+			sbuf_addf(&ids, "%s%s", ids.len ? "," : "{", ws->jobs[i]->d.id);
+			job_free(ws, ws->jobs[i]);
+		}
+	if (ids.len && ws->conn && PQstatus(ws->conn) == CONNECTION_OK) {
+		sbuf_addch(&ids, '}');
+		if (pg_exec(ws->conn, "UPDATE webhook_deliveries SET next_at = now()"
+			    " WHERE id = ANY($1::bigint[]) AND state = 'pending'", 1,
+			    (const char *const[]){ ids.buf }, &err))
+			log_warn("webhook_release_failed", "error=\"%s\"", err.buf);
+	}
+	sbuf_release(&ids);
+	sbuf_release(&err);
+}
+
+/*
+ * Waits for transfer activity, curl's own timers, the next claim or
+ * webhook_stop(), whichever comes first.
+ */
+static void sender_wait(struct webhook_sender *ws)
+{
+	double ms = ws->next_claim - now_ms();
+
+	if (ws->njobs == INFLIGHT_MAX || ms > POLL_MAX_MS)
+		ms = POLL_MAX_MS; /* when full, only a finished POST makes room */
+	if (ms <= 0)
+		return;
+	if (curl_multi_poll(ws->multi, NULL, 0, (int)ms + 1, NULL) != CURLM_OK)
+		sleep_ms_unless(10, NULL); /* not to spin; curl logged nothing */
+}
+
+static void *sender_main(void *arg)
+{
+	struct webhook_sender *ws = arg;
+
+	log_info("webhook_sender_started", "timeout_ms=%ld max_attempts=%ld",
+		 ws->conf.webhook_timeout_ms, ws->conf.webhook_max_attempts);
+	ws->next_claim = now_ms();
+	while (!atomic_load(&ws->stop)) {
+		if (ws->njobs < INFLIGHT_MAX && now_ms() >= ws->next_claim)
+			sender_claim(ws);
+		if (perform(ws) < 0)
+			sleep_ms_unless(100, NULL);
+		sender_wait(ws);
+	}
+	jobs_abandon(ws);
+	PQfinish(ws->conn);
+	ws->conn = NULL;
+	log_info("webhook_sender_stopped", NULL);
+	return NULL;
+}
+
+struct webhook_sender *webhook_start(const struct xf_conf *conf, struct sbuf *err)
+{
+	struct webhook_sender *ws = webhook_new(conf, err);
+	sigset_t all, old;
+	int rc;
+
+	if (!ws)
+		return NULL;
+	/* signals belong to the main thread's stop flag, not to our polls */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ws->thread, NULL, sender_main, ws);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		sbuf_addf(err, "cannot start the webhook thread: %s", strerror(rc));
+		webhook_stop(ws);
+		return NULL;
+	}
+	ws->threaded = 1;
+	return ws;
+}
+
+void webhook_stop(struct webhook_sender *ws)
+{
+	if (!ws)
+		return;
+	atomic_store(&ws->stop, 1);
+	curl_multi_wakeup(ws->multi); /* out of its poll now */
+	if (ws->threaded)
+		pthread_join(ws->thread, NULL);
+	curl_multi_cleanup(ws->multi);
+	PQfinish(ws->conn);
+	free(ws);
+}

@@ -1,0 +1,109 @@
+/*
+ * webhook.h - deliveries to departments that have a webhook.
+ *
+ * The dispatcher writes one webhook_deliveries row per message for such a
+ * department, in the transaction that made the message (webhook_enqueue).
+ * A sender thread of its own (own PostgreSQL connection, own curl multi
+ * handle) claims due rows, POSTs them concurrently and records each
+ * outcome: delivered, or retried with exponential back-off until
+ * XF_WEBHOOK_MAX_ATTEMPTS, then failed. A slow or dead endpoint costs the
+ * sender at most XF_WEBHOOK_TIMEOUT_MS per attempt and never holds up the
+ * Kafka loop or the other departments' deliveries.
+ *
+ * Delivery is at least once: a sender that dies mid-batch leaves its rows
+ * leased, and they are sent again when the lease runs out. Receivers
+ * deduplicate on X-XF-Delivery.
+ *
+ * Each POST carries the body as it was enqueued and the headers
+ *   Content-Type: application/json
+ *   X-XF-Delivery: <webhook_deliveries.id>
+ *   X-XF-Event: <kind>
+ *   X-XF-Timestamp: <unix seconds of this attempt>
+ *   X-XF-Signature: sha256=<hex HMAC-SHA256 under XF_WEBHOOK_SECRET
+ *                   of "<timestamp>.<body>">
+ */
+#ifndef XF_WEBHOOK_H
+#define XF_WEBHOOK_H
+
+#include <libpq-fe.h>
+
+#include "cfg.h"
+#include "sbuf.h"
+
+/*
+ * Records a delivery of body (JSON) to url for department, kind being
+ * "assignment" or the case event type. Runs on the caller's connection,
+ * inside the caller's transaction if one is open. Returns 0, or -1 with err.
+ */
+int webhook_enqueue(PGconn *conn, const char *case_id, const char *department,
+		    const char *url, const char *kind, const char *body,
+		    struct sbuf *err);
+
+struct webhook_sender;
+
+/*
+ * Starts the sender thread. conf (and the strings it points to) must
+ * outlive the sender. The thread connects to conf->database_url itself and
+ * reconnects with back-off, so PostgreSQL being down is not an error here.
+ * Initialises libcurl globally once (pthread_once). Returns NULL with err
+ * when curl or the thread cannot be set up.
+ */
+struct webhook_sender *webhook_start(const struct xf_conf *conf, struct sbuf *err);
+/*
+ * Stops the thread, if any, and frees everything. It returns within about
+ * a second even with a POST in flight: the transfer is abandoned, its row
+ * is not recorded and comes back when its lease runs out. NULL is ignored.
+ */
+void webhook_stop(struct webhook_sender *ws);
+
+/* Counters since the start, for metrics. */
+struct webhook_stats {
+	unsigned long delivered;   /* POSTs answered 2xx */
+	unsigned long failed;      /* attempts that failed (retried or not) */
+	unsigned long given_up;    /* deliveries marked failed */
+};
+void webhook_get_stats(const struct webhook_sender *ws, struct webhook_stats *out);
+
+/* What became of one POST. */
+enum webhook_outcome {
+	WEBHOOK_NOT_SENT,   /* stopped before it finished: not to be recorded */
+	WEBHOOK_DELIVERED,  /* 2xx */
+	WEBHOOK_RETRY,      /* non-2xx or transport error: try again later */
+	WEBHOOK_REJECTED,   /* can never succeed (not an http/https URL) */
+};
+
+/* One claimed delivery: the input fields are borrowed, the rest filled in. */
+struct webhook_delivery {
+	const char *id;             /* webhook_deliveries.id as text */
+	const char *url, *kind, *body;
+	enum webhook_outcome outcome;
+	long status;                /* HTTP status; 0 when no response came */
+	long ms;                    /* how long the attempt took */
+	char error[256];            /* why it failed; "" when delivered */
+};
+
+/*
+ * A sender without thread or database: for webhook_post() alone (tests).
+ * Free it with webhook_stop(). NULL with err.
+ */
+struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err);
+/*
+ * POSTs the n deliveries in v concurrently and fills in their outcomes.
+ * Returns when all have finished (at most about XF_WEBHOOK_TIMEOUT_MS) or
+ * the sender is stopping (those unfinished stay WEBHOOK_NOT_SENT). Only on
+ * a sender from webhook_new(), in one thread at a time: the thread of
+ * webhook_start() drives the same machinery one row at a time.
+ */
+void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t n);
+
+/* out = lower-case hex HMAC-SHA256 under secret of "<timestamp>.<body>". */
+void webhook_signature(const char *secret, long timestamp, const char *body,
+		       char out[65]);
+/*
+ * Delay before the next try after `attempts` failed attempts (1 or more):
+ * XF_WEBHOOK_BACKOFF_MS doubled attempts-1 times, at most
+ * XF_WEBHOOK_BACKOFF_MAX_MS.
+ */
+long webhook_backoff_ms(const struct xf_conf *conf, int attempts);
+
+#endif
