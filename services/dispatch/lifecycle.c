@@ -333,11 +333,22 @@ static int redispatch(struct dispatch *d, const struct fb *f, struct case_row *c
 
 	for (size_t i = 0; i < n; i++)
 		exclude[i] = json_string_value(json_array_get(c->returned_by, i));
-	if (n >= DISPATCH_RETURNS_TO_TRIAGE) /* a person decides now: no rule at all */
-		rc = dispatch_decide(d, json_pack("{s:s}", "region_code",
-			dispatch_str(c->petition, "region_code", NULL)), exclude, n, &dec, &why);
-	else
+	if (n >= DISPATCH_RETURNS_TO_TRIAGE) { /* a person decides now: no rule at all */
+		memset(&dec, 0, sizeof dec);
+		dec.lead = rules_triage(d->rules, dispatch_str(c->petition, "region_code", NULL));
+		dec.triage = 1;
+		dec.explain = json_pack("{s:s, s:n, s:b, s:s, s:O}", "version", d->rules->version,
+					"rule", "triage", 1, "reason", "returned twice: the "
+					"triage department decides by hand", "excluded",
+					c->returned_by);
+		rc = dec.lead ? 0 : -1;
+		if (!dec.lead) {
+			sbuf_adds(&why, "no triage department for the region");
+			json_decref(dec.explain);
+		}
+	} else {
 		rc = dispatch_decide(d, c->petition, exclude, n, &dec, &why);
+	}
 	free(exclude);
 	if (rc) {
 		sbuf_addf(err, "re-dispatch of %s: %s", f->case_id, why.buf);

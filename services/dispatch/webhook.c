@@ -426,9 +426,9 @@ static void record(struct webhook_sender *ws, const struct job *j)
 	struct sbuf err = SBUF_INIT;
 	int (*fn)(struct webhook_sender *, const struct job *, struct sbuf *) =
 		j->d.outcome == WEBHOOK_DELIVERED ? record_delivered : record_failed;
+	int rc;
 
-	int rc = pg_ensure(&ws->conn, ws->conf.database_url, &err) ? -1 : fn(ws, j, &err);
-
+	rc = pg_ensure(&ws->conn, ws->conf.database_url, &err) ? -1 : fn(ws, j, &err);
 	if (rc && ws->conn && PQstatus(ws->conn) != CONNECTION_OK) {
 		sbuf_reset(&err);
 		rc = pg_ensure(&ws->conn, ws->conf.database_url, &err) ? -1 : fn(ws, j, &err);

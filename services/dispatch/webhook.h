@@ -10,9 +10,12 @@
  * sender at most XF_WEBHOOK_TIMEOUT_MS per attempt and never holds up the
  * Kafka loop or the other departments' deliveries.
  *
- * Delivery is at least once: a sender that dies mid-batch leaves its rows
- * leased, and they are sent again when the lease runs out. Receivers
- * deduplicate on X-XF-Delivery.
+ * attempts counts every POST made, the one that succeeded included;
+ * last_status and last_error describe the latest.
+ *
+ * Delivery is at least once: a sender that dies with POSTs in flight
+ * leaves their rows leased, and they are sent again when the lease runs
+ * out. Receivers deduplicate on X-XF-Delivery.
  *
  * Each POST carries the body as it was enqueued and the headers
  *   Content-Type: application/json
@@ -42,7 +45,7 @@ int webhook_enqueue(PGconn *conn, const char *case_id, const char *department,
 struct webhook_sender;
 
 /*
- * Starts the sender thread. conf (and the strings it points to) must
+ * Starts the sender thread. conf is copied; the strings it points to must
  * outlive the sender. The thread connects to conf->database_url itself and
  * reconnects with back-off, so PostgreSQL being down is not an error here.
  * Initialises libcurl globally once (pthread_once). Returns NULL with err
@@ -51,8 +54,9 @@ struct webhook_sender;
 struct webhook_sender *webhook_start(const struct xf_conf *conf, struct sbuf *err);
 /*
  * Stops the thread, if any, and frees everything. It returns within about
- * a second even with a POST in flight: the transfer is abandoned, its row
- * is not recorded and comes back when its lease runs out. NULL is ignored.
+ * a second even with a POST in flight: the transfer is abandoned and its
+ * row handed back, due at once, for the next sender (not counted as an
+ * attempt). NULL is ignored.
  */
 void webhook_stop(struct webhook_sender *ws);
 
@@ -91,8 +95,10 @@ struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
  * POSTs the n deliveries in v concurrently and fills in their outcomes.
  * Returns when all have finished (at most about XF_WEBHOOK_TIMEOUT_MS) or
  * the sender is stopping (those unfinished stay WEBHOOK_NOT_SENT). Only on
- * a sender from webhook_new(), in one thread at a time: the thread of
- * webhook_start() drives the same machinery one row at a time.
+ * a sender from webhook_new(), in one thread at a time. (The thread of
+ * webhook_start() runs the same transfers as a pipeline instead: up to 32
+ * at once, each recorded as soon as it finishes, new rows claimed as
+ * others finish, so one slow endpoint holds up nothing but its own row.)
  */
 void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t n);
 

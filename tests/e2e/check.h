@@ -27,7 +27,8 @@ struct check_run {
 
 /*
  * Asserts (with T_CHECK) everything the spine promises for the run:
- * one case and one lead assignment on the right topic per valid event,
+ * one case and one lead assignment on the right topic per valid event
+ * (any topic when the event's department is NULL),
  * never two decisions for a case, duplicates answered with the original
  * case id, malformed events dead-lettered with the right code and their
  * bytes unchanged, a receipt for everything. allow_redelivery relaxes

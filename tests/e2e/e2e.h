@@ -51,6 +51,8 @@ struct e2e {
  * outputs collected from now on. Returns 0 or -1 (printed).
  */
 int e2e_setup(struct e2e *t, const char *name);
+/* The same with another rules file. */
+int e2e_setup_rules(struct e2e *t, const char *name, const char *rules);
 void e2e_teardown(struct e2e *t);
 
 /* Starts / signals a daemon; e2e_alive is 1 while it runs. */
@@ -65,6 +67,9 @@ int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args);
 
 /* Produces raw bytes to hotline.events and waits for the broker's ack. */
 int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len);
+/* The same to another topic (department.feedback, say). */
+int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void *val,
+		   size_t len);
 int e2e_flush(struct e2e *t);
 
 /* Polls outputs for up to ms milliseconds (appending to t->msgs). */

@@ -19,6 +19,7 @@ static const struct { const char *suffix, *topic; } inputs[] = {
 	{ "intake", "hotline.events" },
 	{ "classify", "petition.received" },
 	{ "dispatch", "petition.classified" },
+	{ "dispatch", "department.feedback" },
 };
 
 static const char *env_or(const char *name, const char *def)
@@ -153,7 +154,12 @@ static int setup_db(struct e2e *t)
 
 int e2e_setup(struct e2e *t, const char *name)
 {
-	const char *import[] = { "rules", "import", "tests/e2e/rules.json", NULL };
+	return e2e_setup_rules(t, name, "tests/e2e/rules.json");
+}
+
+int e2e_setup_rules(struct e2e *t, const char *name, const char *rules)
+{
+	const char *import[] = { "rules", "import", rules, NULL };
 	struct sbuf out = SBUF_INIT, err = SBUF_INIT;
 	int rc;
 
@@ -301,8 +307,14 @@ int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args)
 
 int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len)
 {
+	return e2e_produce_to(t, "hotline.events", key, val, len);
+}
+
+int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void *val,
+		   size_t len)
+{
 	struct sbuf err = SBUF_INIT;
-	int rc = kafka_produce(t->producer, "hotline.events", key, strlen(key), val, len,
+	int rc = kafka_produce(t->producer, topic, key, strlen(key), val, len,
 			       NULL, 0, &t->acks, &err);
 
 	if (rc)

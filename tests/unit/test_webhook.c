@@ -268,6 +268,7 @@ static void t_timeout_alone(void)
 	T_INTEQ(v[0].outcome, WEBHOOK_RETRY);
 	T_INTEQ(v[0].status, 0);
 	T_CHECK(strstr(v[0].error, "timed out") != NULL);
+	T_CHECK(v[0].ms >= 290 && v[0].ms < 800);
 	T_CHECK(took >= 290 && took < 1000);
 	T_INTEQ(v[1].outcome, WEBHOOK_DELIVERED);
 	T_INTEQ(v[1].status, 200);
