@@ -56,5 +56,40 @@ wait_for 90 "$want cases" count_cases ||
     log "not every petition became a case in time; logs in $run/logs"
 echo
 "$xfctl" cases "$want"
+
+# The departments answer (department.feedback): one returns its case (退单),
+# which goes to the next department by the rules; another accepts,
+# resolves and gets a satisfied rating.
+sql() { psql -qtAX "$db_url" -c "$1"; }
+feedback() { # id case department action [extra JSON fields]
+    printf '{"schema": "xf.feedback.v1", "feedback_id": "%s", "case_id": "%s", "department": "%s", "action": "%s", "at": "%s"%s}\n' \
+        "$1" "$2" "$3" "$4" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${5:+, $5}"
+}
+read -r ret_case ret_dept <<<"$(sql "SELECT case_id, department FROM cases
+    WHERE category = 'labor_social_security' ORDER BY case_id LIMIT 1" | tr '|' ' ')"
+read -r ok_case ok_dept <<<"$(sql "SELECT case_id, department FROM cases
+    WHERE category = 'environment' ORDER BY case_id LIMIT 1" | tr '|' ' ')"
+{
+    feedback demo-1 "$ret_case" "$ret_dept" return '"reason": "欠薪属劳动监察职责，非本单位受理范围"'
+    feedback demo-2 "$ok_case" "$ok_dept" accept
+    feedback demo-3 "$ok_case" "$ok_dept" resolve '"result": "已责令企业整改并复查"'
+    feedback demo-4 "$ok_case" "$ok_dept" rate '"satisfaction": "satisfied"'
+} >"$run/feedback.jsonl"
+"$xfctl" publish department.feedback "$run/feedback.jsonl" >/dev/null
+settled() {
+    [[ $(sql "SELECT count(*) FROM feedback") -ge 4 ]]
+}
+wait_for 60 "the feedback" settled || log "feedback not applied in time; logs in $run/logs"
+echo
+echo "== $ret_dept returned $ret_case: re-dispatched"
+"$xfctl" case show "$ret_case" | sed -n '/^assignments/,/^chain/p'
+echo
+echo "== $ok_case: accepted, resolved, rated"
+"$xfctl" case show "$ok_case" | sed -n '/^timeline/,/^chain/p'
+echo
+echo "== department scorecard (red first; xfctl departments lists all)"
+"$xfctl" departments >"$run/departments.txt"
+head -n 4 "$run/departments.txt"
+tail -n 1 "$run/departments.txt"
 echo
 "$xfctl" audit verify
