@@ -9,6 +9,7 @@
 #include "rules.h"
 #include "sbuf.h"
 #include "tharness.h"
+#include "util.h"
 
 #define CASE "XF-330381-20261122-000123"
 /* 2026-11-22T10:00:00+08:00 */
@@ -301,7 +302,63 @@ static void t_assignment_sparse_classification(void)
 	json_decref(p);
 }
 
+static time_t at_cst(const char *s)
+{
+	time_t t = 0;
+
+	time_parse_rfc3339(s, &t);
+	return t;
+}
+
+/*
+ * The deadline clock with the 2026 calendar: accept_by 09-29 10:00 after
+ * an assignment on 09-14 10:00 warns at 80% (09-26 10:00), is overdue at
+ * 09-29 10:00 and supervised 3 working days later, after 国庆: 10-09.
+ */
+static void t_clock_plan(void)
+{
+	struct dispatch d;
+	struct clock_plan p;
+	struct sbuf err = SBUF_INIT;
+	json_t *notice = calendar_default_notice();
+	time_t start = at_cst("2026-09-14T10:00:00+08:00");
+	time_t accept_by = at_cst("2026-09-29T10:00:00+08:00");
+	time_t resolve_by = at_cst("2026-11-13T10:00:00+08:00");
+
+	memset(&d, 0, sizeof d);
+	d.svc.conf.warn_pct = 80;
+	d.svc.conf.supervise_workdays = 3;
+	d.cal = calendar_new();
+	T_INTEQ(calendar_add_notice(d.cal, notice, &err), 0);
+	timer_plan(&d, "assigned", start, accept_by, resolve_by, &p);
+	T_CHECK(p.running);
+	T_STREQ(p.deadline, "accept");
+	T_INTEQ(p.at[0], at_cst("2026-09-26T10:00:00+08:00"));
+	T_INTEQ(p.at[1], accept_by);
+	T_INTEQ(p.at[2], at_cst("2026-10-09T10:00:00+08:00"));
+	T_INTEQ(timer_stage_at(&p, at_cst("2026-09-26T09:59:59+08:00")), 0);
+	T_INTEQ(timer_stage_at(&p, at_cst("2026-09-26T10:00:00+08:00")), 1);
+	T_INTEQ(timer_stage_at(&p, at_cst("2026-10-08T12:00:00+08:00")), 2);
+	T_INTEQ(timer_stage_at(&p, at_cst("2026-10-09T10:00:00+08:00")), 3);
+	/* accepted: the resolve deadline runs; closed cases have no clock */
+	timer_plan(&d, "accepted", start, accept_by, resolve_by, &p);
+	T_STREQ(p.deadline, "resolve");
+	T_INTEQ(p.at[1], resolve_by);
+	timer_plan(&d, "rated", start, accept_by, resolve_by, &p);
+	T_CHECK(!p.running);
+	T_INTEQ(timer_stage_at(&p, resolve_by + 86400 * 30), 0);
+	/* without the notice 10-02 would be the third working day */
+	calendar_free(d.cal);
+	d.cal = calendar_new();
+	timer_plan(&d, "assigned", start, accept_by, resolve_by, &p);
+	T_INTEQ(p.at[2], at_cst("2026-10-02T10:00:00+08:00"));
+	calendar_free(d.cal);
+	json_decref(notice);
+	sbuf_release(&err);
+}
+
 T_SUITE(dispatch,
+	{ "clock_plan", t_clock_plan },
 	{ "assignment_id", t_assignment_id },
 	{ "assignment_lead", t_assignment_lead },
 	{ "assignment_co", t_assignment_co },
