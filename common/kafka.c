@@ -2,10 +2,14 @@
 #include "kafka.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 extern char **environ;
@@ -95,6 +99,77 @@ static int conf_from_env(rd_kafka_conf_t *conf, struct sbuf *err)
 	return 0;
 }
 
+static void stats_gauge(struct metrics *m, const char *name, const char *help,
+			const char *labels, double v)
+{
+	metrics_set(metrics_get(m, name, help, METRICS_GAUGE, labels), v);
+}
+
+/* Per-partition consumer lag of a consumer's statistics. */
+static void stats_topics(struct metrics *m, json_t *topics)
+{
+	const char *topic, *part;
+	json_t *t, *p;
+	char labels[256];
+
+	json_object_foreach(topics, topic, t) {
+		json_object_foreach(json_object_get(t, "partitions"), part, p) {
+			json_int_t lag = json_integer_value(json_object_get(p, "consumer_lag"));
+
+			if (atoi(part) < 0 || !json_is_integer(json_object_get(p, "consumer_lag")) ||
+			    lag < 0)
+				continue; /* the internal UA partition, or not consumed */
+			snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%s\"", topic, part);
+			stats_gauge(m, "xf_kafka_consumer_lag",
+				    "Messages behind the log end, per partition (librdkafka)",
+				    labels, (double)lag);
+		}
+	}
+}
+
+void kafka_stats_apply(struct metrics *m, const char *text)
+{
+	json_t *st = json_loads(text, 0, NULL), *b;
+	const char *handle = json_string_value(json_object_get(st, "name"));
+	const char *broker;
+	char labels[256];
+
+	if (!st || !handle) {
+		json_decref(st);
+		return;
+	}
+	snprintf(labels, sizeof labels, "handle=\"%s\"", handle);
+	stats_gauge(m, "xf_kafka_queue_messages", "Messages waiting in the client (librdkafka)",
+		    labels, (double)json_integer_value(json_object_get(st, "msg_cnt")));
+	stats_gauge(m, "xf_kafka_replyq", "Requests waiting for a broker reply (librdkafka)",
+		    labels, (double)json_integer_value(json_object_get(st, "replyq")));
+	json_object_foreach(json_object_get(st, "brokers"), broker, b) {
+		json_t *rtt = json_object_get(b, "rtt");
+
+		if (json_integer_value(json_object_get(b, "nodeid")) < 0 ||
+		    json_integer_value(json_object_get(rtt, "cnt")) <= 0)
+			continue; /* bootstrap entries and idle connections */
+		snprintf(labels, sizeof labels, "handle=\"%s\",broker=\"%s\"", handle, broker);
+		stats_gauge(m, "xf_kafka_broker_rtt_seconds",
+			    "Average broker round trip time (librdkafka)", labels,
+			    (double)json_integer_value(json_object_get(rtt, "avg")) / 1e6);
+	}
+	if (!strcmp(json_string_value(json_object_get(st, "type")) ?
+		    json_string_value(json_object_get(st, "type")) : "", "consumer"))
+		stats_topics(m, json_object_get(st, "topics"));
+	json_decref(st);
+}
+
+static int kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct kafka_health *health = opaque;
+
+	(void)rk, (void)len;
+	if (health && health->metrics)
+		kafka_stats_apply(health->metrics, json);
+	return 0; /* librdkafka frees json */
+}
+
 static rd_kafka_conf_t *conf_base(const char *brokers, struct kafka_health *health,
 				  struct sbuf *err)
 {
@@ -103,6 +178,13 @@ static rd_kafka_conf_t *conf_base(const char *brokers, struct kafka_health *heal
 	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_conf_set_opaque(conf, health);
+	if (health && health->metrics) {
+		rd_kafka_conf_set_stats_cb(conf, kafka_stats_cb);
+		if (conf_set(conf, "statistics.interval.ms", KAFKA_STATS_INTERVAL_MS, err)) {
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
 	if (conf_set(conf, "bootstrap.servers", brokers, err) ||
 	    conf_set(conf, "message.max.bytes", "4194304", err) ||
 	    conf_from_env(conf, err)) {

@@ -20,10 +20,26 @@
 
 #include "sbuf.h"
 
-/* Health of one handle, written by its error callback. */
+struct metrics;
+
+/*
+ * Health of one handle, written by its error callback. With metrics set,
+ * the handle also reports librdkafka's statistics every
+ * KAFKA_STATS_INTERVAL_MS (statistics.interval.ms; XF_KAFKA_STATISTICS_INTERVAL_MS
+ * overrides) as gauges: xf_kafka_consumer_lag{topic,partition} (messages),
+ * xf_kafka_broker_rtt_seconds{handle,broker} (average round trip),
+ * xf_kafka_queue_messages{handle} (messages waiting in the client) and
+ * xf_kafka_replyq{handle} (requests waiting for a reply).
+ */
 struct kafka_health {
 	volatile sig_atomic_t fatal;       /* a fatal error: the handle is dead */
+	struct metrics *metrics;           /* optional */
 };
+
+#define KAFKA_STATS_INTERVAL_MS "5000"
+
+/* Sets the gauges above from one statistics JSON document (for tests too). */
+void kafka_stats_apply(struct metrics *m, const char *json);
 
 /* Outcome of a group of produced messages (one batch). */
 struct kafka_acks {

@@ -4,14 +4,27 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SCALE 1e6  /* values are kept in millionths */
 
 struct metrics_series {
 	char *name, *help, *labels;
 	enum metrics_type type;
-	_Atomic long long milli; /* value x 1000 */
+	_Atomic long long micro;   /* value (a histogram's sum) x SCALE */
+	const double *bounds;      /* a histogram's bucket bounds, ending <= 0 */
+	size_t nbounds;
+	_Atomic long long *counts; /* per bucket, not cumulative; [nbounds]: +Inf */
 	struct metrics_series *next;
+};
+
+const double metrics_buckets_duration[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 0,
+};
+const double metrics_buckets_latency[] = {
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400, 0,
 };
 
 struct metrics {
@@ -38,6 +51,7 @@ void metrics_free(struct metrics *m)
 		free(s->name);
 		free(s->help);
 		free(s->labels);
+		free((void *)s->counts);
 		free(s);
 	}
 	pthread_mutex_destroy(&m->lock);
@@ -86,25 +100,103 @@ struct metrics_series *metrics_get(struct metrics *m, const char *name,
 
 void metrics_add(struct metrics_series *s, double v)
 {
-	atomic_fetch_add(&s->milli, llround(v * 1000.0));
+	atomic_fetch_add(&s->micro, llround(v * SCALE));
 }
 
 void metrics_set(struct metrics_series *s, double v)
 {
-	atomic_store(&s->milli, llround(v * 1000.0));
+	atomic_store(&s->micro, llround(v * SCALE));
 }
 
 double metrics_value(const struct metrics_series *s)
 {
-	return (double)atomic_load(&((struct metrics_series *)s)->milli) / 1000.0;
+	return (double)atomic_load(&((struct metrics_series *)s)->micro) / SCALE;
+}
+
+struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
+					 const char *help, const double *bounds,
+					 const char *labels)
+{
+	struct metrics_series *s = metrics_get(m, name, help, METRICS_HISTOGRAM, labels);
+
+	pthread_mutex_lock(&m->lock);
+	if (!s->counts) {
+		while (bounds[s->nbounds] > 0)
+			s->nbounds++;
+		s->bounds = bounds;
+		s->counts = calloc(s->nbounds + 1, sizeof *s->counts);
+		if (!s->counts)
+			abort();
+	}
+	pthread_mutex_unlock(&m->lock);
+	return s;
+}
+
+void metrics_observe(struct metrics_series *s, double v)
+{
+	size_t b = 0;
+
+	while (b < s->nbounds && v > s->bounds[b])
+		b++;
+	atomic_fetch_add(&s->counts[b], 1);
+	atomic_fetch_add(&s->micro, llround(v * SCALE));
+}
+
+void metrics_zero(struct metrics *m, const char *name)
+{
+	pthread_mutex_lock(&m->lock);
+	for (struct metrics_series *s = m->head; s; s = s->next)
+		if (!strcmp(s->name, name))
+			atomic_store(&s->micro, 0);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void render_labels(struct sbuf *out, const char *labels, const char *le)
+{
+	if (!*labels && !le)
+		return;
+	sbuf_addf(out, "{%s%s", labels, *labels && le ? "," : "");
+	if (le)
+		sbuf_addf(out, "le=\"%s\"", le);
+	sbuf_addch(out, '}');
+}
+
+static void render_histogram(const struct metrics_series *s, struct sbuf *out)
+{
+	long long cum = 0;
+	char le[32];
+
+	if (!s->counts)
+		return; /* being created by metrics_histogram() */
+	for (size_t b = 0; b <= s->nbounds; b++) {
+		cum += atomic_load(&s->counts[b]);
+		if (b < s->nbounds)
+			snprintf(le, sizeof le, "%g", s->bounds[b]);
+		sbuf_addf(out, "%s_bucket", s->name);
+		render_labels(out, s->labels, b < s->nbounds ? le : "+Inf");
+		sbuf_addf(out, " %lld\n", cum);
+	}
+	sbuf_addf(out, "%s_sum", s->name);
+	render_labels(out, s->labels, NULL);
+	sbuf_addf(out, " %.17g\n%s_count", metrics_value(s), s->name);
+	render_labels(out, s->labels, NULL);
+	sbuf_addf(out, " %lld\n", cum);
 }
 
 static void render_one(const struct metrics_series *s, struct sbuf *out)
 {
+	if (s->type == METRICS_HISTOGRAM) {
+		render_histogram(s, out);
+		return;
+	}
 	sbuf_adds(out, s->name);
-	if (*s->labels)
-		sbuf_addf(out, "{%s}", s->labels);
+	render_labels(out, s->labels, NULL);
 	sbuf_addf(out, " %.17g\n", metrics_value(s));
+}
+
+static const char *type_name(enum metrics_type t)
+{
+	return t == METRICS_COUNTER ? "counter" : t == METRICS_GAUGE ? "gauge" : "histogram";
 }
 
 void metrics_render(struct metrics *m, struct sbuf *out)
@@ -118,7 +210,7 @@ void metrics_render(struct metrics *m, struct sbuf *out)
 		if (p != s)
 			continue; /* this name was rendered with its first series */
 		sbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", s->name, s->help,
-			  s->name, s->type == METRICS_COUNTER ? "counter" : "gauge");
+			  s->name, type_name(s->type));
 		for (p = s; p; p = p->next)
 			if (!strcmp(p->name, s->name))
 				render_one(p, out);

@@ -1,16 +1,20 @@
 /*
- * metrics.h - counters and gauges in the Prometheus text format.
+ * metrics.h - counters, gauges and histograms in the Prometheus text format.
  *
  * A series is a metric name plus a label set ("reason=\"not_json\""), found
  * or created by metrics_get(); updates are atomic so the HTTP thread may
- * render while the service loop counts.
+ * render while the service loop counts. Values are kept in millionths.
  */
 #ifndef XF_METRICS_H
 #define XF_METRICS_H
 
 #include "sbuf.h"
 
-enum metrics_type { METRICS_COUNTER, METRICS_GAUGE };
+enum metrics_type { METRICS_COUNTER, METRICS_GAUGE, METRICS_HISTOGRAM };
+
+/* Bucket bounds (seconds) for durations: 0.5 ms .. 30 s, and latencies: 0.1 s .. 1 day. */
+extern const double metrics_buckets_duration[];
+extern const double metrics_buckets_latency[];
 
 struct metrics;
 struct metrics_series;
@@ -28,6 +32,16 @@ struct metrics_series *metrics_get(struct metrics *m, const char *name,
 void metrics_add(struct metrics_series *s, double v);
 void metrics_set(struct metrics_series *s, double v);
 double metrics_value(const struct metrics_series *s);
+/*
+ * A histogram series of name with labels; bounds is a list ending in a
+ * value <= 0 (the buckets above), kept by reference.
+ */
+struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
+					 const char *help, const double *bounds,
+					 const char *labels);
+void metrics_observe(struct metrics_series *s, double v);
+/* Sets every series of gauge name to 0 (before setting this round's values). */
+void metrics_zero(struct metrics *m, const char *name);
 /* Appends every series, grouped by name with HELP and TYPE lines. */
 void metrics_render(struct metrics *m, struct sbuf *out);
 

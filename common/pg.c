@@ -7,6 +7,7 @@
 
 #include "embed.h"
 #include "log.h"
+#include "util.h"
 
 /* Server notices ("relation already exists, skipping") go to the debug log. */
 static void pg_notice(void *arg, const char *message)
@@ -44,11 +45,24 @@ int pg_ensure(PGconn **conn, const char *url, struct sbuf *err)
 	return *conn ? 0 : -1;
 }
 
+static void (*query_hook)(void *arg, double seconds);
+static void *query_hook_arg;
+
+void pg_on_query(void (*fn)(void *arg, double seconds), void *arg)
+{
+	query_hook_arg = arg;
+	query_hook = fn;
+}
+
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
 		   const char *const *params, struct sbuf *err)
 {
+	double t0 = now_ms();
 	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
+
+	if (query_hook)
+		query_hook(query_hook_arg, (now_ms() - t0) / 1000.0);
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;

@@ -10,6 +10,12 @@
 
 #include "sbuf.h"
 
+/*
+ * Calls fn(arg, seconds) after every pg_query/pg_exec of this process (one
+ * hook: the daemon's query-time histogram). NULL turns it off.
+ */
+void pg_on_query(void (*fn)(void *arg, double seconds), void *arg);
+
 /* Connects; NULL with err (the URL is not repeated: it may hold a password). */
 PGconn *pg_connect(const char *url, struct sbuf *err);
 /*

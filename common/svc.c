@@ -70,6 +70,33 @@ static int svc_connect(struct svc *svc, struct sbuf *err)
 	return 0;
 }
 
+static void observe_pg(void *arg, double seconds)
+{
+	struct svc *svc = arg;
+
+	metrics_observe(svc->m_pg_time, seconds);
+}
+
+/* Counts a batch's messages per input topic. */
+static void count_in(struct svc *svc, rd_kafka_message_t **msgs, size_t n)
+{
+	char labels[160];
+	size_t i = 0;
+
+	while (i < n) {
+		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
+		size_t j = i;
+
+		while (j < n && !strcmp(rd_kafka_topic_name(msgs[j]->rkt), topic))
+			j++;
+		snprintf(labels, sizeof labels, "topic=\"%s\"", topic);
+		metrics_add(metrics_get(svc->metrics, "xf_messages_in_total",
+					"Messages consumed, by topic", METRICS_COUNTER, labels),
+			    (double)(j - i));
+		i = j;
+	}
+}
+
 int svc_init(struct svc *svc, const char *name, const char *http_default,
 	     const char *group, const char *const *topics,
 	     const volatile sig_atomic_t *stop, struct sbuf *err)
@@ -87,8 +114,15 @@ int svc_init(struct svc *svc, const char *name, const char *http_default,
 	log_init(name, level);
 	cfg_log(&svc->conf);
 	svc->metrics = hooks.metrics = metrics_new();
-	svc->m_in = metrics_get(svc->metrics, "xf_messages_in_total",
-				"Messages consumed", METRICS_COUNTER, NULL);
+	svc->health.metrics = svc->metrics;
+	svc->m_batch_time = metrics_histogram(svc->metrics, "xf_batch_duration_seconds",
+		"Time to process and commit one batch", metrics_buckets_duration, NULL);
+	svc->m_msg_time = metrics_histogram(svc->metrics, "xf_message_duration_seconds",
+		"Processing time per message (its batch's time over its size)",
+		metrics_buckets_duration, NULL);
+	svc->m_pg_time = metrics_histogram(svc->metrics, "xf_pg_query_duration_seconds",
+		"PostgreSQL statement time", metrics_buckets_duration, NULL);
+	pg_on_query(observe_pg, svc);
 	svc->m_batches = metrics_get(svc->metrics, "xf_batches_total",
 				     "Batches committed", METRICS_COUNTER, NULL);
 	svc->m_retries = metrics_get(svc->metrics, "xf_batch_retries_total",
@@ -205,8 +239,11 @@ static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
 
 	batch_until_done(svc, fn, self, msgs, n);
 	svc->consuming = !*svc->stop;
-	metrics_add(svc->m_in, (double)n);
+	count_in(svc, msgs, n);
 	metrics_add(svc->m_batches, 1);
+	metrics_observe(svc->m_batch_time, (now_ms() - t0) / 1000.0);
+	for (size_t i = 0; i < n; i++)
+		metrics_observe(svc->m_msg_time, (now_ms() - t0) / 1000.0 / (double)n);
 	log_debug("batch_done", "n=%zu ms=%.1f", n, now_ms() - t0);
 }
 
@@ -255,6 +292,7 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 
 void svc_release(struct svc *svc)
 {
+	pg_on_query(NULL, NULL);
 	http_stop(svc->http);
 	svc->http = NULL;
 	kafka_consumer_close(svc->consumer);

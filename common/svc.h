@@ -32,7 +32,8 @@ struct svc {
 	struct http_server *http;
 	const volatile sig_atomic_t *stop;
 	int consuming;                    /* for /readyz */
-	struct metrics_series *m_in, *m_batches, *m_retries;
+	struct metrics_series *m_batches, *m_retries;
+	struct metrics_series *m_batch_time, *m_msg_time, *m_pg_time;
 	/* Optional periodic work between batches (xf-dispatch's deadline
 	 * timer): called about every tick_ms; a failure is logged and the
 	 * work tried again at the next tick. */

@@ -451,6 +451,19 @@ static int events_insert(struct dispatch *d, json_t *petition,
 					"triage", dec->triage), ob, NULL, err);
 }
 
+/* End-to-end latency of a new case: from the event and from intake (real time). */
+static void observe_latency(struct dispatch *d, json_t *petition)
+{
+	time_t t, now = time(NULL);
+
+	if (time_parse_rfc3339(str_at(petition, "occurred_at", NULL) ?
+			       str_at(petition, "occurred_at", NULL) : "", &t) == 0 && t <= now)
+		metrics_observe(d->m_latency_occurred, (double)(now - t));
+	if (time_parse_rfc3339(str_at(petition, "received_at", NULL) ?
+			       str_at(petition, "received_at", NULL) : "", &t) == 0 && t <= now)
+		metrics_observe(d->m_latency_received, (double)(now - t));
+}
+
 /* Decides a new case and records it; the outputs go to ob. */
 static int case_decide(struct dispatch *d, json_t *petition,
 		       const struct rules_decision *dec, struct outbox *ob,
@@ -465,6 +478,7 @@ static int case_decide(struct dispatch *d, json_t *petition,
 		return -1;
 	if (!won) /* decided meanwhile by another instance: publish that */
 		return case_replay(d, str_at(petition, "case_id", NULL), ob, &won, err);
+	observe_latency(d, petition);
 	if (dispatch_assign(d, petition, dec, dec->lead, "lead", 1, now, accept_by,
 			    resolve_by, ob, err))
 		return -1;
@@ -700,6 +714,12 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	d->m_feedback_dup = metrics_get(d->svc.metrics, "xf_feedback_duplicates_total",
 					"Feedback messages whose feedback_id was already applied",
 					METRICS_COUNTER, NULL);
+	d->m_latency_occurred = metrics_histogram(d->svc.metrics, "xf_end_to_end_seconds",
+		"From a petition's occurred_at, or from intake, to its assignment",
+		metrics_buckets_latency, "from=\"occurred_at\"");
+	d->m_latency_received = metrics_histogram(d->svc.metrics, "xf_end_to_end_seconds",
+		"From a petition's occurred_at, or from intake, to its assignment",
+		metrics_buckets_latency, "from=\"intake\"");
 	d->schemas = jschema_set_new();
 	if (jschema_add(d->schemas, embed_find("schemas/xf.feedback.v1.json")->data,
 			embed_find("schemas/xf.feedback.v1.json")->len, err))

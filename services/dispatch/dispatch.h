@@ -41,6 +41,8 @@ struct dispatch {
 	struct choose_weights weights;
 	struct webhook_sender *webhooks;
 	struct metrics_series *m_feedback_dup;
+	struct metrics_series *m_latency_occurred, *m_latency_received;
+	double gauges_ms;             /* last refresh of the case gauges */
 	struct jschema_set *schemas;  /* xf.feedback.v1 */
 };
 

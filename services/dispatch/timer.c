@@ -21,6 +21,7 @@
 
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "pg.h"
 #include "util.h"
 
@@ -204,13 +205,46 @@ out:
 	return n;
 }
 
+#define GAUGES_EVERY_MS 10000.0
+
+/* xf_cases{state,department} and xf_cases_overdue{department}, every 10 s. */
+static int case_gauges(struct dispatch *d, struct sbuf *err)
+{
+	struct metrics *m = d->svc.metrics;
+	PGresult *res;
+	char labels[200];
+
+	if (now_ms() - d->gauges_ms < GAUGES_EVERY_MS)
+		return 0;
+	res = pg_query(d->svc.conn, "SELECT state, department, count(*),"
+		       " count(*) FILTER (WHERE clock_stage >= 2 AND state IN ('assigned', 'accepted'))"
+		       " FROM cases GROUP BY 1, 2", 0, NULL, err);
+	if (!res)
+		return -1;
+	d->gauges_ms = now_ms();
+	metrics_zero(m, "xf_cases");
+	metrics_zero(m, "xf_cases_overdue");
+	for (int i = 0; i < PQntuples(res); i++) {
+		snprintf(labels, sizeof labels, "state=\"%s\",department=\"%s\"",
+			 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		metrics_set(metrics_get(m, "xf_cases", "Cases by state and lead department",
+					METRICS_GAUGE, labels), atof(PQgetvalue(res, i, 2)));
+		snprintf(labels, sizeof labels, "department=\"%s\"", PQgetvalue(res, i, 1));
+		metrics_add(metrics_get(m, "xf_cases_overdue",
+					"Open cases past their current deadline, by department",
+					METRICS_GAUGE, labels), atof(PQgetvalue(res, i, 3)));
+	}
+	PQclear(res);
+	return 0;
+}
+
 int timer_tick(void *self, struct sbuf *err)
 {
 	struct dispatch *d = self;
 	time_t now = dispatch_now(d);
 	int n = TIMER_BATCH;
 
-	if (dispatch_ready(d, err) || outbox_flush(d, err))
+	if (dispatch_ready(d, err) || outbox_flush(d, err) || case_gauges(d, err))
 		return -1;
 	for (int round = 0; round < TIMER_ROUNDS && n == TIMER_BATCH; round++) {
 		if ((n = timer_round(d, now, err)) < 0 || outbox_flush(d, err))

@@ -27,7 +27,7 @@ static void t_counter(void)
 	metrics_add(s, 1);
 	metrics_add(s, 2.5);
 	T_CHECK(metrics_value(s) == 3.5);
-	metrics_add(s, 0.001);   /* the resolution is a thousandth */
+	metrics_add(s, 0.001);   /* the resolution is a millionth */
 	T_CHECK(fabs(metrics_value(s) - 3.501) < 1e-9);
 	metrics_free(m);
 }
@@ -192,6 +192,51 @@ static void t_threads(void)
 	metrics_free(m);
 }
 
+/* Cumulative buckets, +Inf, sum and count, labels merged with le. */
+static void t_histogram(void)
+{
+	static const double bounds[] = { 0.1, 1, 10, 0 };
+	struct metrics *m = metrics_new();
+	struct metrics_series *h = metrics_histogram(m, "xf_batch_duration_seconds",
+						     "Batch time.", bounds, "service=\"x\"");
+	struct sbuf out = SBUF_INIT;
+
+	metrics_observe(h, 0.05);
+	metrics_observe(h, 0.1);      /* le is inclusive */
+	metrics_observe(h, 5);
+	metrics_observe(h, 50);
+	T_CHECK(h == metrics_histogram(m, "xf_batch_duration_seconds", "Batch time.", bounds,
+				       "service=\"x\""));
+	metrics_render(m, &out);
+	T_CHECK(strstr(out.buf, "# TYPE xf_batch_duration_seconds histogram\n") != NULL);
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"0.1\"} 2\n") != NULL);
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"1\"} 2\n") != NULL);
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"10\"} 3\n") != NULL);
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"+Inf\"} 4\n") != NULL);
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_sum{service=\"x\"} 55.149999999999999\n") ||
+		strstr(out.buf, "xf_batch_duration_seconds_sum{service=\"x\"} 55.15\n"));
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_count{service=\"x\"} 4\n") != NULL);
+	sbuf_release(&out);
+	metrics_free(m);
+}
+
+/* metrics_zero clears a gauge family before this round's values. */
+static void t_zero(void)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_series *a = metrics_get(m, "xf_cases", "C.", METRICS_GAUGE, "state=\"a\"");
+	struct metrics_series *b = metrics_get(m, "xf_cases", "C.", METRICS_GAUGE, "state=\"b\"");
+	struct metrics_series *o = metrics_get(m, "xf_other", "O.", METRICS_GAUGE, NULL);
+
+	metrics_set(a, 3);
+	metrics_set(b, 4);
+	metrics_set(o, 5);
+	metrics_zero(m, "xf_cases");
+	T_CHECK(metrics_value(a) == 0 && metrics_value(b) == 0);
+	T_CHECK(metrics_value(o) == 5);
+	metrics_free(m);
+}
+
 T_SUITE(metrics,
 	{ "counter", t_counter },
 	{ "gauge", t_gauge },
@@ -200,4 +245,4 @@ T_SUITE(metrics,
 	{ "render", t_render },
 	{ "render_many", t_render_many },
 	{ "render_empty", t_render_empty },
-	{ "threads", t_threads })
+	{ "threads", t_threads }, { "histogram", t_histogram }, { "zero", t_zero })
