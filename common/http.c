@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,17 @@
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_hooks hooks;
+	http_route_fn _Atomic route;
+	void *route_arg;
 };
+
+void http_set_route(struct http_server *srv, http_route_fn fn, void *arg)
+{
+	if (!srv)
+		return;
+	srv->route_arg = arg;
+	srv->route = fn;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
 			     const char *type, struct sbuf *body)
@@ -57,6 +68,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(url, "/metrics") && srv->hooks.metrics) {
 		metrics_render(srv->hooks.metrics, &body);
 		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", &body);
+	}
+	if (srv->route) {
+		const char *type = "text/plain; charset=utf-8";
+		int status = srv->route(srv->route_arg, url, &body, &type);
+
+		if (status)
+			return reply(c, (unsigned)status, type, &body);
+		sbuf_reset(&body);
 	}
 	sbuf_adds(&body, "not found: try /metrics, /healthz or /readyz\n");
 	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", &body);

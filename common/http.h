@@ -27,6 +27,15 @@ struct http_server;
  */
 struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 			       struct sbuf *err);
+/*
+ * An extra GET route (xf-dispatch's status page): returns the HTTP status
+ * and fills body and *type, or 0 when url is not its own.
+ */
+typedef int (*http_route_fn)(void *arg, const char *url, struct sbuf *body,
+			     const char **type);
+/* Adds the route (one per server); call it before the address is published. */
+void http_set_route(struct http_server *srv, http_route_fn fn, void *arg);
+
 /* The TCP port served (useful with port 0), or 0 when serving nothing. */
 int http_port(const struct http_server *srv);
 void http_stop(struct http_server *srv);
