@@ -142,6 +142,16 @@ void metrics_observe(struct metrics_series *s, double v)
 	atomic_fetch_add(&s->micro, llround(v * SCALE));
 }
 
+void metrics_each(struct metrics *m, const char *name,
+		  void (*fn)(void *arg, const char *labels, double value), void *arg)
+{
+	pthread_mutex_lock(&m->lock);
+	for (struct metrics_series *s = m->head; s; s = s->next)
+		if (!strcmp(s->name, name))
+			fn(arg, s->labels, metrics_value(s));
+	pthread_mutex_unlock(&m->lock);
+}
+
 void metrics_zero(struct metrics *m, const char *name)
 {
 	pthread_mutex_lock(&m->lock);

@@ -40,6 +40,12 @@ struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
 					 const char *help, const double *bounds,
 					 const char *labels);
 void metrics_observe(struct metrics_series *s, double v);
+/*
+ * Calls fn(arg, labels, value) for every series of name, in creation order
+ * (a histogram's value is its sum). For readers such as a status page.
+ */
+void metrics_each(struct metrics *m, const char *name,
+		  void (*fn)(void *arg, const char *labels, double value), void *arg);
 /* Sets every series of gauge name to 0 (before setting this round's values). */
 void metrics_zero(struct metrics *m, const char *name);
 /* Appends every series, grouped by name with HELP and TYPE lines. */

@@ -29,6 +29,7 @@
 
 struct webhook_sender;
 struct jschema_set;
+struct lag_monitor;
 
 struct dispatch {
 	struct svc svc;
@@ -43,6 +44,7 @@ struct dispatch {
 	struct metrics_series *m_feedback_dup;
 	struct metrics_series *m_latency_occurred, *m_latency_received;
 	double gauges_ms;             /* last refresh of the case gauges */
+	struct lag_monitor *lag;      /* consumer-group lag of our groups (common/lag.h) */
 	struct jschema_set *schemas;  /* xf.feedback.v1 */
 };
 
