@@ -28,6 +28,8 @@ static void kafka_error_cb(rd_kafka_t *rk, int code, const char *reason, void *o
 			health->fatal = 1;
 		return;
 	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && health)
+		health->brokers_up = 0;
 	log_warn("kafka_error", "handle=%s err=%s reason=\"%s\"", rd_kafka_name(rk),
 		 rd_kafka_err2name(err), reason);
 }
@@ -160,6 +162,20 @@ void kafka_stats_apply(struct metrics *m, const char *text)
 	json_decref(st);
 }
 
+int kafka_stats_brokers_up(const char *text)
+{
+	json_t *st = json_loads(text, 0, NULL), *b;
+	const char *name;
+	int up = 0;
+
+	json_object_foreach(json_object_get(st, "brokers"), name, b)
+		up += json_integer_value(json_object_get(b, "nodeid")) >= 0 &&
+		      !strcmp(json_string_value(json_object_get(b, "state")) ?
+			      json_string_value(json_object_get(b, "state")) : "", "UP");
+	json_decref(st);
+	return up;
+}
+
 static int kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	struct kafka_health *health = opaque;
@@ -167,7 +183,41 @@ static int kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 	(void)rk, (void)len;
 	if (health && health->metrics)
 		kafka_stats_apply(health->metrics, json);
+	if (health)
+		health->brokers_up = kafka_stats_brokers_up(json);
 	return 0; /* librdkafka frees json */
+}
+
+/*
+ * Takes (or gives up) partitions as librdkafka's default would, noting
+ * for readiness that the group was joined and how much it holds.
+ */
+static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			       rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct kafka_health *health = opaque;
+	int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+	rd_kafka_error_t *e = NULL;
+
+	if (cooperative)
+		e = assign ? rd_kafka_incremental_assign(rk, parts)
+			   : rd_kafka_incremental_unassign(rk, parts);
+	else
+		rd_kafka_assign(rk, assign ? parts : NULL);
+	if (e) {
+		log_warn("kafka_rebalance_failed", "reason=\"%s\"", rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+	if (!health)
+		return;
+	health->joined = 1;
+	if (!cooperative)
+		health->assigned = assign ? parts->cnt : 0;
+	else
+		health->assigned += assign ? parts->cnt : -parts->cnt;
+	log_info("kafka_rebalance", "handle=%s %s=%d holding=%d", rd_kafka_name(rk),
+		 assign ? "assigned" : "revoked", parts->cnt, (int)health->assigned);
 }
 
 static rd_kafka_conf_t *conf_base(const char *brokers, struct kafka_health *health,
@@ -254,6 +304,7 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
 
 	if (!conf)
 		return NULL;
+	rd_kafka_conf_set_rebalance_cb(conf, kafka_rebalance_cb);
 	if (conf_set(conf, "group.id", group, err) ||
 	    conf_set(conf, "enable.auto.commit", "false", err) ||
 	    conf_set(conf, "auto.offset.reset", "earliest", err) ||

@@ -14,6 +14,7 @@
 #define XF_KAFKA_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <librdkafka/rdkafka.h>
@@ -34,12 +35,18 @@ struct metrics;
 struct kafka_health {
 	volatile sig_atomic_t fatal;       /* a fatal error: the handle is dead */
 	struct metrics *metrics;           /* optional */
+	/* For readiness, written by librdkafka's threads: brokers seen up in
+	 * the last statistics (0 after "all brokers down"), whether the
+	 * consumer has joined its group, and how many partitions it holds. */
+	_Atomic int brokers_up, joined, assigned;
 };
 
 #define KAFKA_STATS_INTERVAL_MS "5000"
 
 /* Sets the gauges above from one statistics JSON document (for tests too). */
 void kafka_stats_apply(struct metrics *m, const char *json);
+/* The brokers whose state is UP in a statistics document. */
+int kafka_stats_brokers_up(const char *json);
 
 /* Outcome of a group of produced messages (one batch). */
 struct kafka_acks {

@@ -1,8 +1,13 @@
 /*
- * log.h - the one logging path: one line per event on stderr,
- *   ts=... level=info svc=xf-intake event=batch_done n=120 ms=4.1
- * Callers pass the event name and key=value pairs as a format. The level is
- * checked before anything is formatted. Never log personal data or secrets.
+ * log.h - the one logging path: one JSON object a line on stderr,
+ *   {"ts":"2026-11-22T09:30:00.123Z","level":"info","service":"xf-intake",
+ *    "event":"batch_done","n":120,"ms":4.1}
+ * Callers pass the event name and key=value pairs as a printf format
+ * (k=v, or k="v with spaces" with \" for a quote); each pair becomes a
+ * field, a number when the unquoted value is one. Give events about a case
+ * its case_id=. Anything that is not a pair lands in "msg". The level is
+ * checked before anything is formatted. Never log personal data (names,
+ * phones, id numbers, petition text) or secrets.
  */
 #ifndef XF_LOG_H
 #define XF_LOG_H

@@ -48,11 +48,23 @@ static int svc_ready(void *arg, struct sbuf *why)
 
 	if (!svc_healthy(arg, why))
 		return 0;
-	if (!svc->consuming) {
-		sbuf_adds(why, "not consuming yet (or retrying a batch)");
+	if (!svc->health.brokers_up) {
+		sbuf_adds(why, "no Kafka broker connected");
 		return 0;
 	}
-	return 1;
+	if (!svc->pg_ok) {
+		sbuf_adds(why, "PostgreSQL not connected");
+		return 0;
+	}
+	if (!svc->health.joined) {
+		sbuf_adds(why, "not in the consumer group yet");
+		return 0;
+	}
+	if (!svc->consuming) {
+		sbuf_adds(why, "not consuming (retrying a batch)");
+		return 0;
+	}
+	return svc->ready_extra ? svc->ready_extra(svc->ready_arg, why) : 1;
 }
 
 static int svc_connect(struct svc *svc, struct sbuf *err)
@@ -65,6 +77,7 @@ static int svc_connect(struct svc *svc, struct sbuf *err)
 	applied = pg_migrate(svc->conn, err);
 	if (applied < 0)
 		return -1;
+	svc->pg_ok = 1;
 	if (applied)
 		log_info("migrated", "applied=%d", applied);
 	return 0;
@@ -160,9 +173,12 @@ static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
 	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
 	int rc, work_failed = 0;
 
-	if (pg_ensure(&svc->conn, svc->conf.database_url, err))
+	if (pg_ensure(&svc->conn, svc->conf.database_url, err)) {
+		svc->pg_ok = 0;
 		return -1;
+	}
 	rc = fn(self, msgs, n, &acks, err);
+	svc->pg_ok = PQstatus(svc->conn) == CONNECTION_OK;
 	if (rc == -1 && PQstatus(svc->conn) == CONNECTION_OK)
 		work_failed = 1;
 	if (PQtransactionStatus(svc->conn) != PQTRANS_IDLE)
@@ -248,6 +264,21 @@ static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
 }
 
 /* The periodic work, when it is due. */
+#define PING_MS 5000.0
+
+/* Between batches: is PostgreSQL still there? (for /readyz) */
+static void maybe_ping(struct svc *svc, double *last)
+{
+	struct sbuf err = SBUF_INIT;
+
+	if (now_ms() - *last < PING_MS)
+		return;
+	*last = now_ms();
+	svc->pg_ok = !pg_ensure(&svc->conn, svc->conf.database_url, &err) &&
+		     !pg_exec(svc->conn, "SELECT 1", 0, NULL, &err);
+	sbuf_release(&err);
+}
+
 static void maybe_tick(struct svc *svc, double *last)
 {
 	struct sbuf err = SBUF_INIT;
@@ -269,7 +300,7 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 {
 	size_t max = (size_t)svc->conf.batch_max;
 	rd_kafka_message_t **msgs = calloc(max, sizeof *msgs);
-	double last_tick = 0;
+	double last_tick = 0, last_ping = now_ms();
 
 	if (!msgs)
 		abort();
@@ -284,6 +315,7 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 			process_batch(svc, fn, self, msgs, n);
 		kafka_batch_release(msgs, n);
 		maybe_tick(svc, &last_tick);
+		maybe_ping(svc, &last_ping);
 	}
 	free(msgs);
 	log_info("stopping", "fatal=%d", (int)svc->health.fatal);
@@ -321,6 +353,11 @@ int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 	snprintf(part, sizeof part, "%d", (int)rkm->partition);
 	snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
 	snprintf(labels, sizeof labels, "reason=\"%s\"", code);
+	/* the key is a case id or an upstream work-order id, never personal data */
+	log_info("dead_letter", "reason=%s topic=%s partition=%s offset=%s %s=\"%.*s\"", code,
+		 topic, part, off, rkm->key_len == 25 && !memcmp(rkm->key, "XF-", 3) ?
+		 "case_id" : "key", (int)(rkm->key_len > 128 ? 128 : rkm->key_len),
+		 rkm->key ? (const char *)rkm->key : "");
 	metrics_add(metrics_get(svc->metrics, "xf_dead_letters_total",
 				"Messages sent to petition.dlq", METRICS_COUNTER,
 				labels), 1);

@@ -11,6 +11,7 @@
 #define XF_SVC_H
 
 #include <signal.h>
+#include <stdatomic.h>
 
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
@@ -32,6 +33,11 @@ struct svc {
 	struct http_server *http;
 	const volatile sig_atomic_t *stop;
 	int consuming;                    /* for /readyz */
+	_Atomic int pg_ok;                /* the last PostgreSQL work found it up */
+	/* An extra readiness condition of the daemon's (xf-dispatch: a rule
+	 * set is loaded); called from the HTTP thread. */
+	int (*ready_extra)(void *arg, struct sbuf *why);
+	void *ready_arg;
 	struct metrics_series *m_batches, *m_retries;
 	struct metrics_series *m_batch_time, *m_msg_time, *m_pg_time;
 	/* Optional periodic work between batches (xf-dispatch's deadline

@@ -698,6 +698,17 @@ static int dispatch_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	return rc;
 }
 
+/* Ready only with a rule set (read from the HTTP thread: a pointer test). */
+static int rules_loaded(void *arg, struct sbuf *why)
+{
+	struct dispatch *d = arg;
+
+	if (d->rules)
+		return 1;
+	sbuf_adds(why, "no rule set loaded: run xfctl rules import FILE");
+	return 0;
+}
+
 int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct sbuf *err)
 {
 	static const char *const topics[] = { "petition.classified", "department.feedback",
@@ -708,6 +719,8 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 		     stop, err))
 		return -1;
 	choose_weights_from_conf(&d->svc.conf, &d->weights);
+	d->svc.ready_extra = rules_loaded;
+	d->svc.ready_arg = d;
 	d->svc.tick = timer_tick;
 	d->svc.tick_self = d;
 	d->svc.tick_ms = d->svc.conf.timer_ms;

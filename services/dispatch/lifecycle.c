@@ -272,7 +272,8 @@ static int seen_before(struct dispatch *d, const rd_kafka_message_t *rkm, const 
 		json_decref(outs);
 	} else if (*seen) {
 		metrics_add(d->m_feedback_dup, 1);
-		log_info("feedback_duplicate", "feedback_id=\"%s\"", f->id);
+		log_info("feedback_duplicate", "feedback_id=\"%s\" case_id=%s", f->id,
+			 f->case_id ? f->case_id : "-");
 	}
 	PQclear(res);
 	return 0;

@@ -57,12 +57,13 @@ static const char *expected_dept(const char *category, const char *region)
 static char *event_json(const char *ext, const struct tmpl *t, const char *region,
 			size_t *len)
 {
-	json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s}",
+	json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s}",
 			      "schema", "xf.hotline_event.v1", "source", "system", "t12345",
 			      "channel", "hotline", "external_id", ext,
 			      "occurred_at", "2026-11-22T09:30:00+08:00", "region_code", region,
 			      "subject", t->subject, "content", t->content,
-			      "petitioner", "phone", "13800138000", "x_upstream_field", "kept");
+			      "petitioner", "phone", GEN_PHONE, "name", GEN_NAME, "id_number",
+			      GEN_ID_NUMBER, "x_upstream_field", "kept");
 	char *s = json_dumps(j, JSON_COMPACT);
 
 	json_decref(j);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "check.h"
 #include "tharness.h"
 
@@ -36,6 +38,51 @@ static int publish(struct e2e *t, const struct gen_event *ev, size_t from, size_
 	return e2e_flush(t);
 }
 
+/*
+ * Every line of the run's daemon logs is one JSON object with ts, level,
+ * service and event, and no line shows the petitioner's name, phone or id
+ * number, nor a petition's text.
+ */
+static void check_logs(struct e2e *t)
+{
+	static const char *const daemons[] = { "xf-intake", "xf-classify", "xf-dispatch" };
+	static const char *const secret[] = { GEN_NAME, GEN_PHONE, GEN_ID_NUMBER, "拖欠工资" };
+	size_t lines = 0, bad = 0, leaks = 0;
+
+	for (size_t d = 0; d < 3; d++) {
+		char path[512], *line = NULL;
+		size_t cap = 0;
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/%s-%s.log", t->logs, t->name, daemons[d]);
+		f = fopen(path, "r");
+		if (!T_CHECK(f != NULL))
+			continue;
+		while (getline(&line, &cap, f) > 0) {
+			json_t *j = json_loads(line, 0, NULL);
+
+			lines++;
+			if (!j && !strncmp(line, "==", 2))
+				continue; /* a sanitizer report: that check is elsewhere */
+			if (!j || !json_string_value(json_object_get(j, "ts")) ||
+			    !json_string_value(json_object_get(j, "level")) ||
+			    !json_string_value(json_object_get(j, "service")) ||
+			    !json_string_value(json_object_get(j, "event")))
+				if (bad++ < 3)
+					fprintf(stderr, "    not a JSON log line: %s", line);
+			for (size_t k = 0; k < sizeof secret / sizeof secret[0]; k++)
+				if (strstr(line, secret[k]) && leaks++ < 3)
+					fprintf(stderr, "    personal data in a log: %s", line);
+			json_decref(j);
+		}
+		free(line);
+		fclose(f);
+	}
+	T_CHECK(lines > 10);
+	T_INTEQ(bad, 0);
+	T_INTEQ(leaks, 0);
+}
+
 static void t_flow_2000(void)
 {
 	struct e2e t;
@@ -55,6 +102,7 @@ static void t_flow_2000(void)
 		T_CHECK(e2e_alive(&t, d));
 	for (int d = 0; d < E2E_NDAEMONS; d++)
 		T_INTEQ(e2e_stop(&t, d), 0); /* a clean shutdown, no sanitizer report */
+	check_logs(&t);
 	printf("    flow: %zu events, %zu valid, %zu messages collected\n", run.n,
 	       run.nvalid, t.nmsgs);
 	gen_free(run.ev, run.n);

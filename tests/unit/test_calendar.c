@@ -234,7 +234,7 @@ static void t_warns_once(void)
 
 	log_init("xf", LOG_INFO);
 	capture_stderr(lookups_2093, &out);
-	T_INTEQ(count(out.buf, "event=calendar_year_missing year=2093"), 1);
+	T_INTEQ(count(out.buf, "\"event\":\"calendar_year_missing\",\"year\":2093"), 1);
 	sbuf_reset(&out);
 	capture_stderr(lookups_2093, &out);
 	T_INTEQ(count(out.buf, "calendar_year_missing"), 0);

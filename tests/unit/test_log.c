@@ -1,8 +1,11 @@
 /* Unit tests for common/log.c: level names, the level gate, the line format. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "sbuf.h"
@@ -94,25 +97,34 @@ static void t_enabled(void)
 	log_init("xf", LOG_INFO);
 }
 
-/* Checks the "ts=<RFC 3339 UTC, ms>" prefix of line; returns what follows it. */
+/*
+ * Checks that line is one JSON object whose "ts" is RFC 3339 UTC with
+ * milliseconds and now; returns it without "ts" as compact sorted JSON
+ * (static buffer).
+ */
 static const char *check_ts(const char *line)
 {
-	char ts[32];
-	const char *sp;
+	static char rest[4096];
+	json_t *j = json_loads(line, 0, NULL);
+	const char *ts = json_string_value(json_object_get(j, "ts"));
+	char *text;
 	time_t t;
 
-	if (!T_CHECK(strncmp(line, "ts=", 3) == 0))
-		return line;
-	sp = strchr(line, ' ');
-	if (!T_CHECK(sp != NULL) || !T_INTEQ(sp - (line + 3), 24))
-		return line;
-	memcpy(ts, line + 3, 24);
-	ts[24] = '\0';
+	rest[0] = '\0';
+	if (!T_CHECK(j != NULL) || !T_CHECK(ts != NULL) || !T_INTEQ(strlen(ts), 24)) {
+		json_decref(j);
+		return rest;
+	}
 	T_CHECK(ts[4] == '-' && ts[10] == 'T' && ts[19] == '.' && ts[23] == 'Z');
 	T_INTEQ(strspn(ts + 20, "0123456789"), 3);
 	if (T_INTEQ(time_parse_rfc3339(ts, &t), 0))
 		T_CHECK(t >= time(NULL) - 5 && t <= time(NULL) + 1);
-	return sp;
+	json_object_del(j, "ts");
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	snprintf(rest, sizeof rest, "%s", text);
+	free(text);
+	json_decref(j);
+	return rest;
 }
 
 static void t_msg_line(void)
@@ -129,7 +141,40 @@ static void t_msg_line(void)
 
 	T_INTEQ(count_char(out.buf, '\n'), 1);
 	T_CHECK(out.len > 0 && out.buf[out.len - 1] == '\n');
-	T_STREQ(check_ts(out.buf), " level=warn svc=xf-unit event=disk_low k=v n=42\n");
+	T_CHECK(strncmp(out.buf, "{\"ts\":", 6) == 0); /* ts first: lines sort by time */
+	T_STREQ(check_ts(out.buf),
+		"{\"event\":\"disk_low\",\"k\":\"v\",\"level\":\"warn\",\"n\":42,\"service\":\"xf-unit\"}");
+	sbuf_release(&out);
+}
+
+/* Quoted values keep spaces and quotes; numbers stay numbers; the rest is "msg". */
+static void t_msg_fields(void)
+{
+	struct sbuf out = SBUF_INIT;
+	struct capture cap;
+
+	log_init("s", LOG_INFO);
+	if (!T_CHECK(capture_begin(&cap) == 0))
+		return;
+	log_msg(LOG_INFO, "e", "case_id=%s why=\"%s\" ms=%.1f n=-3 v=1x", "XF-330381-20261122-000001",
+		"a \\\"b\\\" c", 4.5);
+	log_msg(LOG_INFO, "e", "k=1 this is not a pair");
+	log_msg(LOG_INFO, "e", "error=\"%s\" n=1", "relation \"cases\" does not exist");
+	capture_end(&cap, &out);
+	log_init("xf", LOG_INFO);
+	if (T_INTEQ(count_char(out.buf, '\n'), 3)) {
+		char *second = strchr(out.buf, '\n') + 1, *third = strchr(second, '\n') + 1;
+
+		second[-1] = '\0';
+		third[-1] = '\0';
+		T_STREQ(check_ts(third), "{\"error\":\"relation \\\"cases\\\" does not exist\","
+			"\"event\":\"e\",\"level\":\"info\",\"n\":1,\"service\":\"s\"}");
+		T_STREQ(check_ts(out.buf), "{\"case_id\":\"XF-330381-20261122-000001\",\"event\":\"e\","
+			"\"level\":\"info\",\"ms\":4.5,\"n\":-3,\"service\":\"s\",\"v\":\"1x\","
+			"\"why\":\"a \\\"b\\\" c\"}");
+		T_STREQ(check_ts(second), "{\"event\":\"e\",\"k\":1,\"level\":\"info\","
+			"\"msg\":\"this is not a pair\",\"service\":\"s\"}");
+	}
 	sbuf_release(&out);
 }
 
@@ -137,8 +182,10 @@ static void t_msg_line(void)
 static void t_msg_levels(void)
 {
 	static const char *const want[] = {
-		" level=debug svc=s event=e\n", " level=info svc=s event=e\n",
-		" level=warn svc=s event=e\n", " level=error svc=s event=e\n",
+		"{\"event\":\"e\",\"level\":\"debug\",\"service\":\"s\"}",
+		"{\"event\":\"e\",\"level\":\"info\",\"service\":\"s\"}",
+		"{\"event\":\"e\",\"level\":\"warn\",\"service\":\"s\"}",
+		"{\"event\":\"e\",\"level\":\"error\",\"service\":\"s\"}",
 	};
 	struct sbuf out = SBUF_INIT;
 	struct capture cap;
@@ -177,12 +224,12 @@ static void t_below_min(void)
 	log_error("loud", "k=%d", 4);
 	capture_end(&cap, &out);
 	log_init("xf", LOG_INFO);
-	T_CHECK(strstr(out.buf, " level=error svc=xf-unit event=loud k=4\n") != NULL);
+	T_CHECK(strstr(out.buf, "\"level\":\"error\",\"service\":\"xf-unit\",\"event\":\"loud\",\"k\":4}\n") != NULL);
 	T_INTEQ(count_char(out.buf, '\n'), 1);
 	sbuf_release(&out);
 }
 
-/* An over-long message is cut, but still one line. */
+/* An over-long message is cut, but still one line of JSON. */
 static void t_msg_long(void)
 {
 	struct sbuf out = SBUF_INIT;
@@ -198,9 +245,9 @@ static void t_msg_long(void)
 	capture_end(&cap, &out);
 	log_init("xf", LOG_INFO);
 	T_INTEQ(count_char(out.buf, '\n'), 1);
-	T_CHECK(out.len > 1000 && out.len <= 2048);
+	T_CHECK(out.len > 1000 && out.len <= 2200);
 	T_CHECK(out.len > 0 && out.buf[out.len - 1] == '\n');
-	T_CHECK(strstr(out.buf, " event=big v=xxx") != NULL);
+	T_CHECK(strstr(out.buf, "\"event\":\"big\",\"v\":\"xxx") != NULL);
 	sbuf_release(&out);
 }
 
@@ -216,6 +263,7 @@ T_SUITE(log,
 	{ "level_parse", t_level_parse },
 	{ "enabled", t_enabled },
 	{ "msg_line", t_msg_line },
+	{ "msg_fields", t_msg_fields },
 	{ "msg_levels", t_msg_levels },
 	{ "below_min", t_below_min },
 	{ "msg_long", t_msg_long },
