@@ -2,16 +2,22 @@
 # deploy_check.sh: what can be checked of the container files without an
 # engine: docker-compose.yml parses and names the contract's services and
 # images, and the Dockerfile builds with the same setup script as make.
+# Monitoring: promtool (Debian's prometheus package, from setup.sh) checks
+# the Prometheus configuration and alert rules and runs the rules' unit
+# tests; the Grafana dashboard and provisioning are checked against the
+# metrics the daemons expose, and the compose file against both.
+# A failed check prints its command's output as "#" lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 passed=0 failed=0
 check() {
-    local name=$1
+    local name=$1 out
     shift
-    if "$@" >/dev/null 2>&1; then
+    if out=$("$@" 2>&1); then
         echo "ok - deploy.$name"; passed=$((passed + 1))
     else
         echo "FAIL - deploy.$name"; failed=$((failed + 1))
+        [[ -z $out ]] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/#   /'
     fi
 }
 compose_ok() {
@@ -28,10 +34,129 @@ for d in ("xf-intake", "xf-classify", "xf-dispatch"):
 assert "prometheus" in s and "grafana" in s
 PY
 }
+# monitoring_ok WHAT: one of the Python checks below (rules, dashboard,
+# grafana_provisioning, compose).  KNOWN lists the metrics the daemons
+# expose; a panel or a rule that names anything else shows nothing or never
+# fires.
+monitoring_ok() {
+    /usr/bin/python3 - "$1" <<'PY'
+import json, re, sys, yaml
+KNOWN = {
+    "xf_messages_in_total", "xf_messages_out_total", "xf_dead_letters_total",
+    "xf_batches_total", "xf_batch_retries_total", "xf_feedback_duplicates_total",
+    "xf_kafka_consumer_lag", "xf_kafka_broker_rtt_seconds",
+    "xf_kafka_queue_messages", "xf_kafka_replyq", "xf_cases", "xf_cases_overdue",
+    "xf_department_status", "xf_consumer_group_lag", "xf_consumer_group_lag_seconds",
+    "xf_consumer_group_max_lag_seconds", "xf_consumer_group_status",
+    "xf_consumer_partition_status",
+    "up",  # Prometheus' own: 1 when the last scrape of a target worked
+}
+HISTOGRAMS = {"xf_batch_duration_seconds", "xf_message_duration_seconds",
+              "xf_pg_query_duration_seconds", "xf_end_to_end_seconds"}
+KNOWN |= {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
+WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset",
+         "bool", "and", "or", "unless", "inf", "nan"}
+DS_UID = "xf-prometheus"
+
+def metrics(expr):
+    """The metric names in a PromQL expression: what is left once strings,
+    label matchers, ranges and by/on (...) lists are gone, minus calls."""
+    e = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    e = re.sub(r"\{[^}]*\}|\[[^\]]*\]", " ", e)
+    e = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", e)
+    found = re.finditer(r"(?<![\w.$])([A-Za-z_:][\w:]*)(\s*\()?", e)
+    return {m[1] for m in found if not m[2] and m[1].lower() not in WORDS}
+
+def known(exprs, where):
+    assert exprs, where + ": no expressions"
+    for x in exprs:
+        bad = metrics(x) - KNOWN
+        assert not bad, "%s: unknown metric %s in %s" % (where, sorted(bad), x)
+    return set().union(*map(metrics, exprs))
+
+def rules():
+    doc = yaml.safe_load(open("deploy/prometheus/alerts.yml"))
+    alerts = [r for g in doc["groups"] for r in g["rules"]]
+    tests = open("deploy/prometheus/alerts_test.yml").read()
+    for r in alerts:
+        a = r["alert"]
+        assert r.get("for"), a + ": no for:"
+        assert r["labels"]["severity"] in ("critical", "warning", "info"), a
+        assert r["annotations"]["summary"] and r["annotations"]["description"], a
+        assert "alertname: " + a + "\n" in tests, a + ": not in alerts_test.yml"
+    used = known([r["expr"] for r in alerts], "alerts.yml")
+    need = {"up", "xf_consumer_group_lag_seconds", "xf_consumer_group_status",
+            "xf_dead_letters_total", "xf_cases_overdue", "xf_batch_retries_total"}
+    assert need <= used, "alerts.yml: nothing on %s" % sorted(need - used)
+
+def dashboard():
+    d = json.load(open("deploy/grafana/dashboards/xinfang.json"))
+    assert d["uid"] == "xinfang-router" and d["schemaVersion"] >= 37
+    panels = d["panels"] + [p for r in d["panels"] for p in r.get("panels", [])]
+    ids = [p["id"] for p in panels]
+    assert len(ids) == len(set(ids)), "panel ids repeat"
+    exprs = []
+    for p in panels:
+        g = p["gridPos"]
+        assert g["x"] + g["w"] <= 24, p["title"]
+        for t in [p] + p.get("targets", []):
+            if p["type"] != "row":
+                assert t["datasource"]["uid"] == DS_UID, p["title"] + ": datasource"
+        exprs += [t["expr"] for t in p.get("targets", [])]
+    used = known(exprs, "xinfang.json")
+    need = {"xf_consumer_group_lag", "xf_consumer_group_lag_seconds",
+            "xf_consumer_group_status", "xf_messages_in_total", "xf_messages_out_total",
+            "xf_end_to_end_seconds_bucket", "xf_dead_letters_total", "xf_cases",
+            "xf_department_status", "xf_batch_duration_seconds_bucket",
+            "xf_pg_query_duration_seconds_bucket"}
+    assert need <= used, "xinfang.json: no panel on %s" % sorted(need - used)
+    for q in ("0.5", "0.99"):
+        assert any(x.startswith("histogram_quantile(%s," % q)
+                   and "xf_end_to_end_seconds_bucket" in x for x in exprs), "no p" + q
+
+def grafana_provisioning():
+    ds = yaml.safe_load(open("deploy/grafana/provisioning/datasources/prometheus.yml"))
+    ds = ds["datasources"][0]
+    assert ds["uid"] == DS_UID and ds["url"] == "http://prometheus:9090", ds
+    dp = yaml.safe_load(open("deploy/grafana/provisioning/dashboards/xinfang.yml"))
+    assert dp["providers"][0]["options"]["path"] == "/etc/grafana/dashboards"
+
+def compose():
+    s = yaml.safe_load(open("docker-compose.yml"))["services"]
+    g = "./deploy/grafana/"
+    mounts = {
+        "prometheus": ["./deploy/prometheus:/etc/prometheus:ro"],
+        "grafana": [
+            g + "provisioning/datasources:/etc/grafana/provisioning/datasources:ro",
+            g + "provisioning/dashboards:/etc/grafana/provisioning/dashboards:ro",
+            g + "dashboards:/etc/grafana/dashboards:ro"],
+    }
+    for name, want in mounts.items():
+        missing = set(want) - set(s[name]["volumes"])
+        assert not missing, "%s lacks %s" % (name, sorted(missing))
+    assert "127.0.0.1:9090:9090" in s["prometheus"]["ports"]
+    assert "127.0.0.1:3000:3000" in s["grafana"]["ports"]
+    assert {"xf-intake", "xf-classify", "xf-dispatch"} <= set(s["prometheus"]["depends_on"])
+    assert "prometheus" in s["grafana"]["depends_on"]
+
+try:
+    {"rules": rules, "dashboard": dashboard, "grafana_provisioning": grafana_provisioning,
+     "compose": compose}[sys.argv[1]]()
+except (AssertionError, LookupError, TypeError, ValueError, OSError) as e:
+    sys.exit("%s: %s" % (type(e).__name__, e))
+PY
+}
 check compose_parses_with_contract_services compose_ok
 check dockerfile_uses_setup_script grep -q 'deploy/scripts/setup.sh' deploy/Dockerfile
 check runtime_image_has_the_model grep -q 'COPY --from=build /src/models models/' deploy/Dockerfile
 check prometheus_scrapes_daemons grep -q 'xf-dispatch' deploy/prometheus/prometheus.yml
+check prometheus_config_valid promtool check config deploy/prometheus/prometheus.yml
+check prometheus_rules_valid promtool check rules deploy/prometheus/alerts.yml
+check prometheus_rules_unit_tests promtool test rules deploy/prometheus/alerts_test.yml
+check prometheus_alerts_complete monitoring_ok rules
+check grafana_dashboard_known_metrics monitoring_ok dashboard
+check grafana_provisioning monitoring_ok grafana_provisioning
+check compose_mounts_monitoring monitoring_ok compose
 check ci_runs_make_test grep -q 'make test' .ci/run
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -18,7 +18,8 @@ done
 
 PKGS=(gcc make pkg-config librdkafka-dev libjansson-dev libpq-dev libcurl4-openssl-dev
     libssl-dev libmicrohttpd-dev postgresql postgresql-contrib kcat maven
-    openjdk-17-jre-headless procps iproute2 python3-yaml liblinear-dev libutf8proc-dev)
+    openjdk-17-jre-headless procps iproute2 python3-yaml liblinear-dev libutf8proc-dev
+    prometheus chromium)
 
 # One dpkg-query for all packages (unknown ones print nothing, hence || true);
 # then pure bash matching, so a complete machine costs one process.
@@ -39,6 +40,20 @@ if ((${#missing[@]})); then
     "${sudo[@]}" apt-get update -q
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # prometheus is here for promtool (tests/deploy_check.sh).  Its postinst
+    # enables its server and starts it through invoke-rc.d or, under systemd,
+    # deb-systemd-invoke.  In a container without systemd nothing starts:
+    # invoke-rc.d finds no runlevel, and Docker's Debian images also deny it
+    # in /usr/sbin/policy-rc.d.  Where an init system did start it, switch it
+    # off again: it would hold :9090, which docker-compose.yml publishes.
+    if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+        if [[ -d /run/systemd/system ]]; then
+            "${sudo[@]}" systemctl disable --now --quiet prometheus.service || true
+        else
+            "${sudo[@]}" update-rc.d prometheus disable >/dev/null 2>&1 || true
+            "${sudo[@]}" /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+        fi
+    fi
 fi
 
 if ((fetch_kafka)); then
