@@ -19,7 +19,7 @@ done
 PKGS=(gcc make pkg-config librdkafka-dev libjansson-dev libpq-dev libcurl4-openssl-dev
     libssl-dev libmicrohttpd-dev postgresql postgresql-contrib kcat maven
     openjdk-17-jre-headless procps iproute2 python3-yaml liblinear-dev libutf8proc-dev
-    prometheus chromium)
+    prometheus chromium fonts-wqy-microhei)
 
 # One dpkg-query for all packages (unknown ones print nothing, hence || true);
 # then pure bash matching, so a complete machine costs one process.

@@ -36,7 +36,8 @@ up)
 Xinfang Router is up.
   settings:  .run/env ($(tr '\n' ' ' <"$run/env"))
   logs:      $run/logs/
-  status:    http://127.0.0.1:8081/readyz (intake), :8082 (classify), :8083 (dispatch)
+  status page: http://127.0.0.1:8083/   (xf-dispatch: lag, throughput, dead letters, cases, departments)
+  ready:     http://127.0.0.1:8081/readyz (intake), :8082 (classify), :8083 (dispatch)
   metrics:   http://127.0.0.1:8081/metrics ...
   try:       set -a; . .run/env; set +a
              bin/xfctl publish hotline.events deploy/examples/petitions.jsonl

@@ -10,6 +10,7 @@
 #include "jschema.h"
 #include "log.h"
 #include "pg.h"
+#include "status.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -724,6 +725,7 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	d->svc.tick = timer_tick;
 	d->svc.tick_self = d;
 	d->svc.tick_ms = d->svc.conf.timer_ms;
+	http_set_route(d->svc.http, status_route, d->svc.metrics);
 	d->m_feedback_dup = metrics_get(d->svc.metrics, "xf_feedback_duplicates_total",
 					"Feedback messages whose feedback_id was already applied",
 					METRICS_COUNTER, NULL);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "scorecard.h"
 #include "util.h"
 
 #define TIMER_BATCH 200      /* cases per transaction */
@@ -235,7 +236,7 @@ static int case_gauges(struct dispatch *d, struct sbuf *err)
 					METRICS_GAUGE, labels), atof(PQgetvalue(res, i, 3)));
 	}
 	PQclear(res);
-	return 0;
+	return scorecard_gauges(d->svc.conn, &d->svc.conf, m, err);
 }
 
 int timer_tick(void *self, struct sbuf *err)

@@ -1,0 +1,283 @@
+/*
+ * Unit tests for xf-dispatch's status page (services/dispatch/status.c):
+ * the figures of /status.json read from a registry filled by hand, the
+ * page itself; and for the scorecard's pure parts (common/scorecard.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dispatch/status.h"
+#include "scorecard.h"
+#include "tharness.h"
+
+static void set(struct metrics *m, const char *name, const char *labels, double v)
+{
+	metrics_set(metrics_get(m, name, "test", METRICS_GAUGE, labels), v);
+}
+
+/* The entry of arr whose key is val, or NULL. */
+static json_t *entry(json_t *arr, const char *key, const char *val)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, key)), val))
+			return e;
+	return NULL;
+}
+
+static long long ival(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void fill_flow(struct metrics *m)
+{
+	set(m, "xf_messages_in_total", "topic=\"petition.classified\"", 30);
+	set(m, "xf_messages_in_total", "topic=\"department.feedback\"", 5);
+	set(m, "xf_messages_out_total", "topic=\"assignments\",kind=\"message\"", 31);
+	set(m, "xf_dead_letters_total", "reason=\"bad_feedback\"", 1);
+	set(m, "xf_cases", "state=\"triage\",department=\"x\"", 4);
+	set(m, "xf_cases", "state=\"assigned\",department=\"a\"", 3);
+	set(m, "xf_cases", "state=\"assigned\",department=\"b\"", 2);
+	set(m, "xf_cases", "state=\"accepted\",department=\"a\"", 1);
+}
+
+static void t_flow(void)
+{
+	struct metrics *m = metrics_new();
+	json_t *j, *e, *cases;
+
+	fill_flow(m);
+	j = status_json(m);
+	T_CHECK(json_real_value(json_object_get(j, "now")) > 1.7e9);
+	e = entry(json_object_get(j, "messages_in"), "topic", "department.feedback");
+	T_INTEQ(e ? ival(e, "total") : -1, 5);
+	e = json_array_get(json_object_get(j, "messages_out"), 0);
+	T_STREQ(json_string_value(json_object_get(e, "kind")), "message");
+	T_INTEQ(ival(e, "total"), 31);
+	e = entry(json_object_get(j, "dead_letters"), "reason", "bad_feedback");
+	T_INTEQ(e ? ival(e, "total") : -1, 1);
+	/* summed by state, the lifecycle's states first, then others */
+	cases = json_object_get(j, "cases");
+	T_INTEQ(json_array_size(cases), 5);
+	T_STREQ(json_string_value(json_object_get(json_array_get(cases, 0), "state")),
+		"assigned");
+	T_INTEQ(ival(json_array_get(cases, 0), "count"), 5);
+	T_INTEQ(ival(json_array_get(cases, 1), "count"), 1);
+	T_INTEQ(ival(json_array_get(cases, 3), "count"), 0); /* rated */
+	T_STREQ(json_string_value(json_object_get(json_array_get(cases, 4), "state")),
+		"triage");
+	T_INTEQ(ival(json_array_get(cases, 4), "count"), 4);
+	json_decref(j);
+	metrics_free(m);
+}
+
+/* Before any figure: empty lists, not missing ones. */
+static void t_empty(void)
+{
+	struct metrics *m = metrics_new();
+	json_t *j = status_json(m);
+	const char *keys[] = { "messages_in", "messages_out", "dead_letters", "cases",
+			       "lag", "departments" };
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		T_INTEQ(json_array_size(json_object_get(j, keys[i])), 0);
+	T_CHECK(json_is_null(json_object_get(j, "lag_sampled_at")));
+	json_decref(j);
+	metrics_free(m);
+}
+
+static void t_lag(void)
+{
+	struct metrics *m = metrics_new();
+	json_t *j, *g, *p;
+
+	set(m, "xf_consumer_group_status", "group=\"xf-dispatch\"", 2);
+	set(m, "xf_consumer_group_status", "group=\"xf-intake\"", 0);
+	set(m, "xf_consumer_group_max_lag_seconds", "group=\"xf-dispatch\"", 12.5);
+	set(m, "xf_consumer_group_max_lag_seconds", "group=\"xf-intake\"", -1);
+	set(m, "xf_consumer_group_lag", "group=\"xf-dispatch\",topic=\"t\",partition=\"0\"", 5);
+	set(m, "xf_consumer_group_lag", "group=\"xf-intake\",topic=\"h\",partition=\"0\"", 100);
+	set(m, "xf_consumer_group_lag", "group=\"xf-dispatch\",topic=\"t\",partition=\"1\"", 7);
+	/* matched by label values, not by the labels' text */
+	set(m, "xf_consumer_group_lag_seconds", "partition=\"1\",topic=\"t\",group=\"xf-dispatch\"",
+	    3.25);
+	set(m, "xf_consumer_group_lag_seconds", "group=\"xf-dispatch\",topic=\"t\",partition=\"0\"",
+	    -1);
+	set(m, "xf_consumer_lag_sampled_timestamp_seconds", NULL, 1795430400);
+	j = status_json(m);
+	T_CHECK(json_real_value(json_object_get(j, "lag_sampled_at")) == 1795430400);
+	g = entry(json_object_get(j, "lag"), "group", "xf-dispatch");
+	if (!T_CHECK(g != NULL))
+		goto out;
+	T_INTEQ(ival(g, "status"), 2);
+	T_STREQ(json_string_value(json_object_get(g, "status_name")), "STALL");
+	T_CHECK(json_real_value(json_object_get(g, "max_lag_seconds")) == 12.5);
+	T_INTEQ(ival(g, "lag"), 12);
+	T_INTEQ(json_array_size(json_object_get(g, "partitions")), 2);
+	p = json_array_get(json_object_get(g, "partitions"), 0);
+	T_INTEQ(ival(p, "partition"), 0);
+	T_INTEQ(ival(p, "lag"), 5);
+	T_CHECK(json_is_null(json_object_get(p, "lag_seconds"))); /* -1: unknown */
+	p = json_array_get(json_object_get(g, "partitions"), 1);
+	T_CHECK(json_real_value(json_object_get(p, "lag_seconds")) == 3.25);
+	g = entry(json_object_get(j, "lag"), "group", "xf-intake");
+	T_CHECK(g && json_is_null(json_object_get(g, "max_lag_seconds")));
+	T_CHECK(g && ival(g, "lag") == 100);
+out:
+	json_decref(j);
+	metrics_free(m);
+}
+
+static void t_departments(void)
+{
+	struct metrics *m = metrics_new();
+	json_t *j, *d;
+
+	set(m, "xf_department_info", "department=\"b\",name=\"乙局 \\\"B\\\" \\\\ x\"", 1);
+	set(m, "xf_department_status", "department=\"b\"", 0);
+	set(m, "xf_department_open_cases", "department=\"b\"", 3);
+	set(m, "xf_department_overdue_ratio", "department=\"b\"", 0.25);
+	set(m, "xf_department_info", "department=\"a\",name=\"甲\"", 1);
+	set(m, "xf_department_status", "department=\"a\"", 2);
+	set(m, "xf_department_info", "department=\"gone\",name=\"left\"", 0);
+	set(m, "xf_department_info", "department=\"c\",name=\"丙\"", 1);
+	set(m, "xf_department_status", "department=\"c\"", 0);
+	j = status_json(m);
+	d = json_object_get(j, "departments");
+	if (!T_INTEQ(json_array_size(d), 3))
+		goto out;
+	/* red first, then by code; "gone" left the scorecard */
+	T_STREQ(json_string_value(json_object_get(json_array_get(d, 0), "department")), "a");
+	T_STREQ(json_string_value(json_object_get(json_array_get(d, 0), "status_name")), "red");
+	T_STREQ(json_string_value(json_object_get(json_array_get(d, 1), "department")), "b");
+	T_STREQ(json_string_value(json_object_get(json_array_get(d, 2), "department")), "c");
+	d = json_array_get(d, 1);
+	T_STREQ(json_string_value(json_object_get(d, "name")), "乙局 \"B\" \\ x");
+	T_STREQ(json_string_value(json_object_get(d, "status_name")), "green");
+	T_INTEQ(ival(d, "open"), 3);
+	T_CHECK(json_real_value(json_object_get(d, "overdue_ratio")) == 0.25);
+	T_CHECK(json_is_null(json_object_get(d, "return_ratio")));
+	T_CHECK(json_is_null(json_object_get(d, "satisfaction_ratio")));
+out:
+	json_decref(j);
+	metrics_free(m);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void t_route(void)
+{
+	struct metrics *m = metrics_new();
+	struct sbuf body = SBUF_INIT;
+	const char *type = NULL;
+	json_t *j;
+
+	fill_flow(m);
+	set(m, "xf_dead_letters_total", "reason=\"</script><b>\"", 2);
+	T_INTEQ(status_route(m, "/status.json", &body, &type), 200);
+	T_STREQ(type, "application/json; charset=utf-8");
+	j = json_loads(body.buf, 0, NULL);
+	T_CHECK(j && entry(json_object_get(j, "dead_letters"), "reason", "</script><b>"));
+	json_decref(j);
+	sbuf_reset(&body);
+	T_INTEQ(status_route(m, "/", &body, &type), 200);
+	T_STREQ(type, "text/html; charset=utf-8");
+	T_CHECK(!strncmp(body.buf, "<!DOCTYPE html>", 15));
+	T_CHECK(strstr(body.buf, "<meta charset='utf-8'>") != NULL);
+	T_CHECK(strstr(body.buf, "fetch('status.json'") != NULL);
+	/* the embedded figures cannot close their <script> */
+	T_INTEQ(count(body.buf, "</script>"), 2);
+	T_CHECK(strstr(body.buf, "\\u003c/script>\\u003cb>") != NULL);
+	/* no external assets */
+	T_INTEQ(count(body.buf, "http://") + count(body.buf, "https://") +
+		count(body.buf, "src=") + count(body.buf, "<link") + count(body.buf, "@import"), 0);
+	sbuf_reset(&body);
+	T_INTEQ(status_route(m, "/metrics", &body, &type), 0);
+	T_INTEQ(status_route(m, "/status", &body, &type), 0);
+	T_INTEQ(status_route(m, "/index.html", &body, &type), 0);
+	sbuf_release(&body);
+	metrics_free(m);
+}
+
+T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty },
+	{ "lag_groups", t_lag }, { "departments", t_departments },
+	{ "route", t_route })
+
+/* ---- common/scorecard.c: the parts that need no database ---- */
+
+static struct xf_conf thresholds(void)
+{
+	struct xf_conf conf = { 0 };
+
+	conf.card_overdue_yellow = 10, conf.card_overdue_red = 20;
+	conf.card_return_yellow = 15, conf.card_return_red = 30;
+	conf.card_satisfied_yellow = 80, conf.card_satisfied_red = 60;
+	return conf;
+}
+
+static void t_judge(void)
+{
+	struct xf_conf conf = thresholds();
+	struct scorecard_row r = { .code = "a", .name = "A" };
+
+	T_INTEQ(scorecard_judge(&r, &conf), SCORECARD_GREEN); /* nothing to divide */
+	r.overdue = (struct scorecard_frac){ 1, 10 };
+	T_INTEQ(scorecard_judge(&r, &conf), SCORECARD_YELLOW); /* 10% reaches yellow */
+	r.overdue = (struct scorecard_frac){ 2, 10 };
+	T_INTEQ(scorecard_judge(&r, &conf), SCORECARD_RED);
+	r.overdue = (struct scorecard_frac){ 0, 10 };
+	r.satisfied = (struct scorecard_frac){ 4, 5 };
+	T_INTEQ(scorecard_judge(&r, &conf), SCORECARD_GREEN); /* 80% is not below 80 */
+	r.satisfied = (struct scorecard_frac){ 3, 5 };
+	T_INTEQ(scorecard_judge(&r, &conf), SCORECARD_YELLOW);
+	r.satisfied = (struct scorecard_frac){ 0, 0 };
+	r.returned = (struct scorecard_frac){ 3, 10 };
+	T_INTEQ(scorecard_judge(&r, &conf), SCORECARD_RED);
+	T_STREQ(scorecard_status_name(SCORECARD_RED), "red");
+	T_STREQ(scorecard_status_name(SCORECARD_GREEN), "green");
+}
+
+static void t_render(void)
+{
+	struct xf_conf conf = thresholds();
+	struct scorecard_row rows[] = {
+		{ "ruian-gaj", "瑞安市公安局", 400, 2, 2, { 2, 2 }, { 0, 2 }, { 0, 2 },
+		  { 0, 0 }, SCORECARD_RED },
+		{ "x", "X", 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 1, 3 }, SCORECARD_GREEN },
+	};
+	struct scorecard sc = { rows, 2, NULL };
+	struct sbuf out = SBUF_INIT;
+	char buf[16];
+	json_t *j;
+
+	T_STREQ(scorecard_rate_str((struct scorecard_frac){ 1, 3 }, buf), "33.3%");
+	T_STREQ(scorecard_rate_str((struct scorecard_frac){ 0, 0 }, buf), "-");
+	scorecard_table(&sc, &conf, &out);
+	T_STREQ(out.buf,
+		"status  department   open    cap  cases  overdue   return   repeat  satisfied  name\n"
+		"red     ruian-gaj       2    400      2   100.0%     0.0%     0.0%          -  "
+		"瑞安市公安局\n"
+		"green   x               0      -      0        -        -        -      33.3%  X\n"
+		"\n2 departments: 1 red, 0 yellow, 1 green. thresholds (yellow/red): overdue >="
+		" 10/20%, return >= 15/30%, satisfied < 80/60%\n");
+	j = scorecard_json(&sc);
+	T_CHECK(json_is_null(json_object_get(json_object_get(json_array_get(j, 1), "overdue"),
+					     "pct")));
+	T_CHECK(json_real_value(json_object_get(json_object_get(json_array_get(j, 1),
+							     "satisfied"), "pct")) == 33.3);
+	T_STREQ(json_string_value(json_object_get(json_array_get(j, 0), "status")), "red");
+	json_decref(j);
+	sbuf_release(&out);
+}
+
+T_SUITE(scorecard, { "judge", t_judge }, { "table_and_json", t_render })
