@@ -49,6 +49,7 @@ static const struct cfg_entry cfg_table[] = {
 	LONG("XF_WARN_PCT", warn_pct, "80", 1, 99),
 	LONG("XF_SUPERVISE_WORKDAYS", supervise_workdays, "3", 0, 60),
 	LONG("XF_TIMER_MS", timer_ms, "1000", 10, 3600000),
+	LONG("XF_LAG_INTERVAL_MS", lag_interval_ms, "10000", 200, 3600000),
 	STR("XF_CLOCK_FILE", clock_file, ""),
 	LONG("XF_CHOICE_W_FIT", choice_w_fit, "40", 0, 1000),
 	LONG("XF_CHOICE_W_SPEED", choice_w_speed, "20", 0, 1000),

@@ -36,6 +36,7 @@ struct xf_conf {
 	long warn_pct;              /* XF_WARN_PCT: share of a deadline's time that warns */
 	long supervise_workdays;    /* XF_SUPERVISE_WORKDAYS: working days after a deadline: 督办 */
 	long timer_ms;              /* XF_TIMER_MS: how often the deadline timer looks */
+	long lag_interval_ms;       /* XF_LAG_INTERVAL_MS: xf-dispatch's consumer-lag samples */
 	const char *clock_file;     /* XF_CLOCK_FILE: tests only; a file holding seconds
 				       to add to the clock ("" = the real clock) */
 	long choice_w_fit;          /* XF_CHOICE_W_FIT: weight of historical fit */

@@ -93,3 +93,6 @@ head -n 4 "$run/departments.txt"
 tail -n 1 "$run/departments.txt"
 echo
 "$xfctl" audit verify
+echo
+echo "== consumer lag (xfctl lag: offsets, seconds, status over 3 samples)"
+"$xfctl" lag

@@ -8,6 +8,7 @@
 #include "chain.h"
 #include "embed.h"
 #include "jschema.h"
+#include "lag.h"
 #include "log.h"
 #include "pg.h"
 #include "status.h"
@@ -740,7 +741,12 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 			embed_find("schemas/xf.feedback.v1.json")->len, err))
 		return -1;
 	d->webhooks = webhook_start(&d->svc.conf, err);
-	return d->webhooks ? 0 : -1;
+	if (!d->webhooks)
+		return -1;
+	/* the lag of all our groups, for /metrics and the status page */
+	d->lag = lag_monitor_start(&d->svc.conf, d->svc.metrics, d->svc.conf.lag_interval_ms,
+				   LAG_WINDOW_DEFAULT, err);
+	return d->lag ? 0 : -1;
 }
 
 int dispatch_run(struct dispatch *d)
@@ -750,6 +756,8 @@ int dispatch_run(struct dispatch *d)
 
 void dispatch_release(struct dispatch *d)
 {
+	lag_monitor_stop(d->lag);
+	d->lag = NULL;
 	webhook_stop(d->webhooks);
 	d->webhooks = NULL;
 	svc_release(&d->svc);

@@ -4,19 +4,14 @@
 #include <string.h>
 
 #include "kafka.h"
+#include "lag.h"
 #include "pg.h"
+#include "util.h"
 #include "xfctl.h"
 
 const char *const xfctl_core_topics[] = {
 	"hotline.events", "petition.received", "petition.receipts", "petition.dlq",
 	"petition.classified", "case.events", "department.feedback", NULL,
-};
-
-/* Our consumer groups (after XF_GROUP_PREFIX-) and what each reads. */
-static const struct group { const char *suffix, *topic; } groups[] = {
-	{ "intake", "hotline.events" },
-	{ "classify", "petition.received" },
-	{ "dispatch", "petition.classified" },
 };
 
 int xfctl_create_topics(struct xfctl *x, const char *const *topics, size_t n)
@@ -57,67 +52,171 @@ int cmd_topics(struct xfctl *x, int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
-/* Lag of one group on one topic, a line per partition. */
-static int lag_group(struct xfctl *x, const char *group, const char *topic,
-		     struct sbuf *err)
+/* xfctl lag [--samples N] [--interval S] [--all] [--json] */
+struct lag_args {
+	int samples;       /* also the window of the verdict */
+	double interval_s;
+	int all, json;
+};
+
+#define LAG_XFCTL_TIMEOUT_MS 5000
+
+static int lag_number(const char *s, double lo, double hi, double *out)
 {
-	const char *none[] = { NULL };
-	rd_kafka_t *rk = kafka_consumer_new(x->conf.brokers, group, none, NULL, err);
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_partition_list_t *list;
-	rd_kafka_topic_t *rkt;
+	char *end;
 
-	if (!rk)
-		return -1;
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
-	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 ||
-	    md->topics[0].err) {
-		sbuf_addf(err, "no metadata for %s", topic);
-		goto out;
-	}
-	list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-	for (int p = 0; p < md->topics[0].partition_cnt; p++)
-		rd_kafka_topic_partition_list_add(list, topic, md->topics[0].partitions[p].id);
-	if (rd_kafka_committed(rk, list, 10000))
-		sbuf_addf(err, "committed offsets of %s unavailable", group);
-	for (int p = 0; !err->len && p < list->cnt; p++) {
-		int64_t lo = 0, hi = 0, c = list->elems[p].offset;
+	*out = strtod(s, &end);
+	return *s && !*end && *out >= lo && *out <= hi ? 0 : -1;
+}
 
-		rd_kafka_query_watermark_offsets(rk, topic, list->elems[p].partition, &lo, &hi, 10000);
-		printf("%-16s %-22s %9d %12lld %12lld %10lld\n", group, topic,
-		       list->elems[p].partition, (long long)c, (long long)hi,
-		       (long long)(c >= 0 ? hi - c : hi - lo));
+static int lag_parse(int argc, char **argv, struct lag_args *a)
+{
+	double v;
+
+	*a = (struct lag_args){ 3, 1, 0, 0 };
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--all")) {
+			a->all = 1;
+		} else if (!strcmp(argv[i], "--json")) {
+			a->json = 1;
+		} else if (!strcmp(argv[i], "--samples") && i + 1 < argc &&
+			   !lag_number(argv[++i], 1, LAG_WINDOW_MAX, &v) && v == (int)v) {
+			a->samples = (int)v;
+		} else if (!strcmp(argv[i], "--interval") && i + 1 < argc &&
+			   !lag_number(argv[++i], 0, 3600, &v)) {
+			a->interval_s = v;
+		} else {
+			fprintf(stderr, "usage: xfctl lag [--samples 1..%d] [--interval SECONDS]"
+				" [--all] [--json]\n", LAG_WINDOW_MAX);
+			return -1;
+		}
 	}
-	rd_kafka_topic_partition_list_destroy(list);
-out:
-	if (md)
-		rd_kafka_metadata_destroy(md);
-	rd_kafka_topic_destroy(rkt);
-	rd_kafka_destroy(rk);
-	return err->len ? -1 : 0;
+	return 0;
+}
+
+/* Takes the samples into tr, interval_s apart from start to start. */
+static int lag_collect(struct xfctl *x, const struct lag_args *a, struct lag_tracker *tr,
+		       int *guessed, struct sbuf *err)
+{
+	struct lag_sampler *s = lag_sampler_new(x->conf.brokers, x->conf.group_prefix, a->all,
+						LAG_XFCTL_TIMEOUT_MS, err);
+	struct lag_sample smp = LAG_SAMPLE_INIT;
+	double start = now_ms();
+	int rc = s ? 0 : -1;
+
+	for (int i = 0; !rc && i < a->samples; i++) {
+		sleep_ms_unless((long)(start + i * a->interval_s * 1000 - now_ms()), NULL);
+		rc = lag_sampler_take(s, &smp, err);
+		*guessed = smp.guessed;
+		if (!rc)
+			lag_tracker_add(tr, &smp);
+	}
+	lag_sample_release(&smp);
+	lag_sampler_free(s);
+	return rc;
+}
+
+static void lag_cell(char *out, size_t n, int64_t v)
+{
+	if (v < 0)
+		snprintf(out, n, "-");
+	else
+		snprintf(out, n, "%lld", (long long)v);
+}
+
+static void lag_seconds(char *out, size_t n, int64_t lag, double s)
+{
+	if (lag && s < 0)
+		snprintf(out, n, "?");
+	else
+		snprintf(out, n, "%.1f", lag ? s : 0);
+}
+
+static void lag_row(const char *name, const char *committed, const char *end,
+		    int64_t lag, const char *secs, enum lag_status st, int partial)
+{
+	printf("%-28s %12s %12s %9lld %9s  %s%s\n", name, committed, end, (long long)lag,
+	       secs, lag_status_name(st), partial ? "*" : "");
+}
+
+static void lag_print_group(const struct lag_tracker *tr, const struct lag_group_sum *g)
+{
+	char name[160], committed[24], end[24], secs[24];
+
+	lag_seconds(secs, sizeof secs, g->lag, g->max_lag_s);
+	lag_row(g->group, "", "", g->lag, secs, g->status, g->partial);
+	for (size_t i = g->first; i < g->first + g->count; i++) {
+		const struct lag_part *p = &tr->parts[i];
+
+		snprintf(name, sizeof name, "  %s [%d]", p->cur.topic, (int)p->cur.partition);
+		lag_cell(committed, sizeof committed, p->cur.committed);
+		lag_cell(end, sizeof end, p->cur.end);
+		lag_seconds(secs, sizeof secs, p->cur.lag, p->cur.lag_s);
+		lag_row(name, committed, end, p->cur.lag, secs, p->status, p->partial);
+	}
+}
+
+static void lag_print(const struct lag_tracker *tr, const struct lag_args *a)
+{
+	struct lag_group_sum g;
+	int partial = 0;
+
+	printf("%-28s %12s %12s %9s %9s  %s\n", "GROUP / TOPIC [PARTITION]", "COMMITTED",
+	       "END", "LAG", "LAG S", "STATUS");
+	for (size_t i = 0; i < tr->n; i += g.count) {
+		lag_tracker_group(tr, i, &g);
+		lag_print_group(tr, &g);
+		partial |= g.partial;
+	}
+	if (a->samples > 1)
+		printf("%d samples %g s apart; ", a->samples, a->interval_s);
+	printf("LAG S: age of the oldest unconsumed message;"
+	       " a group's status is its worst partition's\n");
+	if (partial)
+		printf("* fewer than 2 samples: no verdict\n");
+}
+
+static void lag_print_json(const struct lag_tracker *tr, const struct lag_args *a, int guessed)
+{
+	json_t *j = lag_tracker_json(tr);
+
+	json_object_set_new(j, "interval_s", json_real(a->interval_s));
+	json_object_set_new(j, "guessed", json_boolean(guessed));
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	putchar('\n');
+	json_decref(j);
 }
 
 int cmd_lag(struct xfctl *x, int argc, char **argv)
 {
+	struct lag_args a;
+	struct lag_tracker tr;
 	struct sbuf err = SBUF_INIT;
-	char group[128];
-	int rc = 0;
+	int guessed = 0, rc;
 
-	(void)argv;
-	if (argc)
-		return -1;
-	printf("%-16s %-22s %9s %12s %12s %10s\n", "group", "topic", "partition",
-	       "committed", "end", "lag");
-	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-		snprintf(group, sizeof group, "%s-%s", x->conf.group_prefix, groups[i].suffix);
-		if (lag_group(x, group, groups[i].topic, &err)) {
-			fprintf(stderr, "xfctl: lag %s: %s\n", group, err.buf);
-			sbuf_reset(&err);
-			rc = 1;
-		}
+	if (lag_parse(argc, argv, &a))
+		return 2;
+	lag_tracker_init(&tr, a.samples, 2000.0 * a.samples * a.interval_s);
+	rc = lag_collect(x, &a, &tr, &guessed, &err);
+	if (!rc && a.json)
+		lag_print_json(&tr, &a, guessed);
+	else if (!rc && !tr.n)
+		printf("no consumer groups to sample: none%s%s%s has committed offsets\n",
+		       a.all ? "" : " named ", a.all ? "" : x->conf.group_prefix, a.all ? "" : "-*");
+	else if (!rc)
+		lag_print(&tr, &a);
+	if (!rc && guessed && a.all && !a.json)
+		printf("(this broker cannot list groups: only %s-intake, -classify and"
+		       " -dispatch were looked at)\n", x->conf.group_prefix);
+	lag_tracker_release(&tr);
+	if (rc) {
+		char what[256];
+
+		snprintf(what, sizeof what, "lag (brokers %s)", x->conf.brokers);
+		xfctl_fail(what, &err);
 	}
 	sbuf_release(&err);
-	return rc;
+	return rc ? 1 : 0;
 }
 
 /* The key of a message: the event's external_id, else its case_id, else none. */
