@@ -25,6 +25,7 @@
 #include "pg.h"
 #include "scorecard.h"
 #include "util.h"
+#include "webhook.h"
 
 #define TIMER_BATCH 200      /* cases per transaction */
 #define TIMER_ROUNDS 10      /* transactions per tick, so batches keep flowing */
@@ -239,12 +240,31 @@ static int case_gauges(struct dispatch *d, struct sbuf *err)
 	return scorecard_gauges(d->svc.conn, &d->svc.conf, m, err);
 }
 
+/* The webhook sender's counts as xf_webhook_attempts_total{outcome}. */
+static void webhook_counts(struct dispatch *d)
+{
+	static const char *const help = "Webhook POSTs by outcome (given_up: deliveries "
+					"that ran out of attempts)";
+	struct webhook_stats st;
+
+	if (!d->webhooks)
+		return;
+	webhook_get_stats(d->webhooks, &st);
+	metrics_set(metrics_get(d->svc.metrics, "xf_webhook_attempts_total", help,
+				METRICS_COUNTER, "outcome=\"delivered\""), (double)st.delivered);
+	metrics_set(metrics_get(d->svc.metrics, "xf_webhook_attempts_total", help,
+				METRICS_COUNTER, "outcome=\"failed\""), (double)st.failed);
+	metrics_set(metrics_get(d->svc.metrics, "xf_webhook_attempts_total", help,
+				METRICS_COUNTER, "outcome=\"given_up\""), (double)st.given_up);
+}
+
 int timer_tick(void *self, struct sbuf *err)
 {
 	struct dispatch *d = self;
 	time_t now = dispatch_now(d);
 	int n = TIMER_BATCH;
 
+	webhook_counts(d);
 	if (dispatch_ready(d, err) || outbox_flush(d, err) || case_gauges(d, err))
 		return -1;
 	for (int round = 0; round < TIMER_ROUNDS && n == TIMER_BATCH; round++) {

@@ -80,6 +80,11 @@ size_t e2e_count(const struct e2e *t, const char *topic);
 int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
 		      void *arg, int timeout_s);
 
+/* A TCP port nothing listens on just now (for a daemon's XF_HTTP_ADDR). */
+int e2e_free_port(void);
+/* GET http://127.0.0.1:port/path into body; the HTTP status, 0 when unreachable. */
+long e2e_http_get(int port, const char *path, struct sbuf *body);
+
 /* A one-value SQL query against the test database as a long (-1 on error). */
 long e2e_sql_long(struct e2e *t, const char *sql);
 

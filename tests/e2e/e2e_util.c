@@ -1,14 +1,19 @@
 /* e2e_util.c - see e2e.h. Globals are fine in tests; this file has none. */
 #include "e2e.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "kafka.h"
 #include "pg.h"
@@ -425,3 +430,45 @@ long e2e_sql_long(struct e2e *t, const char *sql)
 	PQclear(res);
 	return v;
 }
+
+/* A TCP port nothing listens on just now. */
+int e2e_free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sin, sizeof sin) &&
+	    !getsockname(fd, (struct sockaddr *)&sin, &len))
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static size_t take(char *p, size_t size, size_t n, void *arg)
+{
+	sbuf_add(arg, p, size * n);
+	return size * n;
+}
+
+/* GET http://127.0.0.1:port/path; the HTTP status (0 when unreachable). */
+long e2e_http_get(int port, const char *path, struct sbuf *body)
+{
+	CURL *c = curl_easy_init();
+	char url[128];
+	long status = 0;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	sbuf_reset(body);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	return status;
+}
+

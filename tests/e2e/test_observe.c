@@ -5,67 +5,21 @@
  * metrics`, with the histograms, librdkafka statistics and case gauges
  * there and agreeing with PostgreSQL.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "e2e.h"
 #include "gen.h"
 #include "tharness.h"
 
-/* A TCP port nothing listens on just now. */
-static int free_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sin, sizeof sin) &&
-	    !getsockname(fd, (struct sockaddr *)&sin, &len))
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static size_t take(char *p, size_t size, size_t n, void *arg)
-{
-	sbuf_add(arg, p, size * n);
-	return size * n;
-}
-
-/* GET http://127.0.0.1:port/path; the HTTP status (0 when unreachable). */
-static long get(int port, const char *path, struct sbuf *body)
-{
-	CURL *c = curl_easy_init();
-	char url[128];
-	long status = 0;
-
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-	sbuf_reset(body);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	return status;
-}
-
 /* Waits up to s seconds for path to answer want. */
 static int wait_status(int port, const char *path, long want, int s, struct sbuf *body)
 {
 	for (int i = 0; i < s * 5; i++) {
-		if (get(port, path, body) == want)
+		if (e2e_http_get(port, path, body) == want)
 			return 1;
 		usleep(200000);
 	}
@@ -124,7 +78,7 @@ static void t_ready_and_metrics(void)
 	T_CHECK(e2e_sql_long(&t, "WITH d AS (DELETE FROM rule_sets RETURNING 1)"
 			     " SELECT count(*) FROM d") == 1);
 	for (int d = 0; d < E2E_NDAEMONS; d++) {
-		port[d] = free_port();
+		port[d] = e2e_free_port();
 		snprintf(addr, sizeof addr, "127.0.0.1:%d", port[d]);
 		setenv("XF_HTTP_ADDR", addr, 1);
 		T_CHECK(e2e_start(&t, d) == 0);
@@ -134,7 +88,7 @@ static void t_ready_and_metrics(void)
 		if (!T_CHECK(wait_status(port[d], "/readyz", 200, 60, &body)))
 			fprintf(stderr, "    %s not ready: %s\n", names[d], body.buf);
 	T_CHECK(wait_status(port[E2E_DISPATCH], "/healthz", 200, 30, &body));
-	T_INTEQ(get(port[E2E_DISPATCH], "/readyz", &body), 503);
+	T_INTEQ(e2e_http_get(port[E2E_DISPATCH], "/readyz", &body), 503);
 	T_CHECK(strstr(body.buf, "no rule set") != NULL);
 	/* an import makes it ready, without a restart */
 	T_INTEQ(e2e_xfctl(&t, NULL, import), 0);
@@ -150,7 +104,7 @@ static void t_ready_and_metrics(void)
 	sleep(11); /* the case gauges refresh every 10 s; statistics every 5 s */
 	for (int d = 0; d < E2E_NDAEMONS; d++) {
 		sbuf_reset(&out);
-		if (!T_INTEQ(get(port[d], "/metrics", &body), 200))
+		if (!T_INTEQ(e2e_http_get(port[d], "/metrics", &body), 200))
 			continue;
 		if (!T_INTEQ(promtool(body.buf, &out), 0) || out.len)
 			fprintf(stderr, "    promtool on %s: %s\n", names[d], out.buf);
@@ -160,10 +114,10 @@ static void t_ready_and_metrics(void)
 		T_CHECK(strstr(body.buf, "xf_kafka_broker_rtt_seconds{") != NULL);
 		T_CHECK(strstr(body.buf, "xf_kafka_consumer_lag{") != NULL);
 	}
-	get(port[E2E_INTAKE], "/metrics", &body);
+	e2e_http_get(port[E2E_INTAKE], "/metrics", &body);
 	T_INTEQ(series(body.buf, "xf_messages_in_total{topic=\"hotline.events\"}"), 60);
 	T_CHECK(series(body.buf, "xf_dead_letters_total{reason=\"not_json\"}") >= 1);
-	get(port[E2E_DISPATCH], "/metrics", &body);
+	e2e_http_get(port[E2E_DISPATCH], "/metrics", &body);
 	T_INTEQ((long)series(body.buf, "xf_end_to_end_seconds_count{from=\"intake\"}"), nvalid);
 	snprintf(want, sizeof want, "xf_cases{state=\"assigned\",department=\"t-rsj\"}");
 	T_INTEQ((long)series(body.buf, want),
