@@ -188,7 +188,7 @@ static void render_histogram(const struct metrics_series *s, struct sbuf *out)
 	}
 	sbuf_addf(out, "%s_sum", s->name);
 	render_labels(out, s->labels, NULL);
-	sbuf_addf(out, " %.17g\n%s_count", metrics_value(s), s->name);
+	sbuf_addf(out, " %.15g\n%s_count", metrics_value(s), s->name);
 	render_labels(out, s->labels, NULL);
 	sbuf_addf(out, " %lld\n", cum);
 }
@@ -201,7 +201,7 @@ static void render_one(const struct metrics_series *s, struct sbuf *out)
 	}
 	sbuf_adds(out, s->name);
 	render_labels(out, s->labels, NULL);
-	sbuf_addf(out, " %.17g\n", metrics_value(s));
+	sbuf_addf(out, " %.15g\n", metrics_value(s));
 }
 
 static const char *type_name(enum metrics_type t)

@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "kafka.h"
+#include "metrics.h"
 #include "sbuf.h"
 #include "tharness.h"
 #include "util.h"
@@ -538,6 +539,39 @@ static void t_env_bad_property(void)
 	sbuf_release(&err);
 }
 
+/* A consumer's statistics (librdkafka STATISTICS.md, trimmed) become gauges. */
+static void t_stats_gauges(void)
+{
+	static const char stats[] =
+		"{\"name\": \"rdkafka#consumer-2\", \"type\": \"consumer\", \"msg_cnt\": 7,"
+		" \"replyq\": 1,"
+		" \"brokers\": {"
+		"  \"GroupCoordinator\": {\"nodeid\": -1, \"state\": \"UP\", \"rtt\": {\"avg\": 9, \"cnt\": 3}},"
+		"  \"127.0.0.1:9092/1\": {\"nodeid\": 1, \"state\": \"UP\", \"rtt\": {\"avg\": 2500, \"cnt\": 12}},"
+		"  \"127.0.0.1:9093/2\": {\"nodeid\": 2, \"state\": \"DOWN\", \"rtt\": {\"avg\": 0, \"cnt\": 0}}},"
+		" \"topics\": {\"hotline.events\": {\"partitions\": {"
+		"  \"0\": {\"consumer_lag\": 42}, \"1\": {\"consumer_lag\": -1},"
+		"  \"-1\": {\"consumer_lag\": 5}}}}}";
+	struct metrics *m = metrics_new();
+	struct sbuf out = SBUF_INIT;
+
+	kafka_stats_apply(m, stats);
+	kafka_stats_apply(m, "not json"); /* ignored */
+	metrics_render(m, &out);
+	T_CHECK(strstr(out.buf, "xf_kafka_consumer_lag{topic=\"hotline.events\",partition=\"0\"} 42\n") != NULL);
+	T_CHECK(strstr(out.buf, "partition=\"1\"") == NULL);   /* not consumed: no figure */
+	T_CHECK(strstr(out.buf, "partition=\"-1\"") == NULL);  /* the internal partition */
+	T_CHECK(strstr(out.buf, "xf_kafka_broker_rtt_seconds{handle=\"rdkafka#consumer-2\","
+			"broker=\"127.0.0.1:9092/1\"} 0.0025\n") != NULL);
+	T_CHECK(strstr(out.buf, "GroupCoordinator") == NULL);
+	T_CHECK(strstr(out.buf, "xf_kafka_queue_messages{handle=\"rdkafka#consumer-2\"} 7\n") != NULL);
+	T_CHECK(strstr(out.buf, "xf_kafka_replyq{handle=\"rdkafka#consumer-2\"} 1\n") != NULL);
+	T_INTEQ(kafka_stats_brokers_up(stats), 1);
+	T_INTEQ(kafka_stats_brokers_up("{}"), 0);
+	sbuf_release(&out);
+	metrics_free(m);
+}
+
 T_SUITE(kafka,
 	{ "produce", t_produce },
 	{ "produce_too_big", t_produce_too_big },
@@ -548,4 +582,5 @@ T_SUITE(kafka,
 	{ "acks_wait_timeout", t_acks_wait_timeout },
 	{ "env_passthrough", t_env_passthrough },
 	{ "env_overrides_defaults", t_env_overrides_defaults },
-	{ "env_bad_property", t_env_bad_property })
+	{ "env_bad_property", t_env_bad_property },
+	{ "stats_gauges", t_stats_gauges })
