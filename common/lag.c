@@ -966,12 +966,15 @@ static void monitor_export(struct lag_monitor *lm)
 
 	if (!lm->m)
 		return;
+	/* readers see last round's figures until this one is complete */
 	for (int k = 0; tr->changed && k < G_COUNT; k++)
-		metrics_zero(lm->m, gauges[k].name);
+		metrics_round_begin(lm->m, gauges[k].name);
 	for (size_t i = 0; i < tr->n; i += g.count) {
 		lag_tracker_group(tr, i, &g);
 		export_group(lm->m, tr, &g, &labels);
 	}
+	for (int k = 0; tr->changed && k < G_COUNT; k++)
+		metrics_round_end(lm->m, gauges[k].name);
 	metrics_set(lm->m_sampled, tr->sampled_wall_ms / 1000);
 	sbuf_release(&labels);
 }

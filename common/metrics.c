@@ -14,6 +14,7 @@ struct metrics_series {
 	char *name, *help, *labels;
 	enum metrics_type type;
 	_Atomic long long micro;   /* value (a histogram's sum) x SCALE */
+	_Atomic int stale;         /* not yet set in this round (metrics_round_begin) */
 	const double *bounds;      /* a histogram's bucket bounds, ending <= 0 */
 	size_t nbounds;
 	_Atomic long long *counts; /* per bucket, not cumulative; [nbounds]: +Inf */
@@ -101,11 +102,13 @@ struct metrics_series *metrics_get(struct metrics *m, const char *name,
 void metrics_add(struct metrics_series *s, double v)
 {
 	atomic_fetch_add(&s->micro, llround(v * SCALE));
+	atomic_store(&s->stale, 0);
 }
 
 void metrics_set(struct metrics_series *s, double v)
 {
 	atomic_store(&s->micro, llround(v * SCALE));
+	atomic_store(&s->stale, 0);
 }
 
 double metrics_value(const struct metrics_series *s)
@@ -149,6 +152,24 @@ void metrics_each(struct metrics *m, const char *name,
 	for (struct metrics_series *s = m->head; s; s = s->next)
 		if (!strcmp(s->name, name))
 			fn(arg, s->labels, metrics_value(s));
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_round_begin(struct metrics *m, const char *name)
+{
+	pthread_mutex_lock(&m->lock);
+	for (struct metrics_series *s = m->head; s; s = s->next)
+		if (!strcmp(s->name, name))
+			atomic_store(&s->stale, 1);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_round_end(struct metrics *m, const char *name)
+{
+	pthread_mutex_lock(&m->lock);
+	for (struct metrics_series *s = m->head; s; s = s->next)
+		if (!strcmp(s->name, name) && atomic_exchange(&s->stale, 0))
+			atomic_store(&s->micro, 0);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -46,8 +46,17 @@ void metrics_observe(struct metrics_series *s, double v);
  */
 void metrics_each(struct metrics *m, const char *name,
 		  void (*fn)(void *arg, const char *labels, double value), void *arg);
-/* Sets every series of gauge name to 0 (before setting this round's values). */
+/* Sets every series of gauge name to 0. */
 void metrics_zero(struct metrics *m, const char *name);
+/*
+ * A round of a gauge family whose label sets come and go (cases by
+ * department): begin marks every series of name stale, each set or add
+ * of this round makes its series current, end sets what is still stale to
+ * 0. Between the two, readers still see the last round's values, never a
+ * transient 0.
+ */
+void metrics_round_begin(struct metrics *m, const char *name);
+void metrics_round_end(struct metrics *m, const char *name);
 /* Appends every series, grouped by name with HELP and TYPE lines. */
 void metrics_render(struct metrics *m, struct sbuf *out);
 

@@ -271,9 +271,11 @@ int scorecard_gauges(PGconn *conn, const struct xf_conf *conf, struct metrics *m
 	if (scorecard_load(&sc, conn, conf, err))
 		return -1;
 	for (size_t i = 0; i < sizeof gauge_names / sizeof gauge_names[0]; i++)
-		metrics_zero(m, gauge_names[i]);
+		metrics_round_begin(m, gauge_names[i]);
 	for (int i = 0; i < sc.n; i++)
 		row_gauges(m, &sc.rows[i]);
+	for (size_t i = 0; i < sizeof gauge_names / sizeof gauge_names[0]; i++)
+		metrics_round_end(m, gauge_names[i]);
 	scorecard_release(&sc);
 	return 0;
 }

@@ -209,35 +209,56 @@ out:
 
 #define GAUGES_EVERY_MS 10000.0
 
-/* xf_cases{state,department} and xf_cases_overdue{department}, every 10 s. */
+/* One gauge family from rows (labels built from columns 0..nlabels-1, value last). */
+static void gauge_round(struct metrics *m, const char *name, const char *help,
+			const PGresult *res, const char *const *keys, int nlabels)
+{
+	char labels[256];
+
+	metrics_round_begin(m, name);
+	for (int i = 0; i < PQntuples(res); i++) {
+		size_t n = 0;
+
+		labels[0] = '\0';
+		for (int k = 0; k < nlabels; k++)
+			n += (size_t)snprintf(labels + n, sizeof labels - n, "%s%s=\"%s\"",
+					      k ? "," : "", keys[k], PQgetvalue(res, i, k));
+		metrics_set(metrics_get(m, name, help, METRICS_GAUGE, labels),
+			    atof(PQgetvalue(res, i, nlabels)));
+	}
+	metrics_round_end(m, name);
+}
+
+/*
+ * Every 10 s: xf_cases{state,department}, xf_cases_overdue{department} and
+ * the department board (common/scorecard.h). Readers never see a
+ * half-refreshed family (metrics_round_begin).
+ */
 static int case_gauges(struct dispatch *d, struct sbuf *err)
 {
+	static const char *const state_dept[] = { "state", "department" };
+	static const char *const dept[] = { "department" };
 	struct metrics *m = d->svc.metrics;
-	PGresult *res;
-	char labels[200];
+	PGresult *cases, *overdue;
 
 	if (now_ms() - d->gauges_ms < GAUGES_EVERY_MS)
 		return 0;
-	res = pg_query(d->svc.conn, "SELECT state, department, count(*),"
-		       " count(*) FILTER (WHERE clock_stage >= 2 AND state IN ('assigned', 'accepted'))"
-		       " FROM cases GROUP BY 1, 2", 0, NULL, err);
-	if (!res)
-		return -1;
-	d->gauges_ms = now_ms();
-	metrics_zero(m, "xf_cases");
-	metrics_zero(m, "xf_cases_overdue");
-	for (int i = 0; i < PQntuples(res); i++) {
-		snprintf(labels, sizeof labels, "state=\"%s\",department=\"%s\"",
-			 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-		metrics_set(metrics_get(m, "xf_cases", "Cases by state and lead department",
-					METRICS_GAUGE, labels), atof(PQgetvalue(res, i, 2)));
-		snprintf(labels, sizeof labels, "department=\"%s\"", PQgetvalue(res, i, 1));
-		metrics_add(metrics_get(m, "xf_cases_overdue",
-					"Open cases past their current deadline, by department",
-					METRICS_GAUGE, labels), atof(PQgetvalue(res, i, 3)));
+	cases = pg_query(d->svc.conn, "SELECT state, department, count(*) FROM cases"
+			 " GROUP BY 1, 2", 0, NULL, err);
+	overdue = cases ? pg_query(d->svc.conn, "SELECT department, count(*) FROM cases"
+				   " WHERE clock_stage >= 2 AND state IN ('assigned', 'accepted')"
+				   " GROUP BY 1", 0, NULL, err) : NULL;
+	if (overdue) {
+		d->gauges_ms = now_ms();
+		gauge_round(m, "xf_cases", "Cases by state and lead department", cases,
+			    state_dept, 2);
+		gauge_round(m, "xf_cases_overdue",
+			    "Open cases past their current deadline, by department", overdue,
+			    dept, 1);
 	}
-	PQclear(res);
-	return scorecard_gauges(d->svc.conn, &d->svc.conf, m, err);
+	PQclear(cases);
+	PQclear(overdue);
+	return overdue ? scorecard_gauges(d->svc.conn, &d->svc.conf, m, err) : -1;
 }
 
 /* The webhook sender's counts as xf_webhook_attempts_total{outcome}. */
@@ -265,13 +286,18 @@ int timer_tick(void *self, struct sbuf *err)
 	int n = TIMER_BATCH;
 
 	webhook_counts(d);
-	if (dispatch_ready(d, err) || outbox_flush(d, err) || case_gauges(d, err))
+	if (dispatch_ready(d, err) || outbox_flush(d, err))
 		return -1;
 	for (int round = 0; round < TIMER_ROUNDS && n == TIMER_BATCH; round++) {
 		if ((n = timer_round(d, now, err)) < 0 || outbox_flush(d, err))
 			return -1;
 		if (n)
 			log_info("timer", "cases=%d", n);
+	}
+	/* the gauges come last, and their failure does not hold up deadlines */
+	if (case_gauges(d, err)) {
+		log_warn("gauges_failed", "error=\"%s\"", err->buf);
+		sbuf_reset(err);
 	}
 	return 0;
 }

@@ -237,6 +237,24 @@ static void t_zero(void)
 	metrics_free(m);
 }
 
+/* A round keeps the old values readable until it ends, then zeroes the unset. */
+static void t_round(void)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_series *a = metrics_get(m, "xf_cases", "C.", METRICS_GAUGE, "d=\"a\"");
+	struct metrics_series *b = metrics_get(m, "xf_cases", "C.", METRICS_GAUGE, "d=\"b\"");
+
+	metrics_set(a, 3);
+	metrics_set(b, 4);
+	metrics_round_begin(m, "xf_cases");
+	T_CHECK(metrics_value(a) == 3 && metrics_value(b) == 4); /* never a transient 0 */
+	metrics_set(a, 5);
+	metrics_round_end(m, "xf_cases");
+	T_CHECK(metrics_value(a) == 5);
+	T_CHECK(metrics_value(b) == 0); /* gone this round */
+	metrics_free(m);
+}
+
 T_SUITE(metrics,
 	{ "counter", t_counter },
 	{ "gauge", t_gauge },
@@ -245,4 +263,5 @@ T_SUITE(metrics,
 	{ "render", t_render },
 	{ "render_many", t_render_many },
 	{ "render_empty", t_render_empty },
-	{ "threads", t_threads }, { "histogram", t_histogram }, { "zero", t_zero })
+	{ "threads", t_threads }, { "histogram", t_histogram }, { "zero", t_zero },
+	{ "round", t_round })
