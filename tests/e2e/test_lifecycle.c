@@ -5,6 +5,7 @@
  * among candidates by statistics, the deadline timer with a moved clock
  * across a weekend and public holidays, and hot rules during a stream.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -606,5 +607,95 @@ static void t_hot_rules(void)
 	e2e_teardown(&t);
 }
 
+/* Distinct cases among the collected events of type (for a kill -9 run). */
+static int distinct_events(struct e2e *t, const char *type, int *identical)
+{
+	int n = 0;
+
+	*identical = 1;
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const char *c = sget(t->msgs[i].json, "case_id", NULL);
+		const char *ty = sget(t->msgs[i].json, "type", NULL);
+		size_t k;
+
+		if (strcmp(t->msgs[i].topic, "case.events") || !c || !ty || strcmp(ty, type))
+			continue;
+		for (k = 0; k < i; k++) /* an earlier copy: the same bytes? */
+			if (!strcmp(t->msgs[k].topic, "case.events") &&
+			    !strcmp(sget(t->msgs[k].json, "case_id", NULL) ?
+				    sget(t->msgs[k].json, "case_id", NULL) : "", c) &&
+			    !strcmp(sget(t->msgs[k].json, "type", NULL) ?
+				    sget(t->msgs[k].json, "type", NULL) : "", type))
+				break;
+		if (k < i)
+			*identical &= !strcmp(t->msgs[k].value, t->msgs[i].value);
+		else
+			n++;
+	}
+	return n;
+}
+
+struct accepted_wait {
+	int want;
+};
+
+static int accepted_enough(struct e2e *t, void *arg)
+{
+	int identical;
+
+	return distinct_events(t, "accepted", &identical) >= ((struct accepted_wait *)arg)->want;
+}
+
+/*
+ * Feedback through a kill -9 of xf-dispatch: 40 cases accepted in small
+ * batches, the daemon killed in the middle and started again. Every case
+ * is accepted once in its chain, redelivered events are byte-identical,
+ * nothing is lost.
+ */
+static void t_feedback_kill(void)
+{
+	enum { N = 40 };
+	const char *verify[] = { "audit", "verify", NULL };
+	char cases[N][32], depts[N][72], id[32];
+	struct accepted_wait w = { 10 };
+	int identical, ok = 1;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup_rules(&t, "fbkill", rules_file(NULL)) == 0))
+		return;
+	setenv("XF_BATCH_MAX", "4", 1);
+	if (!T_CHECK(start_all(&t) == 0))
+		goto out;
+	for (int i = 0; i < N && ok; i++) {
+		snprintf(id, sizeof id, "fk-%d", i);
+		ok = T_CHECK(petition(&t, id, LABOR, cases[i], depts[i]) == 0);
+	}
+	for (int i = 0; i < N && ok; i++) {
+		snprintf(id, sizeof id, "fk-a-%d", i);
+		ok = T_CHECK(feedback(&t, id, cases[i], depts[i], "accept", NULL) == 0);
+	}
+	if (ok) {
+		e2e_collect_until(&t, accepted_enough, &w, 60);
+		e2e_kill(&t, E2E_DISPATCH, SIGKILL);
+		while (e2e_alive(&t, E2E_DISPATCH))
+			usleep(10000);
+		T_CHECK(e2e_start(&t, E2E_DISPATCH) == 0);
+		w.want = N;
+		T_CHECK(e2e_collect_until(&t, accepted_enough, &w, 120));
+		e2e_collect(&t, 2000);
+		T_INTEQ(distinct_events(&t, "accepted", &identical), N);
+		T_CHECK(identical);
+		T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM case_events WHERE type = 'accepted'"), N);
+		T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM feedback WHERE outcome = 'applied'"), N);
+		T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM cases WHERE state = 'accepted'"), N);
+		T_INTEQ(e2e_xfctl(&t, NULL, verify), 0);
+	}
+	stop_all(&t);
+out:
+	unsetenv("XF_BATCH_MAX");
+	unlink(rules_file(NULL));
+	e2e_teardown(&t);
+}
+
 T_SUITE(e2e_lifecycle, { "feedback_paths", t_paths }, { "deadlines_across_holidays", t_deadlines },
-	{ "rules_import_mid_stream", t_hot_rules })
+	{ "rules_import_mid_stream", t_hot_rules }, { "feedback_through_kill_9", t_feedback_kill })
