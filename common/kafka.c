@@ -129,17 +129,16 @@ static void stats_topics(struct metrics *m, json_t *topics)
 	}
 }
 
-void kafka_stats_apply(struct metrics *m, const char *text)
+/* The gauges of one parsed statistics document. */
+static void stats_gauges(struct metrics *m, json_t *st)
 {
-	json_t *st = json_loads(text, 0, NULL), *b;
 	const char *handle = json_string_value(json_object_get(st, "name"));
 	const char *broker;
 	char labels[256];
+	json_t *b;
 
-	if (!st || !handle) {
-		json_decref(st);
+	if (!handle)
 		return;
-	}
 	snprintf(labels, sizeof labels, "handle=\"%s\"", handle);
 	stats_gauge(m, "xf_kafka_queue_messages", "Messages waiting in the client (librdkafka)",
 		    labels, (double)json_integer_value(json_object_get(st, "msg_cnt")));
@@ -159,32 +158,53 @@ void kafka_stats_apply(struct metrics *m, const char *text)
 	if (!strcmp(json_string_value(json_object_get(st, "type")) ?
 		    json_string_value(json_object_get(st, "type")) : "", "consumer"))
 		stats_topics(m, json_object_get(st, "topics"));
-	json_decref(st);
 }
 
-int kafka_stats_brokers_up(const char *text)
+/* The brokers of one parsed statistics document whose state is UP. */
+static int stats_brokers_up(json_t *st)
 {
-	json_t *st = json_loads(text, 0, NULL), *b;
 	const char *name;
+	json_t *b;
 	int up = 0;
 
 	json_object_foreach(json_object_get(st, "brokers"), name, b)
 		up += json_integer_value(json_object_get(b, "nodeid")) >= 0 &&
 		      !strcmp(json_string_value(json_object_get(b, "state")) ?
 			      json_string_value(json_object_get(b, "state")) : "", "UP");
+	return up;
+}
+
+void kafka_stats_apply(struct metrics *m, const char *text)
+{
+	json_t *st = json_loads(text, 0, NULL);
+
+	if (st)
+		stats_gauges(m, st);
+	json_decref(st);
+}
+
+int kafka_stats_brokers_up(const char *text)
+{
+	json_t *st = json_loads(text, 0, NULL);
+	int up = stats_brokers_up(st);
+
 	json_decref(st);
 	return up;
 }
 
+/* librdkafka's statistics, parsed once: gauges and readiness. */
 static int kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	struct kafka_health *health = opaque;
+	json_t *st = json_loadb(json, len, 0, NULL);
 
-	(void)rk, (void)len;
-	if (health && health->metrics)
-		kafka_stats_apply(health->metrics, json);
-	if (health)
-		health->brokers_up = kafka_stats_brokers_up(json);
+	(void)rk;
+	if (health && st) {
+		if (health->metrics)
+			stats_gauges(health->metrics, st);
+		health->brokers_up = stats_brokers_up(st);
+	}
+	json_decref(st);
 	return 0; /* librdkafka frees json */
 }
 

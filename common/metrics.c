@@ -135,14 +135,19 @@ struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
 	return s;
 }
 
-void metrics_observe(struct metrics_series *s, double v)
+void metrics_observe_n(struct metrics_series *s, double v, long n)
 {
 	size_t b = 0;
 
 	while (b < s->nbounds && v > s->bounds[b])
 		b++;
-	atomic_fetch_add(&s->counts[b], 1);
-	atomic_fetch_add(&s->micro, llround(v * SCALE));
+	atomic_fetch_add(&s->counts[b], n);
+	atomic_fetch_add(&s->micro, llround(v * (double)n * SCALE));
+}
+
+void metrics_observe(struct metrics_series *s, double v)
+{
+	metrics_observe_n(s, v, 1);
 }
 
 void metrics_each(struct metrics *m, const char *name,

@@ -40,6 +40,8 @@ struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
 					 const char *help, const double *bounds,
 					 const char *labels);
 void metrics_observe(struct metrics_series *s, double v);
+/* n observations of the same value (a batch's per-message time), in one update. */
+void metrics_observe_n(struct metrics_series *s, double v, long n);
 /*
  * Calls fn(arg, labels, value) for every series of name, in creation order
  * (a histogram's value is its sum). For readers such as a status page.

@@ -251,15 +251,15 @@ static void batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
 			  rd_kafka_message_t **msgs, size_t n)
 {
-	double t0 = now_ms();
+	double t0 = now_ms(), seconds;
 
 	batch_until_done(svc, fn, self, msgs, n);
 	svc->consuming = !*svc->stop;
 	count_in(svc, msgs, n);
 	metrics_add(svc->m_batches, 1);
-	metrics_observe(svc->m_batch_time, (now_ms() - t0) / 1000.0);
-	for (size_t i = 0; i < n; i++)
-		metrics_observe(svc->m_msg_time, (now_ms() - t0) / 1000.0 / (double)n);
+	seconds = (now_ms() - t0) / 1000.0;
+	metrics_observe(svc->m_batch_time, seconds);
+	metrics_observe_n(svc->m_msg_time, seconds / (double)n, (long)n);
 	log_debug("batch_done", "n=%zu ms=%.1f", n, now_ms() - t0);
 }
 

@@ -65,19 +65,23 @@ void outbox_add_json(struct outbox *ob, json_t *arr)
 	}
 }
 
-time_t dispatch_now(const struct dispatch *d)
+/* Reads XF_CLOCK_FILE's offset (tests only), once per batch and tick. */
+static void clock_refresh(struct dispatch *d)
 {
 	const char *path = d->svc.conf.clock_file;
-	time_t now = time(NULL);
+	long long offset = 0;
 	FILE *f;
-	long long offset;
 
 	if (!path || !*path || !(f = fopen(path, "r")))
-		return now;
+		return;
 	if (fscanf(f, "%lld", &offset) == 1)
-		now += (time_t)offset;
+		d->clock_offset = (time_t)offset;
 	fclose(f);
-	return now;
+}
+
+time_t dispatch_now(const struct dispatch *d)
+{
+	return time(NULL) + d->clock_offset;
 }
 
 void dispatch_assignment_id(const char *case_id, int attempt, const char *role,
@@ -235,6 +239,7 @@ static int calendar_refresh(struct dispatch *d, struct sbuf *err)
 
 int dispatch_ready(struct dispatch *d, struct sbuf *err)
 {
+	clock_refresh(d);
 	if (listen_imports(d, err))
 		return -1;
 	take_notifies(d);
@@ -496,19 +501,18 @@ static int candidate_stats(struct dispatch *d, const char *category,
 			   const struct rules_dept *const *cands, size_t n,
 			   struct choose_stats *st, struct sbuf *err)
 {
-	struct sbuf codes = SBUF_INIT;
+	json_t *list = json_array();
 	const char *params[2];
+	char *codes;
 	PGresult *res;
 
-	sbuf_addch(&codes, '{');
 	for (size_t i = 0; i < n; i++) {
 		memset(&st[i], 0, sizeof st[i]);
 		st[i].department = cands[i]->code;
 		st[i].capacity = cands[i]->capacity;
-		sbuf_addf(&codes, "%s\"%s\"", i ? "," : "", cands[i]->code);
+		json_array_append_new(list, json_string(cands[i]->code));
 	}
-	sbuf_addch(&codes, '}');
-	params[0] = codes.buf;
+	params[0] = codes = json_dumps(list, JSON_COMPACT);
 	params[1] = category ? category : "other";
 	res = pg_query(d->svc.conn,
 		"SELECT c.code, coalesce(s.assigned, 0), coalesce(s.accepted, 0),"
@@ -516,10 +520,11 @@ static int candidate_stats(struct dispatch *d, const char *category,
 		" coalesce(s.dissatisfied, 0), coalesce(array_to_string(s.accept_hist, ','), ''),"
 		" (SELECT count(*) FROM cases k WHERE k.department = c.code"
 		"   AND k.state IN ('assigned', 'accepted'))"
-		" FROM unnest($1::text[]) AS c(code)"
+		" FROM json_array_elements_text($1::json) AS c(code)"
 		" LEFT JOIN dept_stats s ON s.department = c.code AND s.category = $2",
 		2, params, err);
-	sbuf_release(&codes);
+	free(codes);
+	json_decref(list);
 	if (!res)
 		return -1;
 	for (int r = 0; r < PQntuples(res); r++)

@@ -44,6 +44,8 @@ struct dispatch {
 	struct metrics_series *m_feedback_dup;
 	struct metrics_series *m_latency_occurred, *m_latency_received;
 	double gauges_ms;             /* last refresh of the case gauges */
+	time_t clock_offset;          /* XF_CLOCK_FILE's seconds (tests), read per batch */
+	int outbox_clean;             /* the timer's outbox table is known empty */
 	struct lag_monitor *lag;      /* consumer-group lag of our groups (common/lag.h) */
 	struct jschema_set *schemas;  /* xf.feedback.v1 */
 };
@@ -86,7 +88,7 @@ void outbox_add_json(struct outbox *ob, json_t *arr);
 /* Loads rules and calendar when new ones were imported; 0, -1, SVC_NOT_READY. */
 int dispatch_ready(struct dispatch *d, struct sbuf *err);
 
-/* The clock: real time, moved by XF_CLOCK_FILE in tests. */
+/* The clock: real time, moved by XF_CLOCK_FILE in tests (read by dispatch_ready). */
 time_t dispatch_now(const struct dispatch *d);
 
 /* j[k1][k2] (k2 may be NULL) as a string, or NULL. */

@@ -115,19 +115,12 @@ static int case_save(struct dispatch *d, const char *case_id, struct case_row *c
 	struct clock_plan plan;
 	char b[8][24], num[5][16];
 	char *returned = json_dumps(c->returned_by, JSON_COMPACT);
-	struct sbuf arr = SBUF_INIT;
 	const char *params[16];
-	size_t i;
-	json_t *v;
 	int rc;
 
 	timer_plan(d, c->state, c->clock_start, c->accept_by, c->resolve_by, &plan);
 	if (restart_clock)
 		c->clock_stage = timer_stage_at(&plan, now);
-	sbuf_addch(&arr, '{');
-	json_array_foreach(c->returned_by, i, v)
-		sbuf_addf(&arr, "%s\"%s\"", i ? "," : "", json_string_value(v));
-	sbuf_addch(&arr, '}');
 	params[0] = case_id;
 	params[1] = c->state;
 	params[2] = c->department;
@@ -139,7 +132,7 @@ static int case_save(struct dispatch *d, const char *case_id, struct case_row *c
 	epoch_or_null(c->resolve_by, b[3], &params[7]);
 	snprintf(num[1], 16, "%d", c->extended_days);
 	params[8] = num[1];
-	params[9] = arr.buf;
+	params[9] = returned;
 	snprintf(num[2], 16, "%d", c->reopened);
 	params[10] = num[2];
 	params[11] = *c->satisfaction ? c->satisfaction : NULL;
@@ -153,11 +146,11 @@ static int case_save(struct dispatch *d, const char *case_id, struct case_row *c
 		"UPDATE cases SET state = $2, department = $3, attempt = $4,"
 		" assigned_at = to_timestamp($5), accepted_at = to_timestamp($6),"
 		" resolved_at = to_timestamp($7), resolve_by = to_timestamp($8),"
-		" extended_days = $9, returned_by = $10, reopened = $11, satisfaction = $12,"
+		" extended_days = $9, returned_by = ARRAY(SELECT json_array_elements_text($10::json)),"
+		" reopened = $11, satisfaction = $12,"
 		" clock_stage = $13, due_at = to_timestamp($14), clock_start = to_timestamp($15),"
 		" updated_at = to_timestamp($16) WHERE case_id = $1", 16, params, err);
 	free(returned);
-	sbuf_release(&arr);
 	return rc;
 }
 

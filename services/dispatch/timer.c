@@ -62,13 +62,19 @@ int timer_stage_at(const struct clock_plan *p, time_t now)
 	return stage;
 }
 
-/* Publishes what the outbox table holds, then deletes it. */
+/*
+ * Publishes what the outbox table holds, then deletes it. Only when
+ * something may be there: at start (a crash may have left rows), after a
+ * round stored messages, and after a flush that failed.
+ */
 static int outbox_flush(struct dispatch *d, struct sbuf *err)
 {
 	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
 	PGresult *res;
-	int rc = 0;
+	int rc = 0, n;
 
+	if (d->outbox_clean)
+		return 0;
 	if (pg_begin(d->svc.conn, err))
 		return -1;
 	res = pg_query(d->svc.conn, "SELECT id, topic, key, value FROM outbox ORDER BY id"
@@ -94,12 +100,16 @@ static int outbox_flush(struct dispatch *d, struct sbuf *err)
 			     " (SELECT id FROM outbox WHERE id <= $1 FOR UPDATE SKIP LOCKED)",
 			     1, params, err);
 	}
+	n = PQntuples(res);
 	PQclear(res);
 	if (rc) {
 		pg_rollback(d->svc.conn);
 		return -1;
 	}
-	return pg_commit(d->svc.conn, err);
+	if (pg_commit(d->svc.conn, err))
+		return -1;
+	d->outbox_clean = n < 1000; /* a full page may have more behind it */
+	return 0;
 }
 
 /* Writes the messages of ob to the outbox table (in the open transaction). */
@@ -197,8 +207,10 @@ static int timer_round(struct dispatch *d, time_t now, struct sbuf *err)
 		if (advance(d, &c, now, &ob, err))
 			goto out;
 	}
-	if (!outbox_store(d, &ob, err) && !pg_commit(d->svc.conn, err))
+	if (!outbox_store(d, &ob, err) && !pg_commit(d->svc.conn, err)) {
 		n = PQntuples(res);
+		d->outbox_clean &= !ob.n;
+	}
 out:
 	if (n < 0)
 		pg_rollback(d->svc.conn);
@@ -282,12 +294,13 @@ static void webhook_counts(struct dispatch *d)
 int timer_tick(void *self, struct sbuf *err)
 {
 	struct dispatch *d = self;
-	time_t now = dispatch_now(d);
 	int n = TIMER_BATCH;
+	time_t now;
 
 	webhook_counts(d);
 	if (dispatch_ready(d, err) || outbox_flush(d, err))
 		return -1;
+	now = dispatch_now(d);
 	for (int round = 0; round < TIMER_ROUNDS && n == TIMER_BATCH; round++) {
 		if ((n = timer_round(d, now, err)) < 0 || outbox_flush(d, err))
 			return -1;

@@ -463,6 +463,7 @@ long e2e_http_get(int port, const char *path, struct sbuf *body)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
 	sbuf_reset(body);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);

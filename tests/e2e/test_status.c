@@ -18,18 +18,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "e2e.h"
 #include "tharness.h"
@@ -50,33 +46,6 @@ struct prom {
 	struct series *v;
 	size_t n, alloc;
 };
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	sbuf_add(arg, data, size * n);
-	return size * n;
-}
-
-/* GET http://127.0.0.1:port<path> into body; the HTTP status or -1. */
-static long http_get(int port, const char *path, struct sbuf *body)
-{
-	CURL *curl = curl_easy_init();
-	long status = -1;
-	char url[128];
-
-	if (!curl)
-		return -1;
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	if (curl_easy_perform(curl) == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(curl);
-	return status;
-}
 
 static void prom_add(struct prom *p, const char *name, size_t nlen, const char *labels,
 		     size_t llen, double v)
@@ -478,22 +447,6 @@ static int chromium(const char *bin, const char *url, const char *const *extra,
 
 /* ---- the flow ---- */
 
-/* A TCP port that was free on 127.0.0.1 a moment ago, or -1. */
-static int free_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sin, sizeof sin) &&
-	    !getsockname(fd, (struct sockaddr *)&sin, &len))
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static int publish(struct e2e *t)
 {
 	static const char *const text[][2] = {
@@ -614,7 +567,7 @@ static int caught_up(struct e2e *t, int port)
 	struct prom p = { 0 };
 	int ok = e2e_sql_long(t, "SELECT count(*) FROM cases WHERE state = 'accepted'") == 1 &&
 		 e2e_sql_long(t, "SELECT count(*) FROM cases WHERE returned_by <> '{}'") == 1 &&
-		 http_get(port, "/metrics", &body) == 200;
+		 e2e_http_get(port, "/metrics", &body) == 200;
 
 	if (ok)
 		prom_parse(body.buf, &p);
@@ -696,7 +649,7 @@ static void check_page(const char *bin, int port, const char *logs)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
 	snprintf(logf, sizeof logf, "%s/status-chromium.log", logs);
 	T_INTEQ(chromium(bin, url, args, &dom, logf), 0);
-	T_INTEQ(http_get(port, "/metrics", &body), 200);
+	T_INTEQ(e2e_http_get(port, "/metrics", &body), 200);
 	prom_parse(body.buf, &p);
 	figs = dom_figs(dom.buf, &n);
 	printf("    status page: %zu figures agree with /metrics\n",
@@ -749,7 +702,7 @@ static void t_status(void)
 {
 	const char *bin = chromium_path();
 	char addr[32];
-	int port = free_port();
+	int port = e2e_free_port();
 	struct e2e t;
 
 	if (!bin)

@@ -36,27 +36,10 @@ static const char rules_text[] =
 	"  {'id': 'catch-all', 'priority': 1000, 'assign': {'kind': 'xfj', 'level': 'county'}}],"
 	" 'triage': {'department': 'ruian-xfj'}}";
 
-/* Parses JSON written with ' for ". */
-static json_t *jq(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t jerr;
-	json_t *j;
-
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	j = json_loads(s, 0, &jerr);
-	if (!T_CHECK(j != NULL))
-		fprintf(stderr, "    json: %s at %d\n", jerr.text, jerr.position);
-	free(s);
-	return j;
-}
-
 /* A classified petition of category in region, risk level (NULL: none). */
 static json_t *petition(const char *category, const char *region, const char *risk)
 {
-	json_t *p = jq("{'schema': 'xf.petition.v1', 'case_id': '" CASE "',"
+	json_t *p = t_jq("{'schema': 'xf.petition.v1', 'case_id': '" CASE "',"
 		       " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
 		       " 'external_id': 'WO-1', 'subject': '拖欠工资', 'content': '三个月',"
 		       " 'received_at': '2026-11-22T10:00:00+08:00',"
@@ -75,7 +58,7 @@ static json_t *petition(const char *category, const char *region, const char *ri
 
 static struct rules_set *rules(void)
 {
-	json_t *doc = jq(rules_text);
+	json_t *doc = t_jq(rules_text);
 	struct sbuf err = SBUF_INIT;
 	struct rules_set *rs = rules_parse(doc, &err);
 

@@ -11,27 +11,10 @@
 
 #define CASE "XF-330381-20261122-000123"
 
-/* Parses JSON written with ' for ". */
-static json_t *jq(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t jerr;
-	json_t *j;
-
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	j = json_loads(s, 0, &jerr);
-	if (!T_CHECK(j != NULL))
-		fprintf(stderr, "    json: %s at %d\n", jerr.text, jerr.position);
-	free(s);
-	return j;
-}
-
 /* Checks that got equals the JSON text want (with ' for "). */
 static void expect_json(json_t *got, const char *want)
 {
-	json_t *w = jq(want);
+	json_t *w = t_jq(want);
 
 	if (!T_CHECK(json_equal(got, w))) {
 		char *g = json_dumps(got, JSON_SORT_KEYS | JSON_COMPACT);
@@ -62,7 +45,7 @@ static void t_receipt_duplicate(void)
 
 static void t_receipt_rejected(void)
 {
-	json_t *errors = jq("[{'code': 'bad_time', 'field': 'occurred_at',"
+	json_t *errors = t_jq("[{'code': 'bad_time', 'field': 'occurred_at',"
 			    "  'message': 'not an RFC 3339 date-time with offset'}]");
 	json_t *r = intake_receipt("wz12345", "WO-1", "rejected", NULL, errors);
 
@@ -80,7 +63,7 @@ static void t_receipt_rejected(void)
 /* Where the keys could not be read, they are null, not absent. */
 static void t_receipt_unreadable(void)
 {
-	json_t *errors = jq("[{'code': 'not_json', 'field': null, 'message': 'x'}]");
+	json_t *errors = t_jq("[{'code': 'not_json', 'field': null, 'message': 'x'}]");
 	json_t *r = intake_receipt(NULL, NULL, "rejected", NULL, errors);
 
 	expect_json(r, "{'schema': 'xf.receipt.v1', 'source_system': null,"
@@ -116,7 +99,7 @@ static void t_receipt_from_verdict(void)
 
 static void t_petition(void)
 {
-	json_t *event = jq("{'schema': 'xf.hotline_event.v1',"
+	json_t *event = t_jq("{'schema': 'xf.hotline_event.v1',"
 			   " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
 			   " 'external_id': 'WO-1', 'occurred_at': '2026-11-22T10:00:00+08:00',"
 			   " 'region_code': '330381', 'subject': '拖欠工资', 'content': '三个月',"
@@ -136,7 +119,7 @@ static void t_petition(void)
 /* The event is borrowed: the petition is a copy, and editing it leaves the event. */
 static void t_petition_copy(void)
 {
-	json_t *event = jq("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
+	json_t *event = t_jq("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
 			   " 'petitioner': {'name': '张三'}}");
 	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00");
 

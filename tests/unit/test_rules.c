@@ -55,23 +55,6 @@ static const char petition_text[] =
 	"  'repeat': {'count': 2, 'related': []}, 'collective': false,"
 	"  'keywords': ['欠薪', '劳动合同']}}";
 
-/* Parses JSON written with ' for ". */
-static json_t *jq(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t jerr;
-	json_t *j;
-
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	j = json_loads(s, JSON_DECODE_ANY, &jerr);
-	if (!T_CHECK(j != NULL))
-		fprintf(stderr, "    json: %s at %d\n", jerr.text, jerr.position);
-	free(s);
-	return j;
-}
-
 /* The child of j at one path step (object key or array index). */
 static json_t *step(json_t *j, const char *key)
 {
@@ -84,7 +67,7 @@ static json_t *step(json_t *j, const char *key)
 static void set_path(json_t *root, const char *path, const char *value)
 {
 	char *p = strdup(path), *key = p, *slash;
-	json_t *parent = root, *v = value ? jq(value) : NULL;
+	json_t *parent = root, *v = value ? t_jq(value) : NULL;
 
 	while ((slash = strchr(key, '/'))) {
 		*slash = '\0';
@@ -105,7 +88,7 @@ static void set_path(json_t *root, const char *path, const char *value)
 static struct rules_set *parse_text(const char *text)
 {
 	struct sbuf err = SBUF_INIT;
-	json_t *doc = jq(text);
+	json_t *doc = t_jq(text);
 	struct rules_set *rs = rules_parse(doc, &err);
 
 	if (!T_CHECK(rs != NULL))
@@ -119,7 +102,7 @@ static struct rules_set *parse_text(const char *text)
 static int decide_with(const struct rules_set *rs, const char *path, const char *value,
 		       struct rules_decision *dec, struct sbuf *err)
 {
-	json_t *p = jq(petition_text);
+	json_t *p = t_jq(petition_text);
 	int rc;
 
 	if (path)
@@ -177,7 +160,7 @@ static void t_parse_ok(void)
 
 static void t_catch_all_empty_when(void)
 {
-	json_t *doc = jq(rules_text);
+	json_t *doc = t_jq(rules_text);
 	struct rules_set *rs;
 
 	set_path(doc, "rules/0/when", "{}");
@@ -279,7 +262,7 @@ static void t_refusals(void)
 	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
 		const struct refusal *rf = &refusals[i];
 		struct sbuf err = SBUF_INIT;
-		json_t *doc = jq(rules_text);
+		json_t *doc = t_jq(rules_text);
 		struct rules_set *rs;
 
 		set_path(doc, rf->path, rf->value);
@@ -299,7 +282,7 @@ static void t_refusals(void)
 static void t_refusal_all_reported(void)
 {
 	struct sbuf err = SBUF_INIT;
-	json_t *doc = jq(rules_text);
+	json_t *doc = t_jq(rules_text);
 
 	set_path(doc, "rules/1/assign/kind", "'rsjj'");
 	set_path(doc, "departments/0/region", "'3303'");
@@ -409,7 +392,7 @@ static const struct when_case when_cases[] = {
 /* Decides petition (borrowed) under one_rule_text with rule t's when set to `when`. */
 static void check_when(const char *when, json_t *petition, const char *fails)
 {
-	json_t *doc = jq(one_rule_text);
+	json_t *doc = t_jq(one_rule_text);
 	struct rules_set *rs;
 	struct rules_decision dec;
 	struct sbuf want = SBUF_INIT;
@@ -430,7 +413,7 @@ static void check_when(const char *when, json_t *petition, const char *fails)
 
 static void t_when_tests(void)
 {
-	json_t *petition = jq(petition_text);
+	json_t *petition = t_jq(petition_text);
 
 	for (size_t i = 0; i < sizeof when_cases / sizeof when_cases[0]; i++)
 		check_when(when_cases[i].when, petition, when_cases[i].fails);
@@ -449,8 +432,8 @@ static void t_when_fields_missing(void)
 		"category", "region_prefix", "risk", "channel", "collective",
 		"repeat_min", "intensity_min", "keywords_any",
 	};
-	json_t *bare = jq("{'schema': 'xf.petition.v1'}");
-	json_t *wrong = jq("{'region_code': 330381, 'subject': 1, 'content': [],"
+	json_t *bare = t_jq("{'schema': 'xf.petition.v1'}");
+	json_t *wrong = t_jq("{'region_code': 330381, 'subject': 1, 'content': [],"
 			   " 'source': 'x', 'classification': {'category': 3, 'risk': 'C',"
 			   " 'collective': 0, 'repeat': {'count': '2'}, 'emotion': null,"
 			   " 'keywords': 'x'}}");
@@ -491,7 +474,7 @@ static void t_local_resolution(void)
 static void t_local_skips_unresolved(void)
 {
 	struct rules_set *rs = parse_text(rules_text);
-	json_t *p = jq(petition_text);
+	json_t *p = t_jq(petition_text);
 	struct rules_decision dec;
 
 	if (!rs)
@@ -542,7 +525,7 @@ static void t_co_handlers(void)
 /* A co-handler that 属地 resolution makes the lead is left out. */
 static void t_co_handler_same_as_lead(void)
 {
-	json_t *doc = jq(rules_text);
+	json_t *doc = t_jq(rules_text);
 	struct rules_set *rs;
 	struct rules_decision dec;
 
@@ -591,7 +574,7 @@ static void t_triage_fallback(void)
 /* A rule may send a case to triage: {"triage": true} resolves the triage target. */
 static void t_assign_triage(void)
 {
-	json_t *doc = jq(rules_text);
+	json_t *doc = t_jq(rules_text);
 	struct rules_set *rs;
 	struct rules_decision dec;
 	json_t *cand;
@@ -647,7 +630,7 @@ static void t_triage_unresolved(void)
 static void t_explain(void)
 {
 	struct rules_set *rs = parse_text(rules_text);
-	json_t *want = jq(
+	json_t *want = t_jq(
 		"{'version': '2026-11-22.1',"
 		" 'rule': {'id': 'labor', 'priority': 100, 'version': '2026-11-22.1'},"
 		" 'matched': ['category', 'region_prefix'],"
@@ -674,7 +657,7 @@ static void t_explain(void)
 	/* a department code: the one candidate is that department */
 	T_INTEQ(decide_with(rs, "classification/risk/level", "'A'", &dec, NULL), 0);
 	json_decref(want);
-	want = jq("{'matched': ['risk'], 'candidates': [{'department': 'wenzhou-xfj',"
+	want = t_jq("{'matched': ['risk'], 'candidates': [{'department': 'wenzhou-xfj',"
 		  " 'region': '3303', 'level': 'city', 'score': 4, 'covers': true}]}");
 	T_CHECK(json_equal(json_object_get(dec.explain, "matched"),
 			   json_object_get(want, "matched")));
@@ -726,7 +709,7 @@ static void t_candidates_and_exclusion(void)
 	const char *excl[] = { "rsj-b", "zjj" };
 	struct rules_options opt = { NULL, 0, pick_cb, &log };
 	struct rules_decision dec;
-	json_t *p = jq(petition_text);
+	json_t *p = t_jq(petition_text);
 
 	if (!rs)
 		return;
@@ -775,7 +758,7 @@ static void t_candidates_and_exclusion(void)
 static void t_candidates_refused(void)
 {
 	struct sbuf err = SBUF_INIT;
-	json_t *doc = jq(choice_text);
+	json_t *doc = t_jq(choice_text);
 
 	set_path(doc, "rules/1/assign/candidates", "['zjj', 'nope']");
 	T_CHECK(rules_parse(doc, &err) == NULL);

@@ -71,3 +71,19 @@ int t_main(int argc, char **argv)
 	}
 	return t_summary();
 }
+
+json_t *t_jq(const char *text)
+{
+	char *s = strdup(text);
+	json_error_t jerr;
+	json_t *j;
+
+	for (char *p = s; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	j = json_loads(s, JSON_DECODE_ANY, &jerr);
+	if (!T_CHECK(j != NULL))
+		fprintf(stderr, "    json: %s at %d\n", jerr.text, jerr.position);
+	free(s);
+	return j;
+}

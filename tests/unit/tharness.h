@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <jansson.h>
+
 struct t_case {
 	const char *name;
 	void (*fn)(void);
@@ -35,6 +37,11 @@ int t_check_str(const char *got, const char *want, const char *expr,
 		const char *file, int line);
 /* Runs suites named in argv (all when argc < 2); returns the exit status. */
 int t_main(int argc, char **argv);
+/*
+ * Parses JSON written with ' for " (test data reads better so), any JSON
+ * value; a failed parse is a failed check. New reference.
+ */
+json_t *t_jq(const char *text);
 /* Runs one case by hand (used by integration tests); counts it. */
 void t_run_case(const char *suite, const struct t_case *tc);
 /* Prints "N passed, N failed" and returns 0 if none failed. */
