@@ -430,6 +430,8 @@ size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
 		if (!deadline)
 			deadline = now_ms() + wait_ms; /* fill for wait_ms after the first */
 		timeout = (int)(deadline - now_ms());
+		if (timeout > KAFKA_BATCH_GAP_MS)
+			timeout = KAFKA_BATCH_GAP_MS; /* a pause in the flow closes the batch */
 		if (timeout < 0)
 			timeout = 0;
 	}

@@ -92,9 +92,14 @@ int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
 
 /*
  * Polls up to max messages into msgs: waits up to wait_ms for the first,
- * then takes what arrives within wait_ms more. Errors that are not
- * messages are logged and not returned. Returns the count.
+ * then keeps taking messages while they come, until max, until wait_ms
+ * have passed since the first, or until none came for KAFKA_BATCH_GAP_MS.
+ * Under load the fetched messages are already queued, so batches grow to
+ * max; when the flow is thin a batch closes at once instead of waiting out
+ * wait_ms (latency stays low). Errors that are not messages are logged and
+ * not returned. Returns the count.
  */
+#define KAFKA_BATCH_GAP_MS 2
 size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
 			int wait_ms);
 /* Destroys the messages of a batch. */
