@@ -77,9 +77,10 @@ int e2e_stop_instance(struct e2e *t, enum e2e_daemon d, int inst);
 /*
  * Members of the test's consumer group <prefix>-<suffix> ("intake",
  * "classify", "dispatch") as the broker describes it: how many there are,
- * and in *assigned how many hold at least one partition. -1 on error.
+ * and in *assigned how many hold at least one partition of topic (of any
+ * topic when NULL). -1 on error.
  */
-int e2e_group_members(struct e2e *t, const char *suffix, int *assigned);
+int e2e_group_members(struct e2e *t, const char *suffix, const char *topic, int *assigned);
 
 /* Runs bin/xfctl with args against the test database; its exit status,
  * output (stdout and stderr) appended to out when not NULL. */

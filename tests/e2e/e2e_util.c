@@ -338,8 +338,19 @@ int e2e_stop(struct e2e *t, enum e2e_daemon d)
 	return e2e_stop_instance(t, d, 0);
 }
 
-/* Counts the members of one described group, and those holding partitions. */
-static int group_count(const rd_kafka_ConsumerGroupDescription_t *g, int *assigned)
+/* Partitions of topic (any when NULL) in parts. */
+static int holds(const rd_kafka_topic_partition_list_t *parts, const char *topic)
+{
+	int n = 0;
+
+	for (int i = 0; parts && i < parts->cnt; i++)
+		n += !topic || !strcmp(parts->elems[i].topic, topic);
+	return n;
+}
+
+/* Counts the members of one described group, and those holding partitions of topic. */
+static int group_count(const rd_kafka_ConsumerGroupDescription_t *g, const char *topic,
+		       int *assigned)
 {
 	int n;
 
@@ -353,12 +364,12 @@ static int group_count(const rd_kafka_ConsumerGroupDescription_t *g, int *assign
 		const rd_kafka_topic_partition_list_t *parts =
 			a ? rd_kafka_MemberAssignment_partitions(a) : NULL;
 
-		*assigned += parts && parts->cnt > 0;
+		*assigned += holds(parts, topic) > 0;
 	}
 	return n;
 }
 
-int e2e_group_members(struct e2e *t, const char *suffix, int *assigned)
+int e2e_group_members(struct e2e *t, const char *suffix, const char *topic, int *assigned)
 {
 	char group[160];
 	const char *groups[1] = { group };
@@ -375,7 +386,7 @@ int e2e_group_members(struct e2e *t, const char *suffix, int *assigned)
 	res = ev ? rd_kafka_event_DescribeConsumerGroups_result(ev) : NULL;
 	descs = res ? rd_kafka_DescribeConsumerGroups_result_groups(res, &n) : NULL;
 	if (n == 1)
-		members = group_count(descs[0], assigned);
+		members = group_count(descs[0], topic, assigned);
 	else
 		fprintf(stderr, "e2e: cannot describe group %s: %s\n", group,
 			ev ? rd_kafka_event_error_string(ev) : "timed out");
