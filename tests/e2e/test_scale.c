@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "tharness.h"
+#include "util.h"
 
 #define NEVENTS 3000
 #define PART (NEVENTS / 3)
@@ -140,35 +141,45 @@ static void kill_second(struct e2e *t)
 			usleep(10000);
 }
 
+struct receipt {
+	const char *key, *case_id;
+};
+
+static int cmp_receipt(const void *a, const void *b)
+{
+	const struct receipt *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
 /*
- * Every accepted receipt of a valid event names one case id (redeliveries
- * repeat it), and every lead assignment on a topic is the one of its case.
+ * Every valid event has accepted receipts that all name one case id
+ * (redeliveries repeat it), and every case one lead assignment (on the
+ * topics, redeliveries of it byte for byte: check_run).
  */
 static void check_one_case_each(struct e2e *t, const struct check_run *run)
 {
-	size_t bad = 0;
+	struct receipt *r = malloc((t->nmsgs + 1) * sizeof *r);
+	size_t n = 0, distinct = 0, bad = 0;
 
-	for (size_t i = 0; i < run->n; i++) {
-		const char *first = NULL;
-		char key[128];
-
-		if (run->ev[i].kind != GEN_VALID)
+	for (size_t k = 0; k < t->nmsgs; k++)
+		if (!strcmp(t->msgs[k].topic, "petition.receipts") &&
+		    !strcmp(jstr(t->msgs[k].json, "status"), "accepted"))
+			r[n++] = (struct receipt){ t->msgs[k].key, jstr(t->msgs[k].json, "case_id") };
+	qsort(r, n, sizeof *r, cmp_receipt);
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(r[i].key, r[i - 1].key)) {
+			distinct++;
 			continue;
-		snprintf(key, sizeof key, "t12345/%s", run->ev[i].external_id);
-		for (size_t k = 0; k < t->nmsgs; k++) {
-			const struct e2e_msg *m = &t->msgs[k];
-
-			if (strcmp(m->topic, "petition.receipts") || strcmp(m->key, key) ||
-			    strcmp(jstr(m->json, "status"), "accepted"))
-				continue;
-			if (first && strcmp(first, jstr(m->json, "case_id")) && bad++ < 5)
-				fprintf(stderr, "    %s: cases %s and %s\n", key, first,
-					jstr(m->json, "case_id"));
-			first = first ? first : jstr(m->json, "case_id");
 		}
+		if (strcmp(r[i].case_id, r[i - 1].case_id) && bad++ < 5)
+			fprintf(stderr, "    %s: cases %s and %s\n", r[i].key, r[i - 1].case_id,
+				r[i].case_id);
 	}
 	T_INTEQ(bad, 0);
+	T_INTEQ(distinct, run->nvalid);
 	T_INTEQ(distinct_keys(t, "assignments.*", "role", "lead"), run->nvalid);
+	free(r);
 }
 
 /* Dead letters: only for malformed events, each with its code and bytes; none processing_failed. */
@@ -225,6 +236,7 @@ static void t_scale(void)
 	struct want w = { 0, 0, 0 };
 	int ports[NGROUPS], two = 2, one = 1;
 	long mark = PART / 4;
+	double t0 = now_ms(), at[5];
 	struct e2e t;
 
 	if (!T_CHECK(e2e_setup(&t, "scale") == 0))
@@ -241,19 +253,24 @@ static void t_scale(void)
 		T_CHECK(e2e_start(&t, groups[g].d) == 0);
 	start_second(&t, ports);
 	T_CHECK(e2e_collect_until(&t, groups_are, &two, 60));
+	at[0] = now_ms();
 
 	/* a third in flight, then one instance of each daemon dies */
 	T_CHECK(publish(&t, run.ev, 0, PART) == 0);
 	T_CHECK(e2e_collect_until(&t, cases_at_least, &mark, 120));
 	kill_second(&t);
+	at[1] = now_ms();
 	/* the survivors take the dead ones' partitions over, with work to do */
 	T_CHECK(publish(&t, run.ev, PART, 2 * PART) == 0);
 	T_CHECK(e2e_collect_until(&t, groups_are, &one, 60));
+	at[2] = now_ms();
 	/* the dead ones come back and take their share again */
 	start_second(&t, ports);
 	T_CHECK(e2e_collect_until(&t, groups_are, &two, 60));
+	at[3] = now_ms();
 	T_CHECK(publish(&t, run.ev, 2 * PART, run.n) == 0);
 	T_CHECK(e2e_collect_until(&t, all_done, &w, 240));
+	at[4] = now_ms();
 	e2e_collect(&t, 2000); /* anything extra would show here */
 
 	check_run(&t, &run, 1);
@@ -266,8 +283,10 @@ static void t_scale(void)
 	for (size_t g = 0; g < NGROUPS; g++)
 		for (int k = 0; k < E2E_NINST; k++)
 			T_INTEQ(e2e_stop_instance(&t, groups[g].d, k), 0);
-	printf("    scale: %zu events, %zu valid, %zu messages collected\n", run.n,
-	       run.nvalid, t.nmsgs);
+	printf("    scale: %zu events, %zu valid, %zu messages collected; seconds to:"
+	       " groups of two %.1f, kill %.1f, take-over %.1f, rejoin %.1f, all done %.1f\n",
+	       run.n, run.nvalid, t.nmsgs, (at[0] - t0) / 1000, (at[1] - t0) / 1000,
+	       (at[2] - t0) / 1000, (at[3] - t0) / 1000, (at[4] - t0) / 1000);
 	unsetenv("XF_BATCH_MAX");
 	gen_free(run.ev, run.n);
 	e2e_teardown(&t);
