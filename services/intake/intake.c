@@ -110,6 +110,31 @@ static json_t *keys_param(rd_kafka_message_t **msgs, const struct intake_item *i
 	return arr;
 }
 
+/* Points each valid item at its row of res (rows: i, case_id, status, received_at). */
+static int keys_take(PGresult *res, struct intake_item *items, size_t n, size_t want,
+		     struct sbuf *err)
+{
+	int rows = PQntuples(res);
+
+	if ((size_t)rows != want) {
+		sbuf_addf(err, "intake keys: %d rows for %zu events", rows, want);
+		return -1;
+	}
+	for (int r = 0; r < rows; r++) {
+		unsigned long i = strtoul(pg_value(res, r, 0), NULL, 10);
+		struct intake_item *it = &items[i < n ? i : 0];
+
+		if (i >= n || it->status) {
+			sbuf_addf(err, "intake keys: element %lu unknown or answered twice", i);
+			return -1;
+		}
+		it->case_id = pg_value(res, r, 1);
+		it->status = pg_value(res, r, 2);
+		it->received_at = pg_value(res, r, 3);
+	}
+	return 0;
+}
+
 /*
  * The batch's PostgreSQL work: one statement (none when nothing is valid)
  * giving every valid event its case id and status. *res holds the values
@@ -123,7 +148,6 @@ static int keys_resolve(struct intake *in, rd_kafka_message_t **msgs,
 	size_t want = json_array_size(arr);
 	char day[9], *text;
 	const char *params[2] = { NULL, day };
-	int rows;
 
 	if (!want) {
 		json_decref(arr);
@@ -135,21 +159,7 @@ static int keys_resolve(struct intake *in, rd_kafka_message_t **msgs,
 	*res = pg_query(in->svc.conn, "SELECT i, case_id, status, received_at"
 			" FROM xf_intake_keys($1::jsonb, $2)", 2, params, err);
 	free(text);
-	if (!*res)
-		return -1;
-	rows = PQntuples(*res);
-	if ((size_t)rows != want) {
-		sbuf_addf(err, "intake keys: %d rows for %zu events", rows, want);
-		return -1;
-	}
-	for (int r = 0; r < rows; r++) {
-		struct intake_item *it = &items[strtoul(pg_value(*res, r, 0), NULL, 10) % n];
-
-		it->case_id = pg_value(*res, r, 1);
-		it->status = pg_value(*res, r, 2);
-		it->received_at = pg_value(*res, r, 3);
-	}
-	return 0;
+	return *res ? keys_take(*res, items, n, want, err) : -1;
 }
 
 static int publish(struct intake *in, const rd_kafka_message_t *rkm,

@@ -90,7 +90,7 @@ static int publish(struct e2e *t, const struct gen_event *ev, size_t from, size_
 	return e2e_flush(t);
 }
 
-/* Messages instance 1 of d consumed from topic, from its /metrics (-1: unreachable). */
+/* Messages the daemon on port consumed from topic, by its /metrics (-1: unreachable). */
 static double consumed(int port, const char *topic)
 {
 	struct sbuf body = SBUF_INIT, name = SBUF_INIT;
