@@ -84,48 +84,82 @@ static int reject(struct intake *in, const rd_kafka_message_t *rkm,
 /* What PostgreSQL said of one valid event. */
 struct intake_item {
 	struct intake_verdict v;
-	const char *case_id, *status, *received_at; /* point into res */
-	PGresult *res;
+	const char *case_id, *status, *received_at; /* point into the batch's result */
 };
 
-/* One round trip: the case id of the event, allocated if new. */
-static int key_resolve(struct intake *in, const rd_kafka_message_t *rkm,
-		       struct intake_item *it, const char *day, struct sbuf *err)
+/* The batch's valid events as xf_intake_keys wants them (a new reference). */
+static json_t *keys_param(rd_kafka_message_t **msgs, const struct intake_item *items,
+			  size_t n)
 {
-	const char *region = json_string_value(json_object_get(it->v.event, "region_code"));
-	char county[7], part[16], off[32];
-	const char *params[7] = { it->v.source_system, it->v.external_id, county, day,
-				  rd_kafka_topic_name(rkm->rkt), part, off };
+	json_t *arr = json_array();
 
-	memcpy(county, region, 6);
-	county[6] = '\0';
-	snprintf(part, sizeof part, "%d", (int)rkm->partition);
-	snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
-	it->res = pg_query(in->svc.conn,
-			   "SELECT case_id, status, received_at FROM "
-			   "xf_intake_key($1, $2, $3, $4, $5, $6, $7)", 7, params, err);
-	if (!it->res)
+	for (size_t i = 0; i < n; i++) {
+		const struct intake_verdict *v = &items[i].v;
+		const char *region;
+
+		if (json_array_size(v->errors))
+			continue;
+		region = json_string_value(json_object_get(v->event, "region_code"));
+		json_array_append_new(arr, json_pack(
+			"{s:I, s:s, s:s, s:s%, s:s, s:i, s:I}", "i", (json_int_t)i,
+			"system", v->source_system, "external_id", v->external_id,
+			"county", region, (size_t)6, "topic", rd_kafka_topic_name(msgs[i]->rkt),
+			"partition", (int)msgs[i]->partition,
+			"offset", (json_int_t)msgs[i]->offset));
+	}
+	return arr;
+}
+
+/* Points each valid item at its row of res (rows: i, case_id, status, received_at). */
+static int keys_take(PGresult *res, struct intake_item *items, size_t n, size_t want,
+		     struct sbuf *err)
+{
+	int rows = PQntuples(res);
+
+	if ((size_t)rows != want) {
+		sbuf_addf(err, "intake keys: %d rows for %zu events", rows, want);
 		return -1;
-	it->case_id = pg_value(it->res, 0, 0);
-	it->status = pg_value(it->res, 0, 1);
-	it->received_at = pg_value(it->res, 0, 2);
+	}
+	for (int r = 0; r < rows; r++) {
+		unsigned long i = strtoul(pg_value(res, r, 0), NULL, 10);
+		struct intake_item *it = &items[i < n ? i : 0];
+
+		if (i >= n || it->status) {
+			sbuf_addf(err, "intake keys: element %lu unknown or answered twice", i);
+			return -1;
+		}
+		it->case_id = pg_value(res, r, 1);
+		it->status = pg_value(res, r, 2);
+		it->received_at = pg_value(res, r, 3);
+	}
 	return 0;
 }
 
-/* The batch's PostgreSQL work: one transaction. */
+/*
+ * The batch's PostgreSQL work: one statement (none when nothing is valid)
+ * giving every valid event its case id and status. *res holds the values
+ * the items point into; the caller PQclear()s it.
+ */
 static int keys_resolve(struct intake *in, rd_kafka_message_t **msgs,
-			struct intake_item *items, size_t n, struct sbuf *err)
+			struct intake_item *items, size_t n, PGresult **res,
+			struct sbuf *err)
 {
-	char day[9];
+	json_t *arr = keys_param(msgs, items, n);
+	size_t want = json_array_size(arr);
+	char day[9], *text;
+	const char *params[2] = { NULL, day };
 
+	if (!want) {
+		json_decref(arr);
+		return 0;
+	}
 	time_day_cst(time(NULL), day);
-	if (pg_begin(in->svc.conn, err))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!json_array_size(items[i].v.errors) &&
-		    key_resolve(in, msgs[i], &items[i], day, err))
-			return -1; /* the caller rolls back */
-	return pg_commit(in->svc.conn, err);
+	params[0] = text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	*res = pg_query(in->svc.conn, "SELECT i, case_id, status, received_at"
+			" FROM xf_intake_keys($1::jsonb, $2)", 2, params, err);
+	free(text);
+	return *res ? keys_take(*res, items, n, want, err) : -1;
 }
 
 static int publish(struct intake *in, const rd_kafka_message_t *rkm,
@@ -150,6 +184,7 @@ static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 {
 	struct intake *in = self;
 	struct intake_item *items = calloc(n, sizeof *items);
+	PGresult *res = NULL;
 	int rc;
 
 	if (!items)
@@ -157,13 +192,12 @@ static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		intake_validate(msgs[i]->payload ? msgs[i]->payload : "", msgs[i]->len,
 				&items[i].v);
-	rc = keys_resolve(in, msgs, items, n, err);
+	rc = keys_resolve(in, msgs, items, n, &res, err);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish(in, msgs[i], &items[i], acks, err);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		intake_verdict_release(&items[i].v);
-		PQclear(items[i].res);
-	}
+	PQclear(res);
 	free(items);
 	return rc;
 }

@@ -14,16 +14,87 @@ static const char *jstr(json_t *j, const char *key)
 	return json_string_value(json_object_get(j, key));
 }
 
+/* One collected output, as check_complete looks it up: (topic kind, key, status). */
+struct out_ref {
+	char kind;              /* 'r' receipt, 'l' lead assignment, 'q' dead letter */
+	const char *key, *status, *case_id;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct out_ref *x = a, *y = b;
+	int c = x->kind - y->kind;
+
+	c = c ? c : strcmp(x->key, y->key);
+	return c ? c : strcmp(x->status, y->status);
+}
+
+/* The collected receipts, lead assignments and dead letters, sorted (*n of them). */
+static struct out_ref *refs_of(struct e2e *t, size_t *n)
+{
+	struct out_ref *r = malloc((t->nmsgs + 1) * sizeof *r);
+	const char *s;
+
+	*n = 0;
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const struct e2e_msg *m = &t->msgs[i];
+		struct out_ref o = { 0, m->key, "", "" };
+
+		if (!strcmp(m->topic, "petition.receipts") && (s = jstr(m->json, "status")))
+			o.kind = 'r', o.status = s;
+		else if (!strncmp(m->topic, "assignments.", 12) &&
+			 (s = jstr(m->json, "role")) && !strcmp(s, "lead"))
+			o.kind = 'l';
+		else if (!strcmp(m->topic, "petition.dlq"))
+			o.kind = 'q';
+		o.case_id = jstr(m->json, "case_id") ? jstr(m->json, "case_id") : "";
+		if (o.kind)
+			r[(*n)++] = o;
+	}
+	qsort(r, *n, sizeof *r, cmp_ref);
+	return r;
+}
+
+static const struct out_ref *ref_find(const struct out_ref *r, size_t n, char kind,
+				      const char *key, const char *status)
+{
+	struct out_ref want = { kind, key, status, NULL };
+
+	return bsearch(&want, r, n, sizeof *r, cmp_ref);
+}
+
+/* 1 when event e of the run has every output it must have among r. */
+static int event_done(const struct out_ref *r, size_t n, const struct gen_event *e)
+{
+	const struct out_ref *a;
+	char key[128];
+
+	snprintf(key, sizeof key, "t12345/%s", e->external_id);
+	if (e->kind == GEN_BAD)
+		return ref_find(r, n, 'q', e->key, "") != NULL;
+	if (e->kind == GEN_DUP)
+		return ref_find(r, n, 'r', key, "duplicate") != NULL;
+	a = ref_find(r, n, 'r', key, "accepted");
+	return a && ref_find(r, n, 'l', a->case_id, "") != NULL;
+}
+
+/*
+ * Complete when each event of the run has its own outputs: counting
+ * messages would be fooled by redeliveries (after a crash) and by the
+ * outputs of an earlier run in the same test.
+ */
 int check_complete(struct e2e *t, void *arg)
 {
 	const struct check_run *run = arg;
-	size_t leads = 0;
+	size_t n, i, nbad = 0, rejected = 0;
+	struct out_ref *r = refs_of(t, &n);
 
-	for (size_t i = 0; i < t->nmsgs; i++)
-		if (!strncmp(t->msgs[i].topic, "assignments.", 12) &&
-		    !strcmp(jstr(t->msgs[i].json, "role") ? jstr(t->msgs[i].json, "role") : "", "lead"))
-			leads++;
-	return e2e_count(t, "petition.receipts") >= run->n && leads >= run->nvalid;
+	for (i = 0; i < run->n && event_done(r, n, &run->ev[i]); i++)
+		nbad += run->ev[i].kind == GEN_BAD;
+	for (size_t k = 0; k < n; k++)
+		rejected += r[k].kind == 'r' && !strcmp(r[k].status, "rejected");
+	free(r);
+	return i == run->n && rejected >= nbad;
 }
 
 /* Finds the receipts and dead letters of event e. */

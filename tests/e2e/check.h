@@ -16,7 +16,11 @@ struct check_seen {
 	const struct e2e_msg *dlq_msg;
 };
 
-/* 1 once every event has its receipt and every valid one its assignment. */
+/*
+ * 1 once every event of the run (a struct check_run) has its outputs: a
+ * valid one its accepted receipt and the lead assignment of that case, a
+ * duplicate its duplicate receipt, a malformed one its dead letter.
+ */
 int check_complete(struct e2e *t, void *arg);
 
 struct check_run {

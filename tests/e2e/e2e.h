@@ -22,6 +22,8 @@
 #include "sbuf.h"
 
 enum e2e_daemon { E2E_INTAKE, E2E_CLASSIFY, E2E_DISPATCH, E2E_NDAEMONS };
+/* Instances of one daemon a test may run at once, in the same group. */
+#define E2E_NINST 2
 
 struct e2e_msg {
 	char *topic, *key;
@@ -36,7 +38,8 @@ struct e2e {
 	char db_url[256];
 	char prefix[96];
 	const char *bin, *logs;
-	pid_t pids[E2E_NDAEMONS];
+	pid_t pids[E2E_NDAEMONS];          /* instance 0 */
+	pid_t pids2[E2E_NDAEMONS];         /* instance 1 (e2e_start_instance) */
 	PGconn *conn;
 	rd_kafka_t *producer;
 	struct kafka_acks acks;            /* of producer */
@@ -61,6 +64,24 @@ void e2e_kill(struct e2e *t, enum e2e_daemon d, int sig);
 int e2e_alive(struct e2e *t, enum e2e_daemon d);
 /* SIGTERM, wait (SIGKILL after 30 s); the exit status (0 = clean), -1 if not running. */
 int e2e_stop(struct e2e *t, enum e2e_daemon d);
+/*
+ * The same for instance inst (0 or 1) of daemon d, in the same consumer
+ * group as the others: instance 0 is the one e2e_start runs. http_addr is
+ * its XF_HTTP_ADDR ("127.0.0.1:port" or "off"; NULL: the setup's "off").
+ * Instance 1 logs to <logs>/<test>-<daemon>.2.log.
+ */
+int e2e_start_instance(struct e2e *t, enum e2e_daemon d, int inst, const char *http_addr);
+void e2e_kill_instance(struct e2e *t, enum e2e_daemon d, int inst, int sig);
+int e2e_alive_instance(struct e2e *t, enum e2e_daemon d, int inst);
+int e2e_stop_instance(struct e2e *t, enum e2e_daemon d, int inst);
+/*
+ * Members of the test's consumer group <prefix>-<suffix> ("intake",
+ * "classify", "dispatch") as the broker describes it: how many there are,
+ * and in *assigned how many hold at least one partition of topic (of any
+ * topic when NULL). -1 on error.
+ */
+int e2e_group_members(struct e2e *t, const char *suffix, const char *topic, int *assigned);
+
 /* Runs bin/xfctl with args against the test database; its exit status,
  * output (stdout and stderr) appended to out when not NULL. */
 int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args);

@@ -195,12 +195,15 @@ int e2e_setup_rules(struct e2e *t, const char *name, const char *rules)
 void e2e_teardown(struct e2e *t)
 {
 	for (int d = 0; d < E2E_NDAEMONS; d++)
-		if (e2e_alive(t, d)) {
-			e2e_kill(t, d, SIGTERM);
-			for (int i = 0; i < 150 && e2e_alive(t, d); i++)
+		for (int k = 0; k < E2E_NINST; k++)
+			if (e2e_alive_instance(t, d, k))
+				e2e_kill_instance(t, d, k, SIGTERM);
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		for (int k = 0; k < E2E_NINST; k++) {
+			for (int i = 0; i < 150 && e2e_alive_instance(t, d, k); i++)
 				usleep(100000);
-			if (e2e_alive(t, d))
-				e2e_kill(t, d, SIGKILL);
+			if (e2e_alive_instance(t, d, k))
+				e2e_kill_instance(t, d, k, SIGKILL);
 		}
 	for (size_t i = 0; i < t->nmsgs; i++) {
 		free(t->msgs[i].topic);
@@ -217,13 +220,42 @@ void e2e_teardown(struct e2e *t)
 	memset(t, 0, sizeof *t);
 }
 
-int e2e_start(struct e2e *t, enum e2e_daemon d)
+static pid_t *pid_of(struct e2e *t, enum e2e_daemon d, int inst)
 {
-	char path[512], logf[512];
+	return inst ? &t->pids2[d] : &t->pids[d];
+}
+
+/* A copy of the environment with XF_HTTP_ADDR set to addr (built before fork). */
+static char **env_with_http(const char *addr, char *entry, size_t size)
+{
+	extern char **environ;
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 2, sizeof *env);
+	if (!env)
+		abort();
+	snprintf(entry, size, "XF_HTTP_ADDR=%s", addr);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "XF_HTTP_ADDR=", 13))
+			env[k++] = environ[i];
+	env[k] = entry;
+	return env;
+}
+
+int e2e_start_instance(struct e2e *t, enum e2e_daemon d, int inst, const char *http_addr)
+{
+	char path[512], logf[512], entry[128];
+	char *argv[] = { (char *)daemon_names[d], NULL };
+	char **env = env_with_http(http_addr ? http_addr : env_or("XF_HTTP_ADDR", "off"),
+				   entry, sizeof entry);
 	pid_t pid;
 
 	snprintf(path, sizeof path, "%s/%s", t->bin, daemon_names[d]);
-	snprintf(logf, sizeof logf, "%s/%s-%s.log", t->logs, t->name, daemon_names[d]);
+	snprintf(logf, sizeof logf, "%s/%s-%s%s.log", t->logs, t->name, daemon_names[d],
+		 inst ? ".2" : "");
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -233,51 +265,135 @@ int e2e_start(struct e2e *t, enum e2e_daemon d)
 			dup2(fd, 2);
 			close(fd);
 		}
-		execl(path, daemon_names[d], (char *)NULL);
+		execve(path, argv, env);
 		_exit(127);
 	}
-	t->pids[d] = pid;
+	free(env);
+	*pid_of(t, d, inst) = pid;
 	return pid > 0 ? 0 : -1;
+}
+
+int e2e_start(struct e2e *t, enum e2e_daemon d)
+{
+	return e2e_start_instance(t, d, 0, NULL);
+}
+
+void e2e_kill_instance(struct e2e *t, enum e2e_daemon d, int inst, int sig)
+{
+	pid_t pid = *pid_of(t, d, inst);
+
+	if (pid > 0)
+		kill(pid, sig);
 }
 
 void e2e_kill(struct e2e *t, enum e2e_daemon d, int sig)
 {
-	if (t->pids[d] > 0)
-		kill(t->pids[d], sig);
+	e2e_kill_instance(t, d, 0, sig);
 }
 
-int e2e_alive(struct e2e *t, enum e2e_daemon d)
+int e2e_alive_instance(struct e2e *t, enum e2e_daemon d, int inst)
 {
+	pid_t *pid = pid_of(t, d, inst);
 	int status;
 
-	if (t->pids[d] <= 0)
+	if (*pid <= 0)
 		return 0;
-	if (waitpid(t->pids[d], &status, WNOHANG) == t->pids[d]) {
-		fprintf(stderr, "e2e: %s exited (status %d)\n", daemon_names[d], status);
-		t->pids[d] = 0;
+	if (waitpid(*pid, &status, WNOHANG) == *pid) {
+		fprintf(stderr, "e2e: %s%s exited (status %d)\n", daemon_names[d],
+			inst ? " (instance 1)" : "", status);
+		*pid = 0;
 		return 0;
 	}
 	return 1;
 }
 
-int e2e_stop(struct e2e *t, enum e2e_daemon d)
+int e2e_alive(struct e2e *t, enum e2e_daemon d)
 {
+	return e2e_alive_instance(t, d, 0);
+}
+
+int e2e_stop_instance(struct e2e *t, enum e2e_daemon d, int inst)
+{
+	pid_t *pid = pid_of(t, d, inst);
 	int status = -1;
 
-	if (t->pids[d] <= 0)
+	if (*pid <= 0)
 		return -1;
-	kill(t->pids[d], SIGTERM);
+	kill(*pid, SIGTERM);
 	for (int i = 0; i < 300; i++) {
-		if (waitpid(t->pids[d], &status, WNOHANG) == t->pids[d]) {
-			t->pids[d] = 0;
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+			*pid = 0;
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		}
 		usleep(100000);
 	}
-	kill(t->pids[d], SIGKILL);
-	waitpid(t->pids[d], &status, 0);
-	t->pids[d] = 0;
+	kill(*pid, SIGKILL);
+	waitpid(*pid, &status, 0);
+	*pid = 0;
 	return -1;
+}
+
+int e2e_stop(struct e2e *t, enum e2e_daemon d)
+{
+	return e2e_stop_instance(t, d, 0);
+}
+
+/* Partitions of topic (any when NULL) in parts. */
+static int holds(const rd_kafka_topic_partition_list_t *parts, const char *topic)
+{
+	int n = 0;
+
+	for (int i = 0; parts && i < parts->cnt; i++)
+		n += !topic || !strcmp(parts->elems[i].topic, topic);
+	return n;
+}
+
+/* Counts the members of one described group, and those holding partitions of topic. */
+static int group_count(const rd_kafka_ConsumerGroupDescription_t *g, const char *topic,
+		       int *assigned)
+{
+	int n;
+
+	if (rd_kafka_ConsumerGroupDescription_error(g))
+		return -1;
+	n = (int)rd_kafka_ConsumerGroupDescription_member_count(g);
+	*assigned = 0;
+	for (int i = 0; i < n; i++) {
+		const rd_kafka_MemberAssignment_t *a = rd_kafka_MemberDescription_assignment(
+			rd_kafka_ConsumerGroupDescription_member(g, (size_t)i));
+		const rd_kafka_topic_partition_list_t *parts =
+			a ? rd_kafka_MemberAssignment_partitions(a) : NULL;
+
+		*assigned += holds(parts, topic) > 0;
+	}
+	return n;
+}
+
+int e2e_group_members(struct e2e *t, const char *suffix, const char *topic, int *assigned)
+{
+	char group[160];
+	const char *groups[1] = { group };
+	rd_kafka_queue_t *q = rd_kafka_queue_new(t->producer);
+	rd_kafka_event_t *ev;
+	const rd_kafka_DescribeConsumerGroups_result_t *res;
+	const rd_kafka_ConsumerGroupDescription_t **descs;
+	size_t n = 0;
+	int members = -1;
+
+	snprintf(group, sizeof group, "%s-%s", t->prefix, suffix);
+	rd_kafka_DescribeConsumerGroups(t->producer, groups, 1, NULL, q);
+	ev = rd_kafka_queue_poll(q, 15000);
+	res = ev ? rd_kafka_event_DescribeConsumerGroups_result(ev) : NULL;
+	descs = res ? rd_kafka_DescribeConsumerGroups_result_groups(res, &n) : NULL;
+	if (n == 1)
+		members = group_count(descs[0], topic, assigned);
+	else
+		fprintf(stderr, "e2e: cannot describe group %s: %s\n", group,
+			ev ? rd_kafka_event_error_string(ev) : "timed out");
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	return members;
 }
 
 int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args)
