@@ -526,7 +526,8 @@ static int batch_read(struct sim_batch *b, PGconn *conn, struct sbuf *err)
 	for (size_t i = 0; i < b->s->ncounties; i++)
 		if (b->s->counties[i].in_batch)
 			county_merge(&b->s->counties[i]);
-	qsort(b->prows, b->nprows, sizeof *b->prows, prow_cmp);
+	if (b->nprows)
+		qsort(b->prows, b->nprows, sizeof *b->prows, prow_cmp);
 	if (b->nids < b->n) {
 		sbuf_addf(err, "similar: %zu row ids for %zu petitions", b->nids, b->n);
 		return -1;
