@@ -330,75 +330,11 @@ static void batch_release(struct sim_batch *b, int failed)
 	free(b->upds);
 }
 
-/* Takes the batch's county locks in one sorted order. */
-static int batch_lock(struct sim_batch *b, PGconn *conn, struct sbuf *err)
-{
-	json_t *names = json_array();
-	char *text;
-	int rc;
-
-	for (size_t i = 0; i < b->s->ncounties; i++)
-		if (b->s->counties[i].in_batch)
-			json_array_append_new(names, json_string(b->s->counties[i].name));
-	text = json_dumps(names, JSON_COMPACT);
-	rc = pg_exec(conn, "SELECT pg_advisory_xact_lock(l.key) FROM ("
-		     " SELECT DISTINCT hashtext('xf-cluster:' || c) AS key"
-		     " FROM jsonb_array_elements_text($1::jsonb) AS c ORDER BY 1 OFFSET 0) l",
-		     1, (const char *const[]){ text }, err);
-	free(text);
-	json_decref(names);
-	return rc;
-}
-
-/*
- * One statement, rows told apart by kind (column 0), ordered by kind, id:
- * i: an item's occurred_at and windows; s: a stored answer;
- * c: a county row (changed since rev, or from the floor when not read yet,
- *    or below the floor in an old item's window); p: a petitioner's row;
- * r: a county's latest revision; n: an id for a new row.
- */
+/* Locks the batch's counties and reads what it needs (migration 006 says
+ * what each row kind holds); columns: kind, o, id, key, hash, at, case_id,
+ * cluster_id, a, b, c, related, done. */
 static const char read_sql[] =
-	"WITH i AS ("
-	" SELECT x.o, x.c, x.p, x.k, x.t,"
-	"  x.t - make_interval(days => $3::int) AS lo_r,"
-	"  x.t - make_interval(days => $4::int) AS lo_c,"
-	"  x.t + make_interval(days => $4::int) AS hi_c"
-	" FROM jsonb_to_recordset($1::jsonb) AS x(o int, c text, p text, k text, t timestamptz)),"
-	" k AS (SELECT y.k, y.rev, to_timestamp(y.fl) AS fl"
-	" FROM jsonb_to_recordset($2::jsonb) AS y(k text, rev bigint, fl bigint))"
-	" SELECT 'i' AS kind, i.o, NULL::bigint AS id, NULL::text AS key, NULL::bigint AS hash,"
-	"  xf_us(i.t) AS at, NULL::text AS case_id, NULL::text AS cluster_id,"
-	"  xf_us(i.lo_r) AS a, xf_us(i.lo_c) AS b, xf_us(i.hi_c) AS c,"
-	"  NULL::text AS related, NULL::boolean AS done FROM i"
-	" UNION ALL SELECT 's', i.o, ps.id, ps.county, NULL, NULL, NULL, ps.cluster_id,"
-	"  ps.repeat_count, NULL, NULL, ps.related, ps.cluster_completed"
-	" FROM i CROSS JOIN LATERAL (SELECT * FROM petitions_seen ps"
-	"  WHERE ps.case_id = i.c OFFSET 0) ps"
-	" UNION ALL SELECT 'c', NULL, ps.id, ps.county, ps.simhash, xf_us(ps.occurred_at),"
-	"  ps.case_id, ps.cluster_id, NULL, NULL, NULL, NULL, NULL"
-	" FROM k CROSS JOIN LATERAL (SELECT * FROM petitions_seen ps"
-	"  WHERE ps.county = k.k AND ps.rev > k.rev OFFSET 0) ps"
-	" UNION ALL SELECT 'c', NULL, ps.id, ps.county, ps.simhash, xf_us(ps.occurred_at),"
-	"  ps.case_id, ps.cluster_id, NULL, NULL, NULL, NULL, NULL"
-	" FROM k CROSS JOIN LATERAL (SELECT * FROM petitions_seen ps"
-	"  WHERE k.rev IS NULL AND ps.county = k.k AND ps.occurred_at >= k.fl OFFSET 0) ps"
-	" UNION ALL SELECT 'c', NULL, ps.id, ps.county, ps.simhash, xf_us(ps.occurred_at),"
-	"  ps.case_id, ps.cluster_id, NULL, NULL, NULL, NULL, NULL"
-	" FROM i JOIN k ON k.k = i.k AND i.lo_c < k.fl"
-	" CROSS JOIN LATERAL (SELECT * FROM petitions_seen ps WHERE ps.county = i.k"
-	"  AND ps.occurred_at >= i.lo_c AND ps.occurred_at <= i.hi_c AND ps.occurred_at < k.fl"
-	"  OFFSET 0) ps"
-	" UNION ALL SELECT 'p', NULL, ps.id, ps.pkey, ps.simhash, xf_us(ps.occurred_at),"
-	"  ps.case_id, NULL, NULL, NULL, NULL, NULL, NULL"
-	" FROM (SELECT i.p, min(i.lo_r) AS lo FROM i WHERE i.p IS NOT NULL GROUP BY i.p) q"
-	" CROSS JOIN LATERAL (SELECT * FROM petitions_seen ps WHERE ps.pkey = q.p"
-	"  AND ps.pkey IS NOT NULL AND ps.occurred_at >= q.lo OFFSET 0) ps"
-	" UNION ALL SELECT 'r', NULL, NULL, k.k, NULL, NULL, NULL, NULL,"
-	"  coalesce((SELECT max(ps.rev) FROM petitions_seen ps WHERE ps.county = k.k), 0),"
-	"  NULL, NULL, NULL, NULL FROM k"
-	" UNION ALL SELECT 'n', NULL, nextval('petitions_seen_id_seq'), NULL, NULL, NULL, NULL,"
-	"  NULL, NULL, NULL, NULL, NULL, NULL FROM generate_series(1, $5::int)"
-	" ORDER BY 1, 3";
+	"SELECT * FROM xf_similar_read($1::jsonb, $2::jsonb, $3::int, $4::int, $5::int)";
 
 static char *read_items_json(const struct sim_batch *b)
 {
@@ -714,18 +650,7 @@ static void batch_decide(struct sim_batch *b)
 
 /* ---- the write ---------------------------------------------------------- */
 
-static const char write_sql[] =
-	"WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, c text,"
-	"  p text, k text, h bigint, t timestamptz, n int, rel text, cl text, done boolean)),"
-	" ins AS (INSERT INTO petitions_seen (id, case_id, pkey, county, simhash, occurred_at,"
-	"  repeat_count, related, cluster_id, cluster_completed)"
-	"  SELECT r.id, r.c, r.p, r.k, r.h, r.t, r.n, r.rel, r.cl, r.done FROM r"
-	"  RETURNING county, rev),"
-	" upd AS (UPDATE petitions_seen ps SET cluster_id = u.cl"
-	"  FROM jsonb_to_recordset($2::jsonb) AS u(id bigint, cl text) WHERE ps.id = u.id"
-	"  RETURNING ps.county, ps.rev)"
-	" SELECT a.county, max(a.rev) FROM (SELECT * FROM ins UNION ALL SELECT * FROM upd) a"
-	" GROUP BY a.county";
+static const char write_sql[] = "SELECT * FROM xf_similar_write($1::jsonb, $2::jsonb)";
 
 static char *write_rows_json(const struct sim_batch *b)
 {
@@ -809,7 +734,6 @@ int similar_batch(struct similar *s, PGconn *conn, struct similar_item *items, s
 		return 0;
 	batch_init(&b, s, items, n, now);
 	rc = pg_begin(conn, err);
-	rc = rc ? rc : batch_lock(&b, conn, err);
 	rc = rc ? rc : batch_read(&b, conn, err);
 	if (!rc)
 		batch_decide(&b);

@@ -5,15 +5,16 @@
  * petition that does not depend on history.
  *
  * Each county's rows from the cluster window and a margin before now are
- * kept in memory. A batch is one transaction: BEGIN; lock the batch's
- * counties (sorted, so two instances never deadlock); read what changed
- * since (rows whose revision, migration 006, is newer), the petitioners'
- * rows of the repeat window, the stored answers of cases already seen and,
- * for petitions older than the cached part, their window from the table;
- * decide in C in batch order, each petition seeing the earlier ones; write
- * the new rows and changed cluster_ids in one statement; COMMIT. Only
- * committed work stays in memory: on any failure the batch's counties are
- * dropped and read again by the next batch.
+ * kept in memory. A batch is one transaction of four statements: BEGIN;
+ * xf_similar_read (migration 006) locks the batch's counties (sorted, so
+ * two instances never deadlock) and returns what changed since (rows whose
+ * revision is newer), the petitioners' rows of the repeat window, the
+ * stored answers of cases already seen and, for petitions older than the
+ * cached part, their window from the table; then C decides in batch
+ * order, each petition seeing the earlier ones; xf_similar_write stores
+ * the new rows and changed cluster_ids; COMMIT. Only committed work stays
+ * in memory: on any failure the batch's counties are dropped and read
+ * again by the next batch.
  *
  * Exactness assumes the database collation orders cluster ids as strcmp
  * does (C or C.UTF-8, as deploy/scripts/pg.sh creates it).

@@ -344,7 +344,7 @@ static void compare(const char *db, const struct similar_conf *cf)
 		T_INTEQ(answers_differ(c, want, got, NITEMS), 0);
 		got_rows = stored_rows(t.conn);
 		T_CHECK(want_rows && got_rows && !strcmp(want_rows, got_rows));
-		T_CHECK(max_statements <= 5);   /* BEGIN, lock, read, write, COMMIT */
+		T_CHECK(max_statements <= 4);   /* BEGIN, read, write, COMMIT */
 	}
 	for (size_t k = 0; k < NITEMS; k++) {
 		free(want[k].related);
