@@ -10,7 +10,12 @@
  * in batches of varying sizes, alternating between two instances (two
  * caches, two connections) on the same counties, with one failed batch.
  * Every answer and every stored cluster_id must be identical.
+ *
+ * Then two instances at once, in two threads, on one county: the locks
+ * make their batches take turns, so the answers must be those of the
+ * reference run in the order the rows were stored (their ids).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,5 +375,133 @@ static void t_same_as_reference_tight(void)
 	compare("simref_tight", &conf_tight);
 }
 
+/* Two instances in two threads taking batches from one queue. */
+struct race {
+	pthread_mutex_t mu;
+	const char *url;
+	const struct corpus_item *c;
+	struct answer *out;
+	size_t n, next;
+	uint64_t state;
+	int failed, batches[2];
+};
+
+struct racer {
+	struct race *race;
+	int me;
+};
+
+static void *racer_run(void *arg)
+{
+	struct racer *r = arg;
+	struct race *race = r->race;
+	struct sbuf err = SBUF_INIT;
+	PGconn *conn = pg_connect(race->url, &err);
+	struct similar *sim = similar_new(&conf_default);
+
+	for (;;) {
+		size_t from, to;
+
+		pthread_mutex_lock(&race->mu);
+		from = race->next;
+		to = from + 1 + (size_t)below(&race->state, 60);
+		race->next = to = to > race->n ? race->n : to;
+		pthread_mutex_unlock(&race->mu);
+		if (from == to || !conn)
+			break;
+		race->batches[r->me]++;
+		if (run_batch(sim, conn, race->c, from, to, race->out, NULL))
+			race->failed = 1;
+	}
+	race->failed |= !conn;
+	similar_free(sim);
+	if (conn)
+		PQfinish(conn);
+	sbuf_release(&err);
+	return NULL;
+}
+
+/* First occurrences only, all in one county. */
+static size_t corpus_one_county(struct corpus_item *c, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		int again = 0;
+
+		for (size_t j = 0; j < m && !again; j++)
+			again = !strcmp(c[j].case_id, c[k].case_id);
+		if (again)
+			continue;
+		c[m] = c[k];
+		memcpy(c[m++].county, "330381", 7);
+	}
+	return m;
+}
+
+/* The corpus in the order its rows were stored (by id); 0 or -1. */
+static int stored_order(PGconn *conn, const struct corpus_item *c, size_t n,
+			const struct answer *got, struct corpus_item *oc, struct answer *og)
+{
+	PGresult *res = PQexec(conn, "SELECT case_id FROM petitions_seen ORDER BY id");
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK && (size_t)PQntuples(res) == n ? 0 : -1;
+
+	for (int r = 0; !rc && r < PQntuples(res); r++) {
+		size_t k = 0;
+
+		while (k < n && strcmp(c[k].case_id, PQgetvalue(res, r, 0)))
+			k++;
+		if (k == n)
+			rc = -1;
+		else
+			oc[r] = c[k], og[r] = got[k];
+	}
+	PQclear(res);
+	return rc;
+}
+
+static void t_two_instances_at_once(void)
+{
+	struct corpus_item *c = calloc(NITEMS, sizeof *c), *oc = calloc(NITEMS, sizeof *oc);
+	struct answer *got = calloc(NITEMS, sizeof *got), *og = calloc(NITEMS, sizeof *og);
+	struct answer *want = calloc(NITEMS, sizeof *want);
+	struct race race = { PTHREAD_MUTEX_INITIALIZER, NULL, c, got, 0, 0, 11, 0, { 0, 0 } };
+	struct racer racers[2] = { { &race, 0 }, { &race, 1 } };
+	pthread_t th[2];
+	size_t n;
+	struct e2e t;
+
+	corpus_make(c, NITEMS, &conf_default);
+	n = race.n = corpus_one_county(c, NITEMS);
+	if (T_CHECK(e2e_setup_db(&t, "simrace") == 0)) {
+		race.url = t.db_url;
+		for (int i = 0; i < 2; i++)
+			pthread_create(&th[i], NULL, racer_run, &racers[i]);
+		for (int i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		T_CHECK(!race.failed);
+		T_CHECK(race.batches[0] > 5 && race.batches[1] > 5);
+		if (T_CHECK(stored_order(t.conn, c, n, got, oc, og) == 0) &&
+		    T_CHECK(pg_exec(t.conn, "TRUNCATE petitions_seen", 0, NULL, NULL) == 0) &&
+		    T_CHECK(run_reference(t.conn, &conf_default, oc, n, want) == 0)) {
+			check_planted(want, n, &conf_default);
+			T_INTEQ(answers_differ(oc, want, og, n), 0);
+		}
+	}
+	for (size_t k = 0; k < NITEMS; k++) {
+		free(want[k].related);
+		free(want[k].cluster_id);
+		free(got[k].related);
+		free(got[k].cluster_id);
+	}
+	free(c);
+	free(oc);
+	free(got);
+	free(og);
+	free(want);
+	e2e_teardown(&t);
+}
+
 T_SUITE(e2e_similar_batch, { "same_as_reference", t_same_as_reference },
-	{ "same_as_reference_tight", t_same_as_reference_tight })
+	{ "same_as_reference_tight", t_same_as_reference_tight },
+	{ "two_instances_at_once", t_two_instances_at_once })
