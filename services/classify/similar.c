@@ -279,6 +279,7 @@ struct sim_batch {
 	struct sim_upd *upds;
 	size_t nupds;
 	PGresult *res;                   /* of the read */
+	int went_back;                   /* a county's latest revision is older */
 };
 
 static void batch_init(struct sim_batch *b, struct similar *s, struct similar_item *items,
@@ -423,6 +424,7 @@ static void read_other(struct sim_batch *b, int r, size_t *alloc)
 							  PQgetvalue(res, r, 6), num(res, r, 2),
 							  num(res, r, 5), (uint64_t)num(res, r, 4) };
 	} else if (kind == 'r' && (c = batch_county(b, PQgetvalue(res, r, 3)))) {
+		b->went_back |= num(res, r, 8) < c->rev; /* rows deleted, or a restore */
 		c->rev = num(res, r, 8);
 	} else if (kind == 'n' && b->nids < b->n) {
 		b->ids[b->nids++] = num(res, r, 2);
@@ -464,6 +466,11 @@ static int batch_read(struct sim_batch *b, PGconn *conn, struct sbuf *err)
 			county_merge(&b->s->counties[i]);
 	if (b->nprows)
 		qsort(b->prows, b->nprows, sizeof *b->prows, prow_cmp);
+	if (b->went_back) {
+		sbuf_addf(err, "similar: petitions_seen lost rows since they were cached;"
+			  " reading them again");
+		return -1;
+	}
 	if (b->nids < b->n) {
 		sbuf_addf(err, "similar: %zu row ids for %zu petitions", b->nids, b->n);
 		return -1;
