@@ -268,6 +268,7 @@ struct sim_batch {
 	struct similar_item *items;
 	size_t n;
 	size_t *county;                  /* per item: index in s->counties */
+	size_t *bc, nbc;                 /* the counties of the batch, distinct */
 	struct sim_when *when;           /* per item */
 	struct sim_seen *seen;           /* per item */
 	struct sim_prow *prows;          /* by pkey, then id */
@@ -290,6 +291,7 @@ static void batch_init(struct sim_batch *b, struct similar *s, struct similar_it
 	b->items = items;
 	b->n = n;
 	b->county = xrealloc(NULL, n * sizeof *b->county);
+	b->bc = xrealloc(NULL, n * sizeof *b->bc);
 	b->when = calloc(n, sizeof *b->when);
 	b->seen = calloc(n, sizeof *b->seen);
 	b->ids = xrealloc(NULL, n * sizeof *b->ids);
@@ -300,9 +302,13 @@ static void batch_init(struct sim_batch *b, struct similar *s, struct similar_it
 	for (size_t i = 0; i < n; i++) {
 		struct sim_county *c;
 
-		b->county[i] = county_find(s, items[i].county);
+		b->county[i] = i && !strcmp(items[i].county, items[i - 1].county)
+				       ? b->county[i - 1] : county_find(s, items[i].county);
 		c = &s->counties[b->county[i]];
+		if (c->in_batch)
+			continue;
 		c->in_batch = 1;
+		b->bc[b->nbc++] = b->county[i];
 		if (c->rev < 0)
 			c->floor = floor_at(s, now);
 	}
@@ -312,17 +318,18 @@ static void batch_init(struct sim_batch *b, struct similar *s, struct similar_it
  * else drops what it read from below their floors. */
 static void batch_release(struct sim_batch *b, int failed)
 {
-	for (size_t i = 0; i < b->s->ncounties; i++) {
-		struct sim_county *c = &b->s->counties[i];
+	for (size_t i = 0; i < b->nbc; i++) {
+		struct sim_county *c = &b->s->counties[b->bc[i]];
 
-		if (c->in_batch && failed)
+		if (failed)
 			county_clear(c);
-		else if (c->in_batch && c->extras)
+		else if (c->extras)
 			county_trim(c, c->floor);
 		c->in_batch = 0;
 	}
 	PQclear(b->res);
 	free(b->county);
+	free(b->bc);
 	free(b->when);
 	free(b->seen);
 	free(b->prows);
@@ -337,19 +344,23 @@ static void batch_release(struct sim_batch *b, int failed)
 static const char read_sql[] =
 	"SELECT * FROM xf_similar_read($1::jsonb, $2::jsonb, $3::int, $4::int, $5::int)";
 
+/* The items as JSON; NULL if a string is not valid UTF-8 (jansson refuses). */
 static char *read_items_json(const struct sim_batch *b)
 {
 	json_t *a = json_array();
-	char *text;
+	char *text = NULL;
+	int bad = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct similar_item *it = &b->items[i];
 
-		json_array_append_new(a, json_pack("{s:I, s:s, s:s?, s:s, s:s}", "o", (json_int_t)i,
-						   "c", it->case_id, "p", it->pkey, "k", it->county,
-						   "t", it->occurred_at));
+		bad |= json_array_append_new(a, json_pack("{s:I, s:s, s:s?, s:s, s:s}", "o",
+							  (json_int_t)i, "c", it->case_id, "p",
+							  it->pkey, "k", it->county, "t",
+							  it->occurred_at));
 	}
-	text = json_dumps(a, JSON_COMPACT);
+	if (!bad)
+		text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return text;
 }
@@ -359,13 +370,12 @@ static char *read_counties_json(const struct sim_batch *b)
 	json_t *a = json_array();
 	char *text;
 
-	for (size_t i = 0; i < b->s->ncounties; i++) {
-		const struct sim_county *c = &b->s->counties[i];
+	for (size_t i = 0; i < b->nbc; i++) {
+		const struct sim_county *c = &b->s->counties[b->bc[i]];
 
-		if (c->in_batch)
-			json_array_append_new(a, json_pack("{s:s, s:o, s:I}", "k", c->name, "rev",
-							   c->rev < 0 ? json_null() : json_integer(c->rev),
-							   "fl", (json_int_t)(c->floor / US)));
+		json_array_append_new(a, json_pack("{s:s, s:o, s:I}", "k", c->name, "rev",
+						   c->rev < 0 ? json_null() : json_integer(c->rev),
+						   "fl", (json_int_t)(c->floor / US)));
 	}
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
@@ -374,9 +384,9 @@ static char *read_counties_json(const struct sim_batch *b)
 
 static struct sim_county *batch_county(struct sim_batch *b, const char *name)
 {
-	for (size_t i = 0; i < b->s->ncounties; i++)
-		if (b->s->counties[i].in_batch && !strcmp(b->s->counties[i].name, name))
-			return &b->s->counties[i];
+	for (size_t i = 0; i < b->nbc; i++)
+		if (!strcmp(b->s->counties[b->bc[i]].name, name))
+			return &b->s->counties[b->bc[i]];
 	return NULL;
 }
 
@@ -447,6 +457,11 @@ static int batch_read(struct sim_batch *b, PGconn *conn, struct sbuf *err)
 	const char *params[5] = { items, counties, nums[0], nums[1], nums[2] };
 	size_t alloc = 0;
 
+	if (!items) {
+		free(counties);
+		sbuf_addf(err, "similar: a case_id, county or occurred_at is not valid UTF-8");
+		return -1;
+	}
 	snprintf(nums[0], sizeof nums[0], "%ld", cf->repeat_days);
 	snprintf(nums[1], sizeof nums[1], "%ld", cf->cluster_days);
 	snprintf(nums[2], sizeof nums[2], "%zu", b->n);
@@ -461,9 +476,8 @@ static int batch_read(struct sim_batch *b, PGconn *conn, struct sbuf *err)
 		else
 			read_other(b, r, &alloc);
 	}
-	for (size_t i = 0; i < b->s->ncounties; i++)
-		if (b->s->counties[i].in_batch)
-			county_merge(&b->s->counties[i]);
+	for (size_t i = 0; i < b->nbc; i++)
+		county_merge(&b->s->counties[b->bc[i]]);
 	if (b->nprows)
 		qsort(b->prows, b->nprows, sizeof *b->prows, prow_cmp);
 	if (b->went_back) {
