@@ -177,6 +177,9 @@ static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		item_prepare(cl, &items[i], msgs[i]);
 	rc = history_all(cl, items, n, err);
+	metrics_set(metrics_get(cl->svc.metrics, "xf_similar_cached_rows",
+				"Petitions held in memory for the near-duplicate search",
+				METRICS_GAUGE, NULL), (double)similar_cached_rows(cl->sim));
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish(cl, msgs[i], &items[i], acks, err);
 	for (size_t i = 0; i < n; i++) {
