@@ -27,6 +27,7 @@ struct sim_county {
 	int in_batch;
 	int extras;                 /* rows below the floor, read for one batch */
 	struct sim_row *rows;       /* by id */
+	uint64_t *hashes;           /* rows[i].hash: the scan reads only these */
 	size_t nrows, alloc;
 	struct sim_row *in;         /* read by the batch, by id, to merge */
 	size_t nin, inalloc;
@@ -102,6 +103,7 @@ void similar_free(struct similar *s)
 	for (size_t i = 0; i < s->ncounties; i++) {
 		county_clear(&s->counties[i]);
 		free(s->counties[i].rows);
+		free(s->counties[i].hashes);
 		free(s->counties[i].in);
 		free(s->counties[i].name);
 	}
@@ -168,12 +170,15 @@ static void county_put(struct sim_county *c, struct sim_row row)
 	if (c->nrows == c->alloc) {
 		c->alloc = c->alloc ? 2 * c->alloc : 64;
 		c->rows = xrealloc(c->rows, c->alloc * sizeof *c->rows);
+		c->hashes = xrealloc(c->hashes, c->alloc * sizeof *c->hashes);
 	}
 	while (at && c->rows[at - 1].id > row.id)
 		at--;
 	c->extras |= row.at < c->floor;
 	memmove(&c->rows[at + 1], &c->rows[at], (c->nrows - at) * sizeof *c->rows);
+	memmove(&c->hashes[at + 1], &c->hashes[at], (c->nrows - at) * sizeof *c->hashes);
 	c->rows[at] = row;
+	c->hashes[at] = row.hash;
 	c->nrows++;
 }
 
@@ -204,6 +209,9 @@ static void county_merge(struct sim_county *c)
 	c->nrows = k;
 	c->alloc = size;
 	c->nin = 0;
+	c->hashes = xrealloc(c->hashes, size * sizeof *c->hashes);
+	for (size_t r = 0; r < k; r++)
+		c->hashes[r] = out[r].hash;
 }
 
 /* Drops the rows from before floor, which becomes the county's floor. */
@@ -212,10 +220,12 @@ static void county_trim(struct sim_county *c, int64_t floor)
 	size_t k = 0;
 
 	for (size_t r = 0; r < c->nrows; r++) {
-		if (c->rows[r].at >= floor)
+		if (c->rows[r].at >= floor) {
+			c->hashes[k] = c->hashes[r];
 			c->rows[k++] = c->rows[r];
-		else
+		} else {
 			row_free(&c->rows[r]);
+		}
 	}
 	c->nrows = k;
 	c->floor = floor;
@@ -553,12 +563,14 @@ static void decide_repeat(struct sim_batch *b, size_t i)
 	it->related = related_join(&rel);
 }
 
-static int is_peer(const struct sim_batch *b, const struct sim_row *row, size_t i)
+/* 1 if row r of county c is a cluster peer of item i (the hash first:
+ * few rows pass it, and the hashes lie together in memory). */
+static int is_peer(const struct sim_batch *b, const struct sim_county *c, size_t r, size_t i)
 {
 	const struct sim_when *w = &b->when[i];
 
-	return row->at >= w->lo_c && row->at <= w->hi_c &&
-	       hamming(row->hash, b->items[i].simhash) <= (int)b->s->conf.cluster_bits;
+	return hamming(c->hashes[r], b->items[i].simhash) <= (int)b->s->conf.cluster_bits &&
+	       c->rows[r].at >= w->lo_c && c->rows[r].at <= w->hi_c;
 }
 
 /* Marks the peers (from index first) of a cluster the item opens. */
@@ -574,7 +586,7 @@ static void cluster_open(struct sim_batch *b, size_t i, struct sim_county *c, si
 	for (size_t r = first; r < c->nrows; r++) {
 		struct sim_row *row = &c->rows[r];
 
-		if (!is_peer(b, row, i))
+		if (!is_peer(b, c, r, i))
 			continue;
 		row->cluster_id = xstrdup(id);  /* none had one */
 		if (row->id < b->ids[0]) {      /* stored before this batch */
@@ -594,7 +606,7 @@ static void decide_cluster(struct sim_batch *b, size_t i)
 	for (size_t r = 0; r < c->nrows; r++) {
 		const struct sim_row *row = &c->rows[r];
 
-		if (!is_peer(b, row, i))
+		if (!is_peer(b, c, r, i))
 			continue;
 		if (!peers++)
 			first = r;
