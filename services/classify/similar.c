@@ -766,7 +766,8 @@ int similar_batch(struct similar *s, PGconn *conn, struct similar_item *items, s
 	if (!n)
 		return 0;
 	batch_init(&b, s, items, n, now);
-	rc = pg_begin(conn, err);
+	/* read committed: the read's snapshot must follow its locks */
+	rc = pg_exec(conn, "BEGIN ISOLATION LEVEL READ COMMITTED", 0, NULL, err);
 	rc = rc ? rc : batch_read(&b, conn, err);
 	if (!rc)
 		batch_decide(&b);
