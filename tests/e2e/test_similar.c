@@ -193,14 +193,16 @@ static void count_statement(void *arg, double seconds)
 	++*(long *)arg;
 }
 
-/* Runs items[from, to) as one batch on instance `which`. */
+/* Runs c[from, to) and, with bad_at, a petition of that occurred_at as one
+ * batch; the answers go to out[from, to) when out is not NULL; err is the
+ * caller's. 0 or -1. */
 static int run_batch(struct similar *sim, PGconn *conn, const struct corpus_item *c,
-		     size_t from, size_t to, struct answer *out, const char *bad_at)
+		     size_t from, size_t to, struct answer *out, const char *bad_at,
+		     struct sbuf *err)
 {
 	size_t n = to - from + (bad_at ? 1 : 0);
 	struct similar_item *items = calloc(n, sizeof *items);
 	time_t now = (time_t)(BASE_TIME + (long long)to * STEP_S);
-	struct sbuf err = SBUF_INIT;
 	int rc;
 
 	for (size_t k = from; k < to; k++) {
@@ -215,19 +217,18 @@ static int run_batch(struct similar *sim, PGconn *conn, const struct corpus_item
 	if (bad_at)  /* a petition PostgreSQL cannot read fails the whole batch */
 		items[n - 1] = (struct similar_item){ .case_id = "XF-BAD", .county = c[from].county,
 						      .occurred_at = bad_at, .simhash = 1 };
-	rc = similar_batch(sim, conn, items, n, now, &err);
-	for (size_t k = from; !rc && !bad_at && k < to; k++) {
+	rc = similar_batch(sim, conn, items, n, now, err);
+	for (size_t k = from; !rc && out && k < to; k++) {
 		out[k].repeat_count = items[k - from].repeat_count;
 		out[k].related = dup_or_null(items[k - from].related);
 		out[k].cluster_id = dup_or_null(items[k - from].cluster_id);
 		out[k].completed = items[k - from].cluster_completed;
 	}
-	if (rc && !bad_at)
-		fprintf(stderr, "    batch [%zu, %zu): %s\n", from, to, err.buf);
+	if (rc && out)
+		fprintf(stderr, "    batch [%zu, %zu): %s\n", from, to, err->buf);
 	for (size_t i = 0; i < n; i++)
 		similar_item_release(&items[i]);
 	free(items);
-	sbuf_release(&err);
 	return rc;
 }
 
@@ -250,11 +251,12 @@ static int run_batches(const char *url, const struct similar_conf *cf,
 		int which = below(&state, 2);
 
 		to = to > n ? n : to;
-		if (batch == 12 && !T_CHECK(run_batch(sim[which], conn[which], c, from, to, out,
-						     "2026-13-45T00:00:00Z") == -1))
+		if (batch == 12 && !T_CHECK(run_batch(sim[which], conn[which], c, from, to, NULL,
+						     "2026-13-45T00:00:00Z", &err) == -1))
 			rc = -1;
 		statements = 0;
-		rc = rc ? rc : run_batch(sim[which], conn[which], c, from, to, out, NULL);
+		sbuf_reset(&err);
+		rc = rc ? rc : run_batch(sim[which], conn[which], c, from, to, out, NULL, &err);
 		*max_statements = statements > *max_statements ? statements : *max_statements;
 		from = to;
 	}
@@ -410,7 +412,7 @@ static void *racer_run(void *arg)
 		if (from == to || !conn)
 			break;
 		race->batches[r->me]++;
-		if (run_batch(sim, conn, race->c, from, to, race->out, NULL))
+		if (run_batch(sim, conn, race->c, from, to, race->out, NULL, &err))
 			race->failed = 1;
 	}
 	race->failed |= !conn;
@@ -502,6 +504,44 @@ static void t_two_instances_at_once(void)
 	e2e_teardown(&t);
 }
 
+/* Rows deleted under a running instance: it notices, fails that batch once
+ * and reads the county again, answering as the reference would. */
+static void t_history_deleted(void)
+{
+	struct corpus_item *c = calloc(NITEMS, sizeof *c);
+	struct answer *want = calloc(NITEMS, sizeof *want), *got = calloc(NITEMS, sizeof *got);
+	struct similar *sim = similar_new(&conf_default);
+	struct sbuf err = SBUF_INIT;
+	size_t n = 200;
+	struct e2e t;
+
+	corpus_make(c, NITEMS, &conf_default);
+	n = corpus_one_county(c, n);
+	if (T_CHECK(e2e_setup_db(&t, "simgone") == 0)) {
+		T_CHECK(run_batch(sim, t.conn, c, 0, n / 2, got, NULL, &err) == 0);
+		T_CHECK(pg_exec(t.conn, "TRUNCATE petitions_seen", 0, NULL, NULL) == 0);
+		T_CHECK(run_batch(sim, t.conn, c, n / 2, n, NULL, NULL, &err) == -1);
+		T_CHECK(strstr(err.buf, "lost rows") != NULL);
+		T_CHECK(run_batch(sim, t.conn, c, n / 2, n, got, NULL, &err) == 0);
+		T_CHECK(pg_exec(t.conn, "TRUNCATE petitions_seen", 0, NULL, NULL) == 0);
+		T_CHECK(run_reference(t.conn, &conf_default, c + n / 2, n - n / 2, want + n / 2) == 0);
+		T_INTEQ(answers_differ(c + n / 2, want + n / 2, got + n / 2, n - n / 2), 0);
+	}
+	for (size_t k = 0; k < NITEMS; k++) {
+		free(want[k].related);
+		free(want[k].cluster_id);
+		free(got[k].related);
+		free(got[k].cluster_id);
+	}
+	similar_free(sim);
+	sbuf_release(&err);
+	free(c);
+	free(want);
+	free(got);
+	e2e_teardown(&t);
+}
+
 T_SUITE(e2e_similar_batch, { "same_as_reference", t_same_as_reference },
 	{ "same_as_reference_tight", t_same_as_reference_tight },
-	{ "two_instances_at_once", t_two_instances_at_once })
+	{ "two_instances_at_once", t_two_instances_at_once },
+	{ "history_deleted", t_history_deleted })
