@@ -44,7 +44,7 @@ import json, re, sys, yaml
 KNOWN = {
     "xf_messages_in_total", "xf_messages_out_total", "xf_dead_letters_total",
     "xf_batches_total", "xf_batch_retries_total", "xf_feedback_duplicates_total",
-    "xf_webhook_attempts_total",
+    "xf_webhook_attempts_total", "xf_similar_cached_rows",
     "xf_kafka_consumer_lag", "xf_kafka_broker_rtt_seconds",
     "xf_kafka_queue_messages", "xf_kafka_replyq", "xf_cases", "xf_cases_overdue",
     "xf_department_status", "xf_consumer_group_lag", "xf_consumer_group_lag_seconds",

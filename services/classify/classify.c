@@ -9,6 +9,7 @@
 #include "classifier.h"
 #include "log.h"
 #include "pg.h"
+#include "similar.h"
 #include "util.h"
 
 
@@ -19,6 +20,7 @@ struct classify_item {
 	int repeat_count;
 	char cluster_id[96];
 	int cluster_completed;
+	char pkey[65], county[7];    /* for the similarity search */
 };
 
 /* Parses and text-tags one message; 0, or -1 if it is no petition. */
@@ -55,55 +57,61 @@ static void related_parse(struct classify_item *it, const char *csv)
 	}
 }
 
-/* One round trip: repeat and cluster state of one petition. */
-static int item_history(struct classify *cl, struct classify_item *it, struct sbuf *err)
+/* The batch's petitions as the similarity search takes them. */
+static size_t history_items(struct classify *cl, struct classify_item *items, size_t n,
+			    struct similar_item *sim, size_t *of)
 {
-	const struct xf_conf *c = &cl->svc.conf;
-	const char *region = json_string_value(json_object_get(it->petition, "region_code"));
-	char pkey[65], county[7], simhash[24], nums[5][16];
-	const char *params[10];
-	PGresult *res;
+	size_t m = 0;
 
-	snprintf(county, sizeof county, "%.6s", region);
-	snprintf(simhash, sizeof simhash, "%lld", (long long)(int64_t)it->text.simhash);
-	snprintf(nums[0], 16, "%ld", c->repeat_days);
-	snprintf(nums[1], 16, "%ld", c->repeat_bits);
-	snprintf(nums[2], 16, "%ld", c->cluster_n);
-	snprintf(nums[3], 16, "%ld", c->cluster_days);
-	snprintf(nums[4], 16, "%ld", c->cluster_bits);
-	params[0] = json_string_value(json_object_get(it->petition, "case_id"));
-	params[1] = classifier_petitioner_key(it->petition, c->petitioner_key, pkey) ? NULL : pkey;
-	params[2] = county;
-	params[3] = simhash;
-	params[4] = json_string_value(json_object_get(it->petition, "occurred_at"));
-	for (int i = 0; i < 5; i++)
-		params[5 + i] = nums[i];
-	res = pg_query(cl->svc.conn, "SELECT repeat_count, related, cluster_id, cluster_completed"
-		       " FROM xf_similar_state($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-		       10, params, err);
-	if (!res)
-		return -1;
-	it->repeat_count = atoi(PQgetvalue(res, 0, 0));
-	related_parse(it, pg_value(res, 0, 1));
-	if (pg_value(res, 0, 2))
-		snprintf(it->cluster_id, sizeof it->cluster_id, "%s", PQgetvalue(res, 0, 2));
-	it->cluster_completed = !strcmp(PQgetvalue(res, 0, 3), "t");
-	PQclear(res);
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct classify_item *it = &items[i];
+		const char *region;
+
+		if (!it->petition)
+			continue;
+		region = json_string_value(json_object_get(it->petition, "region_code"));
+		snprintf(it->county, sizeof it->county, "%.6s", region);
+		memset(&sim[m], 0, sizeof sim[m]);
+		sim[m].case_id = json_string_value(json_object_get(it->petition, "case_id"));
+		sim[m].pkey = classifier_petitioner_key(it->petition, cl->svc.conf.petitioner_key,
+							it->pkey) ? NULL : it->pkey;
+		sim[m].county = it->county;
+		sim[m].occurred_at = json_string_value(json_object_get(it->petition, "occurred_at"));
+		sim[m].simhash = it->text.simhash;
+		of[m++] = i;
+	}
+	return m;
 }
 
+/* Repeat and cluster state of the batch: one transaction (similar.h). */
 static int history_all(struct classify *cl, struct classify_item *items, size_t n,
 		       struct sbuf *err)
 {
-	if (pg_begin(cl->svc.conn, err))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		json_decref(items[i].related);
-		items[i].related = NULL;
-		if (items[i].petition && item_history(cl, &items[i], err))
-			return -1;
+	struct similar_item *sim = calloc(n, sizeof *sim);
+	size_t *of = calloc(n, sizeof *of);
+	size_t m;
+	int rc;
+
+	if (!sim || !of)
+		abort();
+	m = history_items(cl, items, n, sim, of);
+	rc = similar_batch(cl->sim, cl->svc.conn, sim, m, time(NULL), err);
+	for (size_t j = 0; j < m; j++) {
+		struct classify_item *it = &items[of[j]];
+
+		if (!rc) {
+			it->repeat_count = sim[j].repeat_count;
+			related_parse(it, sim[j].related);
+			if (sim[j].cluster_id)
+				snprintf(it->cluster_id, sizeof it->cluster_id, "%s",
+					 sim[j].cluster_id);
+			it->cluster_completed = sim[j].cluster_completed;
+		}
+		similar_item_release(&sim[j]);
 	}
-	return pg_commit(cl->svc.conn, err);
+	free(sim);
+	free(of);
+	return rc;
 }
 
 static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
@@ -169,6 +177,9 @@ static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		item_prepare(cl, &items[i], msgs[i]);
 	rc = history_all(cl, items, n, err);
+	metrics_set(metrics_get(cl->svc.metrics, "xf_similar_cached_rows",
+				"Petitions held in memory for the near-duplicate search",
+				METRICS_GAUGE, NULL), (double)similar_cached_rows(cl->sim));
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish(cl, msgs[i], &items[i], acks, err);
 	for (size_t i = 0; i < n; i++) {
@@ -186,9 +197,13 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 
 	memset(&cl->cl, 0, sizeof cl->cl);
 	cl->keywords_sha[0] = '\0';
+	cl->sim = NULL;
 	if (svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics,
 		     stop, err))
 		return -1;
+	cl->sim = similar_new(&(struct similar_conf){
+		cl->svc.conf.repeat_days, cl->svc.conf.repeat_bits, cl->svc.conf.cluster_n,
+		cl->svc.conf.cluster_days, cl->svc.conf.cluster_bits });
 	if (classifier_init(&cl->cl, cl->svc.conf.model_path, err))
 		return -1;
 	cl->cl.risk.a_intensity = (int)cl->svc.conf.risk_a_intensity;
@@ -209,4 +224,6 @@ void classify_release(struct classify *cl)
 {
 	svc_release(&cl->svc);
 	classifier_release(&cl->cl);
+	similar_free(cl->sim);
+	cl->sim = NULL;
 }

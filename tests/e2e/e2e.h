@@ -56,6 +56,9 @@ struct e2e {
 int e2e_setup(struct e2e *t, const char *name);
 /* The same with another rules file. */
 int e2e_setup_rules(struct e2e *t, const char *name, const char *rules);
+/* Only the database: xf_t_<name>, fresh and migrated, in t->db_url and
+ * t->conn; no broker, no daemons. e2e_teardown releases it too. */
+int e2e_setup_db(struct e2e *t, const char *name);
 void e2e_teardown(struct e2e *t);
 
 /* Starts / signals a daemon; e2e_alive is 1 while it runs. */

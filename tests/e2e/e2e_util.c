@@ -157,6 +157,22 @@ static int setup_db(struct e2e *t)
 	return rc;
 }
 
+int e2e_setup_db(struct e2e *t, const char *name)
+{
+	struct sbuf err = SBUF_INIT;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	snprintf(t->name, sizeof t->name, "%s", name);
+	rc = setup_db(t);
+	if (!rc && pg_migrate(t->conn, &err) < 0) {
+		fprintf(stderr, "e2e: migrate: %s\n", err.buf);
+		rc = -1;
+	}
+	sbuf_release(&err);
+	return rc;
+}
+
 int e2e_setup(struct e2e *t, const char *name)
 {
 	return e2e_setup_rules(t, name, "tests/e2e/rules.json");
