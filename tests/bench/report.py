@@ -95,6 +95,7 @@ def build(out, texts, rate, secs):
         if hist else None,
         "runs": {"ceiling": ceiling, "e2e": e2e, "latency": lat, "two": two, "history": hist},
         "goals": GOALS,
+        "machine": {"cpus": os.cpu_count(), "loadavg_at_end": open("/proc/loadavg").read().split()[:3]},
     }
     return res
 
@@ -128,8 +129,9 @@ def table(res):
                 d, name, fmt(f["busy_ms_per_message"]), fmt(f["statements_per_message"]),
                 fmt(f["pg_ms_per_message"]), fmt(f["vm_hwm_mb"]), fmt(f["vm_rss_mb"])))
     lines.append("")
-    lines.append("Texts: %s; statements goal <= %s per message." % (res["texts"],
-                                                                   GOALS["statements"]))
+    lines.append("Texts: %s; statements goal <= %s per message; %s CPUs, load average at the"
+                 " end %s." % (res["texts"], GOALS["statements"], res["machine"]["cpus"],
+                               " ".join(res["machine"]["loadavg_at_end"])))
     return "\n".join(lines)
 
 
