@@ -10,16 +10,19 @@
  *   bench-kafka produce TOPIC FILE [RATE]
  *       publishes FILE's lines "KEY<TAB>VALUE" in order, RATE per second
  *       (0 or absent: as fast as the client goes), and waits for the acks.
- *   bench-kafka collect IN OUT-PREFIX COUNT IDLE-S [lead]
+ *   bench-kafka collect IN OUT-PREFIX COUNT IDLE-S MAX-S [lead]
  *       reads topic IN and the topics named OUT-PREFIX* from their start
  *       until each of the COUNT ids "<tag>-<i>" (i = 0..COUNT-1) has been
  *       seen on IN (the Kafka key) and on the outputs (the key, or with
  *       "lead" the petition.external_id of assignments whose role is lead),
- *       or until no new output came for IDLE-S seconds. Prints one JSON
- *       object: counts, first input and last output timestamps (ms), the
- *       throughput between them, and the per-id latency from the input's
- *       timestamp to its first output's (p50, p99, max, ms). Exit 1 when
- *       some ids never got an output.
+ *       until no new output came for IDLE-S seconds (exit 1: something is
+ *       stuck), or until MAX-S seconds after it started (exit 3: the flow
+ *       is slower than the bench waits for; the figures are partial).
+ *       Prints one JSON object: counts, first input and last output
+ *       timestamps (ms), the throughput between them, and the per-id
+ *       latency from the input's timestamp to its first output's (p50,
+ *       p99, max, ms); in a partial run an id without output counts with
+ *       its wait so far, so the percentiles are lower bounds.
  *
  * The broker is XF_KAFKA_BROKERS; XF_KAFKA_* properties apply (kafka.h).
  */
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -184,6 +188,7 @@ static int cmd_produce(rd_kafka_t *rk, int argc, char **argv, struct sbuf *err)
 /* What collect has seen: per id, the input's and the first output's time. */
 struct seen {
 	long count, inputs, outputs, distinct;
+	int64_t stopped_ms;             /* when a partial run stopped, else 0 */
 	int64_t *in_ms, *out_ms;
 	int lead;
 	const char *in_topic;
@@ -255,10 +260,26 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The latencies, sorted; an id without output counts its wait until stopped_ms. */
+static int64_t *latencies(const struct seen *s, long *m)
+{
+	int64_t *lat = calloc((size_t)s->count + 1, sizeof *lat);
+
+	*m = 0;
+	for (long i = 0; i < s->count; i++) {
+		if (s->in_ms[i] && s->out_ms[i])
+			lat[(*m)++] = s->out_ms[i] - s->in_ms[i];
+		else if (s->in_ms[i] && s->stopped_ms)
+			lat[(*m)++] = s->stopped_ms - s->in_ms[i];
+	}
+	qsort(lat, (size_t)*m, sizeof *lat, cmp_i64);
+	return lat;
+}
+
 static void seen_report(const struct seen *s)
 {
-	int64_t first_in = 0, last_out = 0, *lat = calloc((size_t)s->count + 1, sizeof *lat);
-	long m = 0;
+	int64_t first_in = 0, last_out = 0, *lat;
+	long m;
 	double secs;
 
 	for (long i = 0; i < s->count; i++) {
@@ -266,17 +287,15 @@ static void seen_report(const struct seen *s)
 			first_in = s->in_ms[i];
 		if (s->out_ms[i] > last_out)
 			last_out = s->out_ms[i];
-		if (s->in_ms[i] && s->out_ms[i])
-			lat[m++] = s->out_ms[i] - s->in_ms[i];
 	}
-	qsort(lat, (size_t)m, sizeof *lat, cmp_i64);
+	lat = latencies(s, &m);
 	secs = (double)(last_out - first_in) / 1000.0;
 	printf("{\"count\": %ld, \"inputs\": %ld, \"outputs\": %ld, \"distinct\": %ld,"
-	       " \"missing\": %ld, \"first_in_ms\": %lld, \"last_out_ms\": %lld,"
-	       " \"seconds\": %.3f, \"per_second\": %.1f, \"latency_ms\": {\"p50\": %lld,"
-	       " \"p99\": %lld, \"max\": %lld}}\n",
+	       " \"missing\": %ld, \"partial\": %s, \"first_in_ms\": %lld,"
+	       " \"last_out_ms\": %lld, \"seconds\": %.3f, \"per_second\": %.1f,"
+	       " \"latency_ms\": {\"p50\": %lld, \"p99\": %lld, \"max\": %lld}}\n",
 	       s->count, s->inputs, s->outputs, s->distinct, s->count - s->distinct,
-	       (long long)first_in, (long long)last_out, secs,
+	       s->stopped_ms ? "true" : "false", (long long)first_in, (long long)last_out, secs,
 	       secs > 0 ? (double)s->distinct / secs : 0.0,
 	       (long long)(m ? lat[(size_t)(0.50 * (double)(m - 1))] : 0),
 	       (long long)(m ? lat[(size_t)(0.99 * (double)(m - 1))] : 0),
@@ -284,9 +303,19 @@ static void seen_report(const struct seen *s)
 	free(lat);
 }
 
-static void collect_loop(rd_kafka_t *rk, struct seen *s, double idle_ms)
+/* The wall clock in ms since the epoch, as Kafka timestamps are. */
+static int64_t wall_ms(void)
 {
-	double last_new = now_ms(), last_note = now_ms();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads until done, stuck (idle_ms without a new output) or past max_ms. */
+static void collect_loop(rd_kafka_t *rk, struct seen *s, double idle_ms, double max_ms)
+{
+	double start = now_ms(), last_new = start, last_note = start;
 
 	while ((s->distinct < s->count || s->inputs < s->count) &&
 	       now_ms() - last_new < idle_ms) {
@@ -301,6 +330,10 @@ static void collect_loop(rd_kafka_t *rk, struct seen *s, double idle_ms)
 				s->count, s->distinct);
 			last_note = now_ms();
 		}
+		if (now_ms() - start > max_ms) {
+			s->stopped_ms = wall_ms();
+			break;
+		}
 	}
 }
 
@@ -312,11 +345,11 @@ static int cmd_collect(const struct xf_conf *conf, int argc, char **argv, struct
 	rd_kafka_t *rk;
 	rd_kafka_resp_err_t rc;
 
-	if (argc < 4 || (s.count = atol(argv[2])) <= 0)
+	if (argc < 5 || (s.count = atol(argv[2])) <= 0)
 		return 2;
 	s.in_topic = prefixes[0] = argv[0];
 	prefixes[1] = argv[1];
-	s.lead = argc >= 5 && !strcmp(argv[4], "lead");
+	s.lead = argc >= 6 && !strcmp(argv[5], "lead");
 	s.in_ms = calloc((size_t)s.count, sizeof *s.in_ms);
 	s.out_ms = calloc((size_t)s.count, sizeof *s.out_ms);
 	snprintf(group, sizeof group, "bench-collect-%ld", (long)getpid());
@@ -329,12 +362,12 @@ static int cmd_collect(const struct xf_conf *conf, int argc, char **argv, struct
 		return fail("collect", err);
 	}
 	rd_kafka_topic_partition_list_destroy(list);
-	collect_loop(rk, &s, atof(argv[3]) * 1000);
+	collect_loop(rk, &s, atof(argv[3]) * 1000, atof(argv[4]) * 1000);
 	seen_report(&s);
 	kafka_consumer_close(rk);
 	free(s.in_ms);
 	free(s.out_ms);
-	return s.distinct == s.count ? 0 : 1;
+	return s.distinct == s.count ? 0 : s.stopped_ms ? 3 : 1;
 }
 
 int main(int argc, char **argv)
