@@ -38,9 +38,10 @@ PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
 TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify
+BENCH    := $(BIN)/bench-classify $(BIN)/bench-kafka $(BIN)/xf-passthrough
 
 .PHONY: all test san demo up down bench clean deps
-all: $(PROGS) $(TESTS)
+all: $(PROGS) $(TESTS) $(BENCH)
 
 # Each service folder builds one program; main.c plus its other files.
 define service_rule
@@ -69,6 +70,16 @@ $(BIN)/e2e-tests: $(E2E_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/tharness.o $(SVC_L
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/bench-classify: $(OUT)/tests/bench/bench_classify.o $(CLASSIFY_LIB_OBJ) $(LIBXF)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# make bench's broker tools (tests/bench.sh): the passthrough ceiling, and
+# create / clear / produce / collect.
+$(BIN)/bench-kafka: $(OUT)/tests/bench/bench_kafka.o $(LIBXF)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/xf-passthrough: $(OUT)/tests/bench/passthrough.o $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -104,7 +115,7 @@ demo: deps
 	@deploy/scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory $(PROGS) $(BIN)/bench-classify
+	@$(MAKE) --no-print-directory $(PROGS) $(BENCH)
 	@tests/bench.sh
 
 up: deps

@@ -1,25 +1,275 @@
 #!/usr/bin/env bash
-# tests/bench.sh (make bench): the classifier's figures, each measured in
-# this run with its baseline beside it. Needs the labelled data of
-# ../shared/data (XF_TRAIN_DATA overrides) and Debian's opencc for the
-# traditional-character copy.
+# tests/bench.sh (make bench): the whole flow beside its ceiling, on a real
+# Kafka broker and PostgreSQL (deploy/scripts/kafka.sh and pg.sh, in
+# .run/bench/stack), then the classifier's figures. Every figure is
+# measured in this run; nothing is asserted about speed: the bench fails
+# only when something breaks (a case missing, a daemon that never gets ready).
+#
+#   1. ceiling: bin/xf-passthrough chained over three hops (bench.t0 -> t1 ->
+#      t2 -> t3), the same petitions, their throughput;
+#   2. end to end: N petitions (texts of ../shared/data, three counties,
+#      petitioners' phones) produced as fast as the client goes into a
+#      running pipeline, until every one has its lead assignment; the ratio
+#      to the ceiling; per daemon: busy time, PostgreSQL statements and
+#      their time per message, resident memory (VmHWM, VmRSS);
+#   3. latency hotline.events -> lead assignment (p50, p99, max) at RATE
+#      petitions/s for SECONDS, from the messages' Kafka timestamps;
+#   4. two instances of each daemon in their groups (topics of 4 partitions);
+#   5. the run of (2) again after loading HISTORY historical petitions
+#      (tests/bench/history.sql);
+#   6. the classifier's figures (bin/bench-classify, 5-fold cross-validation).
+# Each pipeline run has its own database and consumer groups; the topics
+# are emptied (DeleteRecords) between runs. The table is printed as
+# Markdown; .run/bench/bench.json has the same figures.
+#
+# Settings (environment): XF_BENCH_N (20000), XF_BENCH_RATE (1000),
+# XF_BENCH_SECONDS (60), XF_BENCH_HISTORY (1000000; 0 skips step 5),
+# XF_BENCH_MAX_S (180: a pipeline run still going after this is cut short
+# and its figures marked partial), XF_BENCH_CLASSIFIER (1; 0 skips step 6),
+# XF_TRAIN_DATA (the corpus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${XF_TRAIN_DATA:-../shared/data/teddycup2020_train.jsonl}
-work=.run/bench
-mkdir -p "$work"
-if ! command -v opencc >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q opencc >/dev/null
-fi
-# the texts without the tokeniser's spaces, and their traditional copy (OpenCC s2t, phrase level)
-/usr/bin/python3 -c '
+# shellcheck source=deploy/scripts/lib.sh
+. deploy/scripts/lib.sh
+root=$PWD
+N=${XF_BENCH_N:-20000}
+RATE=${XF_BENCH_RATE:-1000}
+SECS=${XF_BENCH_SECONDS:-60}
+HISTORY=${XF_BENCH_HISTORY:-1000000}
+data=${XF_TRAIN_DATA:-$root/../shared/data/teddycup2020_train.jsonl}
+work=$root/.run/bench
+stack=$work/stack
+out=$work/out
+mkdir -p "$work" "$stack/logs" "$stack/pids"
+rm -rf "$out" "$stack"/logs/*-xf-*.log "$stack"/logs/passthrough-*.log
+mkdir -p "$out"
+bin=$root/bin
+IDLE_S=120 # a run fails when no petition got its assignment for this long
+# A run slower than this many seconds is cut short and its figures marked
+# partial (the latency run gets SECONDS more): a slow flow is a figure, not a failure.
+MAX_S=${XF_BENCH_MAX_S:-180}
+t_bench=$SECONDS
+
+cleanup() {
+    local p
+    for p in "$stack"/pids/*; do [[ -e $p ]] && stop_group "$p" 5; done
+    deploy/scripts/kafka.sh stop "$stack" >/dev/null 2>&1 || true
+    deploy/scripts/pg.sh stop "$stack" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+note() { printf '== %s (%ds)\n' "$*" $((SECONDS - t_bench)); }
+
+# --- the stack: PostgreSQL and Kafka as make up runs them ----------------
+start_stack() {
+    deploy/scripts/pg.sh start "$stack" 2>>"$stack/logs/stack.log"
+    deploy/scripts/kafka.sh start "$stack" 2>>"$stack/logs/stack.log"
+    set -a
+    # shellcheck disable=SC1091
+    . "$stack/pg.env"
+    # shellcheck disable=SC1091
+    . "$stack/kafka.env"
+    set +a
+    pgbase=${XF_DATABASE_URL%/*}
+    export XF_MODEL_PATH=$root/models/xf-category.model XF_LOG_LEVEL=${XF_LOG_LEVEL:-warn}
+}
+
+# new_db NAME: a fresh database with the migrations and the bench's rules.
+new_db() {
+    psql "$pgbase/postgres" -Xq -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $1" \
+        -c "CREATE DATABASE $1" >/dev/null 2>&1
+    XF_DATABASE_URL=$pgbase/$1 "$bin/xfctl" migrate >/dev/null
+    XF_DATABASE_URL=$pgbase/$1 "$bin/xfctl" rules import tests/bench/rules.json >/dev/null
+    XF_DATABASE_URL=$pgbase/$1 "$bin/xfctl" topics create >/dev/null
+}
+
+# Empties the topics (new topics may still be electing their leaders).
+clear_topics() {
+    wait_for 60 "the topics to be emptied" "$bin/bench-kafka" clear hotline.events \
+        petition. case.events department.feedback assignments. bench.t \
+        >/dev/null 2>>"$out/clear.log" || die "topics not emptied; see $out/clear.log"
+}
+
+# collect NAME IN OUT-PREFIX COUNT MAX-S [lead]: in the background, into out/NAME.json
+collect_start() {
+    local name=$1
+    shift
+    "$bin/bench-kafka" collect "$1" "$2" "$3" "$IDLE_S" "$4" ${5:+"$5"} \
+        >"$out/$name.json" 2>"$out/$name.collect.log" &
+    collector=$!
+}
+
+# collect_wait NAME: 0 when every petition got through, 3 when the run was
+# cut short after MAX-S; dies when the flow is stuck.
+collect_wait() {
+    local rc=0
+    wait "$collector" || rc=$?
+    if ((rc == 3)); then
+        log "$1: cut short after its time; figures partial"
+    elif ((rc != 0)); then
+        cat "$out/$1.json" >&2
+        die "$1: not every petition got through (above: what the collector saw)"
+    fi
+    return "$rc"
+}
+
+# --- 1. the ceiling --------------------------------------------------------
+run_ceiling() {
+    local events=$1 count=$2 hop ready=()
+    note "ceiling: xf-passthrough over three hops, $count messages"
+    clear_topics
+    for hop in 1 2 3; do
+        rm -f "$out/hop$hop.ready"
+        daemonize "$stack/logs/passthrough-$hop.log" "$stack/pids/passthrough-$hop" \
+            "$bin/xf-passthrough" "bench.t$((hop - 1))" "bench.t$hop" "bench-hop$hop-$$" \
+            "$out/hop$hop.ready"
+        ready+=("$out/hop$hop.ready")
+    done
+    wait_for 60 "the passthroughs" ls "${ready[@]}" >/dev/null 2>&1 ||
+        die "xf-passthrough did not join its group; see $stack/logs/passthrough-*.log"
+    collect_start ceiling bench.t0 bench.t3 "$count" "$MAX_S"
+    "$bin/bench-kafka" produce bench.t0 "$events" 2>>"$out/produce.log"
+    collect_wait ceiling || true
+    for hop in 1 2 3; do stop_group "$stack/pids/passthrough-$hop" 10; done
+}
+
+# --- the pipeline ---------------------------------------------------------
+# start_daemons RUN DB INSTANCES: xf-intake, xf-classify, xf-dispatch, each
+# INSTANCES times, in groups of their own; waits until every one is ready.
+start_daemons() {
+    local run=$1 db=$2 k=$3 d i port used=()
+    : >"$out/$run.daemons"
+    for d in intake classify dispatch; do
+        for ((i = 1; i <= k; i++)); do
+            port=$(free_port "" "${used[@]}")
+            used+=("$port")
+            daemonize "$stack/logs/$run-xf-$d-$i.log" "$stack/pids/$run-$d-$i" \
+                env XF_DATABASE_URL="$pgbase/$db" XF_GROUP_PREFIX="bench-$run-$$" \
+                XF_HTTP_ADDR="127.0.0.1:$port" "$bin/xf-$d"
+            echo "$d $i $port $(<"$stack/pids/$run-$d-$i")" >>"$out/$run.daemons"
+        done
+    done
+    wait_for 90 "the daemons of $run" all_ready "$run" ||
+        die "$run: daemons not ready; see $stack/logs/$run-xf-*.log"
+}
+
+all_ready() {
+    local d i port pid
+    while read -r d i port pid; do
+        pid_alive "$pid" || die "xf-$d ($i) exited; see $stack/logs/$1-xf-$d-$i.log"
+        curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" || return 1
+    done <"$out/$1.daemons"
+}
+
+# Each daemon's /metrics and memory, then stop it.
+stop_daemons() {
+    local run=$1 d i port pid
+    while read -r d i port pid; do
+        curl -sf "http://127.0.0.1:$port/metrics" >"$out/$run.$d.$i.metrics" || true
+        grep -E '^Vm(HWM|RSS):' "/proc/$pid/status" >"$out/$run.$d.$i.mem" || true
+    done <"$out/$run.daemons"
+    while read -r d i port pid; do
+        stop_group "$stack/pids/$run-$d-$i" 15
+    done <"$out/$run.daemons"
+}
+
+# run_pipeline RUN DB INSTANCES EVENTS COUNT RATE MAX-S
+run_pipeline() {
+    local run=$1 db=$2 k=$3 events=$4 count=$5 rate=$6 max=$7 cases rc=0
+    note "$run: $count petitions, $k instance(s) of each daemon${rate:+, $rate/s offered}"
+    clear_topics
+    start_daemons "$run" "$db" "$k"
+    collect_start "$run" hotline.events assignments. "$count" "$max" lead
+    "$bin/bench-kafka" produce hotline.events "$events" ${rate:+"$rate"} 2>>"$out/produce.log"
+    collect_wait "$run" || rc=$?
+    stop_daemons "$run"
+    ((rc == 0)) || return 0 # cut short: cases are still on their way
+    cases=$(psql "$pgbase/$db" -XtAc \
+        "SELECT count(*) FROM cases WHERE external_id LIKE '$run-%'")
+    [[ $cases == "$count" ]] || die "$run: $cases cases in PostgreSQL, $count expected"
+}
+
+# events TAG COUNT: the petitions of one run (tests/bench/events.py).
+events() {
+    /usr/bin/python3 tests/bench/events.py "$2" "$1" "$data" "$out/$1.events" >"$out/texts"
+}
+
+# history DB: DB with HISTORY petitions loaded. The loaded database is kept
+# as the template xfb_hist_tpl_HISTORY, marked with a checksum of what made
+# it (the migrations, the rules, the loader), so a later bench with the same
+# checksum copies it instead of loading again.
+history() {
+    local db=$1 key tpl=xfb_hist_tpl_$HISTORY t0=$SECONDS made
+    key=$(cat schemas/sql/*.sql tests/bench/rules.json tests/bench/history.sql \
+        <(echo "$HISTORY") | sha256sum | cut -c1-16)
+    made=$(psql "$pgbase/postgres" -XtAc "SELECT shobj_description(oid, 'pg_database')
+        FROM pg_database WHERE datname = '$tpl'")
+    if [[ ${made%% *} != "$key" ]]; then
+        note "history: loading $HISTORY petitions (tests/bench/history.sql)"
+        new_db "$tpl"
+        psql "$pgbase/$tpl" -Xq -v ON_ERROR_STOP=1 -v n="$HISTORY" \
+            -f tests/bench/history.sql >"$out/history.load.log"
+        made="$key $((SECONDS - t0))"
+        psql "$pgbase/postgres" -Xqc "COMMENT ON DATABASE $tpl IS '$made'"
+    else
+        note "history: $HISTORY petitions loaded by an earlier bench (database $tpl)"
+    fi
+    PGOPTIONS="-c client_min_messages=warning" psql "$pgbase/postgres" -Xq -v ON_ERROR_STOP=1 \
+        -c "DROP DATABASE IF EXISTS $db" \
+        -c "CREATE DATABASE $db TEMPLATE $tpl STRATEGY FILE_COPY" >/dev/null
+    echo "{\"petitions\": $HISTORY, \"seconds\": ${made#* }}" >"$out/history.load.json"
+}
+
+# --- 6. the classifier's figures (as before) ------------------------------
+classifier_figures() {
+    if ! command -v opencc >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q opencc >/dev/null
+    fi
+    # the texts without the tokeniser's spaces, and their traditional copy (OpenCC s2t, phrase level)
+    /usr/bin/python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     d = json.loads(line); d["text"] = d["text"].replace(" ", "")
     print(json.dumps(d, ensure_ascii=False))' "$data" >"$work/plain.jsonl"
-opencc -c s2t.json -i "$work/plain.jsonl" -o "$work/traditional.jsonl"
-echo "== classifier speed, memory, traditional text"
-bin/bench-classify models/xf-category.model "$work/plain.jsonl" "$work/traditional.jsonl"
-echo
-echo "== 5-fold stratified cross-validation (the committed model's settings)"
-bin/xfctl model cv "$data" -k 5 -C 1000 --balanced 1
+    opencc -c s2t.json -i "$work/plain.jsonl" -o "$work/traditional.jsonl"
+    echo "== classifier speed, memory, traditional text"
+    "$bin/bench-classify" models/xf-category.model "$work/plain.jsonl" "$work/traditional.jsonl"
+    echo
+    echo "== 5-fold stratified cross-validation (the committed model's settings)"
+    "$bin/xfctl" model cv "$data" -k 5 -C 1000 --balanced 1
+}
+
+main() {
+    note "stack: PostgreSQL and Kafka in $stack"
+    start_stack
+    "$bin/bench-kafka" create 4 bench.t0 bench.t1 bench.t2 bench.t3 >/dev/null 2>>"$out/clear.log"
+    events e2e "$N"
+    run_ceiling "$out/e2e.events" "$N"
+    new_db xfb_e2e
+    run_pipeline e2e xfb_e2e 1 "$out/e2e.events" "$N" "" "$MAX_S"
+    events lat $((RATE * SECS))
+    new_db xfb_lat
+    run_pipeline lat xfb_lat 1 "$out/lat.events" $((RATE * SECS)) "$RATE" $((MAX_S + SECS))
+    events two "$N"
+    new_db xfb_two
+    run_pipeline two xfb_two 2 "$out/two.events" "$N" "" "$MAX_S"
+    if ((HISTORY > 0)); then
+        history xfb_hist
+        events hist "$N"
+        run_pipeline hist xfb_hist 1 "$out/hist.events" "$N" "" "$MAX_S"
+    fi
+    note "done"
+    /usr/bin/python3 tests/bench/report.py "$out" "$(<"$out/texts")" "$RATE" "$SECS" \
+        >"$work/bench.md"
+    cp "$out/bench.json" "$work/bench.json"
+    cat "$work/bench.md"
+    echo "(also in $work/bench.json; logs in $stack/logs)"
+    trap - EXIT
+    cleanup
+    if [[ ${XF_BENCH_CLASSIFIER:-1} != 0 ]]; then
+        echo
+        classifier_figures
+    fi
+}
+
+main "$@"
