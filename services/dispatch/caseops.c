@@ -8,6 +8,7 @@
 #include "chain.h"
 #include "pg.h"
 #include "util.h"
+#include "webhook.h"
 
 #define str_at caseops_str
 
@@ -339,25 +340,30 @@ static void replay_add(struct caseops *co, const char *case_id, int seq, const c
 	free(value);
 }
 
+/* An event as a replay publishes it: the stored body with its hash. */
+static void replay_event(struct caseops *co, const char *case_id, int seq, const char *body,
+			 const char *hash)
+{
+	json_t *msg = json_loads(body, 0, NULL);
+
+	json_object_set_new(msg, "hash", json_string(hash));
+	replay_add(co, case_id, seq, "case.events", json_dumps(msg, JSON_COMPACT));
+	json_decref(msg);
+}
+
 /* A replay row: an assignment as stored, or an event's body with its hash. */
 static void replay_from_json(struct caseops *co, json_t *j)
 {
 	const char *body = str_at(j, "body", NULL), *hash = str_at(j, "hash", NULL);
-	json_t *msg;
 
 	if (!body)
 		return;
-	if (!hash) {
+	if (!hash)
 		replay_add(co, str_at(j, "case_id", NULL), 0, str_at(j, "topic", NULL),
 			   strdup(body));
-		return;
-	}
-	msg = json_loads(body, 0, NULL);
-	json_object_set_new(msg, "hash", json_string(hash));
-	replay_add(co, str_at(j, "case_id", NULL),
-		   (int)json_integer_value(json_object_get(j, "seq")), "case.events",
-		   json_dumps(msg, JSON_COMPACT));
-	json_decref(msg);
+	else
+		replay_event(co, str_at(j, "case_id", NULL),
+			     (int)json_integer_value(json_object_get(j, "seq")), body, hash);
 }
 
 static void co_key(const char *case_id, int attempt, const char *dept, char *out, size_t n)
@@ -585,8 +591,7 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 	snprintf(e->last_hash, sizeof e->last_hash, "%s", ev.hash);
 	outbox_add(co->ob, "case.events", case_id, json_dumps(ev.message, JSON_COMPACT));
 	if (e->is_new && e->last_seq <= 3)
-		replay_add(co, case_id, e->last_seq, "case.events",
-			   json_dumps(ev.message, JSON_COMPACT));
+		replay_event(co, case_id, e->last_seq, ev.body, ev.hash);
 	if (msg)
 		*msg = json_dumps(ev.message, JSON_COMPACT);
 	chain_event_release(&ev);
@@ -603,9 +608,8 @@ void caseops_tell(struct caseops *co, const struct rules_dept *dept, const char 
 		outbox_add(co->ob, topic, case_id, strdup(msg));
 	}
 	if (dept->webhook && *dept->webhook)
-		doc_add(co, "webhooks", json_pack("{s:s, s:s, s:s, s:s, s:s}", "case_id",
-						  case_id, "department", dept->code, "url",
-						  dept->webhook, "kind", kind, "body", msg));
+		doc_add(co, "webhooks", webhook_row(case_id, dept->code, dept->webhook, kind,
+						    msg));
 }
 
 void caseops_assign(struct caseops *co, json_t *petition, const struct rules_decision *dec,

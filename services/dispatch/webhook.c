@@ -77,15 +77,11 @@ long webhook_backoff_ms(const struct xf_conf *conf, int attempts)
 	return ms < cap ? ms : cap;
 }
 
-int webhook_enqueue(PGconn *conn, const char *case_id, const char *department,
-		    const char *url, const char *kind, const char *body,
-		    struct sbuf *err)
+json_t *webhook_row(const char *case_id, const char *department, const char *url,
+		    const char *kind, const char *body)
 {
-	const char *params[5] = { case_id, department, url, kind, body };
-
-	return pg_exec(conn, "INSERT INTO webhook_deliveries"
-		       " (case_id, department, url, kind, body)"
-		       " VALUES ($1, $2, $3, $4, $5)", 5, params, err);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "case_id", case_id, "department",
+			 department, "url", url, "kind", kind, "body", body);
 }
 
 /*
