@@ -25,21 +25,6 @@ struct caseops_case {
 	char open_dept[72];     /* counted open for this department ("" if not open) */
 };
 
-/* dept_stats counters, in the order of the write document's stats rows. */
-enum { ST_ASSIGNED, ST_ACCEPTED, ST_RETURNED, ST_RESOLVED, ST_RATED, ST_SATISFIED,
-       ST_DISSATISFIED, ST_OVERDUE, ST_N };
-static const char *const stat_names[ST_N] = {
-	"assigned", "accepted", "returned", "resolved", "rated", "satisfied",
-	"dissatisfied", "overdue",
-};
-
-struct caseops_stat {
-	char *department, *category;
-	long base[ST_N], delta[ST_N];
-	long base_hist[CHOOSE_HIST], delta_hist[CHOOSE_HIST];
-	int changed;
-};
-
 const char *caseops_str(json_t *j, const char *k1, const char *k2)
 {
 	json_t *v = json_object_get(j, k1);
@@ -145,9 +130,7 @@ void caseops_init(struct caseops *co, const struct caseops_env *env, struct outb
 	co->seen = json_object();
 	co->co = json_object();
 	co->case_idx = json_object();
-	co->stat_idx = json_object();
-	co->open = json_object();
-	co->open_delta = json_object();
+	figures_init(&co->fig);
 }
 
 static void case_row_release(struct case_row *c)
@@ -159,7 +142,7 @@ static void case_row_release(struct case_row *c)
 void caseops_release(struct caseops *co)
 {
 	json_t **objs[] = { &co->want, &co->doc, &co->replay, &co->seen, &co->co,
-			    &co->case_idx, &co->stat_idx, &co->open, &co->open_delta };
+			    &co->case_idx };
 
 	for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
 		json_decref(*objs[i]);
@@ -168,11 +151,7 @@ void caseops_release(struct caseops *co)
 		free(co->cases[i]);
 	}
 	free(co->cases);
-	for (size_t i = 0; i < co->nstats; i++) {
-		free(co->stats[i].department);
-		free(co->stats[i].category);
-	}
-	free(co->stats);
+	figures_release(&co->fig);
 	memset(co, 0, sizeof *co);
 }
 
@@ -200,14 +179,6 @@ static int open_state(const char *state)
 	return !strcmp(state, "assigned") || !strcmp(state, "accepted");
 }
 
-static void open_add(struct caseops *co, const char *dept, long n)
-{
-	json_t *v = json_object_get(co->open_delta, dept);
-
-	json_object_set_new(co->open_delta, dept,
-			    json_integer(json_integer_value(v) + n));
-}
-
 /* Counts the case open for its department now, if it is open. */
 static void open_track(struct caseops *co, struct caseops_case *e)
 {
@@ -216,9 +187,9 @@ static void open_track(struct caseops *co, struct caseops_case *e)
 	if (!strcmp(now, e->open_dept))
 		return;
 	if (*e->open_dept)
-		open_add(co, e->open_dept, -1);
+		figures_open_add(&co->fig, e->open_dept, -1);
 	if (*now)
-		open_add(co, now, 1);
+		figures_open_add(&co->fig, now, 1);
 	snprintf(e->open_dept, sizeof e->open_dept, "%s", now);
 }
 
@@ -645,106 +616,10 @@ void caseops_assign(struct caseops *co, json_t *petition, const struct rules_dec
 
 /* ---- statistics and the chooser ---- */
 
-static struct caseops_stat *stat_get(struct caseops *co, const char *dept,
-				     const char *category)
-{
-	char key[256];
-	json_t *i;
-	struct caseops_stat *s;
-
-	snprintf(key, sizeof key, "%s\t%s", dept, category ? category : "other");
-	if ((i = json_object_get(co->stat_idx, key)))
-		return &co->stats[json_integer_value(i)];
-	if (co->nstats == co->astats) {
-		co->astats = co->astats ? co->astats * 2 : 64;
-		co->stats = realloc(co->stats, co->astats * sizeof *co->stats);
-		if (!co->stats)
-			abort();
-	}
-	s = &co->stats[co->nstats];
-	memset(s, 0, sizeof *s);
-	s->department = strdup(dept);
-	s->category = strdup(category ? category : "other");
-	json_object_set_new(co->stat_idx, key, json_integer((json_int_t)co->nstats++));
-	return s;
-}
-
 void caseops_stat(struct caseops *co, const char *dept, const char *category,
 		  const char *counter, int bucket)
 {
-	struct caseops_stat *s = stat_get(co, dept, category);
-
-	for (int k = 0; k < ST_N; k++)
-		if (!strcmp(stat_names[k], counter))
-			s->delta[k]++;
-	if (bucket >= 0 && bucket < CHOOSE_HIST)
-		s->delta_hist[bucket]++;
-	s->changed = 1;
-}
-
-static void stat_row(struct caseops *co, const PGresult *res, int r)
-{
-	struct caseops_stat *s = stat_get(co, PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
-	const char *h = PQgetvalue(res, r, 3 + ST_N);
-
-	for (int k = 0; k < ST_N; k++)
-		s->base[k] = atol(PQgetvalue(res, r, 3 + k));
-	for (int b = 0; b < CHOOSE_HIST && *h; b++) {
-		char *end;
-
-		s->base_hist[b] = strtol(h, &end, 10);
-		h = *end == ',' ? end + 1 : end;
-	}
-}
-
-/* dept_stats and the open counts, once per unit of work (bounded by departments). */
-static int figures_load(struct caseops *co, struct sbuf *err)
-{
-	PGresult *res = pg_query(co->env.conn,
-		"SELECT 's', department, category, assigned, accepted, returned, resolved,"
-		" rated, satisfied, dissatisfied, overdue, array_to_string(accept_hist, ',')"
-		" FROM dept_stats UNION ALL SELECT 'o', department, '', open, 0, 0, 0, 0, 0, 0,"
-		" 0, '' FROM dept_open", 0, NULL, err);
-
-	if (!res)
-		return -1;
-	for (int r = 0; r < PQntuples(res); r++) {
-		if (*PQgetvalue(res, r, 0) == 's')
-			stat_row(co, res, r);
-		else
-			json_object_set_new(co->open, PQgetvalue(res, r, 1),
-					    json_integer(atoll(PQgetvalue(res, r, 3))));
-	}
-	PQclear(res);
-	co->figures_loaded = 1;
-	return 0;
-}
-
-static void candidate_stats(struct caseops *co, const char *category,
-			    const struct rules_dept *dept, struct choose_stats *st)
-{
-	json_t *i;
-	const struct caseops_stat *s = NULL;
-	char key[256];
-
-	memset(st, 0, sizeof *st);
-	st->department = dept->code;
-	st->capacity = dept->capacity;
-	snprintf(key, sizeof key, "%s\t%s", dept->code, category ? category : "other");
-	if ((i = json_object_get(co->stat_idx, key)))
-		s = &co->stats[json_integer_value(i)];
-	if (s) {
-		st->assigned = s->base[ST_ASSIGNED] + s->delta[ST_ASSIGNED];
-		st->accepted = s->base[ST_ACCEPTED] + s->delta[ST_ACCEPTED];
-		st->resolved = s->base[ST_RESOLVED] + s->delta[ST_RESOLVED];
-		st->rated = s->base[ST_RATED] + s->delta[ST_RATED];
-		st->satisfied = s->base[ST_SATISFIED] + s->delta[ST_SATISFIED];
-		st->dissatisfied = s->base[ST_DISSATISFIED] + s->delta[ST_DISSATISFIED];
-		for (int b = 0; b < CHOOSE_HIST; b++)
-			st->accept_hist[b] = s->base_hist[b] + s->delta_hist[b];
-	}
-	st->open_cases = (long)(json_integer_value(json_object_get(co->open, dept->code)) +
-				json_integer_value(json_object_get(co->open_delta, dept->code)));
+	figures_add(&co->fig, dept, category, counter, bucket);
 }
 
 struct choice_ctx {
@@ -760,7 +635,7 @@ static size_t choose_cb(void *arg, json_t *petition, const struct rules_dept *co
 	struct choose_stats *st;
 	size_t best;
 
-	if (!cc->co->figures_loaded && figures_load(cc->co, &cc->err)) {
+	if (figures_load(&cc->co->fig, cc->co->env.conn, &cc->err)) {
 		cc->failed = 1;
 		return 0;
 	}
@@ -768,8 +643,9 @@ static size_t choose_cb(void *arg, json_t *petition, const struct rules_dept *co
 	if (!st)
 		abort();
 	for (size_t i = 0; i < n; i++)
-		candidate_stats(cc->co, str_at(json_object_get(petition, "classification"),
-					       "category", NULL), cands[i], &st[i]);
+		figures_candidate(&cc->co->fig,
+				  str_at(json_object_get(petition, "classification"), "category",
+					 NULL), cands[i], &st[i]);
 	best = (size_t)choose_best(st, n, cc->co->env.weights, explain);
 	free(st);
 	return best;
@@ -825,20 +701,6 @@ static json_t *case_update_row(const struct caseops_case *e)
 			 (json_int_t)e->updated_at);
 }
 
-static json_t *stat_row_json(const struct caseops_stat *s)
-{
-	json_t *row = json_pack("{s:s, s:s}", "department", s->department,
-				"category", s->category);
-	json_t *hist = json_array();
-
-	for (int k = 0; k < ST_N; k++)
-		json_object_set_new(row, stat_names[k], json_integer(s->delta[k]));
-	for (int b = 0; b < CHOOSE_HIST; b++)
-		json_array_append_new(hist, json_integer(s->delta_hist[b]));
-	json_object_set_new(row, "hist", hist);
-	return row;
-}
-
 /* Adds the rows kept as state until now: case changes, statistics, the outbox. */
 static void doc_finish(struct caseops *co, int durable)
 {
@@ -853,9 +715,7 @@ static void doc_finish(struct caseops *co, int durable)
 							e->row.clock_stage, "due_at",
 							epoch_json(e->due_at)));
 	}
-	for (size_t i = 0; i < co->nstats; i++)
-		if (co->stats[i].changed)
-			doc_add(co, "stats", stat_row_json(&co->stats[i]));
+	figures_rows(&co->fig, json_object_get(co->doc, "stats"));
 	if (durable) {
 		json_t *rows = outbox_json(co->ob, 0);
 

@@ -28,6 +28,7 @@
 
 #include "choose.h"
 #include "deadline.h"
+#include "figures.h"
 #include "outbox.h"
 #include "rules.h"
 #include "sbuf.h"
@@ -54,7 +55,6 @@ struct case_row {
 };
 
 struct caseops_case;
-struct caseops_stat;
 
 struct caseops {
 	struct caseops_env env;
@@ -67,12 +67,7 @@ struct caseops {
 	json_t *case_idx;             /* case_id -> index in cases */
 	struct caseops_case **cases;
 	size_t ncases, acases;
-	json_t *stat_idx;             /* "dept\tcategory" -> index in stats */
-	struct caseops_stat *stats;
-	size_t nstats, astats;
-	json_t *open;                 /* department -> open cases (loaded + changes) */
-	json_t *open_delta;           /* department -> change in this work */
-	int figures_loaded;           /* dept_stats and dept_open read */
+	struct figures fig;           /* the chooser's figures and their increments */
 	int bad_row;                  /* a row could not be encoded: the write fails */
 };
 

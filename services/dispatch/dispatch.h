@@ -18,7 +18,8 @@
  *   dispatch.c (the service: init, run, release; the batch and the tick)
  *   route.c (new petitions), lifecycle.c (feedback), timer.c (deadlines),
  *     gauges.c, status.c
- *   caseops.c (the batch state: cases, chain, assignments, statistics)
+ *   caseops.c (the batch state: cases, chain, assignments), figures.c
+ *     (the chooser's statistics and open counts)
  *   outbox.c, deadline.c, webhook.c, common/ (chain, rules, calendar, ...)
  */
 #ifndef XF_DISPATCH_H
