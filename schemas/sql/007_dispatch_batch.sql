@@ -115,13 +115,24 @@ END $$;
 -- Everything a batch (or a timer round) of xf-dispatch decided, in one
 -- statement. p holds arrays of rows, each applied set-based in array
 -- order: new_cases, case_updates, clocks, assignments, events, feedback,
--- stats (increments), webhooks, outbox. A new case that exists already
+-- stats (increments), webhooks, outbox; and open_departments, the
+-- departments whose open count the cases' changes touch. A new case that exists already
 -- was decided meanwhile by another instance: the whole batch fails
 -- (SQLSTATE 40001) and its retry finds the case and replays it.
 CREATE FUNCTION xf_dispatch_write(p jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     n bigint;
+    open_depts text[] := ARRAY(SELECT jsonb_array_elements_text(
+                                   coalesce(p->'open_departments', '[]')) ORDER BY 1);
 BEGIN
+    -- The open counts this write changes (through the triggers on cases)
+    -- are locked first, in one order: two dispatchers writing at once wait
+    -- for each other at most, never in a cycle.
+    INSERT INTO dept_open (department) SELECT unnest(open_depts) ORDER BY 1
+    ON CONFLICT (department) DO NOTHING;
+    PERFORM 1 FROM dept_open WHERE department = ANY(open_depts)
+    ORDER BY department FOR UPDATE;
+
     INSERT INTO cases (case_id, source_system, external_id, region_code, category, risk,
                        department, rule_id, rule_version, accept_by, resolve_by, petition,
                        state, assigned_at, clock_start, deadline_days, due_at)

@@ -113,7 +113,7 @@ json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec
 
 static const char *const doc_arrays[] = {
 	"new_cases", "case_updates", "clocks", "assignments", "events", "feedback",
-	"stats", "webhooks", "outbox",
+	"stats", "webhooks", "outbox", "open_departments",
 };
 #define NDOC (sizeof doc_arrays / sizeof doc_arrays[0])
 
@@ -716,6 +716,7 @@ static void doc_finish(struct caseops *co, int durable)
 							epoch_json(e->due_at)));
 	}
 	figures_rows(&co->fig, json_object_get(co->doc, "stats"));
+	figures_open_departments(&co->fig, json_object_get(co->doc, "open_departments"));
 	if (durable) {
 		json_t *rows = outbox_json(co->ob, 0);
 

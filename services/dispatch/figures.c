@@ -181,3 +181,12 @@ void figures_rows(const struct figures *fg, json_t *rows)
 		if (fg->v[i].changed)
 			json_array_append_new(rows, stat_json(&fg->v[i]));
 }
+
+void figures_open_departments(const struct figures *fg, json_t *arr)
+{
+	const char *dept;
+	json_t *v;
+
+	json_object_foreach(fg->open_delta, dept, v)
+		json_array_append_new(arr, json_string(dept));
+}

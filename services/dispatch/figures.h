@@ -45,6 +45,8 @@ void figures_open_add(struct figures *fg, const char *dept, long n);
 /* The figures of candidate dept for category, stored plus changed (after figures_load). */
 void figures_candidate(const struct figures *fg, const char *category,
 		       const struct rules_dept *dept, struct choose_stats *st);
+/* The departments whose open count changed (even back to 0), appended to arr. */
+void figures_open_departments(const struct figures *fg, json_t *arr);
 /* The increments as rows of xf_dispatch_write's stats array, appended to rows. */
 void figures_rows(const struct figures *fg, json_t *rows);
 

@@ -16,6 +16,7 @@ static void t_changes_seen(void)
 {
 	struct figures fg;
 	struct choose_stats st;
+	json_t *depts = json_array();
 
 	figures_init(&fg);
 	figures_add(&fg, "t-rsj", "labor", "assigned", -1);
@@ -35,6 +36,10 @@ static void t_changes_seen(void)
 	figures_candidate(&fg, "labor", &zjj, &st);
 	T_INTEQ(st.assigned, 0);
 	T_INTEQ(st.open_cases, 0);
+	figures_open_departments(&fg, depts);
+	T_INTEQ(json_array_size(depts), 1);
+	T_STREQ(json_string_value(json_array_get(depts, 0)), "t-rsj");
+	json_decref(depts);
 	figures_release(&fg);
 }
 
