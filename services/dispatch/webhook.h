@@ -98,8 +98,9 @@ struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
  * the sender is stopping (those unfinished stay WEBHOOK_NOT_SENT). Only on
  * a sender from webhook_new(), in one thread at a time. (The thread of
  * webhook_start() runs the same transfers as a pipeline instead: up to 32
- * at once, each recorded as soon as it finishes, new rows claimed as
- * others finish, so one slow endpoint holds up nothing but its own row.)
+ * at once, each recorded as soon as it finishes (those that finished
+ * together in one statement), new rows claimed as others finish, so one
+ * slow endpoint holds up nothing but its own row.)
  */
 void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t n);
 
