@@ -297,29 +297,44 @@ static void case_from_json(struct caseops *co, json_t *j)
 		 open_state(c->state) ? c->department : "");
 }
 
-static void replay_add(struct caseops *co, const char *case_id, int seq, const char *topic,
-		       char *value)
+/* Adds a message to replay for the case (value taken); the row, borrowed. */
+static json_t *replay_add(struct caseops *co, const char *case_id, int seq, const char *topic,
+			  char *value)
 {
 	json_t *list = json_object_get(co->replay, case_id);
+	json_t *row = json_pack("{s:i, s:s, s:s}", "seq", seq, "topic", topic, "value", value);
 
 	if (!list) {
 		list = json_array();
 		json_object_set_new(co->replay, case_id, list);
 	}
-	json_array_append_new(list, json_pack("{s:i, s:s, s:s}", "seq", seq, "topic", topic,
-					      "value", value));
+	json_array_append_new(list, row);
 	free(value);
+	return row;
 }
 
-/* An event as a replay publishes it: the stored body with its hash. */
+/* An event to replay: made into its message only if it is replayed. */
 static void replay_event(struct caseops *co, const char *case_id, int seq, const char *body,
 			 const char *hash)
 {
-	json_t *msg = json_loads(body, 0, NULL);
+	json_object_set_new(replay_add(co, case_id, seq, "case.events", strdup(body)), "hash",
+			    json_string(hash));
+}
 
+/* A replay row's message (malloc'd): as stored, or an event's body with its hash. */
+static char *replay_value(json_t *r)
+{
+	const char *hash = str_at(r, "hash", NULL);
+	json_t *msg;
+	char *text;
+
+	if (!hash)
+		return strdup(str_at(r, "value", NULL));
+	msg = json_loads(str_at(r, "value", NULL), 0, NULL);
 	json_object_set_new(msg, "hash", json_string(hash));
-	replay_add(co, case_id, seq, "case.events", json_dumps(msg, JSON_COMPACT));
+	text = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
+	return text;
 }
 
 /* A replay row: an assignment as stored, or an event's body with its hash. */
@@ -456,8 +471,7 @@ int caseops_replay(struct caseops *co, const char *case_id)
 		v[i] = json_array_get(list, i);
 	qsort(v, n, sizeof *v, replay_cmp); /* as stored: by seq, then topic */
 	for (size_t i = 0; i < n; i++)
-		outbox_add(co->ob, str_at(v[i], "topic", NULL), case_id,
-			   strdup(str_at(v[i], "value", NULL)));
+		outbox_add(co->ob, str_at(v[i], "topic", NULL), case_id, replay_value(v[i]));
 	free(v);
 	return 1;
 }
@@ -725,12 +739,86 @@ static void doc_finish(struct caseops *co, int durable)
 	}
 }
 
+/* s as a JSON string: jansson's strings are valid UTF-8, so only these need escaping. */
+static void text_json(struct sbuf *out, const char *s, size_t len)
+{
+	size_t from = 0;
+
+	sbuf_addch(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sbuf_add(out, s + from, i - from);
+		if (c == '"' || c == '\\') {
+			sbuf_addch(out, '\\');
+			sbuf_addch(out, (char)c);
+		} else {
+			sbuf_addf(out, "\\u%04x", c);
+		}
+		from = i + 1;
+	}
+	sbuf_add(out, s + from, len - from);
+	sbuf_addch(out, '"');
+}
+
+/* One value of a row; strings written directly (the bulk of a batch's bytes). */
+static void value_json(struct sbuf *out, json_t *v)
+{
+	char *text;
+
+	if (json_is_string(v)) {
+		text_json(out, json_string_value(v), json_string_length(v));
+		return;
+	}
+	text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	sbuf_adds(out, text);
+	free(text);
+}
+
+/*
+ * The write document as text: {"array": [{"key": value, ...}, ...], ...}.
+ * The same JSON json_dumps() would give, without its cost on large strings.
+ */
+static void doc_text(json_t *doc, struct sbuf *out)
+{
+	const char *name, *key;
+	json_t *rows, *row, *v;
+	size_t i;
+	int n = 0;
+
+	sbuf_addch(out, '{');
+	json_object_foreach(doc, name, rows) {
+		sbuf_addf(out, "%s\"%s\": [", n++ ? ", " : "", name);
+		json_array_foreach(rows, i, row) {
+			int m = 0;
+
+			if (!json_is_object(row)) {
+				sbuf_adds(out, i ? ", " : "");
+				value_json(out, row);
+				continue;
+			}
+			sbuf_adds(out, i ? ", {" : "{");
+			json_object_foreach(row, key, v) {
+				sbuf_adds(out, m++ ? ", " : "");
+				text_json(out, key, strlen(key));
+				sbuf_addch(out, ':');
+				value_json(out, v);
+			}
+			sbuf_addch(out, '}');
+		}
+		sbuf_addch(out, ']');
+	}
+	sbuf_addch(out, '}');
+}
+
 int caseops_write(struct caseops *co, int durable, struct sbuf *err)
 {
+	struct sbuf doc = SBUF_INIT;
 	const char *params[1];
 	const char *k;
 	json_t *v;
-	char *doc;
 	int empty = 1, rc;
 
 	doc_finish(co, durable);
@@ -742,8 +830,9 @@ int caseops_write(struct caseops *co, int durable, struct sbuf *err)
 		empty &= json_array_size(v) == 0;
 	if (empty)
 		return 0;
-	params[0] = doc = json_dumps(co->doc, JSON_COMPACT);
+	doc_text(co->doc, &doc);
+	params[0] = doc.buf;
 	rc = pg_exec(co->env.conn, "SELECT xf_dispatch_write($1::jsonb)", 1, params, err);
-	free(doc);
+	sbuf_release(&doc);
 	return rc;
 }
