@@ -39,6 +39,9 @@ struct job {
 	struct transfer t;          /* first: the transfer is the job */
 	struct webhook_delivery d;
 	int slot, attempt;          /* attempt: this one, counting from 1 */
+	int finished;               /* its outcome waits to be recorded */
+	int final;                  /* a failure not to be retried */
+	long retry_ms;              /* after a failure to be retried */
 	char *col[6];               /* id, url, kind, body, attempts, department */
 };
 
@@ -77,15 +80,11 @@ long webhook_backoff_ms(const struct xf_conf *conf, int attempts)
 	return ms < cap ? ms : cap;
 }
 
-int webhook_enqueue(PGconn *conn, const char *case_id, const char *department,
-		    const char *url, const char *kind, const char *body,
-		    struct sbuf *err)
+json_t *webhook_row(const char *case_id, const char *department, const char *url,
+		    const char *kind, const char *body)
 {
-	const char *params[5] = { case_id, department, url, kind, body };
-
-	return pg_exec(conn, "INSERT INTO webhook_deliveries"
-		       " (case_id, department, url, kind, body)"
-		       " VALUES ($1, $2, $3, $4, $5)", 5, params, err);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "case_id", case_id, "department",
+			 department, "url", url, "kind", kind, "body", body);
 }
 
 /*
@@ -368,73 +367,107 @@ static long db_failed(struct webhook_sender *ws, const char *what, struct sbuf *
 	return ws->db_backoff;
 }
 
-static int record_delivered(struct webhook_sender *ws, const struct job *j, struct sbuf *err)
+/* The job's outcome as a row for record_rows(). */
+static json_t *outcome_row(struct webhook_sender *ws, struct job *j)
 {
-	const struct webhook_delivery *d = &j->d;
-	char status[16];
+	struct webhook_delivery *d = &j->d;
+	int delivered = d->outcome == WEBHOOK_DELIVERED;
 
-	snprintf(status, sizeof status, "%ld", d->status);
-	if (pg_exec(ws->conn,
-		    "UPDATE webhook_deliveries SET state = 'delivered',"
-		    " attempts = attempts + 1, last_status = $2, last_error = NULL,"
-		    " delivered_at = now() WHERE id = $1 AND state = 'pending'",
-		    2, (const char *const[]){ d->id, status }, err))
-		return -1;
-	atomic_fetch_add(&ws->delivered, 1);
-	log_info("webhook_delivered", "id=%s kind=%s department=%s attempt=%d status=%ld ms=%ld",
-		 d->id, d->kind, j->col[5], j->attempt, d->status, d->ms);
-	return 0;
+	j->final = d->outcome == WEBHOOK_REJECTED || j->attempt >= ws->conf.webhook_max_attempts;
+	j->retry_ms = delivered || j->final ? 0 : webhook_backoff_ms(&ws->conf, j->attempt);
+	if (!utf8_valid(d->error, strlen(d->error)))
+		snprintf(d->error, sizeof d->error, "(an error text that is not UTF-8)");
+	return json_pack("{s:I, s:o, s:s?, s:s, s:I}", "id", (json_int_t)atoll(d->id),
+			 "status", delivered || d->status ? json_integer(d->status) : json_null(),
+			 "error", delivered ? NULL : d->error, "state",
+			 delivered ? "delivered" : j->final ? "failed" : "pending",
+			 "retry_ms", (json_int_t)j->retry_ms);
 }
 
-/* A failed attempt: retried after the back-off, or failed for good. */
-static int record_failed(struct webhook_sender *ws, const struct job *j, struct sbuf *err)
+/* Every finished job's outcome, in one statement. */
+static int record_rows(struct webhook_sender *ws, const char *rows, struct sbuf *err)
+{
+	return pg_exec(ws->conn,
+		"UPDATE webhook_deliveries w SET attempts = w.attempts + 1,"
+		" last_status = r.status, last_error = r.error, state = r.state,"
+		" next_at = CASE WHEN r.state = 'delivered' THEN w.next_at"
+		"   ELSE now() + r.retry_ms * interval '1 ms' END,"
+		" delivered_at = CASE WHEN r.state = 'delivered' THEN now() END"
+		" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, status integer,"
+		"   error text, state text, retry_ms bigint)"
+		" WHERE w.id = r.id AND w.state = 'pending'", 1,
+		(const char *const[]){ rows }, err);
+}
+
+/* Counts and logs a recorded outcome. */
+static void recorded(struct webhook_sender *ws, const struct job *j)
 {
 	const struct webhook_delivery *d = &j->d;
-	int final = d->outcome == WEBHOOK_REJECTED ||
-		    j->attempt >= ws->conf.webhook_max_attempts;
-	long retry_ms = final ? 0 : webhook_backoff_ms(&ws->conf, j->attempt);
-	char status[16], retry[24];
 
-	snprintf(status, sizeof status, "%ld", d->status);
-	snprintf(retry, sizeof retry, "%ld", retry_ms);
-	if (pg_exec(ws->conn,
-		    "UPDATE webhook_deliveries SET attempts = attempts + 1,"
-		    " last_status = $2, last_error = $3, state = $4,"
-		    " next_at = now() + $5::bigint * interval '1 ms'"
-		    " WHERE id = $1 AND state = 'pending'", 5,
-		    (const char *const[]){ d->id, d->status ? status : NULL, d->error,
-					   final ? "failed" : "pending", retry }, err))
-		return -1;
+	if (d->outcome == WEBHOOK_DELIVERED) {
+		atomic_fetch_add(&ws->delivered, 1);
+		log_info("webhook_delivered",
+			 "id=%s kind=%s department=%s attempt=%d status=%ld ms=%ld",
+			 d->id, d->kind, j->col[5], j->attempt, d->status, d->ms);
+		return;
+	}
 	atomic_fetch_add(&ws->failed, 1);
-	if (final)
+	if (j->final)
 		atomic_fetch_add(&ws->given_up, 1);
-	else if (ws->next_claim > now_ms() + (double)retry_ms)
-		ws->next_claim = now_ms() + (double)retry_ms; /* due before we meant to look */
-	log_msg(final ? LOG_ERROR : LOG_WARN, final ? "webhook_given_up" : "webhook_failed",
+	else if (ws->next_claim > now_ms() + (double)j->retry_ms)
+		ws->next_claim = now_ms() + (double)j->retry_ms; /* due before we meant to look */
+	log_msg(j->final ? LOG_ERROR : LOG_WARN, j->final ? "webhook_given_up" : "webhook_failed",
 		"id=%s kind=%s department=%s attempt=%d status=%ld error=\"%s\" retry_ms=%ld",
-		d->id, d->kind, j->col[5], j->attempt, d->status, d->error, retry_ms);
-	return 0;
+		d->id, d->kind, j->col[5], j->attempt, d->status, d->error, j->retry_ms);
 }
 
 /*
- * Records a finished job, reconnecting once if the connection had dropped
- * while we were idle. If that fails too the row keeps its lease and is
- * sent again when the lease runs out (at least once).
+ * Records the outcomes of the jobs that finished, in one statement,
+ * reconnecting once if the connection had dropped while we were idle. If
+ * that fails too the rows keep their lease and are sent again when it runs
+ * out (at least once). Returns 0, or -1 with err.
  */
-static void record(struct webhook_sender *ws, const struct job *j)
+static int record_all(struct webhook_sender *ws, json_t *rows, struct sbuf *err)
 {
-	struct sbuf err = SBUF_INIT;
-	int (*fn)(struct webhook_sender *, const struct job *, struct sbuf *) =
-		j->d.outcome == WEBHOOK_DELIVERED ? record_delivered : record_failed;
+	char *text = json_dumps(rows, JSON_COMPACT);
 	int rc;
 
-	rc = pg_ensure(&ws->conn, ws->conf.database_url, &err) ? -1 : fn(ws, j, &err);
+	rc = pg_ensure(&ws->conn, ws->conf.database_url, err) ? -1 : record_rows(ws, text, err);
 	if (rc && ws->conn && PQstatus(ws->conn) != CONNECTION_OK) {
-		sbuf_reset(&err);
-		rc = pg_ensure(&ws->conn, ws->conf.database_url, &err) ? -1 : fn(ws, j, &err);
+		sbuf_reset(err);
+		rc = pg_ensure(&ws->conn, ws->conf.database_url, err) ? -1 :
+		     record_rows(ws, text, err);
 	}
+	free(text);
+	return rc;
+}
+
+static void job_free(struct webhook_sender *ws, struct job *j);
+
+/* Records every finished job, then frees them. */
+static void record_finished(struct webhook_sender *ws)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *rows = json_array();
+	int rc;
+
+	for (int i = 0; i < INFLIGHT_MAX; i++)
+		if (ws->jobs[i] && ws->jobs[i]->finished)
+			json_array_append_new(rows, outcome_row(ws, ws->jobs[i]));
+	if (!json_array_size(rows)) {
+		json_decref(rows);
+		return;
+	}
+	rc = record_all(ws, rows, &err);
 	if (rc)
 		ws->next_claim = now_ms() + (double)db_failed(ws, "record", &err);
+	for (int i = 0; i < INFLIGHT_MAX; i++)
+		if (ws->jobs[i] && ws->jobs[i]->finished) {
+			if (!rc)
+				recorded(ws, ws->jobs[i]);
+			job_free(ws, ws->jobs[i]);
+		}
+	json_decref(rows);
 	sbuf_release(&err);
 }
 
@@ -448,13 +481,13 @@ static void job_free(struct webhook_sender *ws, struct job *j)
 	free(j);
 }
 
+/* A finished POST: its connection goes back to the pool, its outcome waits. */
 static void job_done(struct webhook_sender *ws, struct transfer *t)
 {
 	struct job *j = (struct job *)(void *)t;
 
-	transfer_release(ws, t); /* first: its connection goes back to the pool */
-	record(ws, j);
-	job_free(ws, j);
+	transfer_release(ws, t);
+	j->finished = 1;
 }
 
 /* Starts POSTing row i of a claim into a free slot. */
@@ -518,6 +551,7 @@ static void jobs_abandon(struct webhook_sender *ws)
 {
 	struct sbuf ids = SBUF_INIT, err = SBUF_INIT;
 
+	record_finished(ws);
 	for (int i = 0; i < INFLIGHT_MAX; i++)
 		if (ws->jobs[i]) {
 			sbuf_addf(&ids, "%s%s", ids.len ? "," : "{", ws->jobs[i]->d.id);
@@ -562,6 +596,7 @@ static void *sender_main(void *arg)
 			sender_claim(ws);
 		if (perform(ws) < 0)
 			sleep_ms_unless(100, NULL);
+		record_finished(ws);
 		sender_wait(ws);
 	}
 	jobs_abandon(ws);

@@ -2,7 +2,8 @@
  * webhook.h - deliveries to departments that have a webhook.
  *
  * The dispatcher writes one webhook_deliveries row per message for such a
- * department, in the transaction that made the message (webhook_enqueue).
+ * department, in the transaction that made the message (webhook_row, in
+ * the batch's one write: xf_dispatch_write, migration 007).
  * A sender thread of its own (own PostgreSQL connection, own curl multi
  * handle) claims due rows, POSTs them concurrently and records each
  * outcome: delivered, or retried with exponential back-off until
@@ -28,19 +29,19 @@
 #ifndef XF_WEBHOOK_H
 #define XF_WEBHOOK_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "cfg.h"
 #include "sbuf.h"
 
 /*
- * Records a delivery of body (JSON) to url for department, kind being
- * "assignment" or the case event type. Runs on the caller's connection,
- * inside the caller's transaction if one is open. Returns 0, or -1 with err.
+ * The delivery of body (JSON) to url for department, kind being
+ * "assignment" or the case event type: a row of the webhooks array of
+ * xf_dispatch_write (new reference; NULL if a string is not UTF-8).
  */
-int webhook_enqueue(PGconn *conn, const char *case_id, const char *department,
-		    const char *url, const char *kind, const char *body,
-		    struct sbuf *err);
+json_t *webhook_row(const char *case_id, const char *department, const char *url,
+		    const char *kind, const char *body);
 
 struct webhook_sender;
 
@@ -97,8 +98,9 @@ struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
  * the sender is stopping (those unfinished stay WEBHOOK_NOT_SENT). Only on
  * a sender from webhook_new(), in one thread at a time. (The thread of
  * webhook_start() runs the same transfers as a pipeline instead: up to 32
- * at once, each recorded as soon as it finishes, new rows claimed as
- * others finish, so one slow endpoint holds up nothing but its own row.)
+ * at once, each recorded as soon as it finishes (those that finished
+ * together in one statement), new rows claimed as others finish, so one
+ * slow endpoint holds up nothing but its own row.)
  */
 void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t n);
 

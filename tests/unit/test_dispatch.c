@@ -1,11 +1,12 @@
-/* Unit tests for services/dispatch/dispatch.c: the assignment message. */
+/* Unit tests for services/dispatch/caseops.c and deadline.c: the assignment message, the clock. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "dispatch/dispatch.h"
+#include "dispatch/caseops.h"
+#include "dispatch/deadline.h"
 #include "rules.h"
 #include "sbuf.h"
 #include "tharness.h"
@@ -79,15 +80,15 @@ static void t_assignment_id(void)
 {
 	char id[160];
 
-	dispatch_assignment_id(CASE, 1, "lead", "ruian-rsj", id, sizeof id);
+	caseops_assignment_id(CASE, 1, "lead", "ruian-rsj", id, sizeof id);
 	T_STREQ(id, CASE "-A1");
-	dispatch_assignment_id(CASE, 3, "lead", "ruian-xfj", id, sizeof id);
+	caseops_assignment_id(CASE, 3, "lead", "ruian-xfj", id, sizeof id);
 	T_STREQ(id, CASE "-A3");
-	dispatch_assignment_id(CASE, 1, "co", "ruian-zjj", id, sizeof id);
+	caseops_assignment_id(CASE, 1, "co", "ruian-zjj", id, sizeof id);
 	T_STREQ(id, CASE "-A1-ruian-zjj");
-	dispatch_assignment_id(CASE, 2, "co", "ruian-zjj", id, sizeof id);
+	caseops_assignment_id(CASE, 2, "co", "ruian-zjj", id, sizeof id);
 	T_STREQ(id, CASE "-A2-ruian-zjj");
-	dispatch_assignment_id(CASE, 12, "co", "x", id, 10);   /* cut, terminated */
+	caseops_assignment_id(CASE, 12, "co", "x", id, 10);   /* cut, terminated */
 	T_STREQ(id, "XF-330381");
 }
 
@@ -107,7 +108,7 @@ static void t_assignment_lead(void)
 		return;
 	}
 	T_STREQ(dec.lead->code, "ruian-rsj");
-	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	a = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
 	if (T_CHECK(a != NULL)) {
 		T_STREQ(str(a, "schema", NULL), "xf.assignment.v1");
 		T_STREQ(str(a, "case_id", NULL), CASE);
@@ -152,7 +153,7 @@ static void t_assignment_co(void)
 		return;
 	}
 	if (T_INTEQ(dec.nco, 1)) {
-		a = dispatch_assignment(p, &dec, rs, dec.co[0], "co", 2, NOW);
+		a = caseops_assignment(p, &dec, rs, dec.co[0], "co", 2, NOW);
 		T_STREQ(str(a, "assignment_id", NULL), CASE "-A2-ruian-zjj");
 		T_STREQ(str(a, "department", NULL), "ruian-zjj");
 		T_STREQ(str(a, "role", NULL), "co");
@@ -185,7 +186,7 @@ static void t_assignment_default_deadline(void)
 		json_decref(p);
 		return;
 	}
-	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, now);
+	a = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, now);
 	T_STREQ(str(a, "department", NULL), "ruian-xfj");
 	T_STREQ(str(a, "rule", "id"), "catch-all");
 	T_STREQ(str(a, "deadlines", "accept_by"), "2026-12-07T00:30:00+08:00");
@@ -214,7 +215,7 @@ static void t_assignment_triage(void)
 	}
 	T_INTEQ(dec.triage, 1);
 	T_CHECK(dec.rule == NULL);
-	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	a = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
 	T_STREQ(str(a, "department", NULL), "ruian-xfj");
 	T_STREQ(str(a, "rule", "id"), "triage");
 	T_STREQ(str(a, "rule", "version"), "2026-11-22.1");
@@ -240,8 +241,8 @@ static void t_assignment_stable(void)
 		json_decref(p);
 		return;
 	}
-	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
-	b = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	a = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	b = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
 	ta = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
 	tb = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
 	T_STREQ(ta, tb);
@@ -272,7 +273,7 @@ static void t_assignment_sparse_classification(void)
 		return;
 	}
 	T_STREQ(dec.rule ? dec.rule->id : "", "catch-all");
-	a = dispatch_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	a = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
 	if (T_CHECK(a != NULL)) {
 		T_STREQ(str(a, "assignment_id", NULL), CASE "-A1");
 		T_STREQ(str(a, "department", NULL), "ruian-xfj");
@@ -300,42 +301,43 @@ static time_t at_cst(const char *s)
  */
 static void t_clock_plan(void)
 {
-	struct dispatch d;
-	struct clock_plan p;
+	struct deadline_conf d;
+	struct deadline_plan p;
 	struct sbuf err = SBUF_INIT;
 	json_t *notice = calendar_default_notice();
 	time_t start = at_cst("2026-09-14T10:00:00+08:00");
 	time_t accept_by = at_cst("2026-09-29T10:00:00+08:00");
 	time_t resolve_by = at_cst("2026-11-13T10:00:00+08:00");
+	struct calendar *cal = calendar_new();
 
 	memset(&d, 0, sizeof d);
-	d.svc.conf.warn_pct = 80;
-	d.svc.conf.supervise_workdays = 3;
-	d.cal = calendar_new();
-	T_INTEQ(calendar_add_notice(d.cal, notice, &err), 0);
-	timer_plan(&d, "assigned", start, accept_by, resolve_by, &p);
+	d.warn_pct = 80;
+	d.supervise_workdays = 3;
+	d.cal = cal;
+	T_INTEQ(calendar_add_notice(cal, notice, &err), 0);
+	deadline_plan(&d, "assigned", start, accept_by, resolve_by, &p);
 	T_CHECK(p.running);
 	T_STREQ(p.deadline, "accept");
 	T_INTEQ(p.at[0], at_cst("2026-09-26T10:00:00+08:00"));
 	T_INTEQ(p.at[1], accept_by);
 	T_INTEQ(p.at[2], at_cst("2026-10-09T10:00:00+08:00"));
-	T_INTEQ(timer_stage_at(&p, at_cst("2026-09-26T09:59:59+08:00")), 0);
-	T_INTEQ(timer_stage_at(&p, at_cst("2026-09-26T10:00:00+08:00")), 1);
-	T_INTEQ(timer_stage_at(&p, at_cst("2026-10-08T12:00:00+08:00")), 2);
-	T_INTEQ(timer_stage_at(&p, at_cst("2026-10-09T10:00:00+08:00")), 3);
+	T_INTEQ(deadline_stage_at(&p, at_cst("2026-09-26T09:59:59+08:00")), 0);
+	T_INTEQ(deadline_stage_at(&p, at_cst("2026-09-26T10:00:00+08:00")), 1);
+	T_INTEQ(deadline_stage_at(&p, at_cst("2026-10-08T12:00:00+08:00")), 2);
+	T_INTEQ(deadline_stage_at(&p, at_cst("2026-10-09T10:00:00+08:00")), 3);
 	/* accepted: the resolve deadline runs; closed cases have no clock */
-	timer_plan(&d, "accepted", start, accept_by, resolve_by, &p);
+	deadline_plan(&d, "accepted", start, accept_by, resolve_by, &p);
 	T_STREQ(p.deadline, "resolve");
 	T_INTEQ(p.at[1], resolve_by);
-	timer_plan(&d, "rated", start, accept_by, resolve_by, &p);
+	deadline_plan(&d, "rated", start, accept_by, resolve_by, &p);
 	T_CHECK(!p.running);
-	T_INTEQ(timer_stage_at(&p, resolve_by + 86400 * 30), 0);
+	T_INTEQ(deadline_stage_at(&p, resolve_by + 86400 * 30), 0);
 	/* without the notice 10-02 would be the third working day */
-	calendar_free(d.cal);
-	d.cal = calendar_new();
-	timer_plan(&d, "assigned", start, accept_by, resolve_by, &p);
+	calendar_free(cal);
+	d.cal = cal = calendar_new();
+	deadline_plan(&d, "assigned", start, accept_by, resolve_by, &p);
 	T_INTEQ(p.at[2], at_cst("2026-10-02T10:00:00+08:00"));
-	calendar_free(d.cal);
+	calendar_free(cal);
 	json_decref(notice);
 	sbuf_release(&err);
 }

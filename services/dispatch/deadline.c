@@ -1,0 +1,39 @@
+/* deadline.c - see deadline.h. */
+#include "deadline.h"
+
+#include <string.h>
+
+void deadline_plan(const struct deadline_conf *dc, const char *state, time_t start,
+		   time_t accept_by, time_t resolve_by, struct deadline_plan *p)
+{
+	memset(p, 0, sizeof *p);
+	if (!strcmp(state, "assigned")) {
+		p->deadline = "accept";
+		p->due = accept_by;
+	} else if (!strcmp(state, "accepted")) {
+		p->deadline = "resolve";
+		p->due = resolve_by;
+	} else {
+		return;
+	}
+	p->running = 1;
+	if (start > p->due)
+		start = p->due;
+	p->at[0] = start + (p->due - start) * dc->warn_pct / 100;
+	p->at[1] = p->due;
+	p->at[2] = calendar_add_workdays(dc->cal, p->due, (int)dc->supervise_workdays);
+}
+
+int deadline_stage_at(const struct deadline_plan *p, time_t now)
+{
+	int stage = 0;
+
+	while (p->running && stage < 3 && p->at[stage] <= now)
+		stage++;
+	return stage;
+}
+
+time_t deadline_next(const struct deadline_plan *p, int stage)
+{
+	return p->running && stage < 3 ? p->at[stage] : 0;
+}

@@ -1,0 +1,77 @@
+/* gauges.c - see gauges.h. */
+#include "gauges.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "metrics.h"
+#include "pg.h"
+#include "scorecard.h"
+#include "util.h"
+
+#define GAUGES_EVERY_MS 10000.0
+
+/* One gauge family from rows (labels built from columns 0..nlabels-1, value last). */
+static void gauge_round(struct metrics *m, const char *name, const char *help,
+			const PGresult *res, const char *const *keys, int nlabels)
+{
+	char labels[256];
+
+	metrics_round_begin(m, name);
+	for (int i = 0; i < PQntuples(res); i++) {
+		size_t n = 0;
+
+		labels[0] = '\0';
+		for (int k = 0; k < nlabels; k++)
+			n += (size_t)snprintf(labels + n, sizeof labels - n, "%s%s=\"%s\"",
+					      k ? "," : "", keys[k], PQgetvalue(res, i, k));
+		metrics_set(metrics_get(m, name, help, METRICS_GAUGE, labels),
+			    atof(PQgetvalue(res, i, nlabels)));
+	}
+	metrics_round_end(m, name);
+}
+
+int gauges_refresh(struct gauges *g, struct sbuf *err)
+{
+	static const char *const state_dept[] = { "state", "department" };
+	static const char *const dept[] = { "department" };
+	struct metrics *m = g->svc->metrics;
+	PGresult *cases, *overdue;
+
+	if (now_ms() - g->refreshed_ms < GAUGES_EVERY_MS)
+		return 0;
+	cases = pg_query(g->svc->conn, "SELECT state, department, count(*) FROM cases"
+			 " GROUP BY 1, 2", 0, NULL, err);
+	overdue = cases ? pg_query(g->svc->conn, "SELECT department, count(*) FROM cases"
+				   " WHERE clock_stage >= 2 AND state IN ('assigned', 'accepted')"
+				   " GROUP BY 1", 0, NULL, err) : NULL;
+	if (overdue) {
+		g->refreshed_ms = now_ms();
+		gauge_round(m, "xf_cases", "Cases by state and lead department", cases,
+			    state_dept, 2);
+		gauge_round(m, "xf_cases_overdue",
+			    "Open cases past their current deadline, by department", overdue,
+			    dept, 1);
+	}
+	PQclear(cases);
+	PQclear(overdue);
+	return overdue ? scorecard_gauges(g->svc->conn, &g->svc->conf, m, err) : -1;
+}
+
+void gauges_webhooks(struct gauges *g, const struct webhook_sender *ws)
+{
+	static const char *const help = "Webhook POSTs by outcome (given_up: deliveries "
+					"that ran out of attempts)";
+	struct metrics *m = g->svc->metrics;
+	struct webhook_stats st;
+
+	if (!ws)
+		return;
+	webhook_get_stats(ws, &st);
+	metrics_set(metrics_get(m, "xf_webhook_attempts_total", help, METRICS_COUNTER,
+				"outcome=\"delivered\""), (double)st.delivered);
+	metrics_set(metrics_get(m, "xf_webhook_attempts_total", help, METRICS_COUNTER,
+				"outcome=\"failed\""), (double)st.failed);
+	metrics_set(metrics_get(m, "xf_webhook_attempts_total", help, METRICS_COUNTER,
+				"outcome=\"given_up\""), (double)st.given_up);
+}

@@ -1,0 +1,26 @@
+/*
+ * gauges.h - xf-dispatch's gauges: the cases by state and department, the
+ * overdue ones, the department board (common/scorecard.h), refreshed at
+ * most every 10 s; and the webhook sender's counters.
+ */
+#ifndef XF_GAUGES_H
+#define XF_GAUGES_H
+
+#include "svc.h"
+#include "webhook.h"
+
+struct gauges {
+	struct svc *svc;            /* connection, configuration, metrics (borrowed) */
+	double refreshed_ms;        /* last refresh of the case gauges */
+};
+
+/*
+ * xf_cases{state,department}, xf_cases_overdue{department} and the board,
+ * when 10 s have passed. Readers never see a half-refreshed family.
+ * 0, or -1 with err.
+ */
+int gauges_refresh(struct gauges *g, struct sbuf *err);
+/* The sender's counts (ws may be NULL) as xf_webhook_attempts_total{outcome}. */
+void gauges_webhooks(struct gauges *g, const struct webhook_sender *ws);
+
+#endif
