@@ -23,7 +23,14 @@ struct caseops_case {
 	int last_seq;           /* the chain head */
 	char last_hash[65];
 	char open_dept[72];     /* counted open for this department ("" if not open) */
+	char *petition_text;    /* row.petition as compact JSON (malloc'd), or NULL */
 };
+
+/* A string jansson need not check: text it wrote itself (valid UTF-8). */
+static json_t *own_text(const char *s)
+{
+	return s ? json_string_nocheck(s) : NULL;
+}
 
 const char *caseops_str(json_t *j, const char *k1, const char *k2)
 {
@@ -83,10 +90,11 @@ json_t *caseops_assignment(json_t *petition, const struct rules_decision *dec,
 				     caseops_accept_by(now), caseops_resolve_by(dec, now));
 }
 
-json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec,
-			      const struct rules_set *rs, const struct rules_dept *dept,
-			      const char *role, int attempt, time_t now,
-			      time_t accept_by_t, time_t resolve_by_t)
+/* The assignment without its last key, "petition". */
+static json_t *assignment_head(json_t *petition, const struct rules_decision *dec,
+			       const struct rules_set *rs, const struct rules_dept *dept,
+			       const char *role, int attempt, time_t now,
+			       time_t accept_by_t, time_t resolve_by_t)
 {
 	const char *case_id = json_string_value(json_object_get(petition, "case_id"));
 	char id[160], at[32], accept_by[32], resolve_by[32];
@@ -96,7 +104,7 @@ json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec
 	time_format_cst(accept_by_t, accept_by);
 	time_format_cst(resolve_by_t, resolve_by);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s, s:{s:s, s:s},"
-			 " s:{s:s, s:s}, s:O, s:i, s:s, s:O}",
+			 " s:{s:s, s:s}, s:O, s:i, s:s}",
 			 "schema", "xf.assignment.v1", "case_id", case_id,
 			 "assignment_id", id, "department", dept->code, "role", role,
 			 "co_handlers", co_codes(dec),
@@ -106,7 +114,41 @@ json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec
 			 "deadlines", "accept_by", accept_by, "resolve_by", resolve_by,
 			 "rule", "id", dec->rule ? dec->rule->id : "triage",
 			 "version", rs->version, "explain", dec->explain,
-			 "attempt", attempt, "assigned_at", at, "petition", petition);
+			 "attempt", attempt, "assigned_at", at);
+}
+
+json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec,
+			      const struct rules_set *rs, const struct rules_dept *dept,
+			      const char *role, int attempt, time_t now,
+			      time_t accept_by_t, time_t resolve_by_t)
+{
+	json_t *a = assignment_head(petition, dec, rs, dept, role, attempt, now, accept_by_t,
+				    resolve_by_t);
+
+	json_object_set(a, "petition", petition);
+	return a;
+}
+
+/*
+ * json_dumps(a, JSON_COMPACT) of the full assignment, from the dump of its
+ * head and the petition's text: "petition" is its last key, so the text is
+ * the head's with ,"petition":<text> before the closing brace.
+ */
+static char *assignment_text(json_t *head, const char *petition_text)
+{
+	char *h = json_dumps(head, JSON_COMPACT);
+	size_t hn = strlen(h), pn = strlen(petition_text);
+	static const char key[] = ",\"petition\":";
+	char *out = malloc(hn + sizeof key + pn + 1);
+
+	if (!out)
+		abort();
+	memcpy(out, h, hn - 1);
+	memcpy(out + hn - 1, key, sizeof key - 1);
+	memcpy(out + hn - 1 + sizeof key - 1, petition_text, pn);
+	memcpy(out + hn - 1 + sizeof key - 1 + pn, "}", 2);
+	free(h);
+	return out;
 }
 
 /* ---- the batch state ---- */
@@ -148,6 +190,7 @@ void caseops_release(struct caseops *co)
 		json_decref(*objs[i]);
 	for (size_t i = 0; i < co->ncases; i++) {
 		case_row_release(&co->cases[i]->row);
+		free(co->cases[i]->petition_text);
 		free(co->cases[i]);
 	}
 	free(co->cases);
@@ -302,7 +345,8 @@ static json_t *replay_add(struct caseops *co, const char *case_id, int seq, cons
 			  char *value)
 {
 	json_t *list = json_object_get(co->replay, case_id);
-	json_t *row = json_pack("{s:i, s:s, s:s}", "seq", seq, "topic", topic, "value", value);
+	json_t *row = json_pack("{s:i, s:s, s:o}", "seq", seq, "topic", topic, "value",
+				own_text(value));
 
 	if (!list) {
 		list = json_array();
@@ -539,17 +583,18 @@ struct case_row *caseops_case_new(struct caseops *co, json_t *petition,
 	deadline_plan(&co->env.clock, "assigned", now, c->accept_by, c->resolve_by, &plan);
 	text = json_dumps(petition, JSON_COMPACT);
 	doc_add(co, "new_cases", json_pack(
-		"{s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:s, s:s,"
+		"{s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:o, s:s,"
 		" s:I, s:i, s:I}",
 		"case_id", c->case_id, "source_system", str_at(petition, "source", "system"),
 		"external_id", str_at(petition, "external_id", NULL), "region_code", c->region,
 		"category", c->category, "risk", risk_level(petition), "department",
 		c->department, "rule_id", dec->rule ? dec->rule->id : NULL, "rule_version",
 		co->env.rules->version, "accept_by", (json_int_t)c->accept_by, "resolve_by",
-		(json_int_t)c->resolve_by, "petition", text, "state", c->state,
+		(json_int_t)c->resolve_by, "petition", own_text(text), "state", c->state,
 		"assigned_at", (json_int_t)now, "deadline_days", c->deadline_days,
 		"due_at", (json_int_t)plan.at[0]));
-	free(text);
+	free(e->petition_text);
+	e->petition_text = text;
 	open_track(co, e);
 	return c;
 }
@@ -559,7 +604,7 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 {
 	struct caseops_case *e = case_entry(co, case_id);
 	struct chain_event ev;
-	char ats[32];
+	char ats[32], *text;
 
 	if (!e) {
 		json_decref(data);
@@ -568,17 +613,18 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 	}
 	time_format_cst(at, ats);
 	chain_seal(&ev, case_id, e->last_seq + 1, type, ats, data, e->last_hash);
-	doc_add(co, "events", json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "case_id",
+	doc_add(co, "events", json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:s}", "case_id",
 					case_id, "seq", e->last_seq + 1, "type", type, "at",
-					ats, "body", ev.body, "prev_hash", e->last_hash,
+					ats, "body", own_text(ev.body), "prev_hash", e->last_hash,
 					"hash", ev.hash));
 	e->last_seq++;
 	snprintf(e->last_hash, sizeof e->last_hash, "%s", ev.hash);
-	outbox_add(co->ob, "case.events", case_id, json_dumps(ev.message, JSON_COMPACT));
+	text = json_dumps(ev.message, JSON_COMPACT);
+	if (msg)
+		*msg = strdup(text);
+	outbox_add(co->ob, "case.events", case_id, text);
 	if (e->is_new && e->last_seq <= 3)
 		replay_event(co, case_id, e->last_seq, ev.body, ev.hash);
-	if (msg)
-		*msg = json_dumps(ev.message, JSON_COMPACT);
 	chain_event_release(&ev);
 	return 0;
 }
@@ -601,17 +647,21 @@ void caseops_assign(struct caseops *co, json_t *petition, const struct rules_dec
 		    const struct rules_dept *dept, const char *role, int attempt, time_t now,
 		    time_t accept_by, time_t resolve_by)
 {
-	json_t *a = caseops_assignment_dl(petition, dec, co->env.rules, dept, role, attempt,
-					  now, accept_by, resolve_by);
-	char *body = json_dumps(a, JSON_COMPACT), topic[128], key[256];
+	json_t *a = assignment_head(petition, dec, co->env.rules, dept, role, attempt, now,
+				    accept_by, resolve_by);
 	const char *case_id = str_at(a, "case_id", NULL);
 	struct caseops_case *e = case_entry(co, case_id);
+	char *ptext = NULL, *body, topic[128], key[256];
 
-	doc_add(co, "assignments", json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}",
+	if (!e || e->row.petition != petition || !e->petition_text)
+		ptext = json_dumps(petition, JSON_COMPACT);
+	body = assignment_text(a, ptext ? ptext : e->petition_text);
+	free(ptext);
+	doc_add(co, "assignments", json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}",
 					     "assignment_id", str_at(a, "assignment_id", NULL),
 					     "case_id", case_id, "attempt", attempt,
 					     "department", dept->code, "role", role,
-					     "body", body));
+					     "body", own_text(body)));
 	if (!strcmp(role, "lead"))
 		caseops_stat(co, dept->code, str_at(petition, "classification", "category"),
 			     "assigned", -1);

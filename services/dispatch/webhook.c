@@ -83,8 +83,10 @@ long webhook_backoff_ms(const struct xf_conf *conf, int attempts)
 json_t *webhook_row(const char *case_id, const char *department, const char *url,
 		    const char *kind, const char *body)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "case_id", case_id, "department",
-			 department, "url", url, "kind", kind, "body", body);
+	/* body: a message this process wrote with jansson, so valid UTF-8 */
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "case_id", case_id, "department",
+			 department, "url", url, "kind", kind, "body",
+			 json_string_nocheck(body));
 }
 
 /*

@@ -38,7 +38,8 @@
 /*
  * The delivery of body (JSON) to url for department, kind being
  * "assignment" or the case event type: a row of the webhooks array of
- * xf_dispatch_write (new reference; NULL if a string is not UTF-8).
+ * xf_dispatch_write (new reference; NULL if a string is not UTF-8: body,
+ * a message this process wrote with jansson, is not checked again).
  */
 json_t *webhook_row(const char *case_id, const char *department, const char *url,
 		    const char *kind, const char *body);

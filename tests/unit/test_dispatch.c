@@ -342,6 +342,63 @@ static void t_clock_plan(void)
 	sbuf_release(&err);
 }
 
+/*
+ * A new case's messages in the batch: each assignment (lead and co-handler,
+ * with a petition text needing escapes) is byte for byte the compact dump
+ * of caseops_assignment(), on its topic and in the write's replay.
+ */
+static void t_assign_messages(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("labor_social_security", "330381001", "B");
+	struct calendar *cal = calendar_new();
+	struct caseops_env env;
+	struct outbox ob = OUTBOX_INIT;
+	struct caseops co;
+	struct rules_decision dec;
+	struct sbuf err = SBUF_INIT;
+	size_t seen = 0;
+
+	json_object_set_new(p, "content", json_string("三个月 \"未付\"\n\t\\ \x01 end"));
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, &err), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		calendar_free(cal);
+		sbuf_release(&err);
+		return;
+	}
+	memset(&env, 0, sizeof env);
+	env.rules = rs;
+	env.clock.warn_pct = 80;
+	env.clock.cal = cal;
+	caseops_init(&co, &env, &ob);
+	caseops_case_new(&co, p, &dec, NOW);
+	caseops_assign(&co, p, &dec, dec.lead, "lead", 1, NOW, caseops_accept_by(NOW),
+		       caseops_resolve_by(&dec, NOW));
+	caseops_assign(&co, p, &dec, dec.co[0], "co", 1, NOW, caseops_accept_by(NOW),
+		       caseops_resolve_by(&dec, NOW));
+	for (size_t i = 0; i < ob.n; i++) {
+		const struct rules_dept *dept = strcmp(ob.v[i].topic, "assignments.ruian-rsj") ?
+						dec.co[0] : dec.lead;
+		json_t *a = caseops_assignment(p, &dec, rs, dept, dept == dec.lead ? "lead" : "co",
+					       1, NOW);
+		char *want = json_dumps(a, JSON_COMPACT);
+
+		T_STREQ(ob.v[i].value, want);
+		seen++;
+		free(want);
+		json_decref(a);
+	}
+	T_INTEQ(seen, 2);
+	caseops_release(&co);
+	outbox_release(&ob);
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+	calendar_free(cal);
+	sbuf_release(&err);
+}
+
 T_SUITE(dispatch,
 	{ "clock_plan", t_clock_plan },
 	{ "assignment_id", t_assignment_id },
@@ -350,4 +407,5 @@ T_SUITE(dispatch,
 	{ "assignment_default_deadline", t_assignment_default_deadline },
 	{ "assignment_triage", t_assignment_triage },
 	{ "assignment_stable", t_assignment_stable },
-	{ "assignment_sparse_classification", t_assignment_sparse_classification })
+	{ "assignment_sparse_classification", t_assignment_sparse_classification },
+	{ "assign_messages", t_assign_messages })
