@@ -32,6 +32,15 @@ void chain_seal(struct chain_event *ev, const char *case_id, int seq,
 void chain_event_release(struct chain_event *ev);
 
 /*
+ * The same event as chain_seal(), written without building its message:
+ * ev->body and ev->hash as there, ev->message NULL, and *message (malloc'd)
+ * the text json_dumps(message, JSON_COMPACT) gives, byte for byte.
+ */
+void chain_seal_text(struct chain_event *ev, char **message, const char *case_id,
+		     int seq, const char *type, const char *at, json_t *data,
+		     const char *prev_hash);
+
+/*
  * Checks one stored event: its body hashes to hash, names case_id and seq,
  * and points at prev_hash. Returns 0, or -1 with the reason in err.
  */

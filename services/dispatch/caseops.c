@@ -612,14 +612,13 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 		return -1;
 	}
 	time_format_cst(at, ats);
-	chain_seal(&ev, case_id, e->last_seq + 1, type, ats, data, e->last_hash);
+	chain_seal_text(&ev, &text, case_id, e->last_seq + 1, type, ats, data, e->last_hash);
 	doc_add(co, "events", json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:s}", "case_id",
 					case_id, "seq", e->last_seq + 1, "type", type, "at",
 					ats, "body", own_text(ev.body), "prev_hash", e->last_hash,
 					"hash", ev.hash));
 	e->last_seq++;
 	snprintf(e->last_hash, sizeof e->last_hash, "%s", ev.hash);
-	text = json_dumps(ev.message, JSON_COMPACT);
 	if (msg)
 		*msg = strdup(text);
 	outbox_add(co->ob, "case.events", case_id, text);

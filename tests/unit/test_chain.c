@@ -203,9 +203,40 @@ static void t_not_json(void)
 	expect_check(CASE, 1, body, hash, chain_genesis, "event 1: body is not JSON");
 }
 
+/* chain_seal_text(): chain_seal()'s body and hash, its message's dump byte for byte. */
+static void t_seal_text(void)
+{
+	static const char *const ids[] = { CASE, "q\"b\\s/\b\f\n\r\t\x01\x1f\x0b 信访 end" };
+
+	for (size_t i = 0; i < 2; i++)
+		for (int with_data = 0; with_data < 2; with_data++) {
+			struct chain_event a, b;
+			json_t *data = json_pack("{s:s, s:i, s:[s, {s:b, s:n}], s:s}", "zeta",
+						 ids[i], "n", 7, "list", "x", "k", 1, "a",
+						 "alpha", "品类");
+			char *text, *want;
+
+			chain_seal(&a, ids[i], 3, "received", AT,
+				   with_data ? json_deep_copy(data) : NULL, chain_genesis);
+			chain_seal_text(&b, &text, ids[i], 3, "received", AT,
+					with_data ? json_deep_copy(data) : NULL, chain_genesis);
+			want = json_dumps(a.message, JSON_COMPACT);
+			T_STREQ(b.body, a.body);
+			T_STREQ(b.hash, a.hash);
+			T_STREQ(text, want);
+			T_CHECK(b.message == NULL);
+			free(text);
+			free(want);
+			json_decref(data);
+			chain_event_release(&a);
+			chain_event_release(&b);
+		}
+}
+
 T_SUITE(chain,
 	{ "genesis", t_genesis },
 	{ "seal", t_seal },
+	{ "seal_text", t_seal_text },
 	{ "seal_null_data", t_seal_null_data },
 	{ "deterministic", t_deterministic },
 	{ "check_ok", t_check_ok },
