@@ -54,7 +54,11 @@ static void str_json(struct sbuf *out, const char *s)
 /* "key":value, the value a JSON string or (raw) given text. */
 static void member(struct sbuf *out, const char *key, const char *s, const char *raw)
 {
-	sbuf_addf(out, "%s\"%s\":", out->len > 1 ? "," : "", key);
+	if (out->len > 1)
+		sbuf_addch(out, ',');
+	sbuf_addch(out, '"');
+	sbuf_adds(out, key);
+	sbuf_adds(out, "\":");
 	if (raw)
 		sbuf_adds(out, raw);
 	else
