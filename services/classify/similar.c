@@ -354,11 +354,19 @@ static void batch_release(struct sim_batch *b, int failed)
 static const char read_sql[] =
 	"SELECT * FROM xf_similar_read($1::jsonb, $2::jsonb, $3::int, $4::int, $5::int)";
 
+/* The compact text of a (taken): what a batch's statements are sent. */
+static char *dump_take(json_t *a)
+{
+	char *text = json_dumps(a, JSON_COMPACT);
+
+	json_decref(a);
+	return text;
+}
+
 /* The items as JSON; NULL if a string is not valid UTF-8 (jansson refuses). */
 static char *read_items_json(const struct sim_batch *b)
 {
 	json_t *a = json_array();
-	char *text = NULL;
 	int bad = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
@@ -369,16 +377,16 @@ static char *read_items_json(const struct sim_batch *b)
 							  it->pkey, "k", it->county, "t",
 							  it->occurred_at));
 	}
-	if (!bad)
-		text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return text;
+	if (bad) {
+		json_decref(a);
+		return NULL;
+	}
+	return dump_take(a);
 }
 
 static char *read_counties_json(const struct sim_batch *b)
 {
 	json_t *a = json_array();
-	char *text;
 
 	for (size_t i = 0; i < b->nbc; i++) {
 		const struct sim_county *c = &b->s->counties[b->bc[i]];
@@ -387,9 +395,7 @@ static char *read_counties_json(const struct sim_batch *b)
 						   c->rev < 0 ? json_null() : json_integer(c->rev),
 						   "fl", (json_int_t)(c->floor / US)));
 	}
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return text;
+	return dump_take(a);
 }
 
 static struct sim_county *batch_county(struct sim_batch *b, const char *name)
@@ -688,7 +694,6 @@ static const char write_sql[] = "SELECT * FROM xf_similar_write($1::jsonb, $2::j
 static char *write_rows_json(const struct sim_batch *b)
 {
 	json_t *a = json_array();
-	char *text;
 
 	for (size_t j = 0; j < b->nnews; j++) {
 		const struct similar_item *it = &b->items[b->news[j].item];
@@ -703,22 +708,17 @@ static char *write_rows_json(const struct sim_batch *b)
 						   "rel", it->related, "cl", row->cluster_id,
 						   "done", it->cluster_completed));
 	}
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return text;
+	return dump_take(a);
 }
 
 static char *write_updates_json(const struct sim_batch *b)
 {
 	json_t *a = json_array();
-	char *text;
 
 	for (size_t j = 0; j < b->nupds; j++)
 		json_array_append_new(a, json_pack("{s:I, s:s}", "id", (json_int_t)b->upds[j].id,
 						   "cl", b->upds[j].cluster_id));
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return text;
+	return dump_take(a);
 }
 
 static int batch_write(struct sim_batch *b, PGconn *conn, struct sbuf *err)
