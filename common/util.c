@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,36 +86,76 @@ static int month_days(int y, int m)
 	return m == 2 && leap ? 29 : mdays[m - 1];
 }
 
-int time_parse_rfc3339(const char *s, time_t *out)
+/*
+ * The fraction at p ("." and digits) in microseconds, rounded as
+ * PostgreSQL rounds it (strtod, then rint of the microseconds), so both
+ * read the same instant; *end after it. -1 if no digit follows the dot.
+ */
+static int fraction_us(const char *p, const char **end, long *us)
 {
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	char *e;
+	double frac;
+
+	if (!isdigit((unsigned char)p[1]))
+		return -1;
+	for (*end = p + 1; isdigit((unsigned char)**end); (*end)++)
+		;
+	frac = strtod(p, &e);
+	if (e != *end)
+		return -1;
+	*us = (long)rint(frac * 1e6);
+	return 0;
+}
+
+/* "Z", "z" or "+hh:mm" / "-hh:mm" within PostgreSQL's +-15:59, alone at p. */
+static int offset_s(const char *p, long *off)
+{
+	int oh, om;
+
+	if ((*p == 'Z' || *p == 'z') && !p[1]) {
+		*off = 0;
+		return 0;
+	}
+	if ((*p != '+' && *p != '-') || strlen(p) != 6 || digits(p + 1, 2, &oh) ||
+	    p[3] != ':' || digits(p + 4, 2, &om) || oh > TIME_MAX_OFFSET_H || om > 59)
+		return -1;
+	*off = (*p == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+	return 0;
+}
+
+int time_parse_rfc3339_us(const char *s, long long *out)
+{
+	int y, mo, d, h, mi, sec;
+	long us = 0, off;
 	const char *p = s + 19;
 
-	if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	if (strlen(s) < 20 || strlen(s) > TIME_MAX_LEN || digits(s, 4, &y) || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
 	    s[16] != ':' || digits(s + 17, 2, &sec))
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
 	    mi > 59 || sec > 60)
 		return -1;
-	if (*p == '.') {
-		if (!isdigit((unsigned char)*++p))
-			return -1;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if ((*p == 'Z' || *p == 'z') && !p[1]) {
-		sign = 0;
-	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
-		   !digits(p + 1, 2, &oh) && p[3] == ':' && !digits(p + 4, 2, &om) &&
-		   oh <= 23 && om <= 59) {
-		sign = *p == '+' ? 1 : -1;
-	} else {
+	if (*p == '.' && fraction_us(p, &p, &us))
 		return -1;
-	}
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400L + h * 3600L + mi * 60L +
-			sec - sign * (oh * 3600L + om * 60L));
+	/* a leap second may be 23:59:60 but nothing after it */
+	if (offset_s(p, &off) || (h * 3600L + mi * 60L + sec) * 1000000LL + us > 86400000000LL)
+		return -1;
+	*out = ((long long)days_from_civil(y, mo, d) * 86400 + h * 3600L + mi * 60L + sec -
+		off) * 1000000LL + us;
+	return 0;
+}
+
+int time_parse_rfc3339(const char *s, time_t *out)
+{
+	long long us;
+
+	if (time_parse_rfc3339_us(s, &us))
+		return -1;
+	/* whole seconds, rounded down (before 1970 too) */
+	*out = (time_t)(us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000));
 	return 0;
 }
 

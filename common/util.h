@@ -16,9 +16,17 @@ size_t utf8_len(const char *s);
 
 /*
  * Parses an RFC 3339 date-time with offset ("2026-11-22T10:00:00+08:00",
- * "...Z", optional fraction). Returns 0 and the UTC epoch in *out, or -1.
+ * "...Z", optional fraction) as PostgreSQL's timestamptz reads it, and
+ * only what it can store: years 0001 to 9999, offsets within +-15:59
+ * (TIME_MAX_OFFSET_H), second 60 (a leap second: the next minute's first
+ * instant, and at 23:59:60 no fraction), at most TIME_MAX_LEN characters.
+ * Returns 0 and the UTC epoch in *out (whole seconds, rounded down), or -1.
  */
+#define TIME_MAX_OFFSET_H 15
+#define TIME_MAX_LEN 64
 int time_parse_rfc3339(const char *s, time_t *out);
+/* The same in microseconds, the fraction rounded as PostgreSQL rounds it. */
+int time_parse_rfc3339_us(const char *s, long long *out);
 /* Formats t in China Standard Time (+08:00): "2026-11-22T18:00:00+08:00". */
 void time_format_cst(time_t t, char out[32]);
 /* The CST calendar day of t as "yyyymmdd". */

@@ -291,6 +291,38 @@ static void t_hmac_sha256(void)
 	T_INTEQ(strlen(out), 64);
 }
 
+/* Only what PostgreSQL's timestamptz can store (issue 10, item 6). */
+static void t_time_pg_limits(void)
+{
+	expect_time("2026-11-22T17:59:00+15:59", 1, 1795312800);
+	expect_time("2026-11-21T10:01:00-15:59", 1, 1795312800);
+	expect_time("2026-11-22T18:00:00+16:00", 0, 0);
+	expect_time("2026-11-21T03:00:00-23:00", 0, 0);
+	expect_time("0000-01-01T00:00:00Z", 0, 0);            /* no year 0 */
+	expect_time("0001-01-01T00:00:00Z", 1, -62135596800LL);
+	expect_time("9999-12-31T23:59:59Z", 1, 253402300799LL);
+	expect_time("9999-12-31T23:59:60Z", 1, 253402300800LL); /* leap second */
+	expect_time("2016-12-31T23:59:60.5Z", 0, 0);          /* past 24:00:00 */
+	expect_time("2016-12-31T12:00:60.5Z", 1, 1483185660);
+	expect_time("2016-12-31T23:59:59.9999999Z", 1, 1483228800); /* rounds up */
+	expect_time("2026-11-22T02:00:00.1234567890123456789012345678901234567890123Z", 1,
+		    1795312800);                               /* 64 characters */
+	expect_time("2026-11-22T02:00:00.12345678901234567890123456789012345678901234Z", 0, 0);
+}
+
+static void t_time_us(void)
+{
+	long long us = 0;
+
+	T_INTEQ(time_parse_rfc3339_us("2016-12-31T12:00:00.0000015Z", &us), 0);
+	T_INTEQ(us, 1483185600000002LL);                      /* rint: half to even */
+	T_INTEQ(time_parse_rfc3339_us("2016-12-31T12:00:00.0000005Z", &us), 0);
+	T_INTEQ(us, 1483185600000000LL);
+	T_INTEQ(time_parse_rfc3339_us("1969-12-31T23:59:59.5Z", &us), 0);
+	T_INTEQ(us, -500000);
+	expect_time("1969-12-31T23:59:59.5Z", 1, -1);         /* rounded down */
+}
+
 T_SUITE(util,
 	{ "utf8_valid_ok", t_utf8_valid_ok },
 	{ "utf8_overlong", t_utf8_overlong },
@@ -305,6 +337,8 @@ T_SUITE(util,
 	{ "time_format_cst", t_time_format_cst },
 	{ "time_day_cst", t_time_day_cst },
 	{ "time_round_trip", t_time_round_trip },
+	{ "time_pg_limits", t_time_pg_limits },
+	{ "time_us", t_time_us },
 	{ "region_code", t_region_code },
 	{ "region_prefix", t_region_prefix },
 	{ "sha256", t_sha256 },
