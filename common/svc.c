@@ -355,7 +355,7 @@ int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 	snprintf(labels, sizeof labels, "reason=\"%s\"", code);
 	/* the key is a case id or an upstream work-order id, never personal data */
 	log_info("dead_letter", "reason=%s topic=%s partition=%s offset=%s %s=\"%.*s\"", code,
-		 topic, part, off, rkm->key_len == 25 && !memcmp(rkm->key, "XF-", 3) ?
+		 topic, part, off, case_id_valid((const char *)rkm->key, rkm->key_len) ?
 		 "case_id" : "key", (int)(rkm->key_len > 128 ? 128 : rkm->key_len),
 		 rkm->key ? (const char *)rkm->key : "");
 	metrics_add(metrics_get(svc->metrics, "xf_dead_letters_total",

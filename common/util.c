@@ -220,6 +220,26 @@ int region_prefix_valid(const char *s)
 	return province_known(s);
 }
 
+static int digits_only(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int case_id_valid(const char *s, size_t len)
+{
+	size_t seq = len - 19;
+
+	if (!s || len < CASE_ID_MIN || len > CASE_ID_MAX || memcmp(s, "XF-", 3) ||
+	    s[9] != '-' || s[18] != '-')
+		return 0;
+	if (!digits_only(s + 3, 6) || !digits_only(s + 10, 8) || !digits_only(s + 19, seq))
+		return 0;
+	return seq == 6 || s[19] != '0'; /* past 999999 the number as it is */
+}
+
 static void to_hex(const unsigned char *md, unsigned len, char *out)
 {
 	for (unsigned i = 0; i < len; i++)

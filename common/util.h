@@ -40,6 +40,16 @@ int region_code_valid(const char *code);
 /* 1 if s is 2, 4, 6, 9 or 12 digits (a region prefix of some level). */
 int region_prefix_valid(const char *s);
 
+/*
+ * 1 if s[0..len) is a case id, XF-<6-digit county>-<yyyymmdd>-<sequence>:
+ * the sequence is 6 digits up to 999999, past it the number's own 7 to
+ * 10 digits (no leading zero), so ids never collide and earlier ones keep
+ * their form.
+ */
+#define CASE_ID_MIN 25
+#define CASE_ID_MAX 29
+int case_id_valid(const char *s, size_t len);
+
 /* Lower-case hex SHA-256 of data into out (65 bytes with the NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 /* Lower-case hex HMAC-SHA-256 of data under key. */

@@ -49,18 +49,6 @@ struct fb {
 	int refused;            /* refuse() recorded it */
 };
 
-static int case_id_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n != 25 || strncmp(s, "XF-", 3) || s[9] != '-' || s[18] != '-')
-		return 0;
-	for (size_t i = 3; i < n; i++)
-		if (i != 9 && i != 18 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	return 1;
-}
-
 /*
  * The refusal: a case.events entry outside any chain (seq 0, prev_hash 64
  * zeros, hash over the rest), naming the feedback and why.
@@ -426,7 +414,7 @@ static void fb_read(struct fb *f, json_t *msg, const rd_kafka_message_t *rkm)
 	else
 		snprintf(f->id, sizeof f->id, "@%s/%d/%lld", rd_kafka_topic_name(rkm->rkt),
 			 (int)rkm->partition, (long long)rkm->offset);
-	f->case_id = case_id_ok(cid) ? cid : NULL;
+	f->case_id = cid && case_id_valid(cid, strlen(cid)) ? cid : NULL;
 	f->dept = str_at(msg, "department", NULL);
 	f->action = str_at(msg, "action", NULL);
 }

@@ -323,6 +323,28 @@ static void t_time_us(void)
 	expect_time("1969-12-31T23:59:59.5Z", 1, -1);         /* rounded down */
 }
 
+static void t_case_id(void)
+{
+	static const char *const good[] = { "XF-330381-20261122-000123",
+		"XF-330381-20261122-999999", "XF-330381-20261122-1000000",
+		"XF-330381-20261122-2147483647", "XF-330381-20261122-000000" };
+	static const char *const bad[] = { "XF-330381-20261122-00123",
+		"XF-330381-20261122-0999999", "XF-330381-20261122-21474836470",
+		"XF-33038-20261122-000123", "XF-330381-2026112-0001234",
+		"XF-330381-20261122-00012a", "XF_330381-20261122-000123",
+		"xf-330381-20261122-000123", "XF-330381-20261122-+000123", "",
+		"XF-330381-20261122-1000000 " };
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		if (!T_INTEQ(case_id_valid(good[i], strlen(good[i])), 1))
+			fprintf(stderr, "    %s\n", good[i]);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (!T_INTEQ(case_id_valid(bad[i], strlen(bad[i])), 0))
+			fprintf(stderr, "    %s\n", bad[i]);
+	T_INTEQ(case_id_valid("XF-330381-20261122-000123", 24), 0);
+	T_INTEQ(case_id_valid(NULL, 0), 0);
+}
+
 T_SUITE(util,
 	{ "utf8_valid_ok", t_utf8_valid_ok },
 	{ "utf8_overlong", t_utf8_overlong },
@@ -339,6 +361,7 @@ T_SUITE(util,
 	{ "time_round_trip", t_time_round_trip },
 	{ "time_pg_limits", t_time_pg_limits },
 	{ "time_us", t_time_us },
+	{ "case_id", t_case_id },
 	{ "region_code", t_region_code },
 	{ "region_prefix", t_region_prefix },
 	{ "sha256", t_sha256 },
