@@ -1,7 +1,6 @@
 /* classifier.c - see classifier.h. */
 #include "classifier.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,6 +12,7 @@
 #include "classify/model.h"
 #include "embed.h"
 #include "classify/normalize.h"
+#include "petitioner.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -617,39 +617,17 @@ json_t *classifier_build(json_t *petition, const struct classifier_text *t,
 	return c;
 }
 
-/* Appends the characters of s that keep() accepts, upper-cased; returns how many. */
-static size_t append_kept(struct sbuf *sb, const char *s, int (*keep)(int))
-{
-	size_t n = 0;
-
-	for (; s && *s; s++)
-		if (keep((unsigned char)*s)) {
-			sbuf_addch(sb, (char)toupper((unsigned char)*s));
-			n++;
-		}
-	return n;
-}
-
 int classifier_petitioner_key(json_t *petition, const char *key, char out[65])
 {
 	json_t *who = json_object_get(petition, "petitioner");
-	const char *id = json_string_value(json_object_get(who, "id_number"));
-	const char *phone = json_string_value(json_object_get(who, "phone"));
-	struct sbuf norm = SBUF_INIT;
-	size_t n = 0;
+	const char *given = json_string_value(json_object_get(who, "key"));
 
+	/* xf-intake's hash, in place of an anonymous petitioner's identity */
+	if (petitioner_key_valid(given)) {
+		memcpy(out, given, 65);
+		return 0;
+	}
 	if (json_is_true(json_object_get(who, "anonymous")))
 		return -1;
-	/* an id number of 15 or 18 characters, else a phone of 7 digits or more:
-	 * anything shorter is junk that would join strangers together */
-	sbuf_adds(&norm, "id:");
-	if ((n = append_kept(&norm, id, isalnum)) < 15) {
-		sbuf_reset(&norm);
-		sbuf_adds(&norm, "phone:");
-		n = append_kept(&norm, phone, isdigit) >= 7 ? 1 : 0;
-	}
-	if (n)
-		hmac_sha256_hex(key, norm.buf, norm.len, out);
-	sbuf_release(&norm);
-	return n ? 0 : -1;
+	return petitioner_hash(who, key, out);
 }

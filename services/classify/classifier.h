@@ -119,9 +119,10 @@ uint64_t classifier_simhash(const char *norm);
 void classifier_risk_default(struct classifier_risk *r);
 
 /*
- * The petitioner's keyed hash (HMAC-SHA-256 under key) of the id number,
- * else the phone digits, into out; returns 0, or -1 when the petition is
- * anonymous or names neither.
+ * The petitioner's keyed hash into out: petitioner.key as xf-intake wrote
+ * it for an anonymous petitioner, else petitioner_hash (petitioner.h)
+ * under key. Returns 0, or -1 when the petition is anonymous without a
+ * key or names neither an id number nor a phone.
  */
 int classifier_petitioner_key(json_t *petition, const char *key, char out[65]);
 

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "pg.h"
+#include "petitioner.h"
 #include "util.h"
 #include "validate.h"
 
@@ -29,9 +30,12 @@ json_t *intake_receipt(const char *source_system, const char *external_id,
 	return r;
 }
 
-json_t *intake_petition(json_t *event, const char *case_id, const char *received_at)
+json_t *intake_petition(json_t *event, const char *case_id, const char *received_at,
+			const char *petitioner_key)
 {
 	json_t *p = json_deep_copy(event);
+
+	petitioner_strip(p, petitioner_key);
 
 	json_object_set_new(p, "schema", json_string("xf.petition.v1"));
 	json_object_set_new(p, "case_id", json_string(case_id));
@@ -173,7 +177,8 @@ static int publish(struct intake *in, const rd_kafka_message_t *rkm,
 	if (!strcmp(it->status, "duplicate"))
 		return emit_receipt(in, &it->v, "duplicate", it->case_id, acks, err);
 	/* new, or the same event again after a crash: publish both again */
-	p = intake_petition(it->v.event, it->case_id, it->received_at);
+	p = intake_petition(it->v.event, it->case_id, it->received_at,
+			    in->svc.conf.petitioner_key);
 	if (emit(in, "petition.received", it->case_id, p, "petition", acks, err))
 		return -1;
 	return emit_receipt(in, &it->v, "accepted", it->case_id, acks, err);

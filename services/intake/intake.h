@@ -26,8 +26,11 @@ json_t *intake_receipt(const char *source_system, const char *external_id,
 		       const char *status, const char *case_id, json_t *errors);
 /*
  * The petition (xf.petition.v1) for a valid event (borrowed): a copy of
- * every field plus schema, case_id and received_at. New reference.
+ * every field plus schema, case_id and received_at; an anonymous
+ * petitioner's identity replaced by its keyed hash under petitioner_key
+ * (petitioner_strip). New reference.
  */
-json_t *intake_petition(json_t *event, const char *case_id, const char *received_at);
+json_t *intake_petition(json_t *event, const char *case_id, const char *received_at,
+			const char *petitioner_key);
 
 #endif

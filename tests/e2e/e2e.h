@@ -104,6 +104,9 @@ size_t e2e_count(const struct e2e *t, const char *topic);
 int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
 		      void *arg, int timeout_s);
 
+/* Partitions of topic and their end offsets, as a new list (NULL on error). */
+rd_kafka_topic_partition_list_t *e2e_topic_ends(rd_kafka_t *rk, const char *topic);
+
 /* A TCP port nothing listens on just now (for a daemon's XF_HTTP_ADDR). */
 int e2e_free_port(void);
 /* GET http://127.0.0.1:port/path into body; the HTTP status, 0 when unreachable. */

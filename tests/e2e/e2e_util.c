@@ -53,8 +53,7 @@ static int admin_sql(const char *sql)
 	return rc;
 }
 
-/* Partitions of topic and their end offsets, as a list (NULL on error). */
-static rd_kafka_topic_partition_list_t *ends(rd_kafka_t *rk, const char *topic)
+rd_kafka_topic_partition_list_t *e2e_topic_ends(rd_kafka_t *rk, const char *topic)
 {
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
@@ -91,7 +90,7 @@ static int position_group(struct e2e *t, const char *suffix, const char *topic)
 
 	snprintf(group, sizeof group, "%s-%s", t->prefix, suffix);
 	rk = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group, none, NULL, &err);
-	if (rk && (list = ends(rk, topic))) {
+	if (rk && (list = e2e_topic_ends(rk, topic))) {
 		rc = rd_kafka_commit(rk, list, 0) ? -1 : 0;
 		rd_kafka_topic_partition_list_destroy(list);
 	}
@@ -119,7 +118,7 @@ static int collector_start(struct e2e *t)
 					  NULL, &err);
 	for (int i = 0; t->collector && i < 4 + PQntuples(res); i++) {
 		const char *topic = i < 4 ? fixed[i] : PQgetvalue(res, i - 4, 0);
-		rd_kafka_topic_partition_list_t *l = ends(t->collector, topic);
+		rd_kafka_topic_partition_list_t *l = e2e_topic_ends(t->collector, topic);
 
 		for (int p = 0; l && p < l->cnt; p++)
 			rd_kafka_topic_partition_list_add(all, topic,

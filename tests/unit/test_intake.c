@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "classify/classifier.h"
 #include "intake/intake.h"
 #include "intake/validate.h"
 #include "tharness.h"
@@ -104,7 +105,7 @@ static void t_petition(void)
 			   " 'external_id': 'WO-1', 'occurred_at': '2026-11-22T10:00:00+08:00',"
 			   " 'region_code': '330381', 'subject': '拖欠工资', 'content': '三个月',"
 			   " 'x_upstream': {'ticket': [1, 2, {'k': null}]}, 'x_flag': true}");
-	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00");
+	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
 
 	expect_json(p, "{'schema': 'xf.petition.v1',"
 		    " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
@@ -121,7 +122,7 @@ static void t_petition_copy(void)
 {
 	json_t *event = t_jq("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
 			   " 'petitioner': {'name': '张三'}}");
-	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00");
+	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
 
 	T_STREQ(json_string_value(json_object_get(p, "schema")), "xf.petition.v1");
 	T_CHECK(json_object_get(event, "schema") == NULL);
@@ -149,7 +150,7 @@ static void t_petition_from_verdict(void)
 	json_t *val;
 
 	T_INTEQ(intake_validate(text, strlen(text), &v), 0);
-	p = intake_petition(v.event, CASE, "2026-11-22T10:00:05+08:00");
+	p = intake_petition(v.event, CASE, "2026-11-22T10:00:05+08:00", "k");
 	T_INTEQ(json_object_size(p), json_object_size(v.event) + 2);
 	json_object_foreach(v.event, key, val)
 		if (strcmp(key, "schema"))
@@ -157,6 +158,72 @@ static void t_petition_from_verdict(void)
 	intake_verdict_release(&v);
 	T_STREQ(json_string_value(json_array_get(json_object_get(p, "unknown"), 0)), "kept");
 	json_decref(p);
+}
+
+/*
+ * An anonymous petitioner leaves xf-intake as {anonymous, key}: no name,
+ * phone, id number nor any other field of theirs, and the key is the hash
+ * xf-classify would have made of the identity.
+ */
+static void t_petition_anonymous(void)
+{
+	json_t *event = t_jq("{'external_id': 'WO-1', 'region_code': '330381',"
+			   " 'petitioner': {'name': '王五', 'phone': '139-1234-5678',"
+			   "  'id_number': '33038119900101123X', 'wechat': 'ww', 'anonymous': true}}");
+	json_t *named = t_jq("{'petitioner': {'id_number': '33038119900101123X'}}");
+	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
+	json_t *who = json_object_get(p, "petitioner");
+	char want[65], got[65];
+
+	T_INTEQ(classifier_petitioner_key(named, "k", want), 0);
+	T_INTEQ(json_object_size(who), 2);
+	T_CHECK(json_is_true(json_object_get(who, "anonymous")));
+	T_STREQ(json_string_value(json_object_get(who, "key")), want);
+	T_INTEQ(classifier_petitioner_key(p, "another", got), 0); /* the key carried wins */
+	T_STREQ(got, want);
+	T_STREQ(json_string_value(json_object_get(p, "region_code")), "330381");
+	/* the event itself is untouched */
+	T_STREQ(json_string_value(json_object_get(json_object_get(event, "petitioner"),
+						  "name")), "王五");
+	json_decref(p);
+	json_decref(named);
+	json_decref(event);
+}
+
+/* Anonymous with a phone only: keyed by the phone; with neither: no key. */
+static void t_petition_anonymous_phone_or_none(void)
+{
+	json_t *a = t_jq("{'petitioner': {'phone': '13912345678', 'anonymous': true}}");
+	json_t *b = t_jq("{'petitioner': {'name': '王五', 'anonymous': true}}");
+	json_t *named = t_jq("{'petitioner': {'phone': '139 1234 5678', 'name': '王五'}}");
+	json_t *pa = intake_petition(a, CASE, "2026-11-22T10:00:05+08:00", "k");
+	json_t *pb = intake_petition(b, CASE, "2026-11-22T10:00:05+08:00", "k");
+	char want[65], got[65];
+
+	T_INTEQ(classifier_petitioner_key(named, "k", want), 0);
+	T_INTEQ(classifier_petitioner_key(pa, "k", got), 0);
+	T_STREQ(got, want);
+	expect_json(json_object_get(pb, "petitioner"), "{'anonymous': true}");
+	T_INTEQ(classifier_petitioner_key(pb, "k", got), -1);
+	json_decref(pa);
+	json_decref(pb);
+	json_decref(named);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Only xf-intake writes petitioner.key: an upstream's is dropped, the rest kept. */
+static void t_petition_upstream_key(void)
+{
+	json_t *event = t_jq("{'petitioner': {'name': '王五', 'key': '"
+			   "0000000000000000000000000000000000000000000000000000000000000000'}}");
+	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
+	char got[65];
+
+	expect_json(json_object_get(p, "petitioner"), "{'name': '王五'}");
+	T_INTEQ(classifier_petitioner_key(p, "k", got), -1);
+	json_decref(p);
+	json_decref(event);
 }
 
 T_SUITE(intake,
@@ -167,4 +234,7 @@ T_SUITE(intake,
 	{ "receipt_from_verdict", t_receipt_from_verdict },
 	{ "petition", t_petition },
 	{ "petition_copy", t_petition_copy },
-	{ "petition_from_verdict", t_petition_from_verdict })
+	{ "petition_from_verdict", t_petition_from_verdict },
+	{ "petition_anonymous", t_petition_anonymous },
+	{ "petition_anonymous_phone_or_none", t_petition_anonymous_phone_or_none },
+	{ "petition_upstream_key", t_petition_upstream_key })
