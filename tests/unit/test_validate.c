@@ -324,6 +324,13 @@ static void t_bad_time(void)
 	expect_time("2026-11-22T10:00:00", "bad_time@occurred_at");
 	expect_time("2026-11-22 10:00", "bad_time@occurred_at");
 	expect_time("yesterday", "bad_time@occurred_at");
+	/* what PostgreSQL cannot store is bad input here, not a failure later */
+	expect_time("2026-11-22T10:00:00+15:59", "");
+	expect_time("2026-11-22T10:00:00+16:00", "bad_time@occurred_at");
+	expect_time("2026-11-22T10:00:00-23:00", "bad_time@occurred_at");
+	expect_time("0000-01-01T00:00:00Z", "bad_time@occurred_at");
+	expect_time("2016-12-31T23:59:60Z", "");
+	expect_time("2016-12-31T23:59:60.5Z", "bad_time@occurred_at");
 	expect("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
 	       " 'region_code': '330381', 'subject': 's', 'content': 'c',"
 	       " 'occurred_at': 1795312800}", "wrong_type@occurred_at");
