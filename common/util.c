@@ -3,8 +3,8 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -230,14 +230,12 @@ static int digits_only(const char *s, size_t n)
 
 int case_id_valid(const char *s, size_t len)
 {
-	size_t seq = len - 19;
-
 	if (!s || len < CASE_ID_MIN || len > CASE_ID_MAX || memcmp(s, "XF-", 3) ||
 	    s[9] != '-' || s[18] != '-')
 		return 0;
-	if (!digits_only(s + 3, 6) || !digits_only(s + 10, 8) || !digits_only(s + 19, seq))
+	if (!digits_only(s + 3, 6) || !digits_only(s + 10, 8) || !digits_only(s + 19, len - 19))
 		return 0;
-	return seq == 6 || s[19] != '0'; /* past 999999 the number as it is */
+	return len == CASE_ID_MIN || s[19] != '0'; /* past 999999 the number as it is */
 }
 
 static void to_hex(const unsigned char *md, unsigned len, char *out)
