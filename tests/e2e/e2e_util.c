@@ -90,9 +90,22 @@ static int position_group(struct e2e *t, const char *suffix, const char *topic)
 
 	snprintf(group, sizeof group, "%s-%s", t->prefix, suffix);
 	rk = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group, none, NULL, &err);
-	if (rk && (list = e2e_topic_ends(rk, topic))) {
-		rc = rd_kafka_commit(rk, list, 0) ? -1 : 0;
-		rd_kafka_topic_partition_list_destroy(list);
+	/* Right after the broker starts its group coordinator may not be
+	 * ready yet (COORDINATOR_NOT_AVAILABLE and the like): try again until
+	 * the commit is taken, for up to a minute. */
+	for (double t0 = now_ms(); rk && rc && now_ms() - t0 < 60000;) {
+		rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__STATE;
+
+		if ((list = e2e_topic_ends(rk, topic))) {
+			e = rd_kafka_commit(rk, list, 0);
+			rd_kafka_topic_partition_list_destroy(list);
+		}
+		rc = e ? -1 : 0;
+		if (rc) {
+			sbuf_reset(&err);
+			sbuf_adds(&err, rd_kafka_err2str(e));
+			sleep_ms_unless(200, NULL);
+		}
 	}
 	if (rc)
 		fprintf(stderr, "e2e: cannot position group %s: %s\n", group, err.buf);
