@@ -25,15 +25,22 @@ static int case_head(PGconn *conn, const char *id, struct sbuf *err)
 		"accept by", "resolve by", "attempt", "returned by", "extended",
 		"reopened", "satisfaction", "deadline clock" };
 
+	struct sbuf v[18];
+
 	if (!res)
 		return -1;
 	if (!PQntuples(res)) {
-		sbuf_addf(err, "no case %s", id);
+		sbuf_addf(err, "no case ");
+		xfctl_escape(err, id);
 		PQclear(res);
 		return -1;
 	}
 	for (int c = 0; c < 18; c++)
-		printf("%-14s %s\n", labels[c], PQgetvalue(res, 0, c));
+		v[c] = (struct sbuf)SBUF_INIT;
+	xfctl_cells(res, 0, v, 18);
+	for (int c = 0; c < 18; c++)
+		printf("%-14s %s\n", labels[c], v[c].buf);
+	xfctl_cells_release(v, 18);
 	PQclear(res);
 	return 0;
 }
@@ -44,14 +51,17 @@ static int case_assignments(PGconn *conn, const char *id, struct sbuf *err)
 		"SELECT assignment_id, department, role, attempt, created_at FROM assignments"
 		" WHERE case_id = $1 ORDER BY attempt, role DESC, department",
 		1, (const char *const[]){ id }, err);
+	struct sbuf v[5] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
 
 	if (!res)
 		return -1;
 	printf("\nassignments\n");
-	for (int i = 0; i < PQntuples(res); i++)
-		printf("  %-36s %-20s %-4s attempt %s  %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4));
+	for (int i = 0; i < PQntuples(res); i++) {
+		xfctl_cells(res, i, v, 5);
+		printf("  %-36s %-20s %-4s attempt %s  %s\n", v[0].buf, v[1].buf, v[2].buf,
+		       v[3].buf, v[4].buf);
+	}
+	xfctl_cells_release(v, 5);
 	PQclear(res);
 	return 0;
 }
@@ -62,14 +72,19 @@ static void print_event(int seq, const char *type, const char *body, const char 
 {
 	json_t *ev = json_loads(body, 0, NULL);
 	json_t *data = json_object_get(ev, "data");
+	const char *at = json_string_value(json_object_get(ev, "at"));
+	struct sbuf v[4] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
 	char *gist;
 
 	json_object_del(data, "explain"); /* long: xfctl rules test shows it */
 	gist = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-	printf("  %3d %-25s %-12s %.16s %-6s %.110s\n", seq,
-	       json_string_value(json_object_get(ev, "at")) ?
-	       json_string_value(json_object_get(ev, "at")) : "", type, hash,
-	       bad ? "BROKEN" : "ok", gist ? gist : "");
+	xfctl_escape(&v[0], at ? at : "");
+	xfctl_escape(&v[1], type);
+	xfctl_escape(&v[2], hash);
+	xfctl_escape(&v[3], gist ? gist : "");
+	printf("  %3d %-25s %-12s %.16s %-6s %.110s\n", seq, v[0].buf, v[1].buf, v[2].buf,
+	       bad ? "BROKEN" : "ok", v[3].buf);
+	xfctl_cells_release(v, 4);
 	free(gist);
 	json_decref(ev);
 }
@@ -105,7 +120,7 @@ static const char events_sql[] =
 
 static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 {
-	struct sbuf sql = SBUF_INIT, why = SBUF_INIT;
+	struct sbuf sql = SBUF_INIT, why = SBUF_INIT, shown = SBUF_INIT;
 	PGresult *res;
 	int broken = 0;
 
@@ -117,8 +132,10 @@ static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 	printf("\ntimeline (audit chain)\n");
 	if (PQntuples(res))
 		chain_walk(res, 0, 1, &broken, &why);
-	printf("chain: %s%s%s\n", broken ? "BROKEN: " : "intact", why.buf,
+	xfctl_escape(&shown, why.buf);
+	printf("chain: %s%s%s\n", broken ? "BROKEN: " : "intact", shown.buf,
 	       PQntuples(res) ? "" : " (no events)");
+	sbuf_release(&shown);
 	sbuf_release(&why);
 	PQclear(res);
 	return broken ? -2 : 0;
@@ -133,13 +150,17 @@ static int case_feedback(PGconn *conn, const char *id, struct sbuf *err)
 		" WHERE case_id = $1 ORDER BY received_at, feedback_id",
 		1, (const char *const[]){ id }, err);
 
+	struct sbuf v[6] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
+
 	if (!res)
 		return -1;
 	printf("\nfeedback\n");
-	for (int i = 0; i < PQntuples(res); i++)
-		printf("  %.19s  %-24s %-20s %-8s %-8s %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
+	for (int i = 0; i < PQntuples(res); i++) {
+		xfctl_cells(res, i, v, 6);
+		printf("  %.19s  %-24s %-20s %-8s %-8s %s\n", v[0].buf, v[1].buf, v[2].buf,
+		       v[3].buf, v[4].buf, v[5].buf);
+	}
+	xfctl_cells_release(v, 6);
 	if (!PQntuples(res))
 		printf("  (none)\n");
 	PQclear(res);
@@ -155,15 +176,21 @@ static int case_webhooks(PGconn *conn, const char *id, struct sbuf *err)
 		" coalesce(last_error, '') FROM webhook_deliveries WHERE case_id = $1 ORDER BY id",
 		1, (const char *const[]){ id }, err);
 
+	struct sbuf v[8];
+
 	if (!res)
 		return -1;
 	if (PQntuples(res))
 		printf("\nwebhooks\n");
-	for (int i = 0; i < PQntuples(res); i++)
+	for (int c = 0; c < 8; c++)
+		v[c] = (struct sbuf)SBUF_INIT;
+	for (int i = 0; i < PQntuples(res); i++) {
+		xfctl_cells(res, i, v, 8);
 		printf("  #%-6s %-20s %-12s %-9s attempts %-3s HTTP %-4s delivered %s %s\n",
-		       PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		       PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-		       PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
+		       v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf, v[5].buf, v[6].buf,
+		       v[7].buf);
+	}
+	xfctl_cells_release(v, 8);
 	PQclear(res);
 	return 0;
 }
@@ -191,6 +218,7 @@ int cmd_cases(struct xfctl *x, int argc, char **argv)
 {
 	struct sbuf err = SBUF_INIT;
 	const char *limit = argc ? argv[0] : "50";
+	struct sbuf v[6] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
 	PGresult *res;
 
 	if (argc > 1 || !xfctl_db(x))
@@ -203,17 +231,19 @@ int cmd_cases(struct xfctl *x, int argc, char **argv)
 		return xfctl_fail("cases", &err);
 	printf("%-26s %-22s %-4s %-20s %-9s %s\n", "case id", "category", "risk",
 	       "department", "state", "rule");
-	for (int i = PQntuples(res) - 1; i >= 0; i--)
-		printf("%-26s %-22s %-4s %-20s %-9s %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 5), PQgetvalue(res, i, 4));
+	for (int i = PQntuples(res) - 1; i >= 0; i--) {
+		xfctl_cells(res, i, v, 6);
+		printf("%-26s %-22s %-4s %-20s %-9s %s\n", v[0].buf, v[1].buf, v[2].buf,
+		       v[3].buf, v[5].buf, v[4].buf);
+	}
+	xfctl_cells_release(v, 6);
 	PQclear(res);
 	return 0;
 }
 
 int cmd_audit(struct xfctl *x, int argc, char **argv)
 {
-	struct sbuf err = SBUF_INIT, why = SBUF_INIT, sql = SBUF_INIT;
+	struct sbuf err = SBUF_INIT, why = SBUF_INIT, sql = SBUF_INIT, shown = SBUF_INIT;
 	int cases = 0, bad = 0;
 	PGresult *res;
 
@@ -231,11 +261,18 @@ int cmd_audit(struct xfctl *x, int argc, char **argv)
 
 		sbuf_reset(&why);
 		i = chain_walk(res, i, 0, &broken, &why);
-		if (broken && ++bad)
-			printf("BROKEN %s: %s\n", id, why.buf);
+		if (broken && ++bad) {
+			sbuf_reset(&shown);
+			xfctl_escape(&shown, id);
+			printf("BROKEN %s: ", shown.buf);
+			sbuf_reset(&shown);
+			xfctl_escape(&shown, why.buf);
+			printf("%s\n", shown.buf);
+		}
 	}
 	printf("audit: %d cases checked, %d broken\n", cases, bad);
 	PQclear(res);
 	sbuf_release(&why);
+	sbuf_release(&shown);
 	return bad ? 1 : 0;
 }
