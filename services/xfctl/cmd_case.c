@@ -89,21 +89,53 @@ static void print_event(int seq, const char *type, const char *body, const char 
 	json_decref(ev);
 }
 
-/* Checks the chain of rows (case_id, seq, body, hash) from row `from`;
- * returns the row after this case's last, and *broken (with why). */
+/*
+ * Compares where a chain ends (last_seq, last_hash; 0 and NULL for no
+ * events) with the head recorded as each event was appended, in row `row`
+ * (columns 5 and 6, NULL when none). Returns 1 and says why when they differ.
+ */
+static int head_differs(PGresult *res, int row, int last_seq, const char *last_hash,
+			struct sbuf *why)
+{
+	int head = PQgetisnull(res, row, 5) ? 0 : atoi(PQgetvalue(res, row, 5));
+
+	if (!head && last_seq)
+		sbuf_addf(why, "no head recorded for its %d events", last_seq);
+	else if (last_seq < head)
+		sbuf_addf(why, "events %d..%d missing: the chain ends at %d, its head is %d",
+			  last_seq + 1, head, last_seq, head);
+	else if (last_seq > head)
+		sbuf_addf(why, "events %d..%d past its head %d", head + 1, last_seq, head);
+	else if (head && strcmp(last_hash, PQgetvalue(res, row, 6)))
+		sbuf_addf(why, "chain rewritten: event %d hashes to %.16s, its head says %.16s",
+			  head, last_hash, PQgetvalue(res, row, 6));
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * Checks the chain of rows (case_id, seq, body, hash, type, head_seq,
+ * head_hash) from row `from`, then its end against the head; returns the
+ * row after this case's last, and *broken (with why). A case with a head
+ * and no events is one row with a NULL seq.
+ */
 static int chain_walk(PGresult *res, int from, int print, int *broken, struct sbuf *why)
 {
 	const char *id = PQgetvalue(res, from, 0);
 	const char *prev = chain_genesis;
-	int i;
+	int i = from, seq = 0;
 
 	*broken = 0;
-	for (i = from; i < PQntuples(res) && !strcmp(PQgetvalue(res, i, 0), id); i++) {
-		int seq = atoi(PQgetvalue(res, i, 1));
-		int bad = !*broken && (seq != i - from + 1 ||
+	for (; i < PQntuples(res) && !strcmp(PQgetvalue(res, i, 0), id); i++) {
+		int bad;
+
+		if (PQgetisnull(res, i, 1))
+			continue;
+		seq = atoi(PQgetvalue(res, i, 1));
+		bad = !*broken && (seq != i - from + 1 ||
 			chain_check(id, seq, PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
 				    prev, why));
-
 		if (bad && seq != i - from + 1)
 			sbuf_addf(why, "event %d missing", i - from + 1);
 		*broken |= bad;
@@ -112,21 +144,26 @@ static int chain_walk(PGresult *res, int from, int print, int *broken, struct sb
 				    PQgetvalue(res, i, 3), bad);
 		prev = PQgetvalue(res, i, 3);
 	}
+	if (!*broken)
+		*broken = head_differs(res, from, seq, prev, why);
 	return i;
 }
 
-static const char events_sql[] =
-	"SELECT case_id, seq, body, hash, type FROM case_events";
+/* Events beside their case's head: every event row carries it, and a head
+ * without events is a row of its own. */
+#define EVENTS_SQL(events, heads) \
+	"SELECT coalesce(e.case_id, h.case_id) AS case_id, e.seq, e.body, e.hash, e.type," \
+	" h.seq, h.hash FROM " events " e FULL JOIN " heads " h ON h.case_id = e.case_id"
 
 static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 {
-	struct sbuf sql = SBUF_INIT, why = SBUF_INIT, shown = SBUF_INIT;
-	PGresult *res;
+	PGresult *res = pg_query(conn, EVENTS_SQL(
+		"(SELECT * FROM case_events WHERE case_id = $1)",
+		"(SELECT * FROM case_heads WHERE case_id = $1)") " ORDER BY e.seq",
+		1, (const char *const[]){ id }, err);
+	struct sbuf why = SBUF_INIT, shown = SBUF_INIT;
 	int broken = 0;
 
-	sbuf_addf(&sql, "%s WHERE case_id = $1 ORDER BY seq", events_sql);
-	res = pg_query(conn, sql.buf, 1, (const char *const[]){ id }, err);
-	sbuf_release(&sql);
 	if (!res)
 		return -1;
 	printf("\ntimeline (audit chain)\n");
@@ -243,7 +280,7 @@ int cmd_cases(struct xfctl *x, int argc, char **argv)
 
 int cmd_audit(struct xfctl *x, int argc, char **argv)
 {
-	struct sbuf err = SBUF_INIT, why = SBUF_INIT, sql = SBUF_INIT, shown = SBUF_INIT;
+	struct sbuf err = SBUF_INIT, why = SBUF_INIT, shown = SBUF_INIT;
 	int cases = 0, bad = 0;
 	PGresult *res;
 
@@ -251,9 +288,8 @@ int cmd_audit(struct xfctl *x, int argc, char **argv)
 		return -1;
 	if (!xfctl_db(x))
 		return 1;
-	sbuf_addf(&sql, "%s ORDER BY case_id, seq", events_sql);
-	res = pg_query(x->conn, sql.buf, 0, NULL, &err);
-	sbuf_release(&sql);
+	res = pg_query(x->conn, EVENTS_SQL("case_events", "case_heads") " ORDER BY 1, 2",
+		       0, NULL, &err);
 	if (!res)
 		return xfctl_fail("audit verify", &err);
 	for (int i = 0, broken; i < PQntuples(res); cases++) {
