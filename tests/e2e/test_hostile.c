@@ -3,14 +3,23 @@
  * and a feedback_id written to forge log fields leave every daemon log line
  * one JSON object with its own level and event; a department's reason and
  * a feedback_id full of terminal escape sequences come out of `xfctl case
- * show` escaped, never as control characters.
+ * show` escaped, never as control characters; 1,100 idle connections to a
+ * daemon's HTTP port leave /healthz answering.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e2e.h"
+#include "http.h"
 #include "gen.h"
 #include "tharness.h"
 
@@ -179,4 +188,106 @@ out:
 	e2e_teardown(&t);
 }
 
-T_SUITE(e2e_hostile, { "log_lines_and_case_show", t_hostile })
+#define IDLE_CONNS 1100
+
+/* A TCP connection from 127.0.0.2 to 127.0.0.1:port that sends nothing; -1 on error. */
+static int idle_conn(int port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	src.sin_addr.s_addr = htonl(0x7f000002u);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.sin_port = htons((unsigned short)port);
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&src, sizeof src) ||
+			connect(fd, (struct sockaddr *)&dst, sizeof dst))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Waits up to s seconds for the peer to close each of fds[0..n); how many are still open. */
+static size_t await_closed(int *fds, size_t n, int s)
+{
+	struct pollfd *pfd = calloc(n, sizeof *pfd);
+	time_t end = time(NULL) + s;
+	size_t open = n;
+	char c;
+
+	for (size_t i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	while (open && time(NULL) < end && poll(pfd, n, 500) >= 0)
+		for (size_t i = 0; i < n; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents ||
+			    recv(pfd[i].fd, &c, 1, MSG_DONTWAIT) > 0 || errno == EAGAIN)
+				continue;
+			close(pfd[i].fd);
+			fds[i] = pfd[i].fd = -1;
+			open--;
+		}
+	free(pfd);
+	return open;
+}
+
+static int healthy_within(int port, int s)
+{
+	struct sbuf body = SBUF_INIT;
+	int ok = 0;
+
+	for (time_t end = time(NULL) + s; !ok && time(NULL) < end; usleep(100000))
+		ok = e2e_http_get(port, "/healthz", &body) == 200;
+	sbuf_release(&body);
+	return ok;
+}
+
+/*
+ * xf-intake's /healthz answers while 1,100 idle connections are open to its
+ * port (they were refused past the per-address limit), and the held ones
+ * are closed once idle for the timeout.
+ */
+static void t_idle_flood(void)
+{
+	struct rlimit rl;
+	struct sbuf body = SBUF_INIT;
+	int *fds = calloc(IDLE_CONNS, sizeof *fds);
+	int port = e2e_free_port(), keys = 0, fids = 0;
+	char addr[32], path[512];
+	size_t opened = 0;
+	struct e2e t;
+
+	/* this process holds the clients; the daemon keeps the usual 1024 */
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = 1024;
+	T_CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	if (!T_CHECK(e2e_setup(&t, "idle_flood") == 0))
+		goto out;
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+	snprintf(path, sizeof path, "%s/%s-xf-intake.log", t.logs, t.name);
+	unlink(path);
+	T_CHECK(e2e_start_instance(&t, E2E_INTAKE, 0, addr) == 0);
+	rl.rlim_cur = rl.rlim_max < 4 * IDLE_CONNS ? rl.rlim_max : 4 * IDLE_CONNS;
+	T_CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > IDLE_CONNS + 100);
+	if (!T_CHECK(healthy_within(port, 60)))
+		goto stop;
+	for (; opened < IDLE_CONNS; opened++)
+		if ((fds[opened] = idle_conn(port)) < 0)
+			break;
+	T_INTEQ(opened, IDLE_CONNS);
+	T_INTEQ(e2e_http_get(port, "/healthz", &body), 200);
+	T_INTEQ(await_closed(fds, opened, 3 * HTTP_IDLE_TIMEOUT_S), 0);
+	T_INTEQ(e2e_http_get(port, "/healthz", &body), 200);
+stop:
+	T_INTEQ(e2e_stop(&t, E2E_INTAKE), 0);
+	check_log(path, &keys, &fids); /* the refusals logged as JSON lines too */
+	e2e_teardown(&t);
+out:
+	for (size_t i = 0; i < opened; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	sbuf_release(&body);
+}
+
+T_SUITE(e2e_hostile, { "log_lines_and_case_show", t_hostile },
+	{ "healthz_under_idle_flood", t_idle_flood })
