@@ -66,9 +66,11 @@ void log_format(struct sbuf *out, enum log_level level, const char *event,
 #define LOG_FIELDS_(...) (const struct log_field[]){ __VA_ARGS__ }, \
 	sizeof((const struct log_field[]){ __VA_ARGS__ }) / sizeof(struct log_field)
 
+/* Logs at level lv (evaluated once); the fields are evaluated only when it is enabled. */
 #define log_at(lv, ev, ...) do { \
-	if (log_enabled(lv)) \
-		log_write((lv), (ev), LOG_FIELDS_(__VA_ARGS__)); \
+	enum log_level log_lv_ = (lv); \
+	if (log_enabled(log_lv_)) \
+		log_write(log_lv_, (ev), LOG_FIELDS_(__VA_ARGS__)); \
 } while (0)
 #define log_debug(ev, ...) log_at(LOG_DEBUG, ev, __VA_ARGS__)
 #define log_info(ev, ...)  log_at(LOG_INFO, ev, __VA_ARGS__)
