@@ -147,7 +147,8 @@ static void warn_missing(int year)
 
 	if (!atomic_load_explicit(&year_warned[i], memory_order_relaxed) &&
 	    !atomic_exchange(&year_warned[i], 1))
-		log_warn("calendar_year_missing", "year=%d fallback=weekends_only", year);
+		log_warn("calendar_year_missing", LOG_I("year", year),
+			 LOG_S("fallback", "weekends_only"), LOG_END);
 }
 
 static int day_is_workday(const struct calendar *c, long day)

@@ -190,22 +190,26 @@ void cfg_mask_url(const char *url, struct sbuf *out)
 
 void cfg_log(const struct xf_conf *conf)
 {
-	struct sbuf line = SBUF_INIT;
+	struct log_field fields[CFG_N];
+	struct sbuf masked[CFG_N];
 
 	for (size_t i = 0; i < CFG_N; i++) {
 		const struct cfg_entry *e = &cfg_table[i];
 		const char *p = (const char *)conf + e->offset;
 
-		sbuf_addf(&line, "%s%s=", i ? " " : "", e->env);
-		if (e->type == CFG_LONG)
-			sbuf_addf(&line, "%ld", *(const long *)p);
-		else if (e->type == CFG_SECRET)
-			sbuf_adds(&line, "***");
+		masked[i] = (struct sbuf)SBUF_INIT;
+		if (e->type == CFG_LONG) {
+			fields[i] = LOG_I(e->env, *(const long *)p);
+			continue;
+		}
+		if (e->type == CFG_SECRET)
+			sbuf_adds(&masked[i], "***");
 		else if (e->type == CFG_SECRET_URL)
-			cfg_mask_url(*(const char *const *)p, &line);
-		else
-			sbuf_addf(&line, "\"%s\"", *(const char *const *)p);
+			cfg_mask_url(*(const char *const *)p, &masked[i]);
+		fields[i] = LOG_S(e->env, e->type == CFG_SECRET || e->type == CFG_SECRET_URL ?
+				  masked[i].buf : *(const char *const *)p);
 	}
-	log_info("config", "%s", line.buf);
-	sbuf_release(&line);
+	log_write(LOG_INFO, "config", fields, CFG_N);
+	for (size_t i = 0; i < CFG_N; i++)
+		sbuf_release(&masked[i]);
 }

@@ -3,18 +3,47 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <microhttpd.h>
+
+#include "log.h"
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_hooks hooks;
 	http_route_fn _Atomic route;
 	void *route_arg;
+	time_t logged_at;   /* libmicrohttpd's messages: at most one a second */
+	long suppressed;    /* ...and how many were left out since */
 };
+
+/*
+ * libmicrohttpd's own messages (a connection refused at a limit, say) as
+ * our log lines; a flood of refused clients makes one line a second.
+ */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *srv = cls;
+	time_t now = time(NULL);
+	char msg[256];
+
+	if (now == srv->logged_at) {
+		srv->suppressed++;
+		return;
+	}
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warn("http_server", LOG_S("msg", msg), LOG_I("suppressed", srv->suppressed),
+		 LOG_END);
+	srv->logged_at = now;
+	srv->suppressed = 0;
+}
 
 void http_set_route(struct http_server *srv, http_route_fn fn, void *arg)
 {
@@ -121,9 +150,13 @@ struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 		free(srv);
 		return NULL;
 	}
-	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
 				    0, NULL, NULL, handle, srv,
+				    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: all messages */
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
 		sbuf_addf(err, "cannot serve HTTP on %s (in use?)", addr);

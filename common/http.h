@@ -10,6 +10,17 @@
 #include "metrics.h"
 #include "sbuf.h"
 
+/*
+ * Bounds that keep the endpoints answering when clients misbehave: at most
+ * HTTP_CONN_LIMIT connections at once and HTTP_PER_IP_LIMIT from one
+ * address (more are closed as they come), and a connection idle for
+ * HTTP_IDLE_TIMEOUT_S seconds is closed. Served with epoll, so the number
+ * of descriptors the process has open does not matter (select's 1024 did).
+ */
+#define HTTP_CONN_LIMIT      256
+#define HTTP_PER_IP_LIMIT    32
+#define HTTP_IDLE_TIMEOUT_S  10
+
 /* Returns 1 if the condition holds; may append a reason to why. */
 typedef int (*http_check_fn)(void *arg, struct sbuf *why);
 

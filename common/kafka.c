@@ -23,15 +23,16 @@ static void kafka_error_cb(rd_kafka_t *rk, int code, const char *reason, void *o
 		char why[512];
 
 		rd_kafka_fatal_error(rk, why, sizeof why);
-		log_error("kafka_fatal", "handle=%s reason=\"%s\"", rd_kafka_name(rk), why);
+		log_error("kafka_fatal", LOG_S("handle", rd_kafka_name(rk)), LOG_S("reason", why),
+			  LOG_END);
 		if (health)
 			health->fatal = 1;
 		return;
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && health)
 		health->brokers_up = 0;
-	log_warn("kafka_error", "handle=%s err=%s reason=\"%s\"", rd_kafka_name(rk),
-		 rd_kafka_err2name(err), reason);
+	log_warn("kafka_error", LOG_S("handle", rd_kafka_name(rk)),
+		 LOG_S("err", rd_kafka_err2name(err)), LOG_S("reason", reason), LOG_END);
 }
 
 /* librdkafka's own log lines join ours (syslog levels: 3 error .. 7 debug). */
@@ -40,8 +41,8 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
 	enum log_level lv = level <= 3 ? LOG_ERROR : level == 4 ? LOG_WARN :
 			    level <= 6 ? LOG_INFO : LOG_DEBUG;
 
-	if (log_enabled(lv))
-		log_msg(lv, "rdkafka", "handle=%s fac=%s msg=\"%s\"", rd_kafka_name(rk), fac, buf);
+	log_at(lv, "rdkafka", LOG_S("handle", rd_kafka_name(rk)), LOG_S("fac", fac),
+	       LOG_S("msg", buf), LOG_END);
 }
 
 static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
@@ -56,8 +57,8 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
 	if (rkm->err) {
 		if (!acks->failed++)
 			acks->first_err = rkm->err;
-		log_warn("kafka_delivery_failed", "topic=%s err=%s",
-			 rd_kafka_topic_name(rkm->rkt), rd_kafka_err2name(rkm->err));
+		log_warn("kafka_delivery_failed", LOG_S("topic", rd_kafka_topic_name(rkm->rkt)),
+			 LOG_S("err", rd_kafka_err2name(rkm->err)), LOG_END);
 	}
 }
 
@@ -226,7 +227,8 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	else
 		rd_kafka_assign(rk, assign ? parts : NULL);
 	if (e) {
-		log_warn("kafka_rebalance_failed", "reason=\"%s\"", rd_kafka_error_string(e));
+		log_warn("kafka_rebalance_failed", LOG_S("reason", rd_kafka_error_string(e)),
+			 LOG_END);
 		rd_kafka_error_destroy(e);
 	}
 	if (!health)
@@ -236,8 +238,9 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		health->assigned = assign ? parts->cnt : 0;
 	else
 		health->assigned += assign ? parts->cnt : -parts->cnt;
-	log_info("kafka_rebalance", "handle=%s %s=%d holding=%d", rd_kafka_name(rk),
-		 assign ? "assigned" : "revoked", parts->cnt, (int)health->assigned);
+	log_info("kafka_rebalance", LOG_S("handle", rd_kafka_name(rk)),
+		 LOG_I(assign ? "assigned" : "revoked", parts->cnt),
+		 LOG_I("holding", health->assigned), LOG_END);
 }
 
 static rd_kafka_conf_t *conf_base(const char *brokers, struct kafka_health *health,
@@ -420,9 +423,9 @@ size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
 			break;
 		if (rkm->err) {
 			if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				log_warn("kafka_consume_error", "err=%s reason=\"%s\"",
-					 rd_kafka_err2name(rkm->err),
-					 rd_kafka_message_errstr(rkm));
+				log_warn("kafka_consume_error",
+					 LOG_S("err", rd_kafka_err2name(rkm->err)),
+					 LOG_S("reason", rd_kafka_message_errstr(rkm)), LOG_END);
 			rd_kafka_message_destroy(rkm);
 		} else {
 			msgs[n++] = rkm;
@@ -537,6 +540,6 @@ void kafka_producer_close(rd_kafka_t *rk, int flush_ms)
 	if (!rk)
 		return;
 	if (rd_kafka_flush(rk, flush_ms))
-		log_warn("kafka_flush_incomplete", "left=%d", rd_kafka_outq_len(rk));
+		log_warn("kafka_flush_incomplete", LOG_I("left", rd_kafka_outq_len(rk)), LOG_END);
 	rd_kafka_destroy(rk);
 }

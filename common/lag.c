@@ -811,7 +811,7 @@ static void read_dates(struct lag_sampler *s, const rd_kafka_topic_partition_lis
 	int left = list->cnt;
 
 	if (rc)
-		log_warn("lag_assign_failed", "error=\"%s\"", rd_kafka_err2str(rc));
+		log_warn("lag_assign_failed", LOG_S("error", rd_kafka_err2str(rc)), LOG_END);
 	while (!rc && left > 0 && !aborted(s) && now_ms() < deadline) {
 		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(s->rk, 100);
 
@@ -997,7 +997,7 @@ static void monitor_sample(struct lag_monitor *lm)
 		lm->failed_wall_ms = wall_ms();
 		if (lm->m)
 			metrics_add(lm->m_failures, 1);
-		log_warn("lag_sample_failed", "error=\"%s\"", err.buf);
+		log_warn("lag_sample_failed", LOG_S("error", err.buf), LOG_END);
 	}
 	pthread_mutex_unlock(&lm->lock);
 	lag_sample_release(&smp);

@@ -1,14 +1,13 @@
 /* log.c - see log.h. */
 #include "log.h"
 
-#include <ctype.h>
-#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
+#include "sbuf.h"
+#include "util.h"
 
 static const char *log_service = "xf";
 static enum log_level log_min = LOG_INFO;
@@ -36,126 +35,112 @@ int log_enabled(enum log_level level)
 	return level >= log_min;
 }
 
-/* A JSON number for an unquoted value that is one, else a string. */
-static json_t *plain_value(const char *v)
+/* Bytes of the well-formed UTF-8 character at s[0..left), or 0 if it is not one. */
+static size_t utf8_char(const unsigned char *s, size_t left)
 {
-	char *end;
-	double d;
+	size_t k = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
+		   (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
 
-	if (*v && (isdigit((unsigned char)*v) || *v == '-')) {
-		long long n = strtoll(v, &end, 10);
-
-		if (!*end)
-			return json_integer(n);
-		d = strtod(v, &end);
-		if (!*end)
-			return json_real(d);
-	}
-	return json_string(v);
+	return k && k <= left && utf8_valid((const char *)s, k) ? k : 0;
 }
 
-/* After a closing quote: the end, or a space and the next key=. */
-static int ends_value(const char *s)
+/* One byte below 0x80 as JSON string content. */
+static void add_ascii(struct sbuf *out, unsigned char c)
 {
-	if (!*s)
-		return 1;
-	if (*s != ' ')
-		return 0;
-	while (*s == ' ')
-		s++;
-	while (isalnum((unsigned char)*s) || *s == '_' || *s == '.')
-		s++;
-	return *s == '=';
+	static const char short_esc[] = "\"\"\\\\\bb\ff\nn\rr\tt";
+	const char *e = memchr(short_esc, c, sizeof short_esc - 1);
+
+	if (e && (e - short_esc) % 2 == 0) {
+		sbuf_addch(out, '\\');
+		sbuf_addch(out, e[1]);
+	} else if (c < 0x20 || c == 0x7f) {
+		sbuf_addf(out, "\\u%04x", c);
+	} else {
+		sbuf_addch(out, (char)c);
+	}
 }
 
 /*
- * Reads one key=value pair at *p into obj; returns 0, or -1 when what is
- * there is not a pair (the caller keeps it as "msg").
+ * s[0..n) as a JSON string: control characters escaped, NUL and bytes that
+ * are not UTF-8 replaced by U+FFFD, cut at LOG_VALUE_MAX bytes (marked with U+2026).
  */
-static int take_pair(json_t *obj, const char **p)
+static void add_string(struct sbuf *out, const char *s, size_t n)
 {
-	const char *s = *p, *k = s;
-	char key[64], *val;
-	size_t n = 0, cap;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
 
-	while (isalnum((unsigned char)*s) || *s == '_' || *s == '.')
-		s++;
-	if (s == k || *s != '=' || (size_t)(s - k) >= sizeof key)
-		return -1;
-	memcpy(key, k, (size_t)(s - k));
-	key[s - k] = '\0';
-	s++;
-	cap = strlen(s) + 1;
-	val = malloc(cap);
-	if (!val)
-		abort();
-	if (*s == '"') {
-		/* a quote ends the value only before a space or the end, so an
-		 * error text with quotes of its own stays whole */
-		for (s++; *s && !(*s == '"' && ends_value(s + 1)); s++)
-			val[n++] = *s == '\\' && s[1] ? *++s : *s;
-		if (*s != '"') {
-			free(val);
-			return -1;
-		}
-		s++;
-		val[n] = '\0';
-		json_object_set_new(obj, key, json_stringn(val, n));
-	} else {
-		while (*s && *s != ' ')
-			val[n++] = *s++;
-		val[n] = '\0';
-		json_object_set_new(obj, key, plain_value(val));
-	}
-	free(val);
-	while (*s == ' ')
-		s++;
-	*p = s;
-	return 0;
-}
-
-static void add_pairs(json_t *obj, const char *kv)
-{
-	const char *p = kv;
-
-	while (*p == ' ')
-		p++;
-	while (*p)
-		if (take_pair(obj, &p)) {
-			json_object_set_new(obj, "msg", json_string(p));
+	sbuf_addch(out, '"');
+	while (i < n) {
+		k = p[i] ? utf8_char(p + i, n - i) : 0;
+		if (i + (k ? k : 1) > LOG_VALUE_MAX) {
+			sbuf_adds(out, "\\u2026");
 			break;
 		}
+		if (k == 1)
+			add_ascii(out, p[i]);
+		else if (k)
+			sbuf_add(out, p + i, k);
+		else
+			sbuf_adds(out, "\\ufffd");
+		i += k ? k : 1;
+	}
+	sbuf_addch(out, '"');
 }
 
-void log_msg(enum log_level level, const char *event, const char *fmt, ...)
+static void add_value(struct sbuf *out, const struct log_field *f)
 {
-	char kv[2048], ts[32], when[64];
+	if (f->type == LOG_T_INT)
+		sbuf_addf(out, "%lld", f->i);
+	else if (f->type == LOG_T_NUM && isfinite(f->f))
+		sbuf_addf(out, "%.15g", f->f);
+	else if (f->type == LOG_T_STR && f->s)
+		add_string(out, f->s, f->n == (size_t)-1 ? strlen(f->s) : f->n);
+	else
+		sbuf_adds(out, "null");
+}
+
+static void add_member(struct sbuf *out, const char *key, const char *value)
+{
+	sbuf_addch(out, ',');
+	add_string(out, key, strlen(key));
+	sbuf_addch(out, ':');
+	add_string(out, value, strlen(value));
+}
+
+void log_format(struct sbuf *out, enum log_level level, const char *event,
+		const struct log_field *fields, size_t n)
+{
+	char ts[32], when[64];
 	struct timespec now;
 	struct tm tm;
-	json_t *line;
-	char *text;
 
-	if (!log_enabled(level))
-		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when, sizeof when, "%s.%03ldZ", ts, now.tv_nsec / 1000000);
-	line = json_pack("{s:s, s:s, s:s, s:s}", "ts", when, "level", level_names[level],
-			 "service", log_service, "event", event);
-	if (fmt) {
-		va_list ap;
-
-		va_start(ap, fmt);
-		vsnprintf(kv, sizeof kv, fmt, ap);
-		va_end(ap);
-		add_pairs(line, kv);
+	sbuf_adds(out, "{\"ts\":");
+	add_string(out, when, strlen(when));
+	add_member(out, "level", level_names[level]);
+	add_member(out, "service", log_service);
+	add_member(out, "event", event);
+	for (size_t i = 0; i < n && fields[i].key; i++) {
+		sbuf_addch(out, ',');
+		add_string(out, fields[i].key, strlen(fields[i].key));
+		sbuf_addch(out, ':');
+		add_value(out, &fields[i]);
 	}
-	/* keys in the order given; invalid UTF-8 from a peer is not lost silently */
-	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text)
-		text = strdup("{\"event\":\"log_unprintable\"}");
-	fprintf(stderr, "%s\n", text);
-	free(text);
-	json_decref(line);
+	sbuf_addch(out, '}');
+}
+
+void log_write(enum log_level level, const char *event, const struct log_field *fields,
+	       size_t n)
+{
+	struct sbuf line = SBUF_INIT;
+
+	if (!log_enabled(level))
+		return;
+	log_format(&line, level, event, fields, n);
+	sbuf_addch(&line, '\n');
+	fwrite(line.buf, 1, line.len, stderr); /* one write: lines of threads do not mix */
+	sbuf_release(&line);
 }

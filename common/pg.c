@@ -13,7 +13,7 @@
 static void pg_notice(void *arg, const char *message)
 {
 	(void)arg;
-	log_debug("pg_notice", "message=\"%.*s\"", (int)strcspn(message, "\n"), message);
+	log_debug("pg_notice", LOG_SN("message", message, strcspn(message, "\n")), LOG_END);
 }
 
 PGconn *pg_connect(const char *url, struct sbuf *err)
@@ -36,7 +36,7 @@ int pg_ensure(PGconn **conn, const char *url, struct sbuf *err)
 	if (*conn) {
 		PQreset(*conn);
 		if (PQstatus(*conn) == CONNECTION_OK) {
-			log_info("pg_reconnected", NULL);
+			log_info("pg_reconnected", LOG_END);
 			return 0;
 		}
 		PQfinish(*conn);
@@ -98,7 +98,7 @@ void pg_rollback(PGconn *conn)
 
 	if (PQtransactionStatus(conn) != PQTRANS_IDLE &&
 	    pg_exec(conn, "ROLLBACK", 0, NULL, &err))
-		log_warn("pg_rollback_failed", "error=\"%s\"", err.buf);
+		log_warn("pg_rollback_failed", LOG_S("error", err.buf), LOG_END);
 	sbuf_release(&err);
 }
 

@@ -79,7 +79,7 @@ static int svc_connect(struct svc *svc, struct sbuf *err)
 		return -1;
 	svc->pg_ok = 1;
 	if (applied)
-		log_info("migrated", "applied=%d", applied);
+		log_info("migrated", LOG_I("applied", applied), LOG_END);
 	return 0;
 }
 
@@ -189,7 +189,7 @@ static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
 	if (rc)
 		return work_failed ? -2 : -1;
 	if (kafka_commit_batch(svc->consumer, msgs, n, err))
-		log_warn("commit_failed", "error=\"%s\" n=%zu", err->buf, n);
+		log_warn("commit_failed", LOG_S("error", err->buf), LOG_I("n", n), LOG_END);
 	sbuf_reset(err); /* a lost commit only means a harmless redelivery */
 	return 0;
 }
@@ -205,9 +205,9 @@ static int give_up(struct svc *svc, rd_kafka_message_t *rkm, struct sbuf *why)
 		rc = kafka_acks_wait(svc->producer, &acks, 120000, &err);
 	acks_drain(svc, &acks);
 	if (!rc && kafka_commit_batch(svc->consumer, &rkm, 1, &err))
-		log_warn("commit_failed", "error=\"%s\" n=1", err.buf);
+		log_warn("commit_failed", LOG_S("error", err.buf), LOG_I("n", 1), LOG_END);
 	if (rc)
-		log_warn("dead_letter_failed", "error=\"%s\"", err.buf);
+		log_warn("dead_letter_failed", LOG_S("error", err.buf), LOG_END);
 	sbuf_release(&err);
 	return rc ? -1 : 0;
 }
@@ -230,7 +230,8 @@ static void batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 	while ((rc = batch_once(svc, fn, self, msgs, n, &err))) {
 		svc->consuming = 0;
 		metrics_add(svc->m_retries, 1);
-		log_warn("batch_retry", "n=%zu backoff_ms=%ld error=\"%s\"", n, backoff, err.buf);
+		log_warn("batch_retry", LOG_I("n", n), LOG_I("backoff_ms", backoff),
+			 LOG_S("error", err.buf), LOG_END);
 		work_fails = rc == -2 ? work_fails + 1 : 0;
 		if (work_fails >= WORK_TRIES && n > 1) {
 			for (size_t i = 0; i < n && !*svc->stop; i++)
@@ -260,7 +261,7 @@ static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
 	seconds = (now_ms() - t0) / 1000.0;
 	metrics_observe(svc->m_batch_time, seconds);
 	metrics_observe_n(svc->m_msg_time, seconds / (double)n, (long)n);
-	log_debug("batch_done", "n=%zu ms=%.1f", n, now_ms() - t0);
+	log_debug("batch_done", LOG_I("n", n), LOG_F("ms", now_ms() - t0), LOG_END);
 }
 
 /* The periodic work, when it is due. */
@@ -291,7 +292,7 @@ static void maybe_tick(struct svc *svc, double *last)
 		if (PQstatus(svc->conn) == CONNECTION_OK &&
 		    PQtransactionStatus(svc->conn) != PQTRANS_IDLE)
 			pg_rollback(svc->conn);
-		log_warn("tick_failed", "error=\"%s\"", err.buf);
+		log_warn("tick_failed", LOG_S("error", err.buf), LOG_END);
 	}
 	sbuf_release(&err);
 }
@@ -305,7 +306,7 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 	if (!msgs)
 		abort();
 	svc->consuming = 1;
-	log_info("started", NULL);
+	log_info("started", LOG_END);
 	while (!*svc->stop && !svc->health.fatal) {
 		size_t n = kafka_poll_batch(svc->consumer, msgs, max,
 					    (int)svc->conf.batch_wait_ms);
@@ -318,7 +319,7 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 		maybe_ping(svc, &last_ping);
 	}
 	free(msgs);
-	log_info("stopping", "fatal=%d", (int)svc->health.fatal);
+	log_info("stopping", LOG_I("fatal", svc->health.fatal), LOG_END);
 	return svc->health.fatal ? -1 : 0;
 }
 
@@ -354,10 +355,11 @@ int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 	snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
 	snprintf(labels, sizeof labels, "reason=\"%s\"", code);
 	/* the key is a case id or an upstream work-order id, never personal data */
-	log_info("dead_letter", "reason=%s topic=%s partition=%s offset=%s %s=\"%.*s\"", code,
-		 topic, part, off, case_id_valid((const char *)rkm->key, rkm->key_len) ?
-		 "case_id" : "key", (int)(rkm->key_len > 128 ? 128 : rkm->key_len),
-		 rkm->key ? (const char *)rkm->key : "");
+	log_info("dead_letter", LOG_S("reason", code), LOG_S("topic", topic),
+		 LOG_I("partition", rkm->partition), LOG_I("offset", rkm->offset),
+		 LOG_SN(case_id_valid((const char *)rkm->key, rkm->key_len) ? "case_id" : "key",
+			rkm->key ? (const char *)rkm->key : "", rkm->key_len > 128 ? 128 : rkm->key_len),
+		 LOG_END);
 	metrics_add(metrics_get(svc->metrics, "xf_dead_letters_total",
 				"Messages sent to petition.dlq", METRICS_COUNTER,
 				labels), 1);

@@ -151,10 +151,11 @@ static int keywords_refresh(struct classify *cl, struct sbuf *err)
 		return 0;
 	}
 	if (!classifier_keywords(&cl->cl, PQgetvalue(res, 0, 1), err)) {
-		log_info("keywords_loaded", "version=\"%s\"", classifier_keywords_version(&cl->cl));
+		log_info("keywords_loaded", LOG_S("version", classifier_keywords_version(&cl->cl)),
+			 LOG_END);
 	} else {
 		/* imported sets were checked; keep the table in use and say why */
-		log_error("keywords_rejected", "error=\"%s\"", err->buf);
+		log_error("keywords_rejected", LOG_S("error", err->buf), LOG_END);
 		sbuf_reset(err);
 	}
 	snprintf(cl->keywords_sha, sizeof cl->keywords_sha, "%s", PQgetvalue(res, 0, 0));
@@ -210,8 +211,8 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 	cl->cl.risk.b_intensity = (int)cl->svc.conf.risk_b_intensity;
 	cl->cl.risk.b_repeat = (int)cl->svc.conf.risk_b_repeat;
 	cl->cl.low_confidence = (double)cl->svc.conf.low_confidence_pct / 100.0;
-	log_info("model_loaded", "version=\"%s\" path=\"%s\"", classifier_version(&cl->cl),
-		 cl->svc.conf.model_path);
+	log_info("model_loaded", LOG_S("version", classifier_version(&cl->cl)),
+		 LOG_S("path", cl->svc.conf.model_path), LOG_END);
 	return 0;
 }
 

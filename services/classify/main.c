@@ -16,7 +16,7 @@ int main(void)
 	if (classify_init(&cl, &stop, &err) == 0)
 		rc = classify_run(&cl) ? 1 : 0;
 	else
-		log_error("init_failed", "error=\"%s\"", err.buf);
+		log_error("init_failed", LOG_S("error", err.buf), LOG_END);
 	classify_release(&cl);
 	sbuf_release(&err);
 	return rc;

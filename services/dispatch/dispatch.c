@@ -99,8 +99,8 @@ static int rules_refresh(struct dispatch *d, struct sbuf *err)
 		rules_free(d->rules);
 		d->rules = rs;
 		snprintf(d->rules_sha, sizeof d->rules_sha, "%s", PQgetvalue(res, 0, 0));
-		log_info("rules_loaded", "version=\"%s\" rules=%zu departments=%zu",
-			 rs->version, rs->nrules, rs->ndepts);
+		log_info("rules_loaded", LOG_S("version", rs->version), LOG_I("rules", rs->nrules),
+			 LOG_I("departments", rs->ndepts), LOG_END);
 	}
 	PQclear(res);
 	return rs ? 0 : -1;
@@ -118,7 +118,7 @@ static int calendar_refresh(struct dispatch *d, struct sbuf *err)
 	calendar_free(d->cal);
 	d->cal = cal;
 	d->cal_dirty = 0;
-	log_info("calendar_loaded", NULL);
+	log_info("calendar_loaded", LOG_END);
 	return 0;
 }
 
@@ -279,7 +279,7 @@ static int dispatch_tick(void *self, struct sbuf *err)
 	if (timer_run(&d->timer, &env, dispatch_now(d), err))
 		return -1;
 	if (gauges_refresh(&d->gauges, err)) {
-		log_warn("gauges_failed", "error=\"%s\"", err->buf);
+		log_warn("gauges_failed", LOG_S("error", err->buf), LOG_END);
 		sbuf_reset(err);
 	}
 	return 0;

@@ -103,8 +103,8 @@ static int refuse(struct fb *f, const char *code, const char *why)
 	f->refused = 1;
 	snprintf(reason, sizeof reason, "%s: %s", code, why);
 	refusal_event(f, code, why);
-	log_info("feedback_refused", "feedback_id=\"%s\" case_id=\"%s\" code=%s",
-		 f->id, f->case_id ? f->case_id : "", code);
+	log_info("feedback_refused", LOG_S("feedback_id", f->id),
+		 LOG_S("case_id", f->case_id ? f->case_id : ""), LOG_S("code", code), LOG_END);
 	return record(f, "refused", reason);
 }
 
@@ -128,8 +128,8 @@ static int seen_before(const struct fb *f)
 		json_decref(outs);
 	} else {
 		metrics_add(f->lc->m_feedback_dup, 1);
-		log_info("feedback_duplicate", "feedback_id=\"%s\" case_id=%s", f->id,
-			 f->case_id ? f->case_id : "-");
+		log_info("feedback_duplicate", LOG_S("feedback_id", f->id),
+			 LOG_S("case_id", f->case_id ? f->case_id : "-"), LOG_END);
 	}
 	return 1;
 }

@@ -16,7 +16,7 @@ int main(void)
 	if (dispatch_init(&d, &stop, &err) == 0)
 		rc = dispatch_run(&d) ? 1 : 0;
 	else
-		log_error("init_failed", "error=\"%s\"", err.buf);
+		log_error("init_failed", LOG_S("error", err.buf), LOG_END);
 	dispatch_release(&d);
 	sbuf_release(&err);
 	return rc;

@@ -128,7 +128,7 @@ int timer_run(struct timer *t, const struct caseops_env *env, time_t now, struct
 		if ((n = timer_round(t, env, now, err)) < 0 || flush(t, err))
 			return -1;
 		if (n)
-			log_info("timer", "cases=%d", n);
+			log_info("timer", LOG_I("cases", n), LOG_END);
 	}
 	return 0;
 }

@@ -277,7 +277,7 @@ static int perform(struct webhook_sender *ws)
 
 	mc = curl_multi_perform(ws->multi, &running);
 	if (mc != CURLM_OK) {
-		log_error("webhook_curl_failed", "error=\"%s\"", curl_multi_strerror(mc));
+		log_error("webhook_curl_failed", LOG_S("error", curl_multi_strerror(mc)), LOG_END);
 		return -1;
 	}
 	while ((msg = curl_multi_info_read(ws->multi, &left))) {
@@ -364,8 +364,8 @@ static long db_failed(struct webhook_sender *ws, const char *what, struct sbuf *
 	ws->db_backoff = ws->db_backoff ? ws->db_backoff * 2 : DB_RETRY_MS;
 	if (ws->db_backoff > ws->conf.retry_max_ms)
 		ws->db_backoff = ws->conf.retry_max_ms;
-	log_warn("webhook_db_failed", "during=%s error=\"%s\" retry_ms=%ld", what, err->buf,
-		 ws->db_backoff);
+	log_warn("webhook_db_failed", LOG_S("during", what), LOG_S("error", err->buf),
+		 LOG_I("retry_ms", ws->db_backoff), LOG_END);
 	return ws->db_backoff;
 }
 
@@ -408,9 +408,9 @@ static void recorded(struct webhook_sender *ws, const struct job *j)
 
 	if (d->outcome == WEBHOOK_DELIVERED) {
 		atomic_fetch_add(&ws->delivered, 1);
-		log_info("webhook_delivered",
-			 "id=%s kind=%s department=%s attempt=%d status=%ld ms=%ld",
-			 d->id, d->kind, j->col[5], j->attempt, d->status, d->ms);
+		log_info("webhook_delivered", LOG_S("id", d->id), LOG_S("kind", d->kind),
+			 LOG_S("department", j->col[5]), LOG_I("attempt", j->attempt),
+			 LOG_I("status", d->status), LOG_I("ms", d->ms), LOG_END);
 		return;
 	}
 	atomic_fetch_add(&ws->failed, 1);
@@ -418,9 +418,10 @@ static void recorded(struct webhook_sender *ws, const struct job *j)
 		atomic_fetch_add(&ws->given_up, 1);
 	else if (ws->next_claim > now_ms() + (double)j->retry_ms)
 		ws->next_claim = now_ms() + (double)j->retry_ms; /* due before we meant to look */
-	log_msg(j->final ? LOG_ERROR : LOG_WARN, j->final ? "webhook_given_up" : "webhook_failed",
-		"id=%s kind=%s department=%s attempt=%d status=%ld error=\"%s\" retry_ms=%ld",
-		d->id, d->kind, j->col[5], j->attempt, d->status, d->error, j->retry_ms);
+	log_at(j->final ? LOG_ERROR : LOG_WARN, j->final ? "webhook_given_up" : "webhook_failed",
+	       LOG_S("id", d->id), LOG_S("kind", d->kind), LOG_S("department", j->col[5]),
+	       LOG_I("attempt", j->attempt), LOG_I("status", d->status),
+	       LOG_S("error", d->error), LOG_I("retry_ms", j->retry_ms), LOG_END);
 }
 
 /*
@@ -564,7 +565,7 @@ static void jobs_abandon(struct webhook_sender *ws)
 		if (pg_exec(ws->conn, "UPDATE webhook_deliveries SET next_at = now()"
 			    " WHERE id = ANY($1::bigint[]) AND state = 'pending'", 1,
 			    (const char *const[]){ ids.buf }, &err))
-			log_warn("webhook_release_failed", "error=\"%s\"", err.buf);
+			log_warn("webhook_release_failed", LOG_S("error", err.buf), LOG_END);
 	}
 	sbuf_release(&ids);
 	sbuf_release(&err);
@@ -590,8 +591,8 @@ static void *sender_main(void *arg)
 {
 	struct webhook_sender *ws = arg;
 
-	log_info("webhook_sender_started", "timeout_ms=%ld max_attempts=%ld",
-		 ws->conf.webhook_timeout_ms, ws->conf.webhook_max_attempts);
+	log_info("webhook_sender_started", LOG_I("timeout_ms", ws->conf.webhook_timeout_ms),
+		 LOG_I("max_attempts", ws->conf.webhook_max_attempts), LOG_END);
 	ws->next_claim = now_ms();
 	while (!atomic_load(&ws->stop)) {
 		if (ws->njobs < INFLIGHT_MAX && now_ms() >= ws->next_claim)
@@ -604,7 +605,7 @@ static void *sender_main(void *arg)
 	jobs_abandon(ws);
 	PQfinish(ws->conn);
 	ws->conn = NULL;
-	log_info("webhook_sender_stopped", NULL);
+	log_info("webhook_sender_stopped", LOG_END);
 	return NULL;
 }
 

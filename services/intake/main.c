@@ -16,7 +16,7 @@ int main(void)
 	if (intake_init(&in, &stop, &err) == 0)
 		rc = intake_run(&in) ? 1 : 0;
 	else
-		log_error("init_failed", "error=\"%s\"", err.buf);
+		log_error("init_failed", LOG_S("error", err.buf), LOG_END);
 	intake_release(&in);
 	sbuf_release(&err);
 	return rc;

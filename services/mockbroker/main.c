@@ -34,13 +34,13 @@ int main(int argc, char **argv)
 	svc_signals(&stop);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
 	if (!rk) {
-		log_error("init_failed", "error=\"%s\"", why);
+		log_error("init_failed", LOG_S("error", why), LOG_END);
 		return 1;
 	}
 	conf = NULL; /* owned by rk now */
 	mcluster = rd_kafka_mock_cluster_new(rk, 1);
 	if (!mcluster) {
-		log_error("init_failed", "error=\"mock cluster not created\"");
+		log_error("init_failed", LOG_S("error", "mock cluster not created"), LOG_END);
 		rd_kafka_destroy(rk);
 		return 1;
 	}

@@ -25,15 +25,22 @@ static int case_head(PGconn *conn, const char *id, struct sbuf *err)
 		"accept by", "resolve by", "attempt", "returned by", "extended",
 		"reopened", "satisfaction", "deadline clock" };
 
+	struct sbuf v[18];
+
 	if (!res)
 		return -1;
 	if (!PQntuples(res)) {
-		sbuf_addf(err, "no case %s", id);
+		sbuf_addf(err, "no case ");
+		xfctl_escape(err, id);
 		PQclear(res);
 		return -1;
 	}
 	for (int c = 0; c < 18; c++)
-		printf("%-14s %s\n", labels[c], PQgetvalue(res, 0, c));
+		v[c] = (struct sbuf)SBUF_INIT;
+	xfctl_cells(res, 0, v, 18);
+	for (int c = 0; c < 18; c++)
+		printf("%-14s %s\n", labels[c], v[c].buf);
+	xfctl_cells_release(v, 18);
 	PQclear(res);
 	return 0;
 }
@@ -44,14 +51,17 @@ static int case_assignments(PGconn *conn, const char *id, struct sbuf *err)
 		"SELECT assignment_id, department, role, attempt, created_at FROM assignments"
 		" WHERE case_id = $1 ORDER BY attempt, role DESC, department",
 		1, (const char *const[]){ id }, err);
+	struct sbuf v[5] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
 
 	if (!res)
 		return -1;
 	printf("\nassignments\n");
-	for (int i = 0; i < PQntuples(res); i++)
-		printf("  %-36s %-20s %-4s attempt %s  %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4));
+	for (int i = 0; i < PQntuples(res); i++) {
+		xfctl_cells(res, i, v, 5);
+		printf("  %-36s %-20s %-4s attempt %s  %s\n", v[0].buf, v[1].buf, v[2].buf,
+		       v[3].buf, v[4].buf);
+	}
+	xfctl_cells_release(v, 5);
 	PQclear(res);
 	return 0;
 }
@@ -62,33 +72,70 @@ static void print_event(int seq, const char *type, const char *body, const char 
 {
 	json_t *ev = json_loads(body, 0, NULL);
 	json_t *data = json_object_get(ev, "data");
+	const char *at = json_string_value(json_object_get(ev, "at"));
+	struct sbuf v[4] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
 	char *gist;
 
 	json_object_del(data, "explain"); /* long: xfctl rules test shows it */
 	gist = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-	printf("  %3d %-25s %-12s %.16s %-6s %.110s\n", seq,
-	       json_string_value(json_object_get(ev, "at")) ?
-	       json_string_value(json_object_get(ev, "at")) : "", type, hash,
-	       bad ? "BROKEN" : "ok", gist ? gist : "");
+	xfctl_escape(&v[0], at ? at : "");
+	xfctl_escape(&v[1], type);
+	xfctl_escape(&v[2], hash);
+	xfctl_escape(&v[3], gist ? gist : "");
+	printf("  %3d %-25s %-12s %.16s %-6s %.110s\n", seq, v[0].buf, v[1].buf, v[2].buf,
+	       bad ? "BROKEN" : "ok", v[3].buf);
+	xfctl_cells_release(v, 4);
 	free(gist);
 	json_decref(ev);
 }
 
-/* Checks the chain of rows (case_id, seq, body, hash) from row `from`;
- * returns the row after this case's last, and *broken (with why). */
+/*
+ * Compares where a chain ends (last_seq, last_hash; 0 and NULL for no
+ * events) with the head recorded as each event was appended, in row `row`
+ * (columns 5 and 6, NULL when none). Returns 1 and says why when they differ.
+ */
+static int head_differs(PGresult *res, int row, int last_seq, const char *last_hash,
+			struct sbuf *why)
+{
+	int head = PQgetisnull(res, row, 5) ? 0 : atoi(PQgetvalue(res, row, 5));
+
+	if (!head && last_seq)
+		sbuf_addf(why, "no head recorded for its %d events", last_seq);
+	else if (last_seq < head)
+		sbuf_addf(why, "events %d..%d missing: the chain ends at %d, its head is %d",
+			  last_seq + 1, head, last_seq, head);
+	else if (last_seq > head)
+		sbuf_addf(why, "events %d..%d past its head %d", head + 1, last_seq, head);
+	else if (head && strcmp(last_hash, PQgetvalue(res, row, 6)))
+		sbuf_addf(why, "chain rewritten: event %d hashes to %.16s, its head says %.16s",
+			  head, last_hash, PQgetvalue(res, row, 6));
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * Checks the chain of rows (case_id, seq, body, hash, type, head_seq,
+ * head_hash) from row `from`, then its end against the head; returns the
+ * row after this case's last, and *broken (with why). A case with a head
+ * and no events is one row with a NULL seq.
+ */
 static int chain_walk(PGresult *res, int from, int print, int *broken, struct sbuf *why)
 {
 	const char *id = PQgetvalue(res, from, 0);
 	const char *prev = chain_genesis;
-	int i;
+	int i = from, seq = 0;
 
 	*broken = 0;
-	for (i = from; i < PQntuples(res) && !strcmp(PQgetvalue(res, i, 0), id); i++) {
-		int seq = atoi(PQgetvalue(res, i, 1));
-		int bad = !*broken && (seq != i - from + 1 ||
+	for (; i < PQntuples(res) && !strcmp(PQgetvalue(res, i, 0), id); i++) {
+		int bad;
+
+		if (PQgetisnull(res, i, 1))
+			continue;
+		seq = atoi(PQgetvalue(res, i, 1));
+		bad = !*broken && (seq != i - from + 1 ||
 			chain_check(id, seq, PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
 				    prev, why));
-
 		if (bad && seq != i - from + 1)
 			sbuf_addf(why, "event %d missing", i - from + 1);
 		*broken |= bad;
@@ -97,28 +144,35 @@ static int chain_walk(PGresult *res, int from, int print, int *broken, struct sb
 				    PQgetvalue(res, i, 3), bad);
 		prev = PQgetvalue(res, i, 3);
 	}
+	if (!*broken)
+		*broken = head_differs(res, from, seq, prev, why);
 	return i;
 }
 
-static const char events_sql[] =
-	"SELECT case_id, seq, body, hash, type FROM case_events";
+/* Events beside their case's head: every event row carries it, and a head
+ * without events is a row of its own. */
+#define EVENTS_SQL(events, heads) \
+	"SELECT coalesce(e.case_id, h.case_id) AS case_id, e.seq, e.body, e.hash, e.type," \
+	" h.seq, h.hash FROM " events " e FULL JOIN " heads " h ON h.case_id = e.case_id"
 
 static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 {
-	struct sbuf sql = SBUF_INIT, why = SBUF_INIT;
-	PGresult *res;
+	PGresult *res = pg_query(conn, EVENTS_SQL(
+		"(SELECT * FROM case_events WHERE case_id = $1)",
+		"(SELECT * FROM case_heads WHERE case_id = $1)") " ORDER BY e.seq",
+		1, (const char *const[]){ id }, err);
+	struct sbuf why = SBUF_INIT, shown = SBUF_INIT;
 	int broken = 0;
 
-	sbuf_addf(&sql, "%s WHERE case_id = $1 ORDER BY seq", events_sql);
-	res = pg_query(conn, sql.buf, 1, (const char *const[]){ id }, err);
-	sbuf_release(&sql);
 	if (!res)
 		return -1;
 	printf("\ntimeline (audit chain)\n");
 	if (PQntuples(res))
 		chain_walk(res, 0, 1, &broken, &why);
-	printf("chain: %s%s%s\n", broken ? "BROKEN: " : "intact", why.buf,
+	xfctl_escape(&shown, why.buf);
+	printf("chain: %s%s%s\n", broken ? "BROKEN: " : "intact", shown.buf,
 	       PQntuples(res) ? "" : " (no events)");
+	sbuf_release(&shown);
 	sbuf_release(&why);
 	PQclear(res);
 	return broken ? -2 : 0;
@@ -133,13 +187,17 @@ static int case_feedback(PGconn *conn, const char *id, struct sbuf *err)
 		" WHERE case_id = $1 ORDER BY received_at, feedback_id",
 		1, (const char *const[]){ id }, err);
 
+	struct sbuf v[6] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
+
 	if (!res)
 		return -1;
 	printf("\nfeedback\n");
-	for (int i = 0; i < PQntuples(res); i++)
-		printf("  %.19s  %-24s %-20s %-8s %-8s %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
+	for (int i = 0; i < PQntuples(res); i++) {
+		xfctl_cells(res, i, v, 6);
+		printf("  %.19s  %-24s %-20s %-8s %-8s %s\n", v[0].buf, v[1].buf, v[2].buf,
+		       v[3].buf, v[4].buf, v[5].buf);
+	}
+	xfctl_cells_release(v, 6);
 	if (!PQntuples(res))
 		printf("  (none)\n");
 	PQclear(res);
@@ -155,15 +213,21 @@ static int case_webhooks(PGconn *conn, const char *id, struct sbuf *err)
 		" coalesce(last_error, '') FROM webhook_deliveries WHERE case_id = $1 ORDER BY id",
 		1, (const char *const[]){ id }, err);
 
+	struct sbuf v[8];
+
 	if (!res)
 		return -1;
 	if (PQntuples(res))
 		printf("\nwebhooks\n");
-	for (int i = 0; i < PQntuples(res); i++)
+	for (int c = 0; c < 8; c++)
+		v[c] = (struct sbuf)SBUF_INIT;
+	for (int i = 0; i < PQntuples(res); i++) {
+		xfctl_cells(res, i, v, 8);
 		printf("  #%-6s %-20s %-12s %-9s attempts %-3s HTTP %-4s delivered %s %s\n",
-		       PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		       PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-		       PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
+		       v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf, v[5].buf, v[6].buf,
+		       v[7].buf);
+	}
+	xfctl_cells_release(v, 8);
 	PQclear(res);
 	return 0;
 }
@@ -191,6 +255,7 @@ int cmd_cases(struct xfctl *x, int argc, char **argv)
 {
 	struct sbuf err = SBUF_INIT;
 	const char *limit = argc ? argv[0] : "50";
+	struct sbuf v[6] = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT };
 	PGresult *res;
 
 	if (argc > 1 || !xfctl_db(x))
@@ -203,17 +268,19 @@ int cmd_cases(struct xfctl *x, int argc, char **argv)
 		return xfctl_fail("cases", &err);
 	printf("%-26s %-22s %-4s %-20s %-9s %s\n", "case id", "category", "risk",
 	       "department", "state", "rule");
-	for (int i = PQntuples(res) - 1; i >= 0; i--)
-		printf("%-26s %-22s %-4s %-20s %-9s %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 5), PQgetvalue(res, i, 4));
+	for (int i = PQntuples(res) - 1; i >= 0; i--) {
+		xfctl_cells(res, i, v, 6);
+		printf("%-26s %-22s %-4s %-20s %-9s %s\n", v[0].buf, v[1].buf, v[2].buf,
+		       v[3].buf, v[5].buf, v[4].buf);
+	}
+	xfctl_cells_release(v, 6);
 	PQclear(res);
 	return 0;
 }
 
 int cmd_audit(struct xfctl *x, int argc, char **argv)
 {
-	struct sbuf err = SBUF_INIT, why = SBUF_INIT, sql = SBUF_INIT;
+	struct sbuf err = SBUF_INIT, why = SBUF_INIT, shown = SBUF_INIT;
 	int cases = 0, bad = 0;
 	PGresult *res;
 
@@ -221,9 +288,8 @@ int cmd_audit(struct xfctl *x, int argc, char **argv)
 		return -1;
 	if (!xfctl_db(x))
 		return 1;
-	sbuf_addf(&sql, "%s ORDER BY case_id, seq", events_sql);
-	res = pg_query(x->conn, sql.buf, 0, NULL, &err);
-	sbuf_release(&sql);
+	res = pg_query(x->conn, EVENTS_SQL("case_events", "case_heads") " ORDER BY 1, 2",
+		       0, NULL, &err);
 	if (!res)
 		return xfctl_fail("audit verify", &err);
 	for (int i = 0, broken; i < PQntuples(res); cases++) {
@@ -231,11 +297,18 @@ int cmd_audit(struct xfctl *x, int argc, char **argv)
 
 		sbuf_reset(&why);
 		i = chain_walk(res, i, 0, &broken, &why);
-		if (broken && ++bad)
-			printf("BROKEN %s: %s\n", id, why.buf);
+		if (broken && ++bad) {
+			sbuf_reset(&shown);
+			xfctl_escape(&shown, id);
+			printf("BROKEN %s: ", shown.buf);
+			sbuf_reset(&shown);
+			xfctl_escape(&shown, why.buf);
+			printf("%s\n", shown.buf);
+		}
 	}
 	printf("audit: %d cases checked, %d broken\n", cases, bad);
 	PQclear(res);
 	sbuf_release(&why);
+	sbuf_release(&shown);
 	return bad ? 1 : 0;
 }

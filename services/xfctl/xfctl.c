@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "util.h"
 #include "xfctl.h"
 
 PGconn *xfctl_db(struct xfctl *x)
@@ -35,4 +36,65 @@ json_t *xfctl_load_json(const char *path)
 	if (!j)
 		fprintf(stderr, "xfctl: %s:%d:%d: %s\n", path, jerr.line, jerr.column, jerr.text);
 	return j;
+}
+
+/* The code point of the well-formed UTF-8 character at s, its length in *len; -1 if none. */
+static long utf8_at(const unsigned char *s, size_t *len)
+{
+	size_t k = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
+		   (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	long cp;
+
+	if (!k || strnlen((const char *)s, k) < k || !utf8_valid((const char *)s, k))
+		return -1;
+	cp = k == 1 ? s[0] : s[0] & (0x7f >> k);
+	for (size_t i = 1; i < k; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	*len = k;
+	return cp;
+}
+
+/* Characters that move or recolour what a terminal shows, or reorder it. */
+static int hidden_control(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void xfctl_escape(struct sbuf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len;
+	long cp;
+
+	while (*p) {
+		cp = utf8_at(p, &len);
+		if (cp < 0) {
+			sbuf_addf(out, "\\x%02x", *p++);
+			continue;
+		}
+		if (cp == '\n' || cp == '\r' || cp == '\t')
+			sbuf_addf(out, "\\%c", cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't');
+		else if (cp < 0x80 && hidden_control(cp))
+			sbuf_addf(out, "\\x%02lx", cp);
+		else if (hidden_control(cp))
+			sbuf_addf(out, "\\u%04lx", cp);
+		else
+			sbuf_add(out, p, len);
+		p += len;
+	}
+}
+
+void xfctl_cells(const PGresult *res, int row, struct sbuf *v, int n)
+{
+	for (int c = 0; c < n; c++) {
+		sbuf_reset(&v[c]);
+		xfctl_escape(&v[c], PQgetvalue(res, row, c));
+	}
+}
+
+void xfctl_cells_release(struct sbuf *v, int n)
+{
+	for (int c = 0; c < n; c++)
+		sbuf_release(&v[c]);
 }

@@ -21,6 +21,16 @@ struct xfctl {
 PGconn *xfctl_db(struct xfctl *x);
 /* Prints "xfctl: <what>: <err>" to stderr and returns 1. */
 int xfctl_fail(const char *what, const struct sbuf *err);
+/*
+ * Appends s as it may be shown on a terminal: C0 and C1 control characters,
+ * DEL, Unicode bidi and direction marks and bytes that are not UTF-8 as
+ * visible escapes (\x1b, \r, \u009b, \u202e, \xff); the rest as it is.
+ * Everything read from the database goes through it before it is printed.
+ */
+void xfctl_escape(struct sbuf *out, const char *s);
+/* Fills v[0..n) (initialised sbufs) with the escaped columns 0..n-1 of row. */
+void xfctl_cells(const PGresult *res, int row, struct sbuf *v, int n);
+void xfctl_cells_release(struct sbuf *v, int n);
 /* Reads a whole file (or "-" for stdin) as JSON; NULL after printing why. */
 json_t *xfctl_load_json(const char *path);
 

@@ -42,7 +42,7 @@ static int hop_batch(struct hop *h, size_t n, struct sbuf *err)
 	if (kafka_acks_wait(h->producer, &acks, 120000, rc ? NULL : err))
 		rc = -1;
 	if (!rc && kafka_commit_batch(h->consumer, h->msgs, n, err))
-		log_warn("commit_failed", "error=\"%s\"", err->buf);
+		log_warn("commit_failed", LOG_S("error", err->buf), LOG_END);
 	return rc;
 }
 
@@ -68,7 +68,7 @@ static int hop_run(struct hop *h, const char *ready_file)
 		}
 		rd_kafka_poll(h->producer, 0);
 		if (n && (rc = hop_batch(h, n, &err)))
-			log_error("batch_failed", "error=\"%s\"", err.buf);
+			log_error("batch_failed", LOG_S("error", err.buf), LOG_END);
 		kafka_batch_release(h->msgs, n);
 		sbuf_reset(&err);
 	}
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		rc = hop_run(&h, argc == 5 ? argv[4] : NULL) ? 1 : 0;
 out:
 	if (err.len)
-		log_error("passthrough_failed", "error=\"%s\"", err.buf);
+		log_error("passthrough_failed", LOG_S("error", err.buf), LOG_END);
 	kafka_consumer_close(h.consumer);
 	kafka_producer_close(h.producer, 10000);
 	free(h.msgs);

@@ -3,10 +3,16 @@
  * with libcurl.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -335,6 +341,109 @@ static void t_port_in_use(void)
 	sbuf_release(&err);
 }
 
+#define IDLE_CONNS 1100
+
+/* Room for the idle clients and as many server ends: raises RLIMIT_NOFILE. */
+static int raise_nofile(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	if (rl.rlim_cur >= want)
+		return 0;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want ? -1 : 0;
+}
+
+/* A TCP connection from 127.0.0.<from> to 127.0.0.1:port that sends nothing; -1 on error. */
+static int idle_conn(int from, int port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	src.sin_addr.s_addr = htonl(0x7f000000u | (unsigned)from);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.sin_port = htons((unsigned short)port);
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&src, sizeof src) ||
+			connect(fd, (struct sockaddr *)&dst, sizeof dst))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * Waits up to s seconds for the server to close each of fds[0..n) (EOF or
+ * reset); closes those it did. Returns how many are still open.
+ */
+static size_t await_closed(int *fds, size_t n, int s)
+{
+	struct pollfd *pfd = calloc(n, sizeof *pfd);
+	time_t end = time(NULL) + s;
+	size_t open = n;
+
+	for (size_t i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	while (open && time(NULL) < end && poll(pfd, n, 500) >= 0) {
+		for (size_t i = 0; i < n; i++) {
+			char c;
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			if (recv(pfd[i].fd, &c, 1, MSG_DONTWAIT) > 0 ||
+			    errno == EAGAIN)
+				continue; /* not closed (nothing is ever sent to it) */
+			close(pfd[i].fd);
+			fds[i] = pfd[i].fd = -1;
+			open--;
+		}
+	}
+	free(pfd);
+	return open;
+}
+
+/*
+ * 1,100 idle connections from one address do not starve /healthz: past
+ * HTTP_PER_IP_LIMIT they are closed at once, the others when they have
+ * been idle HTTP_IDLE_TIMEOUT_S.
+ */
+static void t_idle_flood(void)
+{
+	struct probe p = { 1, 1, "", "", 0, 0 };
+	struct http_hooks hooks = { NULL, probe_healthy, probe_ready, &p };
+	struct sbuf body = SBUF_INIT;
+	struct http_server *srv;
+	int *fds = calloc(IDLE_CONNS, sizeof *fds);
+	size_t opened = 0;
+	time_t t0;
+
+	if (!T_CHECK(raise_nofile(3 * IDLE_CONNS) == 0))
+		goto out;
+	srv = start("127.0.0.1:0", &hooks);
+	if (!T_CHECK(srv != NULL))
+		goto out;
+	for (; opened < IDLE_CONNS; opened++)
+		if ((fds[opened] = idle_conn(2, http_port(srv))) < 0)
+			break;
+	T_INTEQ(opened, IDLE_CONNS);
+	t0 = time(NULL);
+	T_INTEQ(fetch(http_port(srv), "GET", "/healthz", &body, NULL), 200);
+	T_STREQ(body.buf, "ok\n");
+	/* held within the timeout, or it proves nothing */
+	T_CHECK(time(NULL) - t0 < HTTP_IDLE_TIMEOUT_S);
+	T_INTEQ(await_closed(fds, opened, 3 * HTTP_IDLE_TIMEOUT_S), 0);
+	sbuf_reset(&body);
+	T_INTEQ(fetch(http_port(srv), "GET", "/healthz", &body, NULL), 200);
+	http_stop(srv);
+out:
+	for (size_t i = 0; i < opened; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	sbuf_release(&body);
+}
+
 T_SUITE(http,
 	{ "metrics", t_metrics },
 	{ "health_ready", t_health_ready },
@@ -343,4 +452,5 @@ T_SUITE(http,
 	{ "off", t_off },
 	{ "bad_addr", t_bad_addr },
 	{ "bad_port_text", t_bad_port_text },
-	{ "port_in_use", t_port_in_use })
+	{ "port_in_use", t_port_in_use },
+	{ "idle_flood", t_idle_flood })
