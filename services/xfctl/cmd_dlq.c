@@ -3,7 +3,6 @@
  * PostgreSQL (table dead_letters, common/dlq.h). Neither command prints
  * an original, its key or its error text: they may hold personal data.
  */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +23,11 @@ struct dlq_args {
 static int dlq_usage(void)
 {
 	fprintf(stderr, "usage: xfctl dlq list [--reason R] [--service S] [--since T]"
-		" [--until T] [--limit N]\n"
+		" [--until T] [--id N] [--limit N]\n"
 		"       xfctl dlq replay [--reason R] [--service S] [--since T] [--until T]"
 		" [--id N] [--again]\n"
 		"T is a PostgreSQL timestamptz (\"2026-12-02 10:00+08\"); N a number\n");
 	return 2;
-}
-
-/* The value of option argv[*i] (stepping over it), NULL if it has none. */
-static const char *opt_value(int argc, char **argv, int *i)
-{
-	return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
 static int positive(const char *s)
@@ -47,33 +40,26 @@ static int positive(const char *s)
 
 static int dlq_parse(int argc, char **argv, int replay, struct dlq_args *a)
 {
-	static const struct { const char *name; size_t off; } opts[] = {
-		{ "--reason", offsetof(struct dlq_args, reason) },
-		{ "--service", offsetof(struct dlq_args, service) },
-		{ "--since", offsetof(struct dlq_args, since) },
-		{ "--until", offsetof(struct dlq_args, until) },
-		{ "--id", offsetof(struct dlq_args, id) },
-	};
+	static const char *const names[] = { "--reason", "--service", "--since", "--until",
+					     "--id", "--limit" };
 	const char *limit = NULL;
+	const char **dest[] = { &a->reason, &a->service, &a->since, &a->until, &a->id, &limit };
+	const size_t nopts = sizeof names / sizeof names[0];
 
 	memset(a, 0, sizeof *a);
 	for (int i = 0; i < argc; i++) {
 		size_t k = 0;
 
-		while (k < sizeof opts / sizeof opts[0] && strcmp(argv[i], opts[k].name))
+		while (k < nopts && strcmp(argv[i], names[k]))
 			k++;
-		if (k < sizeof opts / sizeof opts[0])
-			*(const char **)((char *)a + opts[k].off) = opt_value(argc, argv, &i);
+		if (k < nopts && i + 1 < argc)
+			*dest[k] = argv[++i];
 		else if (replay && !strcmp(argv[i], "--again"))
 			a->again = 1;
-		else if (!replay && !strcmp(argv[i], "--limit"))
-			limit = opt_value(argc, argv, &i);
 		else
 			return -1;
-		if (k < sizeof opts / sizeof opts[0] && !*(const char **)((char *)a + opts[k].off))
-			return -1;
 	}
-	if ((a->id && (!replay || !positive(a->id))) || (limit && !positive(limit)))
+	if ((a->id && !positive(a->id)) || (limit && (replay || !positive(limit))))
 		return -1;
 	a->limit = limit ? strtol(limit, NULL, 10) : DLQ_LIST_LIMIT;
 	return 0;
@@ -256,15 +242,18 @@ static int dlq_replay(struct xfctl *x, const struct dlq_args *a, struct sbuf *er
 		       DLQ_WHERE " ORDER BY id", 5, params, err);
 	if (!res)
 		return -1;
-	if (!(rk = kafka_producer_new(x->conf.brokers, NULL, err))) {
+	rk = PQntuples(res) ? kafka_producer_new(x->conf.brokers, NULL, err) : NULL;
+	if (PQntuples(res) && !rk) {
 		PQclear(res);
 		return -1;
 	}
-	replay_all(x, rk, res, a->again, count);
+	if (rk)
+		replay_all(x, rk, res, a->again, count);
 	printf("%d replayed, %d skipped (replayed before%s), %d failed\n", count[2],
 	       count[1], a->again ? ", or by another replay just now" :
 	       "; --again sends them again", count[0]);
-	kafka_producer_close(rk, 10000);
+	if (rk)
+		kafka_producer_close(rk, 10000);
 	PQclear(res);
 	return count[0] ? -2 : 0;
 }

@@ -23,7 +23,7 @@
 #include "tharness.h"
 #include "util.h"
 
-/* The broker's message.max.bytes (deploy/scripts/kafka.sh) and the producers'. */
+/* The broker's message.max.bytes (deploy/scripts/kafka.sh), as the producers' (common/kafka.c). */
 #define BROKER_MAX 4194304
 
 /* A valid event for region, as upstream sends it (a new string). */
@@ -167,7 +167,7 @@ static int produce_gzip(const char *key, const char *val, size_t len)
 
 static void t_oversized(void)
 {
-	size_t near = BROKER_MAX - 512, huge = 6 * 1024 * 1024, len;
+	size_t near = BROKER_MAX - 128, huge = 6 * 1024 * 1024, len;
 	char *a = big_event(near), *b = big_event(huge), *ok = event("dlq-after", "330381", &len);
 	struct want dlq = { "petition.dlq", "dlq-big", 2 }, receipt = { "petition.receipts",
 								       "t12345/dlq-after", 1 };
