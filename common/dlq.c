@@ -109,20 +109,20 @@ static const char store_sql[] =
 	" DO UPDATE SET reason = d.reason RETURNING id"; /* the row's id either way */
 
 /* Runs store_sql for dl with key, value and headers already encoded. */
-static PGresult *store_query(PGconn *conn, const struct dlq_letter *dl, const char *key,
+static PGresult *store_query(PGconn *conn, struct dlq_letter *dl, const char *key,
 			     const char *val, const char *hdrs, struct sbuf *err)
 {
 	const rd_kafka_message_t *rkm = dl->rkm;
 	struct sbuf why = SBUF_INIT;
-	char part[16], off[32], size[32], sha[65];
+	char part[16], off[32], size[32];
 	const char *params[11] = { dl->service, rd_kafka_topic_name(rkm->rkt), part, off,
-				   key, hdrs, dl->code, NULL, val, size, sha };
+				   key, hdrs, dl->code, NULL, val, size, dl->sha256 };
 	PGresult *res;
 
 	snprintf(part, sizeof part, "%d", (int)rkm->partition);
 	snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
 	snprintf(size, sizeof size, "%zu", rkm->len);
-	sha256_hex(rkm->payload ? rkm->payload : "", rkm->len, sha);
+	sha256_hex(rkm->payload ? rkm->payload : "", rkm->len, dl->sha256);
 	dlq_clip_text(&why, dl->why, (size_t)-1); /* text PostgreSQL takes */
 	params[7] = why.buf;
 	res = pg_query(conn, store_sql, 11, params, err);
@@ -166,7 +166,7 @@ static long producer_max(rd_kafka_t *rk)
 struct dlq_hdrs {
 	struct kafka_hdr h[DLQ_NHDRS];
 	size_t n;
-	char part[16], off[32], bytes[32], id[32], sha[65];
+	char part[16], off[32], bytes[32], id[32];
 	struct sbuf why;
 };
 
@@ -178,7 +178,6 @@ static void hdrs_fill(struct dlq_hdrs *h, const struct dlq_letter *dl)
 	snprintf(h->off, sizeof h->off, "%lld", (long long)rkm->offset);
 	snprintf(h->bytes, sizeof h->bytes, "%zu", rkm->len);
 	snprintf(h->id, sizeof h->id, "%lld", dl->id);
-	sha256_hex(rkm->payload ? rkm->payload : "", rkm->len, h->sha);
 	sbuf_init(&h->why, 0);
 	dlq_clip_text(&h->why, dl->why, DLQ_ERROR_MAX);
 	h->h[0] = (struct kafka_hdr){ "xf-error-code", dl->code };
@@ -188,7 +187,7 @@ static void hdrs_fill(struct dlq_hdrs *h, const struct dlq_letter *dl)
 	h->h[4] = (struct kafka_hdr){ "xf-source-partition", h->part };
 	h->h[5] = (struct kafka_hdr){ "xf-source-offset", h->off };
 	h->h[6] = (struct kafka_hdr){ "xf-original-bytes", h->bytes };
-	h->h[7] = (struct kafka_hdr){ "xf-original-sha256", h->sha };
+	h->h[7] = (struct kafka_hdr){ "xf-original-sha256", dl->sha256 };
 	h->h[8] = (struct kafka_hdr){ "xf-dlq-id", h->id };
 	h->n = 9;
 }

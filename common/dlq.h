@@ -42,6 +42,7 @@ struct dlq_letter {
 	const rd_kafka_message_t *rkm;   /* the original, as consumed */
 	const char *code, *why;          /* xf-error-code, xf-error */
 	long long id;                    /* dead_letters.id, set by dlq_store */
+	char sha256[65];                 /* of the value, set by dlq_store */
 };
 
 /*
@@ -52,7 +53,8 @@ struct dlq_letter {
 int dlq_store(PGconn *conn, struct dlq_letter *dl, struct sbuf *err);
 
 /*
- * Produces dl's bounded copy to petition.dlq (see above); acks is credited
+ * Produces dl's bounded copy to petition.dlq (see above), after dlq_store
+ * filled in dl's id and hash; acks is credited
  * by the delivery report. Returns 0, or -1 with err when it could not be
  * queued.
  */

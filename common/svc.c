@@ -343,7 +343,7 @@ int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 		    const char *code, const char *why, struct kafka_acks *acks,
 		    struct sbuf *err)
 {
-	struct dlq_letter dl = { svc->name, rkm, code, why, 0 };
+	struct dlq_letter dl = { svc->name, rkm, code, why, 0, "" };
 	char part[16], off[32], labels[96];
 	const char *topic = rd_kafka_topic_name(rkm->rkt);
 

@@ -142,11 +142,13 @@ static void check_header(const rd_kafka_message_t *rkm, const char *name, const 
 static void check_copy(const char *brokers, rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 		       const char *orig, size_t len, int64_t offset, size_t lo, size_t hi)
 {
-	struct dlq_letter dl = { "xf-test", rkm, "too_large", "larger than 1 MiB", 42 };
+	struct dlq_letter dl = { "xf-test", rkm, "too_large", "larger than 1 MiB", 42, "" };
 	struct kafka_acks acks = { 0, 0, 0, 0 };
 	char bytes[32], sha[65];
 	rd_kafka_message_t *copy;
 	rd_kafka_t *c = NULL;
+
+	sha256_hex(orig, len, dl.sha256); /* as dlq_store does */
 
 	T_INTEQ(dlq_produce(rk, &dl, &acks, NULL), 0);
 	T_INTEQ(kafka_acks_wait(rk, &acks, 10000, NULL), 0);
