@@ -365,7 +365,15 @@ int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key,
 		  const struct kafka_hdr *hdrs, size_t nhdrs,
 		  struct kafka_acks *acks, struct sbuf *err)
 {
-	rd_kafka_headers_t *h = headers_new(hdrs, nhdrs);
+	return kafka_produce_headers(rk, topic, key, keylen, val, vallen,
+				     headers_new(hdrs, nhdrs), acks, err);
+}
+
+int kafka_produce_headers(rd_kafka_t *rk, const char *topic, const void *key,
+			  size_t keylen, const void *val, size_t vallen,
+			  rd_kafka_headers_t *h, struct kafka_acks *acks,
+			  struct sbuf *err)
+{
 	rd_kafka_resp_err_t rc;
 
 	for (;;) {

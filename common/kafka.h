@@ -84,6 +84,14 @@ int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key,
 		  const struct kafka_hdr *hdrs, size_t nhdrs,
 		  struct kafka_acks *acks, struct sbuf *err);
 /*
+ * kafka_produce with headers the caller built (rd_kafka_headers_new; NULL
+ * for none, values may be any bytes), which it takes over in every case.
+ */
+int kafka_produce_headers(rd_kafka_t *rk, const char *topic, const void *key,
+			  size_t keylen, const void *val, size_t vallen,
+			  rd_kafka_headers_t *h, struct kafka_acks *acks,
+			  struct sbuf *err);
+/*
  * Serves delivery reports until every message in acks is reported or
  * timeout_ms passes. Returns 0 if all were delivered, -1 with err otherwise.
  */

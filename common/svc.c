@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlq.h"
 #include "log.h"
 #include "pg.h"
 #include "util.h"
@@ -343,14 +344,13 @@ int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 		    const char *code, const char *why, struct kafka_acks *acks,
 		    struct sbuf *err)
 {
+	struct dlq_letter dl = { svc->name, rkm, code, why, 0, "" };
 	char part[16], off[32], labels[96];
 	const char *topic = rd_kafka_topic_name(rkm->rkt);
-	struct kafka_hdr hdrs[] = {
-		{ "xf-error-code", code }, { "xf-error", why },
-		{ "xf-service", svc->name }, { "xf-source-topic", topic },
-		{ "xf-source-partition", part }, { "xf-source-offset", off },
-	};
 
+	/* the whole original first: the copy on the topic may be cut */
+	if (dlq_store(svc->conn, &dl, err) || dlq_produce(svc->producer, &dl, acks, err))
+		return -1;
 	snprintf(part, sizeof part, "%d", (int)rkm->partition);
 	snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
 	snprintf(labels, sizeof labels, "reason=\"%s\"", code);
@@ -363,8 +363,7 @@ int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 	metrics_add(metrics_get(svc->metrics, "xf_dead_letters_total",
 				"Messages sent to petition.dlq", METRICS_COUNTER,
 				labels), 1);
-	return kafka_produce(svc->producer, "petition.dlq", rkm->key, rkm->key_len,
-			     rkm->payload, rkm->len, hdrs, 6, acks, err);
+	return 0;
 }
 
 void svc_count_out(struct svc *svc, const char *topic, const char *what)

@@ -75,7 +75,12 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self);
 /* Stops consuming, closes the consumer, flushes the producer, PQfinish. */
 void svc_release(struct svc *svc);
 
-/* Produces one dead letter: the original bytes with the six xf-error headers. */
+/*
+ * Dead-letters one message: stores the whole original in PostgreSQL
+ * (svc->conn, which may be inside a transaction), then produces the
+ * bounded copy with the xf-* headers to petition.dlq (see dlq.h).
+ * Returns 0, or -1 with err (then nothing is counted or logged).
+ */
 int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 		    const char *code, const char *why, struct kafka_acks *acks,
 		    struct sbuf *err);

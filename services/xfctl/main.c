@@ -28,6 +28,10 @@ static const struct command {
 	{ "calendar", "import FILE | show [YEAR]",
 	  "the working-day calendar (holidays and adjusted working days)", cmd_calendar },
 	{ "departments", "[--json]", "the department scorecard (三色预警)", cmd_departments },
+	{ "dlq", "list [--reason R] [--service S] [--since T] [--until T] [--limit N] |"
+	  " replay [--reason R] [--service S] [--since T] [--until T] [--id N] [--again]",
+	  "dead letters kept in PostgreSQL: list them, or send them to their source"
+	  " topic again", cmd_dlq },
 };
 
 static int usage(void)

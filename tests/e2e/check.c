@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlq.h"
 #include "embed.h"
 #include "jschema.h"
 #include "tharness.h"
+#include "util.h"
 
 static const char *jstr(json_t *j, const char *key)
 {
@@ -169,6 +171,26 @@ static void check_valid(struct e2e *t, const struct gen_event *e, const struct c
 		fprintf(stderr, "    event %s (case %s)\n", e->external_id, s->case_id);
 }
 
+int check_dlq_bytes(const struct e2e_msg *m, const struct gen_event *e)
+{
+	char *bytes, *sha, *cut, want[65];
+	int ok;
+
+	if (e->len <= DLQ_VALUE_MAX)
+		return m->len == e->len && !memcmp(m->value, e->bytes, e->len);
+	bytes = e2e_header(m, "xf-original-bytes");
+	sha = e2e_header(m, "xf-original-sha256");
+	cut = e2e_header(m, "xf-truncated");
+	sha256_hex(e->bytes, e->len, want);
+	ok = m->len == DLQ_VALUE_MAX && !memcmp(m->value, e->bytes, m->len) && bytes &&
+	     strtoul(bytes, NULL, 10) == e->len && sha && !strcmp(sha, want) && cut &&
+	     !strcmp(cut, "true");
+	free(bytes);
+	free(sha);
+	free(cut);
+	return ok;
+}
+
 static void check_bad(const struct gen_event *e, const struct check_seen *s)
 {
 	const struct e2e_msg *m = s->dlq_msg;
@@ -178,7 +200,7 @@ static void check_bad(const struct gen_event *e, const struct check_seen *s)
 		return;
 	}
 	T_STREQ(m->error_code, e->bad_code);
-	T_CHECK(m->len == e->len && !memcmp(m->value, e->bytes, e->len));
+	T_CHECK(check_dlq_bytes(m, e));
 }
 
 void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery)

@@ -40,6 +40,13 @@ struct check_run {
  */
 void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery);
 
+/*
+ * 1 if dead letter m carries malformed event e: its bytes unchanged, or,
+ * for an event over DLQ_VALUE_MAX, its prefix of that size with
+ * xf-truncated, xf-original-bytes and xf-original-sha256 (common/dlq.h).
+ */
+int check_dlq_bytes(const struct e2e_msg *m, const struct gen_event *e);
+
 /* Asserts every collected output message conforms to its JSON Schema. */
 void check_schemas(struct e2e *t);
 

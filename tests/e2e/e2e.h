@@ -30,6 +30,7 @@ struct e2e_msg {
 	char *value;
 	size_t len;
 	char *error_code;   /* xf-error-code header, if any */
+	rd_kafka_headers_t *headers; /* a copy of all of them, NULL if none */
 	json_t *json;       /* parsed value, NULL if not JSON */
 };
 
@@ -98,6 +99,9 @@ int e2e_flush(struct e2e *t);
 
 /* Polls outputs for up to ms milliseconds (appending to t->msgs). */
 void e2e_collect(struct e2e *t, int ms);
+/* Header name of a collected message (the last one of that name), a new
+ * string; NULL when there is none. */
+char *e2e_header(const struct e2e_msg *m, const char *name);
 /* Counts collected messages on topic (prefix match when it ends in '*'). */
 size_t e2e_count(const struct e2e *t, const char *topic);
 /* Collects until done(t, arg) or timeout_s passes; returns done's result. */

@@ -238,6 +238,8 @@ void e2e_teardown(struct e2e *t)
 		free(t->msgs[i].key);
 		free(t->msgs[i].value);
 		free(t->msgs[i].error_code);
+		if (t->msgs[i].headers)
+			rd_kafka_headers_destroy(t->msgs[i].headers);
 		json_decref(t->msgs[i].json);
 	}
 	free(t->msgs);
@@ -495,8 +497,19 @@ static char *header(const rd_kafka_message_t *rkm, const char *name)
 	return strndup(val, size);
 }
 
+char *e2e_header(const struct e2e_msg *m, const char *name)
+{
+	const void *val;
+	size_t size;
+
+	if (!m->headers || rd_kafka_header_get_last(m->headers, name, &val, &size))
+		return NULL;
+	return strndup(val ? val : "", size);
+}
+
 static void keep(struct e2e *t, const rd_kafka_message_t *rkm)
 {
+	rd_kafka_headers_t *hdrs;
 	struct e2e_msg *m;
 
 	if (t->nmsgs == t->alloc) {
@@ -513,6 +526,7 @@ static void keep(struct e2e *t, const rd_kafka_message_t *rkm)
 	m->value[rkm->len] = '\0';
 	m->len = rkm->len;
 	m->error_code = header(rkm, "xf-error-code");
+	m->headers = rd_kafka_message_headers(rkm, &hdrs) ? NULL : rd_kafka_headers_copy(hdrs);
 	m->json = json_loadb(m->value, m->len, 0, NULL);
 }
 
