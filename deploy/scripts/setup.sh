@@ -16,6 +16,7 @@ for arg in "$@"; do
     esac
 done
 
+# clang-14, libfuzzer-14-dev and libclang-rt-14-dev: make fuzz (tests/fuzz/).
 PKGS=(gcc make pkg-config librdkafka-dev libjansson-dev libpq-dev libcurl4-openssl-dev
     libssl-dev libmicrohttpd-dev postgresql postgresql-contrib kcat maven
     openjdk-17-jre-headless procps iproute2 python3-yaml liblinear-dev libutf8proc-dev
