@@ -1,23 +1,60 @@
 /*
  * validate.c - fuzzes xf-intake's event validator (services/intake/
- * validate.c) with any bytes, as they come off hotline.events.
+ * validate.c) with any bytes, as they come off hotline.events. An event
+ * it accepts must also be valid by the contract's schema
+ * (schemas/xf.hotline_event.v1.json): intake passes nothing on that the
+ * contract refuses. (The reverse need not hold: intake also checks the
+ * province code and the calendar date.)
  */
 #include <jansson.h>
 
+#include "embed.h"
 #include "fuzz.h"
 #include "intake/validate.h"
+#include "jschema.h"
+#include "sbuf.h"
+
+static struct jschema_set *schemas;
+
+static void setup(void)
+{
+	const struct embed_file *f = embed_find("schemas/xf.hotline_event.v1.json");
+	struct sbuf err = SBUF_INIT;
+
+	schemas = jschema_set_new();
+	if (jschema_add(schemas, f->data, f->len, &err)) {
+		fprintf(stderr, "validate fuzzer setup: %s\n", err.buf);
+		abort();
+	}
+	sbuf_release(&err);
+}
+
+static void contract_valid(json_t *event)
+{
+	struct sbuf err = SBUF_INIT;
+
+	if (jschema_validate(schemas, "xf.hotline_event.v1", event, &err))
+		fprintf(stderr, "intake accepts what the schema refuses: %s\n", err.buf);
+	FUZZ_ASSERT(err.len == 0);
+	sbuf_release(&err);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct intake_verdict v;
 	char *text;
-	int rc = intake_validate((const char *)data, size, &v);
+	int rc;
 
+	if (!schemas)
+		setup();
+	rc = intake_validate((const char *)data, size, &v);
 	FUZZ_ASSERT(json_is_array(v.errors));
 	FUZZ_ASSERT(rc == 0 ? json_array_size(v.errors) == 0 : json_array_size(v.errors) > 0);
-	if (rc == 0) /* a valid event names its keys, for dedup and the receipt */
+	if (rc == 0) { /* a valid event names its keys, for dedup and the receipt */
 		FUZZ_ASSERT(json_is_object(v.event) && v.source_system && *v.source_system &&
 			    v.external_id && *v.external_id);
+		contract_valid(v.event);
+	}
 	FUZZ_ASSERT(rc == 0 || *intake_first_code(&v));
 	text = intake_errors_text(&v);
 	FUZZ_ASSERT(rc == 0 || (text && *text));

@@ -90,7 +90,8 @@ static void t_valid_full(void)
 	       "   'id_number': '33038119900101123X', 'anonymous': false},"
 	       " 'address': '瑞安市安阳街道某小区', 'location': {'lat': 27.78, 'lon': 120.65},"
 	       " 'co_signers': 3,"
-	       " 'attachments': [{'name': 'a.jpg', 'url': 'https://x/a.jpg', 'sha256': 'ab'}],"
+	       " 'attachments': [{'name': 'a.jpg', 'url': 'https://x/a.jpg',"
+	       "   'sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'}],"
 	       " 'category_hint': 'environment', 'language': 'zh-Hans',"
 	       " 'x_upstream': {'kept': [1, 2]}}", "");
 	expect("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
@@ -465,6 +466,24 @@ static void t_errors_text_valid(void)
 	free(s);
 }
 
+/*
+ * What intake accepts, the contract's schema (xf.hotline_event.v1) accepts
+ * too: found by fuzzing (tests/fuzz/validate.c).
+ */
+static void t_contract_shapes(void)
+{
+	expect(EV(", 'attachments': [{'name': 'a.jpg'}]"), "missing_field@attachments[0].url");
+	expect(EV(", 'attachments': [{'url': ''}, 7]"),
+	       "empty_field@attachments[0].url, wrong_type@attachments[1]");
+	expect(EV(", 'attachments': [{'url': 'https://x/a', 'name': 5, 'sha256': 'ab'}]"),
+	       "wrong_type@attachments[0].name, bad_value@attachments[0].sha256");
+	expect(EV(", 'attachments': [{'url': 'https://x/a', 'name': null, 'sha256': null}]"), "");
+	expect(EV(", 'location': {}"), "missing_field@location.lat, missing_field@location.lon");
+	expect(EV(", 'location': {'lat': 27.78, 'lon': null}"), "missing_field@location.lon");
+	expect_time("2026-11-22 10:00:00+08:00", "bad_time@occurred_at");
+	expect_time("2026-11-22t10:00:00+08:00", "");
+}
+
 T_SUITE(validate,
 	{ "valid_minimal", t_valid_minimal },
 	{ "valid_full", t_valid_full },
@@ -487,4 +506,5 @@ T_SUITE(validate,
 	{ "keys_unreadable", t_keys_unreadable },
 	{ "first_code", t_first_code },
 	{ "errors_text_no_field", t_errors_text_no_field },
-	{ "errors_text_valid", t_errors_text_valid })
+	{ "errors_text_valid", t_errors_text_valid },
+	{ "contract_shapes", t_contract_shapes })
