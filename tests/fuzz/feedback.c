@@ -102,9 +102,9 @@ static void assign(struct caseops *co)
 	sbuf_release(&err);
 }
 
-/* One message, as xf-dispatch's batch loop works it. */
-static void work(struct lifecycle *lc, struct caseops *co, const rd_kafka_message_t *rkm,
-		 time_t now)
+/* One message, as xf-dispatch's batch loop works it; 0, or -1 on an error. */
+static int work(struct lifecycle *lc, struct caseops *co, const rd_kafka_message_t *rkm,
+		time_t now)
 {
 	json_t *msg = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
 	struct sbuf err = SBUF_INIT;
@@ -113,13 +113,28 @@ static void work(struct lifecycle *lc, struct caseops *co, const rd_kafka_messag
 	const char *code = NULL;
 	char *why = NULL;
 
-	if (lifecycle_feedback(lc, co, msg, rkm, now, &code, &why, &err))
-		FUZZ_ASSERT(err.len > 0);
+	int rc = lifecycle_feedback(lc, co, msg, rkm, now, &code, &why, &err);
+
+	FUZZ_ASSERT(rc == 0 || err.len > 0);
 	FUZZ_ASSERT(!code || (why && *why));
 	FUZZ_ASSERT(!co->bad_row);
 	free(why);
 	sbuf_release(&err);
 	json_decref(msg);
+	return rc;
+}
+
+/* ob->v[a..a+n) and ob->v[b..b+n) are the same messages. */
+static int same_outputs(const struct outbox *ob, size_t a, size_t b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct out_msg *x = &ob->v[a + i], *y = &ob->v[b + i];
+
+		if (strcmp(x->topic, y->topic) || strcmp(x->key, y->key) ||
+		    strcmp(x->value, y->value))
+			return 0;
+	}
+	return 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -129,7 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct outbox ob = OUTBOX_INIT;
 	struct caseops co;
 	rd_kafka_message_t rkm[MAX_MESSAGES];
-	size_t n = 0, at = 0;
+	size_t n = 0, at = 0, first_from = 0, first_n = 0, again;
+	int first_rc = -1;
 
 	if (!g.rules)
 		setup();
@@ -147,12 +163,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		rkm[n] = (rd_kafka_message_t){ .rkt = g.rkt, .partition = 0,
 			.payload = (void *)(data + at), .len = len, .offset = (int64_t)n };
-		work(&lc, &co, &rkm[n], NOW + (time_t)n * 86400);
+		if (n == 0) {
+			first_from = ob.n;
+			first_rc = work(&lc, &co, &rkm[n], NOW);
+			first_n = ob.n - first_from;
+		} else {
+			work(&lc, &co, &rkm[n], NOW + (time_t)n * 86400);
+		}
 		at += len + 1;
 		n++;
 	}
-	if (n) /* a redelivery of the first: its outputs again, nothing changed */
-		work(&lc, &co, &rkm[0], NOW + (time_t)n * 86400);
+	if (n && first_rc == 0) { /* a redelivery of the first: the same outputs again */
+		again = ob.n;
+		FUZZ_ASSERT(work(&lc, &co, &rkm[0], NOW + (time_t)n * 86400) == 0);
+		FUZZ_ASSERT(ob.n - again == first_n);
+		FUZZ_ASSERT(same_outputs(&ob, first_from, again, first_n));
+	}
 	caseops_release(&co);
 	outbox_release(&ob);
 	return 0;
