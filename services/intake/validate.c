@@ -150,10 +150,10 @@ static void check_required(struct intake_verdict *v)
 	time_t t;
 
 	v->source_system = check_str(v, "source.system", 1, 128);
-	v->external_id = check_str(v, "external_id", 1, 128);
+	v->external_id = check_str(v, "external_id", 1, 256);
 	check_type(v, "source", JSON_OBJECT, "must be an object");
 	/* the time parser also takes a space for the T; the contract does not */
-	if ((at = check_str(v, "occurred_at", 1, 64)) &&
+	if ((at = check_str(v, "occurred_at", 1, 0)) &&
 	    (time_parse_rfc3339(at, &t) || (at[10] != 'T' && at[10] != 't')))
 		add_error(v, "bad_time", "occurred_at", "not an RFC 3339 date-time with offset");
 	if ((region = check_str(v, "region_code", 1, 0)) && !region_code_valid(region))
@@ -175,11 +175,11 @@ static void check_optional(struct intake_verdict *v)
 	check_enum(v, "source.channel", channels);
 	check_type(v, "petitioner", JSON_OBJECT, "must be an object");
 	check_str(v, "petitioner.name", 0, 100);
-	check_str(v, "petitioner.phone", 0, 32);
-	check_str(v, "petitioner.id_number", 0, 32);
+	check_str(v, "petitioner.phone", 0, 40);
+	check_str(v, "petitioner.id_number", 0, 40);
 	check_str(v, "address", 0, 500);
-	check_str(v, "category_hint", 0, 64);
-	check_str(v, "language", 0, 32);
+	check_str(v, "category_hint", 0, 100);
+	check_str(v, "language", 0, 35);
 	check_type(v, "location", JSON_OBJECT, "must be an object");
 	check_location(v);
 	check_number(v, "co_signers", 1, 1e9, 1);

@@ -482,6 +482,39 @@ static void t_contract_shapes(void)
 	expect(EV(", 'location': {'lat': 27.78, 'lon': null}"), "missing_field@location.lon");
 	expect_time("2026-11-22 10:00:00+08:00", "bad_time@occurred_at");
 	expect_time("2026-11-22t10:00:00+08:00", "");
+	expect_time("2026-11-22T10:00:00.000000000000000000000000000000000000000000000000+08:00",
+		    "");
+}
+
+/* The schema's lengths, no shorter (found by fuzzing too). */
+static void t_contract_lengths(void)
+{
+	static const struct { const char *field; size_t max; } f[] = {
+		{ "external_id", 256 }, { "category_hint", 100 }, { "language", 35 },
+	};
+	struct sbuf text = SBUF_INIT, val = SBUF_INIT, want = SBUF_INIT;
+
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		for (size_t n = f[i].max; n <= f[i].max + 1; n++) {
+			sbuf_reset(&val);
+			while (val.len < n)
+				sbuf_addch(&val, 'x');
+			sbuf_reset(&text);
+			sbuf_addf(&text, "{'source': {'system': 'wz12345'}, %s"
+				  " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code':"
+				  " '330381', 'subject': 's', 'content': 'c', '%s': '%s'}",
+				  i ? "'external_id': 'WO-1'," : "", f[i].field, val.buf);
+			sbuf_reset(&want);
+			if (n > f[i].max)
+				sbuf_addf(&want, "too_long@%s", f[i].field);
+			expect(text.buf, want.buf);
+		}
+	}
+	expect(EV(", 'petitioner': {'phone': '1234567890123456789012345678901234567890',"
+		  " 'id_number': '1234567890123456789012345678901234567890'}"), "");
+	sbuf_release(&text);
+	sbuf_release(&val);
+	sbuf_release(&want);
 }
 
 T_SUITE(validate,
@@ -507,4 +540,5 @@ T_SUITE(validate,
 	{ "first_code", t_first_code },
 	{ "errors_text_no_field", t_errors_text_no_field },
 	{ "errors_text_valid", t_errors_text_valid },
-	{ "contract_shapes", t_contract_shapes })
+	{ "contract_shapes", t_contract_shapes },
+	{ "contract_lengths", t_contract_lengths })
