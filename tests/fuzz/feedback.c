@@ -20,6 +20,7 @@
 #include "embed.h"
 #include "fuzz.h"
 #include "jschema.h"
+#include "log.h"
 #include "metrics.h"
 #include "rules.h"
 #include "sbuf.h"
@@ -69,6 +70,7 @@ static void setup(void)
 	struct sbuf err = SBUF_INIT;
 	char errstr[256];
 
+	log_init("fuzz-feedback", LOG_WARN); /* not a line per refusal */
 	g.rules = rules_parse(doc, &err);
 	g.cal = calendar_new();
 	g.schemas = jschema_set_new();
