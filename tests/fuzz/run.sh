@@ -67,7 +67,7 @@ one() {
         return 1
     fi
     echo "fuzz-$name: ok, ${#regress[@]} kept inputs," \
-        "$(sed -n 's/^stat::number_of_executed_units: *//p' "$log") runs in ${seconds}s," \
+        "$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1) runs in ${seconds}s," \
         "corpus $(find "$dir/corpus" -type f | wc -l)"
 }
 
