@@ -4,6 +4,7 @@
 #   make test       all tests (unit, then integration on the real stack)
 #   make demo       the main job on the embedded mock cluster
 #   make up/down    the real stack in the background
+#   make fuzz       every libFuzzer harness (tests/fuzz/*.c) for FUZZ_SECONDS each
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -40,7 +41,7 @@ E2E_SRC  := $(wildcard tests/e2e/*.c)
 TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify
 BENCH    := $(BIN)/bench-classify $(BIN)/bench-kafka $(BIN)/xf-passthrough
 
-.PHONY: all test san demo up down bench clean deps
+.PHONY: all test san demo up down bench clean deps fuzz fuzz-build
 all: $(PROGS) $(TESTS) $(BENCH)
 
 # Each service folder builds one program; main.c plus its other files.
@@ -125,7 +126,52 @@ up: deps
 down:
 	@deploy/scripts/stack.sh down
 
+# libFuzzer harnesses (tests/fuzz/*.c), one program each in bin-fuzz/, with
+# clang under ASan and UBSan; the code they test is built with
+# -fsanitize=fuzzer-no-link into build/fuzz.
+FUZZ_CC    ?= clang-14
+FUZZ_OUT   := build/fuzz
+FUZZ_BIN   := bin-fuzz
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer
+FUZZ_FLAGS := -std=c11 $(WARN) -Wno-gnu-statement-expression -O1 -g $(FUZZ_SAN) \
+              $(PKG_CFLAGS)
+FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
+FUZZ_PROGS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BIN)/fuzz-%)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_OUT)/%.o,$(COMMON_SRC) \
+	$(filter-out %/main.c,$(foreach d,$(DAEMONS),$(wildcard services/$(d)/*.c)))) \
+	$(FUZZ_OUT)/gen/embedded.o
+FUZZ_SECONDS ?= 60
+.SECONDARY: $(FUZZ_SRC:%.c=$(FUZZ_OUT)/%.o)
+
+fuzz-build: $(FUZZ_PROGS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+$(FUZZ_BIN)/fuzz-%: $(FUZZ_OUT)/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+$(FUZZ_OUT)/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -Iservices \
+		-c -o $@ $<
+
+$(FUZZ_OUT)/gen/embedded.c: $(EMBED_SRC) deploy/scripts/embed.sh Makefile
+	@mkdir -p $(@D)
+	deploy/scripts/embed.sh $(EMBED_SRC) > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_OUT)/gen/embedded.o: $(FUZZ_OUT)/gen/embedded.c
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -Wno-overlength-strings -c -o $@ $<
+
+$(FUZZ_OUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+		-Iservices -c -o $@ $<
+
 clean:
-	rm -rf build bin bin-san
+	rm -rf build bin bin-san bin-fuzz
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -2,7 +2,8 @@
 # tests/run.sh: every test, as `make test` runs it.
 #   1. installs what is missing (deploy/scripts/setup.sh --kafka)
 #   2. builds the release and the ASan/UBSan builds
-#   3. unit tests under both builds
+#   3. unit tests under both builds, and each libFuzzer harness for 10 s
+#      (tests/fuzz/run.sh)
 #   4. starts a private PostgreSQL and a real Apache Kafka broker (KRaft) in
 #      .run/test, runs the integration tests with the sanitizer-built daemons,
 #      and stops the stack again
@@ -41,11 +42,13 @@ suite() {
 }
 
 deploy/scripts/setup.sh --kafka || exit 1
-make -s all && make -s SAN=1 all || { echo "0 passed, 1 failed"; exit 1; }
+make -s all && make -s SAN=1 all && make -s fuzz-build ||
+    { echo "0 passed, 1 failed"; exit 1; }
 
 suite unit bin/unit-tests
 suite unit-san bin-san/unit-tests
 suite deploy tests/deploy_check.sh
+suite fuzz env XF_FUZZ_WORK="$run/fuzz" tests/fuzz/run.sh 10
 
 deploy/scripts/pg.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }
 deploy/scripts/kafka.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }

@@ -76,13 +76,36 @@ static void refusal_event(const struct fb *f, const char *code, const char *why)
 	json_decref(ev);
 }
 
+/*
+ * The message as text PostgreSQL can hold: a NUL or a byte that is not
+ * UTF-8 becomes U+FFFD (the dead letter keeps the original bytes).
+ */
+static char *body_text(const rd_kafka_message_t *rkm)
+{
+	const char *p = rkm->payload ? rkm->payload : "";
+	struct sbuf sb = SBUF_INIT;
+
+	for (size_t i = 0, n; i < rkm->len; i += n) {
+		for (n = 1; n <= 4 && i + n <= rkm->len; n++)
+			if (p[i] && utf8_valid(p + i, n))
+				break;
+		if (n > 4 || i + n > rkm->len) {
+			sbuf_adds(&sb, "\xEF\xBF\xBD");
+			n = 1;
+		} else {
+			sbuf_add(&sb, p + i, n);
+		}
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
 /* Records the feedback with the outputs it produced (for a redelivery). */
 static int record(const struct fb *f, const char *outcome, const char *reason)
 {
 	const rd_kafka_message_t *rkm = f->rkm;
 	json_t *outs = outbox_json(f->co->ob, f->ob_from);
 	char *outputs = json_dumps(outs, JSON_COMPACT);
-	char *body = rkm->payload ? strndup(rkm->payload, rkm->len) : strdup("");
+	char *body = body_text(rkm);
 	struct caseops_feedback row = {
 		f->id, f->case_id, f->dept, f->action, outcome, reason, body,
 		rd_kafka_topic_name(rkm->rkt), outputs, (int)rkm->partition,

@@ -33,11 +33,10 @@ static json_t *field(json_t *event, const char *path)
 	return json_is_object(event) ? field(event, dot + 1) : NULL;
 }
 
-/* A required or optional string field; returns it or NULL after an error. */
-static const char *check_str(struct intake_verdict *v, const char *path,
-			     int required, size_t max_chars)
+/* The string j at path, required or optional; returns it or NULL after an error. */
+static const char *check_str_at(struct intake_verdict *v, json_t *j, const char *path,
+				int required, size_t max_chars)
 {
-	json_t *j = field(v->event, path);
 	struct sbuf msg = SBUF_INIT;
 	const char *s = NULL;
 
@@ -56,6 +55,13 @@ static const char *check_str(struct intake_verdict *v, const char *path,
 	}
 	sbuf_release(&msg);
 	return s;
+}
+
+/* A required or optional string field; returns it or NULL after an error. */
+static const char *check_str(struct intake_verdict *v, const char *path,
+			     int required, size_t max_chars)
+{
+	return check_str_at(v, field(v->event, path), path, required, max_chars);
 }
 
 static void check_enum(struct intake_verdict *v, const char *path,
@@ -93,15 +99,62 @@ static void check_type(struct intake_verdict *v, const char *path, json_type typ
 		add_error(v, "wrong_type", path, what);
 }
 
+/* 1 if s is 64 hexadecimal digits. */
+static int sha256_hex_ok(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdefABCDEF") == 64;
+}
+
+/* Each attachment is {url, name?, sha256?}, as xf.hotline_event.v1 has it. */
+static void check_attachments(struct intake_verdict *v)
+{
+	json_t *list = field(v->event, "attachments"), *a;
+	char path[64];
+	const char *sha;
+	size_t i;
+
+	json_array_foreach(list, i, a) {
+		snprintf(path, sizeof path, "attachments[%zu]", i);
+		if (!json_is_object(a)) {
+			add_error(v, "wrong_type", path, "must be an object");
+			continue;
+		}
+		snprintf(path, sizeof path, "attachments[%zu].url", i);
+		check_str_at(v, json_object_get(a, "url"), path, 1, 2048);
+		snprintf(path, sizeof path, "attachments[%zu].name", i);
+		check_str_at(v, json_object_get(a, "name"), path, 0, 255);
+		snprintf(path, sizeof path, "attachments[%zu].sha256", i);
+		sha = check_str_at(v, json_object_get(a, "sha256"), path, 0, 0);
+		if (sha && !sha256_hex_ok(sha))
+			add_error(v, "bad_value", path, "not 64 hexadecimal digits");
+	}
+}
+
+/* A location, when given, has both lat and lon. */
+static void check_location(struct intake_verdict *v)
+{
+	static const char *const axes[] = { "location.lat", "location.lon" };
+
+	if (!json_is_object(field(v->event, "location")))
+		return;
+	for (size_t i = 0; i < 2; i++)
+		if (!field(v->event, axes[i]) || json_is_null(field(v->event, axes[i])))
+			add_error(v, "missing_field", axes[i], "required field is missing");
+	check_number(v, "location.lat", -90, 90, 0);
+	check_number(v, "location.lon", -180, 180, 0);
+}
+
 static void check_required(struct intake_verdict *v)
 {
 	const char *region, *at;
 	time_t t;
 
 	v->source_system = check_str(v, "source.system", 1, 128);
-	v->external_id = check_str(v, "external_id", 1, 128);
+	v->external_id = check_str(v, "external_id", 1, 256);
 	check_type(v, "source", JSON_OBJECT, "must be an object");
-	if ((at = check_str(v, "occurred_at", 1, 64)) && time_parse_rfc3339(at, &t))
+	/* the time parser also takes a space for the T; the contract does not */
+	if ((at = check_str(v, "occurred_at", 1, 0)) &&
+	    (time_parse_rfc3339(at, &t) || (at[10] != 'T' && at[10] != 't')))
 		add_error(v, "bad_time", "occurred_at", "not an RFC 3339 date-time with offset");
 	if ((region = check_str(v, "region_code", 1, 0)) && !region_code_valid(region))
 		add_error(v, "bad_region_code", "region_code",
@@ -122,16 +175,16 @@ static void check_optional(struct intake_verdict *v)
 	check_enum(v, "source.channel", channels);
 	check_type(v, "petitioner", JSON_OBJECT, "must be an object");
 	check_str(v, "petitioner.name", 0, 100);
-	check_str(v, "petitioner.phone", 0, 32);
-	check_str(v, "petitioner.id_number", 0, 32);
+	check_str(v, "petitioner.phone", 0, 40);
+	check_str(v, "petitioner.id_number", 0, 40);
 	check_str(v, "address", 0, 500);
-	check_str(v, "category_hint", 0, 64);
-	check_str(v, "language", 0, 32);
+	check_str(v, "category_hint", 0, 100);
+	check_str(v, "language", 0, 35);
 	check_type(v, "location", JSON_OBJECT, "must be an object");
-	check_number(v, "location.lat", -90, 90, 0);
-	check_number(v, "location.lon", -180, 180, 0);
+	check_location(v);
 	check_number(v, "co_signers", 1, 1e9, 1);
 	check_type(v, "attachments", JSON_ARRAY, "must be an array");
+	check_attachments(v);
 	json_t *anon = field(v->event, "petitioner.anonymous");
 
 	if (anon && !json_is_null(anon) && !json_is_boolean(anon))

@@ -279,8 +279,11 @@ static void path_refusals_extend_reopen(struct e2e *t)
 		"unknown_case");
 	T_CHECK(e2e_produce_to(t, "department.feedback", c, "{not json", 9) == 0 &&
 		e2e_flush(t) == 0);
+	/* nor text: refused like the other, not processing_failed (fuzz, feedback) */
+	T_CHECK(e2e_produce_to(t, "department.feedback", c, "{\xff\xfe\0x", 5) == 0 &&
+		e2e_flush(t) == 0);
 	T_CHECK(e2e_collect_until(t, found, &(struct want){ "petition.dlq", NULL, NULL, NULL,
-				  0, 0, NULL }, 60));
+				  0, 1, NULL }, 60));
 	e2e_collect(t, 1000);
 	for (size_t i = 0; i < t->nmsgs; i++)
 		if (!strcmp(t->msgs[i].topic, "petition.dlq"))

@@ -90,7 +90,8 @@ static void t_valid_full(void)
 	       "   'id_number': '33038119900101123X', 'anonymous': false},"
 	       " 'address': '瑞安市安阳街道某小区', 'location': {'lat': 27.78, 'lon': 120.65},"
 	       " 'co_signers': 3,"
-	       " 'attachments': [{'name': 'a.jpg', 'url': 'https://x/a.jpg', 'sha256': 'ab'}],"
+	       " 'attachments': [{'name': 'a.jpg', 'url': 'https://x/a.jpg',"
+	       "   'sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'}],"
 	       " 'category_hint': 'environment', 'language': 'zh-Hans',"
 	       " 'x_upstream': {'kept': [1, 2]}}", "");
 	expect("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
@@ -472,6 +473,57 @@ static void t_errors_text_valid(void)
 	free(s);
 }
 
+/*
+ * What intake accepts, the contract's schema (xf.hotline_event.v1) accepts
+ * too: found by fuzzing (tests/fuzz/validate.c).
+ */
+static void t_contract_shapes(void)
+{
+	expect(EV(", 'attachments': [{'name': 'a.jpg'}]"), "missing_field@attachments[0].url");
+	expect(EV(", 'attachments': [{'url': ''}, 7]"),
+	       "empty_field@attachments[0].url, wrong_type@attachments[1]");
+	expect(EV(", 'attachments': [{'url': 'https://x/a', 'name': 5, 'sha256': 'ab'}]"),
+	       "wrong_type@attachments[0].name, bad_value@attachments[0].sha256");
+	expect(EV(", 'attachments': [{'url': 'https://x/a', 'name': null, 'sha256': null}]"), "");
+	expect(EV(", 'location': {}"), "missing_field@location.lat, missing_field@location.lon");
+	expect(EV(", 'location': {'lat': 27.78, 'lon': null}"), "missing_field@location.lon");
+	expect_time("2026-11-22 10:00:00+08:00", "bad_time@occurred_at");
+	expect_time("2026-11-22t10:00:00+08:00", "");
+	expect_time("2026-11-22T10:00:00.000000000000000000000000000000000000000000000000+08:00",
+		    "");
+}
+
+/* The schema's lengths, no shorter (found by fuzzing too). */
+static void t_contract_lengths(void)
+{
+	static const struct { const char *field; size_t max; } f[] = {
+		{ "external_id", 256 }, { "category_hint", 100 }, { "language", 35 },
+	};
+	struct sbuf text = SBUF_INIT, val = SBUF_INIT, want = SBUF_INIT;
+
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		for (size_t n = f[i].max; n <= f[i].max + 1; n++) {
+			sbuf_reset(&val);
+			while (val.len < n)
+				sbuf_addch(&val, 'x');
+			sbuf_reset(&text);
+			sbuf_addf(&text, "{'source': {'system': 'wz12345'}, %s"
+				  " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code':"
+				  " '330381', 'subject': 's', 'content': 'c', '%s': '%s'}",
+				  i ? "'external_id': 'WO-1'," : "", f[i].field, val.buf);
+			sbuf_reset(&want);
+			if (n > f[i].max)
+				sbuf_addf(&want, "too_long@%s", f[i].field);
+			expect(text.buf, want.buf);
+		}
+	}
+	expect(EV(", 'petitioner': {'phone': '1234567890123456789012345678901234567890',"
+		  " 'id_number': '1234567890123456789012345678901234567890'}"), "");
+	sbuf_release(&text);
+	sbuf_release(&val);
+	sbuf_release(&want);
+}
+
 T_SUITE(validate,
 	{ "valid_minimal", t_valid_minimal },
 	{ "valid_full", t_valid_full },
@@ -494,4 +546,6 @@ T_SUITE(validate,
 	{ "keys_unreadable", t_keys_unreadable },
 	{ "first_code", t_first_code },
 	{ "errors_text_no_field", t_errors_text_no_field },
-	{ "errors_text_valid", t_errors_text_valid })
+	{ "errors_text_valid", t_errors_text_valid },
+	{ "contract_shapes", t_contract_shapes },
+	{ "contract_lengths", t_contract_lengths })
