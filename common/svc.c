@@ -169,9 +169,14 @@ static void acks_drain(struct svc *svc, struct kafka_acks *acks)
 static void pg_fault_note(struct svc *svc, enum pg_fault fault, struct sbuf *err)
 {
 	const char *state = pg_error_state();
+	struct sbuf why = SBUF_INIT;
 
-	sbuf_addf(err, " [SQLSTATE %s: %s]", state, fault == PG_FAULT_DATA ?
-		  "the message's data" : "transient, retried until it passes");
+	/* first, so that a long message does not push it out of the log line */
+	sbuf_addf(&why, "[SQLSTATE %s: %s] %s", state, fault == PG_FAULT_DATA ?
+		  "the message's data" : "transient, retried until it passes", err->buf);
+	sbuf_reset(err);
+	sbuf_add(err, why.buf, why.len);
+	sbuf_release(&why);
 	if (!strcmp(state, "25006") && PQstatus(svc->conn) == CONNECTION_OK) {
 		PQfinish(svc->conn);
 		svc->conn = NULL;
