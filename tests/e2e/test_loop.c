@@ -7,6 +7,7 @@
  *                 stop a daemon at start, naming the setting;
  *   e2e_pollkeep  PostgreSQL away longer than max.poll.interval.ms: the
  *                 member stays in its group, and everything is processed;
+ *                 a rebalance while a batch is retried takes it away;
  *   e2e_flood     1 MiB events of "[{},{},...]" under a 1 GiB address-space
  *                 limit: refused as too_many_values, offsets move on.
  * e2e_pollkeep needs XF_TEST_RUN (the stack's run folder).
@@ -333,6 +334,76 @@ static void t_pollkeep(void)
 	e2e_teardown(&t);
 }
 
+/* Waits up to 60 s for n members of the intake group, each holding partitions. */
+static int intake_members(struct e2e *t, int n)
+{
+	int members = -1, assigned = -1;
+
+	for (int i = 0; i < 300; i++) {
+		members = e2e_group_members(t, "intake", "hotline.events", &assigned);
+		if (members == n && assigned == n)
+			return 1;
+		usleep(200000);
+	}
+	fprintf(stderr, "    intake group: %d members, %d holding partitions\n", members, assigned);
+	return 0;
+}
+
+/*
+ * Item 9: a member that retries a batch while a rebalance takes the
+ * batch's partitions away drops the batch (the new owner consumes it from
+ * the last commit). The batch fails on a lock held by the test (55P03
+ * lock_not_available under lock_timeout: transient), so a second member
+ * can start meanwhile. Before the fix the first member did not poll while
+ * it retried, so the rebalance waited for it as long as the lock was held.
+ */
+static void t_revoked(void)
+{
+	struct sbuf err = SBUF_INIT;
+	struct check_run run;
+	PGconn *locker = NULL;
+	double retries;
+	char *text, alter[160];
+	int port;
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup(&t, "revoked") == 0))
+		return;
+	snprintf(alter, sizeof alter, "ALTER DATABASE xf_t_%s SET lock_timeout = '300ms'", t.name);
+	T_INTEQ(run_sql(&t, alter), 0);
+	setenv("XF_RETRY_MAX_MS", "1000", 1);
+	run_init(&run, "revoked", 60);
+	port = start_all(&t);
+	T_CHECK(ready(port));
+	publish(&t, &run, 0, 20);
+	T_CHECK(e2e_collect_until(&t, check_complete, &(struct check_run){ run.ev, 20, 20 }, 120));
+	locker = pg_connect(t.db_url, &err);
+	if (!T_CHECK(locker && !pg_begin(locker, &err) &&
+		     !pg_exec(locker, "LOCK TABLE intake_keys IN ACCESS EXCLUSIVE MODE", 0, NULL, &err)))
+		fprintf(stderr, "    lock: %s\n", err.buf);
+	retries = metric(port, "xf_batch_retries_total");
+	publish(&t, &run, 20, run.n);
+	T_CHECK(metric_reaches(port, "xf_batch_retries_total", retries + 3, 60));
+	T_CHECK(e2e_start_instance(&t, E2E_INTAKE, 1, "off") == 0);
+	T_CHECK(intake_members(&t, 2)); /* the rebalance completes while the lock is held */
+	if (locker)
+		PQfinish(locker); /* the lock goes with its session */
+	T_CHECK(e2e_collect_until(&t, check_complete, &run, 180));
+	e2e_collect(&t, 1000);
+	check_run(&t, &run, 1);
+	T_INTEQ(e2e_count(&t, "petition.dlq"), 0);
+	text = log_text(&t, "xf-intake", 0);
+	T_CHECK(strstr(text, "batch_dropped") && strstr(text, "55P03"));
+	free(text);
+	T_INTEQ(e2e_stop_instance(&t, E2E_INTAKE, 1), 0);
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_INTEQ(e2e_stop(&t, d), 0);
+	unsetenv("XF_RETRY_MAX_MS");
+	gen_free(run.ev, run.n);
+	sbuf_release(&err);
+	e2e_teardown(&t);
+}
+
 #define FLOOD_N 120
 #define FLOOD_BYTES 1000000           /* under intake's 1 MiB: parsed, before the fix */
 #define FLOOD_AS_KIB 1048576          /* the daemon's address space: 1 GiB */
@@ -454,5 +525,6 @@ out:
 
 T_SUITE(e2e_readonly, { "database_read_only", t_readonly })
 T_SUITE(e2e_guards, { "overrides_refused", t_guards })
-T_SUITE(e2e_pollkeep, { "outage_beyond_max_poll_interval", t_pollkeep })
+T_SUITE(e2e_pollkeep, { "outage_beyond_max_poll_interval", t_pollkeep },
+	{ "partitions_revoked_while_retrying", t_revoked })
 T_SUITE(e2e_flood, { "values_flood_under_memory_limit", t_flood })
