@@ -539,7 +539,7 @@ int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause,
 	return 0;
 }
 
-void kafka_poll_paused(rd_kafka_t *rk, int ms)
+void kafka_poll_paused(rd_kafka_t *rk, int ms, const volatile sig_atomic_t *stop)
 {
 	double end = now_ms() + ms;
 	int left = ms;
@@ -554,7 +554,7 @@ void kafka_poll_paused(rd_kafka_t *rk, int ms)
 			rd_kafka_message_destroy(rkm);
 		sbuf_release(&err);
 		left = (int)(end - now_ms());
-	} while (left > 0);
+	} while (left > 0 && !*stop);
 }
 
 /* The partitions of msgs the consumer holds, each at its first offset in msgs. */

@@ -129,10 +129,11 @@ int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause,
 		    struct sbuf *err);
 /*
  * Polls a paused consumer for up to ms milliseconds (serving the group
- * protocol and rebalances). A message that still comes is sought back to,
- * so it is fetched again after the resume.
+ * protocol and rebalances), returning early once *stop is set. A message
+ * that still comes is sought back to, so it is fetched again after the
+ * resume.
  */
-void kafka_poll_paused(rd_kafka_t *rk, int ms);
+void kafka_poll_paused(rd_kafka_t *rk, int ms, const volatile sig_atomic_t *stop);
 /*
  * Seeks every partition of msgs that the consumer still holds back to its
  * first offset in msgs, so that the messages are consumed again (a batch

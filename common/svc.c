@@ -251,7 +251,7 @@ static void backoff_wait(struct svc *svc, long ms)
 
 	if (!svc->health.paused && kafka_pause_all(svc->consumer, &svc->health, 1, &err))
 		log_warn("kafka_pause_failed", "error=\"%s\"", err.buf);
-	kafka_poll_paused(svc->consumer, (int)ms);
+	kafka_poll_paused(svc->consumer, (int)ms, svc->stop);
 	sbuf_release(&err);
 }
 
