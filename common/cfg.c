@@ -35,6 +35,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("XF_GROUP_PREFIX", group_prefix, "xf"),
 	STR("XF_MODEL_PATH", model_path, "models/xf-category.model"),
 	LONG("XF_BATCH_MAX", batch_max, "500", 1, 100000),
+	LONG("XF_BATCH_MAX_BYTES", batch_max_bytes, "4194304", 1024, 1073741824),
 	LONG("XF_BATCH_WAIT_MS", batch_wait_ms, "50", 1, 60000),
 	LONG("XF_RETRY_MAX_MS", retry_max_ms, "5000", 10, 600000),
 	LONG("XF_RISK_A_INTENSITY", risk_a_intensity, "80", 0, 101),

@@ -21,6 +21,7 @@ struct xf_conf {
 	const char *group_prefix;   /* XF_GROUP_PREFIX, prefix of consumer group ids */
 	const char *model_path;     /* XF_MODEL_PATH, xf-classify's category model */
 	long batch_max;             /* XF_BATCH_MAX, messages per batch */
+	long batch_max_bytes;       /* XF_BATCH_MAX_BYTES, message bytes per batch */
 	long batch_wait_ms;         /* XF_BATCH_WAIT_MS, max wait to fill a batch */
 	long retry_max_ms;          /* XF_RETRY_MAX_MS, cap of the retry back-off */
 	long risk_a_intensity;      /* XF_RISK_A_INTENSITY: intensity for risk A */

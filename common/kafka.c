@@ -102,6 +102,83 @@ static int conf_from_env(rd_kafka_conf_t *conf, struct sbuf *err)
 	return 0;
 }
 
+/*
+ * Properties an XF_KAFKA_* override must not change: each would silently
+ * break at-least-once delivery. value is what the programs set (NULL: unset).
+ */
+static const struct kafka_guard {
+	const char *prop, *value, *why;
+} guards[] = {
+	{ "enable.auto.commit", "false", "offsets must be committed only after a batch's "
+	  "outputs are acknowledged" },
+	{ "group.id", "xf-guard", "the groups are <XF_GROUP_PREFIX>-<daemon>; set XF_GROUP_PREFIX" },
+	{ "auto.offset.reset", "earliest", "a new group must start at the earliest offset, "
+	  "or events waiting in the topic are skipped" },
+	{ "enable.idempotence", "true", "the producer must be idempotent" },
+	{ "acks", "all", "outputs must be acknowledged by every in-sync replica" },
+	{ "transactional.id", NULL, "the programs do not use Kafka transactions" },
+};
+
+#define NGUARDS (sizeof guards / sizeof guards[0])
+
+static void guard_value(const rd_kafka_conf_t *conf, const char *prop, char out[64])
+{
+	size_t n = 64;
+
+	if (rd_kafka_conf_get(conf, prop, out, &n) != RD_KAFKA_CONF_OK)
+		out[0] = '\0';
+}
+
+/* Appends to err (and counts) the guarded properties env_var=val changes. */
+static int guard_check(const rd_kafka_conf_t *base, char (*want)[64], const char *prop,
+		       const char *env, struct sbuf *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_dup(base);
+	const char *val = strchr(env, '=') + 1;
+	char why[256], got[64];
+	int bad = 0;
+
+	if (rd_kafka_conf_set(conf, prop, val, why, sizeof why) == RD_KAFKA_CONF_OK) {
+		for (size_t i = 0; i < NGUARDS; i++) {
+			guard_value(conf, guards[i].prop, got);
+			if (!strcmp(got, want[i]))
+				continue;
+			sbuf_addf(err, "%s%.*s is refused: it changes %s, which would break "
+				  "at-least-once delivery (%s)", err && err->len ? "; " : "",
+				  (int)(val - env - 1), env, guards[i].prop, guards[i].why);
+			bad++;
+		}
+	}
+	rd_kafka_conf_destroy(conf);
+	return bad;
+}
+
+int kafka_check_env(struct sbuf *err)
+{
+	static const char prefix[] = "XF_KAFKA_";
+	rd_kafka_conf_t *base = rd_kafka_conf_new();
+	char want[NGUARDS][64], prop[256], why[256];
+	int bad = 0;
+
+	for (size_t i = 0; i < NGUARDS; i++)
+		if (guards[i].value)
+			rd_kafka_conf_set(base, guards[i].prop, guards[i].value, why, sizeof why);
+	for (size_t i = 0; i < NGUARDS; i++)
+		guard_value(base, guards[i].prop, want[i]);
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+
+		if (strncmp(*e, prefix, sizeof prefix - 1) || !eq ||
+		    !strncmp(*e, "XF_KAFKA_BROKERS=", 17))
+			continue;
+		env_to_prop(*e + sizeof prefix - 1, (size_t)(eq - *e) - (sizeof prefix - 1),
+			    prop, sizeof prop);
+		bad += guard_check(base, want, prop, *e, err);
+	}
+	rd_kafka_conf_destroy(base);
+	return bad ? -1 : 0;
+}
+
 static void stats_gauge(struct metrics *m, const char *name, const char *help,
 			const char *labels, double v)
 {
@@ -233,6 +310,11 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 	if (!health)
 		return;
+	if (assign && health->paused &&
+	    rd_kafka_pause_partitions(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warn("kafka_pause_failed", LOG_I("assigned", parts->cnt), LOG_END);
+	if (!assign)
+		health->revokes++;
 	health->joined = 1;
 	if (!cooperative)
 		health->assigned = assign ? parts->cnt : 0;
@@ -418,13 +500,13 @@ int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
 }
 
 size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
-			int wait_ms)
+			size_t max_bytes, int wait_ms)
 {
 	double deadline = 0;
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 	int timeout = wait_ms;
 
-	while (n < max) {
+	while (n < max && (!max_bytes || bytes < max_bytes)) {
 		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, timeout);
 
 		if (!rkm)
@@ -436,6 +518,7 @@ size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
 					 LOG_S("reason", rd_kafka_message_errstr(rkm)), LOG_END);
 			rd_kafka_message_destroy(rkm);
 		} else {
+			bytes += rkm->len + rkm->key_len;
 			msgs[n++] = rkm;
 		}
 		if (!deadline)
@@ -447,6 +530,97 @@ size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
 			timeout = 0;
 	}
 	return n;
+}
+
+int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause,
+		    struct sbuf *err)
+{
+	rd_kafka_topic_partition_list_t *own = NULL;
+	rd_kafka_resp_err_t rc = rd_kafka_assignment(rk, &own);
+
+	health->paused = pause;
+	if (!rc)
+		rc = pause ? rd_kafka_pause_partitions(rk, own) : rd_kafka_resume_partitions(rk, own);
+	if (own)
+		rd_kafka_topic_partition_list_destroy(own);
+	if (rc) {
+		sbuf_addf(err, "%s: %s", pause ? "pause" : "resume", rd_kafka_err2str(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void kafka_poll_paused(rd_kafka_t *rk, int ms, const volatile sig_atomic_t *stop)
+{
+	double end = now_ms() + ms;
+	int left = ms;
+
+	do {
+		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, left < 100 ? left : 100);
+		struct sbuf err = SBUF_INIT;
+
+		if (rkm && !rkm->err && kafka_seek_back(rk, &rkm, 1, &err))
+			log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
+		if (rkm)
+			rd_kafka_message_destroy(rkm);
+		sbuf_release(&err);
+		left = (int)(end - now_ms());
+	} while (left > 0 && !*stop);
+}
+
+/* The partitions of msgs the consumer holds, each at its first offset in msgs. */
+static rd_kafka_topic_partition_list_t *first_offsets(rd_kafka_t *rk,
+						      rd_kafka_message_t **msgs, size_t n)
+{
+	rd_kafka_topic_partition_list_t *own = NULL, *list;
+
+	if (rd_kafka_assignment(rk, &own))
+		return NULL;
+	list = rd_kafka_topic_partition_list_new((int)n);
+	for (size_t i = 0; i < n; i++) {
+		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
+		int32_t part = msgs[i]->partition;
+		rd_kafka_topic_partition_t *tp;
+
+		if (!rd_kafka_topic_partition_list_find(own, topic, part))
+			continue; /* another member's now: it starts at the commit */
+		tp = rd_kafka_topic_partition_list_find(list, topic, part);
+		if (!tp)
+			rd_kafka_topic_partition_list_add(list, topic, part)->offset =
+				msgs[i]->offset;
+		else if (msgs[i]->offset < tp->offset)
+			tp->offset = msgs[i]->offset;
+	}
+	rd_kafka_topic_partition_list_destroy(own);
+	return list;
+}
+
+int kafka_seek_back(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
+		    struct sbuf *err)
+{
+	rd_kafka_topic_partition_list_t *list = first_offsets(rk, msgs, n);
+	rd_kafka_error_t *e;
+	int rc = 0;
+
+	if (!list) {
+		sbuf_adds(err, "seek: no assignment");
+		return -1;
+	}
+	e = list->cnt ? rd_kafka_seek_partitions(rk, list, 10000) : NULL;
+	for (int i = 0; !e && i < list->cnt; i++) {
+		if (!list->elems[i].err)
+			continue;
+		sbuf_addf(err, "seek %s [%d]: %s ", list->elems[i].topic,
+			  (int)list->elems[i].partition, rd_kafka_err2str(list->elems[i].err));
+		rc = -1;
+	}
+	if (e) {
+		sbuf_addf(err, "seek: %s", rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		rc = -1;
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+	return rc;
 }
 
 void kafka_batch_release(rd_kafka_message_t **msgs, size_t n)

@@ -39,6 +39,11 @@ struct kafka_health {
 	 * the last statistics (0 after "all brokers down"), whether the
 	 * consumer has joined its group, and how many partitions it holds. */
 	_Atomic int brokers_up, joined, assigned;
+	/* Consumers: partitions revoked so far (a batch held across a
+	 * revocation is no longer ours), and whether consumption is paused
+	 * (kafka_pause_all: partitions assigned meanwhile are paused too). */
+	_Atomic unsigned revokes;
+	_Atomic int paused;
 };
 
 #define KAFKA_STATS_INTERVAL_MS "5000"
@@ -55,6 +60,15 @@ struct kafka_acks {
 	long failed;    /* of those, failures */
 	rd_kafka_resp_err_t first_err;
 };
+
+/*
+ * Checks the XF_KAFKA_* overrides: one that changes a property at-least-once
+ * delivery depends on (enable.auto.commit, group.id, auto.offset.reset,
+ * enable.idempotence, acks, transactional.id; under any of librdkafka's
+ * names for it) is refused. Returns 0, or -1 with every refusal in err,
+ * each naming its variable.
+ */
+int kafka_check_env(struct sbuf *err);
 
 /* A new producer; health (may be NULL) must outlive it. NULL with err. */
 rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health,
@@ -100,7 +114,9 @@ int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
 
 /*
  * Polls up to max messages into msgs: waits up to wait_ms for the first,
- * then keeps taking messages while they come, until max, until wait_ms
+ * then keeps taking messages while they come, until max, until their
+ * values and keys reach max_bytes in all (so a batch holds at most
+ * max_bytes plus one message; 0: no byte bound), until wait_ms
  * have passed since the first, or until none came for KAFKA_BATCH_GAP_MS.
  * Under load the fetched messages are already queued, so batches grow to
  * max; when the flow is thin a batch closes at once instead of waiting out
@@ -109,7 +125,30 @@ int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
  */
 #define KAFKA_BATCH_GAP_MS 2
 size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
-			int wait_ms);
+			size_t max_bytes, int wait_ms);
+/*
+ * Pauses (pause 1) or resumes (0) every partition the consumer holds, so
+ * that it can be polled (to stay in its group: max.poll.interval.ms) while
+ * a batch is retried, without taking messages. Pausing drops what was
+ * fetched and not yet returned; resuming fetches from the position after
+ * the last message returned. Returns 0, or -1 with err.
+ */
+int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause,
+		    struct sbuf *err);
+/*
+ * Polls a paused consumer for up to ms milliseconds (serving the group
+ * protocol and rebalances), returning early once *stop is set. A message
+ * that still comes is sought back to, so it is fetched again after the
+ * resume.
+ */
+void kafka_poll_paused(rd_kafka_t *rk, int ms, const volatile sig_atomic_t *stop);
+/*
+ * Seeks every partition of msgs that the consumer still holds back to its
+ * first offset in msgs, so that the messages are consumed again (a batch
+ * given up without a commit). Returns 0, or -1 with err.
+ */
+int kafka_seek_back(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
+		    struct sbuf *err);
 /* Destroys the messages of a batch. */
 void kafka_batch_release(rd_kafka_message_t **msgs, size_t n);
 /* Commits (synchronously) the offsets after every message of the batch. */

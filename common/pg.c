@@ -47,6 +47,38 @@ int pg_ensure(PGconn **conn, const char *url, struct sbuf *err)
 
 static void (*query_hook)(void *arg, double seconds);
 static void *query_hook_arg;
+/* Like errno: one per thread, the first failure since pg_error_reset(). */
+static _Thread_local char first_state[6];
+
+void pg_error_reset(void)
+{
+	first_state[0] = '\0';
+}
+
+const char *pg_error_state(void)
+{
+	return first_state;
+}
+
+static void note_state(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (!first_state[0] && state && strlen(state) == 5)
+		memcpy(first_state, state, 6);
+}
+
+enum pg_fault pg_fault_of(const char *sqlstate)
+{
+	static const char *const data_classes[] = { "21", "22", "23", "27", "44", "54" };
+
+	if (!sqlstate || strlen(sqlstate) != 5)
+		return PG_FAULT_NONE;
+	for (size_t i = 0; i < sizeof data_classes / sizeof data_classes[0]; i++)
+		if (!strncmp(sqlstate, data_classes[i], 2))
+			return PG_FAULT_DATA;
+	return PG_FAULT_TRANSIENT;
+}
 
 void pg_on_query(void (*fn)(void *arg, double seconds), void *arg)
 {
@@ -66,6 +98,7 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
+	note_state(res);
 	sbuf_addf(err, "%s", PQresultErrorMessage(res));
 	while (err && err->len && err->buf[err->len - 1] == '\n')
 		err->buf[--err->len] = '\0';

@@ -35,6 +35,34 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
 int pg_exec(PGconn *conn, const char *sql, int nparams,
 	    const char *const *params, struct sbuf *err);
 
+/*
+ * The SQLSTATE of the first statement that failed on this thread since the
+ * last pg_error_reset() ("" when none failed, or when the failure had no
+ * SQLSTATE: a lost connection, say). The service loop uses it to tell a
+ * database hiccup from a message that PostgreSQL refuses.
+ */
+void pg_error_reset(void);
+const char *pg_error_state(void);
+
+/* What an error's SQLSTATE says of its cause. */
+enum pg_fault {
+	PG_FAULT_NONE,       /* no SQLSTATE: not an SQL error */
+	PG_FAULT_TRANSIENT,  /* the database, not the data: retry, never isolate */
+	PG_FAULT_DATA,       /* the statement's values: isolate the message */
+};
+/*
+ * PG_FAULT_DATA for the classes a message's own values cause: 21
+ * cardinality, 22 data exception, 23 integrity constraint, 27 triggered
+ * data change, 44 WITH CHECK OPTION, 54 program limit (an index row too
+ * large, say). Every other class is PG_FAULT_TRANSIENT: connection (08),
+ * rollback (40: deadlock, serialisation), resources (53: disk full),
+ * operator intervention (57: statement timeout, shutdown), system (58),
+ * object state (55: lock not available), 25006 read-only, and also 42
+ * (syntax, privileges, undefined objects: raised before any value is read,
+ * so every message would fail alike) and XX/P0 (internal errors).
+ */
+enum pg_fault pg_fault_of(const char *sqlstate);
+
 int pg_begin(PGconn *conn, struct sbuf *err);
 int pg_commit(PGconn *conn, struct sbuf *err);
 /* Rolls back if a transaction is open; errors are only logged. */

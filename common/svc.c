@@ -122,8 +122,8 @@ int svc_init(struct svc *svc, const char *name, const char *http_default,
 	memset(svc, 0, sizeof *svc);
 	svc->name = name;
 	svc->stop = stop;
-	if (cfg_load(&svc->conf, http_default, err))
-		return -1;
+	if (cfg_load(&svc->conf, http_default, err) | kafka_check_env(err))
+		return -1; /* every problem at once */
 	log_level_parse(svc->conf.log_level, &level);
 	log_init(name, level);
 	cfg_log(&svc->conf);
@@ -163,6 +163,28 @@ static void acks_drain(struct svc *svc, struct kafka_acks *acks)
 }
 
 /*
+ * Says in err which kind of SQL error failed the batch. A read-only server
+ * (a standby after a fail-over, say) is left: the next try connects again
+ * and may find the primary (target_session_attrs=read-write in the URL).
+ */
+static void pg_fault_note(struct svc *svc, enum pg_fault fault, struct sbuf *err)
+{
+	const char *state = pg_error_state();
+	struct sbuf why = SBUF_INIT;
+
+	/* first, so that a long message does not push it out of the log line */
+	sbuf_addf(&why, "[SQLSTATE %s: %s] %s", state, fault == PG_FAULT_DATA ?
+		  "the message's data" : "transient, retried until it passes", err->buf);
+	sbuf_reset(err);
+	sbuf_add(err, why.buf, why.len);
+	sbuf_release(&why);
+	if (!strcmp(state, "25006") && PQstatus(svc->conn) == CONNECTION_OK) {
+		PQfinish(svc->conn);
+		svc->conn = NULL;
+	}
+}
+
+/*
  * One attempt at a batch: 0 when committed; -1 when the infrastructure
  * failed (PostgreSQL unreachable, the broker did not acknowledge); -2 when
  * the work itself failed with both reachable (a message PostgreSQL
@@ -173,17 +195,22 @@ static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
 {
 	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
 	int rc, work_failed = 0;
+	enum pg_fault fault;
 
 	if (pg_ensure(&svc->conn, svc->conf.database_url, err)) {
 		svc->pg_ok = 0;
 		return -1;
 	}
+	pg_error_reset();
 	rc = fn(self, msgs, n, &acks, err);
+	fault = pg_fault_of(pg_error_state());
 	svc->pg_ok = PQstatus(svc->conn) == CONNECTION_OK;
-	if (rc == -1 && PQstatus(svc->conn) == CONNECTION_OK)
+	if (rc == -1 && PQstatus(svc->conn) == CONNECTION_OK && fault != PG_FAULT_TRANSIENT)
 		work_failed = 1;
 	if (PQtransactionStatus(svc->conn) != PQTRANS_IDLE)
 		pg_rollback(svc->conn); /* fn failed mid-transaction */
+	if (rc && fault != PG_FAULT_NONE)
+		pg_fault_note(svc, fault, err);
 	if (!rc)
 		rc = kafka_acks_wait(svc->producer, &acks, 120000, err);
 	acks_drain(svc, &acks);
@@ -216,46 +243,88 @@ static int give_up(struct svc *svc, rd_kafka_message_t *rkm, struct sbuf *why)
 #define WORK_TRIES 3  /* failures of the work itself before isolating */
 
 /*
+ * Waits out a back-off with the consumer paused and polled, so that a long
+ * outage does not exceed max.poll.interval.ms and make the group rebalance.
+ */
+static void backoff_wait(struct svc *svc, long ms)
+{
+	struct sbuf err = SBUF_INIT;
+
+	if (!svc->health.paused && kafka_pause_all(svc->consumer, &svc->health, 1, &err))
+		log_warn("kafka_pause_failed", LOG_S("error", err.buf), LOG_END);
+	kafka_poll_paused(svc->consumer, (int)ms, svc->stop);
+	sbuf_release(&err);
+}
+
+/*
  * Runs a batch until it is committed or the daemon stops, backing off
  * between tries. When the work itself keeps failing, a batch is split into
  * single messages and a single message is dead-lettered, so one bad
- * message never stalls the daemon.
+ * message never stalls the daemon. Once partitions were revoked since the
+ * batch was consumed (revokes no longer equal to the count then), the batch
+ * is dropped: the partition's new owner, or this consumer again, consumes
+ * it from the last commit. Returns how many of the messages, from the
+ * first, are done (n when all are).
  */
-static void batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
-			     rd_kafka_message_t **msgs, size_t n)
+static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
+			       rd_kafka_message_t **msgs, size_t n, unsigned revokes)
 {
 	struct sbuf err = SBUF_INIT;
 	long backoff = 100;
-	int rc, work_fails = 0;
+	size_t done = 0;
+	int rc = -1, work_fails = 0;
 
-	while ((rc = batch_once(svc, fn, self, msgs, n, &err))) {
+	while (svc->health.revokes == revokes &&
+	       (rc = batch_once(svc, fn, self, msgs, n, &err))) {
 		svc->consuming = 0;
 		metrics_add(svc->m_retries, 1);
 		log_warn("batch_retry", LOG_I("n", n), LOG_I("backoff_ms", backoff),
 			 LOG_S("error", err.buf), LOG_END);
 		work_fails = rc == -2 ? work_fails + 1 : 0;
 		if (work_fails >= WORK_TRIES && n > 1) {
-			for (size_t i = 0; i < n && !*svc->stop; i++)
-				batch_until_done(svc, fn, self, &msgs[i], 1);
+			while (done < n && !*svc->stop &&
+			       batch_until_done(svc, fn, self, &msgs[done], 1, revokes))
+				done++;
 			break;
 		}
-		if (work_fails >= WORK_TRIES && !give_up(svc, msgs[0], &err))
+		if (work_fails >= WORK_TRIES && !give_up(svc, msgs[0], &err)) {
+			done = n;
 			break;
+		}
 		sbuf_reset(&err);
-		sleep_ms_unless(backoff, svc->stop);
+		backoff_wait(svc, backoff);
 		if (*svc->stop || svc->health.fatal)
 			break; /* not committed: the batch is consumed again later */
 		backoff = backoff * 2 > svc->conf.retry_max_ms ? svc->conf.retry_max_ms : backoff * 2;
+	}
+	if (svc->health.revokes == revokes && !rc)
+		done = n;
+	sbuf_release(&err);
+	return done;
+}
+
+/* After a batch: consumption resumes; what was not done is consumed again. */
+static void batch_end(struct svc *svc, rd_kafka_message_t **msgs, size_t n, size_t done)
+{
+	struct sbuf err = SBUF_INIT;
+
+	if (svc->health.paused && kafka_pause_all(svc->consumer, &svc->health, 0, &err))
+		log_warn("kafka_resume_failed", LOG_S("error", err.buf), LOG_END);
+	if (done < n && !*svc->stop && !svc->health.fatal) {
+		log_warn("batch_dropped", LOG_I("n", n - done),
+			 LOG_S("reason", "partitions revoked while retrying"), LOG_END);
+		if (kafka_seek_back(svc->consumer, msgs + done, n - done, &err))
+			log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
 	}
 	sbuf_release(&err);
 }
 
 static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
-			  rd_kafka_message_t **msgs, size_t n)
+			  rd_kafka_message_t **msgs, size_t n, unsigned revokes)
 {
 	double t0 = now_ms(), seconds;
 
-	batch_until_done(svc, fn, self, msgs, n);
+	batch_end(svc, msgs, n, batch_until_done(svc, fn, self, msgs, n, revokes));
 	svc->consuming = !*svc->stop;
 	count_in(svc, msgs, n);
 	metrics_add(svc->m_batches, 1);
@@ -309,12 +378,14 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 	svc->consuming = 1;
 	log_info("started", LOG_END);
 	while (!*svc->stop && !svc->health.fatal) {
+		unsigned revokes = svc->health.revokes;
 		size_t n = kafka_poll_batch(svc->consumer, msgs, max,
+					    (size_t)svc->conf.batch_max_bytes,
 					    (int)svc->conf.batch_wait_ms);
 
 		rd_kafka_poll(svc->producer, 0);
 		if (n)
-			process_batch(svc, fn, self, msgs, n);
+			process_batch(svc, fn, self, msgs, n, revokes);
 		kafka_batch_release(msgs, n);
 		maybe_tick(svc, &last_tick);
 		maybe_ping(svc, &last_ping);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "classifier.h"
+#include "jlimit.h"
 #include "log.h"
 #include "pg.h"
 #include "similar.h"
@@ -15,6 +16,7 @@
 
 struct classify_item {
 	json_t *petition;            /* owned; NULL if unreadable */
+	int too_many;                /* unread: more than JLIMIT_VALUES_OURS values */
 	struct classifier_text text;
 	json_t *related;             /* owned */
 	int repeat_count;
@@ -27,8 +29,9 @@ struct classify_item {
 static int item_prepare(struct classify *cl, struct classify_item *it,
 			const rd_kafka_message_t *rkm)
 {
-	json_t *p = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
-
+	const char *text = rkm->payload ? rkm->payload : "";
+	json_t *p = (it->too_many = !jlimit_ok(text, rkm->len, JLIMIT_VALUES_OURS)) ? NULL :
+		    json_loadb(text, rkm->len, 0, NULL);
 	const char *at = json_string_value(json_object_get(p, "occurred_at"));
 	time_t t;
 
@@ -123,6 +126,9 @@ static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
 	char *text;
 	int rc;
 
+	if (it->too_many)
+		return svc_dead_letter(&cl->svc, rkm, "too_many_values",
+				       "more JSON values than a petition may hold", acks, err);
 	if (!it->petition)
 		return svc_dead_letter(&cl->svc, rkm, "bad_petition",
 				       "not an xf.petition.v1 object with case_id, region_code and occurred_at",

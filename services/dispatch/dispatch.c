@@ -8,6 +8,7 @@
 #include "embed.h"
 #include "jschema.h"
 #include "lag.h"
+#include "jlimit.h"
 #include "log.h"
 #include "outbox.h"
 #include "pg.h"
@@ -142,10 +143,19 @@ struct dispatch_item {
 
 static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm)
 {
-	json_t *p = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
-	const char *region = caseops_str(p, "region_code", NULL);
+	const char *text = rkm->payload ? rkm->payload : "";
+	int feedback = !strcmp(rd_kafka_topic_name(rkm->rkt), "department.feedback");
+	json_t *p;
+	const char *region;
 
-	it->feedback = !strcmp(rd_kafka_topic_name(rkm->rkt), "department.feedback");
+	if (!jlimit_ok(text, rkm->len, feedback ? JLIMIT_VALUES : JLIMIT_VALUES_OURS)) {
+		it->dlq_code = "too_many_values"; /* neither parsed nor judged */
+		it->dlq_why = strdup("more JSON values than a message may hold");
+		return;
+	}
+	p = json_loadb(text, rkm->len, 0, NULL);
+	region = caseops_str(p, "region_code", NULL);
+	it->feedback = feedback;
 	if (it->feedback) {
 		it->msg = p; /* lifecycle.c judges it */
 		return;

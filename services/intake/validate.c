@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jlimit.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -201,6 +202,9 @@ int intake_validate(const char *buf, size_t len, struct intake_verdict *v)
 		add_error(v, "too_large", NULL, "larger than 1 MiB");
 	else if (!utf8_valid(buf, len))
 		add_error(v, "not_utf8", NULL, "not valid UTF-8");
+	else if (!jlimit_ok(buf, len, JLIMIT_VALUES))
+		add_error(v, "too_many_values", NULL,
+			  "more than 10000 JSON values (object keys included)");
 	else if (!(v->event = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)))
 		add_error(v, "not_json", NULL, jerr.text);
 	else if (!json_is_object(v->event))

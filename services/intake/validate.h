@@ -21,7 +21,7 @@ struct intake_verdict {
 /*
  * Checks buf[0..len). Returns 0 if the event is valid, -1 if not; either
  * way v is filled and must be released. Error codes: too_large, not_utf8,
- * not_json, not_object, bad_schema, missing_field, wrong_type, empty_field,
+ * too_many_values (more than JLIMIT_VALUES, see jlimit.h), not_json, not_object, bad_schema, missing_field, wrong_type, empty_field,
  * too_long, bad_region_code, bad_time, bad_value.
  */
 int intake_validate(const char *buf, size_t len, struct intake_verdict *v);

@@ -60,7 +60,7 @@ static int hop_run(struct hop *h, const char *ready_file)
 	int rc = 0, ready = 0;
 
 	while (!stop && !h->health.fatal && !rc) {
-		size_t n = kafka_poll_batch(h->consumer, h->msgs, h->max, h->wait_ms);
+		size_t n = kafka_poll_batch(h->consumer, h->msgs, h->max, 0, h->wait_ms);
 
 		if (!ready && h->health.assigned > 0) {
 			touch(ready_file);

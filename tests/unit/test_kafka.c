@@ -271,10 +271,13 @@ static void t_consume_commit(void)
 	if (!T_CHECK(consumer != NULL))
 		goto out;
 	deadline = now_ms() + 30000; /* the mock delays the first join ~3 s */
+	while (!n && now_ms() < deadline)  /* a byte bound below one message: one */
+		n += kafka_poll_batch(consumer, msgs + n, NMSG - n, 1, 500);
+	T_INTEQ(n, 1);
 	while (n < NMSG && now_ms() < deadline)
-		n += kafka_poll_batch(consumer, msgs + n, NMSG - n, 500);
+		n += kafka_poll_batch(consumer, msgs + n, NMSG - n, 0, 500);
 	T_INTEQ(n, NMSG);
-	extra = kafka_poll_batch(consumer, msgs + n, 1, 300);
+	extra = kafka_poll_batch(consumer, msgs + n, 1, 0, 300);
 	T_INTEQ(extra, 0); /* no more */
 	kafka_batch_release(msgs + n, extra);
 	check_batch(msgs, n, last);
@@ -502,6 +505,51 @@ static void t_env_overrides_defaults(void)
 	sbuf_release(&err);
 }
 
+/* Overrides that break at-least-once delivery are refused, each by name. */
+static void t_env_guards(void)
+{
+	static const char *const bad[][2] = {
+		{ "XF_KAFKA_ENABLE_AUTO_COMMIT", "true" },
+		{ "XF_KAFKA_GROUP_ID", "mine" },
+		{ "XF_KAFKA_ENABLE_IDEMPOTENCE", "false" },
+		{ "XF_KAFKA_AUTO_OFFSET_RESET", "latest" },
+		{ "XF_KAFKA_ACKS", "1" },
+		{ "XF_KAFKA_REQUEST_REQUIRED_ACKS", "0" },  /* another name of acks */
+		{ "XF_KAFKA_TRANSACTIONAL_ID", "tx" },
+	};
+	struct sbuf err = SBUF_INIT;
+
+	T_INTEQ(kafka_check_env(&err), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		setenv(bad[i][0], bad[i][1], 1);
+		sbuf_reset(&err);
+		T_INTEQ(kafka_check_env(&err), -1);
+		T_CHECK(strstr(err.buf, bad[i][0]) != NULL);
+		T_CHECK(strstr(err.buf, "at-least-once") != NULL);
+		unsetenv(bad[i][0]);
+	}
+	/* the guarded values themselves, other spellings of them, and the rest pass */
+	setenv("XF_KAFKA_ENABLE_AUTO_COMMIT", "false", 1);
+	setenv("XF_KAFKA_ACKS", "-1", 1);
+	setenv("XF_KAFKA_AUTO_OFFSET_RESET", "smallest", 1);
+	setenv("XF_KAFKA_MAX_POLL_INTERVAL_MS", "10000", 1);
+	sbuf_reset(&err);
+	T_INTEQ(kafka_check_env(&err), 0);
+	T_STREQ(err.buf, "");
+	/* every refusal at once */
+	setenv("XF_KAFKA_ENABLE_IDEMPOTENCE", "false", 1);
+	setenv("XF_KAFKA_GROUP_ID", "mine", 1);
+	T_INTEQ(kafka_check_env(&err), -1);
+	T_CHECK(strstr(err.buf, "XF_KAFKA_ENABLE_IDEMPOTENCE") && strstr(err.buf, "XF_KAFKA_GROUP_ID"));
+	unsetenv("XF_KAFKA_ENABLE_AUTO_COMMIT");
+	unsetenv("XF_KAFKA_ACKS");
+	unsetenv("XF_KAFKA_AUTO_OFFSET_RESET");
+	unsetenv("XF_KAFKA_MAX_POLL_INTERVAL_MS");
+	unsetenv("XF_KAFKA_ENABLE_IDEMPOTENCE");
+	unsetenv("XF_KAFKA_GROUP_ID");
+	sbuf_release(&err);
+}
+
 /* An unknown property is refused by name, for producers and consumers. */
 static void t_env_bad_property(void)
 {
@@ -583,4 +631,5 @@ T_SUITE(kafka,
 	{ "env_passthrough", t_env_passthrough },
 	{ "env_overrides_defaults", t_env_overrides_defaults },
 	{ "env_bad_property", t_env_bad_property },
+	{ "env_guards", t_env_guards },
 	{ "stats_gauges", t_stats_gauges })

@@ -7,6 +7,7 @@
 
 #include "intake/validate.h"
 #include "sbuf.h"
+#include "jlimit.h"
 #include "tharness.h"
 
 /* The required fields, valid; EV(extra) adds fields after them. */
@@ -109,6 +110,41 @@ static void t_optional_null(void)
 		  " 'location': null, 'attachments': null, 'language': null"), "");
 	expect(EV(", 'petitioner': {'name': null, 'phone': null, 'id_number': null}"), "");
 	expect(EV(", 'petitioner': {'anonymous': null}"), "");
+}
+
+/* A valid event with `values` values in all (10 of them in EV_BASE plus a pad array). */
+static void many_values(struct sbuf *text, size_t pad)
+{
+	char *base = dq(EV_BASE ", 'pad': [");
+
+	sbuf_adds(text, base);
+	for (size_t i = 0; i < pad; i++)
+		sbuf_adds(text, i ? ",{}" : "{}");
+	sbuf_adds(text, "]}");
+	free(base);
+}
+
+/* 1 MiB of "{}" would parse to ~77 MiB: refused on a count before parsing. */
+static void t_too_many_values(void)
+{
+	struct intake_verdict v;
+	struct sbuf text = SBUF_INIT;
+	size_t base;
+
+	many_values(&text, 0);
+	base = jlimit_count(text.buf, text.len, 100000);
+	sbuf_reset(&text);
+	many_values(&text, JLIMIT_VALUES - base); /* exactly the limit */
+	T_INTEQ(jlimit_count(text.buf, text.len, 100000), JLIMIT_VALUES);
+	T_INTEQ(intake_validate(text.buf, text.len, &v), 0);
+	intake_verdict_release(&v);
+	sbuf_reset(&text);
+	many_values(&text, JLIMIT_VALUES - base + 1);
+	T_INTEQ(intake_validate(text.buf, text.len, &v), -1);
+	T_STREQ(intake_first_code(&v), "too_many_values");
+	T_CHECK(v.event == NULL);
+	intake_verdict_release(&v);
+	sbuf_release(&text);
 }
 
 static void t_too_large(void)
@@ -529,6 +565,7 @@ T_SUITE(validate,
 	{ "valid_full", t_valid_full },
 	{ "optional_null", t_optional_null },
 	{ "too_large", t_too_large },
+	{ "too_many_values", t_too_many_values },
 	{ "not_utf8", t_not_utf8 },
 	{ "not_json", t_not_json },
 	{ "not_object", t_not_object },
