@@ -61,7 +61,8 @@ static void try_one(PGconn *conn, const char *s, struct tally *n)
 	int stored = pg_instant(conn, s, &theirs) == 0;
 
 	n->tried++;
-	if (!T_INTEQ(taken, parsed))
+	/* the validator also wants the schema's T (or t) between date and time */
+	if (!T_INTEQ(taken, parsed && (s[10] == 'T' || s[10] == 't')))
 		fprintf(stderr, "    validator and parser differ on \"%s\"\n", s);
 	if (!parsed) {
 		n->pg_only += stored;
