@@ -4,8 +4,9 @@
  * number of malformed ones among them) are published in 14 slices; after
  * each slice, once the cases of the slices before it are in, comes a
  * blow: kill -9 of a daemon
- * instance chosen by a seeded PRNG (and its restart), except that one step
- * restarts PostgreSQL and one the broker. xf-dispatch runs as two
+ * chosen by a seeded PRNG (and its restart; each daemon four times, the
+ * order and xf-dispatch's instance random), except that one step restarts
+ * PostgreSQL and one the broker. xf-dispatch runs as two
  * instances. All assertions are on the end state, once every group has
  * committed the end of its inputs:
  *   - tables: exactly one intake key, case and lead assignment per valid
@@ -34,27 +35,20 @@
 #define NSTEPS 14          /* slices of the events, one blow after each */
 #define PG_STEP 5          /* the step that restarts PostgreSQL */
 #define BROKER_STEP 10     /* the step that restarts the broker */
-#define MIN_KILLS 2        /* of each daemon */
+#define NKILLS (NSTEPS - 2)
 #define SEED 20261202u
 #define PEOPLE 2000        /* petitioners, ten petitions each */
 
-/* The daemon instances a kill may hit. */
-static const struct target {
-	enum e2e_daemon d;
-	int inst;
-	const char *name;
-} targets[] = {
-	{ E2E_INTAKE, 0, "intake" },
-	{ E2E_CLASSIFY, 0, "classify" },
-	{ E2E_DISPATCH, 0, "dispatch" },
-	{ E2E_DISPATCH, 1, "dispatch.2" },
+static const char *const names[E2E_NDAEMONS][E2E_NINST] = {
+	{ "intake", "intake.2" }, { "classify", "classify.2" }, { "dispatch", "dispatch.2" },
 };
-#define NTARGETS (sizeof targets / sizeof targets[0])
+static const int ninst[E2E_NDAEMONS] = { 1, 1, 2 }; /* instances run of each */
 
 struct chaos {
 	struct e2e t;
 	struct check_run run;
 	unsigned seed, rng;
+	enum e2e_daemon plan[NKILLS];  /* the daemon of each kill, in order */
 	int kills[E2E_NDAEMONS];
 	int nkills;
 	double t0;        /* when the run began (ms) */
@@ -67,6 +61,20 @@ static unsigned next_rand(unsigned *s)
 	*s ^= *s >> 17;
 	*s ^= *s << 5;
 	return *s;
+}
+
+/* Each daemon NKILLS / 3 times, in an order the PRNG shuffles (Fisher-Yates). */
+static void plan_kills(struct chaos *c)
+{
+	for (int k = 0; k < NKILLS; k++)
+		c->plan[k] = (enum e2e_daemon)(k % E2E_NDAEMONS);
+	for (int k = NKILLS - 1; k > 0; k--) {
+		int j = (int)(next_rand(&c->rng) % (unsigned)(k + 1));
+		enum e2e_daemon d = c->plan[k];
+
+		c->plan[k] = c->plan[j];
+		c->plan[j] = d;
+	}
 }
 
 static size_t slice_end(int step)
@@ -97,20 +105,22 @@ static int publish(struct e2e *t, const struct gen_event *ev, size_t from, size_
 	return e2e_flush(t);
 }
 
-/* kill -9 one instance, wait until it is gone, start it again. */
+/* kill -9 the next daemon of the plan (which instance: the PRNG), wait until it is gone, start it again. */
 static void kill_one(struct chaos *c, int step)
 {
-	const struct target *k = &targets[next_rand(&c->rng) % NTARGETS];
+	enum e2e_daemon d = c->plan[c->nkills];
+	int inst = (int)(next_rand(&c->rng) % (unsigned)ninst[d]);
 
-	e2e_kill_instance(&c->t, k->d, k->inst, SIGKILL);
-	for (int i = 0; i < 3000 && e2e_alive_instance(&c->t, k->d, k->inst); i++)
+	e2e_kill_instance(&c->t, d, inst, SIGKILL);
+	for (int i = 0; i < 3000 && e2e_alive_instance(&c->t, d, inst); i++)
 		usleep(10000);
-	if (!T_CHECK(!e2e_alive_instance(&c->t, k->d, k->inst)))
-		fprintf(stderr, "    step %d: %s survived kill -9 for 30 s\n", step, k->name);
-	T_CHECK(e2e_start_instance(&c->t, k->d, k->inst, NULL) == 0);
-	c->kills[k->d]++;
+	if (!T_CHECK(!e2e_alive_instance(&c->t, d, inst)))
+		fprintf(stderr, "    step %d: %s survived kill -9 for 30 s\n", step, names[d][inst]);
+	T_CHECK(e2e_start_instance(&c->t, d, inst, NULL) == 0);
+	c->kills[d]++;
 	c->nkills++;
-	printf("    step %d at %.0f s: kill -9 %s\n", step, (now_ms() - c->t0) / 1000, k->name);
+	printf("    step %d at %.0f s: kill -9 %s\n", step, (now_ms() - c->t0) / 1000,
+	       names[d][inst]);
 	fflush(stdout);
 }
 
@@ -153,25 +163,26 @@ static int storm(struct chaos *c)
 
 static void start_all(struct chaos *c)
 {
-	for (size_t k = 0; k < NTARGETS; k++)
-		T_CHECK(e2e_start_instance(&c->t, targets[k].d, targets[k].inst, NULL) == 0);
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		for (int k = 0; k < ninst[d]; k++)
+			T_CHECK(e2e_start_instance(&c->t, d, k, NULL) == 0);
 }
 
 static void stop_all(struct chaos *c)
 {
-	for (size_t k = 0; k < NTARGETS; k++)
-		if (!T_INTEQ(e2e_stop_instance(&c->t, targets[k].d, targets[k].inst), 0))
-			fprintf(stderr, "    %s did not stop cleanly\n", targets[k].name);
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		for (int k = 0; k < ninst[d]; k++)
+			if (!T_INTEQ(e2e_stop_instance(&c->t, d, k), 0))
+				fprintf(stderr, "    %s did not stop cleanly\n", names[d][k]);
 }
 
-/* Every daemon was hit, and often enough (the seed fixes the sequence). */
+/* Every daemon was killed as often as planned. */
 static void check_kills(const struct chaos *c)
 {
-	T_CHECK(c->nkills >= 10);
+	T_INTEQ(c->nkills, NKILLS);
 	for (int d = 0; d < E2E_NDAEMONS; d++)
-		if (!T_CHECK(c->kills[d] >= MIN_KILLS))
-			fprintf(stderr, "    seed %u: %s killed %d times\n", c->seed,
-				targets[d].name, c->kills[d]);
+		if (!T_INTEQ(c->kills[d], NKILLS / E2E_NDAEMONS))
+			fprintf(stderr, "    %s killed %d times\n", names[d][0], c->kills[d]);
 }
 
 static void report(struct chaos *c, const struct check_counts *dl, double t1, double t2)
@@ -221,10 +232,14 @@ static void t_chaos(void)
 		return;
 	c.seed = seed && *seed ? (unsigned)strtoul(seed, NULL, 10) : SEED;
 	c.rng = c.seed ? c.seed : SEED; /* xorshift stays at 0 */
+	plan_kills(&c);
 	printf("    chaos: seed %u\n", c.seed);
 	setenv("XF_RETRY_MAX_MS", "1000", 1);
 	c.run = (struct check_run){ chaos_events(at), NEVENTS, 0 };
 	c.run.nvalid = (size_t)kind_in(&c.run, NEVENTS, GEN_VALID);
+	/* a known mix: one in twenty malformed, one in twenty a duplicate */
+	T_INTEQ(kind_in(&c.run, NEVENTS, GEN_BAD), NEVENTS / 20);
+	T_INTEQ(kind_in(&c.run, NEVENTS, GEN_DUP), NEVENTS / 20);
 	start_all(&c);
 	storm(&c);
 	t1 = now_ms();
