@@ -166,12 +166,15 @@ struct gen_event *gen_events_with(const char *tag, size_t n, int dup, int bad,
 
 		snprintf(e->external_id, sizeof e->external_id, "%s-%zu", tag, i);
 		snprintf(e->key, sizeof e->key, "%s", e->external_id);
-		if (dup && i % 20 == 19 && ev[i - 10].kind == GEN_VALID) {
+		if (dup && i % 20 == 19) {
+			/* of i - 10, or of i - 11 when i - 10 is a malformed one */
+			size_t orig = ev[i - 10].kind == GEN_VALID ? i - 10 : i - 11;
+
 			e->kind = GEN_DUP;
-			e->orig = i - 10;
-			snprintf(e->external_id, sizeof e->external_id, "%s", ev[i - 10].external_id);
-			snprintf(e->key, sizeof e->key, "%s", ev[i - 10].key); /* same partition */
-			e->bytes = event_json(e->external_id, t, region, i - 10, o, &e->len);
+			e->orig = orig;
+			snprintf(e->external_id, sizeof e->external_id, "%s", ev[orig].external_id);
+			snprintf(e->key, sizeof e->key, "%s", ev[orig].key); /* same partition */
+			e->bytes = event_json(e->external_id, t, region, orig, o, &e->len);
 		} else if (bad && i % 20 == 9) {
 			const struct bad *b = &bads[nbad++ % NBAD];
 

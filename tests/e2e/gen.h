@@ -30,7 +30,8 @@ struct gen_event {
 
 /*
  * n events for test `tag`: every 20th from the 20th a duplicate (when
- * dup is set), every 20th from the 10th malformed (when bad is set).
+ * dup is set) of the event 10 before it (11 when that one is malformed),
+ * every 20th from the 10th malformed (when bad is set).
  */
 struct gen_event *gen_events(const char *tag, size_t n, int dup, int bad);
 /* What gen_events_with varies; zeroes give gen_events' events. */
