@@ -99,7 +99,8 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
 	note_state(res);
-	sbuf_addf(err, "%s", PQresultErrorMessage(res));
+	/* no result at all (a connection libpq knows is closed): the reason is the conn's */
+	sbuf_addf(err, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 	while (err && err->len && err->buf[err->len - 1] == '\n')
 		err->buf[--err->len] = '\0';
 	PQclear(res);

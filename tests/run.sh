@@ -5,8 +5,9 @@
 #   3. unit tests under both builds, and each libFuzzer harness for 10 s
 #      (tests/fuzz/run.sh)
 #   4. starts a private PostgreSQL and a real Apache Kafka broker (KRaft) in
-#      .run/test, runs the integration tests with the sanitizer-built daemons,
-#      and stops the stack again
+#      .run/test, runs the integration tests with the sanitizer-built daemons
+#      (the chaos run, e2e_chaos, last and on its own), and stops the stack
+#      again. Arguments name the e2e suites to run instead of all of them.
 # The last line is the total: "N passed, N failed".
 set -uo pipefail
 # shellcheck source=deploy/scripts/lib.sh
@@ -63,7 +64,13 @@ export XF_TEST_LOGS=$run/logs XF_LOG_LEVEL=info XF_TEST_RUN=$run
 bin/xfctl migrate >/dev/null && bin/xfctl topics create ||
     { echo "0 passed, 1 failed"; exit 1; }
 
-suite e2e bin-san/e2e-tests "$@"
+if [[ $# -gt 0 ]]; then
+    suite e2e bin-san/e2e-tests "$@"
+else
+    suite e2e bin-san/e2e-tests -e2e_chaos
+    # The chaos run restarts this PostgreSQL and broker: on its own, after the rest.
+    suite e2e_chaos bin-san/e2e-tests e2e_chaos
+fi
 
 echo "logs: $run/logs"
 echo "$passed passed, $failed failed"

@@ -16,19 +16,30 @@ static const char *jstr(json_t *j, const char *key)
 	return json_string_value(json_object_get(j, key));
 }
 
-/* One collected output, as check_complete looks it up: (topic kind, key, status). */
+/* One collected output, as the checks look it up: (topic kind, key, status). */
 struct out_ref {
 	char kind;              /* 'r' receipt, 'l' lead assignment, 'q' dead letter */
 	const char *key, *status, *case_id;
+	const struct e2e_msg *m; /* the message; refs of one (kind, key, status) in its order */
 };
 
-static int cmp_ref(const void *a, const void *b)
+/* Orders by (kind, key, status) only: a lookup finds a whole run of equal refs. */
+static int cmp_lookup(const void *a, const void *b)
 {
 	const struct out_ref *x = a, *y = b;
 	int c = x->kind - y->kind;
 
 	c = c ? c : strcmp(x->key, y->key);
 	return c ? c : strcmp(x->status, y->status);
+}
+
+/* The same, then by the order the messages were collected in. */
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct out_ref *x = a, *y = b;
+	int c = cmp_lookup(a, b);
+
+	return c ? c : (x->m > y->m) - (x->m < y->m);
 }
 
 /* The collected receipts, lead assignments and dead letters, sorted (*n of them). */
@@ -40,7 +51,7 @@ static struct out_ref *refs_of(struct e2e *t, size_t *n)
 	*n = 0;
 	for (size_t i = 0; i < t->nmsgs; i++) {
 		const struct e2e_msg *m = &t->msgs[i];
-		struct out_ref o = { 0, m->key, "", "" };
+		struct out_ref o = { 0, m->key, "", "", m };
 
 		if (!strcmp(m->topic, "petition.receipts") && (s = jstr(m->json, "status")))
 			o.kind = 'r', o.status = s;
@@ -57,12 +68,33 @@ static struct out_ref *refs_of(struct e2e *t, size_t *n)
 	return r;
 }
 
+/* The first of the refs (kind, key, status) in r, their number in *count (NULL, 0: none). */
+static const struct out_ref *ref_range(const struct out_ref *r, size_t n, char kind,
+				       const char *key, const char *status, size_t *count)
+{
+	struct out_ref want = { kind, key, status, NULL, NULL };
+	size_t lo = 0, hi = n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_lookup(&r[mid], &want) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < n && !cmp_lookup(&r[end], &want); end++)
+		;
+	*count = end - lo;
+	return end > lo ? &r[lo] : NULL;
+}
+
 static const struct out_ref *ref_find(const struct out_ref *r, size_t n, char kind,
 				      const char *key, const char *status)
 {
-	struct out_ref want = { kind, key, status, NULL };
+	size_t count;
 
-	return bsearch(&want, r, n, sizeof *r, cmp_ref);
+	return ref_range(r, n, kind, key, status, &count);
 }
 
 /* 1 when event e of the run has every output it must have among r. */
@@ -99,56 +131,48 @@ int check_complete(struct e2e *t, void *arg)
 	return i == run->n && rejected >= nbad;
 }
 
-/* Finds the receipts and dead letters of event e. */
-static void seen_of(struct e2e *t, const struct gen_event *e, struct check_seen *s)
+/* Finds the receipts and dead letters of event e among the sorted refs r. */
+static void seen_of(const struct out_ref *r, size_t n, const struct gen_event *e,
+		    struct check_seen *s)
 {
+	const struct out_ref *f;
+	size_t count;
 	char key[128];
 
 	memset(s, 0, sizeof *s);
 	snprintf(key, sizeof key, "t12345/%s", e->external_id);
-	for (size_t i = 0; i < t->nmsgs; i++) {
-		const struct e2e_msg *m = &t->msgs[i];
-		const char *status = jstr(m->json, "status");
-
-		if (!strcmp(m->topic, "petition.dlq") && !strcmp(m->key, e->key)) {
-			s->dlq++;
-			s->dlq_msg = m;
-		}
-		if (strcmp(m->topic, "petition.receipts") || strcmp(m->key, key) || !status)
-			continue;
-		if (!strcmp(status, "accepted") && ++s->accepted == 1)
-			s->case_id = jstr(m->json, "case_id");
-		if (!strcmp(status, "duplicate") && ++s->duplicate == 1)
-			s->dup_case_id = jstr(m->json, "case_id");
-		s->rejected += !strcmp(status, "rejected");
+	if ((f = ref_range(r, n, 'q', e->key, "", &count))) {
+		s->dlq = (int)count;
+		s->dlq_msg = f[count - 1].m;
 	}
+	if ((f = ref_range(r, n, 'r', key, "accepted", &count))) {
+		s->accepted = (int)count;
+		s->case_id = jstr(f->m->json, "case_id");
+	}
+	if ((f = ref_range(r, n, 'r', key, "duplicate", &count))) {
+		s->duplicate = (int)count;
+		s->dup_case_id = jstr(f->m->json, "case_id");
+	}
+	ref_range(r, n, 'r', key, "rejected", &count);
+	s->rejected = (int)count;
 }
 
 /* The lead assignments of case_id: count, and whether all are identical. */
-static int leads_of(struct e2e *t, const char *case_id, const struct e2e_msg **first,
-		    int *identical)
+static int leads_of(const struct out_ref *r, size_t n, const char *case_id,
+		    const struct e2e_msg **first, int *identical)
 {
-	int n = 0;
+	const struct out_ref *f = ref_range(r, n, 'l', case_id, "", &n);
 
 	*identical = 1;
-	*first = NULL;
-	for (size_t i = 0; i < t->nmsgs; i++) {
-		const struct e2e_msg *m = &t->msgs[i];
-
-		if (strncmp(m->topic, "assignments.", 12) || strcmp(m->key, case_id) ||
-		    strcmp(jstr(m->json, "role") ? jstr(m->json, "role") : "", "lead"))
-			continue;
-		if (*first && strcmp((*first)->value, m->value))
+	*first = f ? f->m : NULL;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(f[i].m->value, f->m->value))
 			*identical = 0;
-		if (!*first)
-			*first = m;
-		n++;
-	}
-	return n;
+	return (int)n;
 }
 
-static void check_valid(struct e2e *t, const struct gen_event *e, const struct check_seen *s,
-			int allow_redelivery)
+static void check_valid(const struct out_ref *r, size_t nr, const struct gen_event *e,
+			const struct check_seen *s, int allow_redelivery)
 {
 	const struct e2e_msg *a;
 	char topic[96];
@@ -159,7 +183,7 @@ static void check_valid(struct e2e *t, const struct gen_event *e, const struct c
 		fprintf(stderr, "    event %s: %d accepted receipts\n", e->external_id, s->accepted);
 		return;
 	}
-	n = leads_of(t, s->case_id, &a, &identical);
+	n = leads_of(r, nr, s->case_id, &a, &identical);
 	if (!T_CHECK(n >= 1) || !T_CHECK(identical) || !T_CHECK(allow_redelivery || n == 1)) {
 		fprintf(stderr, "    case %s: %d lead assignments, identical %d\n", s->case_id,
 			n, identical);
@@ -206,15 +230,16 @@ static void check_bad(const struct gen_event *e, const struct check_seen *s)
 void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery)
 {
 	struct check_seen *seen = calloc(run->n, sizeof *seen);
-	size_t rejected = 0, nbad = 0;
+	size_t rejected = 0, nbad = 0, nr;
+	struct out_ref *r = refs_of(t, &nr);
 
 	for (size_t i = 0; i < run->n; i++)
-		seen_of(t, &run->ev[i], &seen[i]);
+		seen_of(r, nr, &run->ev[i], &seen[i]);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct gen_event *e = &run->ev[i];
 
 		if (e->kind == GEN_VALID)
-			check_valid(t, e, &seen[i], allow_redelivery);
+			check_valid(r, nr, e, &seen[i], allow_redelivery);
 		else if (e->kind == GEN_DUP && T_CHECK(seen[i].duplicate >= 1))
 			T_STREQ(seen[i].dup_case_id, seen[e->orig].case_id);
 		else if (e->kind == GEN_BAD)
@@ -231,6 +256,7 @@ void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery)
 		run->nvalid);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM case_events"), 3 * run->nvalid);
 	free(seen);
+	free(r);
 }
 
 /* The embedded JSON schemas, loaded once. */
@@ -289,4 +315,165 @@ void check_schemas(struct e2e *t)
 	}
 	T_CHECK(checked > 0);
 	T_INTEQ(bad, 0);
+}
+
+/* A string member of j, "" when missing. */
+static const char *jval(json_t *j, const char *key)
+{
+	const char *s = jstr(j, key);
+
+	return s ? s : "";
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Distinct keys of the collected messages on topic (prefix with '*') whose field is value. */
+static size_t distinct_keys(struct e2e *t, const char *topic, const char *field,
+			    const char *value)
+{
+	const char **keys = malloc((t->nmsgs + 1) * sizeof *keys);
+	size_t n = 0, len = strlen(topic), d = 0;
+	int prefix = topic[len - 1] == '*';
+
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const struct e2e_msg *m = &t->msgs[i];
+
+		if ((prefix ? !strncmp(m->topic, topic, len - 1) : !strcmp(m->topic, topic)) &&
+		    (!field || !strcmp(jval(m->json, field), value)))
+			keys[n++] = m->key;
+	}
+	qsort(keys, n, sizeof *keys, cmp_str);
+	for (size_t i = 0; i < n; i++)
+		d += !i || strcmp(keys[i], keys[i - 1]);
+	free(keys);
+	return d;
+}
+
+struct receipt {
+	const char *key, *case_id;
+};
+
+static int cmp_receipt(const void *a, const void *b)
+{
+	const struct receipt *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+void check_one_case_each(struct e2e *t, const struct check_run *run)
+{
+	struct receipt *r = malloc((t->nmsgs + 1) * sizeof *r);
+	size_t n = 0, distinct = 0, bad = 0;
+
+	for (size_t k = 0; k < t->nmsgs; k++)
+		if (!strcmp(t->msgs[k].topic, "petition.receipts") &&
+		    !strcmp(jval(t->msgs[k].json, "status"), "accepted"))
+			r[n++] = (struct receipt){ t->msgs[k].key, jval(t->msgs[k].json, "case_id") };
+	qsort(r, n, sizeof *r, cmp_receipt);
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(r[i].key, r[i - 1].key)) {
+			distinct++;
+			continue;
+		}
+		if (strcmp(r[i].case_id, r[i - 1].case_id) && bad++ < 5)
+			fprintf(stderr, "    %s: cases %s and %s\n", r[i].key, r[i - 1].case_id,
+				r[i].case_id);
+	}
+	T_INTEQ(bad, 0);
+	T_INTEQ(distinct, run->nvalid);
+	T_INTEQ(distinct_keys(t, "assignments.*", "role", "lead"), run->nvalid);
+	free(r);
+}
+
+/* Dead letters by (key, source partition, source offset): copies of one sort together. */
+static int cmp_dead(const void *a, const void *b)
+{
+	const struct e2e_msg *x = *(const struct e2e_msg *const *)a;
+	const struct e2e_msg *y = *(const struct e2e_msg *const *)b;
+	int c = strcmp(x->key, y->key);
+
+	c = c ? c : (x->src_partition > y->src_partition) - (x->src_partition < y->src_partition);
+	return c ? c : (x->src_offset > y->src_offset) - (x->src_offset < y->src_offset);
+}
+
+static int cmp_event_key(const void *a, const void *b)
+{
+	return strcmp((*(const struct gen_event *const *)a)->key,
+		      (*(const struct gen_event *const *)b)->key);
+}
+
+/* The malformed events of run sorted by key (*n of them), for bsearch. */
+static const struct gen_event **bad_events(const struct check_run *run, size_t *n)
+{
+	const struct gen_event **bad = malloc((run->n + 1) * sizeof *bad);
+
+	*n = 0;
+	for (size_t i = 0; i < run->n; i++)
+		if (run->ev[i].kind == GEN_BAD)
+			bad[(*n)++] = &run->ev[i];
+	qsort(bad, *n, sizeof *bad, cmp_event_key);
+	return bad;
+}
+
+/* 1 when dead letter m is the one expected for a malformed event of bad. */
+static int dead_letter_expected(const struct e2e_msg *m, const struct gen_event **bad,
+				size_t nbad)
+{
+	struct gen_event want, *wp = &want;
+	const struct gen_event *const *e;
+
+	snprintf(want.key, sizeof want.key, "%s", m->key);
+	e = bsearch(&wp, bad, nbad, sizeof *bad, cmp_event_key);
+	return e && m->error_code && !strcmp(m->error_code, (*e)->bad_code) &&
+	       check_dlq_bytes(m, *e) && m->src_partition >= 0 && m->src_offset >= 0;
+}
+
+void check_dead_letters(struct e2e *t, const struct check_run *run, struct check_counts *c)
+{
+	const struct e2e_msg **dl = malloc((t->nmsgs + 1) * sizeof *dl);
+	size_t nbad, n = 0, wrong = 0, failed = 0, distinct = 0;
+	const struct gen_event **bad = bad_events(run, &nbad);
+
+	for (size_t k = 0; k < t->nmsgs; k++)
+		if (!strcmp(t->msgs[k].topic, "petition.dlq"))
+			dl[n++] = &t->msgs[k];
+	qsort(dl, n, sizeof *dl, cmp_dead);
+	for (size_t k = 0; k < n; k++) {
+		failed += dl[k]->error_code && !strcmp(dl[k]->error_code, "processing_failed");
+		distinct += !k || cmp_dead(&dl[k], &dl[k - 1]);
+		if (!dead_letter_expected(dl[k], bad, nbad) && wrong++ < 5)
+			fprintf(stderr, "    dead letter %s (%s) is not one expected\n", dl[k]->key,
+				dl[k]->error_code ? dl[k]->error_code : "no code");
+	}
+	T_INTEQ(failed, 0);
+	T_INTEQ(wrong, 0);
+	T_INTEQ(distinct_keys(t, "petition.dlq", NULL, NULL), nbad);
+	T_INTEQ(distinct, nbad); /* each malformed event dead-lettered from one offset */
+	if (c)
+		*c = (struct check_counts){ n, distinct, failed };
+	free(dl);
+	free(bad);
+}
+
+void check_tables(struct e2e *t, const struct check_run *run)
+{
+	const char *verify[] = { "audit", "verify", NULL };
+	struct sbuf out = SBUF_INIT, want = SBUF_INIT;
+
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM intake_keys"), run->nvalid);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM intake_keys k JOIN cases c"
+			     " ON c.case_id = k.case_id AND c.external_id = k.external_id"),
+		run->nvalid);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(DISTINCT external_id) FROM cases"), run->nvalid);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(DISTINCT case_id) FROM assignments"
+			     " WHERE role = 'lead'"), run->nvalid);
+	T_INTEQ(e2e_xfctl(t, &out, verify), 0);
+	sbuf_addf(&want, "%zu cases checked, 0 broken", run->nvalid);
+	if (!T_CHECK(strstr(out.buf, want.buf) != NULL))
+		fprintf(stderr, "    xfctl audit verify: %s\n", out.buf);
+	sbuf_release(&out);
+	sbuf_release(&want);
 }

@@ -47,6 +47,35 @@ void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery)
  */
 int check_dlq_bytes(const struct e2e_msg *m, const struct gen_event *e);
 
+/*
+ * Asserts every valid event has accepted receipts that all name one case
+ * id (redeliveries repeat it), and that the lead assignments on the topics
+ * name nvalid distinct cases.
+ */
+void check_one_case_each(struct e2e *t, const struct check_run *run);
+
+/* The dead letters of a run as check_dead_letters counted them. */
+struct check_counts {
+	size_t dlq;                 /* messages on petition.dlq */
+	size_t dlq_distinct;        /* distinct (key, source partition, source offset) */
+	size_t processing_failed;   /* of them with that code */
+};
+
+/*
+ * Asserts the dead letters: each one is of a malformed event of the run,
+ * with its code, its bytes unchanged and its source coordinates; each
+ * malformed event has exactly one distinct dead letter (redelivered copies
+ * name the same source partition and offset); none is processing_failed.
+ * Fills c when not NULL.
+ */
+void check_dead_letters(struct e2e *t, const struct check_run *run, struct check_counts *c);
+
+/*
+ * Asserts the tables: one intake key, case and lead assignment per valid
+ * event, and `xfctl audit verify` finds every chain intact.
+ */
+void check_tables(struct e2e *t, const struct check_run *run);
+
 /* Asserts every collected output message conforms to its JSON Schema. */
 void check_schemas(struct e2e *t);
 

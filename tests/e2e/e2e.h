@@ -31,6 +31,8 @@ struct e2e_msg {
 	size_t len;
 	char *error_code;   /* xf-error-code header, if any */
 	rd_kafka_headers_t *headers; /* a copy of all of them, NULL if none */
+	int src_partition;      /* xf-source-partition header, -1 if none */
+	long long src_offset;   /* xf-source-offset header, -1 if none */
 	json_t *json;       /* parsed value, NULL if not JSON */
 };
 
@@ -45,6 +47,7 @@ struct e2e {
 	rd_kafka_t *producer;
 	struct kafka_acks acks;            /* of producer */
 	rd_kafka_t *collector;            /* assigned to every output topic */
+	rd_kafka_topic_partition_list_t *outputs; /* its partitions, from where it began */
 	struct e2e_msg *msgs;
 	size_t nmsgs, alloc;
 };
@@ -110,6 +113,23 @@ int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
 
 /* Partitions of topic and their end offsets, as a new list (NULL on error). */
 rd_kafka_topic_partition_list_t *e2e_topic_ends(rd_kafka_t *rk, const char *topic);
+
+/*
+ * Waits (up to timeout_s) until the test's run is at rest: every group's
+ * committed offsets are at the end of its input topics, and then the
+ * collector has read every output topic up to its end. 1 when so, 0 on
+ * timeout (with a message saying which group or topic lags).
+ */
+int e2e_quiet(struct e2e *t, int timeout_s);
+/* Sum of end offset minus committed offset over the partitions of topic
+ * for the group <prefix>-<suffix>; -1 on error. */
+long e2e_group_lag(struct e2e *t, const char *suffix, const char *topic);
+
+/*
+ * Runs deploy/scripts/<script> <cmd> on the stack of XF_TEST_RUN (pg.sh or
+ * kafka.sh, stop or start); the script's exit status, its output dropped.
+ */
+int e2e_stack(const char *script, const char *cmd);
 
 /* A TCP port nothing listens on just now (for a daemon's XF_HTTP_ADDR). */
 int e2e_free_port(void);

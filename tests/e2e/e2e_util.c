@@ -143,7 +143,7 @@ static int collector_start(struct e2e *t)
 	}
 	if (!t->collector || rc || rd_kafka_assign(t->collector, all))
 		rc = -1;
-	rd_kafka_topic_partition_list_destroy(all);
+	t->outputs = all;
 	PQclear(res);
 	sbuf_release(&err);
 	sbuf_release(&group);
@@ -244,6 +244,8 @@ void e2e_teardown(struct e2e *t)
 		json_decref(t->msgs[i].json);
 	}
 	free(t->msgs);
+	if (t->outputs)
+		rd_kafka_topic_partition_list_destroy(t->outputs);
 	kafka_consumer_close(t->collector);
 	kafka_producer_close(t->producer, 5000);
 	if (t->conn)
@@ -508,6 +510,16 @@ char *e2e_header(const struct e2e_msg *m, const char *name)
 	return strndup(val ? val : "", size);
 }
 
+/* A header holding a number, -1 when absent. */
+static long long header_ll(const rd_kafka_message_t *rkm, const char *name)
+{
+	char *s = header(rkm, name);
+	long long v = s ? strtoll(s, NULL, 10) : -1;
+
+	free(s);
+	return v;
+}
+
 static void keep(struct e2e *t, const rd_kafka_message_t *rkm)
 {
 	rd_kafka_headers_t *hdrs;
@@ -528,6 +540,8 @@ static void keep(struct e2e *t, const rd_kafka_message_t *rkm)
 	m->len = rkm->len;
 	m->error_code = header(rkm, "xf-error-code");
 	m->headers = rd_kafka_message_headers(rkm, &hdrs) ? NULL : rd_kafka_headers_copy(hdrs);
+	m->src_partition = (int)header_ll(rkm, "xf-source-partition");
+	m->src_offset = header_ll(rkm, "xf-source-offset");
 	/* a hostile value (e2e_flood's) would take ~77 MiB parsed: left unparsed */
 	m->json = jlimit_ok(m->value, m->len, JLIMIT_VALUES_OURS) ?
 		  json_loadb(m->value, m->len, 0, NULL) : NULL;
@@ -634,3 +648,135 @@ long e2e_http_get(int port, const char *path, struct sbuf *body)
 	return status;
 }
 
+
+/* Lag of a group: the sum over end's partitions of end minus committed. */
+static long lag_of(const rd_kafka_topic_partition_list_t *end,
+		   const rd_kafka_topic_partition_list_t *done)
+{
+	long lag = 0;
+
+	for (int i = 0; i < end->cnt; i++) {
+		int64_t c = done->elems[i].offset;
+
+		if (done->elems[i].err)
+			return -1;
+		lag += (long)(end->elems[i].offset - (c < 0 ? 0 : c));
+	}
+	return lag;
+}
+
+long e2e_group_lag(struct e2e *t, const char *suffix, const char *topic)
+{
+	const char *none[] = { NULL };
+	struct sbuf err = SBUF_INIT;
+	rd_kafka_topic_partition_list_t *end = NULL, *done = NULL;
+	char group[160];
+	rd_kafka_t *rk;
+	long lag = -1;
+
+	snprintf(group, sizeof group, "%s-%s", t->prefix, suffix);
+	rk = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group, none, NULL, &err);
+	if (rk && (end = e2e_topic_ends(rk, topic))) {
+		done = rd_kafka_topic_partition_list_copy(end);
+		if (!rd_kafka_committed(rk, done, 10000))
+			lag = lag_of(end, done);
+	}
+	if (done)
+		rd_kafka_topic_partition_list_destroy(done);
+	if (end)
+		rd_kafka_topic_partition_list_destroy(end);
+	if (rk)
+		rd_kafka_destroy(rk);
+	sbuf_release(&err);
+	return lag;
+}
+
+/* 1 when every group has committed the end of its inputs; else why says which lags. */
+static int groups_at_end(struct e2e *t, struct sbuf *why)
+{
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		long lag = e2e_group_lag(t, inputs[i].suffix, inputs[i].topic);
+
+		if (lag) {
+			sbuf_reset(why);
+			sbuf_addf(why, "group %s-%s: lag %ld on %s", t->prefix, inputs[i].suffix,
+				  lag, inputs[i].topic);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The end offsets now of every partition the collector reads (NULL on error). */
+static rd_kafka_topic_partition_list_t *output_ends(struct e2e *t)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_copy(t->outputs);
+
+	for (int i = 0; i < list->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &list->elems[i];
+		int64_t lo, hi;
+
+		if (rd_kafka_query_watermark_offsets(t->collector, p->topic, p->partition, &lo,
+						     &hi, 10000)) {
+			rd_kafka_topic_partition_list_destroy(list);
+			return NULL;
+		}
+		p->offset = hi;
+	}
+	return list;
+}
+
+/* 1 when the collector has read every partition up to its offset in end. */
+static int collector_at(struct e2e *t, const rd_kafka_topic_partition_list_t *end,
+			struct sbuf *why)
+{
+	rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(end);
+	int ok = !rd_kafka_position(t->collector, pos);
+
+	for (int i = 0; ok && i < end->cnt; i++) {
+		const rd_kafka_topic_partition_t *e = &end->elems[i];
+
+		if (e->offset > t->outputs->elems[i].offset && pos->elems[i].offset < e->offset) {
+			sbuf_reset(why);
+			sbuf_addf(why, "collector at %lld of %lld on %s [%d]",
+				  (long long)pos->elems[i].offset, (long long)e->offset,
+				  e->topic, (int)e->partition);
+			ok = 0;
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(pos);
+	return ok;
+}
+
+int e2e_quiet(struct e2e *t, int timeout_s)
+{
+	double end = now_ms() + timeout_s * 1000.0;
+	rd_kafka_topic_partition_list_t *want = NULL;
+	struct sbuf why = SBUF_INIT;
+	int ok = 0;
+
+	sbuf_adds(&why, "nothing checked");
+	while (!ok && now_ms() < end) {
+		if (!want && groups_at_end(t, &why))
+			want = output_ends(t);
+		ok = want && collector_at(t, want, &why);
+		if (!ok)
+			e2e_collect(t, 500);
+	}
+	if (!ok)
+		fprintf(stderr, "e2e: not at rest after %d s: %s\n", timeout_s, why.buf);
+	if (want)
+		rd_kafka_topic_partition_list_destroy(want);
+	sbuf_release(&why);
+	return ok;
+}
+
+int e2e_stack(const char *script, const char *cmd)
+{
+	const char *run = getenv("XF_TEST_RUN");
+	char line[1024];
+
+	snprintf(line, sizeof line, "deploy/scripts/%s %s '%s' >/dev/null 2>&1", script, cmd,
+		 run && *run ? run : ".run/test");
+	return system(line);
+}

@@ -54,16 +54,31 @@ static const char *expected_dept(const char *category, const char *region)
 	return NULL;
 }
 
-static char *event_json(const char *ext, const struct tmpl *t, const char *region,
-			size_t *len)
+/* Petitioner number who: 0 is GEN_PHONE and GEN_ID_NUMBER, the others differ in their tails. */
+static void petitioner_of(size_t who, char phone[16], char id_number[24])
 {
-	json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s}",
-			      "schema", "xf.hotline_event.v1", "source", "system", "t12345",
-			      "channel", "hotline", "external_id", ext,
-			      "occurred_at", "2026-11-22T09:30:00+08:00", "region_code", region,
-			      "subject", t->subject, "content", t->content,
-			      "petitioner", "phone", GEN_PHONE, "name", GEN_NAME, "id_number",
-			      GEN_ID_NUMBER, "x_upstream_field", "kept");
+	snprintf(phone, 16, "%s", GEN_PHONE);
+	snprintf(id_number, 24, "%s", GEN_ID_NUMBER);
+	if (who) {
+		snprintf(phone + 6, 10, "%05zu", who % 100000);
+		snprintf(id_number + 12, 12, "%06zu", who % 1000000);
+	}
+}
+
+static char *event_json(const char *ext, const struct tmpl *t, const char *region,
+			size_t who, const struct gen_opts *o, size_t *len)
+{
+	const char *at = o->occurred_at ? o->occurred_at : "2026-11-22T09:30:00+08:00";
+	char phone[16], id_number[24];
+	json_t *j;
+
+	petitioner_of(o->people ? who % o->people : 0, phone, id_number);
+	j = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s}",
+		      "schema", "xf.hotline_event.v1", "source", "system", "t12345",
+		      "channel", "hotline", "external_id", ext,
+		      "occurred_at", at, "region_code", region, "subject", t->subject, "content", t->content,
+		      "petitioner", "phone", phone, "name", GEN_NAME, "id_number",
+		      id_number, "x_upstream_field", "kept");
 	char *s = json_dumps(j, JSON_COMPACT);
 
 	json_decref(j);
@@ -133,6 +148,14 @@ static char *bad_bytes(const struct bad *b, const char *ext, size_t *len)
 
 struct gen_event *gen_events(const char *tag, size_t n, int dup, int bad)
 {
+	const struct gen_opts none = { 0, NULL };
+
+	return gen_events_with(tag, n, dup, bad, &none);
+}
+
+struct gen_event *gen_events_with(const char *tag, size_t n, int dup, int bad,
+				  const struct gen_opts *o)
+{
 	struct gen_event *ev = calloc(n, sizeof *ev);
 	size_t nbad = 0;
 
@@ -143,12 +166,15 @@ struct gen_event *gen_events(const char *tag, size_t n, int dup, int bad)
 
 		snprintf(e->external_id, sizeof e->external_id, "%s-%zu", tag, i);
 		snprintf(e->key, sizeof e->key, "%s", e->external_id);
-		if (dup && i % 20 == 19 && ev[i - 10].kind == GEN_VALID) {
+		if (dup && i % 20 == 19) {
+			/* of i - 10, or of i - 11 when i - 10 is a malformed one */
+			size_t orig = ev[i - 10].kind == GEN_VALID ? i - 10 : i - 11;
+
 			e->kind = GEN_DUP;
-			e->orig = i - 10;
-			snprintf(e->external_id, sizeof e->external_id, "%s", ev[i - 10].external_id);
-			snprintf(e->key, sizeof e->key, "%s", ev[i - 10].key); /* same partition */
-			e->bytes = event_json(e->external_id, t, region, &e->len);
+			e->orig = orig;
+			snprintf(e->external_id, sizeof e->external_id, "%s", ev[orig].external_id);
+			snprintf(e->key, sizeof e->key, "%s", ev[orig].key); /* same partition */
+			e->bytes = event_json(e->external_id, t, region, orig, o, &e->len);
 		} else if (bad && i % 20 == 9) {
 			const struct bad *b = &bads[nbad++ % NBAD];
 
@@ -160,7 +186,7 @@ struct gen_event *gen_events(const char *tag, size_t n, int dup, int bad)
 			e->kind = GEN_VALID;
 			e->category = t->category;
 			e->department = expected_dept(t->category, region);
-			e->bytes = event_json(e->external_id, t, region, &e->len);
+			e->bytes = event_json(e->external_id, t, region, i, o, &e->len);
 		}
 	}
 	return ev;

@@ -13,15 +13,6 @@
 #include "check.h"
 #include "tharness.h"
 
-static int stack(const char *script, const char *cmd)
-{
-	char line[1024];
-
-	snprintf(line, sizeof line, "deploy/scripts/%s %s '%s' >/dev/null 2>&1", script, cmd,
-		 getenv("XF_TEST_RUN") ? getenv("XF_TEST_RUN") : ".run/test");
-	return system(line);
-}
-
 static int leads_at_least(struct e2e *t, void *arg)
 {
 	return e2e_count(t, "assignments.*") >= *(size_t *)arg;
@@ -72,19 +63,19 @@ static void t_outage(void)
 	mark = 50;
 	e2e_collect_until(&t, leads_at_least, &mark, 120);
 
-	T_INTEQ(stack("pg.sh", "stop"), 0);        /* PostgreSQL goes away */
+	T_INTEQ(e2e_stack("pg.sh", "stop"), 0);        /* PostgreSQL goes away */
 	for (size_t i = 300; i < run.n; i++)
 		e2e_produce(&t, run.ev[i].key, run.ev[i].bytes, run.ev[i].len);
 	T_CHECK(e2e_flush(&t) == 0);
 	T_CHECK(ready_is(port, 503, "PostgreSQL", &body)); /* not ready while it is away */
-	T_INTEQ(stack("pg.sh", "start"), 0);
+	T_INTEQ(e2e_stack("pg.sh", "start"), 0);
 	mark = 400;
 	e2e_collect_until(&t, leads_at_least, &mark, 120);
 
 	T_CHECK(ready_is(port, 200, NULL, &body));
-	T_INTEQ(stack("kafka.sh", "stop"), 0);     /* then the broker */
+	T_INTEQ(e2e_stack("kafka.sh", "stop"), 0);     /* then the broker */
 	T_CHECK(ready_is(port, 503, "Kafka", &body));
-	T_INTEQ(stack("kafka.sh", "start"), 0);
+	T_INTEQ(e2e_stack("kafka.sh", "start"), 0);
 	T_CHECK(e2e_collect_until(&t, check_complete, &run, 300));
 	T_CHECK(ready_is(port, 200, NULL, &body));
 	e2e_collect(&t, 2000);

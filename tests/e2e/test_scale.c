@@ -48,40 +48,6 @@ static int cases_at_least(struct e2e *t, void *arg)
 	return e2e_sql_long(t, "SELECT count(*) FROM cases") >= *(long *)arg;
 }
 
-static const char *jstr(json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-
-	return s ? s : "";
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Distinct keys of the collected messages on topic (prefix with '*') whose field is value. */
-static size_t distinct_keys(struct e2e *t, const char *topic, const char *field,
-			    const char *value)
-{
-	const char **keys = malloc((t->nmsgs + 1) * sizeof *keys);
-	size_t n = 0, len = strlen(topic), d = 0;
-	int prefix = topic[len - 1] == '*';
-
-	for (size_t i = 0; i < t->nmsgs; i++) {
-		const struct e2e_msg *m = &t->msgs[i];
-
-		if ((prefix ? !strncmp(m->topic, topic, len - 1) : !strcmp(m->topic, topic)) &&
-		    (!field || !strcmp(jstr(m->json, field), value)))
-			keys[n++] = m->key;
-	}
-	qsort(keys, n, sizeof *keys, cmp_str);
-	for (size_t i = 0; i < n; i++)
-		d += !i || strcmp(keys[i], keys[i - 1]);
-	free(keys);
-	return d;
-}
-
 static int publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++)
@@ -126,95 +92,6 @@ static void kill_second(struct e2e *t)
 			usleep(10000);
 }
 
-struct receipt {
-	const char *key, *case_id;
-};
-
-static int cmp_receipt(const void *a, const void *b)
-{
-	const struct receipt *x = a, *y = b;
-
-	return strcmp(x->key, y->key);
-}
-
-/*
- * Every valid event has accepted receipts that all name one case id
- * (redeliveries repeat it), and every case one lead assignment (on the
- * topics, redeliveries of it byte for byte: check_run).
- */
-static void check_one_case_each(struct e2e *t, const struct check_run *run)
-{
-	struct receipt *r = malloc((t->nmsgs + 1) * sizeof *r);
-	size_t n = 0, distinct = 0, bad = 0;
-
-	for (size_t k = 0; k < t->nmsgs; k++)
-		if (!strcmp(t->msgs[k].topic, "petition.receipts") &&
-		    !strcmp(jstr(t->msgs[k].json, "status"), "accepted"))
-			r[n++] = (struct receipt){ t->msgs[k].key, jstr(t->msgs[k].json, "case_id") };
-	qsort(r, n, sizeof *r, cmp_receipt);
-	for (size_t i = 0; i < n; i++) {
-		if (!i || strcmp(r[i].key, r[i - 1].key)) {
-			distinct++;
-			continue;
-		}
-		if (strcmp(r[i].case_id, r[i - 1].case_id) && bad++ < 5)
-			fprintf(stderr, "    %s: cases %s and %s\n", r[i].key, r[i - 1].case_id,
-				r[i].case_id);
-	}
-	T_INTEQ(bad, 0);
-	T_INTEQ(distinct, run->nvalid);
-	T_INTEQ(distinct_keys(t, "assignments.*", "role", "lead"), run->nvalid);
-	free(r);
-}
-
-/* Dead letters: only for malformed events, each with its code and bytes; none processing_failed. */
-static void check_dead_letters(struct e2e *t, const struct check_run *run)
-{
-	size_t wrong = 0, failed = 0, nbad = 0;
-
-	for (size_t i = 0; i < run->n; i++)
-		nbad += run->ev[i].kind == GEN_BAD;
-	for (size_t k = 0; k < t->nmsgs; k++) {
-		const struct e2e_msg *m = &t->msgs[k];
-		const struct gen_event *e = NULL;
-
-		if (strcmp(m->topic, "petition.dlq"))
-			continue;
-		failed += m->error_code && !strcmp(m->error_code, "processing_failed");
-		for (size_t i = 0; i < run->n && !e; i++)
-			if (run->ev[i].kind == GEN_BAD && !strcmp(run->ev[i].key, m->key))
-				e = &run->ev[i];
-		if (!e || !m->error_code || strcmp(m->error_code, e->bad_code) ||
-		    !check_dlq_bytes(m, e))
-			if (wrong++ < 5)
-				fprintf(stderr, "    dead letter %s (%s) is not one expected\n",
-					m->key, m->error_code ? m->error_code : "no code");
-	}
-	T_INTEQ(failed, 0);
-	T_INTEQ(wrong, 0);
-	T_INTEQ(distinct_keys(t, "petition.dlq", NULL, NULL), nbad);
-}
-
-static void check_tables(struct e2e *t, const struct check_run *run)
-{
-	const char *verify[] = { "audit", "verify", NULL };
-	struct sbuf out = SBUF_INIT, want = SBUF_INIT;
-
-	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM intake_keys"), run->nvalid);
-	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM intake_keys k JOIN cases c"
-			     " ON c.case_id = k.case_id AND c.external_id = k.external_id"),
-		run->nvalid);
-	T_INTEQ(e2e_sql_long(t, "SELECT count(DISTINCT external_id) FROM cases"), run->nvalid);
-	T_INTEQ(e2e_sql_long(t, "SELECT count(DISTINCT case_id) FROM assignments"
-			     " WHERE role = 'lead'"), run->nvalid);
-	T_INTEQ(e2e_xfctl(t, &out, verify), 0);
-	sbuf_addf(&want, "%zu cases checked, 0 broken", run->nvalid);
-	if (!T_CHECK(strstr(out.buf, want.buf) != NULL))
-		fprintf(stderr, "    xfctl audit verify: %s\n", out.buf);
-	sbuf_release(&out);
-	sbuf_release(&want);
-}
-
 static void t_scale(void)
 {
 	struct check_run run = { NULL, NEVENTS, 0 };
@@ -255,7 +132,7 @@ static void t_scale(void)
 
 	check_run(&t, &run, 1);
 	check_one_case_each(&t, &run);
-	check_dead_letters(&t, &run);
+	check_dead_letters(&t, &run, NULL);
 	check_tables(&t, &run);
 	for (size_t g = 0; g < NGROUPS; g++)
 		if (!T_CHECK(consumed(ports[g], groups[g].topic) > 0))

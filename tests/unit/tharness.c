@@ -45,14 +45,20 @@ void t_run_case(const char *suite, const struct t_case *tc)
 	fflush(stdout);
 }
 
+/* Suites named in argv run; "-NAME" leaves NAME out; with no names, every suite runs. */
 static int wanted(const char *name, int argc, char **argv)
 {
-	if (argc < 2)
-		return 1;
+	int named = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && strcmp(argv[i] + 1, name) == 0)
+			return 0;
+		named |= argv[i][0] != '-';
+	}
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], name) == 0)
 			return 1;
-	return 0;
+	return !named;
 }
 
 int t_summary(void)

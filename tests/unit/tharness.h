@@ -7,7 +7,8 @@
  *   T_SUITE(sbuf, { "adds", t_adds });
  *
  * t_main() runs every registered suite (or the ones named on the command
- * line) and prints one line per case and a closing "N passed, N failed".
+ * line, less those named "-NAME") and prints one line per case and a
+ * closing "N passed, N failed".
  */
 #ifndef THARNESS_H
 #define THARNESS_H
@@ -35,7 +36,10 @@ int t_check(int ok, const char *expr, const char *file, int line);
 /* Like t_check for strings; NULL compares equal only to NULL. */
 int t_check_str(const char *got, const char *want, const char *expr,
 		const char *file, int line);
-/* Runs suites named in argv (all when argc < 2); returns the exit status. */
+/*
+ * Runs the suites named in argv (all when none is named), leaving out
+ * those named "-NAME"; returns the exit status.
+ */
 int t_main(int argc, char **argv);
 /*
  * Parses JSON written with ' for " (test data reads better so), any JSON
