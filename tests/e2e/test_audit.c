@@ -68,6 +68,20 @@ static int xfctl(struct e2e *t, struct sbuf *out, const char *a, const char *b, 
 	return e2e_xfctl(t, out, args);
 }
 
+/* Runs the NCASES events ev through the daemons, then stops them: nothing
+ * appends while the test looks. */
+static void run_cases(struct e2e *t, const struct gen_event *ev)
+{
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_CHECK(e2e_start(t, d) == 0);
+	for (int i = 0; i < NCASES; i++)
+		T_CHECK(e2e_produce(t, ev[i].key, ev[i].bytes, ev[i].len) == 0);
+	T_CHECK(e2e_flush(t) == 0);
+	T_CHECK(e2e_collect_until(t, chains_grown, NULL, 120));
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_INTEQ(e2e_stop(t, d), 0);
+}
+
 static void t_truncation(void)
 {
 	struct gen_event *ev = gen_events("audit-heads", NCASES, 0, 0);
@@ -78,14 +92,7 @@ static void t_truncation(void)
 
 	if (!T_CHECK(e2e_setup(&t, "audit_heads") == 0))
 		return;
-	for (int d = 0; d < E2E_NDAEMONS; d++)
-		T_CHECK(e2e_start(&t, d) == 0);
-	for (int i = 0; i < NCASES; i++)
-		T_CHECK(e2e_produce(&t, ev[i].key, ev[i].bytes, ev[i].len) == 0);
-	T_CHECK(e2e_flush(&t) == 0);
-	T_CHECK(e2e_collect_until(&t, chains_grown, NULL, 120));
-	for (int d = 0; d < E2E_NDAEMONS; d++)
-		T_INTEQ(e2e_stop(&t, d), 0); /* nothing appends while we look */
+	run_cases(&t, ev);
 	res = PQexec(t.conn, "SELECT case_id FROM cases ORDER BY case_id");
 	for (int i = 0; i < PQntuples(res) && i < NCASES; i++)
 		snprintf(ids[i], sizeof ids[i], "%s", PQgetvalue(res, i, 0));
@@ -145,14 +152,7 @@ static void t_backfill(void)
 
 	if (!T_CHECK(e2e_setup(&t, "audit_backfill") == 0))
 		return;
-	for (int d = 0; d < E2E_NDAEMONS; d++)
-		T_CHECK(e2e_start(&t, d) == 0);
-	for (int i = 0; i < NCASES; i++)
-		T_CHECK(e2e_produce(&t, ev[i].key, ev[i].bytes, ev[i].len) == 0);
-	T_CHECK(e2e_flush(&t) == 0);
-	T_CHECK(e2e_collect_until(&t, chains_grown, NULL, 120));
-	for (int d = 0; d < E2E_NDAEMONS; d++)
-		T_INTEQ(e2e_stop(&t, d), 0);
+	run_cases(&t, ev);
 
 	res = PQexec(t.conn, undo_010); /* as if the cases were there before 010 */
 	T_CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
