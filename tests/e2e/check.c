@@ -477,3 +477,16 @@ void check_tables(struct e2e *t, const struct check_run *run)
 	sbuf_release(&out);
 	sbuf_release(&want);
 }
+
+int check_publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (e2e_produce(t, ev[i].key, ev[i].bytes, ev[i].len))
+			return -1;
+	return e2e_flush(t);
+}
+
+int check_cases_at_least(struct e2e *t, void *arg)
+{
+	return e2e_sql_long(t, "SELECT count(*) FROM cases") >= *(long *)arg;
+}

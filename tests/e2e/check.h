@@ -76,6 +76,11 @@ void check_dead_letters(struct e2e *t, const struct check_run *run, struct check
  */
 void check_tables(struct e2e *t, const struct check_run *run);
 
+/* Produces events ev[from..to) and waits for their acks; 0 or -1. */
+int check_publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t to);
+/* For e2e_collect_until: at least *(long *)arg cases in the table. */
+int check_cases_at_least(struct e2e *t, void *arg);
+
 /* Asserts every collected output message conforms to its JSON Schema. */
 void check_schemas(struct e2e *t);
 

@@ -92,19 +92,6 @@ static long kind_in(const struct check_run *run, size_t n, enum gen_kind kind)
 	return v;
 }
 
-static int cases_at_least(struct e2e *t, void *arg)
-{
-	return e2e_sql_long(t, "SELECT count(*) FROM cases") >= *(long *)arg;
-}
-
-static int publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		if (e2e_produce(t, ev[i].key, ev[i].bytes, ev[i].len))
-			return -1;
-	return e2e_flush(t);
-}
-
 /* kill -9 the next daemon of the plan (which instance: the PRNG), wait until it is gone, start it again. */
 static void kill_one(struct chaos *c, int step)
 {
@@ -149,9 +136,9 @@ static int storm(struct chaos *c)
 		size_t from = s ? slice_end(s - 1) : 0;
 		long want = kind_in(&c->run, from, GEN_VALID);
 
-		if (!T_CHECK(publish(&c->t, c->run.ev, from, slice_end(s)) == 0))
+		if (!T_CHECK(check_publish(&c->t, c->run.ev, from, slice_end(s)) == 0))
 			return -1;
-		if (!T_CHECK(e2e_collect_until(&c->t, cases_at_least, &want, 300))) {
+		if (!T_CHECK(e2e_collect_until(&c->t, check_cases_at_least, &want, 300))) {
 			fprintf(stderr, "    step %d: fewer than %ld cases after 300 s: %ld\n", s,
 				want, e2e_sql_long(&c->t, "SELECT count(*) FROM cases"));
 			return -1;

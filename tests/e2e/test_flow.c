@@ -30,14 +30,6 @@ static size_t count_valid(const struct gen_event *ev, size_t n)
 	return v;
 }
 
-static int publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		if (e2e_produce(t, ev[i].key, ev[i].bytes, ev[i].len))
-			return -1;
-	return e2e_flush(t);
-}
-
 /*
  * Every line of the run's daemon logs is one JSON object with ts, level,
  * service and event, and no line shows the petitioner's name, phone or id
@@ -93,7 +85,7 @@ static void t_flow_2000(void)
 	run.ev = gen_events("flow", run.n, 1, 1);
 	run.nvalid = count_valid(run.ev, run.n);
 	T_CHECK(start_all(&t) == 0);
-	T_CHECK(publish(&t, run.ev, 0, run.n) == 0);
+	T_CHECK(check_publish(&t, run.ev, 0, run.n) == 0);
 	T_CHECK(e2e_collect_until(&t, check_complete, &run, 240));
 	e2e_collect(&t, 2000); /* anything extra would show here */
 	check_run(&t, &run, 0);
@@ -140,11 +132,11 @@ static void t_crash(void)
 	run.ev = gen_events("crash", run.n, 1, 0);
 	run.nvalid = count_valid(run.ev, run.n);
 	T_CHECK(start_all(&t) == 0);
-	T_CHECK(publish(&t, run.ev, 0, 500) == 0);
+	T_CHECK(check_publish(&t, run.ev, 0, 500) == 0);
 	mark = 150;
 	e2e_collect_until(&t, receipts_at_least, &mark, 120);
 	crash_and_restart(&t, E2E_INTAKE);
-	T_CHECK(publish(&t, run.ev, 500, run.n) == 0);
+	T_CHECK(check_publish(&t, run.ev, 500, run.n) == 0);
 	mark = 300;
 	e2e_collect_until(&t, leads_at_least, &mark, 120);
 	crash_and_restart(&t, E2E_DISPATCH);

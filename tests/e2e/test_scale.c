@@ -43,19 +43,6 @@ static int groups_are(struct e2e *t, void *arg)
 	return 1;
 }
 
-static int cases_at_least(struct e2e *t, void *arg)
-{
-	return e2e_sql_long(t, "SELECT count(*) FROM cases") >= *(long *)arg;
-}
-
-static int publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		if (e2e_produce(t, ev[i].key, ev[i].bytes, ev[i].len))
-			return -1;
-	return e2e_flush(t);
-}
-
 /* Messages the daemon on port consumed from topic, by its /metrics (-1: unreachable). */
 static double consumed(int port, const char *topic)
 {
@@ -113,19 +100,19 @@ static void t_scale(void)
 	at[0] = now_ms();
 
 	/* a third in flight, then one instance of each daemon dies */
-	T_CHECK(publish(&t, run.ev, 0, PART) == 0);
-	T_CHECK(e2e_collect_until(&t, cases_at_least, &mark, 120));
+	T_CHECK(check_publish(&t, run.ev, 0, PART) == 0);
+	T_CHECK(e2e_collect_until(&t, check_cases_at_least, &mark, 120));
 	kill_second(&t);
 	at[1] = now_ms();
 	/* the survivors take the dead ones' partitions over, with work to do */
-	T_CHECK(publish(&t, run.ev, PART, 2 * PART) == 0);
+	T_CHECK(check_publish(&t, run.ev, PART, 2 * PART) == 0);
 	T_CHECK(e2e_collect_until(&t, groups_are, &one, 60));
 	at[2] = now_ms();
 	/* the dead ones come back and take their share again */
 	start_second(&t, ports);
 	T_CHECK(e2e_collect_until(&t, groups_are, &two, 60));
 	at[3] = now_ms();
-	T_CHECK(publish(&t, run.ev, 2 * PART, run.n) == 0);
+	T_CHECK(check_publish(&t, run.ev, 2 * PART, run.n) == 0);
 	T_CHECK(e2e_collect_until(&t, check_complete, &run, 240));
 	at[4] = now_ms();
 	e2e_collect(&t, 2000); /* anything extra would show here */
