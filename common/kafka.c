@@ -298,6 +298,8 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
 	rd_kafka_error_t *e = NULL;
 
+	if (!assign && health && health->before_revoke)
+		health->before_revoke(health->before_revoke_arg);
 	if (cooperative)
 		e = assign ? rd_kafka_incremental_assign(rk, parts)
 			   : rd_kafka_incremental_unassign(rk, parts);

@@ -44,6 +44,10 @@ struct kafka_health {
 	 * (kafka_pause_all: partitions assigned meanwhile are paused too). */
 	_Atomic unsigned revokes;
 	_Atomic int paused;
+	/* Consumers: called on the polling thread just before partitions are
+	 * revoked (svc commits the batch whose outputs are on their way). */
+	void (*before_revoke)(void *arg);
+	void *before_revoke_arg;
 };
 
 #define KAFKA_STATS_INTERVAL_MS "5000"

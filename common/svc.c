@@ -111,6 +111,17 @@ static void count_in(struct svc *svc, rd_kafka_message_t **msgs, size_t n)
 	}
 }
 
+static struct metrics_series *phase_histogram(struct svc *svc, const char *phase)
+{
+	char labels[64];
+
+	snprintf(labels, sizeof labels, "phase=\"%s\"", phase);
+	return metrics_histogram(svc->metrics, "xf_batch_phase_seconds",
+		"A batch's time by phase: poll (filling it), work (parsing, PostgreSQL, "
+		"queueing outputs), acks (waiting for the broker), commit (offsets)",
+		metrics_buckets_duration, labels);
+}
+
 int svc_init(struct svc *svc, const char *name, const char *http_default,
 	     const char *group, const char *const *topics,
 	     const volatile sig_atomic_t *stop, struct sbuf *err)
@@ -137,6 +148,10 @@ int svc_init(struct svc *svc, const char *name, const char *http_default,
 	svc->m_pg_time = metrics_histogram(svc->metrics, "xf_pg_query_duration_seconds",
 		"PostgreSQL statement time", metrics_buckets_duration, NULL);
 	pg_on_query(observe_pg, svc);
+	svc->m_phase_poll = phase_histogram(svc, "poll");
+	svc->m_phase_work = phase_histogram(svc, "work");
+	svc->m_phase_acks = phase_histogram(svc, "acks");
+	svc->m_phase_commit = phase_histogram(svc, "commit");
 	svc->m_batches = metrics_get(svc->metrics, "xf_batches_total",
 				     "Batches committed", METRICS_COUNTER, NULL);
 	svc->m_retries = metrics_get(svc->metrics, "xf_batch_retries_total",
@@ -185,24 +200,25 @@ static void pg_fault_note(struct svc *svc, enum pg_fault fault, struct sbuf *err
 }
 
 /*
- * One attempt at a batch: 0 when committed; -1 when the infrastructure
- * failed (PostgreSQL unreachable, the broker did not acknowledge); -2 when
- * the work itself failed with both reachable (a message PostgreSQL
+ * A batch's work, one try: 0 when every output is queued (acks counts
+ * them); -1 when the infrastructure failed (PostgreSQL unreachable); -2
+ * when the work itself failed with PostgreSQL reachable (a message it
  * refuses, say), which retrying alone will not cure.
  */
-static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
-		      rd_kafka_message_t **msgs, size_t n, struct sbuf *err)
+static int batch_work(struct svc *svc, svc_batch_fn fn, void *self,
+		      rd_kafka_message_t **msgs, size_t n, struct kafka_acks *acks,
+		      struct sbuf *err)
 {
-	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
 	int rc, work_failed = 0;
 	enum pg_fault fault;
+	double t = now_ms();
 
 	if (pg_ensure(&svc->conn, svc->conf.database_url, err)) {
 		svc->pg_ok = 0;
 		return -1;
 	}
 	pg_error_reset();
-	rc = fn(self, msgs, n, &acks, err);
+	rc = fn(self, msgs, n, acks, err);
 	fault = pg_fault_of(pg_error_state());
 	svc->pg_ok = PQstatus(svc->conn) == CONNECTION_OK;
 	if (rc == -1 && PQstatus(svc->conn) == CONNECTION_OK && fault != PG_FAULT_TRANSIENT)
@@ -211,15 +227,42 @@ static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
 		pg_rollback(svc->conn); /* fn failed mid-transaction */
 	if (rc && fault != PG_FAULT_NONE)
 		pg_fault_note(svc, fault, err);
+	metrics_observe(svc->m_phase_work, (now_ms() - t) / 1000.0);
+	return rc ? (work_failed ? -2 : -1) : 0;
+}
+
+/*
+ * After a batch's work (rc its outcome): waits for the acks of whatever it
+ * queued, then, when the work and every ack succeeded, commits its offsets.
+ * 0 when committed; rc, or -1 when the broker did not acknowledge.
+ */
+static int batch_commit(struct svc *svc, rd_kafka_message_t **msgs, size_t n,
+			struct kafka_acks *acks, int rc, struct sbuf *err)
+{
+	double t = now_ms();
+
 	if (!rc)
-		rc = kafka_acks_wait(svc->producer, &acks, 120000, err);
-	acks_drain(svc, &acks);
+		rc = kafka_acks_wait(svc->producer, acks, 120000, err);
+	acks_drain(svc, acks);
+	metrics_observe(svc->m_phase_acks, (now_ms() - t) / 1000.0);
 	if (rc)
-		return work_failed ? -2 : -1;
+		return rc;
+	t = now_ms();
 	if (kafka_commit_batch(svc->consumer, msgs, n, err))
 		log_warn("commit_failed", LOG_S("error", err->buf), LOG_I("n", n), LOG_END);
 	sbuf_reset(err); /* a lost commit only means a harmless redelivery */
+	metrics_observe(svc->m_phase_commit, (now_ms() - t) / 1000.0);
 	return 0;
+}
+
+/* One attempt at a batch, waited for: 0 when committed, else as batch_work. */
+static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
+		      rd_kafka_message_t **msgs, size_t n, struct sbuf *err)
+{
+	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
+	int rc = batch_work(svc, fn, self, msgs, n, &acks, err);
+
+	return batch_commit(svc, msgs, n, &acks, rc, err);
 }
 
 /* Dead-letters one message the daemon cannot process, then commits it. */
@@ -258,8 +301,9 @@ static void backoff_wait(struct svc *svc, long ms)
 
 /*
  * Runs a batch until it is committed or the daemon stops, backing off
- * between tries. When the work itself keeps failing, a batch is split into
- * single messages and a single message is dead-lettered, so one bad
+ * between tries; rc is the outcome of a try already made (err says why),
+ * or 1 when none was. When the work itself keeps failing, a batch is split
+ * into single messages and a single message is dead-lettered, so one bad
  * message never stalls the daemon. Once partitions were revoked since the
  * batch was consumed (revokes no longer equal to the count then), the batch
  * is dropped: the partition's new owner, or this consumer again, consumes
@@ -267,39 +311,49 @@ static void backoff_wait(struct svc *svc, long ms)
  * first, are done (n when all are).
  */
 static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
-			       rd_kafka_message_t **msgs, size_t n, unsigned revokes)
+			       rd_kafka_message_t **msgs, size_t n, unsigned revokes,
+			       int rc, struct sbuf *err)
 {
-	struct sbuf err = SBUF_INIT;
 	long backoff = 100;
 	size_t done = 0;
-	int rc = -1, work_fails = 0;
+	int work_fails = 0;
 
-	while (svc->health.revokes == revokes &&
-	       (rc = batch_once(svc, fn, self, msgs, n, &err))) {
+	if (rc > 0)
+		rc = svc->health.revokes == revokes ? batch_once(svc, fn, self, msgs, n, err) : -1;
+	while (svc->health.revokes == revokes && rc) {
 		svc->consuming = 0;
 		metrics_add(svc->m_retries, 1);
 		log_warn("batch_retry", LOG_I("n", n), LOG_I("backoff_ms", backoff),
-			 LOG_S("error", err.buf), LOG_END);
+			 LOG_S("error", err->buf), LOG_END);
 		work_fails = rc == -2 ? work_fails + 1 : 0;
 		if (work_fails >= WORK_TRIES && n > 1) {
-			while (done < n && !*svc->stop &&
-			       batch_until_done(svc, fn, self, &msgs[done], 1, revokes))
+			while (done < n && !*svc->stop) {
+				struct sbuf one = SBUF_INIT;
+				size_t ok = batch_until_done(svc, fn, self, &msgs[done], 1,
+							     revokes, 1, &one);
+
+				sbuf_release(&one);
+				if (!ok)
+					break;
 				done++;
+			}
 			break;
 		}
-		if (work_fails >= WORK_TRIES && !give_up(svc, msgs[0], &err)) {
+		if (work_fails >= WORK_TRIES && !give_up(svc, msgs[0], err)) {
 			done = n;
 			break;
 		}
-		sbuf_reset(&err);
+		sbuf_reset(err);
 		backoff_wait(svc, backoff);
 		if (*svc->stop || svc->health.fatal)
 			break; /* not committed: the batch is consumed again later */
 		backoff = backoff * 2 > svc->conf.retry_max_ms ? svc->conf.retry_max_ms : backoff * 2;
+		if (svc->health.revokes != revokes)
+			break;
+		rc = batch_once(svc, fn, self, msgs, n, err);
 	}
 	if (svc->health.revokes == revokes && !rc)
 		done = n;
-	sbuf_release(&err);
 	return done;
 }
 
@@ -319,19 +373,123 @@ static void batch_end(struct svc *svc, rd_kafka_message_t **msgs, size_t n, size
 	sbuf_release(&err);
 }
 
-static void process_batch(struct svc *svc, svc_batch_fn fn, void *self,
-			  rd_kafka_message_t **msgs, size_t n, unsigned revokes)
+/* A batch is over (committed, dead-lettered or dropped): its figures. */
+static void batch_metrics(struct svc *svc, rd_kafka_message_t **msgs, size_t n, double ms)
 {
-	double t0 = now_ms(), seconds;
-
-	batch_end(svc, msgs, n, batch_until_done(svc, fn, self, msgs, n, revokes));
 	svc->consuming = !*svc->stop;
 	count_in(svc, msgs, n);
 	metrics_add(svc->m_batches, 1);
-	seconds = (now_ms() - t0) / 1000.0;
-	metrics_observe(svc->m_batch_time, seconds);
-	metrics_observe_n(svc->m_msg_time, seconds / (double)n, (long)n);
-	log_debug("batch_done", LOG_I("n", n), LOG_F("ms", now_ms() - t0), LOG_END);
+	metrics_observe(svc->m_batch_time, ms / 1000.0);
+	metrics_observe_n(svc->m_msg_time, ms / 1000.0 / (double)n, (long)n);
+	log_debug("batch_done", LOG_I("n", n), LOG_F("ms", ms), LOG_END);
+}
+
+/*
+ * The batch in flight (the one before batches[turn]): waits for its acks
+ * and commits it. When its outputs did not all get through, it is run again
+ * until done, as a failed first try. Returns 1 when it is committed (or none
+ * was in flight); 0 when it could not be (the daemon stops, its partitions
+ * were revoked): then `later`, consumed after it and not to be committed
+ * past it, is sought back first, then what of it was not done.
+ */
+static int flight_finish(struct svc *svc, svc_batch_fn fn, void *self,
+			 rd_kafka_message_t **later, size_t nlater)
+{
+	struct svc_batch *b = &svc->batches[!svc->turn];
+	struct sbuf err = SBUF_INIT;
+	double t0 = now_ms();
+	size_t done;
+	int rc;
+
+	if (!b->n) {
+		rc = svc->flight_lost;
+		svc->flight_lost = 0;
+		if (rc && nlater && !*svc->stop && !svc->health.fatal &&
+		    kafka_seek_back(svc->consumer, later, nlater, &err))
+			log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
+		sbuf_release(&err);
+		return !rc;
+	}
+	svc->finishing = 1;
+	rc = batch_commit(svc, b->msgs, b->n, &b->acks, 0, &err);
+	done = rc ? batch_until_done(svc, fn, self, b->msgs, b->n, b->revokes, rc, &err) : b->n;
+	if (done < b->n && nlater && !*svc->stop && !svc->health.fatal &&
+	    kafka_seek_back(svc->consumer, later, nlater, &err))
+		log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
+	if (rc)
+		batch_end(svc, b->msgs, b->n, done);
+	batch_metrics(svc, b->msgs, b->n, b->busy_ms + now_ms() - t0);
+	kafka_batch_release(b->msgs, b->n);
+	rc = done == b->n;
+	b->n = 0;
+	svc->finishing = 0;
+	sbuf_release(&err);
+	return rc;
+}
+
+/*
+ * Before partitions are revoked (from inside the consumer's poll): the
+ * batch in flight is committed once acknowledged, so that the partitions'
+ * next owner does not consume it again. If its outputs did not get through,
+ * it is dropped (the next owner does it again) and so is the batch
+ * consumed after it.
+ */
+static void flight_before_revoke(void *arg)
+{
+	struct svc *svc = arg;
+	struct svc_batch *b = &svc->batches[!svc->turn];
+	struct sbuf err = SBUF_INIT;
+
+	if (svc->finishing || !b->n)
+		return;
+	if (batch_commit(svc, b->msgs, b->n, &b->acks, 0, &err)) {
+		log_warn("batch_dropped", LOG_I("n", b->n), LOG_S("error", err.buf),
+			 LOG_S("reason", "partitions revoked before its outputs were acknowledged"),
+			 LOG_END);
+		svc->flight_lost = 1;
+	} else {
+		batch_metrics(svc, b->msgs, b->n, b->busy_ms);
+	}
+	kafka_batch_release(b->msgs, b->n);
+	b->n = 0;
+	sbuf_release(&err);
+}
+
+/*
+ * One consumed batch (batches[turn]). Its work runs while the outputs of
+ * the batch before are on their way; then that one is committed, and this
+ * one, its outputs queued, takes its place in flight. A batch whose first
+ * try failed is run to the end here (retries, isolation), as before
+ * pipelining; one that cannot be committed after the one before it is
+ * consumed again.
+ */
+static void batch_take(struct svc *svc, svc_batch_fn fn, void *self)
+{
+	struct svc_batch *b = &svc->batches[svc->turn];
+	struct sbuf err = SBUF_INIT;
+	double t0 = now_ms();
+	size_t done;
+	int rc;
+
+	b->acks = (struct kafka_acks){ 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
+	rc = batch_work(svc, fn, self, b->msgs, b->n, &b->acks, &err);
+	b->busy_ms = now_ms() - t0;
+	if (!flight_finish(svc, fn, self, b->msgs, b->n)) {
+		acks_drain(svc, &b->acks);
+		kafka_batch_release(b->msgs, b->n);
+		b->n = 0;
+	} else if (!rc) {
+		svc->turn = !svc->turn; /* b is in flight */
+	} else {
+		t0 = now_ms();
+		acks_drain(svc, &b->acks);
+		done = batch_until_done(svc, fn, self, b->msgs, b->n, b->revokes, rc, &err);
+		batch_end(svc, b->msgs, b->n, done);
+		batch_metrics(svc, b->msgs, b->n, b->busy_ms + now_ms() - t0);
+		kafka_batch_release(b->msgs, b->n);
+		b->n = 0;
+	}
+	sbuf_release(&err);
 }
 
 /* The periodic work, when it is due. */
@@ -370,27 +528,50 @@ static void maybe_tick(struct svc *svc, double *last)
 int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 {
 	size_t max = (size_t)svc->conf.batch_max;
-	rd_kafka_message_t **msgs = calloc(max, sizeof *msgs);
 	double last_tick = 0, last_ping = now_ms();
 
-	if (!msgs)
-		abort();
+	for (int i = 0; i < 2; i++) {
+		svc->batches[i].msgs = calloc(max, sizeof *svc->batches[i].msgs);
+		svc->batches[i].n = 0;
+		if (!svc->batches[i].msgs)
+			abort();
+	}
+	svc->turn = 0;
+	svc->health.before_revoke = flight_before_revoke;
+	svc->health.before_revoke_arg = svc;
 	svc->consuming = 1;
 	log_info("started", LOG_END);
 	while (!*svc->stop && !svc->health.fatal) {
-		unsigned revokes = svc->health.revokes;
-		size_t n = kafka_poll_batch(svc->consumer, msgs, max,
-					    (size_t)svc->conf.batch_max_bytes,
-					    (int)svc->conf.batch_wait_ms);
+		struct svc_batch *b = &svc->batches[svc->turn];
+		double t = now_ms();
 
+		b->revokes = svc->health.revokes;
+		b->n = kafka_poll_batch(svc->consumer, b->msgs, max,
+					(size_t)svc->conf.batch_max_bytes,
+					(int)svc->conf.batch_wait_ms);
 		rd_kafka_poll(svc->producer, 0);
-		if (n)
-			process_batch(svc, fn, self, msgs, n, revokes);
-		kafka_batch_release(msgs, n);
+		if (b->n) {
+			metrics_observe(svc->m_phase_poll, (now_ms() - t) / 1000.0);
+			batch_take(svc, fn, self);
+		} else {
+			flight_finish(svc, fn, self, NULL, 0); /* a pause in the flow */
+		}
 		maybe_tick(svc, &last_tick);
 		maybe_ping(svc, &last_ping);
 	}
-	free(msgs);
+	if (!svc->health.fatal)
+		flight_finish(svc, fn, self, NULL, 0);
+	svc->health.before_revoke = NULL;
+	for (int i = 0; i < 2; i++) {
+		struct svc_batch *b = &svc->batches[i];
+
+		if (b->n)
+			acks_drain(svc, &b->acks);
+		kafka_batch_release(b->msgs, b->n);
+		free(b->msgs);
+		b->msgs = NULL;
+		b->n = 0;
+	}
 	log_info("stopping", LOG_I("fatal", svc->health.fatal), LOG_END);
 	return svc->health.fatal ? -1 : 0;
 }

@@ -22,6 +22,19 @@
 #include "metrics.h"
 #include "sbuf.h"
 
+/*
+ * A batch of svc_run's: consumed, worked, then committed once the broker
+ * has acknowledged its outputs. Two take turns: while one's outputs are on
+ * their way, the next one works.
+ */
+struct svc_batch {
+	rd_kafka_message_t **msgs;
+	size_t n;                         /* 0: none */
+	unsigned revokes;                 /* health.revokes when it was consumed */
+	struct kafka_acks acks;           /* its outputs (an address librdkafka keeps) */
+	double busy_ms;                   /* its time so far (for the metrics) */
+};
+
 struct svc {
 	const char *name;                 /* "xf-intake" */
 	struct xf_conf conf;
@@ -40,12 +53,18 @@ struct svc {
 	void *ready_arg;
 	struct metrics_series *m_batches, *m_retries;
 	struct metrics_series *m_batch_time, *m_msg_time, *m_pg_time;
+	/* where a batch's time goes: polling, the work, the acks, the commit */
+	struct metrics_series *m_phase_poll, *m_phase_work, *m_phase_acks, *m_phase_commit;
 	/* Optional periodic work between batches (xf-dispatch's deadline
 	 * timer): called about every tick_ms; a failure is logged and the
 	 * work tried again at the next tick. */
 	int (*tick)(void *self, struct sbuf *err);
 	void *tick_self;
 	long tick_ms;
+	struct svc_batch batches[2];      /* svc_run's: batches[turn] is consumed next */
+	int turn;
+	int finishing;                    /* in svc.c's flight_finish (not re-entered) */
+	int flight_lost;                  /* the batch in flight was dropped at a revocation */
 };
 
 /*

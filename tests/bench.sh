@@ -26,7 +26,8 @@
 # XF_BENCH_SECONDS (60), XF_BENCH_HISTORY (1000000; 0 skips step 5),
 # XF_BENCH_MAX_S (180: a pipeline run still going after this is cut short
 # and its figures marked partial), XF_BENCH_CLASSIFIER (1; 0 skips step 6),
-# XF_TRAIN_DATA (the corpus).
+# XF_BENCH_KEEP (1: leave the stack running), XF_BENCH_RUNS (which of "ceiling e2e lat two hist" to run; all by
+# default), XF_TRAIN_DATA (the corpus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=deploy/scripts/lib.sh
@@ -36,6 +37,7 @@ N=${XF_BENCH_N:-20000}
 RATE=${XF_BENCH_RATE:-1000}
 SECS=${XF_BENCH_SECONDS:-60}
 HISTORY=${XF_BENCH_HISTORY:-1000000}
+RUNS=${XF_BENCH_RUNS:-ceiling e2e lat two hist}
 data=${XF_TRAIN_DATA:-$root/../shared/data/teddycup2020_train.jsonl}
 work=$root/.run/bench
 stack=$work/stack
@@ -71,6 +73,7 @@ start_stack() {
     . "$stack/kafka.env"
     set +a
     pgbase=${XF_DATABASE_URL%/*}
+    psql "$pgbase/postgres" -Xqc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
     export XF_MODEL_PATH=$root/models/xf-category.model XF_LOG_LEVEL=${XF_LOG_LEVEL:-warn}
 }
 
@@ -127,9 +130,14 @@ run_ceiling() {
     done
     wait_for 60 "the passthroughs" ls "${ready[@]}" >/dev/null 2>&1 ||
         die "xf-passthrough did not join its group; see $stack/logs/passthrough-*.log"
+    for hop in 1 2 3; do
+        echo "passthrough $hop - $(<"$stack/pids/passthrough-$hop")"
+    done >"$out/ceiling.daemons"
     collect_start ceiling bench.t0 bench.t3 "$count" "$MAX_S"
+    cpu_snap "$out/ceiling.cpu0.json" ceiling
     "$bin/bench-kafka" produce bench.t0 "$events" 2>>"$out/produce.log"
     collect_wait ceiling || true
+    cpu_snap "$out/ceiling.cpu1.json" ceiling
     for hop in 1 2 3; do stop_group "$stack/pids/passthrough-$hop" 10; done
 }
 
@@ -173,6 +181,25 @@ stop_daemons() {
     done <"$out/$run.daemons"
 }
 
+# cpu_snap FILE RUN: the CPU seconds used so far by the broker, PostgreSQL,
+# each daemon of RUN, and the whole machine (tests/bench/cpu.py).
+cpu_snap() {
+    local d i port pid procs=()
+    procs+=("kafka=$(cat "$stack/kafka/pid" 2>/dev/null)")
+    procs+=("postgres=$(head -n 1 "$stack/pg/data/postmaster.pid" 2>/dev/null)")
+    while read -r d i port pid; do procs+=("xf-$d=$pid"); done <"$out/$2.daemons"
+    /usr/bin/python3 tests/bench/cpu.py "${procs[@]}" >"$1"
+}
+
+# pg_top RUN: the statements that took PostgreSQL's time in RUN (pg_stat_statements).
+pg_top() {
+    psql "$pgbase/postgres" -XqP pager=off -c "SELECT round(total_exec_time::numeric, 0) AS ms,
+        calls, rows, round((total_exec_time / calls)::numeric, 2) AS ms_per_call,
+        left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database
+        WHERE datname = 'xfb_$1') ORDER BY total_exec_time DESC LIMIT 20"
+}
+
 # run_pipeline RUN DB INSTANCES EVENTS COUNT RATE MAX-S
 run_pipeline() {
     local run=$1 db=$2 k=$3 events=$4 count=$5 rate=$6 max=$7 cases rc=0
@@ -180,8 +207,12 @@ run_pipeline() {
     clear_topics
     start_daemons "$run" "$db" "$k"
     collect_start "$run" hotline.events assignments. "$count" "$max" lead
+    cpu_snap "$out/$run.cpu0.json" "$run"
+    psql "$pgbase/postgres" -XqAtc "SELECT pg_stat_statements_reset()" >/dev/null
     "$bin/bench-kafka" produce hotline.events "$events" ${rate:+"$rate"} 2>>"$out/produce.log"
     collect_wait "$run" || rc=$?
+    cpu_snap "$out/$run.cpu1.json" "$run"
+    pg_top "$run" >"$out/$run.statements.txt"
     stop_daemons "$run"
     ((rc == 0)) || return 0 # cut short: cases are still on their way
     cases=$(psql "$pgbase/$db" -XtAc \
@@ -239,21 +270,30 @@ for line in open(sys.argv[1]):
     "$bin/xfctl" model cv "$data" -k 5 -C 1000 --balanced 1
 }
 
+# Is run $1 among XF_BENCH_RUNS?
+wanted() { [[ " $RUNS " == *" $1 "* ]]; }
+
 main() {
     note "stack: PostgreSQL and Kafka in $stack"
     start_stack
     "$bin/bench-kafka" create 4 bench.t0 bench.t1 bench.t2 bench.t3 >/dev/null 2>>"$out/clear.log"
     events e2e "$N"
-    run_ceiling "$out/e2e.events" "$N"
-    new_db xfb_e2e
-    run_pipeline e2e xfb_e2e 1 "$out/e2e.events" "$N" "" "$MAX_S"
-    events lat $((RATE * SECS))
-    new_db xfb_lat
-    run_pipeline lat xfb_lat 1 "$out/lat.events" $((RATE * SECS)) "$RATE" $((MAX_S + SECS))
-    events two "$N"
-    new_db xfb_two
-    run_pipeline two xfb_two 2 "$out/two.events" "$N" "" "$MAX_S"
-    if ((HISTORY > 0)); then
+    wanted ceiling && run_ceiling "$out/e2e.events" "$N"
+    if wanted e2e; then
+        new_db xfb_e2e
+        run_pipeline e2e xfb_e2e 1 "$out/e2e.events" "$N" "" "$MAX_S"
+    fi
+    if wanted lat; then
+        events lat $((RATE * SECS))
+        new_db xfb_lat
+        run_pipeline lat xfb_lat 1 "$out/lat.events" $((RATE * SECS)) "$RATE" $((MAX_S + SECS))
+    fi
+    if wanted two; then
+        events two "$N"
+        new_db xfb_two
+        run_pipeline two xfb_two 2 "$out/two.events" "$N" "" "$MAX_S"
+    fi
+    if ((HISTORY > 0)) && wanted hist; then
         history xfb_hist
         events hist "$N"
         run_pipeline hist xfb_hist 1 "$out/hist.events" "$N" "" "$MAX_S"
@@ -265,7 +305,7 @@ main() {
     cat "$work/bench.md"
     echo "(also in $work/bench.json; logs in $stack/logs)"
     trap - EXIT
-    cleanup
+    [[ ${XF_BENCH_KEEP:-0} == 1 ]] || cleanup
     if [[ ${XF_BENCH_CLASSIFIER:-1} != 0 ]]; then
         echo
         classifier_figures

@@ -69,6 +69,7 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sock'
 max_connections = 100
 shared_buffers = 32MB
+shared_preload_libraries = 'pg_stat_statements'
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF

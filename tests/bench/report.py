@@ -23,14 +23,19 @@ def metric_sum(text, name):
     """Sum of every series of metric `name` (any labels)."""
     total = 0.0
     for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
+        if line.startswith(name + " ") or (line.startswith(name + "{") and "{" not in name) \
+                or (name.endswith("}") and line.startswith(name + " ")):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+PHASES = ("poll", "work", "acks", "commit")
 
 
 def daemon_figures(out, run, daemon):
     """Busy time, statements, PostgreSQL time per message; memory (max of instances)."""
     msgs = busy = stmts = pg_s = 0.0
+    phase = dict.fromkeys(PHASES, 0.0)
     hwm = rss = 0
     for path in sorted(glob.glob(os.path.join(out, "%s.%s.*.metrics" % (run, daemon)))):
         with open(path) as f:
@@ -39,6 +44,8 @@ def daemon_figures(out, run, daemon):
         busy += metric_sum(text, "xf_message_duration_seconds_sum")
         stmts += metric_sum(text, "xf_pg_query_duration_seconds_count")
         pg_s += metric_sum(text, "xf_pg_query_duration_seconds_sum")
+        for p in PHASES:
+            phase[p] += metric_sum(text, 'xf_batch_phase_seconds_sum{phase="%s"}' % p)
     for path in glob.glob(os.path.join(out, "%s.%s.*.mem" % (run, daemon))):
         with open(path) as f:
             for line in f:
@@ -52,7 +59,23 @@ def daemon_figures(out, run, daemon):
     return {"messages_in": int(msgs), "busy_ms_per_message": ms(per(busy)),
             "statements_per_message": rnd(per(stmts), 3),
             "pg_ms_per_message": ms(per(pg_s)), "vm_hwm_mb": round(hwm / 1024, 1),
-            "vm_rss_mb": round(rss / 1024, 1)}
+            "vm_rss_mb": round(rss / 1024, 1),
+            "phase_ms_per_message": {p: ms(per(v)) for p, v in phase.items()}}
+
+
+def cpu_figures(out, run, count):
+    """CPU ms per petition of each part between the run's two snapshots, and
+    how busy the machine was (share of all its CPUs)."""
+    a, b = load(out, run + ".cpu0"), load(out, run + ".cpu1")
+    if not a or not b or not count:
+        return None
+    res = {k: round((b[k] - a.get(k, 0)) * 1000 / count, 3) for k in b if k != "wall"}
+    parts = sum(v for k, v in res.items() if k != "machine")
+    res["other"] = round(res["machine"] - parts, 3)
+    wall = b["wall"] - a["wall"]
+    res["machine_busy_share"] = round((b["machine"] - a["machine"]) / (wall * os.cpu_count()), 3) \
+        if wall > 0 else None
+    return res
 
 
 def ms(v):
@@ -95,6 +118,8 @@ def build(out, texts, rate, secs):
         "daemons": {d: daemon_figures(out, "e2e", d) for d in DAEMONS},
         "daemons_with_history": {d: daemon_figures(out, "hist", d) for d in DAEMONS}
         if hist else None,
+        "cpu_ms_per_petition": {r: cpu_figures(out, r, (load(out, r) or {}).get("distinct"))
+                                for r in ("ceiling", "e2e", "lat", "two", "hist")},
         "runs": {"ceiling": ceiling, "e2e": e2e, "latency": lat, "two": two, "history": hist},
         "goals": GOALS,
         "machine": {"cpus": os.cpu_count(), "loadavg_at_end": open("/proc/loadavg").read().split()[:3]},
@@ -136,12 +161,25 @@ def table(res):
     lines = ["| Figure | Measured | Goal |", "|---|---:|---|"]
     lines += ["| %s | %s | %s |" % r for r in rows]
     lines += ["", "| Daemon (run) | busy ms/msg | statements/msg | PostgreSQL ms/msg"
-              " | VmHWM MB | VmRSS MB |", "|---|---:|---:|---:|---:|---:|"]
+              " | VmHWM MB | VmRSS MB | poll / work / acks / commit ms/msg |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, runs in (("", res["daemons"]), (" (history)", res["daemons_with_history"] or {})):
         for d, f in runs.items():
-            lines.append("| xf-%s%s | %s | %s | %s | %s | %s |" % (
+            lines.append("| xf-%s%s | %s | %s | %s | %s | %s | %s |" % (
                 d, name, fmt(f["busy_ms_per_message"]), fmt(f["statements_per_message"]),
-                fmt(f["pg_ms_per_message"]), fmt(f["vm_hwm_mb"]), fmt(f["vm_rss_mb"])))
+                fmt(f["pg_ms_per_message"]), fmt(f["vm_hwm_mb"]), fmt(f["vm_rss_mb"]),
+                " / ".join(fmt(f["phase_ms_per_message"][p]) for p in PHASES)))
+    cpu = {r: f for r, f in res["cpu_ms_per_petition"].items() if f}
+    if cpu:
+        parts = ["xf-passthrough", "xf-intake", "xf-classify", "xf-dispatch", "postgres",
+                 "kafka", "other"]
+        parts = [p for p in parts if any(p in f for f in cpu.values())]
+        lines += ["", "| CPU ms per message (run) | " + " | ".join(parts) +
+                  " | machine | machine busy |", "|---|" + "---:|" * (len(parts) + 2)]
+        for r, f in cpu.items():
+            lines.append("| %s | %s | %s | %s |" % (
+                r, " | ".join(fmt(f.get(p)) for p in parts), fmt(f["machine"]),
+                fmt(f["machine_busy_share"])))
     lines.append("")
     lines.append("Texts: %s; statements goal <= %s per message; %s CPUs, load average at the"
                  " end %s." % (res["texts"], GOALS["statements"], res["machine"]["cpus"],
