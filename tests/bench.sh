@@ -26,8 +26,11 @@
 # XF_BENCH_SECONDS (60), XF_BENCH_HISTORY (1000000; 0 skips step 5),
 # XF_BENCH_MAX_S (180: a pipeline run still going after this is cut short
 # and its figures marked partial), XF_BENCH_CLASSIFIER (1; 0 skips step 6),
-# XF_BENCH_KEEP (1: leave the stack running), XF_BENCH_RUNS (which of "ceiling e2e lat two hist" to run; all by
-# default), XF_TRAIN_DATA (the corpus).
+# XF_BENCH_KEEP (1: leave the stack running), XF_BENCH_RUNS (which of
+# "warm ceiling e2e lat two hist" to run; all by default; warm is a run of
+# the pipeline before the others, not reported: the broker's JVM compiles
+# its hot code in its first minutes, and cold it costs several times its
+# CPU per message), XF_TRAIN_DATA (the corpus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=deploy/scripts/lib.sh
@@ -37,7 +40,7 @@ N=${XF_BENCH_N:-20000}
 RATE=${XF_BENCH_RATE:-1000}
 SECS=${XF_BENCH_SECONDS:-60}
 HISTORY=${XF_BENCH_HISTORY:-1000000}
-RUNS=${XF_BENCH_RUNS:-ceiling e2e lat two hist}
+RUNS=${XF_BENCH_RUNS:-warm ceiling e2e lat two hist}
 data=${XF_TRAIN_DATA:-$root/../shared/data/teddycup2020_train.jsonl}
 work=$root/.run/bench
 stack=$work/stack
@@ -278,6 +281,11 @@ main() {
     start_stack
     "$bin/bench-kafka" create 4 bench.t0 bench.t1 bench.t2 bench.t3 >/dev/null 2>>"$out/clear.log"
     events e2e "$N"
+    if wanted warm; then # the broker's JVM compiles its hot code in its first minutes
+        events warm "$N"
+        new_db xfb_warm
+        run_pipeline warm xfb_warm 1 "$out/warm.events" "$N" "" "$MAX_S"
+    fi
     wanted ceiling && run_ceiling "$out/e2e.events" "$N"
     if wanted e2e; then
         new_db xfb_e2e

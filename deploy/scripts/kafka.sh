@@ -110,7 +110,7 @@ EOF
             die "formatting $dir/data failed; see $logf"
     fi
 
-    daemonize "$logf" "$pidf" java -Xmx512m -Xms64m -XX:+ExitOnOutOfMemoryError \
+    daemonize "$logf" "$pidf" java -Xmx512m -Xms512m -XX:+ExitOnOutOfMemoryError \
         -Djava.awt.headless=true -Dlog4j.configuration="file:$LOG4J" \
         -cp "$LIB/*" kafka.Kafka "$props"
     log "started pid $(<"$pidf"), waiting for 127.0.0.1:$port (log: $logf)"
