@@ -8,28 +8,27 @@
 
 #include "pg.h"
 
-/* One round trip: every department, its cases' figures, its dept_stats sums. */
+/*
+ * One round trip: every department, its cases' figures (case_counts_now,
+ * migration 012: a few rows per department, whatever the history), its
+ * dept_stats sums.
+ */
 static const char card_sql[] =
-	"WITH c AS (SELECT department, count(*) AS cases,"
-	"   count(*) FILTER (WHERE state IN ('assigned', 'accepted')) AS open,"
-	"   count(*) FILTER (WHERE clock_stage >= 2) AS overdue,"
-	"   count(*) FILTER (WHERE petition @? '$.classification.repeat.count ? (@ > 0)')"
-	"     AS repeats,"
-	"   count(satisfaction) AS rated,"
-	"   count(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied"
-	"  FROM cases GROUP BY department),"
-	" r AS (SELECT r.department, count(*) AS returns"
-	"  FROM cases, unnest(returned_by) AS r(department) GROUP BY r.department),"
+	"WITH c AS (SELECT department, sum(cases) AS cases,"
+	"   sum(cases) FILTER (WHERE state IN ('assigned', 'accepted')) AS open,"
+	"   sum(late) AS overdue, sum(repeats) AS repeats,"
+	"   sum(rated) AS rated, sum(satisfied) AS satisfied, sum(returns) AS returns"
+	"  FROM case_counts_now GROUP BY department),"
 	" s AS (SELECT department, sum(assigned) AS assigned, sum(returned) AS returned,"
 	"   sum(overdue) AS overdue, sum(rated) AS rated, sum(satisfied) AS satisfied"
 	"  FROM dept_stats GROUP BY department)"
 	" SELECT d.code, d.name, d.capacity, coalesce(c.cases, 0), coalesce(c.open, 0),"
-	"  coalesce(c.overdue, 0), coalesce(r.returns, 0), coalesce(c.repeats, 0),"
+	"  coalesce(c.overdue, 0), coalesce(c.returns, 0), coalesce(c.repeats, 0),"
 	"  coalesce(c.rated, 0), coalesce(c.satisfied, 0),"
 	"  coalesce(s.assigned, 0), coalesce(s.returned, 0), coalesce(s.overdue, 0),"
 	"  coalesce(s.rated, 0), coalesce(s.satisfied, 0)"
 	" FROM departments d LEFT JOIN c ON c.department = d.code"
-	"  LEFT JOIN r ON r.department = d.code LEFT JOIN s ON s.department = d.code";
+	"  LEFT JOIN s ON s.department = d.code";
 
 /* Columns of card_sql after code and name. */
 enum { C_CAPACITY = 2, C_CASES, C_OPEN, C_OVERDUE, C_RETURNS, C_REPEATS, C_RATED,

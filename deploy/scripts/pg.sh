@@ -70,6 +70,7 @@ unix_socket_directories = '$sock'
 max_connections = 100
 shared_buffers = 32MB
 shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF

@@ -82,7 +82,7 @@ static int any_due(struct timer *t, time_t now, struct sbuf *err)
 
 	snprintf(nows, sizeof nows, "%lld", (long long)now);
 	res = pg_query(t->svc->conn, "SELECT 1 FROM cases WHERE due_at <= to_timestamp($1)"
-		       " LIMIT 1", 1, params, err);
+		       " ORDER BY due_at LIMIT 1", 1, params, err); /* through cases_due */
 	if (!res)
 		return -1;
 	n = PQntuples(res);

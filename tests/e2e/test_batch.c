@@ -269,6 +269,34 @@ static void check_open_counts(struct e2e *t)
 			     " WHERE coalesce(c.n, 0) <> coalesce(o.open, 0)"), 0);
 }
 
+/*
+ * The counts the gauges and scorecard read (migration 012) agree with the
+ * cases, before and after the deltas are folded.
+ */
+static void check_case_counts(struct e2e *t)
+{
+	static const char diff[] =
+		"SELECT count(*) FROM (SELECT department, state, count(*) AS cases,"
+		"  count(*) FILTER (WHERE clock_stage >= 2) AS late,"
+		"  count(*) FILTER (WHERE petition @? '$.classification.repeat.count ? (@ > 0)')"
+		"   AS repeats, count(satisfaction) AS rated,"
+		"  count(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied, 0 AS returns"
+		"  FROM cases GROUP BY 1, 2"
+		" UNION ALL SELECT r.department, '', 0, 0, 0, 0, 0, count(*)"
+		"  FROM cases, unnest(returned_by) AS r(department) GROUP BY 1) c"
+		" FULL JOIN (SELECT * FROM case_counts_now WHERE cases <> 0 OR returns <> 0) k"
+		"  USING (department, state)"
+		" WHERE (c.cases, c.late, c.repeats, c.rated, c.satisfied, c.returns)"
+		"  IS DISTINCT FROM (k.cases, k.late, k.repeats, k.rated, k.satisfied, k.returns)";
+
+	T_CHECK(e2e_sql_long(t, "SELECT count(*) FROM cases") > 0);
+	T_CHECK(e2e_sql_long(t, "SELECT count(*) FROM cases WHERE returned_by <> '{}'") > 0);
+	T_INTEQ(e2e_sql_long(t, diff), 0);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM (SELECT xf_case_counts_fold()) f"), 1);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM case_count_deltas"), 0);
+	T_INTEQ(e2e_sql_long(t, diff), 0);
+}
+
 /* One run: petitions, then feedback, each published before xf-dispatch starts. */
 static void run(const char *name, const char *batch_max, struct sbuf *out)
 {
@@ -292,6 +320,7 @@ static void run(const char *name, const char *batch_max, struct sbuf *out)
 	T_INTEQ(e2e_xfctl(&t, &audit, verify), 0);
 	check_replays(&t);
 	check_open_counts(&t);
+	check_case_counts(&t);
 	summary(&t, out);
 	sbuf_release(&audit);
 	e2e_teardown(&t);
