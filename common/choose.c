@@ -69,15 +69,17 @@ static double smoothed(long good, long of)
 	return clamp01((nonneg(good) + 1.0) / (nonneg(of) + 2.0));
 }
 
+/* fewest: the fewest open cases among the candidates with no capacity. */
 static void score_one(const struct choose_stats *s, const struct choose_weights *w,
-		      struct scored *out)
+		      long fewest, struct scored *out)
 {
 	out->fit = smoothed(s->satisfied, s->resolved);
 	out->satisfaction = smoothed(s->satisfied, s->rated);
 	out->median = choose_median_hours(s->accept_hist);
 	out->speed = out->median < 0 ? 0.5 : 1 / (1 + out->median / 24);
 	out->load = s->capacity > 0 ?
-		clamp01(1 - (double)nonneg(s->open_cases) / s->capacity) : 0.5;
+		clamp01(1 - (double)nonneg(s->open_cases) / s->capacity) :
+		clamp01((1.0 + fewest) / (1.0 + nonneg(s->open_cases)));
 	out->score = w->fit * out->fit + w->speed * out->speed +
 		     w->satisfaction * out->satisfaction + w->load * out->load;
 	out->key = llround(out->score * 1e9);
@@ -120,6 +122,7 @@ int choose_best(const struct choose_stats *c, size_t n,
 {
 	struct scored *r;
 	size_t best;
+	long fewest = -1;
 
 	if (explain)
 		*explain = NULL;
@@ -127,10 +130,13 @@ int choose_best(const struct choose_stats *c, size_t n,
 		return -1;
 	if (!(r = calloc(n, sizeof *r)))
 		abort();
+	for (size_t i = 0; i < n; i++)
+		if (c[i].capacity <= 0 && (fewest < 0 || nonneg(c[i].open_cases) < fewest))
+			fewest = nonneg(c[i].open_cases);
 	for (size_t i = 0; i < n; i++) {
 		r[i].s = &c[i];
 		r[i].i = i;
-		score_one(&c[i], w, &r[i]);
+		score_one(&c[i], w, fewest, &r[i]);
 	}
 	qsort(r, n, sizeof *r, by_rank);
 	best = r[0].i;

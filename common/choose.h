@@ -7,8 +7,11 @@
  *                 category: resolved with a satisfied rating
  *   speed         1 / (1 + median accept hours / 24); 0.5 with no accepts
  *   satisfaction  (satisfied + 1) / (rated + 2) for the category
- *   load          1 - open cases / capacity, clamped to 0..1; 0.5 when the
- *                 capacity is unknown (0)
+ *   load          1 - open cases / capacity, clamped to 0..1; with no
+ *                 capacity (absent from the rules file, or 0: no limit),
+ *                 from the open cases alone: (1 + the fewest open cases
+ *                 among the candidates without one) / (1 + open cases), so
+ *                 the least loaded has 1 and twice its load about half
  *
  * The +1/+2 (Laplace smoothing) gives a department with no history 0.5, so
  * a newcomer is neither shut out nor preferred over one with a record, and
@@ -45,7 +48,7 @@ struct choose_stats {
 	long assigned, accepted, resolved, rated, satisfied, dissatisfied;
 	long accept_hist[CHOOSE_HIST];
 	long open_cases;
-	long capacity;            /* 0: unknown */
+	long capacity;            /* 0: none (no limit) */
 };
 
 struct choose_weights {

@@ -4,7 +4,8 @@ has used so far, with every descendant's, living or reaped (a reaped child's
 time is in its parent's cutime and cstime). Prints one JSON object
 {NAME: seconds}; names may repeat (their times add up), and "machine" is
 the whole machine's busy time (every CPU, /proc/stat), "wall" a monotonic
-clock in seconds. make bench takes one
+clock in seconds, "kafka-jit" the part of the broker's time its JIT
+compiler threads took. make bench takes one
 before and one after a run: the difference is where the machine's time went."""
 import json
 import os
@@ -45,6 +46,26 @@ def tree_seconds(procs, root):
     return ticks / TICK
 
 
+def jit_seconds(pid):
+    """CPU seconds of a JVM's JIT compiler threads (C1 and C2)."""
+    ticks = 0
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0.0
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        if "CompilerThre" in comm:
+            rest = text.rsplit(")", 1)[1].split()
+            ticks += int(rest[11]) + int(rest[12])
+    return ticks / TICK
+
+
 def machine_seconds():
     with open("/proc/stat") as f:
         cpu = [int(v) for v in f.readline().split()[1:]]
@@ -59,6 +80,8 @@ def main():
         name, pid = arg.split("=", 1)
         if pid.strip().isdigit():
             out[name] = round(out.get(name, 0.0) + tree_seconds(procs, int(pid)), 2)
+            if name == "kafka":
+                out["kafka-jit"] = round(jit_seconds(int(pid)), 2)
     print(json.dumps(out))
 
 

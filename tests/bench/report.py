@@ -70,7 +70,7 @@ def cpu_figures(out, run, count):
     if not a or not b or not count:
         return None
     res = {k: round((b[k] - a.get(k, 0)) * 1000 / count, 3) for k in b if k != "wall"}
-    parts = sum(v for k, v in res.items() if k != "machine")
+    parts = sum(v for k, v in res.items() if k not in ("machine", "kafka-jit"))
     res["other"] = round(res["machine"] - parts, 3)
     wall = b["wall"] - a["wall"]
     res["machine_busy_share"] = round((b["machine"] - a["machine"]) / (wall * os.cpu_count()), 3) \

@@ -142,7 +142,7 @@ static void t_ties_deterministic(void)
 	T_INTEQ(choose_best(c, 3, &w, NULL), 1);
 	T_INTEQ(choose_best(c + 2, 1, &w, NULL), 0);
 	T_INTEQ(choose_best(c, 3, &w, NULL), 1);   /* again: the same */
-	/* capacity unknown: load is 0.5 whatever the open cases, so a tie */
+	/* no capacity: load from the open cases alone, so equal ones tie */
 	for (int i = 0; i < 3; i++)
 		c[i].capacity = 0;
 	c[1].open_cases = 12;
@@ -165,8 +165,10 @@ static void t_no_history(void)
 	T_CHECK(NEAR(json_real_value(json_object_get(e, "fit")), 0.5));
 	T_CHECK(NEAR(json_real_value(json_object_get(e, "speed")), 0.5));
 	T_CHECK(NEAR(json_real_value(json_object_get(e, "satisfaction")), 0.5));
-	T_CHECK(NEAR(json_real_value(json_object_get(e, "load")), 0.5));
-	T_CHECK(NEAR(json_real_value(json_object_get(e, "score")), 0.5));
+	/* no open cases and no limit: the least loaded of its candidates */
+	T_CHECK(NEAR(json_real_value(json_object_get(e, "load")), 1.0));
+	T_CHECK(NEAR(json_real_value(json_object_get(e, "score")),
+		     0.5 * (w.fit + w.speed + w.satisfaction) + w.load));
 	T_CHECK(json_is_null(json_object_get(e, "median_accept_hours")));
 	json_decref(ex);
 	T_INTEQ(choose_best(&c, 0, &w, &ex), -1);
@@ -222,6 +224,31 @@ static void t_explain(void)
 	json_decref(ex);
 }
 
+/*
+ * A department with no capacity (none in the rules file: no limit) is not
+ * scored as half loaded whatever its open cases: the load term follows the
+ * open cases, the least loaded 1. Before, both had 0.5 and a department
+ * with 40 open cases tied with one with none on load.
+ */
+static void t_no_capacity_load(void)
+{
+	struct choose_stats c[2] = { plain("busy"), plain("idle") };
+	struct choose_weights w = { 0, 0, 0, 1 };   /* load alone */
+	json_t *ex;
+
+	c[0].capacity = c[1].capacity = 0;
+	c[0].open_cases = 40;
+	c[1].open_cases = 0;
+	T_INTEQ(choose_best(c, 2, &w, &ex), 1);
+	T_CHECK(num(json_array_get(ex, 0), "load") == 1.0);
+	T_CHECK(fabs(num(json_array_get(ex, 1), "load") - 1.0 / 41) < 1e-9);
+	json_decref(ex);
+	c[1].open_cases = 79;                         /* twice the load: about half */
+	T_INTEQ(choose_best(c, 2, &w, &ex), 0);
+	T_CHECK(fabs(num(json_array_get(ex, 1), "load") - 41.0 / 80) < 1e-9);
+	json_decref(ex);
+}
+
 T_SUITE(choose,
 	{ "weights from configuration", t_weights_from_conf },
 	{ "better satisfied history wins", t_better_history_wins },
@@ -229,5 +256,6 @@ T_SUITE(choose,
 	{ "configuration changes the winner", t_conf_changes_winner },
 	{ "median accept estimate", t_median },
 	{ "ties are deterministic", t_ties_deterministic },
-	{ "no history scores 0.5", t_no_history },
+	{ "no history scores 0.5 on its record", t_no_history },
+	{ "no capacity: load from open cases", t_no_capacity_load },
 	{ "explain lists every candidate", t_explain })

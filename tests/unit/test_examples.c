@@ -77,5 +77,45 @@ static void t_rules(void)
 	check_rules_file("tests/e2e/rules.json");
 }
 
+/*
+ * A rules file written from the contract, whose departments give neither
+ * capacity nor webhook (both optional): the schema takes it and each
+ * department has no capacity (0: no limit) and no webhook. Before, the
+ * schema refused it ("required property capacity is missing").
+ */
+static void t_rules_optional_fields(void)
+{
+	static const char text[] =
+		"{\"schema\": \"xf.rules.v1\", \"version\": \"2026-12-02.1\","
+		" \"departments\": ["
+		"  {\"code\": \"ruian-xfj\", \"name\": \"瑞安市信访局\", \"region\": \"330381\","
+		"   \"level\": \"county\", \"kind\": \"xfj\"},"
+		"  {\"code\": \"ruian-rsj\", \"name\": \"瑞安市人社局\", \"region\": \"330381\","
+		"   \"level\": \"county\", \"kind\": \"rsj\"}],"
+		" \"rules\": [{\"id\": \"catch-all\", \"priority\": 1000,"
+		"   \"assign\": {\"kind\": \"xfj\", \"level\": \"county\"}}],"
+		" \"triage\": {\"kind\": \"xfj\", \"level\": \"county\"}}";
+	struct jschema_set *set = load_schemas();
+	json_t *doc = json_loads(text, 0, NULL);
+	struct sbuf err = SBUF_INIT;
+	struct rules_set *rs;
+
+	if (!T_CHECK(doc != NULL))
+		return;
+	if (!T_CHECK(jschema_validate(set, "xf.rules.v1", doc, &err) == 0))
+		fprintf(stderr, "    %s\n", err.buf);
+	rs = rules_parse(doc, &err);
+	if (T_CHECK(rs != NULL) && T_CHECK(rs->ndepts == 2))
+		for (size_t i = 0; i < rs->ndepts; i++) {
+			T_INTEQ(rs->depts[i].capacity, 0);
+			T_CHECK(rs->depts[i].webhook == NULL);
+		}
+	rules_free(rs);
+	json_decref(doc);
+	sbuf_release(&err);
+	jschema_set_free(set);
+}
+
 T_SUITE(examples, { "sample_petitions_valid", t_petitions },
-	{ "rule_sets_valid", t_rules })
+	{ "rule_sets_valid", t_rules },
+	{ "rules_capacity_webhook_optional", t_rules_optional_fields })
