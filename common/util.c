@@ -240,8 +240,12 @@ int case_id_valid(const char *s, size_t len)
 
 static void to_hex(const unsigned char *md, unsigned len, char *out)
 {
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned i = 0; i < len; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
 	out[2 * len] = '\0';
 }
 

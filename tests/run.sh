@@ -2,8 +2,9 @@
 # tests/run.sh: every test, as `make test` runs it.
 #   1. installs what is missing (deploy/scripts/setup.sh --kafka)
 #   2. builds the release and the ASan/UBSan builds
-#   3. unit tests under both builds, and each libFuzzer harness for 10 s
-#      (tests/fuzz/run.sh)
+#   3. unit tests under both builds, the container files
+#      (tests/deploy_check.sh), the C sources' habits (tests/source_check.sh),
+#      and each libFuzzer harness for 10 s (tests/fuzz/run.sh)
 #   4. starts a private PostgreSQL and a real Apache Kafka broker (KRaft) in
 #      .run/test, runs the integration tests with the sanitizer-built daemons
 #      (the chaos run, e2e_chaos, last and on its own), and stops the stack
@@ -49,6 +50,7 @@ make -s all && make -s SAN=1 all && make -s fuzz-build ||
 suite unit bin/unit-tests
 suite unit-san bin-san/unit-tests
 suite deploy tests/deploy_check.sh
+suite source tests/source_check.sh
 suite fuzz env XF_FUZZ_WORK="$run/fuzz" tests/fuzz/run.sh 10
 
 deploy/scripts/pg.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }

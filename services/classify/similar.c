@@ -582,11 +582,12 @@ static int is_peer(const struct sim_batch *b, const struct sim_county *c, size_t
 /* Marks the peers (from index first) of a cluster the item opens. */
 static void cluster_open(struct sim_batch *b, size_t i, struct sim_county *c, size_t first)
 {
-	char *id = malloc(strlen(c->rows[first].case_id) + 4);
+	size_t size = strlen(c->rows[first].case_id) + sizeof "CL-";
+	char *id = malloc(size);
 
 	if (!id)
 		abort();
-	sprintf(id, "CL-%s", c->rows[first].case_id);
+	snprintf(id, size, "CL-%s", c->rows[first].case_id);
 	b->items[i].cluster_id = id;
 	b->items[i].cluster_completed = 1;
 	for (size_t r = first; r < c->nrows; r++) {

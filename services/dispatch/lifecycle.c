@@ -186,7 +186,7 @@ static int do_accept(struct fb *f, struct case_row *c, struct sbuf *err)
 	char aid[160];
 
 	caseops_assignment_id(f->case_id, c->attempt, "lead", c->department, aid, sizeof aid);
-	strcpy(c->state, "accepted");
+	snprintf(c->state, sizeof c->state, "%s", "accepted");
 	c->accepted_at = f->now;
 	caseops_stat(f->co, c->department, c->category, "accepted",
 		     hours_bucket(f->now - c->assigned_at));
@@ -312,7 +312,7 @@ static int do_extend(struct fb *f, struct case_row *c, struct sbuf *err)
 
 static int do_resolve(struct fb *f, struct case_row *c, struct sbuf *err)
 {
-	strcpy(c->state, "resolved");
+	snprintf(c->state, sizeof c->state, "%s", "resolved");
 	c->resolved_at = f->now;
 	caseops_stat(f->co, c->department, c->category, "resolved", -1);
 	caseops_case_save(f->co, c, f->now, 1);
@@ -340,11 +340,11 @@ static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
 				    "satisfaction", sat, "feedback_id", f->id), 0, err))
 		return -1;
 	if (!unhappy) {
-		strcpy(c->state, "rated");
+		snprintf(c->state, sizeof c->state, "%s", "rated");
 		caseops_case_save(f->co, c, f->now, 1);
 		return 0;
 	}
-	strcpy(c->state, "accepted");
+	snprintf(c->state, sizeof c->state, "%s", "accepted");
 	c->reopened++;
 	c->resolved_at = 0;
 	c->clock_start = f->now;

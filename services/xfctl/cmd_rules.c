@@ -218,9 +218,14 @@ static int dept_topics(struct xfctl *x, const struct rules_set *rs)
 	char **topics = calloc(rs->ndepts + 1, sizeof *topics);
 	int rc;
 
+	if (!topics)
+		abort();
 	for (size_t i = 0; i < rs->ndepts; i++) {
-		topics[i] = malloc(strlen(rs->depts[i].code) + 16);
-		sprintf(topics[i], "assignments.%s", rs->depts[i].code);
+		size_t size = strlen(rs->depts[i].code) + sizeof "assignments.";
+
+		if (!(topics[i] = malloc(size)))
+			abort();
+		snprintf(topics[i], size, "assignments.%s", rs->depts[i].code);
 	}
 	rc = xfctl_create_topics(x, (const char *const *)topics, rs->ndepts);
 	for (size_t i = 0; i < rs->ndepts; i++)

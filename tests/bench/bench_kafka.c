@@ -141,12 +141,21 @@ static int cmd_clear(rd_kafka_t *rk, int argc, char **argv, struct sbuf *err)
 }
 
 /* Waits until the next message's time, serving delivery reports. */
+/* Waits until `at` (ms), serving rk meanwhile; sleeps under a millisecond
+ * rather than spinning, so that the offered load does not take a core. */
 static void pace(rd_kafka_t *rk, double at)
 {
 	double left;
 
-	while ((left = at - now_ms()) > 0)
-		rd_kafka_poll(rk, left > 1 ? (int)left : 0);
+	while ((left = at - now_ms()) > 0) {
+		if (left >= 1) {
+			rd_kafka_poll(rk, (int)left);
+		} else {
+			struct timespec ts = { 0, (long)(left * 1e6) };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 static int cmd_produce(rd_kafka_t *rk, int argc, char **argv, struct sbuf *err)
