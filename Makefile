@@ -96,9 +96,10 @@ $(OUT)/gen/embedded.c: $(EMBED_SRC) deploy/scripts/embed.sh Makefile
 $(OUT)/gen/embedded.o: $(OUT)/gen/embedded.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
+# Only the tests see the test harness's headers.
 $(OUT)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Iservices -Itests/unit -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Iservices $(if $(filter tests/%,$<),-Itests/unit) -c -o $@ $<
 
 deps:
 	@deploy/scripts/setup.sh
