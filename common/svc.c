@@ -357,6 +357,17 @@ static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 	return done;
 }
 
+/* Messages not done are consumed again, unless the daemon stops. */
+static void seek_again(struct svc *svc, rd_kafka_message_t **msgs, size_t n)
+{
+	struct sbuf err = SBUF_INIT;
+
+	if (n && !*svc->stop && !svc->health.fatal &&
+	    kafka_seek_back(svc->consumer, msgs, n, &err))
+		log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
+	sbuf_release(&err);
+}
+
 /* After a batch: consumption resumes; what was not done is consumed again. */
 static void batch_end(struct svc *svc, rd_kafka_message_t **msgs, size_t n, size_t done)
 {
@@ -364,13 +375,18 @@ static void batch_end(struct svc *svc, rd_kafka_message_t **msgs, size_t n, size
 
 	if (svc->health.paused && kafka_pause_all(svc->consumer, &svc->health, 0, &err))
 		log_warn("kafka_resume_failed", LOG_S("error", err.buf), LOG_END);
-	if (done < n && !*svc->stop && !svc->health.fatal) {
+	if (done < n && !*svc->stop && !svc->health.fatal)
 		log_warn("batch_dropped", LOG_I("n", n - done),
 			 LOG_S("reason", "partitions revoked while retrying"), LOG_END);
-		if (kafka_seek_back(svc->consumer, msgs + done, n - done, &err))
-			log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
-	}
+	seek_again(svc, msgs + done, n - done);
 	sbuf_release(&err);
+}
+
+/* Lets go of a batch's messages. */
+static void batch_release(struct svc_batch *b)
+{
+	kafka_batch_release(b->msgs, b->n);
+	b->n = 0;
 }
 
 /* A batch is over (committed, dead-lettered or dropped): its figures. */
@@ -399,32 +415,28 @@ static int flight_finish(struct svc *svc, svc_batch_fn fn, void *self,
 	struct sbuf err = SBUF_INIT;
 	double t0 = now_ms();
 	size_t done;
-	int rc;
+	int rc, ok;
 
 	if (!b->n) {
-		rc = svc->flight_lost;
+		ok = !svc->flight_lost;
 		svc->flight_lost = 0;
-		if (rc && nlater && !*svc->stop && !svc->health.fatal &&
-		    kafka_seek_back(svc->consumer, later, nlater, &err))
-			log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
-		sbuf_release(&err);
-		return !rc;
+		if (!ok)
+			seek_again(svc, later, nlater);
+		return ok;
 	}
 	svc->finishing = 1;
 	rc = batch_commit(svc, b->msgs, b->n, &b->acks, 0, &err);
 	done = rc ? batch_until_done(svc, fn, self, b->msgs, b->n, b->revokes, rc, &err) : b->n;
-	if (done < b->n && nlater && !*svc->stop && !svc->health.fatal &&
-	    kafka_seek_back(svc->consumer, later, nlater, &err))
-		log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
+	ok = done == b->n;
+	if (!ok)
+		seek_again(svc, later, nlater); /* before b's own, which are earlier */
 	if (rc)
 		batch_end(svc, b->msgs, b->n, done);
 	batch_metrics(svc, b->msgs, b->n, b->busy_ms + now_ms() - t0);
-	kafka_batch_release(b->msgs, b->n);
-	rc = done == b->n;
-	b->n = 0;
+	batch_release(b);
 	svc->finishing = 0;
 	sbuf_release(&err);
-	return rc;
+	return ok;
 }
 
 /*
@@ -450,8 +462,7 @@ static void flight_before_revoke(void *arg)
 	} else {
 		batch_metrics(svc, b->msgs, b->n, b->busy_ms);
 	}
-	kafka_batch_release(b->msgs, b->n);
-	b->n = 0;
+	batch_release(b);
 	sbuf_release(&err);
 }
 
@@ -476,8 +487,7 @@ static void batch_take(struct svc *svc, svc_batch_fn fn, void *self)
 	b->busy_ms = now_ms() - t0;
 	if (!flight_finish(svc, fn, self, b->msgs, b->n)) {
 		acks_drain(svc, &b->acks);
-		kafka_batch_release(b->msgs, b->n);
-		b->n = 0;
+		batch_release(b);
 	} else if (!rc) {
 		svc->turn = !svc->turn; /* b is in flight */
 	} else {
@@ -486,8 +496,7 @@ static void batch_take(struct svc *svc, svc_batch_fn fn, void *self)
 		done = batch_until_done(svc, fn, self, b->msgs, b->n, b->revokes, rc, &err);
 		batch_end(svc, b->msgs, b->n, done);
 		batch_metrics(svc, b->msgs, b->n, b->busy_ms + now_ms() - t0);
-		kafka_batch_release(b->msgs, b->n);
-		b->n = 0;
+		batch_release(b);
 	}
 	sbuf_release(&err);
 }
@@ -567,10 +576,9 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 
 		if (b->n)
 			acks_drain(svc, &b->acks);
-		kafka_batch_release(b->msgs, b->n);
+		batch_release(b);
 		free(b->msgs);
 		b->msgs = NULL;
-		b->n = 0;
 	}
 	log_info("stopping", LOG_I("fatal", svc->health.fatal), LOG_END);
 	return svc->health.fatal ? -1 : 0;

@@ -9,17 +9,8 @@
 # A failed check prints its command's output as "#" lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-passed=0 failed=0
-check() {
-    local name=$1 out
-    shift
-    if out=$("$@" 2>&1); then
-        echo "ok - deploy.$name"; passed=$((passed + 1))
-    else
-        echo "FAIL - deploy.$name"; failed=$((failed + 1))
-        [[ -z $out ]] || printf '%s\n' "$out" | tail -n 20 | sed 's/^/#   /'
-    fi
-}
+# shellcheck source=tests/check_lib.sh
+. tests/check_lib.sh
 compose_ok() {
     /usr/bin/python3 - <<'PY'
 import yaml, sys
@@ -147,17 +138,16 @@ except (AssertionError, LookupError, TypeError, ValueError, OSError) as e:
     sys.exit("%s: %s" % (type(e).__name__, e))
 PY
 }
-check compose_parses_with_contract_services compose_ok
-check dockerfile_uses_setup_script grep -q 'deploy/scripts/setup.sh' deploy/Dockerfile
-check runtime_image_has_the_model grep -q 'COPY --from=build /src/models models/' deploy/Dockerfile
-check prometheus_scrapes_daemons grep -q 'xf-dispatch' deploy/prometheus/prometheus.yml
-check prometheus_config_valid promtool check config deploy/prometheus/prometheus.yml
-check prometheus_rules_valid promtool check rules deploy/prometheus/alerts.yml
-check prometheus_rules_unit_tests promtool test rules deploy/prometheus/alerts_test.yml
-check prometheus_alerts_complete monitoring_ok rules
-check grafana_dashboard_known_metrics monitoring_ok dashboard
-check grafana_provisioning monitoring_ok grafana_provisioning
-check compose_mounts_monitoring monitoring_ok compose
-check ci_runs_make_test grep -q 'make test' .ci/run
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+check deploy.compose_parses_with_contract_services compose_ok
+check deploy.dockerfile_uses_setup_script grep -q 'deploy/scripts/setup.sh' deploy/Dockerfile
+check deploy.runtime_image_has_the_model grep -q 'COPY --from=build /src/models models/' deploy/Dockerfile
+check deploy.prometheus_scrapes_daemons grep -q 'xf-dispatch' deploy/prometheus/prometheus.yml
+check deploy.prometheus_config_valid promtool check config deploy/prometheus/prometheus.yml
+check deploy.prometheus_rules_valid promtool check rules deploy/prometheus/alerts.yml
+check deploy.prometheus_rules_unit_tests promtool test rules deploy/prometheus/alerts_test.yml
+check deploy.prometheus_alerts_complete monitoring_ok rules
+check deploy.grafana_dashboard_known_metrics monitoring_ok dashboard
+check deploy.grafana_provisioning monitoring_ok grafana_provisioning
+check deploy.compose_mounts_monitoring monitoring_ok compose
+check deploy.ci_runs_make_test grep -q 'make test' .ci/run
+check_summary

@@ -8,21 +8,13 @@
 # A failed check prints the offending lines as "#" lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-passed=0 failed=0
-check() {
-    local name=$1 out
-    shift
-    out=$("$@" 2>&1)
-    if [[ -z $out ]]; then
-        echo "ok - source.$name"; passed=$((passed + 1))
-    else
-        echo "FAIL - source.$name"; failed=$((failed + 1))
-        printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
-    fi
-}
-banned() {
-    grep -nE '(^|[^_a-zA-Z0-9.>])(strcpy|strcat|strncpy|strncat|sprintf|vsprintf|gets|strtok|gmtime|localtime|ctime|asctime)[[:space:]]*\(' \
+# shellcheck source=tests/check_lib.sh
+. tests/check_lib.sh
+
+# Fails, printing them, when a C source calls a banned function.
+no_banned() {
+    ! grep -nE '(^|[^_a-zA-Z0-9.>])(strcpy|strcat|strncpy|strncat|sprintf|vsprintf|gets|strtok|gmtime|localtime|ctime|asctime)[[:space:]]*\(' \
         common/*.[ch] services/*/*.[ch] tests/*/*.[ch] | grep -vE '^[^:]+:[0-9]+:\s*(/?\*|//)'
 }
-check banned_functions banned
-echo "$passed passed, $failed failed"
+check source.banned_functions no_banned
+check_summary

@@ -32,12 +32,17 @@ def stats():
     return res
 
 
-def tree_seconds(procs, root):
-    if root not in procs:
-        return 0.0
+def children(procs):
+    """ppid -> its children's pids."""
     kids = {}
     for pid, (ppid, _, _) in procs.items():
         kids.setdefault(ppid, []).append(pid)
+    return kids
+
+
+def tree_seconds(procs, kids, root):
+    if root not in procs:
+        return 0.0
     ticks, todo = procs[root][2], [root]
     while todo:
         pid = todo.pop()
@@ -75,11 +80,12 @@ def machine_seconds():
 
 def main():
     procs = stats()
+    kids = children(procs)
     out = {"machine": round(machine_seconds(), 2), "wall": round(time.monotonic(), 2)}
     for arg in sys.argv[1:]:
         name, pid = arg.split("=", 1)
         if pid.strip().isdigit():
-            out[name] = round(out.get(name, 0.0) + tree_seconds(procs, int(pid)), 2)
+            out[name] = round(out.get(name, 0.0) + tree_seconds(procs, kids, int(pid)), 2)
             if name == "kafka":
                 out["kafka-jit"] = round(jit_seconds(int(pid)), 2)
     print(json.dumps(out))

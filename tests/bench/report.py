@@ -20,11 +20,11 @@ def load(out, name):
 
 
 def metric_sum(text, name):
-    """Sum of every series of metric `name` (any labels)."""
+    """Sum of every series of metric `name` (any labels), or the one series
+    `name` names with its labels."""
     total = 0.0
     for line in text.splitlines():
-        if line.startswith(name + " ") or (line.startswith(name + "{") and "{" not in name) \
-                or (name.endswith("}") and line.startswith(name + " ")):
+        if line.startswith(name + " ") or ("{" not in name and line.startswith(name + "{")):
             total += float(line.rsplit(" ", 1)[1])
     return total
 
