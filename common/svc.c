@@ -200,12 +200,16 @@ static void pg_fault_note(struct svc *svc, enum pg_fault fault, struct sbuf *err
 }
 
 /*
- * A batch's work, one try: 0 when every output is queued (acks counts
- * them); -1 when the infrastructure failed (PostgreSQL unreachable); -2
- * when the work itself failed with PostgreSQL reachable (a message it
- * refuses, say), which retrying alone will not cure.
+ * A try at a batch ends in one of these. TRY_INFRA: the infrastructure
+ * failed (PostgreSQL unreachable, the broker did not acknowledge), or the
+ * daemon is not ready; TRY_REFUSED: the work itself failed with PostgreSQL
+ * reachable (a message it refuses, say), which retrying alone will not cure;
+ * TRY_NONE: no try was made yet.
  */
-static int batch_work(struct svc *svc, svc_batch_fn fn, void *self,
+enum try_rc { TRY_OK = 0, TRY_INFRA, TRY_REFUSED, TRY_NONE };
+
+/* A batch's work, one try: TRY_OK when every output is queued (acks counts them). */
+static enum try_rc batch_work(struct svc *svc, svc_batch_fn fn, void *self,
 		      rd_kafka_message_t **msgs, size_t n, struct kafka_acks *acks,
 		      struct sbuf *err)
 {
@@ -215,7 +219,7 @@ static int batch_work(struct svc *svc, svc_batch_fn fn, void *self,
 
 	if (pg_ensure(&svc->conn, svc->conf.database_url, err)) {
 		svc->pg_ok = 0;
-		return -1;
+		return TRY_INFRA;
 	}
 	pg_error_reset();
 	rc = fn(self, msgs, n, acks, err);
@@ -228,21 +232,21 @@ static int batch_work(struct svc *svc, svc_batch_fn fn, void *self,
 	if (rc && fault != PG_FAULT_NONE)
 		pg_fault_note(svc, fault, err);
 	metrics_observe(svc->m_phase_work, (now_ms() - t) / 1000.0);
-	return rc ? (work_failed ? -2 : -1) : 0;
+	return rc ? (work_failed ? TRY_REFUSED : TRY_INFRA) : TRY_OK;
 }
 
 /*
  * After a batch's work (rc its outcome): waits for the acks of whatever it
  * queued, then, when the work and every ack succeeded, commits its offsets.
- * 0 when committed; rc, or -1 when the broker did not acknowledge.
+ * TRY_OK when committed; rc, or TRY_INFRA when the broker did not acknowledge.
  */
-static int batch_commit(struct svc *svc, rd_kafka_message_t **msgs, size_t n,
-			struct kafka_acks *acks, int rc, struct sbuf *err)
+static enum try_rc batch_commit(struct svc *svc, rd_kafka_message_t **msgs, size_t n,
+				struct kafka_acks *acks, enum try_rc rc, struct sbuf *err)
 {
 	double t = now_ms();
 
-	if (!rc)
-		rc = kafka_acks_wait(svc->producer, acks, 120000, err);
+	if (rc == TRY_OK && kafka_acks_wait(svc->producer, acks, 120000, err))
+		rc = TRY_INFRA;
 	acks_drain(svc, acks);
 	metrics_observe(svc->m_phase_acks, (now_ms() - t) / 1000.0);
 	if (rc)
@@ -252,15 +256,15 @@ static int batch_commit(struct svc *svc, rd_kafka_message_t **msgs, size_t n,
 		log_warn("commit_failed", LOG_S("error", err->buf), LOG_I("n", n), LOG_END);
 	sbuf_reset(err); /* a lost commit only means a harmless redelivery */
 	metrics_observe(svc->m_phase_commit, (now_ms() - t) / 1000.0);
-	return 0;
+	return TRY_OK;
 }
 
-/* One attempt at a batch, waited for: 0 when committed, else as batch_work. */
-static int batch_once(struct svc *svc, svc_batch_fn fn, void *self,
-		      rd_kafka_message_t **msgs, size_t n, struct sbuf *err)
+/* One attempt at a batch, waited for: TRY_OK when committed, else as batch_work. */
+static enum try_rc batch_once(struct svc *svc, svc_batch_fn fn, void *self,
+			      rd_kafka_message_t **msgs, size_t n, struct sbuf *err)
 {
 	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
-	int rc = batch_work(svc, fn, self, msgs, n, &acks, err);
+	enum try_rc rc = batch_work(svc, fn, self, msgs, n, &acks, err);
 
 	return batch_commit(svc, msgs, n, &acks, rc, err);
 }
@@ -302,7 +306,7 @@ static void backoff_wait(struct svc *svc, long ms)
 /*
  * Runs a batch until it is committed or the daemon stops, backing off
  * between tries; rc is the outcome of a try already made (err says why),
- * or 1 when none was. When the work itself keeps failing, a batch is split
+ * or TRY_NONE. When the work itself keeps failing, a batch is split
  * into single messages and a single message is dead-lettered, so one bad
  * message never stalls the daemon. Once partitions were revoked since the
  * batch was consumed (revokes no longer equal to the count then), the batch
@@ -312,25 +316,25 @@ static void backoff_wait(struct svc *svc, long ms)
  */
 static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 			       rd_kafka_message_t **msgs, size_t n, unsigned revokes,
-			       int rc, struct sbuf *err)
+			       enum try_rc rc, struct sbuf *err)
 {
 	long backoff = 100;
 	size_t done = 0;
 	int work_fails = 0;
 
-	if (rc > 0)
-		rc = svc->health.revokes == revokes ? batch_once(svc, fn, self, msgs, n, err) : -1;
-	while (svc->health.revokes == revokes && rc) {
+	if (rc == TRY_NONE)
+		rc = svc->health.revokes == revokes ? batch_once(svc, fn, self, msgs, n, err) : TRY_INFRA;
+	while (svc->health.revokes == revokes && rc != TRY_OK) {
 		svc->consuming = 0;
 		metrics_add(svc->m_retries, 1);
 		log_warn("batch_retry", LOG_I("n", n), LOG_I("backoff_ms", backoff),
 			 LOG_S("error", err->buf), LOG_END);
-		work_fails = rc == -2 ? work_fails + 1 : 0;
+		work_fails = rc == TRY_REFUSED ? work_fails + 1 : 0;
 		if (work_fails >= WORK_TRIES && n > 1) {
 			while (done < n && !*svc->stop) {
 				struct sbuf one = SBUF_INIT;
 				size_t ok = batch_until_done(svc, fn, self, &msgs[done], 1,
-							     revokes, 1, &one);
+							     revokes, TRY_NONE, &one);
 
 				sbuf_release(&one);
 				if (!ok)
@@ -352,7 +356,7 @@ static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 			break;
 		rc = batch_once(svc, fn, self, msgs, n, err);
 	}
-	if (svc->health.revokes == revokes && !rc)
+	if (svc->health.revokes == revokes && rc == TRY_OK)
 		done = n;
 	return done;
 }
@@ -415,7 +419,8 @@ static int flight_finish(struct svc *svc, svc_batch_fn fn, void *self,
 	struct sbuf err = SBUF_INIT;
 	double t0 = now_ms();
 	size_t done;
-	int rc, ok;
+	enum try_rc rc;
+	int ok;
 
 	if (!b->n) {
 		ok = !svc->flight_lost;
@@ -425,12 +430,13 @@ static int flight_finish(struct svc *svc, svc_batch_fn fn, void *self,
 		return ok;
 	}
 	svc->finishing = 1;
-	rc = batch_commit(svc, b->msgs, b->n, &b->acks, 0, &err);
-	done = rc ? batch_until_done(svc, fn, self, b->msgs, b->n, b->revokes, rc, &err) : b->n;
+	rc = batch_commit(svc, b->msgs, b->n, &b->acks, TRY_OK, &err);
+	done = rc != TRY_OK ? batch_until_done(svc, fn, self, b->msgs, b->n, b->revokes, rc, &err)
+			    : b->n;
 	ok = done == b->n;
 	if (!ok)
 		seek_again(svc, later, nlater); /* before b's own, which are earlier */
-	if (rc)
+	if (rc != TRY_OK)
 		batch_end(svc, b->msgs, b->n, done);
 	batch_metrics(svc, b->msgs, b->n, b->busy_ms + now_ms() - t0);
 	batch_release(b);
@@ -454,7 +460,7 @@ static void flight_before_revoke(void *arg)
 
 	if (svc->finishing || !b->n)
 		return;
-	if (batch_commit(svc, b->msgs, b->n, &b->acks, 0, &err)) {
+	if (batch_commit(svc, b->msgs, b->n, &b->acks, TRY_OK, &err)) {
 		log_warn("batch_dropped", LOG_I("n", b->n), LOG_S("error", err.buf),
 			 LOG_S("reason", "partitions revoked before its outputs were acknowledged"),
 			 LOG_END);
@@ -480,7 +486,7 @@ static void batch_take(struct svc *svc, svc_batch_fn fn, void *self)
 	struct sbuf err = SBUF_INIT;
 	double t0 = now_ms();
 	size_t done;
-	int rc;
+	enum try_rc rc;
 
 	b->acks = (struct kafka_acks){ 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
 	rc = batch_work(svc, fn, self, b->msgs, b->n, &b->acks, &err);
@@ -488,7 +494,7 @@ static void batch_take(struct svc *svc, svc_batch_fn fn, void *self)
 	if (!flight_finish(svc, fn, self, b->msgs, b->n)) {
 		acks_drain(svc, &b->acks);
 		batch_release(b);
-	} else if (!rc) {
+	} else if (rc == TRY_OK) {
 		svc->turn = !svc->turn; /* b is in flight */
 	} else {
 		t0 = now_ms();

@@ -68,6 +68,12 @@ struct svc {
 };
 
 /*
+ * Return codes, here as in the whole tree: 0 is success and -1 a failure
+ * with the reason in err. A function with another outcome to tell (not a
+ * failure: "not ready", "cannot be placed", "done, but some were not sent")
+ * gives it a name and a positive value, as SVC_NOT_READY below; no bare
+ * -2 or 2 stands for one.
+ *
  * The daemon's batch work. Runs its PostgreSQL transaction on svc->conn
  * and queues every output with kafka_produce(svc->producer, ..., acks).
  * Returns 0 when all outputs are queued; -1 (with err) when the work
@@ -76,7 +82,7 @@ struct svc {
  * SVC_NOT_READY (with err) when the daemon cannot work yet (no rules, say):
  * retried with back-off, never dead-lettered.
  */
-#define SVC_NOT_READY (-2)
+#define SVC_NOT_READY 1
 typedef int (*svc_batch_fn)(void *self, rd_kafka_message_t **msgs, size_t n,
 			    struct kafka_acks *acks, struct sbuf *err);
 

@@ -719,12 +719,12 @@ int caseops_decide(struct caseops *co, json_t *petition, const char *const *excl
 {
 	struct choice_ctx cc = { co, 0, SBUF_INIT };
 	struct rules_options opt = { exclude, nexclude, choose_cb, &cc };
-	int rc = rules_decide_opt(co->env.rules, petition, &opt, dec, why);
+	int rc = rules_decide_opt(co->env.rules, petition, &opt, dec, why) ? CASEOPS_UNPLACED : 0;
 
 	if (!rc && cc.failed) { /* PostgreSQL failed under the chooser */
 		rules_decision_release(dec);
 		sbuf_adds(why, cc.err.buf);
-		rc = -2;
+		rc = -1;
 	}
 	sbuf_release(&cc.err);
 	return rc;

@@ -135,9 +135,11 @@ void caseops_stat(struct caseops *co, const char *dept, const char *category,
 		  const char *counter, int bucket);
 /*
  * Decides with the candidate chooser and the given exclusions (rules.h):
- * 0, -1 when the rules cannot place it (why says so), -2 when PostgreSQL
- * failed reading the chooser's figures (why says so; nothing to release).
+ * 0; CASEOPS_UNPLACED when the rules cannot place it (why says so); -1 when
+ * PostgreSQL failed reading the chooser's figures (why says so). *dec needs
+ * a release only after 0.
  */
+#define CASEOPS_UNPLACED 1
 int caseops_decide(struct caseops *co, json_t *petition, const char *const *exclude,
 		   size_t nexclude, struct rules_decision *dec, struct sbuf *why);
 

@@ -84,7 +84,7 @@ int route_petition(struct route *rt, struct caseops *co, json_t *petition, time_
 	if (caseops_replay(co, str_at(petition, "case_id", NULL)))
 		return 0;
 	rc = caseops_decide(co, petition, NULL, 0, &dec, &why);
-	if (rc == -2) {
+	if (rc == -1) {
 		sbuf_adds(err, why.buf);
 		sbuf_release(&why);
 		return -1;

@@ -155,6 +155,7 @@ static int chain_walk(PGresult *res, int from, int print, int *broken, struct sb
 	"SELECT coalesce(e.case_id, h.case_id) AS case_id, e.seq, e.body, e.hash, e.type," \
 	" h.seq, h.hash FROM " events " e FULL JOIN " heads " h ON h.case_id = e.case_id"
 
+/* Prints a case's timeline: 0, 1 when its chain is broken, -1 with err. */
 static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 {
 	PGresult *res = pg_query(conn, EVENTS_SQL(
@@ -175,7 +176,7 @@ static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 	sbuf_release(&shown);
 	sbuf_release(&why);
 	PQclear(res);
-	return broken ? -2 : 0;
+	return broken;
 }
 
 /* Every feedback message about the case, applied or refused. */

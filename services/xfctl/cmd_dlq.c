@@ -230,6 +230,7 @@ static void replay_all(struct xfctl *x, rd_kafka_t *rk, const PGresult *res, int
 	sbuf_release(&err);
 }
 
+/* Replays the matching dead letters: 0, 1 when some could not be sent, -1 with err. */
 static int dlq_replay(struct xfctl *x, const struct dlq_args *a, struct sbuf *err)
 {
 	const char *params[5];
@@ -255,7 +256,7 @@ static int dlq_replay(struct xfctl *x, const struct dlq_args *a, struct sbuf *er
 	if (rk)
 		kafka_producer_close(rk, 10000);
 	PQclear(res);
-	return count[0] ? -2 : 0;
+	return count[0] ? 1 : 0;
 }
 
 int cmd_dlq(struct xfctl *x, int argc, char **argv)
