@@ -21,22 +21,13 @@ size_t dlq_value_room(long max_msg, size_t fixed)
 	return room < DLQ_VALUE_MAX ? room : DLQ_VALUE_MAX;
 }
 
-/* Length of the UTF-8 character at s (n bytes left), 0 if none is there. */
-static size_t utf8_char(const char *s, size_t n)
-{
-	unsigned char c = (unsigned char)s[0];
-	size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
-		     c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-
-	return len && len <= n && utf8_valid(s, len) ? len : 0;
-}
-
 void dlq_clip_text(struct sbuf *out, const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0, used = 0;
+	uint32_t cp;
 
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_char(s + i, n - i);
+		size_t len = utf8_decode(s + i, n - i, &cp);
 		unsigned char c = (unsigned char)s[i];
 
 		if (used + (len ? len : 1) > max)

@@ -35,15 +35,6 @@ int log_enabled(enum log_level level)
 	return level >= log_min;
 }
 
-/* Bytes of the well-formed UTF-8 character at s[0..left), or 0 if it is not one. */
-static size_t utf8_char(const unsigned char *s, size_t left)
-{
-	size_t k = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
-		   (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-
-	return k && k <= left && utf8_valid((const char *)s, k) ? k : 0;
-}
-
 /* One byte below 0x80 as JSON string content. */
 static void add_ascii(struct sbuf *out, unsigned char c)
 {
@@ -68,10 +59,11 @@ static void add_string(struct sbuf *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
+	uint32_t cp;
 
 	sbuf_addch(out, '"');
 	while (i < n) {
-		k = p[i] ? utf8_char(p + i, n - i) : 0;
+		k = p[i] ? utf8_decode(s + i, n - i, &cp) : 0;
 		if (i + (k ? k : 1) > LOG_VALUE_MAX) {
 			sbuf_adds(out, "\\u2026");
 			break;

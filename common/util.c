@@ -12,36 +12,11 @@
 
 int utf8_valid(const char *buf, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+	uint32_t cp;
 
-	while (s < end) {
-		unsigned c = *s, need;
-		unsigned long cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 2, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 3, cp = c & 0x07;
-		else
+	for (size_t i = 0, k; i < len; i += k)
+		if (!(k = utf8_decode(buf + i, len - i, &cp)))
 			return 0;
-		if ((size_t)(end - s) <= need)
-			return 0;
-		for (unsigned i = 1; i <= need; i++) {
-			if ((s[i] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3F);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		s += need + 1;
-	}
 	return 1;
 }
 

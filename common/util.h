@@ -9,10 +9,7 @@
 #include <signal.h>
 #include <time.h>
 
-/* 1 if buf[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
-int utf8_valid(const char *buf, size_t len);
-/* Number of code points in a valid UTF-8 string. */
-size_t utf8_len(const char *s);
+#include "utf8.h"
 
 /*
  * Parses an RFC 3339 date-time with offset ("2026-11-22T10:00:00+08:00",

@@ -7,6 +7,7 @@
 #include <utf8proc.h>
 
 #include "gen/t2s_table.h"
+#include "utf8.h"
 
 #define NZ_DROP 0u            /* the code point leaves nothing */
 #define NZ_SLOW 0xFFFFu       /* its NFKC may depend on its neighbours */
@@ -142,56 +143,16 @@ void normalizer_free(struct normalizer *nz)
 	free(nz);
 }
 
-static int is_cont(unsigned char c)
+/* The code point at s[0..n), n >= 1, in *cp, and its length; an invalid
+ * or truncated sequence gives NZ_BAD and length 1. */
+static inline size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	return (c & 0xC0) == 0x80;
-}
+	size_t k = utf8_decode((const char *)s, n, cp);
 
-/* Decodes the code point at s[0..n), n >= 1, into *cp and returns its
- * length; an invalid or truncated sequence gives NZ_BAD and length 1. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t c = s[0], v;
-
+	if (k)
+		return k;
 	*cp = NZ_BAD;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF && n >= 2 && is_cont(s[1])) {
-		*cp = (c & 0x1F) << 6 | (s[1] & 0x3Fu);
-		return 2;
-	}
-	if (c >= 0xE0 && c <= 0xEF && n >= 3 && is_cont(s[1]) && is_cont(s[2])) {
-		v = (c & 0x0F) << 12 | (s[1] & 0x3Fu) << 6 | (s[2] & 0x3Fu);
-		if (v >= 0x800 && (v < 0xD800 || v > 0xDFFF))
-			*cp = v;
-		return *cp == NZ_BAD ? 1 : 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4 && n >= 4 && is_cont(s[1]) && is_cont(s[2]) &&
-	    is_cont(s[3])) {
-		v = (c & 0x07) << 18 | (s[1] & 0x3Fu) << 12 | (s[2] & 0x3Fu) << 6 |
-		    (s[3] & 0x3Fu);
-		if (v >= 0x10000 && v <= 0x10FFFF)
-			*cp = v;
-		return *cp == NZ_BAD ? 1 : 4;
-	}
 	return 1;
-}
-
-/* utf8_next() with the one- and three-byte forms (ASCII, CJK) inline. */
-static inline size_t utf8_next_fast(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xF0) == 0xE0 && n >= 3 && is_cont(s[1]) && is_cont(s[2])) {
-		*cp = (s[0] & 0x0Fu) << 12 | (s[1] & 0x3Fu) << 6 | (s[2] & 0x3Fu);
-		if (*cp >= 0x800 && (*cp < 0xD800 || *cp > 0xDFFF))
-			return 3;
-	}
-	return utf8_next(s, n, cp);
 }
 
 /* Appends cp in UTF-8, leaving room for the closing NUL. */
@@ -318,7 +279,7 @@ size_t normalizer_apply(const struct normalizer *nz, const char *text, size_t le
 
 	while (i < len) {
 		uint32_t cp, v;
-		size_t k = utf8_next_fast(r.s + i, len - i, &cp);
+		size_t k = utf8_next(r.s + i, len - i, &cp);
 
 		if (cp == NZ_BAD) {
 			i += k;

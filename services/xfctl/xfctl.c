@@ -41,17 +41,11 @@ json_t *xfctl_load_json(const char *path)
 /* The code point of the well-formed UTF-8 character at s, its length in *len; -1 if none. */
 static long utf8_at(const unsigned char *s, size_t *len)
 {
-	size_t k = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
-		   (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	long cp;
+	const char *c = (const char *)s;
+	uint32_t cp;
 
-	if (!k || strnlen((const char *)s, k) < k || !utf8_valid((const char *)s, k))
-		return -1;
-	cp = k == 1 ? s[0] : s[0] & (0x7f >> k);
-	for (size_t i = 1; i < k; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	*len = k;
-	return cp;
+	*len = utf8_decode(c, strnlen(c, 4), &cp);
+	return *len ? (long)cp : -1;
 }
 
 /* Characters that move or recolour what a terminal shows, or reorder it. */

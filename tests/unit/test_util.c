@@ -94,6 +94,32 @@ static void expect_time(const char *s, int want_ok, long long want)
 		fprintf(stderr, "    time: \"%s\" gave %lld\n", s, (long long)t);
 }
 
+/* The decoder itself: lengths, code points, and *cp left alone on refusal. */
+static void t_utf8_decode(void)
+{
+	uint32_t cp = 7;
+
+	T_INTEQ(utf8_decode("A", 1, &cp), 1);
+	T_INTEQ(cp, 'A');
+	T_INTEQ(utf8_decode("\xc3\xa9", 2, &cp), 2);
+	T_INTEQ(cp, 0xe9);
+	T_INTEQ(utf8_decode("\xe4\xbf\xa1x", 4, &cp), 3);      /* 信 */
+	T_INTEQ(cp, 0x4fe1);
+	T_INTEQ(utf8_decode("\xf4\x8f\xbf\xbf", 4, &cp), 4);  /* U+10FFFF */
+	T_INTEQ(cp, 0x10ffff);
+	cp = 7;
+	T_INTEQ(utf8_decode("\xf4\x90\x80\x80", 4, &cp), 0);  /* beyond U+10FFFF */
+	T_INTEQ(utf8_decode("\xed\xa0\x80", 3, &cp), 0);      /* a surrogate */
+	T_INTEQ(utf8_decode("\xe0\x80\xaf", 3, &cp), 0);      /* overlong */
+	T_INTEQ(utf8_decode("\xc1\xbf", 2, &cp), 0);          /* overlong */
+	T_INTEQ(utf8_decode("\xe4\xbf\xa1", 2, &cp), 0);      /* cut short by n */
+	T_INTEQ(utf8_decode("\xbf", 1, &cp), 0);              /* a continuation byte */
+	T_INTEQ(utf8_decode("A", 0, &cp), 0);
+	T_INTEQ(cp, 7);
+	T_INTEQ(utf8_step(0xe4), 3);
+	T_INTEQ(utf8_step(0xbf), 1);
+}
+
 static void t_time_parse(void)
 {
 	expect_time("1970-01-01T00:00:00Z", 1, 0);
@@ -351,6 +377,7 @@ T_SUITE(util,
 	{ "utf8_surrogates", t_utf8_surrogates },
 	{ "utf8_bad", t_utf8_bad },
 	{ "utf8_len", t_utf8_len },
+	{ "utf8_decode", t_utf8_decode },
 	{ "time_parse", t_time_parse },
 	{ "time_offsets", t_time_offsets },
 	{ "time_fractions", t_time_fractions },
