@@ -10,6 +10,7 @@
 #include "embed.h"
 #include "log.h"
 #include "pg.h"
+#include "xalloc.h"
 
 #define CST_OFFSET (8 * 3600)
 #define DAY_SECS 86400
@@ -388,11 +389,7 @@ static int build_notice(struct build *b, json_t *notice, struct sbuf *err)
 
 struct calendar *calendar_new(void)
 {
-	struct calendar *c = calloc(1, sizeof *c);
-
-	if (!c)
-		abort();
-	return c;
+	return xcalloc(1, sizeof(struct calendar));
 }
 
 void calendar_free(struct calendar *c)
@@ -417,8 +414,7 @@ static int calendar_add(struct calendar *c, json_t *notice, enum calendar_origin
 	*cy = b.cy;
 	cy->origin = origin;
 	/* a copy: the caller may change its notice, our table would not follow */
-	if (!(cy->notice = json_deep_copy(notice)))
-		abort();
+	cy->notice = xnonnull(json_deep_copy(notice));
 	return 0;
 }
 
@@ -539,8 +535,7 @@ int calendar_store_pg(PGconn *conn, json_t *notice, struct sbuf *err)
 	if (build_notice(&b, notice, err))
 		return -1;
 	snprintf(year, sizeof year, "%d", b.year);
-	if (!(body = json_dumps(notice, JSON_COMPACT)))
-		abort();
+	body = xnonnull(json_dumps(notice, JSON_COMPACT));
 	if (!pg_begin(conn, err)) {
 		if (store_rows(conn, year, json_string_value(json_object_get(notice, "source")),
 			       body, err) || pg_commit(conn, err))

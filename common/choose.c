@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 /* One candidate as scored; explain and the sort read the same numbers. */
 struct scored {
 	const struct choose_stats *s;   /* the caller's, borrowed */
@@ -128,8 +130,7 @@ int choose_best(const struct choose_stats *c, size_t n,
 		*explain = NULL;
 	if (!n)
 		return -1;
-	if (!(r = calloc(n, sizeof *r)))
-		abort();
+	r = xcalloc(n, sizeof *r);
 	for (size_t i = 0; i < n; i++)
 		if (c[i].capacity <= 0 && (fewest < 0 || nonneg(c[i].open_cases) < fewest))
 			fewest = nonneg(c[i].open_cases);

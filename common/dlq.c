@@ -10,6 +10,7 @@
 
 #include "pg.h"
 #include "util.h"
+#include "xalloc.h"
 
 size_t dlq_value_room(long max_msg, size_t fixed)
 {
@@ -59,11 +60,9 @@ void dlq_hex(struct sbuf *out, const void *data, size_t len)
 /* A new JSON string of data[0..len) in base64. */
 static json_t *base64(const void *data, size_t len)
 {
-	unsigned char *b64 = malloc(4 * (len / 3 + 1) + 1);
+	unsigned char *b64 = xmalloc(4 * (len / 3 + 1) + 1);
 	json_t *s;
 
-	if (!b64)
-		abort();
 	EVP_EncodeBlock(b64, data, (int)len);
 	s = json_string((const char *)b64);
 	free(b64);

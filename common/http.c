@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -138,11 +139,9 @@ bad:
 struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 			       struct sbuf *err)
 {
-	struct http_server *srv = calloc(1, sizeof *srv);
+	struct http_server *srv = xcalloc(1, sizeof *srv);
 	struct sockaddr_in sin;
 
-	if (!srv)
-		abort();
 	srv->hooks = *hooks;
 	if (!*addr || !strcmp(addr, "off"))
 		return srv;

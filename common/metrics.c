@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 #define SCALE 1e6  /* values are kept in millionths */
 
 struct metrics_series {
@@ -35,10 +37,8 @@ struct metrics {
 
 struct metrics *metrics_new(void)
 {
-	struct metrics *m = calloc(1, sizeof *m);
+	struct metrics *m = xcalloc(1, sizeof *m);
 
-	if (!m)
-		abort();
 	pthread_mutex_init(&m->lock, NULL);
 	return m;
 }
@@ -62,16 +62,12 @@ void metrics_free(struct metrics *m)
 static struct metrics_series *series_new(const char *name, const char *help,
 					 enum metrics_type type, const char *labels)
 {
-	struct metrics_series *s = calloc(1, sizeof *s);
+	struct metrics_series *s = xcalloc(1, sizeof *s);
 
-	if (!s)
-		abort();
-	s->name = strdup(name);
-	s->help = strdup(help);
-	s->labels = strdup(labels ? labels : "");
+	s->name = xstrdup(name);
+	s->help = xstrdup(help);
+	s->labels = xstrdup(labels ? labels : "");
 	s->type = type;
-	if (!s->name || !s->help || !s->labels)
-		abort();
 	return s;
 }
 
@@ -127,9 +123,7 @@ struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
 		while (bounds[s->nbounds] > 0)
 			s->nbounds++;
 		s->bounds = bounds;
-		s->counts = calloc(s->nbounds + 1, sizeof *s->counts);
-		if (!s->counts)
-			abort();
+		s->counts = xcalloc(s->nbounds + 1, sizeof *s->counts);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return s;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 char sbuf_empty[1];
 
 void sbuf_init(struct sbuf *sb, size_t hint)
@@ -27,9 +29,7 @@ void sbuf_grow(struct sbuf *sb, size_t extra)
 		want = sb->alloc * 2;
 	if (want < 64)
 		want = 64;
-	p = realloc(sb->alloc ? sb->buf : NULL, want);
-	if (!p)
-		abort();
+	p = xrealloc(sb->alloc ? sb->buf : NULL, want);
 	if (!sb->alloc)
 		p[0] = '\0';
 	sb->buf = p;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "xalloc.h"
 
 /*
  * One round trip: every department, its cases' figures (case_counts_now,
@@ -114,8 +115,7 @@ int scorecard_load(struct scorecard *sc, PGconn *conn, const struct xf_conf *con
 	if (!(sc->res = pg_query(conn, card_sql, 0, NULL, err)))
 		return -1;
 	sc->n = PQntuples(sc->res);
-	if (!(sc->rows = calloc(sc->n ? (size_t)sc->n : 1, sizeof *sc->rows)))
-		abort();
+	sc->rows = xcalloc(sc->n ? (size_t)sc->n : 1, sizeof *sc->rows);
 	for (int i = 0; i < sc->n; i++) {
 		row_read(sc->res, i, &sc->rows[i]);
 		sc->rows[i].status = scorecard_judge(&sc->rows[i], conf);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "pg.h"
 #include "util.h"
+#include "xalloc.h"
 
 static volatile sig_atomic_t *signal_flag;
 
@@ -546,10 +547,8 @@ int svc_run(struct svc *svc, svc_batch_fn fn, void *self)
 	double last_tick = 0, last_ping = now_ms();
 
 	for (int i = 0; i < 2; i++) {
-		svc->batches[i].msgs = calloc(max, sizeof *svc->batches[i].msgs);
+		svc->batches[i].msgs = xcalloc(max, sizeof *svc->batches[i].msgs);
 		svc->batches[i].n = 0;
-		if (!svc->batches[i].msgs)
-			abort();
 	}
 	svc->turn = 0;
 	svc->health.before_revoke = flight_before_revoke;

@@ -12,6 +12,7 @@
 #include "pg.h"
 #include "similar.h"
 #include "util.h"
+#include "xalloc.h"
 
 
 struct classify_item {
@@ -90,13 +91,11 @@ static size_t history_items(struct classify *cl, struct classify_item *items, si
 static int history_all(struct classify *cl, struct classify_item *items, size_t n,
 		       struct sbuf *err)
 {
-	struct similar_item *sim = calloc(n, sizeof *sim);
-	size_t *of = calloc(n, sizeof *of);
+	struct similar_item *sim = xcalloc(n, sizeof *sim);
+	size_t *of = xcalloc(n, sizeof *of);
 	size_t m;
 	int rc;
 
-	if (!sim || !of)
-		abort();
 	m = history_items(cl, items, n, sim, of);
 	rc = similar_batch(cl->sim, cl->svc.conn, sim, m, time(NULL), err);
 	for (size_t j = 0; j < m; j++) {
@@ -178,9 +177,7 @@ static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 
 	if (keywords_refresh(cl, err))
 		return SVC_NOT_READY;
-	items = calloc(n, sizeof *items);
-	if (!items)
-		abort();
+	items = xcalloc(n, sizeof *items);
 	for (size_t i = 0; i < n; i++)
 		item_prepare(cl, &items[i], msgs[i]);
 	rc = history_all(cl, items, n, err);

@@ -8,6 +8,7 @@
 
 #include "gen/t2s_table.h"
 #include "utf8.h"
+#include "xalloc.h"
 
 #define NZ_DROP 0u            /* the code point leaves nothing */
 #define NZ_SLOW 0xFFFFu       /* its NFKC may depend on its neighbours */
@@ -191,14 +192,6 @@ static inline uint32_t lookup(const struct normalizer *nz, uint32_t cp)
 	return cp < 0x10000 ? nz->bmp[cp] : action(cp);
 }
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (!p)
-		abort();
-	return p;
-}
 
 /* Copies the valid code points of s[0..n) to dst; returns the bytes copied. */
 static size_t copy_valid(const unsigned char *s, size_t n, unsigned char *dst)

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "pg.h"
+#include "xalloc.h"
 
 #define US 1000000LL
 #define MARGIN_S 86400       /* cached: the cluster window and a day more */
@@ -40,22 +41,6 @@ struct similar {
 	time_t evicted;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = s ? strdup(s) : NULL;
-
-	if (s && !d)
-		abort();
-	return d;
-}
 
 static int hamming(uint64_t a, uint64_t b)
 {
@@ -71,10 +56,8 @@ static int64_t num(const PGresult *res, int row, int col)
 
 struct similar *similar_new(const struct similar_conf *conf)
 {
-	struct similar *s = calloc(1, sizeof *s);
+	struct similar *s = xcalloc(1, sizeof *s);
 
-	if (!s)
-		abort();
 	s->conf = *conf;
 	return s;
 }
@@ -302,12 +285,10 @@ static void batch_init(struct sim_batch *b, struct similar *s, struct similar_it
 	b->n = n;
 	b->county = xrealloc(NULL, n * sizeof *b->county);
 	b->bc = xrealloc(NULL, n * sizeof *b->bc);
-	b->when = calloc(n, sizeof *b->when);
-	b->seen = calloc(n, sizeof *b->seen);
+	b->when = xcalloc(n, sizeof *b->when);
+	b->seen = xcalloc(n, sizeof *b->seen);
 	b->ids = xrealloc(NULL, n * sizeof *b->ids);
 	b->news = xrealloc(NULL, n * sizeof *b->news);
-	if (!b->when || !b->seen)
-		abort();
 	similar_evict(s, now);
 	for (size_t i = 0; i < n; i++) {
 		struct sim_county *c;
@@ -583,10 +564,8 @@ static int is_peer(const struct sim_batch *b, const struct sim_county *c, size_t
 static void cluster_open(struct sim_batch *b, size_t i, struct sim_county *c, size_t first)
 {
 	size_t size = strlen(c->rows[first].case_id) + sizeof "CL-";
-	char *id = malloc(size);
+	char *id = xmalloc(size);
 
-	if (!id)
-		abort();
 	snprintf(id, size, "CL-%s", c->rows[first].case_id);
 	b->items[i].cluster_id = id;
 	b->items[i].cluster_completed = 1;

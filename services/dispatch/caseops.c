@@ -9,6 +9,7 @@
 #include "pg.h"
 #include "util.h"
 #include "webhook.h"
+#include "xalloc.h"
 
 #define str_at caseops_str
 
@@ -139,10 +140,8 @@ static char *assignment_text(json_t *head, const char *petition_text)
 	char *h = json_dumps(head, JSON_COMPACT);
 	size_t hn = strlen(h), pn = strlen(petition_text);
 	static const char key[] = ",\"petition\":";
-	char *out = malloc(hn + sizeof key + pn + 1);
+	char *out = xmalloc(hn + sizeof key + pn + 1);
 
-	if (!out)
-		abort();
 	memcpy(out, h, hn - 1);
 	memcpy(out + hn - 1, key, sizeof key - 1);
 	memcpy(out + hn - 1 + sizeof key - 1, petition_text, pn);
@@ -238,15 +237,11 @@ static void open_track(struct caseops *co, struct caseops_case *e)
 
 static struct caseops_case *case_add(struct caseops *co, const char *case_id)
 {
-	struct caseops_case *e = calloc(1, sizeof *e);
+	struct caseops_case *e = xcalloc(1, sizeof *e);
 
-	if (!e)
-		abort();
 	if (co->ncases == co->acases) {
 		co->acases = co->acases ? co->acases * 2 : 64;
-		co->cases = realloc(co->cases, co->acases * sizeof *co->cases);
-		if (!co->cases)
-			abort();
+		co->cases = xrealloc(co->cases, co->acases * sizeof *co->cases);
 	}
 	snprintf(e->row.case_id, sizeof e->row.case_id, "%s", case_id);
 	snprintf(e->last_hash, sizeof e->last_hash, "%s", chain_genesis);
@@ -508,9 +503,7 @@ int caseops_replay(struct caseops *co, const char *case_id)
 
 	if (!n)
 		return 0;
-	v = calloc(n, sizeof *v);
-	if (!v)
-		abort();
+	v = xcalloc(n, sizeof *v);
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(list, i);
 	qsort(v, n, sizeof *v, replay_cmp); /* as stored: by seq, then topic */
@@ -702,9 +695,7 @@ static size_t choose_cb(void *arg, json_t *petition, const struct rules_dept *co
 		cc->failed = 1;
 		return 0;
 	}
-	st = calloc(n, sizeof *st);
-	if (!st)
-		abort();
+	st = xcalloc(n, sizeof *st);
 	for (size_t i = 0; i < n; i++)
 		figures_candidate(&cc->co->fig,
 				  str_at(json_object_get(petition, "classification"), "category",

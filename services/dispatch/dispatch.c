@@ -15,6 +15,7 @@
 #include "status.h"
 #include "util.h"
 #include "webhook.h"
+#include "xalloc.h"
 
 /* Reads XF_CLOCK_FILE's offset (tests only), once per batch and tick. */
 static void clock_refresh(struct dispatch *d)
@@ -256,9 +257,7 @@ static int dispatch_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 
 	if ((rc = dispatch_ready(d, err)))
 		return rc;
-	items = calloc(n, sizeof *items);
-	if (!items)
-		abort();
+	items = xcalloc(n, sizeof *items);
 	for (size_t i = 0; i < n; i++)
 		item_prepare(&items[i], msgs[i]);
 	rc = work_all(d, msgs, items, n, &ob, err);

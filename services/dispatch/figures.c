@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "xalloc.h"
 
 /* dept_stats counters, in the order of the columns read and written. */
 enum { ST_ASSIGNED, ST_ACCEPTED, ST_RETURNED, ST_RESOLVED, ST_RATED, ST_SATISFIED,
@@ -60,9 +61,7 @@ static struct figures_stat *stat_get(struct figures *fg, const char *dept,
 		return &fg->v[json_integer_value(i)];
 	if (fg->n == fg->alloc) {
 		fg->alloc = fg->alloc ? fg->alloc * 2 : 64;
-		fg->v = realloc(fg->v, fg->alloc * sizeof *fg->v);
-		if (!fg->v)
-			abort();
+		fg->v = xrealloc(fg->v, fg->alloc * sizeof *fg->v);
 	}
 	s = &fg->v[fg->n];
 	memset(s, 0, sizeof *s);

@@ -5,14 +5,13 @@
 #include <string.h>
 
 #include "pg.h"
+#include "xalloc.h"
 
 void outbox_add(struct outbox *ob, const char *topic, const char *key, char *value)
 {
 	if (ob->n == ob->alloc) {
 		ob->alloc = ob->alloc ? ob->alloc * 2 : 64;
-		ob->v = realloc(ob->v, ob->alloc * sizeof *ob->v);
-		if (!ob->v)
-			abort();
+		ob->v = xrealloc(ob->v, ob->alloc * sizeof *ob->v);
 	}
 	ob->v[ob->n].topic = strdup(topic);
 	ob->v[ob->n].key = strdup(key);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pg.h"
 #include "util.h"
+#include "xalloc.h"
 
 #define INFLIGHT_MAX 32     /* POSTs under way at once */
 #define IDLE_MAX_MS 500     /* longest wait before looking for due rows again */
@@ -111,9 +112,7 @@ struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
 		sbuf_addf(err, "curl_global_init: %s", curl_easy_strerror(curl_init_rc));
 		return NULL;
 	}
-	ws = calloc(1, sizeof *ws);
-	if (!ws)
-		abort();
+	ws = xcalloc(1, sizeof *ws);
 	ws->conf = *conf;
 	atomic_init(&ws->stop, 0);
 	atomic_init(&ws->delivered, 0);
@@ -141,16 +140,12 @@ static void header_add(struct curl_slist **list, const char *fmt, ...)
 static void header_add(struct curl_slist **list, const char *fmt, ...)
 {
 	char line[256];
-	struct curl_slist *l;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	l = curl_slist_append(*list, line);
-	if (!l)
-		abort();
-	*list = l;
+	*list = xnonnull(curl_slist_append(*list, line));
 }
 
 /* The headers of one attempt, signed now. */
@@ -215,9 +210,7 @@ static int transfer_start(struct webhook_sender *ws, struct transfer *t,
 		reject(d, "kind or id holds a line break");
 		return -1;
 	}
-	t->easy = curl_easy_init();
-	if (!t->easy)
-		abort();
+	t->easy = xnonnull(curl_easy_init());
 	/* a file:// or smtp:// webhook would read files or send mail */
 	if (curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) {
 		reject(d, "cannot restrict the webhook to http and https");
@@ -301,9 +294,7 @@ void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t 
 
 	if (!n)
 		return;
-	t = calloc(n, sizeof *t);
-	if (!t)
-		abort();
+	t = xcalloc(n, sizeof *t);
 	for (size_t i = 0; i < n; i++)
 		transfer_start(ws, &t[i], &v[i]);
 	while (!atomic_load(&ws->stop) && perform(ws) > 0)
@@ -496,13 +487,10 @@ static void job_done(struct webhook_sender *ws, struct transfer *t)
 /* Starts POSTing row i of a claim into a free slot. */
 static void job_start(struct webhook_sender *ws, const PGresult *res, int row)
 {
-	struct job *j = calloc(1, sizeof *j);
+	struct job *j = xcalloc(1, sizeof *j);
 
-	if (!j)
-		abort();
 	for (int i = 0; i < 6; i++)
-		if (!(j->col[i] = strdup(PQgetvalue(res, row, i))))
-			abort();
+		j->col[i] = xstrdup(PQgetvalue(res, row, i));
 	j->d.id = j->col[0];
 	j->d.url = j->col[1];
 	j->d.kind = j->col[2];

@@ -11,6 +11,7 @@
 #include "petitioner.h"
 #include "util.h"
 #include "validate.h"
+#include "xalloc.h"
 
 json_t *intake_receipt(const char *source_system, const char *external_id,
 		       const char *status, const char *case_id, json_t *errors)
@@ -188,12 +189,10 @@ static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 			struct kafka_acks *acks, struct sbuf *err)
 {
 	struct intake *in = self;
-	struct intake_item *items = calloc(n, sizeof *items);
+	struct intake_item *items = xcalloc(n, sizeof *items);
 	PGresult *res = NULL;
 	int rc;
 
-	if (!items)
-		abort();
 	for (size_t i = 0; i < n; i++)
 		intake_validate(msgs[i]->payload ? msgs[i]->payload : "", msgs[i]->len,
 				&items[i].v);

@@ -10,6 +10,7 @@
 #include "rules.h"
 #include "util.h"
 #include "xfctl.h"
+#include "xalloc.h"
 
 int cmd_migrate(struct xfctl *x, int argc, char **argv)
 {
@@ -215,16 +216,13 @@ out:
 
 static int dept_topics(struct xfctl *x, const struct rules_set *rs)
 {
-	char **topics = calloc(rs->ndepts + 1, sizeof *topics);
+	char **topics = xcalloc(rs->ndepts + 1, sizeof *topics);
 	int rc;
 
-	if (!topics)
-		abort();
 	for (size_t i = 0; i < rs->ndepts; i++) {
 		size_t size = strlen(rs->depts[i].code) + sizeof "assignments.";
 
-		if (!(topics[i] = malloc(size)))
-			abort();
+		topics[i] = xmalloc(size);
 		snprintf(topics[i], size, "assignments.%s", rs->depts[i].code);
 	}
 	rc = xfctl_create_topics(x, (const char *const *)topics, rs->ndepts);
