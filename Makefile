@@ -24,15 +24,28 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
            -Wformat-security -Wformat=2 -Wno-format-nonliteral -Werror
 CFLAGS  ?= -O2 -g
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Icommon -include common/compat.h
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Icommon -Idomain -include common/compat.h
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 
+# Three layers of libraries, each calling only those below it
+# (tests/source_check.sh, source.layers, keeps it so):
+#   libxf-plumbing.a  common/: configuration, logs, buffers, Kafka,
+#                     PostgreSQL, HTTP, metrics, the service loop, JSON Schema,
+#                     dead letters, and the embedded schemas and SQL
+#   libxf-domain.a    domain/: the vocabulary, routing rules, candidate choice,
+#                     working-day calendar, audit chain, scorecard, petitioner key
+#   libxf-<service>.a each service folder but its main.c: what the daemon does
+#                     (libxf-classify.a is the classifier xfctl shares; a program
+#                     that never trains does not link the trainer)
 COMMON_SRC := $(wildcard common/*.c)
+DOMAIN_SRC := $(wildcard domain/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \
                 deploy/examples/keywords.json deploy/examples/holidays-cn-2026.json)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o) $(OUT)/gen/embedded.o
-LIBXF      := $(OUT)/libxf.a
+LIBPLUMB   := $(OUT)/libxf-plumbing.a
+LIBDOMAIN  := $(OUT)/libxf-domain.a
+LIBXF      := $(LIBDOMAIN) $(LIBPLUMB)
 
 DAEMONS := intake classify dispatch
 PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
@@ -44,33 +57,39 @@ BENCH    := $(BIN)/bench-classify $(BIN)/bench-kafka $(BIN)/xf-passthrough
 .PHONY: all test san demo up down bench clean deps fuzz fuzz-build
 all: $(PROGS) $(TESTS) $(BENCH)
 
-# Each service folder builds one program; main.c plus its other files.
-define service_rule
-$(BIN)/$(1): $(patsubst %.c,$(OUT)/%.o,$(wildcard services/$(2)/*.c services/$(2)/gen/*.c)) $(LIBXF)
+# A service's library: its folder but main.c.
+svc_lib = $(OUT)/libxf-$(1).a
+define svc_lib_rule
+$(call svc_lib,$(1)): $(patsubst %.c,$(OUT)/%.o,$(filter-out %/main.c,\
+		$(wildcard services/$(1)/*.c services/$(1)/gen/*.c)))
 	@mkdir -p $$(@D)
-	$$(CC) $(SANFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBXF) $$(LDLIBS)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
-$(foreach d,$(DAEMONS),$(eval $(call service_rule,xf-$(d),$(d))))
-$(eval $(call service_rule,xfctl,xfctl))
-# xfctl classifies as xf-classify would (rules test, model train/eval/cv).
-CLASSIFY_LIB_OBJ := $(patsubst %.c,$(OUT)/%.o,$(filter-out %/main.c %/classify.c,\
-	$(wildcard services/classify/*.c services/classify/gen/*.c)))
-$(BIN)/xfctl: $(CLASSIFY_LIB_OBJ)
-$(eval $(call service_rule,xf-mockbroker,mockbroker))
+$(foreach d,$(DAEMONS) xfctl,$(eval $(call svc_lib_rule,$(d))))
+LIBSVC := $(foreach d,xfctl $(DAEMONS),$(call svc_lib,$(d)))
 
-# Service logic that tests exercise lives in services/*/ too; tests link the
-# non-main objects of every service.
-SVC_LIB_OBJ := $(patsubst %.c,$(OUT)/%.o,$(filter-out %/main.c,$(wildcard services/*/*.c services/*/gen/*.c)))
+# Each service folder builds one program: its main.c, its library, and the
+# libraries below (xfctl classifies as xf-classify would: rules test, model
+# train/eval/cv).
+define service_rule
+$(BIN)/$(1): $(OUT)/services/$(2)/main.o $(3) $(LIBXF)
+	@mkdir -p $$(@D)
+	$$(CC) $(SANFLAGS) -o $$@ $$(filter %.o,$$^) $(3) $$(LIBXF) $$(LDLIBS)
+endef
+$(foreach d,$(DAEMONS),$(eval $(call service_rule,xf-$(d),$(d),$(call svc_lib,$(d)))))
+$(eval $(call service_rule,xfctl,xfctl,$(call svc_lib,xfctl) $(call svc_lib,classify)))
+$(eval $(call service_rule,xf-mockbroker,mockbroker,))
 
-$(BIN)/unit-tests: $(UNIT_SRC:%.c=$(OUT)/%.o) $(SVC_LIB_OBJ) $(LIBXF)
+# The tests link every library.
+$(BIN)/unit-tests: $(UNIT_SRC:%.c=$(OUT)/%.o) $(LIBSVC) $(LIBXF)
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) $(LIBSVC) $(LIBXF) $(LDLIBS)
 
-$(BIN)/e2e-tests: $(E2E_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/tharness.o $(SVC_LIB_OBJ) $(LIBXF)
+$(BIN)/e2e-tests: $(E2E_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/tharness.o $(LIBSVC) $(LIBXF)
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) $(LIBSVC) $(LIBXF) $(LDLIBS)
 
-$(BIN)/bench-classify: $(OUT)/tests/bench/bench_classify.o $(CLASSIFY_LIB_OBJ) $(LIBXF)
+$(BIN)/bench-classify: $(OUT)/tests/bench/bench_classify.o $(call svc_lib,classify) $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -84,9 +103,13 @@ $(BIN)/xf-passthrough: $(OUT)/tests/bench/passthrough.o $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-$(LIBXF): $(COMMON_OBJ)
+$(LIBPLUMB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBDOMAIN): $(DOMAIN_SRC:%.c=$(OUT)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
 
 # SQL migrations and JSON schemas are compiled in (common/embed.h).
 $(OUT)/gen/embedded.c: $(EMBED_SRC) deploy/scripts/embed.sh Makefile
@@ -139,7 +162,7 @@ FUZZ_FLAGS := -std=c11 $(WARN) -Wno-gnu-statement-expression -O1 -g $(FUZZ_SAN) 
               $(PKG_CFLAGS)
 FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 FUZZ_PROGS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BIN)/fuzz-%)
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_OUT)/%.o,$(COMMON_SRC) \
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_OUT)/%.o,$(COMMON_SRC) $(DOMAIN_SRC) \
 	$(filter-out %/main.c,$(foreach d,$(DAEMONS),$(wildcard services/$(d)/*.c)))) \
 	$(FUZZ_OUT)/gen/embedded.o
 FUZZ_SECONDS ?= 60

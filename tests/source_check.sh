@@ -6,6 +6,9 @@
 #     localtime, ctime, asctime) compiles: every file is built with
 #     common/compat.h first, which ends with common/banned.h. Use sbuf
 #     (common/sbuf.h), snprintf, the _r variants.
+#   layers: each layer includes only its own headers and those below it:
+#     common/ (plumbing) nothing above it, domain/ common/, services/ both
+#     (see the Makefile's libraries).
 # A failed check prints the offending lines as "#" lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -27,4 +30,21 @@ banned_refused() {
     done
 }
 check source.banned_h_refuses banned_refused
+# Fails, printing them, when a file includes a header of a layer above its own.
+layers_down() {
+    local dir below f h bad=0
+    for dir in common domain; do
+        below=common; [ "$dir" = domain ] && below="domain common"
+        for f in "$dir"/*.[ch]; do
+            for h in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
+                found=
+                for d in $below; do [ -f "$d/$h" ] && found=1; done
+                [ "$h" = gen/embedded.h ] && found=1
+                [ -n "$found" ] || { echo "# $f includes $h, not in: $below"; bad=1; }
+            done
+        done
+    done
+    return $bad
+}
+check source.layers layers_down
 check_summary

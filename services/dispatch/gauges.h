@@ -1,6 +1,6 @@
 /*
  * gauges.h - xf-dispatch's gauges: the cases by state and department, the
- * overdue ones, the department board (common/scorecard.h), refreshed at
+ * overdue ones, the department board (domain/scorecard.h), refreshed at
  * most every 10 s; and the webhook sender's counters.
  */
 #ifndef XF_GAUGES_H

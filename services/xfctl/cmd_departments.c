@@ -1,7 +1,7 @@
 /*
  * cmd_departments.c - xfctl departments: the department scorecard (三色预警),
  * as a table or JSON. The figures, the colours and their order are
- * common/scorecard.h's; a rate with nothing to divide by prints as "-"
+ * domain/scorecard.h's; a rate with nothing to divide by prints as "-"
  * (null in JSON). Red first, then by code.
  */
 #include <stdio.h>

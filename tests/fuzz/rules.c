@@ -1,5 +1,5 @@
 /*
- * rules.c - fuzzes the routing rules engine (common/rules.c): any JSON as
+ * rules.c - fuzzes the routing rules engine (domain/rules.c): any JSON as
  * a rules document (rules_parse never crashes on a wrong type); a set it
  * takes then decides for petitions in the regions of its departments, with
  * and without exclusions and a chooser.

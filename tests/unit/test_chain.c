@@ -1,4 +1,4 @@
-/* Unit tests for common/chain.c: the audit chain of a case. */
+/* Unit tests for domain/chain.c: the audit chain of a case. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * test_choose.c - choosing among candidate departments (common/choose.c):
+ * test_choose.c - choosing among candidate departments (domain/choose.c):
  * each figure moves the choice the way it should, configuration weights
  * change the winner, the median estimate, deterministic ties, explain.
  */

@@ -1,4 +1,4 @@
-/* test_rules.c - the routing rules engine (common/rules.c). */
+/* test_rules.c - the routing rules engine (domain/rules.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

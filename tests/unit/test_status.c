@@ -1,7 +1,7 @@
 /*
  * Unit tests for xf-dispatch's status page (services/dispatch/status.c):
  * the figures of /status.json read from a registry filled by hand, the
- * page itself; and for the scorecard's pure parts (common/scorecard.c).
+ * page itself; and for the scorecard's pure parts (domain/scorecard.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -213,7 +213,7 @@ T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty },
 	{ "lag_groups", t_lag }, { "departments", t_departments },
 	{ "route", t_route })
 
-/* ---- common/scorecard.c: the parts that need no database ---- */
+/* ---- domain/scorecard.c: the parts that need no database ---- */
 
 static struct xf_conf thresholds(void)
 {
