@@ -360,7 +360,9 @@ static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
 /* Progress is recorded; the case does not change. */
 static int do_progress(struct fb *f, struct case_row *c, struct sbuf *err)
 {
-	(void)f, (void)c, (void)err;
+	(void)f;
+	(void)c;
+	(void)err;
 	return 0;
 }
 
