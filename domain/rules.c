@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "util.h"
+#include "vocab.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- fixed vocabularies (DESIGN §2, §3) ---- */
+/* ---- fixed vocabularies (DESIGN §2, §3; the shared ones: vocab.h) ---- */
 
 struct level {
 	const char *name;
@@ -21,16 +22,7 @@ static const struct level levels[] = {
 	{ "township", 9 }, { "village", 12 },
 };
 
-static const char *const categories[] = {
-	"urban_construction", "environment", "transport", "education_culture",
-	"labor_social_security", "commerce_tourism", "health",
-	"land_acquisition", "agriculture_rural", "law_litigation",
-	"civil_affairs", "public_security", "discipline", "other", NULL,
-};
 static const char *const risks[] = { "A", "B", "C", NULL };
-static const char *const channels[] = {
-	"hotline", "web", "app", "grid", "walk_in", "letter", "e_station", NULL,
-};
 
 static int str_eq(const char *a, const char *b)
 {
@@ -127,9 +119,9 @@ struct when_test {
 	int (*holds)(json_t *arg, const struct pview *pv);
 };
 
-static int category_ok(const char *s) { return in_list(categories, s); }
+static int category_ok(const char *s) { return vocab_category_index(s) >= 0; }
 static int risk_ok(const char *s) { return in_list(risks, s); }
-static int channel_ok(const char *s) { return in_list(channels, s); }
+static int channel_ok(const char *s) { return vocab_channel_known(s); }
 static int nonempty_ok(const char *s) { return *s != '\0'; }
 
 static int holds_category(json_t *arg, const struct pview *pv)

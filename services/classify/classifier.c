@@ -15,17 +15,12 @@
 #include "petitioner.h"
 #include "sbuf.h"
 #include "util.h"
+#include "vocab.h"
 
-const char *const classifier_categories[] = {
-	"urban_construction", "environment", "transport", "education_culture",
-	"labor_social_security", "commerce_tourism", "health", "land_acquisition",
-	"agriculture_rural", "law_litigation", "civil_affairs", "public_security",
-	"discipline", "other", NULL,
-};
-#define NCAT 14
+#define NCAT VOCAB_NCATEGORIES
 
 struct kw {
-	int cat;          /* index into classifier_categories; unused for emotion words */
+	int cat;          /* index into vocab_categories; unused for emotion words */
 	const char *word;
 	double weight;
 };
@@ -171,18 +166,7 @@ static void find_words(const struct classifier *cl, const char *subject, const c
 
 int classifier_category_known(const char *code)
 {
-	for (int i = 0; classifier_categories[i]; i++)
-		if (!strcmp(code, classifier_categories[i]))
-			return 1;
-	return 0;
-}
-
-static int category_index(const char *code)
-{
-	for (int i = 0; code && classifier_categories[i]; i++)
-		if (!strcmp(code, classifier_categories[i]))
-			return i;
-	return -1;
+	return vocab_category_index(code) >= 0;
 }
 
 /* Scores every category; returns the matched words as a new array. */
@@ -239,11 +223,11 @@ static void rank(const double score[NCAT], struct classifier_text *out)
 		json_array_append_new(out->top, top_entry("other", 0.5));
 		return;
 	}
-	out->category = classifier_categories[order[0]];
+	out->category = vocab_categories[order[0]].code;
 	out->confidence = score[order[0]] / total;
 	for (int i = 0; i < 3 && score[order[i]] > 0; i++)
 		json_array_append_new(out->top, top_entry(
-				      classifier_categories[order[i]], score[order[i]] / total));
+				      vocab_categories[order[i]].code, score[order[i]] / total));
 }
 
 /* Emotion intensity and threat phrases (emotion.h) into out. */
@@ -271,7 +255,7 @@ static void table_free(struct kw_table *t)
 static int table_add(struct kw_table *t, const struct normalizer *nz, json_t *e,
 		     size_t i, struct sbuf *err)
 {
-	int cat = category_index(json_string_value(json_object_get(e, "category")));
+	int cat = vocab_category_index(json_string_value(json_object_get(e, "category")));
 	const char *phrase = json_string_value(json_object_get(e, "phrase"));
 	json_t *weight = json_object_get(e, "weight");
 	struct sbuf norm = SBUF_INIT;
@@ -342,7 +326,7 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 	cl->model = model_load(model_path, err);
 	cl->ws = model_ws_new();
 	for (int c = 0; cl->model && c < cl->model->nclasses; c++) {
-		cl->model_cat[c] = category_index(cl->model->classes[c]);
+		cl->model_cat[c] = vocab_category_index(cl->model->classes[c]);
 		if (cl->model_cat[c] < 0) {
 			sbuf_addf(err, "%s: class %s is not a taxonomy code", model_path,
 				  cl->model->classes[c]);
@@ -413,7 +397,7 @@ static void decide_with_model(struct classifier *cl, const double *kw,
 	json_array_clear(out->top);
 	mk = kw[cl->model_cat[r.best]];
 	if (u >= 0 && kw[u] >= CLASSIFIER_KEYWORD_STRONG && kw[u] > mk) {
-		out->category = classifier_categories[u];
+		out->category = vocab_categories[u].code;
 		out->confidence = kw[u] / (kw[u] + 3.0);
 		json_array_append_new(out->top, top_entry(out->category,
 								     out->confidence));
@@ -424,7 +408,7 @@ static void decide_with_model(struct classifier *cl, const double *kw,
 		json_array_append_new(out->top, top_entry("other",
 								     out->confidence));
 	} else {
-		out->category = classifier_categories[cl->model_cat[r.best]];
+		out->category = vocab_categories[cl->model_cat[r.best]].code;
 		out->confidence = r.prob[r.best];
 	}
 	top_from_model(m, &r, out->top);
@@ -440,7 +424,7 @@ void classifier_text(struct classifier *cl, const char *subject, const char *con
 	double score[NCAT] = { 0 };
 	const char *raw = content ? content : "";
 	struct hits hits;
-	int h = category_index(hint);
+	int h = vocab_category_index(hint);
 
 	memset(out, 0, sizeof *out);
 	/* the tables and the model see the normal form: simplified, no

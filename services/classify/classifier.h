@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sbuf.h"
+#include "vocab.h"
 
 #define CLASSIFIER_MODEL "kw-1"   /* the version reported without a model */
 #define CLASSIFIER_OTHER_BELOW 0.6    /* when no one-vs-rest classifier claims
@@ -68,9 +69,9 @@ const char *classifier_keywords_version(const struct classifier *cl);
 /* The model's version, or CLASSIFIER_MODEL. */
 const char *classifier_version(const struct classifier *cl);
 
-/* The 14 taxonomy codes of DESIGN, in its order; NULL-terminated. */
-extern const char *const classifier_categories[];
-/* 1 if code is one of them. */
+/* The 14 taxonomy codes of DESIGN, in its order; NULL-terminated (vocab.h). */
+#define classifier_categories vocab_category_codes
+/* 1 if code is one of them (0 for NULL). */
 int classifier_category_known(const char *code);
 
 struct classifier_text {

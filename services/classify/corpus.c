@@ -5,24 +5,13 @@
 #include <string.h>
 
 #include "util.h"
-
-static const struct { const char *code, *name; } taxonomy[] = {
-	{ "urban_construction", "城乡建设" }, { "environment", "环境保护" },
-	{ "transport", "交通运输" }, { "education_culture", "教育文体" },
-	{ "labor_social_security", "劳动和社会保障" }, { "commerce_tourism", "商贸旅游" },
-	{ "health", "卫生计生" }, { "land_acquisition", "征地拆迁" },
-	{ "agriculture_rural", "农业农村" }, { "law_litigation", "涉法涉诉" },
-	{ "civil_affairs", "民政" }, { "public_security", "公安" },
-	{ "discipline", "纪检监察" }, { "other", "其他" },
-};
-#define NTAX (sizeof taxonomy / sizeof taxonomy[0])
+#include "vocab.h"
 
 const char *corpus_label_code(const char *label)
 {
-	for (size_t i = 0; label && i < NTAX; i++)
-		if (!strcmp(label, taxonomy[i].code) || !strcmp(label, taxonomy[i].name))
-			return taxonomy[i].code;
-	return NULL;
+	int i = vocab_category_label(label);
+
+	return i < 0 ? NULL : vocab_categories[i].code;
 }
 
 static int class_index(const struct corpus *c, const char *code)
@@ -49,10 +38,10 @@ static void corpus_add(struct corpus *c, char *text, int label)
 /* Sets the classes to the taxonomy codes present in the labels read. */
 static void classes_from(struct corpus *c, const char **codes, size_t n)
 {
-	for (size_t t = 0; t < NTAX; t++)
+	for (size_t t = 0; t < VOCAB_NCATEGORIES; t++)
 		for (size_t i = 0; i < n; i++)
-			if (codes[i] == taxonomy[t].code) {
-				c->classes[c->nclasses++] = strdup(taxonomy[t].code);
+			if (codes[i] == vocab_categories[t].code) {
+				c->classes[c->nclasses++] = strdup(vocab_categories[t].code);
 				break;
 			}
 }

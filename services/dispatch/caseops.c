@@ -216,15 +216,10 @@ static time_t json_epoch(json_t *j, const char *key)
 	return (time_t)json_integer_value(json_object_get(j, key));
 }
 
-static int open_state(const char *state)
-{
-	return !strcmp(state, "assigned") || !strcmp(state, "accepted");
-}
-
 /* Counts the case open for its department now, if it is open. */
 static void open_track(struct caseops *co, struct caseops_case *e)
 {
-	const char *now = open_state(e->row.state) ? e->row.department : "";
+	const char *now = vocab_state_open(e->row.state) ? e->row.department : "";
 
 	if (!strcmp(now, e->open_dept))
 		return;
@@ -306,7 +301,7 @@ static void case_from_json(struct caseops *co, json_t *j)
 	struct case_row *c = &e->row;
 	const char *pet = str_at(j, "petition", NULL);
 
-	copy_str(c->state, sizeof c->state, j, "state");
+	c->state = vocab_state_parse(str_at(j, "state", NULL));
 	copy_str(c->department, sizeof c->department, j, "department");
 	copy_str(c->category, sizeof c->category, j, "category");
 	copy_str(c->region, sizeof c->region, j, "region_code");
@@ -332,7 +327,7 @@ static void case_from_json(struct caseops *co, json_t *j)
 	if (str_at(j, "last_hash", NULL))
 		copy_str(e->last_hash, sizeof e->last_hash, j, "last_hash");
 	snprintf(e->open_dept, sizeof e->open_dept, "%s",
-		 open_state(c->state) ? c->department : "");
+		 vocab_state_open(c->state) ? c->department : "");
 }
 
 /* Adds a message to replay for the case (value taken); the row, borrowed. */
@@ -561,7 +556,7 @@ struct case_row *caseops_case_new(struct caseops *co, json_t *petition,
 	char *text;
 
 	e->is_new = 1;
-	snprintf(c->state, sizeof c->state, "assigned");
+	c->state = CASE_ASSIGNED;
 	snprintf(c->department, sizeof c->department, "%s", dec->lead->code);
 	snprintf(c->category, sizeof c->category, "%s",
 		 str_at(petition, "classification", "category"));
@@ -573,7 +568,7 @@ struct case_row *caseops_case_new(struct caseops *co, json_t *petition,
 	c->resolve_by = caseops_resolve_by(dec, now);
 	c->returned_by = json_array();
 	c->petition = json_incref(petition);
-	deadline_plan(&co->env.clock, "assigned", now, c->accept_by, c->resolve_by, &plan);
+	deadline_plan(&co->env.clock, CASE_ASSIGNED, now, c->accept_by, c->resolve_by, &plan);
 	text = json_dumps(petition, JSON_COMPACT);
 	doc_add(co, "new_cases", json_pack(
 		"{s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:o, s:s,"
@@ -583,9 +578,9 @@ struct case_row *caseops_case_new(struct caseops *co, json_t *petition,
 		"category", c->category, "risk", risk_level(petition), "department",
 		c->department, "rule_id", dec->rule ? dec->rule->id : NULL, "rule_version",
 		co->env.rules->version, "accept_by", (json_int_t)c->accept_by, "resolve_by",
-		(json_int_t)c->resolve_by, "petition", own_text(text), "state", c->state,
-		"assigned_at", (json_int_t)now, "deadline_days", c->deadline_days,
-		"due_at", (json_int_t)plan.at[0]));
+		(json_int_t)c->resolve_by, "petition", own_text(text), "state",
+		vocab_state_name(c->state), "assigned_at", (json_int_t)now, "deadline_days",
+		c->deadline_days, "due_at", (json_int_t)plan.at[0]));
 	free(e->petition_text);
 	e->petition_text = text;
 	open_track(co, e);
@@ -743,8 +738,8 @@ static json_t *case_update_row(const struct caseops_case *e)
 
 	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:i, s:O, s:i, s:s?,"
 			 " s:i, s:o, s:o, s:I}",
-			 "case_id", c->case_id, "state", c->state, "department",
-			 c->department, "attempt", c->attempt, "assigned_at",
+			 "case_id", c->case_id, "state", vocab_state_name(c->state),
+			 "department", c->department, "attempt", c->attempt, "assigned_at",
 			 epoch_json(c->assigned_at), "accepted_at", epoch_json(c->accepted_at),
 			 "resolved_at", epoch_json(c->resolved_at), "resolve_by",
 			 epoch_json(c->resolve_by), "extended_days", c->extended_days,

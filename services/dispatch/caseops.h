@@ -32,6 +32,7 @@
 #include "outbox.h"
 #include "rules.h"
 #include "sbuf.h"
+#include "vocab.h"
 
 #define CASEOPS_ACCEPT_DAYS 15   /* 条例 第二十二、二十三条 */
 
@@ -46,7 +47,8 @@ struct caseops_env {
 /* A case as feedback and the timer see and change it. */
 struct case_row {
 	char case_id[32];
-	char state[16], department[72], category[40], region[16];
+	enum case_state state;
+	char department[72], category[40], region[16];
 	int attempt, deadline_days, extended_days, reopened, clock_stage;
 	time_t assigned_at, accepted_at, resolved_at, accept_by, resolve_by, clock_start;
 	json_t *returned_by;     /* array of department codes */

@@ -3,14 +3,14 @@
 
 #include <string.h>
 
-void deadline_plan(const struct deadline_conf *dc, const char *state, time_t start,
+void deadline_plan(const struct deadline_conf *dc, enum case_state state, time_t start,
 		   time_t accept_by, time_t resolve_by, struct deadline_plan *p)
 {
 	memset(p, 0, sizeof *p);
-	if (!strcmp(state, "assigned")) {
+	if (state == CASE_ASSIGNED) {
 		p->deadline = "accept";
 		p->due = accept_by;
-	} else if (!strcmp(state, "accepted")) {
+	} else if (state == CASE_ACCEPTED) {
 		p->deadline = "resolve";
 		p->due = resolve_by;
 	} else {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "vocab.h"
 
 struct deadline_conf {
 	long warn_pct;                /* XF_WARN_PCT: warn at this % of the time */
@@ -29,7 +30,7 @@ struct deadline_plan {
 };
 
 /* The plan of a case in state, its clock started at start. */
-void deadline_plan(const struct deadline_conf *dc, const char *state, time_t start,
+void deadline_plan(const struct deadline_conf *dc, enum case_state state, time_t start,
 		   time_t accept_by, time_t resolve_by, struct deadline_plan *p);
 /* The stage (0..3) reached at now under plan p. */
 int deadline_stage_at(const struct deadline_plan *p, time_t now);

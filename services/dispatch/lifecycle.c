@@ -186,7 +186,7 @@ static int do_accept(struct fb *f, struct case_row *c, struct sbuf *err)
 	char aid[160];
 
 	caseops_assignment_id(f->case_id, c->attempt, "lead", c->department, aid, sizeof aid);
-	snprintf(c->state, sizeof c->state, "%s", "accepted");
+	c->state = CASE_ACCEPTED;
 	c->accepted_at = f->now;
 	caseops_stat(f->co, c->department, c->category, "accepted",
 		     hours_bucket(f->now - c->assigned_at));
@@ -312,7 +312,7 @@ static int do_extend(struct fb *f, struct case_row *c, struct sbuf *err)
 
 static int do_resolve(struct fb *f, struct case_row *c, struct sbuf *err)
 {
-	snprintf(c->state, sizeof c->state, "%s", "resolved");
+	c->state = CASE_RESOLVED;
 	c->resolved_at = f->now;
 	caseops_stat(f->co, c->department, c->category, "resolved", -1);
 	caseops_case_save(f->co, c, f->now, 1);
@@ -340,11 +340,11 @@ static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
 				    "satisfaction", sat, "feedback_id", f->id), 0, err))
 		return -1;
 	if (!unhappy) {
-		snprintf(c->state, sizeof c->state, "%s", "rated");
+		c->state = CASE_RATED;
 		caseops_case_save(f->co, c, f->now, 1);
 		return 0;
 	}
-	snprintf(c->state, sizeof c->state, "%s", "accepted");
+	c->state = CASE_ACCEPTED;
 	c->reopened++;
 	c->resolved_at = 0;
 	c->clock_start = f->now;
@@ -357,61 +357,73 @@ static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
 				       "feedback_id", f->id), 1, err);
 }
 
-/* The state each action needs, and what the action then needs of the message. */
-static const struct action_rule {
-	const char *action, *state, *field;
-} action_rules[] = {
-	{ "accept", "assigned", NULL },
-	{ "return", "assigned", "reason" },
-	{ "progress", "accepted", NULL },
-	{ "extend", "accepted", NULL },
-	{ "resolve", "accepted", "result" },
-	{ "rate", "resolved", "satisfaction" },
+/* Progress is recorded; the case does not change. */
+static int do_progress(struct fb *f, struct case_row *c, struct sbuf *err)
+{
+	(void)f;
+	(void)c;
+	(void)err;
+	return 0;
+}
+
+/*
+ * The feedback actions (xf.feedback.v1 action): the state each needs, what
+ * it then needs of the message, whether a co-handler may send it, and what
+ * it does.
+ */
+static const struct action {
+	const char *name;
+	enum case_state state;
+	const char *field;
+	int co_handler;
+	int (*apply)(struct fb *f, struct case_row *c, struct sbuf *err);
+} actions[] = {
+	{ "accept", CASE_ASSIGNED, NULL, 0, do_accept },
+	{ "return", CASE_ASSIGNED, "reason", 0, do_return },
+	{ "progress", CASE_ACCEPTED, NULL, 1, do_progress },
+	{ "extend", CASE_ACCEPTED, NULL, 0, do_extend },
+	{ "resolve", CASE_ACCEPTED, "result", 0, do_resolve },
+	{ "rate", CASE_RESOLVED, "satisfaction", 0, do_rate },
 };
 
-static const struct action_rule *action_rule(const char *action)
+static const struct action *action_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof action_rules / sizeof action_rules[0]; i++)
-		if (!strcmp(action_rules[i].action, action))
-			return &action_rules[i];
+	for (size_t i = 0; name && i < sizeof actions / sizeof actions[0]; i++)
+		if (!strcmp(actions[i].name, name))
+			return &actions[i];
 	return NULL;
+}
+
+const char *lifecycle_action_name(size_t i)
+{
+	return i < sizeof actions / sizeof actions[0] ? actions[i].name : NULL;
 }
 
 static int apply(struct fb *f, struct case_row *c, struct sbuf *err)
 {
-	const struct action_rule *ar = action_rule(f->action);
+	const struct action *act = action_find(f->action);
 	char why[200];
 
-	if (!strcmp(c->state, "rated"))
+	if (c->state == CASE_RATED)
 		return refuse(f, "closed", "the case is closed (rated)");
 	if (strcmp(f->dept, c->department) &&
-	    !(!strcmp(f->action, "progress") &&
+	    !(act->co_handler &&
 	      caseops_co_handles(f->co, f->case_id, c->attempt, f->dept))) {
 		snprintf(why, sizeof why, "the case is held by %s", c->department);
 		return refuse(f, "not_holder", why);
 	}
-	if (strcmp(c->state, ar->state)) {
+	if (c->state != act->state) {
 		snprintf(why, sizeof why, "%s needs the case %s; it is %s", f->action,
-			 ar->state, c->state);
+			 vocab_state_name(act->state), vocab_state_name(c->state));
 		return refuse(f, "out_of_order", why);
 	}
-	if (!strcmp(f->action, "accept"))
-		return do_accept(f, c, err);
-	if (!strcmp(f->action, "return"))
-		return do_return(f, c, err);
-	if (!strcmp(f->action, "extend"))
-		return do_extend(f, c, err);
-	if (!strcmp(f->action, "resolve"))
-		return do_resolve(f, c, err);
-	if (!strcmp(f->action, "rate"))
-		return do_rate(f, c, err);
-	return 0; /* progress: recorded, the case does not change */
+	return act->apply(f, c, err);
 }
 
 /* Schema and per-action fields; NULL if well-formed, else why (in why). */
 static const char *malformed(const struct fb *f, struct sbuf *why)
 {
-	const struct action_rule *ar;
+	const struct action *act;
 
 	if (!json_is_object(f->msg)) {
 		sbuf_adds(why, "not a JSON object");
@@ -419,9 +431,9 @@ static const char *malformed(const struct fb *f, struct sbuf *why)
 	}
 	if (jschema_validate(f->lc->schemas, "xf.feedback.v1", f->msg, why))
 		return why->buf;
-	ar = action_rule(f->action);
-	if (ar->field && !str_at(f->msg, ar->field, NULL))
-		sbuf_addf(why, "%s needs %s", f->action, ar->field);
+	act = action_find(f->action);
+	if (act->field && !str_at(f->msg, act->field, NULL))
+		sbuf_addf(why, "%s needs %s", f->action, act->field);
 	return why->len ? why->buf : NULL;
 }
 

@@ -33,4 +33,7 @@ int lifecycle_feedback(struct lifecycle *lc, struct caseops *co, json_t *msg,
 		       const rd_kafka_message_t *rkm, time_t now, const char **dlq_code,
 		       char **dlq_why, struct sbuf *err);
 
+/* The name of feedback action i (xf.feedback.v1 action), or NULL past the last. */
+const char *lifecycle_action_name(size_t i);
+
 #endif

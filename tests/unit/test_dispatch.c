@@ -315,7 +315,7 @@ static void t_clock_plan(void)
 	d.supervise_workdays = 3;
 	d.cal = cal;
 	T_INTEQ(calendar_add_notice(cal, notice, &err), 0);
-	deadline_plan(&d, "assigned", start, accept_by, resolve_by, &p);
+	deadline_plan(&d, CASE_ASSIGNED, start, accept_by, resolve_by, &p);
 	T_CHECK(p.running);
 	T_STREQ(p.deadline, "accept");
 	T_INTEQ(p.at[0], at_cst("2026-09-26T10:00:00+08:00"));
@@ -326,16 +326,16 @@ static void t_clock_plan(void)
 	T_INTEQ(deadline_stage_at(&p, at_cst("2026-10-08T12:00:00+08:00")), 2);
 	T_INTEQ(deadline_stage_at(&p, at_cst("2026-10-09T10:00:00+08:00")), 3);
 	/* accepted: the resolve deadline runs; closed cases have no clock */
-	deadline_plan(&d, "accepted", start, accept_by, resolve_by, &p);
+	deadline_plan(&d, CASE_ACCEPTED, start, accept_by, resolve_by, &p);
 	T_STREQ(p.deadline, "resolve");
 	T_INTEQ(p.at[1], resolve_by);
-	deadline_plan(&d, "rated", start, accept_by, resolve_by, &p);
+	deadline_plan(&d, CASE_RATED, start, accept_by, resolve_by, &p);
 	T_CHECK(!p.running);
 	T_INTEQ(deadline_stage_at(&p, resolve_by + 86400 * 30), 0);
 	/* without the notice 10-02 would be the third working day */
 	calendar_free(cal);
 	d.cal = cal = calendar_new();
-	deadline_plan(&d, "assigned", start, accept_by, resolve_by, &p);
+	deadline_plan(&d, CASE_ASSIGNED, start, accept_by, resolve_by, &p);
 	T_INTEQ(p.at[2], at_cst("2026-10-02T10:00:00+08:00"));
 	calendar_free(cal);
 	json_decref(notice);
