@@ -1,5 +1,5 @@
 /*
- * test_vocab.c - the fixed vocabularies (common/vocab.c) and the feedback
+ * test_vocab.c - the fixed vocabularies (domain/vocab.c) and the feedback
  * action table (services/dispatch/lifecycle.c): lookups, round trips,
  * unknown strings, and each table against the enums of the compiled-in
  * schemas, so that a code added to one and not the other fails here.
