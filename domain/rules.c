@@ -7,6 +7,7 @@
 
 #include "util.h"
 #include "vocab.h"
+#include "xalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -52,15 +53,6 @@ static size_t level_digits(const char *level)
 		if (str_eq(levels[i].name, level))
 			return levels[i].digits;
 	return 0;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p)
-		abort();
-	return p;
 }
 
 /* ---- the petition, as the tests see it ---- */
