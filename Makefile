@@ -44,15 +44,18 @@ BENCH    := $(BIN)/bench-classify $(BIN)/bench-kafka $(BIN)/xf-passthrough
 .PHONY: all test san demo up down bench clean deps fuzz fuzz-build
 all: $(PROGS) $(TESTS) $(BENCH)
 
-# Each service folder builds one program; main.c plus its other files.
+# Each service folder builds one program; main.c plus its other files but
+# the model's trainer (liblinear), which xf-classify does not carry.
+CLASSIFY_TRAIN_SRC := services/classify/model_train.c services/classify/corpus.c
 define service_rule
-$(BIN)/$(1): $(patsubst %.c,$(OUT)/%.o,$(wildcard services/$(2)/*.c services/$(2)/gen/*.c)) $(LIBXF)
+$(BIN)/$(1): $(patsubst %.c,$(OUT)/%.o,$(filter-out $(CLASSIFY_TRAIN_SRC),\
+	$(wildcard services/$(2)/*.c services/$(2)/gen/*.c))) $(LIBXF)
 	@mkdir -p $$(@D)
 	$$(CC) $(SANFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBXF) $$(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call service_rule,xf-$(d),$(d))))
 $(eval $(call service_rule,xfctl,xfctl))
-# xfctl classifies as xf-classify would (rules test, model train/eval/cv).
+# xfctl classifies as xf-classify would (rules test) and trains (model train/eval/cv).
 CLASSIFY_LIB_OBJ := $(patsubst %.c,$(OUT)/%.o,$(filter-out %/main.c %/classify.c,\
 	$(wildcard services/classify/*.c services/classify/gen/*.c)))
 $(BIN)/xfctl: $(CLASSIFY_LIB_OBJ)
