@@ -12,6 +12,7 @@
 #include "classify/model.h"
 #include "embed.h"
 #include "classify/normalize.h"
+#include "classify/phrase.h"
 #include "petitioner.h"
 #include "sbuf.h"
 #include "util.h"
@@ -43,103 +44,19 @@ struct hits {
 	unsigned char *cat;   /* one per category keyword (cl->cat_hits) */
 };
 
-/* Every table word by its first three bytes, for one pass over a text. */
-struct kw_entry {
-	uint32_t key;
-	unsigned idx;
-	unsigned short len;
-	const char *word;
-};
-
-struct kw_slot {
-	uint32_t key, start, end;  /* the run e[start, end) of first bytes key; end 0: empty */
-};
-
-struct kw_index {
-	struct kw_entry *e;   /* sorted by key */
-	size_t n;
-	struct kw_slot *slot; /* open addressing, at least twice the entries */
-	size_t mask;
-};
-
-static size_t slot_of(const struct kw_index *ix, uint32_t key)
+/* The table's words, for one pass over a text. */
+static struct phrase_index *index_new(const struct kw_table *t)
 {
-	return (key * 2654435761u) >> 8 & ix->mask;
-}
+	struct phrase_index *ix = phrase_index_new(t->n);
 
-/* Files each run of equal keys under its key, by open addressing. */
-static void index_slots(struct kw_index *ix)
-{
-	size_t nslots = 64;
-
-	while (nslots < 2 * ix->n)
-		nslots <<= 1;
-	ix->slot = calloc(nslots, sizeof *ix->slot);
-	if (!ix->slot)
-		abort();
-	ix->mask = nslots - 1;
-	for (size_t i = 0; i < ix->n;) {
-		size_t j = i, h = slot_of(ix, ix->e[i].key);
-
-		while (j < ix->n && ix->e[j].key == ix->e[i].key)
-			j++;
-		while (ix->slot[h].end)
-			h = (h + 1) & ix->mask;
-		ix->slot[h].key = ix->e[i].key;
-		ix->slot[h].start = (uint32_t)i;
-		ix->slot[h].end = (uint32_t)j;
-		i = j;
-	}
-}
-
-static uint32_t key3(const char *s)
-{
-	return (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
-	       (uint32_t)(unsigned char)s[2];
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	const struct kw_entry *x = a, *y = b;
-
-	if (x->key != y->key)
-		return (x->key > y->key) - (x->key < y->key);
-	return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-static void index_add(struct kw_index *ix, size_t idx, const char *word)
-{
-	size_t len = strlen(word);
-
-	if (len < 3)
-		return; /* one ASCII or two-byte character: too short to match alone */
-	ix->e[ix->n++] = (struct kw_entry){ key3(word), (unsigned)idx, (unsigned short)len, word };
-}
-
-static struct kw_index *index_new(const struct kw_table *t)
-{
-	struct kw_index *ix = calloc(1, sizeof *ix);
-
-	if (!ix || !(ix->e = calloc(t->n + 1, sizeof *ix->e)))
-		abort();
 	for (size_t i = 0; i < t->n; i++)
-		index_add(ix, i, t->w[i].word);
-	qsort(ix->e, ix->n, sizeof ix->e[0], entry_cmp);
-	index_slots(ix);
+		phrase_index_add(ix, i, t->w[i].word);
+	phrase_index_build(ix);
 	return ix;
 }
 
-static void index_free(struct kw_index *ix)
-{
-	if (ix) {
-		free(ix->e);
-		free(ix->slot);
-	}
-	free(ix);
-}
-
 /* One pass over text: every table word starting at each character. */
-static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
+static void scan(const struct phrase_index *ix, const char *text, unsigned char bit,
 		 struct hits *h)
 {
 	size_t len = strlen(text), step;
@@ -147,15 +64,12 @@ static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
 	/* words start at character boundaries: step a character at a time */
 	for (size_t i = 0; i + 3 <= len; i += step) {
 		unsigned char c = (unsigned char)text[i];
-		uint32_t k;
-		size_t at;
+		const struct phrase_slot *run;
 
 		step = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-		k = key3(text + i);
-		for (at = slot_of(ix, k); ix->slot[at].end && ix->slot[at].key != k;)
-			at = (at + 1) & ix->mask;
-		for (uint32_t e = ix->slot[at].start; e < ix->slot[at].end; e++)
-			if (ix->e[e].len <= len - i && !memcmp(text + i, ix->e[e].word, ix->e[e].len))
+		run = phrase_run(ix, text + i, len - i);
+		for (uint32_t e = run->start; e < run->end; e++)
+			if (phrase_matches(&ix->e[e], text + i, len - i))
 				h->cat[ix->e[e].idx] |= bit;
 	}
 }
@@ -310,7 +224,7 @@ int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *er
 		return -1;
 	}
 	table_free(cl->table);
-	index_free(cl->kw);
+	phrase_index_free(cl->kw);
 	free(cl->cat_hits);
 	cl->table = t;
 	cl->kw = index_new(t);
@@ -356,7 +270,7 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 void classifier_release(struct classifier *cl)
 {
 	normalizer_free(cl->nz);
-	index_free(cl->kw);
+	phrase_index_free(cl->kw);
 	table_free(cl->table);
 	free(cl->cat_hits);
 	model_free(cl->model);

@@ -24,7 +24,7 @@
 struct model;
 struct model_ws;
 struct normalizer;
-struct kw_index;
+struct phrase_index;
 struct kw_table;
 
 /* Risk thresholds (configuration: XF_RISK_*); defaults of issue 3. */
@@ -38,7 +38,7 @@ struct classifier_risk {
 struct classifier {
 	struct normalizer *nz;
 	struct kw_table *table;  /* the category keyword table */
-	struct kw_index *kw;     /* the tables' words, for one pass per text */
+	struct phrase_index *kw; /* the tables' words, for one pass per text */
 	unsigned char *cat_hits; /* scratch, one per category keyword */
 	struct model *model;     /* NULL: keyword tables only */
 	struct model_ws *ws;
