@@ -61,3 +61,18 @@ void petitioner_strip(json_t *petition, const char *key)
 		json_object_set_new(who, "key", json_string(hash));
 	json_object_set_new(petition, "petitioner", who);
 }
+
+int petitioner_key_of(json_t *petition, const char *key, char out[65])
+{
+	json_t *who = json_object_get(petition, "petitioner");
+	const char *given = json_string_value(json_object_get(who, "key"));
+
+	/* xf-intake's hash, in place of an anonymous petitioner's identity */
+	if (petitioner_key_valid(given)) {
+		memcpy(out, given, 65);
+		return 0;
+	}
+	if (json_is_true(json_object_get(who, "anonymous")))
+		return -1;
+	return petitioner_hash(who, key, out);
+}

@@ -31,4 +31,12 @@ int petitioner_key_valid(const char *s);
  */
 void petitioner_strip(json_t *petition, const char *key);
 
+/*
+ * The petitioner's keyed hash of a petition that left xf-intake, into out:
+ * petitioner.key as xf-intake wrote it for an anonymous petitioner, else
+ * petitioner_hash under key. Returns 0, or -1 when the petition is
+ * anonymous without a key or names neither an id number nor a phone.
+ */
+int petitioner_key_of(json_t *petition, const char *key, char out[65]);
+
 #endif

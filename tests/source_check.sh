@@ -9,6 +9,7 @@
 #   layers: each layer includes only its own headers and those below it:
 #     common/ (plumbing) nothing above it, domain/ common/, services/ both
 #     (see the Makefile's libraries).
+#   classify_predict_only: xf-classify links no training code.
 # A failed check prints the offending lines as "#" lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -30,6 +31,7 @@ banned_refused() {
     done
 }
 check source.banned_h_refuses banned_refused
+
 # Fails, printing them, when a file includes a header of a layer above its own.
 layers_down() {
     local dir below f h bad=0
@@ -47,4 +49,20 @@ layers_down() {
     return $bad
 }
 check source.layers layers_down
+
+# Fails, printing them, when xf-classify carries the model's trainer
+# (model_train.c, corpus.c, liblinear's train): the daemon only loads and
+# predicts (the Makefile links it with libxf-classify.a, from which only
+# what it calls is taken). Checks the builds there are.
+no_trainer() {
+    local b seen=0
+    for b in bin/xf-classify bin-san/xf-classify; do
+        [[ -x $b ]] || continue
+        seen=1
+        ! nm "$b" | grep -wE 'model_train|train_opts_default|corpus_cv|train|check_parameter' ||
+            return 1
+    done
+    [[ $seen -eq 1 ]] || { echo "no xf-classify built"; return 1; }
+}
+check source.classify_predict_only no_trainer
 check_summary

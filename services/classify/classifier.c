@@ -1,8 +1,6 @@
 /* classifier.c - see classifier.h. */
 #include "classifier.h"
 
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +10,7 @@
 #include "classify/model.h"
 #include "embed.h"
 #include "classify/normalize.h"
-#include "petitioner.h"
+#include "classify/phrase.h"
 #include "sbuf.h"
 #include "util.h"
 #include "vocab.h"
@@ -38,103 +36,19 @@ struct hits {
 	unsigned char *cat;   /* one per category keyword (cl->cat_hits) */
 };
 
-/* Every table word by its first three bytes, for one pass over a text. */
-struct kw_entry {
-	uint32_t key;
-	unsigned idx;
-	unsigned short len;
-	const char *word;
-};
-
-struct kw_slot {
-	uint32_t key, start, end;  /* the run e[start, end) of first bytes key; end 0: empty */
-};
-
-struct kw_index {
-	struct kw_entry *e;   /* sorted by key */
-	size_t n;
-	struct kw_slot *slot; /* open addressing, at least twice the entries */
-	size_t mask;
-};
-
-static size_t slot_of(const struct kw_index *ix, uint32_t key)
+/* The table's words, for one pass over a text. */
+static struct phrase_index *index_new(const struct kw_table *t)
 {
-	return (key * 2654435761u) >> 8 & ix->mask;
-}
+	struct phrase_index *ix = phrase_index_new(t->n);
 
-/* Files each run of equal keys under its key, by open addressing. */
-static void index_slots(struct kw_index *ix)
-{
-	size_t nslots = 64;
-
-	while (nslots < 2 * ix->n)
-		nslots <<= 1;
-	ix->slot = calloc(nslots, sizeof *ix->slot);
-	if (!ix->slot)
-		abort();
-	ix->mask = nslots - 1;
-	for (size_t i = 0; i < ix->n;) {
-		size_t j = i, h = slot_of(ix, ix->e[i].key);
-
-		while (j < ix->n && ix->e[j].key == ix->e[i].key)
-			j++;
-		while (ix->slot[h].end)
-			h = (h + 1) & ix->mask;
-		ix->slot[h].key = ix->e[i].key;
-		ix->slot[h].start = (uint32_t)i;
-		ix->slot[h].end = (uint32_t)j;
-		i = j;
-	}
-}
-
-static uint32_t key3(const char *s)
-{
-	return (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
-	       (uint32_t)(unsigned char)s[2];
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	const struct kw_entry *x = a, *y = b;
-
-	if (x->key != y->key)
-		return (x->key > y->key) - (x->key < y->key);
-	return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-static void index_add(struct kw_index *ix, size_t idx, const char *word)
-{
-	size_t len = strlen(word);
-
-	if (len < 3)
-		return; /* one ASCII or two-byte character: too short to match alone */
-	ix->e[ix->n++] = (struct kw_entry){ key3(word), (unsigned)idx, (unsigned short)len, word };
-}
-
-static struct kw_index *index_new(const struct kw_table *t)
-{
-	struct kw_index *ix = calloc(1, sizeof *ix);
-
-	if (!ix || !(ix->e = calloc(t->n + 1, sizeof *ix->e)))
-		abort();
 	for (size_t i = 0; i < t->n; i++)
-		index_add(ix, i, t->w[i].word);
-	qsort(ix->e, ix->n, sizeof ix->e[0], entry_cmp);
-	index_slots(ix);
+		phrase_index_add(ix, i, t->w[i].word);
+	phrase_index_build(ix);
 	return ix;
 }
 
-static void index_free(struct kw_index *ix)
-{
-	if (ix) {
-		free(ix->e);
-		free(ix->slot);
-	}
-	free(ix);
-}
-
 /* One pass over text: every table word starting at each character. */
-static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
+static void scan(const struct phrase_index *ix, const char *text, unsigned char bit,
 		 struct hits *h)
 {
 	size_t len = strlen(text), step;
@@ -142,15 +56,12 @@ static void scan(const struct kw_index *ix, const char *text, unsigned char bit,
 	/* words start at character boundaries: step a character at a time */
 	for (size_t i = 0; i + 3 <= len; i += step) {
 		unsigned char c = (unsigned char)text[i];
-		uint32_t k;
-		size_t at;
+		const struct phrase_slot *run;
 
 		step = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-		k = key3(text + i);
-		for (at = slot_of(ix, k); ix->slot[at].end && ix->slot[at].key != k;)
-			at = (at + 1) & ix->mask;
-		for (uint32_t e = ix->slot[at].start; e < ix->slot[at].end; e++)
-			if (ix->e[e].len <= len - i && !memcmp(text + i, ix->e[e].word, ix->e[e].len))
+		run = phrase_run(ix, text + i, len - i);
+		for (uint32_t e = run->start; e < run->end; e++)
+			if (phrase_matches(&ix->e[e], text + i, len - i))
 				h->cat[ix->e[e].idx] |= bit;
 	}
 }
@@ -294,7 +205,7 @@ int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *er
 		return -1;
 	}
 	table_free(cl->table);
-	index_free(cl->kw);
+	phrase_index_free(cl->kw);
 	free(cl->cat_hits);
 	cl->table = t;
 	cl->kw = index_new(t);
@@ -340,7 +251,7 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 void classifier_release(struct classifier *cl)
 {
 	normalizer_free(cl->nz);
-	index_free(cl->kw);
+	phrase_index_free(cl->kw);
 	table_free(cl->table);
 	free(cl->cat_hits);
 	model_free(cl->model);
@@ -453,165 +364,4 @@ void classifier_text_release(struct classifier_text *t)
 	json_decref(t->keywords);
 	json_decref(t->danger);
 	memset(t, 0, sizeof *t);
-}
-
-static void add_reason(json_t *reasons, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_reason(json_t *reasons, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	json_array_append_new(reasons, json_string(buf));
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-/* The 8 bits of b spread over the 8 bytes of a word (bit i -> byte i). */
-static inline uint64_t spread8(uint64_t b)
-{
-	return (((b & 0x7f) * 0x0002040810204081ull) & 0x0101010101010101ull) | (b >> 7) << 56;
-}
-
-static uint64_t spread_table[256];
-
-static void spread_init(void)
-{
-	for (unsigned b = 0; b < 256; b++)
-		spread_table[b] = spread8(b);
-}
-
-/* Moves the byte-packed bit counts of acc into ones[]. */
-static void flush_counts(uint64_t acc[8], uint32_t ones[64])
-{
-	for (int j = 0; j < 8; j++) {
-		for (int i = 0; i < 8; i++)
-			ones[8 * j + i] += (uint32_t)(acc[j] >> (8 * i)) & 0xFF;
-		acc[j] = 0;
-	}
-}
-
-uint64_t classifier_simhash(const char *norm)
-{
-	uint32_t ones[64] = { 0 }, cp[3] = { 0 }; /* the last two code points in [1], [2] */
-	uint64_t acc[8] = { 0 }, h = 0;
-	size_t n = 0, nf = 0;
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, spread_init);
-
-	for (const unsigned char *s = (const unsigned char *)norm; *s; n++) {
-		int extra = *s < 0x80 ? 0 : *s < 0xE0 ? 1 : *s < 0xF0 ? 2 : 3;
-		uint32_t c = extra ? *s & (0x3F >> extra) : *s;
-
-		for (int k = 1; k <= extra && s[k]; k++)
-			c = (c << 6) | (s[k] & 0x3F);
-		s += extra + 1;
-		cp[1] = cp[2], cp[2] = c;
-		if (n < 1)
-			continue;
-		uint64_t f = mix64(((uint64_t)cp[1] << 21) ^ cp[2]);
-
-		/* count the 1 bits of every position, eight positions per add */
-		for (int j = 0; j < 8; j++)
-			acc[j] += spread_table[(f >> (8 * j)) & 0xFF];
-		if (++nf % 255 == 0)
-			flush_counts(acc, ones); /* before a byte counter overflows */
-	}
-	flush_counts(acc, ones);
-	for (int b = 0; b < 64; b++)
-		if (2 * (uint64_t)ones[b] > nf)
-			h |= 1ull << b;
-	return h;
-}
-
-void classifier_risk_default(struct classifier_risk *r)
-{
-	r->a_intensity = 80;
-	r->b_intensity = 60;
-	r->b_repeat = 3;
-}
-
-/* Risk A (特别重大), B (重大) or C (一般), with the reasons that decided it. */
-static json_t *risk(const struct classifier_text *t, const struct classifier_history *h,
-		    long co_signers, const struct classifier_risk *r)
-{
-	json_t *reasons = json_array();
-	const char *level = "C";
-	size_t i;
-	json_t *w;
-
-	json_array_foreach(t->danger, i, w)
-		add_reason(reasons, "扬言极端行为: %s", json_string_value(w));
-	if (co_signers >= 50)
-		add_reason(reasons, "大规模集体访: %ld 人联名", co_signers);
-	if (t->intensity >= r->a_intensity)
-		add_reason(reasons, "情绪极端: 强度 %d", t->intensity);
-	if (json_array_size(reasons))
-		level = "A";
-	if (co_signers >= 5 && co_signers < 50)
-		add_reason(reasons, "集体访: %ld 人联名", co_signers);
-	if (h->repeat_count >= r->b_repeat)
-		add_reason(reasons, "重复信访: 此前同一事项 %d 次", h->repeat_count);
-	if (t->intensity >= r->b_intensity && t->intensity < r->a_intensity)
-		add_reason(reasons, "情绪激烈: 强度 %d", t->intensity);
-	if (h->cluster_id && h->cluster_completed)
-		add_reason(reasons, "cluster: 同一地区相似诉求聚集 %s", h->cluster_id);
-	if (*level == 'C' && json_array_size(reasons))
-		level = "B";
-	/* not a risk by itself: a hint for triage rules */
-	if (t->low_confidence)
-		add_reason(reasons, "low_confidence: 分类置信度 %.2f", t->confidence);
-	return json_pack("{s:s, s:o}", "level", level, "reasons", reasons);
-}
-
-json_t *classifier_build(json_t *petition, const struct classifier_text *t,
-			 const struct classifier_history *h, const struct classifier_risk *r)
-{
-	struct classifier_risk defaults;
-	json_t *co = json_object_get(petition, "co_signers");
-	long co_signers = json_is_integer(co) ? (long)json_integer_value(co) : 1;
-	json_t *empty = json_array(), *c;
-
-	if (!r) {
-		classifier_risk_default(&defaults);
-		r = &defaults;
-	}
-
-	c = json_pack("{s:s, s:f, s:O, s:{s:i}, s:o, s:{s:i, s:O}, s:b, s:s?, s:O, s:s}",
-			 "category", t->category, "confidence", t->confidence,
-			 "top", t->top, "emotion", "intensity", t->intensity,
-			 "risk", risk(t, h, co_signers, r),
-			 "repeat", "count", h->repeat_count, "related",
-			 h->related ? h->related : empty,
-			 "collective", co_signers >= 5, "cluster_id", h->cluster_id,
-			 "keywords", t->keywords, "model", t->model ? t->model : CLASSIFIER_MODEL);
-	json_decref(empty);
-	return c;
-}
-
-int classifier_petitioner_key(json_t *petition, const char *key, char out[65])
-{
-	json_t *who = json_object_get(petition, "petitioner");
-	const char *given = json_string_value(json_object_get(who, "key"));
-
-	/* xf-intake's hash, in place of an anonymous petitioner's identity */
-	if (petitioner_key_valid(given)) {
-		memcpy(out, given, 65);
-		return 0;
-	}
-	if (json_is_true(json_object_get(who, "anonymous")))
-		return -1;
-	return petitioner_hash(who, key, out);
 }

@@ -3,7 +3,8 @@
  * model (model.h, over the normalised text) combined with a weighted
  * keyword table that also covers the categories the model has no training
  * data for; emotion and risk words come from tables. Pure logic but for
- * loading the model.
+ * loading the model. The `classification` object is built by risk.h, the
+ * SimHash by simhash.h.
  */
 #ifndef XF_CLASSIFIER_H
 #define XF_CLASSIFIER_H
@@ -14,6 +15,8 @@
 
 #include "sbuf.h"
 #include "vocab.h"
+#include "classify/risk.h"
+#include "classify/simhash.h"
 
 #define CLASSIFIER_MODEL "kw-1"   /* the version reported without a model */
 #define CLASSIFIER_OTHER_BELOW 0.6    /* when no one-vs-rest classifier claims
@@ -25,21 +28,14 @@
 struct model;
 struct model_ws;
 struct normalizer;
-struct kw_index;
+struct phrase_index;
 struct kw_table;
-
-/* Risk thresholds (configuration: XF_RISK_*); defaults of issue 3. */
-struct classifier_risk {
-	int a_intensity;         /* threats, or intensity >= this: A */
-	int b_intensity;         /* intensity >= this: B */
-	int b_repeat;            /* this many earlier same-matter cases: B */
-};
 
 /* What classifier_text needs; one per thread. */
 struct classifier {
 	struct normalizer *nz;
 	struct kw_table *table;  /* the category keyword table */
-	struct kw_index *kw;     /* the tables' words, for one pass per text */
+	struct phrase_index *kw; /* the tables' words, for one pass per text */
 	unsigned char *cat_hits; /* scratch, one per category keyword */
 	struct model *model;     /* NULL: keyword tables only */
 	struct model_ws *ws;
@@ -92,39 +88,5 @@ struct classifier_text {
 void classifier_text(struct classifier *cl, const char *subject, const char *content,
 		     const char *hint, struct classifier_text *out);
 void classifier_text_release(struct classifier_text *t);
-
-/* What PostgreSQL knows of the petitioner and the area. */
-struct classifier_history {
-	int repeat_count;
-	json_t *related;            /* borrowed: [case ids] */
-	const char *cluster_id;     /* NULL if not part of a cluster */
-	int cluster_completed;      /* this petition completed its cluster */
-};
-
-/*
- * The `classification` object (new reference) for a petition (borrowed,
- * for co_signers) from the text tags and the history: risk level A/B/C
- * with its reasons under thresholds r (NULL: the defaults), repeat,
- * collective (co-signers >= 5), cluster_id. A: threats, intensity >=
- * a_intensity, or 50+ co-signers; B: collective, repeat >= b_repeat,
- * intensity >= b_intensity, or completing a cluster; else C.
- */
-json_t *classifier_build(json_t *petition, const struct classifier_text *t,
-			 const struct classifier_history *h, const struct classifier_risk *r);
-/*
- * 64-bit SimHash of a normalised text over its character bigrams:
- * near-duplicate texts differ in few bits (xf_hamming in PostgreSQL).
- */
-uint64_t classifier_simhash(const char *norm);
-/* The defaults: 80, 60, 3. */
-void classifier_risk_default(struct classifier_risk *r);
-
-/*
- * The petitioner's keyed hash into out: petitioner.key as xf-intake wrote
- * it for an anonymous petitioner, else petitioner_hash (petitioner.h)
- * under key. Returns 0, or -1 when the petition is anonymous without a
- * key or names neither an id number nor a phone.
- */
-int classifier_petitioner_key(json_t *petition, const char *key, char out[65]);
 
 #endif

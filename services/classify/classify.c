@@ -9,6 +9,7 @@
 #include "classifier.h"
 #include "jlimit.h"
 #include "log.h"
+#include "petitioner.h"
 #include "pg.h"
 #include "similar.h"
 #include "util.h"
@@ -77,8 +78,8 @@ static size_t history_items(struct classify *cl, struct classify_item *items, si
 		snprintf(it->county, sizeof it->county, "%.6s", region);
 		memset(&sim[m], 0, sizeof sim[m]);
 		sim[m].case_id = json_string_value(json_object_get(it->petition, "case_id"));
-		sim[m].pkey = classifier_petitioner_key(it->petition, cl->svc.conf.petitioner_key,
-							it->pkey) ? NULL : it->pkey;
+		sim[m].pkey = petitioner_key_of(it->petition, cl->svc.conf.petitioner_key,
+						it->pkey) ? NULL : it->pkey;
 		sim[m].county = it->county;
 		sim[m].occurred_at = json_string_value(json_object_get(it->petition, "occurred_at"));
 		sim[m].simhash = it->text.simhash;

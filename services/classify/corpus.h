@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "classify/model.h"
+#include "classify/model_train.h"
 #include "classify/normalize.h"
 
 /*

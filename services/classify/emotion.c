@@ -3,9 +3,10 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "classify/phrase.h"
 
 enum kind {
 	EMO,     /* anger, dissatisfaction, despair, urgency: w points */
@@ -145,109 +146,16 @@ static const struct lex lexicon[] = {
 #define PUNCT_MAX 20.0  /* points from punctuation at most */
 #define CURVE 40.0      /* points that give 1 - 1/e of 100 */
 
-/* Lexicon entries sorted by their first three bytes (one CJK character),
- * the longer words first, for a longest match at each position; a small
- * open-addressing table finds the run of entries for a first character. */
-struct lex_key {
-	uint32_t key;
-	uint32_t key2; /* the next three bytes, 0 if the word has only three */
-	unsigned short idx, len;
-};
-
-struct lex_slot {
-	uint32_t key; /* 0: empty */
-	unsigned short start, count;
-};
-
-#define NSLOT 1024 /* a power of two, well above the distinct first characters */
-
-static struct lex_key lex_index[NLEX];
-static struct lex_slot lex_slots[NSLOT];
+/* The lexicon's phrases (phrase.h), built once, on first use; read-only after. */
+static struct phrase_index *lex_index;
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
-
-static uint32_t key3(const char *s)
-{
-	return (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
-	       (uint32_t)(unsigned char)s[2];
-}
-
-static size_t slot_of(uint32_t key)
-{
-	return (key * 2654435761u) >> 22 & (NSLOT - 1);
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	const struct lex_key *x = a, *y = b;
-
-	if (x->key != y->key)
-		return (x->key > y->key) - (x->key < y->key);
-	if (x->len != y->len)
-		return (x->len < y->len) - (x->len > y->len);
-	return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-static void slot_add(uint32_t key, size_t start, size_t count)
-{
-	size_t h = slot_of(key);
-
-	while (lex_slots[h].key)
-		h = (h + 1) & (NSLOT - 1);
-	lex_slots[h] = (struct lex_slot){ key, (unsigned short)start, (unsigned short)count };
-}
 
 static void index_build(void)
 {
-	size_t start = 0;
-
-	for (size_t i = 0; i < NLEX; i++) {
-		const char *w = lexicon[i].word;
-		size_t len = strlen(w);
-
-		lex_index[i] = (struct lex_key){ key3(w), len >= 6 ? key3(w + 3) : 0,
-						 (unsigned short)i, (unsigned short)len };
-	}
-	qsort(lex_index, NLEX, sizeof lex_index[0], key_cmp);
-	for (size_t i = 1; i <= NLEX; i++)
-		if (i == NLEX || lex_index[i].key != lex_index[start].key) {
-			slot_add(lex_index[start].key, start, i - start);
-			start = i;
-		}
-}
-
-/* Whether entry e, whose first three bytes are known to match, is at[0..rem);
- * k2 is key3(at + 3), 0 if rem < 6. */
-static int matches(const struct lex_key *e, const char *at, size_t rem, uint32_t k2)
-{
-	const char *w = lexicon[e->idx].word;
-
-	if (e->len > rem)
-		return 0;
-	if (e->len < 6)
-		return !memcmp(at + 3, w + 3, e->len - 3u);
-	return e->key2 == k2 && !memcmp(at + 6, w + 6, e->len - 6u);
-}
-
-/* Returns the longest entry at text[i..len), or NULL. */
-static const struct lex_key *longest_at(const char *text, size_t i, size_t len)
-{
-	const struct lex_slot *sl;
-	uint32_t k, k2;
-	size_t h;
-
-	if (len - i < 3)
-		return NULL; /* every entry is at least three bytes */
-	k = key3(text + i);
-	for (h = slot_of(k); lex_slots[h].key && lex_slots[h].key != k; h = (h + 1) & (NSLOT - 1))
-		;
-	sl = &lex_slots[h];
-	if (!sl->key)
-		return NULL;
-	k2 = len - i >= 6 ? key3(text + i + 3) : 0;
-	for (size_t j = sl->start; j < (size_t)sl->start + sl->count; j++)
-		if (matches(&lex_index[j], text + i, len - i, k2))
-			return &lex_index[j];
-	return NULL;
+	lex_index = phrase_index_new(NLEX);
+	for (size_t i = 0; i < NLEX; i++)
+		phrase_index_add(lex_index, i, lexicon[i].word);
+	phrase_index_build(lex_index);
 }
 
 /* What one pass carries from word to word. */
@@ -326,7 +234,7 @@ static void scan_text(struct scan *s, const char *text)
 	size_t len = strlen(text), i = 0;
 
 	while (i < len) {
-		const struct lex_key *k = longest_at(text, i, len);
+		const struct phrase_entry *k = phrase_longest(lex_index, text + i, len - i);
 
 		if (k) {
 			apply(s, k->idx);

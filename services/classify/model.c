@@ -1,4 +1,4 @@
-/* model.c - see model.h. */
+/* model.c - see model.h: prediction and the model file. */
 #include "model.h"
 
 #include <errno.h>
@@ -7,30 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* liblinear's linear.h also names a struct "model": call it liblinear_model here. */
-#define model liblinear_model
-#include <linear.h>
-#undef model
-
-/* One distinct n-gram of a text: its bucket, count and where it first was. */
-struct slot {
-	uint32_t bucket, count;
-	uint32_t start, n;   /* code point offset and length of the first occurrence */
-};
-
-struct model_ws {
-	uint32_t *cps;            /* the text's code points */
-	uint32_t *offsets;        /* byte offset of each code point */
-	size_t cps_cap;
-	/* A small open-addressing table from bucket to n-gram: tag[i] is the
-	 * bucket + 1 (0: free), pos[i] its index in feat. 4 bytes a slot, so a
-	 * text's table stays in the first-level cache. */
-	uint32_t *tag, *pos;
-	size_t table_cap;
-	struct slot *feat;        /* the distinct n-grams, in order of first occurrence */
-	size_t nfeat, feat_cap;
-	const char *text;         /* for keywords */
-};
+#include "classify/model_impl.h"
 
 struct model_ws *model_ws_new(void)
 {
@@ -53,7 +30,7 @@ void model_ws_free(struct model_ws *ws)
 	free(ws);
 }
 
-static void *xrealloc(void *p, size_t n)
+void *model_xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
@@ -68,8 +45,8 @@ static size_t decode(struct model_ws *ws, const char *s)
 
 	if (len + 1 > ws->cps_cap) {
 		ws->cps_cap = len + 1;
-		ws->cps = xrealloc(ws->cps, ws->cps_cap * sizeof *ws->cps);
-		ws->offsets = xrealloc(ws->offsets, ws->cps_cap * sizeof *ws->offsets);
+		ws->cps = model_xrealloc(ws->cps, ws->cps_cap * sizeof *ws->cps);
+		ws->offsets = model_xrealloc(ws->offsets, ws->cps_cap * sizeof *ws->offsets);
 	}
 	for (size_t i = 0; i < len; n++) {
 		unsigned char c = (unsigned char)s[i];
@@ -107,13 +84,13 @@ static uint32_t table_reset(struct model_ws *ws, size_t occurrences)
 	while (cap < occurrences * 2)
 		cap <<= 1;
 	if (cap > ws->table_cap) {
-		ws->tag = xrealloc(ws->tag, cap * sizeof *ws->tag);
-		ws->pos = xrealloc(ws->pos, cap * sizeof *ws->pos);
+		ws->tag = model_xrealloc(ws->tag, cap * sizeof *ws->tag);
+		ws->pos = model_xrealloc(ws->pos, cap * sizeof *ws->pos);
 		ws->table_cap = cap;
 	}
 	if (occurrences > ws->feat_cap) {
 		ws->feat_cap = occurrences;
-		ws->feat = xrealloc(ws->feat, ws->feat_cap * sizeof *ws->feat);
+		ws->feat = model_xrealloc(ws->feat, ws->feat_cap * sizeof *ws->feat);
 	}
 	/* only this text's part: a short text after a long one stays in cache */
 	memset(ws->tag, 0, cap * sizeof *ws->tag);
@@ -138,7 +115,7 @@ static inline void count(struct model_ws *ws, uint32_t mask, uint32_t bucket,
 }
 
 /* Counts the text's 1..ngram_max-grams: the distinct ones into ws->feat. */
-static void extract(struct model_ws *ws, const char *text, int bits, int ngram_max)
+void model_extract(struct model_ws *ws, const char *text, int bits, int ngram_max)
 {
 	size_t n = decode(ws, text);
 	uint32_t mask = (1u << bits) - 1, tmask;
@@ -155,12 +132,6 @@ static void extract(struct model_ws *ws, const char *text, int bits, int ngram_m
 	}
 }
 
-/* The training row of bucket b: [0] idf, [1 + c] weight of class c. */
-static inline float *row(const struct model *m, uint32_t b)
-{
-	return &m->rows[(size_t)b * (size_t)m->stride];
-}
-
 /* The packed row of bucket b (model.h). */
 static inline const int8_t *prow(const struct model *m, uint32_t b)
 {
@@ -170,14 +141,6 @@ static inline const int8_t *prow(const struct model *m, uint32_t b)
 static inline float level_idf(const struct model *m, const int8_t *r)
 {
 	return m->idf_level[(uint8_t)r[0]];
-}
-
-/* TF-IDF weight of a slot, before normalisation: (1 + ln tf) idf. */
-static inline float tfidf(const struct model *m, const struct slot *s, float idf)
-{
-	if (s->count < 64)
-		return m->one_plus_log[s->count] * idf;
-	return (float)(1.0 + log((double)s->count)) * idf;
 }
 
 /* The five n-grams of two or more characters that added most to the best
@@ -229,7 +192,7 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 	double norm = 0, sum = 0;
 
 	memset(out, 0, sizeof *out);
-	extract(ws, text, m->bucket_bits, m->ngram_max);
+	model_extract(ws, text, m->bucket_bits, m->ngram_max);
 	for (size_t k = 0; k < ws->nfeat; k++) {
 		const struct slot *s = &ws->feat[k];
 		const int8_t *r = prow(m, s->bucket);
@@ -263,19 +226,9 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 	return 0;
 }
 
-void train_opts_default(struct train_opts *o)
-{
-	o->bucket_bits = 18;
-	o->ngram_max = 3;
-	o->min_df = 3;
-	o->C = 100;
-	o->svm = 0;
-	o->balanced = 0;
-}
-
 /* A model with its packed table, and the training rows if training. */
-static struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max,
-				 int training)
+struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max,
+			  int training)
 {
 	struct model *m = calloc(1, sizeof *m);
 
@@ -309,73 +262,8 @@ void model_free(struct model *m)
 	free(m);
 }
 
-/* Document frequencies over the used documents, then idf (0 below min_df). */
-static void fit_idf(struct model *m, struct model_ws *ws, const struct corpus *c,
-		    const unsigned char *use, int min_df)
-{
-	uint32_t *df = calloc(m->nbuckets, sizeof *df);
-	size_t ndocs = 0;
-
-	for (size_t i = 0; i < c->n; i++) {
-		if (use && !use[i])
-			continue;
-		ndocs++;
-		extract(ws, c->text[i], m->bucket_bits, m->ngram_max);
-		for (size_t k = 0; k < ws->nfeat; k++)
-			df[ws->feat[k].bucket]++;
-	}
-	for (uint32_t b = 0; b < m->nbuckets; b++)
-		if (df[b] >= (uint32_t)min_df) {
-			row(m, b)[0] = (float)(log((1.0 + (double)ndocs) / (1.0 + df[b])) + 1.0);
-			m->nfeatures++;
-		}
-	free(df);
-}
-
-static int node_cmp(const void *a, const void *b)
-{
-	const struct feature_node *x = a, *y = b;
-
-	return (x->index > y->index) - (x->index < y->index);
-}
-
-/* One document as liblinear's sorted sparse vector, bias node last. */
-static struct feature_node *doc_vector(const struct model *m, struct model_ws *ws,
-				       const char *text)
-{
-	struct feature_node *x;
-	size_t nx = 0;
-	double norm = 0;
-
-	extract(ws, text, m->bucket_bits, m->ngram_max);
-	x = xrealloc(NULL, (ws->nfeat + 2) * sizeof *x);
-	for (size_t k = 0; k < ws->nfeat; k++) {
-		const struct slot *s = &ws->feat[k];
-		double v = tfidf(m, s, row(m, s->bucket)[0]);
-
-		if (v <= 0)
-			continue;
-		x[nx++] = (struct feature_node){ (int)s->bucket + 1, v };
-		norm += v * v;
-	}
-	norm = norm > 0 ? sqrt(norm) : 1;
-	for (size_t k = 0; k < nx; k++)
-		x[k].value /= norm;
-	qsort(x, nx, sizeof *x, node_cmp);
-	x[nx++] = (struct feature_node){ (int)m->nbuckets + 1, 1.0 };
-	x[nx] = (struct feature_node){ -1, 0 };
-	return x;
-}
-
-static void quiet(const char *s)
-{
-	(void)s;
-}
-
-static void quant_scales(const struct model *m, double *scale);
-
 /* The idf levels spread evenly over [lo, hi]: level 1 is lo, 255 is hi. */
-static void pack_levels(struct model *m, float lo, float hi)
+void model_pack_levels(struct model *m, float lo, float hi)
 {
 	m->idf_level[0] = 0;
 	for (int l = 1; l < 256; l++)
@@ -383,7 +271,7 @@ static void pack_levels(struct model *m, float lo, float hi)
 }
 
 /* Packs one kept feature: its idf to the nearest level, its int8 weights as they are. */
-static void pack_row(struct model *m, uint32_t b, float idf, const int8_t *q)
+void model_pack_row(struct model *m, uint32_t b, float idf, const int8_t *q)
 {
 	int8_t *r = &m->packed[(size_t)b * (size_t)m->pstride];
 	float lo = m->idf_level[1], hi = m->idf_level[255];
@@ -391,144 +279,6 @@ static void pack_row(struct model *m, uint32_t b, float idf, const int8_t *q)
 
 	r[0] = (int8_t)(uint8_t)(l < 1 ? 1 : l > 255 ? 255 : l);
 	memcpy(r + 1, q, (size_t)m->nclasses);
-}
-
-/* The idf range of the kept features of a training model. */
-static void idf_range(const struct model *m, float *lo, float *hi)
-{
-	*lo = INFINITY;
-	*hi = 0;
-	for (uint32_t b = 0; b < m->nbuckets; b++)
-		if (row(m, b)[0] > 0) {
-			*lo = fminf(*lo, row(m, b)[0]);
-			*hi = fmaxf(*hi, row(m, b)[0]);
-		}
-	if (*hi <= 0)
-		*lo = *hi = 1;
-}
-
-/* Rounds every weight to what the int8 file keeps and fills the packed
- * table, so that a trained model and the same model saved and loaded
- * predict exactly alike. */
-static void quantize(struct model *m)
-{
-	double scale[MODEL_MAX_CLASSES];
-	float lo, hi;
-
-	quant_scales(m, scale);
-	for (int c = 0; c < m->nclasses; c++)
-		m->wscale[c] = (float)scale[c];
-	idf_range(m, &lo, &hi);
-	pack_levels(m, lo, hi);
-	for (uint32_t b = 0; b < m->nbuckets; b++) {
-		int8_t q[MODEL_MAX_CLASSES];
-
-		if (row(m, b)[0] <= 0)
-			continue;
-		for (int c = 0; c < m->nclasses; c++) {
-			q[c] = (int8_t)lround(row(m, b)[1 + c] / scale[c]);
-			row(m, b)[1 + c] = (float)(q[c] * scale[c]);
-		}
-		pack_row(m, b, row(m, b)[0], q);
-	}
-}
-
-/* Copies liblinear's weights of the kept features and the biases into m. */
-static void take_weights(struct model *m, const struct liblinear_model *lm)
-{
-	int labels[MODEL_MAX_CLASSES];
-
-	get_labels(lm, labels);
-	for (int k = 0; k < get_nr_class(lm); k++) {
-		int c = labels[k];
-
-		for (uint32_t b = 0; b < m->nbuckets; b++)
-			if (row(m, b)[0] > 0)
-				row(m, b)[1 + c] = (float)get_decfun_coef(lm, (int)b + 1, k);
-		/* the bias feature is the last one, of value 1 */
-		m->bias[c] = (float)get_decfun_coef(lm, (int)m->nbuckets + 1, k);
-	}
-}
-
-static void problem_free(struct problem *prob)
-{
-	for (int i = 0; i < prob->l; i++)
-		free(prob->x[i]);
-	free(prob->x);
-	free(prob->y);
-}
-
-struct model *model_train(const struct corpus *c, const unsigned char *use,
-			  const struct train_opts *o, struct sbuf *err)
-{
-	struct model *m = model_alloc(c->nclasses, c->classes, o->bucket_bits, o->ngram_max, 1);
-	struct parameter param = { .solver_type = o->svm ? L2R_L2LOSS_SVC_DUAL : L2R_LR,
-				   .eps = o->svm ? 0.1 : 0.01, .C = o->C };
-	struct problem prob = { 0, (int)m->nbuckets + 1, NULL, NULL, -1 };
-	struct model_ws *ws = model_ws_new();
-	struct liblinear_model *lm;
-
-	fit_idf(m, ws, c, use, o->min_df);
-	prob.x = xrealloc(NULL, c->n * sizeof *prob.x);
-	prob.y = xrealloc(NULL, c->n * sizeof *prob.y);
-	for (size_t i = 0; i < c->n; i++) {
-		if (use && !use[i])
-			continue;
-		prob.x[prob.l] = doc_vector(m, ws, c->text[i]);
-		prob.y[prob.l++] = c->label[i];
-	}
-	int labels[MODEL_MAX_CLASSES];
-	double weights[MODEL_MAX_CLASSES], count[MODEL_MAX_CLASSES] = { 0 };
-
-	if (o->balanced) { /* rarer classes weigh more, for macro-F1 */
-		for (int i = 0; i < prob.l; i++)
-			count[(int)prob.y[i]]++;
-		for (int k = 0; k < m->nclasses; k++) {
-			labels[k] = k;
-			weights[k] = count[k] ? prob.l / (m->nclasses * count[k]) : 1;
-		}
-		param.nr_weight = m->nclasses;
-		param.weight_label = labels;
-		param.weight = weights;
-	}
-	set_print_string_function(quiet);
-	lm = check_parameter(&prob, &param) ? NULL : train(&prob, &param);
-	if (lm) {
-		take_weights(m, lm);
-		quantize(m);
-		free_and_destroy_model(&lm);
-	} else {
-		sbuf_addf(err, "training failed: %s", check_parameter(&prob, &param));
-		model_free(m);
-		m = NULL;
-	}
-	problem_free(&prob);
-	model_ws_free(ws);
-	return m;
-}
-
-void corpus_release(struct corpus *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->text[i]);
-	free(c->text);
-	free(c->label);
-	for (int k = 0; k < c->nclasses; k++)
-		free(c->classes[k]);
-	memset(c, 0, sizeof *c);
-}
-
-/* Per-class scales that map weights onto int8 (max |w| -> 127). */
-static void quant_scales(const struct model *m, double *scale)
-{
-	for (int c = 0; c < m->nclasses; c++)
-		scale[c] = 0;
-	for (uint32_t b = 0; b < m->nbuckets; b++)
-		for (int c = 0; row(m, b)[0] > 0 && c < m->nclasses; c++)
-			if (fabs(row(m, b)[1 + c]) > scale[c])
-				scale[c] = fabs(row(m, b)[1 + c]);
-	for (int c = 0; c < m->nclasses; c++)
-		scale[c] = scale[c] > 0 ? scale[c] / 127.0 : 1.0;
 }
 
 static json_t *header(const struct model *m, const double *scale)
@@ -637,7 +387,7 @@ static int read_record(const struct model *m, FILE *f, struct record *r)
  * the first bad record + 1. */
 static size_t read_features(struct model *m, FILE *f, size_t nf)
 {
-	struct record *rec = xrealloc(NULL, (nf ? nf : 1) * sizeof *rec);
+	struct record *rec = model_xrealloc(NULL, (nf ? nf : 1) * sizeof *rec);
 	float lo = INFINITY, hi = 0;
 	size_t bad = 0;
 
@@ -648,9 +398,9 @@ static size_t read_features(struct model *m, FILE *f, size_t nf)
 			lo = fminf(lo, rec[i].idf), hi = fmaxf(hi, rec[i].idf);
 	}
 	if (!bad) {
-		pack_levels(m, nf ? lo : 1, nf ? hi : 1);
+		model_pack_levels(m, nf ? lo : 1, nf ? hi : 1);
 		for (size_t i = 0; i < nf; i++)
-			pack_row(m, rec[i].bucket, rec[i].idf, rec[i].q);
+			model_pack_row(m, rec[i].bucket, rec[i].idf, rec[i].q);
 	}
 	free(rec);
 	return bad;

@@ -3,9 +3,10 @@
  * regression, trained with liblinear) over hashed character 1-3-grams of
  * the normalised text, weighted by TF-IDF and L2-normalised.
  *
- * Training, evaluation and cross-validation live here too, so xfctl and
- * the tests use exactly the features the daemon uses. Texts given to
- * model_* are already normalised (normalize.h).
+ * This is prediction and the model file, all xf-classify links. Training
+ * (model_train.h) shares the feature extraction, so xfctl and the tests
+ * train on exactly the features the daemon uses. Texts given to model_*
+ * are already normalised (normalize.h).
  *
  * File format: one JSON header line ({"format": "xf-linear-1", "version",
  * "classes", "bucket_bits", "ngram_max", "features", "weights": "int8",
@@ -73,30 +74,5 @@ int model_save(const struct model *m, const char *path, json_t *meta, struct sbu
 /* Loads a model file; NULL with err. */
 struct model *model_load(const char *path, struct sbuf *err);
 void model_free(struct model *m);
-
-/* A labelled corpus: normalised texts and class indexes into classes[]. */
-struct corpus {
-	size_t n, alloc;
-	char **text;
-	int *label;
-	int nclasses;
-	char *classes[MODEL_MAX_CLASSES];
-};
-
-struct train_opts {
-	int bucket_bits;  /* default 20 */
-	int ngram_max;    /* default 3 */
-	int min_df;       /* default 2 */
-	double C;         /* default 100 */
-	int svm;          /* 1: L2-loss linear SVM instead of logistic regression */
-	int balanced;     /* 1: weight classes by N / (K n_class) */
-};
-void train_opts_default(struct train_opts *o);
-
-/* Trains on the documents of c whose index i has use[i] (NULL: all). */
-struct model *model_train(const struct corpus *c, const unsigned char *use,
-			  const struct train_opts *o, struct sbuf *err);
-
-void corpus_release(struct corpus *c);
 
 #endif

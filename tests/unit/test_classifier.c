@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "classify/classifier.h"
+#include "petitioner.h"
 #include "tharness.h"
 
 /* A classifier without a model: the starter keyword table alone. */
@@ -322,7 +323,7 @@ static int pkey(const char *text, const char *key, char out[65])
 
 	T_CHECK(p != NULL);
 	memset(out, 0, 65);
-	rc = classifier_petitioner_key(p, key, out);
+	rc = petitioner_key_of(p, key, out);
 	json_decref(p);
 	return rc;
 }

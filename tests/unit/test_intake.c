@@ -5,9 +5,9 @@
 
 #include <jansson.h>
 
-#include "classify/classifier.h"
 #include "intake/intake.h"
 #include "intake/validate.h"
+#include "petitioner.h"
 #include "tharness.h"
 
 #define CASE "XF-330381-20261122-000123"
@@ -175,11 +175,11 @@ static void t_petition_anonymous(void)
 	json_t *who = json_object_get(p, "petitioner");
 	char want[65], got[65];
 
-	T_INTEQ(classifier_petitioner_key(named, "k", want), 0);
+	T_INTEQ(petitioner_key_of(named, "k", want), 0);
 	T_INTEQ(json_object_size(who), 2);
 	T_CHECK(json_is_true(json_object_get(who, "anonymous")));
 	T_STREQ(json_string_value(json_object_get(who, "key")), want);
-	T_INTEQ(classifier_petitioner_key(p, "another", got), 0); /* the key carried wins */
+	T_INTEQ(petitioner_key_of(p, "another", got), 0); /* the key carried wins */
 	T_STREQ(got, want);
 	T_STREQ(json_string_value(json_object_get(p, "region_code")), "330381");
 	/* the event itself is untouched */
@@ -200,11 +200,11 @@ static void t_petition_anonymous_phone_or_none(void)
 	json_t *pb = intake_petition(b, CASE, "2026-11-22T10:00:05+08:00", "k");
 	char want[65], got[65];
 
-	T_INTEQ(classifier_petitioner_key(named, "k", want), 0);
-	T_INTEQ(classifier_petitioner_key(pa, "k", got), 0);
+	T_INTEQ(petitioner_key_of(named, "k", want), 0);
+	T_INTEQ(petitioner_key_of(pa, "k", got), 0);
 	T_STREQ(got, want);
 	expect_json(json_object_get(pb, "petitioner"), "{'anonymous': true}");
-	T_INTEQ(classifier_petitioner_key(pb, "k", got), -1);
+	T_INTEQ(petitioner_key_of(pb, "k", got), -1);
 	json_decref(pa);
 	json_decref(pb);
 	json_decref(named);
@@ -221,7 +221,7 @@ static void t_petition_upstream_key(void)
 	char got[65];
 
 	expect_json(json_object_get(p, "petitioner"), "{'name': '王五'}");
-	T_INTEQ(classifier_petitioner_key(p, "k", got), -1);
+	T_INTEQ(petitioner_key_of(p, "k", got), -1);
 	json_decref(p);
 	json_decref(event);
 }

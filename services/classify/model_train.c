@@ -1,0 +1,226 @@
+/* model_train.c - see model_train.h. */
+#include "model_train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/model_impl.h"
+
+/* liblinear's linear.h also names a struct "model": call it liblinear_model here. */
+#define model liblinear_model
+#include <linear.h>
+#undef model
+
+void train_opts_default(struct train_opts *o)
+{
+	o->bucket_bits = 18;
+	o->ngram_max = 3;
+	o->min_df = 3;
+	o->C = 100;
+	o->svm = 0;
+	o->balanced = 0;
+}
+
+/* Document frequencies over the used documents, then idf (0 below min_df). */
+static void fit_idf(struct model *m, struct model_ws *ws, const struct corpus *c,
+		    const unsigned char *use, int min_df)
+{
+	uint32_t *df = calloc(m->nbuckets, sizeof *df);
+	size_t ndocs = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (use && !use[i])
+			continue;
+		ndocs++;
+		model_extract(ws, c->text[i], m->bucket_bits, m->ngram_max);
+		for (size_t k = 0; k < ws->nfeat; k++)
+			df[ws->feat[k].bucket]++;
+	}
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		if (df[b] >= (uint32_t)min_df) {
+			row(m, b)[0] = (float)(log((1.0 + (double)ndocs) / (1.0 + df[b])) + 1.0);
+			m->nfeatures++;
+		}
+	free(df);
+}
+
+static int node_cmp(const void *a, const void *b)
+{
+	const struct feature_node *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* One document as liblinear's sorted sparse vector, bias node last. */
+static struct feature_node *doc_vector(const struct model *m, struct model_ws *ws,
+				       const char *text)
+{
+	struct feature_node *x;
+	size_t nx = 0;
+	double norm = 0;
+
+	model_extract(ws, text, m->bucket_bits, m->ngram_max);
+	x = model_xrealloc(NULL, (ws->nfeat + 2) * sizeof *x);
+	for (size_t k = 0; k < ws->nfeat; k++) {
+		const struct slot *s = &ws->feat[k];
+		double v = tfidf(m, s, row(m, s->bucket)[0]);
+
+		if (v <= 0)
+			continue;
+		x[nx++] = (struct feature_node){ (int)s->bucket + 1, v };
+		norm += v * v;
+	}
+	norm = norm > 0 ? sqrt(norm) : 1;
+	for (size_t k = 0; k < nx; k++)
+		x[k].value /= norm;
+	qsort(x, nx, sizeof *x, node_cmp);
+	x[nx++] = (struct feature_node){ (int)m->nbuckets + 1, 1.0 };
+	x[nx] = (struct feature_node){ -1, 0 };
+	return x;
+}
+
+static void quiet(const char *s)
+{
+	(void)s;
+}
+
+static void quant_scales(const struct model *m, double *scale);
+
+/* The idf range of the kept features of a training model. */
+static void idf_range(const struct model *m, float *lo, float *hi)
+{
+	*lo = INFINITY;
+	*hi = 0;
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		if (row(m, b)[0] > 0) {
+			*lo = fminf(*lo, row(m, b)[0]);
+			*hi = fmaxf(*hi, row(m, b)[0]);
+		}
+	if (*hi <= 0)
+		*lo = *hi = 1;
+}
+
+/* Rounds every weight to what the int8 file keeps and fills the packed
+ * table, so that a trained model and the same model saved and loaded
+ * predict exactly alike. */
+static void quantize(struct model *m)
+{
+	double scale[MODEL_MAX_CLASSES];
+	float lo, hi;
+
+	quant_scales(m, scale);
+	for (int c = 0; c < m->nclasses; c++)
+		m->wscale[c] = (float)scale[c];
+	idf_range(m, &lo, &hi);
+	model_pack_levels(m, lo, hi);
+	for (uint32_t b = 0; b < m->nbuckets; b++) {
+		int8_t q[MODEL_MAX_CLASSES];
+
+		if (row(m, b)[0] <= 0)
+			continue;
+		for (int c = 0; c < m->nclasses; c++) {
+			q[c] = (int8_t)lround(row(m, b)[1 + c] / scale[c]);
+			row(m, b)[1 + c] = (float)(q[c] * scale[c]);
+		}
+		model_pack_row(m, b, row(m, b)[0], q);
+	}
+}
+
+/* Copies liblinear's weights of the kept features and the biases into m. */
+static void take_weights(struct model *m, const struct liblinear_model *lm)
+{
+	int labels[MODEL_MAX_CLASSES];
+
+	get_labels(lm, labels);
+	for (int k = 0; k < get_nr_class(lm); k++) {
+		int c = labels[k];
+
+		for (uint32_t b = 0; b < m->nbuckets; b++)
+			if (row(m, b)[0] > 0)
+				row(m, b)[1 + c] = (float)get_decfun_coef(lm, (int)b + 1, k);
+		/* the bias feature is the last one, of value 1 */
+		m->bias[c] = (float)get_decfun_coef(lm, (int)m->nbuckets + 1, k);
+	}
+}
+
+static void problem_free(struct problem *prob)
+{
+	for (int i = 0; i < prob->l; i++)
+		free(prob->x[i]);
+	free(prob->x);
+	free(prob->y);
+}
+
+struct model *model_train(const struct corpus *c, const unsigned char *use,
+			  const struct train_opts *o, struct sbuf *err)
+{
+	struct model *m = model_alloc(c->nclasses, c->classes, o->bucket_bits, o->ngram_max, 1);
+	struct parameter param = { .solver_type = o->svm ? L2R_L2LOSS_SVC_DUAL : L2R_LR,
+				   .eps = o->svm ? 0.1 : 0.01, .C = o->C };
+	struct problem prob = { 0, (int)m->nbuckets + 1, NULL, NULL, -1 };
+	struct model_ws *ws = model_ws_new();
+	struct liblinear_model *lm;
+
+	fit_idf(m, ws, c, use, o->min_df);
+	prob.x = model_xrealloc(NULL, c->n * sizeof *prob.x);
+	prob.y = model_xrealloc(NULL, c->n * sizeof *prob.y);
+	for (size_t i = 0; i < c->n; i++) {
+		if (use && !use[i])
+			continue;
+		prob.x[prob.l] = doc_vector(m, ws, c->text[i]);
+		prob.y[prob.l++] = c->label[i];
+	}
+	int labels[MODEL_MAX_CLASSES];
+	double weights[MODEL_MAX_CLASSES], count[MODEL_MAX_CLASSES] = { 0 };
+
+	if (o->balanced) { /* rarer classes weigh more, for macro-F1 */
+		for (int i = 0; i < prob.l; i++)
+			count[(int)prob.y[i]]++;
+		for (int k = 0; k < m->nclasses; k++) {
+			labels[k] = k;
+			weights[k] = count[k] ? prob.l / (m->nclasses * count[k]) : 1;
+		}
+		param.nr_weight = m->nclasses;
+		param.weight_label = labels;
+		param.weight = weights;
+	}
+	set_print_string_function(quiet);
+	lm = check_parameter(&prob, &param) ? NULL : train(&prob, &param);
+	if (lm) {
+		take_weights(m, lm);
+		quantize(m);
+		free_and_destroy_model(&lm);
+	} else {
+		sbuf_addf(err, "training failed: %s", check_parameter(&prob, &param));
+		model_free(m);
+		m = NULL;
+	}
+	problem_free(&prob);
+	model_ws_free(ws);
+	return m;
+}
+
+void corpus_release(struct corpus *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->text[i]);
+	free(c->text);
+	free(c->label);
+	for (int k = 0; k < c->nclasses; k++)
+		free(c->classes[k]);
+	memset(c, 0, sizeof *c);
+}
+
+/* Per-class scales that map weights onto int8 (max |w| -> 127). */
+static void quant_scales(const struct model *m, double *scale)
+{
+	for (int c = 0; c < m->nclasses; c++)
+		scale[c] = 0;
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		for (int c = 0; row(m, b)[0] > 0 && c < m->nclasses; c++)
+			if (fabs(row(m, b)[1 + c]) > scale[c])
+				scale[c] = fabs(row(m, b)[1 + c]);
+	for (int c = 0; c < m->nclasses; c++)
+		scale[c] = scale[c] > 0 ? scale[c] / 127.0 : 1.0;
+}
