@@ -6,6 +6,7 @@
 
 #include "util.h"
 #include "vocab.h"
+#include "xalloc.h"
 
 const char *corpus_label_code(const char *label)
 {
@@ -26,10 +27,8 @@ static void corpus_add(struct corpus *c, char *text, int label)
 {
 	if (c->n == c->alloc) {
 		c->alloc = c->alloc ? c->alloc * 2 : 1024;
-		c->text = realloc(c->text, c->alloc * sizeof *c->text);
-		c->label = realloc(c->label, c->alloc * sizeof *c->label);
-		if (!c->text || !c->label)
-			abort();
+		c->text = xrealloc(c->text, c->alloc * sizeof *c->text);
+		c->label = xrealloc(c->label, c->alloc * sizeof *c->label);
 	}
 	c->text[c->n] = text;
 	c->label[c->n++] = label;

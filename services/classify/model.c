@@ -8,13 +8,12 @@
 #include <string.h>
 
 #include "classify/model_impl.h"
+#include "xalloc.h"
 
 struct model_ws *model_ws_new(void)
 {
-	struct model_ws *ws = calloc(1, sizeof *ws);
+	struct model_ws *ws = xcalloc(1, sizeof *ws);
 
-	if (!ws)
-		abort();
 	return ws;
 }
 
@@ -30,14 +29,6 @@ void model_ws_free(struct model_ws *ws)
 	free(ws);
 }
 
-void *model_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
 /* Decodes (valid, normalised) UTF-8 into ws->cps; returns the count. */
 static size_t decode(struct model_ws *ws, const char *s)
 {
@@ -45,8 +36,8 @@ static size_t decode(struct model_ws *ws, const char *s)
 
 	if (len + 1 > ws->cps_cap) {
 		ws->cps_cap = len + 1;
-		ws->cps = model_xrealloc(ws->cps, ws->cps_cap * sizeof *ws->cps);
-		ws->offsets = model_xrealloc(ws->offsets, ws->cps_cap * sizeof *ws->offsets);
+		ws->cps = xrealloc(ws->cps, ws->cps_cap * sizeof *ws->cps);
+		ws->offsets = xrealloc(ws->offsets, ws->cps_cap * sizeof *ws->offsets);
 	}
 	for (size_t i = 0; i < len; n++) {
 		unsigned char c = (unsigned char)s[i];
@@ -84,13 +75,13 @@ static uint32_t table_reset(struct model_ws *ws, size_t occurrences)
 	while (cap < occurrences * 2)
 		cap <<= 1;
 	if (cap > ws->table_cap) {
-		ws->tag = model_xrealloc(ws->tag, cap * sizeof *ws->tag);
-		ws->pos = model_xrealloc(ws->pos, cap * sizeof *ws->pos);
+		ws->tag = xrealloc(ws->tag, cap * sizeof *ws->tag);
+		ws->pos = xrealloc(ws->pos, cap * sizeof *ws->pos);
 		ws->table_cap = cap;
 	}
 	if (occurrences > ws->feat_cap) {
 		ws->feat_cap = occurrences;
-		ws->feat = model_xrealloc(ws->feat, ws->feat_cap * sizeof *ws->feat);
+		ws->feat = xrealloc(ws->feat, ws->feat_cap * sizeof *ws->feat);
 	}
 	/* only this text's part: a short text after a long one stays in cache */
 	memset(ws->tag, 0, cap * sizeof *ws->tag);
@@ -230,13 +221,11 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max,
 			  int training)
 {
-	struct model *m = calloc(1, sizeof *m);
+	struct model *m = xcalloc(1, sizeof *m);
 
-	if (!m)
-		abort();
 	m->nclasses = nclasses;
 	for (int c = 0; c < nclasses; c++)
-		m->classes[c] = strdup(classes[c]);
+		m->classes[c] = xstrdup(classes[c]);
 	m->bucket_bits = bits;
 	m->ngram_max = ngram_max;
 	m->nbuckets = 1u << bits;
@@ -244,10 +233,8 @@ struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngra
 	for (int t = 1; t < 64; t++)
 		m->one_plus_log[t] = (float)(1.0 + log((double)t));
 	if (training)
-		m->rows = calloc((size_t)m->nbuckets * (size_t)m->stride, sizeof *m->rows);
-	m->packed = calloc(m->nbuckets, (size_t)m->pstride);
-	if ((training && !m->rows) || !m->packed)
-		abort();
+		m->rows = xcalloc((size_t)m->nbuckets * (size_t)m->stride, sizeof *m->rows);
+	m->packed = xcalloc(m->nbuckets, (size_t)m->pstride);
 	return m;
 }
 
@@ -387,7 +374,7 @@ static int read_record(const struct model *m, FILE *f, struct record *r)
  * the first bad record + 1. */
 static size_t read_features(struct model *m, FILE *f, size_t nf)
 {
-	struct record *rec = model_xrealloc(NULL, (nf ? nf : 1) * sizeof *rec);
+	struct record *rec = xrealloc(NULL, (nf ? nf : 1) * sizeof *rec);
 	float lo = INFINITY, hi = 0;
 	size_t bad = 0;
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "classify/model.h"
+#include "xalloc.h"
 
 /* One distinct n-gram of a text: its bucket, count and where it first was. */
 struct slot {
@@ -32,8 +33,6 @@ struct model_ws {
 	const char *text;         /* for keywords */
 };
 
-/* realloc that aborts when out of memory. */
-void *model_xrealloc(void *p, size_t n);
 
 /* Counts the text's 1..ngram_max-grams: the distinct ones into ws->feat. */
 void model_extract(struct model_ws *ws, const char *text, int bits, int ngram_max);

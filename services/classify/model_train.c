@@ -61,7 +61,7 @@ static struct feature_node *doc_vector(const struct model *m, struct model_ws *w
 	double norm = 0;
 
 	model_extract(ws, text, m->bucket_bits, m->ngram_max);
-	x = model_xrealloc(NULL, (ws->nfeat + 2) * sizeof *x);
+	x = xrealloc(NULL, (ws->nfeat + 2) * sizeof *x);
 	for (size_t k = 0; k < ws->nfeat; k++) {
 		const struct slot *s = &ws->feat[k];
 		double v = tfidf(m, s, row(m, s->bucket)[0]);
@@ -163,8 +163,8 @@ struct model *model_train(const struct corpus *c, const unsigned char *use,
 	struct liblinear_model *lm;
 
 	fit_idf(m, ws, c, use, o->min_df);
-	prob.x = model_xrealloc(NULL, c->n * sizeof *prob.x);
-	prob.y = model_xrealloc(NULL, c->n * sizeof *prob.y);
+	prob.x = xrealloc(NULL, c->n * sizeof *prob.x);
+	prob.y = xrealloc(NULL, c->n * sizeof *prob.y);
 	for (size_t i = 0; i < c->n; i++) {
 		if (use && !use[i])
 			continue;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct phrase_entry *x = a, *y = b;
@@ -22,9 +24,7 @@ static void index_slots(struct phrase_index *ix)
 
 	while (nslots < 2 * ix->n)
 		nslots <<= 1;
-	ix->slot = calloc(nslots, sizeof *ix->slot);
-	if (!ix->slot)
-		abort();
+	ix->slot = xcalloc(nslots, sizeof *ix->slot);
 	ix->mask = nslots - 1;
 	for (size_t i = 0; i < ix->n;) {
 		size_t j = i, h = phrase_slot_of(ix, ix->e[i].key);
@@ -42,10 +42,9 @@ static void index_slots(struct phrase_index *ix)
 
 struct phrase_index *phrase_index_new(size_t n)
 {
-	struct phrase_index *ix = calloc(1, sizeof *ix);
+	struct phrase_index *ix = xcalloc(1, sizeof *ix);
 
-	if (!ix || !(ix->e = calloc(n + 1, sizeof *ix->e)))
-		abort();
+	ix->e = xcalloc(n + 1, sizeof *ix->e);
 	return ix;
 }
 
