@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+#include "xalloc.h"
 
 extern char **environ;
 
@@ -685,7 +686,7 @@ int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
 			int partitions, int timeout_ms, struct sbuf *err)
 {
 	rd_kafka_AdminOptions_t *opts;
-	rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof *nt);
+	rd_kafka_NewTopic_t **nt = xcalloc(n ? n : 1, sizeof *nt);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_event_t *ev;
 	char why[256];

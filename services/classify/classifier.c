@@ -14,6 +14,7 @@
 #include "sbuf.h"
 #include "util.h"
 #include "vocab.h"
+#include "xalloc.h"
 
 #define NCAT VOCAB_NCATEGORIES
 
@@ -188,12 +189,12 @@ static int table_add(struct kw_table *t, const struct normalizer *nz, json_t *e,
 int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *err)
 {
 	json_t *doc = json_loads(json, 0, NULL), *list = json_object_get(doc, "keywords");
-	struct kw_table *t = calloc(1, sizeof *t);
+	struct kw_table *t = xcalloc(1, sizeof *t);
 	int rc = json_array_size(list) ? 0 : -1;
 
 	if (rc)
 		sbuf_adds(err, "not an xf.keywords.v1 document with keywords");
-	t->w = calloc(json_array_size(list) + 1, sizeof *t->w);
+	t->w = xcalloc(json_array_size(list) + 1, sizeof *t->w);
 	for (size_t i = 0; !rc && i < json_array_size(list); i++)
 		rc = table_add(t, cl->nz, json_array_get(list, i), i, err);
 	snprintf(t->version, sizeof t->version, "%s",
@@ -209,7 +210,7 @@ int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *er
 	free(cl->cat_hits);
 	cl->table = t;
 	cl->kw = index_new(t);
-	cl->cat_hits = calloc(t->n + 1, 1);
+	cl->cat_hits = xcalloc(t->n + 1, 1);
 	return 0;
 }
 

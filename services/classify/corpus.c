@@ -40,7 +40,7 @@ static void classes_from(struct corpus *c, const char **codes, size_t n)
 	for (size_t t = 0; t < VOCAB_NCATEGORIES; t++)
 		for (size_t i = 0; i < n; i++)
 			if (codes[i] == vocab_categories[t].code) {
-				c->classes[c->nclasses++] = strdup(vocab_categories[t].code);
+				c->classes[c->nclasses++] = xstrdup(vocab_categories[t].code);
 				break;
 			}
 }
@@ -75,8 +75,8 @@ static int read_lines(const char *path, const struct normalizer *nz, struct sbuf
 		} else if (line.len) {
 			if (*n == alloc) {
 				alloc = alloc ? alloc * 2 : 1024;
-				*texts = realloc(*texts, alloc * sizeof **texts);
-				*codes = realloc(*codes, alloc * sizeof **codes);
+				*texts = xrealloc(*texts, alloc * sizeof **texts);
+				*codes = xrealloc(*codes, alloc * sizeof **codes);
 			}
 			normalizer_apply(nz, text, strlen(text), &norm);
 			(*texts)[*n] = sbuf_detach(&norm, NULL);
@@ -205,8 +205,8 @@ void eval_model(const struct model *m, const struct corpus *c,
 /* Fold of every document: within each class, shuffled (fixed seed), round robin. */
 static int *stratified_folds(const struct corpus *c, int k)
 {
-	int *fold = malloc(c->n * sizeof *fold);
-	size_t *order = malloc(c->n * sizeof *order);
+	int *fold = xmalloc(c->n * sizeof *fold);
+	size_t *order = xmalloc(c->n * sizeof *order);
 	unsigned seed = 20261122;
 
 	for (size_t i = 0; i < c->n; i++)
@@ -236,7 +236,7 @@ int corpus_cv(const struct corpus *c, int k, const struct train_opts *o,
 	      struct eval *e, struct sbuf *err)
 {
 	int *fold = stratified_folds(c, k);
-	unsigned char *train = malloc(c->n), *test = malloc(c->n);
+	unsigned char *train = xmalloc(c->n), *test = xmalloc(c->n);
 	int rc = 0;
 
 	memset(e, 0, sizeof *e);

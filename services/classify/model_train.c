@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "classify/model_impl.h"
+#include "xalloc.h"
 
 /* liblinear's linear.h also names a struct "model": call it liblinear_model here. */
 #define model liblinear_model
@@ -26,7 +27,7 @@ void train_opts_default(struct train_opts *o)
 static void fit_idf(struct model *m, struct model_ws *ws, const struct corpus *c,
 		    const unsigned char *use, int min_df)
 {
-	uint32_t *df = calloc(m->nbuckets, sizeof *df);
+	uint32_t *df = xcalloc(m->nbuckets, sizeof *df);
 	size_t ndocs = 0;
 
 	for (size_t i = 0; i < c->n; i++) {

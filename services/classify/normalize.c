@@ -125,12 +125,9 @@ static uint32_t action(uint32_t cp)
 
 struct normalizer *normalizer_new(struct sbuf *err)
 {
-	struct normalizer *nz = malloc(sizeof *nz);
+	struct normalizer *nz = xmalloc(sizeof *nz);
 
-	if (!nz) {
-		sbuf_addf(err, "normalizer: cannot allocate %zu bytes", sizeof *nz);
-		return NULL;
-	}
+	(void)err; /* nothing can fail: allocation aborts (xalloc.h) */
 	for (uint32_t cp = 0; cp < 0x10000; cp++) {
 		uint32_t v = cp >= 0xD800 && cp <= 0xDFFF ? NZ_DROP : action(cp);
 

@@ -351,7 +351,7 @@ static json_t *replay_add(struct caseops *co, const char *case_id, int seq, cons
 static void replay_event(struct caseops *co, const char *case_id, int seq, const char *body,
 			 const char *hash)
 {
-	json_object_set_new(replay_add(co, case_id, seq, "case.events", strdup(body)), "hash",
+	json_object_set_new(replay_add(co, case_id, seq, "case.events", xstrdup(body)), "hash",
 			    json_string(hash));
 }
 
@@ -363,7 +363,7 @@ static char *replay_value(json_t *r)
 	char *text;
 
 	if (!hash)
-		return strdup(str_at(r, "value", NULL));
+		return xstrdup(str_at(r, "value", NULL));
 	msg = json_loads(str_at(r, "value", NULL), 0, NULL);
 	json_object_set_new(msg, "hash", json_string(hash));
 	text = json_dumps(msg, JSON_COMPACT);
@@ -380,7 +380,7 @@ static void replay_from_json(struct caseops *co, json_t *j)
 		return;
 	if (!hash)
 		replay_add(co, str_at(j, "case_id", NULL), 0, str_at(j, "topic", NULL),
-			   strdup(body));
+			   xstrdup(body));
 	else
 		replay_event(co, str_at(j, "case_id", NULL),
 			     (int)json_integer_value(json_object_get(j, "seq")), body, hash);
@@ -608,7 +608,7 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 	e->last_seq++;
 	snprintf(e->last_hash, sizeof e->last_hash, "%s", ev.hash);
 	if (msg)
-		*msg = strdup(text);
+		*msg = xstrdup(text);
 	outbox_add(co->ob, "case.events", case_id, text);
 	if (e->is_new && e->last_seq <= 3)
 		replay_event(co, case_id, e->last_seq, ev.body, ev.hash);
@@ -623,7 +623,7 @@ void caseops_tell(struct caseops *co, const struct rules_dept *dept, const char 
 
 	if (to_topic) {
 		snprintf(topic, sizeof topic, "assignments.%s", dept->code);
-		outbox_add(co->ob, topic, case_id, strdup(msg));
+		outbox_add(co->ob, topic, case_id, xstrdup(msg));
 	}
 	if (dept->webhook && *dept->webhook)
 		doc_add(co, "webhooks", webhook_row(case_id, dept->code, dept->webhook, kind,
@@ -659,7 +659,7 @@ void caseops_assign(struct caseops *co, json_t *petition, const struct rules_dec
 	caseops_tell(co, dept, case_id, "assignment", body, 1);
 	if (e && e->is_new && attempt == 1) {
 		snprintf(topic, sizeof topic, "assignments.%s", dept->code);
-		replay_add(co, case_id, 0, topic, strdup(body));
+		replay_add(co, case_id, 0, topic, xstrdup(body));
 	}
 	free(body);
 	json_decref(a);

@@ -151,7 +151,7 @@ static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm
 
 	if (!jlimit_ok(text, rkm->len, feedback ? JLIMIT_VALUES : JLIMIT_VALUES_OURS)) {
 		it->dlq_code = "too_many_values"; /* neither parsed nor judged */
-		it->dlq_why = strdup("more JSON values than a message may hold");
+		it->dlq_why = xstrdup("more JSON values than a message may hold");
 		return;
 	}
 	p = json_loadb(text, rkm->len, 0, NULL);
@@ -165,7 +165,7 @@ static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm
 	    !region_code_valid(region) ||
 	    !caseops_str(json_object_get(p, "classification"), "category", NULL)) {
 		it->dlq_code = "bad_petition";
-		it->dlq_why = strdup("not an xf.petition.v1 object with case_id, "
+		it->dlq_why = xstrdup("not an xf.petition.v1 object with case_id, "
 				     "region_code and classification.category");
 		json_decref(p);
 		return;

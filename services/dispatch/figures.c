@@ -65,8 +65,8 @@ static struct figures_stat *stat_get(struct figures *fg, const char *dept,
 	}
 	s = &fg->v[fg->n];
 	memset(s, 0, sizeof *s);
-	s->department = strdup(dept);
-	s->category = strdup(category ? category : "other");
+	s->department = xstrdup(dept);
+	s->category = xstrdup(category ? category : "other");
 	json_object_set_new(fg->idx, key, json_integer((json_int_t)fg->n++));
 	return s;
 }

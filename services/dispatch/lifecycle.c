@@ -28,6 +28,7 @@
 #include "jschema.h"
 #include "log.h"
 #include "util.h"
+#include "xalloc.h"
 
 #define DISPATCH_RETURN_WORKDAYS 5 /* 退单 within 5 working days, 第二十三条 */
 #define DISPATCH_EXTEND_MAX 30    /* one extension of at most 30 days, 第三十四条 */
@@ -246,7 +247,7 @@ static int reassign(struct fb *f, struct case_row *c, const struct rules_decisio
 static int redispatch(struct fb *f, struct case_row *c, struct sbuf *err)
 {
 	size_t n = json_array_size(c->returned_by);
-	const char **exclude = calloc(n + 1, sizeof *exclude);
+	const char **exclude = xcalloc(n + 1, sizeof *exclude);
 	struct rules_decision dec;
 	struct sbuf why = SBUF_INIT;
 	int rc;
@@ -484,7 +485,7 @@ int lifecycle_feedback(struct lifecycle *lc, struct caseops *co, json_t *msg,
 		return 0;
 	if (malformed(&f, &why)) {
 		*dlq_code = "bad_feedback";
-		*dlq_why = strdup(why.buf);
+		*dlq_why = xstrdup(why.buf);
 		rc = refuse(&f, "malformed", why.buf);
 		sbuf_release(&why);
 		return rc;

@@ -13,8 +13,8 @@ void outbox_add(struct outbox *ob, const char *topic, const char *key, char *val
 		ob->alloc = ob->alloc ? ob->alloc * 2 : 64;
 		ob->v = xrealloc(ob->v, ob->alloc * sizeof *ob->v);
 	}
-	ob->v[ob->n].topic = strdup(topic);
-	ob->v[ob->n].key = strdup(key);
+	ob->v[ob->n].topic = xstrdup(topic);
+	ob->v[ob->n].key = xstrdup(key);
 	ob->v[ob->n++].value = value; /* taken */
 }
 
@@ -51,7 +51,7 @@ void outbox_add_json(struct outbox *ob, json_t *arr)
 		const char *value = json_string_value(json_object_get(m, "value"));
 
 		if (topic && key && value)
-			outbox_add(ob, topic, key, strdup(value));
+			outbox_add(ob, topic, key, xstrdup(value));
 	}
 }
 

@@ -7,6 +7,7 @@
 #include "classify/corpus.h"
 #include "util.h"
 #include "xfctl.h"
+#include "xalloc.h"
 
 /* Loads a corpus normalised like the daemon does; 0 or 1 after printing. */
 static int load(struct corpus *c, const char *path)
@@ -70,7 +71,7 @@ static int model_eval_cmd(const char *path, const char *data)
 		return xfctl_fail(path, &err);
 	c.nclasses = m->nclasses;
 	for (int k = 0; k < m->nclasses; k++)
-		c.classes[k] = strdup(m->classes[k]);
+		c.classes[k] = xstrdup(m->classes[k]);
 	if (load(&c, data)) {
 		corpus_release(&c);
 		model_free(m);
