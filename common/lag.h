@@ -12,6 +12,10 @@
  *  - the monitor: a thread in a daemon that samples every interval and
  *    exports gauges, plus a JSON snapshot for a status page.
  *
+ * One file each: lag_eval.c (the evaluator), lag_track.c (samples, the
+ * tracker and its JSON), lag_sampler.c, lag_monitor.c; lag_int.h holds the
+ * few helpers they share.
+ *
  * "Our" groups are those whose id starts with "<XF_GROUP_PREFIX>-".
  */
 #ifndef XF_LAG_H

@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/lag.c: the evaluator on constructed sample series
+ * Unit tests for common/lag_*.c: the evaluator on constructed sample series
  * (each verdict, partial windows, the window sliding), the tracker
  * (worst-of-partitions, partitions coming and going, JSON), then the
  * sampler and the monitor end to end against librdkafka's mock cluster,
