@@ -30,7 +30,8 @@ LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 
 COMMON_SRC := $(wildcard common/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \
-                deploy/examples/keywords.json deploy/examples/holidays-cn-2026.json)
+                deploy/examples/keywords.json deploy/examples/holidays-cn-2026.json \
+                services/dispatch/status.html)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o) $(OUT)/gen/embedded.o
 LIBXF      := $(OUT)/libxf.a
 
@@ -88,7 +89,7 @@ $(LIBXF): $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-# SQL migrations and JSON schemas are compiled in (common/embed.h).
+# SQL migrations, JSON schemas and the status page are compiled in (common/embed.h).
 $(OUT)/gen/embedded.c: $(EMBED_SRC) deploy/scripts/embed.sh Makefile
 	@mkdir -p $(@D)
 	deploy/scripts/embed.sh $(EMBED_SRC) > $@.tmp && mv $@.tmp $@

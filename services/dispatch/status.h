@@ -3,7 +3,8 @@
  * (http_set_route). Everything it shows is read from the daemon's metrics
  * registry, the numbers GET /metrics renders, so the two always agree.
  *
- *   GET /             one self-contained HTML page (inline CSS and JS, no
+ *   GET /             one self-contained HTML page, status.html beside this
+ *                     file, embedded at build time (inline CSS and JS, no
  *                     external assets) that draws the figures embedded in
  *                     it, then fetches status.json every 2 s and redraws;
  *                     a banner says when a fetch fails
