@@ -85,8 +85,10 @@ $(BIN)/xf-passthrough: $(OUT)/tests/bench/passthrough.o $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
+# Rebuilt whole, so an object whose source was removed or renamed leaves it.
 $(LIBXF): $(COMMON_OBJ)
 	@mkdir -p $(@D)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 # SQL migrations, JSON schemas and the status page are compiled in (common/embed.h).

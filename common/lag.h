@@ -44,7 +44,19 @@ enum lag_status {
 };
 #define LAG_STATUS_MAX LAG_REWIND
 
-/* "OK", "WARN", "STALL", "STOP", "REWIND". */
+/*
+ * How each verdict reads, the one list of them: lag_statuses[code] for
+ * LAG_OK .. LAG_STATUS_MAX. xfctl, the gauges' JSON and xf-dispatch's
+ * status page all take names, labels and colours from here.
+ */
+struct lag_status_info {
+	const char *name;    /* "OK", "WARN", "STALL", "STOP", "REWIND" */
+	const char *label;   /* the status page's label, "正常 OK" */
+	const char *colour;  /* the status page's colour for it (CSS) */
+};
+extern const struct lag_status_info lag_statuses[LAG_STATUS_MAX + 1];
+
+/* lag_statuses[st].name, or "UNKNOWN" outside the list. */
 const char *lag_status_name(enum lag_status st);
 
 #define LAG_WINDOW_DEFAULT 10

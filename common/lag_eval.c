@@ -5,11 +5,17 @@
 
 /* --- the evaluator ------------------------------------------------------ */
 
-static const char *const status_names[] = { "OK", "WARN", "STALL", "STOP", "REWIND" };
+const struct lag_status_info lag_statuses[LAG_STATUS_MAX + 1] = {
+	[LAG_OK] = { "OK", "正常 OK", "#1a7f37" },
+	[LAG_WARN] = { "WARN", "预警 WARN", "#b7791f" },
+	[LAG_STALL] = { "STALL", "停滞 STALL", "#c62828" },
+	[LAG_STOP] = { "STOP", "停止 STOP", "#5b21b6" },
+	[LAG_REWIND] = { "REWIND", "回退 REWIND", "#0e7490" },
+};
 
 const char *lag_status_name(enum lag_status st)
 {
-	return st >= LAG_OK && st <= LAG_STATUS_MAX ? status_names[st] : "UNKNOWN";
+	return st >= LAG_OK && st <= LAG_STATUS_MAX ? lag_statuses[st].name : "UNKNOWN";
 }
 
 void lag_window_init(struct lag_window *w, int size)

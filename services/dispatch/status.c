@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "embed.h"
+#include "lag.h"
 #include "scorecard.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -186,7 +187,6 @@ static json_t *cases(struct metrics *m)
 
 /* ---- lag (common/lag.h's gauges, read by name) ---- */
 
-static const char *const lag_status_names[] = { "OK", "WARN", "STALL", "STOP", "REWIND" };
 static const char *const by_group[] = { "group", NULL };
 static const char *const by_partition[] = { "group", "topic", "partition", NULL };
 
@@ -231,8 +231,7 @@ static json_t *lag_group(const struct sample *st, const struct samples *max,
 
 	return json_pack("{s:o, s:i, s:s, s:o, s:I, s:o}",
 		"group", label_json(st->labels, "group"), "status", (int)status,
-		"status_name", status >= 0 && status < (long)ARRAY_SIZE(lag_status_names) ?
-			       lag_status_names[status] : "UNKNOWN",
+		"status_name", status >= 0 ? lag_status_name((enum lag_status)status) : "UNKNOWN",
 		"max_lag_seconds", seconds_json(mx),
 		"lag", total, "partitions", parts);
 }
@@ -365,14 +364,12 @@ json_t *status_json(struct metrics *m)
 
 /* ---- the page ---- */
 
-/* The page (embedded at build time), its figures at the marker below. */
+/* The page, embedded at build time; its markers are filled in as it is served. */
 #define STATUS_PAGE "services/dispatch/status.html"
-#define FIGURES_MARKER "@FIGURES@"
 
-/* Appends the figures as JSON; inside <script> with '<' escaped as \u003c. */
-static void add_json(struct sbuf *body, struct metrics *m, int in_html)
+/* Appends j (stolen) as JSON; inside <script> with '<' escaped as \u003c. */
+static void add_json(struct sbuf *body, json_t *j, int in_html)
 {
-	json_t *j = status_json(m);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
 
 	if (!s)
@@ -386,15 +383,60 @@ static void add_json(struct sbuf *body, struct metrics *m, int in_html)
 	json_decref(j);
 }
 
-/* The page with the figures it starts with in place of FIGURES_MARKER. */
+/* The figures the page starts with. */
+static void add_figures(struct sbuf *body, struct metrics *m)
+{
+	add_json(body, status_json(m), 1);
+}
+
+/* lag_statuses as [{"name", "label", "colour"}], indexed by status code. */
+static void add_lag_statuses(struct sbuf *body, struct metrics *m)
+{
+	json_t *arr = json_array();
+
+	(void)m;
+	for (size_t i = 0; i < ARRAY_SIZE(lag_statuses); i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}",
+			"name", lag_statuses[i].name, "label", lag_statuses[i].label,
+			"colour", lag_statuses[i].colour));
+	add_json(body, arr, 1);
+}
+
+static const struct {
+	const char *marker;
+	void (*fill)(struct sbuf *body, struct metrics *m);
+} page_fills[] = {
+	{ "@FIGURES@", add_figures },
+	{ "@LAG_STATUSES@", add_lag_statuses },
+};
+
+/* The index of the fill whose marker starts at p, or ARRAY_SIZE(page_fills). */
+static size_t fill_at(const char *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(page_fills); i++)
+		if (!strncmp(p, page_fills[i].marker, strlen(page_fills[i].marker)))
+			return i;
+	return ARRAY_SIZE(page_fills);
+}
+
+/* The page with each marker replaced by what its fill writes. */
 static void add_page(struct sbuf *body, struct metrics *m)
 {
-	const char *page = embed_find(STATUS_PAGE)->data;
-	const char *at = strstr(page, FIGURES_MARKER);
+	const char *p = embed_find(STATUS_PAGE)->data, *at;
 
-	sbuf_add(body, page, (size_t)(at - page));
-	add_json(body, m, 1);
-	sbuf_adds(body, at + strlen(FIGURES_MARKER));
+	while ((at = strchr(p, '@'))) {
+		size_t i = fill_at(at);
+
+		sbuf_add(body, p, (size_t)(at - p));
+		if (i == ARRAY_SIZE(page_fills)) {
+			sbuf_addch(body, '@');
+			p = at + 1;
+			continue;
+		}
+		page_fills[i].fill(body, m);
+		p = at + strlen(page_fills[i].marker);
+	}
+	sbuf_adds(body, p);
 }
 
 int status_route(void *arg, const char *url, struct sbuf *body, const char **type)
@@ -402,7 +444,7 @@ int status_route(void *arg, const char *url, struct sbuf *body, const char **typ
 	struct metrics *m = arg;
 
 	if (!strcmp(url, "/status.json")) {
-		add_json(body, m, 0);
+		add_json(body, status_json(m), 0);
 		sbuf_addch(body, '\n');
 		*type = "application/json; charset=utf-8";
 		return 200;

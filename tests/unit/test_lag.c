@@ -84,6 +84,14 @@ static void t_status_names(void)
 	T_INTEQ(LAG_STALL, 2);
 	T_INTEQ(LAG_STOP, 3);
 	T_INTEQ(LAG_REWIND, 4);
+	/* every verdict has its page label (ending in its name) and colour */
+	for (int st = LAG_OK; st <= LAG_STATUS_MAX; st++) {
+		const struct lag_status_info *in = &lag_statuses[st];
+		size_t n = strlen(in->name), l = strlen(in->label);
+
+		T_CHECK(l > n && !strcmp(in->label + l - n, in->name));
+		T_CHECK(in->colour[0] == '#' && strlen(in->colour) == 7);
+	}
 }
 
 static void t_window_ring(void)

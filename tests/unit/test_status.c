@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dispatch/status.h"
+#include "lag.h"
 #include "scorecard.h"
 #include "tharness.h"
 
@@ -196,7 +197,7 @@ static void t_route(void)
 	T_CHECK(strstr(body.buf, "<meta charset='utf-8'>") != NULL);
 	T_CHECK(strstr(body.buf, "fetch('status.json'") != NULL);
 	/* the embedded figures cannot close their <script> */
-	T_INTEQ(count(body.buf, "</script>"), 2);
+	T_INTEQ(count(body.buf, "</script>"), 3);
 	T_CHECK(strstr(body.buf, "\\u003c/script>\\u003cb>") != NULL);
 	/* no external assets */
 	T_INTEQ(count(body.buf, "http://") + count(body.buf, "https://") +
@@ -209,9 +210,61 @@ static void t_route(void)
 	metrics_free(m);
 }
 
+/* The JSON of the page's <script type='application/json' id=id>, or NULL. */
+static json_t *page_block(const char *page, const char *id)
+{
+	struct sbuf open = SBUF_INIT;
+	const char *p, *end;
+	json_t *j = NULL;
+
+	sbuf_addf(&open, "<script type='application/json' id='%s'>\n", id);
+	p = strstr(page, open.buf);
+	end = p ? strstr(p, "</script>") : NULL;
+	if (end)
+		j = json_loadb(p + open.len, (size_t)(end - p) - open.len, 0, NULL);
+	sbuf_release(&open);
+	return j;
+}
+
+/* The page's lag statuses are lag.h's, one for each code, and no other list. */
+static void t_lag_statuses(void)
+{
+	struct metrics *m = metrics_new();
+	struct sbuf body = SBUF_INIT;
+	const char *type = NULL;
+	json_t *arr, *e;
+	size_t i;
+
+	T_INTEQ(status_route(m, "/", &body, &type), 200);
+	arr = page_block(body.buf, "lag-statuses");
+	if (!T_CHECK(json_is_array(arr)))
+		goto out;
+	T_INTEQ(json_array_size(arr), LAG_STATUS_MAX + 1);
+	json_array_foreach(arr, i, e) {
+		const struct lag_status_info *st = &lag_statuses[i];
+
+		T_STREQ(json_string_value(json_object_get(e, "name")), st->name);
+		T_STREQ(json_string_value(json_object_get(e, "label")), st->label);
+		T_STREQ(json_string_value(json_object_get(e, "colour")), st->colour);
+	}
+	/* no names, labels or colours of lag statuses written into the page itself */
+	T_INTEQ(count(body.buf, "REWIND"), 2); /* its name and its label, in the block */
+	T_INTEQ(count(body.buf, "回退"), 1);
+	T_INTEQ(count(body.buf, lag_statuses[LAG_REWIND].colour), 1);
+	T_CHECK(strstr(body.buf, "@LAG_STATUSES@") == NULL);
+	T_CHECK(strstr(body.buf, "@FIGURES@") == NULL);
+	e = page_block(body.buf, "initial");
+	T_CHECK(json_is_array(json_object_get(e, "lag")));
+	json_decref(e);
+out:
+	json_decref(arr);
+	sbuf_release(&body);
+	metrics_free(m);
+}
+
 T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty },
 	{ "lag_groups", t_lag }, { "departments", t_departments },
-	{ "route", t_route })
+	{ "route", t_route }, { "lag_statuses_from_lag_h", t_lag_statuses })
 
 /* ---- common/scorecard.c: the parts that need no database ---- */
 
