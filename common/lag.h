@@ -261,6 +261,13 @@ struct lag_monitor *lag_monitor_start(const struct xf_conf *conf, struct metrics
  * reference; safe from any thread.
  */
 json_t *lag_monitor_snapshot(struct lag_monitor *lm);
+/*
+ * Calls fn(arg, tr) with the tracker of the newest good sample (no
+ * partitions before the first), under the monitor's lock: fn must be
+ * quick and keep nothing of tr. A typed snapshot, for a status page.
+ */
+void lag_monitor_read(struct lag_monitor *lm,
+		      void (*fn)(void *arg, const struct lag_tracker *tr), void *arg);
 /* Stops the thread (within about LAG_MONITOR_TIMEOUT_MS) and frees; NULL is fine. */
 void lag_monitor_stop(struct lag_monitor *lm);
 

@@ -230,6 +230,14 @@ json_t *lag_monitor_snapshot(struct lag_monitor *lm)
 	return j;
 }
 
+void lag_monitor_read(struct lag_monitor *lm,
+		      void (*fn)(void *arg, const struct lag_tracker *tr), void *arg)
+{
+	pthread_mutex_lock(&lm->lock);
+	fn(arg, &lm->tracker);
+	pthread_mutex_unlock(&lm->lock);
+}
+
 void lag_monitor_stop(struct lag_monitor *lm)
 {
 	if (!lm)
