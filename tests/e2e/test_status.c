@@ -794,7 +794,7 @@ static void check_status_json(struct e2e *t, int port, json_t *db)
 	check_totals(json_object_get(status, "dead_letters"), &p, "xf_dead_letters_total",
 		     "reason", NULL);
 	check_lag(status, &p);
-	printf("    status.json: %zu departments agree with PostgreSQL, %zu lag groups with"
+	printf("    status.json: %zu departments compared with PostgreSQL, %zu lag groups with"
 	       " /metrics\n", json_array_size(json_object_get(status, "departments")),
 	       json_array_size(json_object_get(status, "lag")));
 	prom_release(&p);
