@@ -12,6 +12,8 @@
 
 /* --- the monitor -------------------------------------------------------- */
 
+enum { G_LAG, G_LAG_S, G_PART_STATUS, G_GROUP_STATUS, G_GROUP_MAX_S, G_COUNT };
+
 struct lag_monitor {
 	pthread_t thread;
 	pthread_mutex_t lock;       /* guards stopping, tracker, error, failed_wall_ms */
@@ -24,26 +26,44 @@ struct lag_monitor {
 	struct metrics *m;
 	long interval_ms;
 	struct metrics_series *m_sampled, *m_failures;
+	char *help[G_COUNT];        /* the gauges' help texts */
 };
-
-enum { G_LAG, G_LAG_S, G_PART_STATUS, G_GROUP_STATUS, G_GROUP_MAX_S, G_COUNT };
+enum { CODES_NONE, CODES_EACH, CODES_RANGE }; /* how a help text ends */
 
 static const struct gauge {
 	const char *name, *help;
+	int codes;  /* the verdicts' codes that end the help (lag_statuses) */
 } gauges[G_COUNT] = {
-	{ "xf_consumer_group_lag", "Messages between the committed offset and the log end" },
+	{ "xf_consumer_group_lag", "Messages between the committed offset and the log end",
+	  CODES_NONE },
 	{ "xf_consumer_group_lag_seconds",
-	  "Age of the oldest message not yet consumed (0 when caught up)" },
-	{ "xf_consumer_partition_status",
-	  "Lag verdict of a partition: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND" },
-	{ "xf_consumer_group_status",
-	  "Lag verdict of a group, the worst of its partitions: 0 OK .. 4 REWIND" },
-	{ "xf_consumer_group_max_lag_seconds", "The largest lag in seconds of a group's partitions" },
+	  "Age of the oldest message not yet consumed (0 when caught up)", CODES_NONE },
+	{ "xf_consumer_partition_status", "Lag verdict of a partition: ", CODES_EACH },
+	{ "xf_consumer_group_status", "Lag verdict of a group, the worst of its partitions: ",
+	  CODES_RANGE },
+	{ "xf_consumer_group_max_lag_seconds", "The largest lag in seconds of a group's partitions",
+	  CODES_NONE },
 };
 
-static void gauge_set(struct metrics *m, int which, const char *labels, double v)
+/* Each gauge's help: "... 0 OK, 1 WARN, ..." or "... 0 OK .. 4 REWIND". */
+static void monitor_help(struct lag_monitor *lm)
 {
-	metrics_set(metrics_get(m, gauges[which].name, gauges[which].help, METRICS_GAUGE,
+	for (int k = 0; k < G_COUNT; k++) {
+		struct sbuf h = SBUF_INIT;
+
+		sbuf_adds(&h, gauges[k].help);
+		for (int st = LAG_OK; gauges[k].codes == CODES_EACH && st <= LAG_STATUS_MAX; st++)
+			sbuf_addf(&h, "%s%d %s", st ? ", " : "", st, lag_statuses[st].name);
+		if (gauges[k].codes == CODES_RANGE)
+			sbuf_addf(&h, "%d %s .. %d %s", LAG_OK, lag_statuses[LAG_OK].name,
+				  LAG_STATUS_MAX, lag_statuses[LAG_STATUS_MAX].name);
+		lm->help[k] = sbuf_detach(&h, NULL);
+	}
+}
+
+static void gauge_set(const struct lag_monitor *lm, int which, const char *labels, double v)
+{
+	metrics_set(metrics_get(lm->m, gauges[which].name, lm->help[which], METRICS_GAUGE,
 				labels), v);
 }
 
@@ -62,16 +82,16 @@ static void label_add(struct sbuf *sb, const char *name, const char *value)
 	sbuf_addch(sb, '"');
 }
 
-static void export_group(struct metrics *m, const struct lag_tracker *tr,
+static void export_group(const struct lag_monitor *lm, const struct lag_tracker *tr,
 			 const struct lag_group_sum *g, struct sbuf *labels)
 {
 	char part[16];
 
 	sbuf_reset(labels);
 	label_add(labels, "group", g->group);
-	gauge_set(m, G_GROUP_STATUS, labels->buf, g->status);
+	gauge_set(lm, G_GROUP_STATUS, labels->buf, g->status);
 	if (g->max_lag_s >= 0)
-		gauge_set(m, G_GROUP_MAX_S, labels->buf, g->max_lag_s);
+		gauge_set(lm, G_GROUP_MAX_S, labels->buf, g->max_lag_s);
 	for (size_t i = g->first; i < g->first + g->count; i++) {
 		const struct lag_part *p = &tr->parts[i];
 
@@ -80,10 +100,10 @@ static void export_group(struct metrics *m, const struct lag_tracker *tr,
 		label_add(labels, "group", g->group);
 		label_add(labels, "topic", p->cur.topic);
 		label_add(labels, "partition", part);
-		gauge_set(m, G_LAG, labels->buf, (double)p->cur.lag);
-		gauge_set(m, G_PART_STATUS, labels->buf, p->status);
+		gauge_set(lm, G_LAG, labels->buf, (double)p->cur.lag);
+		gauge_set(lm, G_PART_STATUS, labels->buf, p->status);
 		if (p->cur.lag_s >= 0) /* unknown: the last known value stays */
-			gauge_set(m, G_LAG_S, labels->buf, p->cur.lag_s);
+			gauge_set(lm, G_LAG_S, labels->buf, p->cur.lag_s);
 	}
 }
 
@@ -101,7 +121,7 @@ static void monitor_export(struct lag_monitor *lm)
 		metrics_round_begin(lm->m, gauges[k].name);
 	for (size_t i = 0; i < tr->n; i += g.count) {
 		lag_tracker_group(tr, i, &g);
-		export_group(lm->m, tr, &g, &labels);
+		export_group(lm, tr, &g, &labels);
 	}
 	for (int k = 0; tr->changed && k < G_COUNT; k++)
 		metrics_round_end(lm->m, gauges[k].name);
@@ -168,6 +188,8 @@ static void monitor_free(struct lag_monitor *lm)
 	lag_sampler_free(lm->sampler);
 	lag_tracker_release(&lm->tracker);
 	free(lm->error);
+	for (int k = 0; k < G_COUNT; k++)
+		free(lm->help[k]);
 	pthread_cond_destroy(&lm->wake);
 	pthread_mutex_destroy(&lm->lock);
 	free(lm);
@@ -208,6 +230,7 @@ struct lag_monitor *lag_monitor_start(const struct xf_conf *conf, struct metrics
 		monitor_free(lm);
 		return NULL;
 	}
+	monitor_help(lm);
 	monitor_metrics(lm);
 	if (pthread_create(&lm->thread, NULL, monitor_main, lm)) {
 		sbuf_addf(err, "lag monitor: cannot start a thread");
