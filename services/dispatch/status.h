@@ -45,7 +45,9 @@
  * holding the raw number; its text is the figure as shown (integers with
  * thousands separators, ratios as "12.5%", "-" for none). #refreshed holds
  * the time of the last successful fetch (data-fetches counts them);
- * #banner is shown (class "show") while fetching fails.
+ * #banner is shown (class "show") while fetching fails. The lag statuses'
+ * labels and colours are lag.h's lag_statuses, given to the page as JSON
+ * in <script id='lag-statuses'>.
  */
 #ifndef XF_STATUS_H
 #define XF_STATUS_H
