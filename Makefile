@@ -41,7 +41,8 @@ LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 COMMON_SRC := $(wildcard common/*.c)
 DOMAIN_SRC := $(wildcard domain/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \
-                deploy/examples/keywords.json deploy/examples/holidays-cn-2026.json)
+                deploy/examples/keywords.json deploy/examples/holidays-cn-2026.json \
+                services/dispatch/status.html)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o) $(OUT)/gen/embedded.o
 LIBPLUMB   := $(OUT)/libxf-plumbing.a
 LIBDOMAIN  := $(OUT)/libxf-domain.a
@@ -103,6 +104,8 @@ $(BIN)/xf-passthrough: $(OUT)/tests/bench/passthrough.o $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
+# Libraries are rebuilt whole, so an object whose source was removed or
+# renamed leaves them.
 $(LIBPLUMB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -111,7 +114,7 @@ $(LIBDOMAIN): $(DOMAIN_SRC:%.c=$(OUT)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-# SQL migrations and JSON schemas are compiled in (common/embed.h).
+# SQL migrations, JSON schemas and the status page are compiled in (common/embed.h).
 $(OUT)/gen/embedded.c: $(EMBED_SRC) deploy/scripts/embed.sh Makefile
 	@mkdir -p $(@D)
 	deploy/scripts/embed.sh $(EMBED_SRC) > $@.tmp && mv $@.tmp $@

@@ -12,6 +12,10 @@
  *  - the monitor: a thread in a daemon that samples every interval and
  *    exports gauges, plus a JSON snapshot for a status page.
  *
+ * One file each: lag_eval.c (the evaluator), lag_track.c (samples, the
+ * tracker and its JSON), lag_sampler.c, lag_monitor.c; lag_int.h holds the
+ * few helpers they share.
+ *
  * "Our" groups are those whose id starts with "<XF_GROUP_PREFIX>-".
  */
 #ifndef XF_LAG_H
@@ -40,7 +44,19 @@ enum lag_status {
 };
 #define LAG_STATUS_MAX LAG_REWIND
 
-/* "OK", "WARN", "STALL", "STOP", "REWIND". */
+/*
+ * How each verdict reads, the one list of them: lag_statuses[code] for
+ * LAG_OK .. LAG_STATUS_MAX. xfctl, the gauges' JSON and xf-dispatch's
+ * status page all take names, labels and colours from here.
+ */
+struct lag_status_info {
+	const char *name;    /* "OK", "WARN", "STALL", "STOP", "REWIND" */
+	const char *label;   /* the status page's label, "正常 OK" */
+	const char *colour;  /* the status page's colour for it (CSS) */
+};
+extern const struct lag_status_info lag_statuses[LAG_STATUS_MAX + 1];
+
+/* lag_statuses[st].name, or "UNKNOWN" outside the list. */
 const char *lag_status_name(enum lag_status st);
 
 #define LAG_WINDOW_DEFAULT 10
@@ -245,6 +261,13 @@ struct lag_monitor *lag_monitor_start(const struct xf_conf *conf, struct metrics
  * reference; safe from any thread.
  */
 json_t *lag_monitor_snapshot(struct lag_monitor *lm);
+/*
+ * Calls fn(arg, tr) with the tracker of the newest good sample (no
+ * partitions before the first), under the monitor's lock: fn must be
+ * quick and keep nothing of tr. A typed snapshot, for a status page.
+ */
+void lag_monitor_read(struct lag_monitor *lm,
+		      void (*fn)(void *arg, const struct lag_tracker *tr), void *arg);
 /* Stops the thread (within about LAG_MONITOR_TIMEOUT_MS) and frees; NULL is fine. */
 void lag_monitor_stop(struct lag_monitor *lm);
 

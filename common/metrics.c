@@ -14,6 +14,8 @@
 
 struct metrics_series {
 	char *name, *help, *labels;
+	struct metrics_label *pairs; /* labels read into keys and values (owned) */
+	size_t npairs;
 	enum metrics_type type;
 	_Atomic long long micro;   /* value (a histogram's sum) x SCALE */
 	_Atomic int stale;         /* not yet set in this round (metrics_round_begin) */
@@ -52,11 +54,54 @@ void metrics_free(struct metrics *m)
 		free(s->name);
 		free(s->help);
 		free(s->labels);
+		for (size_t i = 0; i < s->npairs; i++) {
+			free((void *)s->pairs[i].key);
+			free((void *)s->pairs[i].value);
+		}
+		free(s->pairs);
 		free((void *)s->counts);
 		free(s);
 	}
 	pthread_mutex_destroy(&m->lock);
 	free(m);
+}
+
+/* Reads the value that starts after k=" up to its closing quote; returns it. */
+static char *label_value(const char **p)
+{
+	struct sbuf v = SBUF_INIT;
+
+	for (; **p && **p != '"'; (*p)++) {
+		char c = **p;
+
+		if (c == '\\' && (*p)[1])
+			c = *++*p == 'n' ? '\n' : **p;
+		sbuf_addch(&v, c);
+	}
+	*p += **p == '"';
+	return sbuf_detach(&v, NULL);
+}
+
+/* The label set k="v",... (\\, \" and \n escaped) as pairs, up to the first malformed one. */
+static void labels_read(struct metrics_series *s)
+{
+	size_t alloc = 0;
+
+	for (const char *p = s->labels, *eq; *p && (eq = strchr(p, '=')) && eq[1] == '"';) {
+		struct metrics_label *l;
+
+		if (s->npairs == alloc) {
+			alloc = alloc ? 2 * alloc : 4;
+			if (!(s->pairs = realloc(s->pairs, alloc * sizeof *s->pairs)))
+				abort();
+		}
+		l = &s->pairs[s->npairs++];
+		if (!(l->key = strndup(p, (size_t)(eq - p))))
+			abort();
+		p = eq + 2;
+		l->value = label_value(&p);
+		p += *p == ',';
+	}
 }
 
 static struct metrics_series *series_new(const char *name, const char *help,
@@ -68,6 +113,7 @@ static struct metrics_series *series_new(const char *name, const char *help,
 	s->help = xstrdup(help);
 	s->labels = xstrdup(labels ? labels : "");
 	s->type = type;
+	labels_read(s);
 	return s;
 }
 
@@ -145,13 +191,22 @@ void metrics_observe(struct metrics_series *s, double v)
 }
 
 void metrics_each(struct metrics *m, const char *name,
-		  void (*fn)(void *arg, const char *labels, double value), void *arg)
+		  void (*fn)(void *arg, const struct metrics_label *labels, size_t nlabels,
+			     double value), void *arg)
 {
 	pthread_mutex_lock(&m->lock);
 	for (struct metrics_series *s = m->head; s; s = s->next)
 		if (!strcmp(s->name, name))
-			fn(arg, s->labels, metrics_value(s));
+			fn(arg, s->pairs, s->npairs, metrics_value(s));
 	pthread_mutex_unlock(&m->lock);
+}
+
+const char *metrics_label(const struct metrics_label *labels, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(labels[i].key, key))
+			return labels[i].value;
+	return NULL;
 }
 
 void metrics_round_begin(struct metrics *m, const char *name)

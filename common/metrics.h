@@ -42,12 +42,21 @@ struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
 void metrics_observe(struct metrics_series *s, double v);
 /* n observations of the same value (a batch's per-message time), in one update. */
 void metrics_observe_n(struct metrics_series *s, double v, long n);
+/* One label of a series: its key and its value, unescaped. */
+struct metrics_label {
+	const char *key, *value;
+};
 /*
- * Calls fn(arg, labels, value) for every series of name, in creation order
- * (a histogram's value is its sum). For readers such as a status page.
+ * Calls fn(arg, labels, nlabels, value) for every series of name, in
+ * creation order (a histogram's value is its sum), under the registry's
+ * lock: fn must be quick and keep nothing of labels. The labels are read
+ * once, when the series is created. For readers such as a status page.
  */
 void metrics_each(struct metrics *m, const char *name,
-		  void (*fn)(void *arg, const char *labels, double value), void *arg);
+		  void (*fn)(void *arg, const struct metrics_label *labels, size_t nlabels,
+			     double value), void *arg);
+/* The value of key among labels[0..n), or NULL. */
+const char *metrics_label(const struct metrics_label *labels, size_t n, const char *key);
 /* Sets every series of gauge name to 0. */
 void metrics_zero(struct metrics *m, const char *name);
 /*

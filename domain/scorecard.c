@@ -2,6 +2,7 @@
 #include "scorecard.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +264,7 @@ static void row_gauges(struct metrics *m, const struct scorecard_row *r)
 }
 
 int scorecard_gauges(PGconn *conn, const struct xf_conf *conf, struct metrics *m,
-		     struct sbuf *err)
+		     struct scorecard_board *board, struct sbuf *err)
 {
 	struct scorecard sc;
 
@@ -275,6 +276,54 @@ int scorecard_gauges(PGconn *conn, const struct xf_conf *conf, struct metrics *m
 		row_gauges(m, &sc.rows[i]);
 	for (size_t i = 0; i < sizeof gauge_names / sizeof gauge_names[0]; i++)
 		metrics_round_end(m, gauge_names[i]);
+	if (board)
+		scorecard_board_put(board, &sc);
 	scorecard_release(&sc);
 	return 0;
+}
+
+/* ---- the board ---- */
+
+struct scorecard_board {
+	pthread_mutex_t lock;   /* guards sc */
+	struct scorecard sc;
+};
+
+struct scorecard_board *scorecard_board_new(void)
+{
+	struct scorecard_board *b = calloc(1, sizeof *b);
+
+	if (!b)
+		abort();
+	pthread_mutex_init(&b->lock, NULL);
+	return b;
+}
+
+void scorecard_board_free(struct scorecard_board *b)
+{
+	if (!b)
+		return;
+	scorecard_release(&b->sc);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+void scorecard_board_put(struct scorecard_board *b, struct scorecard *sc)
+{
+	struct scorecard old;
+
+	pthread_mutex_lock(&b->lock);
+	old = b->sc;
+	b->sc = *sc;
+	pthread_mutex_unlock(&b->lock);
+	memset(sc, 0, sizeof *sc);
+	scorecard_release(&old);
+}
+
+void scorecard_board_read(struct scorecard_board *b,
+			  void (*fn)(void *arg, const struct scorecard *sc), void *arg)
+{
+	pthread_mutex_lock(&b->lock);
+	fn(arg, &b->sc);
+	pthread_mutex_unlock(&b->lock);
 }

@@ -84,6 +84,24 @@ void scorecard_table(const struct scorecard *sc, const struct xf_conf *conf,
 json_t *scorecard_json(const struct scorecard *sc);
 
 /*
+ * The newest scorecard, shared between the thread that loads it and a
+ * reader on another (xf-dispatch's status page): a typed snapshot.
+ */
+struct scorecard_board;
+
+struct scorecard_board *scorecard_board_new(void);
+/* Frees the board and its scorecard; NULL is fine. */
+void scorecard_board_free(struct scorecard_board *b);
+/* Takes sc's rows and result in place of the board's (sc is left empty). */
+void scorecard_board_put(struct scorecard_board *b, struct scorecard *sc);
+/*
+ * Calls fn(arg, sc) with the board's scorecard, under its lock: fn must be
+ * quick and keep nothing of sc. sc has no rows before the first put.
+ */
+void scorecard_board_read(struct scorecard_board *b,
+			  void (*fn)(void *arg, const struct scorecard *sc), void *arg);
+
+/*
  * Loads the scorecard and sets, per department (label department="<code>"):
  *   xf_department_info{department,name}   1 (0 once it left the scorecard)
  *   xf_department_status                  0 green, 1 yellow, 2 red
@@ -92,9 +110,10 @@ json_t *scorecard_json(const struct scorecard *sc);
  *   xf_department_satisfaction_ratio      0..1, no series while the
  *                                         denominator is 0
  * Every series of these names is set to 0 first, so a department that left
- * reads 0. Returns 0, or -1 with err (the gauges are then unchanged).
+ * reads 0. The scorecard then goes to board (NULL: none). Returns 0, or -1
+ * with err (the gauges and the board are then unchanged).
  */
 int scorecard_gauges(PGconn *conn, const struct xf_conf *conf, struct metrics *m,
-		     struct sbuf *err);
+		     struct scorecard_board *board, struct sbuf *err);
 
 #endif

@@ -320,7 +320,6 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	d->svc.tick = dispatch_tick;
 	d->svc.tick_self = d;
 	d->svc.tick_ms = d->svc.conf.timer_ms;
-	http_set_route(d->svc.http, status_route, d->svc.metrics);
 	d->timer.svc = d->gauges.svc = &d->svc;
 	d->lifecycle.m_feedback_dup = metrics_get(d->svc.metrics, "xf_feedback_duplicates_total",
 					"Feedback messages whose feedback_id was already applied",
@@ -341,7 +340,12 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	/* the lag of all our groups, for /metrics and the status page */
 	d->lag = lag_monitor_start(&d->svc.conf, d->svc.metrics, d->svc.conf.lag_interval_ms,
 				   LAG_WINDOW_DEFAULT, err);
-	return d->lag ? 0 : -1;
+	if (!d->lag)
+		return -1;
+	d->gauges.board = scorecard_board_new();
+	d->status = (struct status_src){ d->svc.metrics, d->lag, d->gauges.board };
+	http_set_route(d->svc.http, status_route, &d->status);
+	return 0;
 }
 
 int dispatch_run(struct dispatch *d)
@@ -351,6 +355,9 @@ int dispatch_run(struct dispatch *d)
 
 void dispatch_release(struct dispatch *d)
 {
+	/* the status page reads the lag monitor and the board: stop serving first */
+	http_stop(d->svc.http);
+	d->svc.http = NULL;
 	lag_monitor_stop(d->lag);
 	d->lag = NULL;
 	webhook_stop(d->webhooks);
@@ -362,4 +369,6 @@ void dispatch_release(struct dispatch *d)
 	d->cal = NULL;
 	jschema_set_free(d->schemas);
 	d->schemas = NULL;
+	scorecard_board_free(d->gauges.board);
+	d->gauges.board = NULL;
 }

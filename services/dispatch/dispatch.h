@@ -34,6 +34,7 @@
 #include "lifecycle.h"
 #include "route.h"
 #include "rules.h"
+#include "status.h"
 #include "svc.h"
 #include "timer.h"
 
@@ -58,6 +59,7 @@ struct dispatch {
 	struct gauges gauges;
 	struct lag_monitor *lag;      /* consumer-group lag of our groups (common/lag.h) */
 	struct jschema_set *schemas;  /* xf.feedback.v1 */
+	struct status_src status;     /* what the status page reads (status.h) */
 };
 
 int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct sbuf *err);

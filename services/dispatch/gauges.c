@@ -58,7 +58,7 @@ int gauges_refresh(struct gauges *g, struct sbuf *err)
 	}
 	PQclear(cases);
 	PQclear(overdue);
-	return overdue ? scorecard_gauges(g->svc->conn, &g->svc->conf, m, err) : -1;
+	return overdue ? scorecard_gauges(g->svc->conn, &g->svc->conf, m, g->board, err) : -1;
 }
 
 void gauges_webhooks(struct gauges *g, const struct webhook_sender *ws)

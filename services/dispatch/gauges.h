@@ -6,12 +6,14 @@
 #ifndef XF_GAUGES_H
 #define XF_GAUGES_H
 
+#include "scorecard.h"
 #include "svc.h"
 #include "webhook.h"
 
 struct gauges {
 	struct svc *svc;            /* connection, configuration, metrics (borrowed) */
 	double refreshed_ms;        /* last refresh of the case gauges */
+	struct scorecard_board *board; /* the newest scorecard, for the status page (owned) */
 };
 
 /*

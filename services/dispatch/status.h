@@ -1,9 +1,13 @@
 /*
  * status.h - xf-dispatch's status page, an extra route of its HTTP server
- * (http_set_route). Everything it shows is read from the daemon's metrics
- * registry, the numbers GET /metrics renders, so the two always agree.
+ * (http_set_route). It shows typed snapshots of what GET /metrics renders
+ * from the same sources, so the two agree: the counters from the metrics
+ * registry (label by label), the lag from the lag monitor's tracker of its
+ * newest good sample (lag.h), the board from the newest scorecard
+ * (scorecard.h's board, put there as its gauges are set).
  *
- *   GET /             one self-contained HTML page (inline CSS and JS, no
+ *   GET /             one self-contained HTML page, status.html beside this
+ *                     file, embedded at build time (inline CSS and JS, no
  *                     external assets) that draws the figures embedded in
  *                     it, then fetches status.json every 2 s and redraws;
  *                     a banner says when a fetch fails
@@ -17,19 +21,21 @@
  *   "cases": [{"state", "count"}],   xf_cases summed over departments;
  *                                    assigned, accepted, resolved, rated
  *                                    first, then any other state
- *   "lag": [{"group",                xf_consumer_group_* ([] before the
- *            "status", "status_name",  first sample): status 0 OK, 1 WARN,
- *            "max_lag_seconds",        2 STALL, 3 STOP, 4 REWIND
+ *   "lag": [{"group",                the groups of the newest good sample,
+ *            "status", "status_name",  by name ([] before the first): status
+ *            "max_lag_seconds",        lag.h's codes and lag_status_name()
  *            "lag",                    messages behind, summed over partitions
  *            "partitions": [{"topic", "partition", "lag",
  *                            "lag_seconds"}]}],     seconds: null if unknown
- *   "lag_sampled_at": 1795430395.0 | null,  xf_consumer_lag_sampled_timestamp_seconds
- *   "departments": [{"department", "name",   xf_department_* (scorecard.h),
- *                    "status", "status_name",   only those on the scorecard
- *                    "open",                    (xf_department_info 1); red
+ *   "lag_sampled_at": 1795430395.0 | null,  when that sample was taken
+ *   "departments": [{"department", "name",   the newest scorecard's rows
+ *                    "status", "status_name",   ([] before the first): red
+ *                    "open",                    first, then yellow, then
  *                    "overdue_ratio", "return_ratio", "repeat_ratio",
- *                    "satisfaction_ratio"}]     first, then by code; a ratio
- * }                                             is null without its series
+ *                    "satisfaction_ratio"}]     green, by code within each;
+ * }                                             a ratio is null with nothing
+ *                                               to divide by, else rounded
+ *                                               to millionths as /metrics has it
  *
  * Counts are integers, seconds and ratios (0..1) numbers.
  *
@@ -39,23 +45,42 @@
  * holding the raw number; its text is the figure as shown (integers with
  * thousands separators, ratios as "12.5%", "-" for none). #refreshed holds
  * the time of the last successful fetch (data-fetches counts them);
- * #banner is shown (class "show") while fetching fails.
+ * #banner is shown (class "show") while fetching fails. The lag statuses'
+ * labels and colours are lag.h's lag_statuses, given to the page as JSON
+ * in <script id='lag-statuses'>.
  */
 #ifndef XF_STATUS_H
 #define XF_STATUS_H
 
 #include <jansson.h>
 
+#include "lag.h"
 #include "metrics.h"
 #include "sbuf.h"
+#include "scorecard.h"
+
+/* What the page reads, each kept by reference. */
+struct status_src {
+	struct metrics *m;              /* messages, dead letters, xf_cases */
+	struct lag_monitor *lag;        /* the lag monitor; NULL: no lag figures */
+	struct scorecard_board *board;  /* the newest scorecard; NULL: none */
+};
 
 /*
- * An http_route_fn: arg is the struct metrics * to read. Fills body and
+ * An http_route_fn: arg is the struct status_src * to read. Fills body and
  * *type and returns 200 for "/" and "/status.json"; 0 for any other url.
  */
 int status_route(void *arg, const char *url, struct sbuf *body, const char **type);
 
-/* The figures of /status.json, read from m (new reference). */
-json_t *status_json(struct metrics *m);
+/* The figures of /status.json (new reference). */
+json_t *status_json(const struct status_src *src);
+
+/*
+ * The parts of status_json() read from typed snapshots, set on out: "lag"
+ * and "lag_sampled_at" from a tracker, "departments" from a scorecard
+ * (NULL for either: none yet).
+ */
+void status_set_lag(json_t *out, const struct lag_tracker *tr);
+void status_set_departments(json_t *out, const struct scorecard *sc);
 
 #endif

@@ -6,9 +6,13 @@
  * dead-letters); departments accept one case and return another; xf-dispatch
  * dead-letters a message on petition.classified that is not a petition and
  * a broken feedback. Once its case and department gauges have caught up
- * with PostgreSQL, Chromium renders the page (the DOM after its scripts
+ * with PostgreSQL, /status.json is compared with PostgreSQL (the board as
+ * `xfctl departments --json` reads it, cases by state) and with GET
+ * /metrics (the counters; the lag of one sample, status.json's and the
+ * gauges' both). Then Chromium renders the page (the DOM after its scripts
  * ran and fetched status.json) and every figure shown is compared with the
- * same series of GET /metrics; a screenshot is kept as
+ * same series of /metrics, matched by its labels as /metrics writes them
+ * (no label parser here); a screenshot is kept as
  * $XF_TEST_LOGS/status-page.png.
  *
  * Chromium is Debian's `chromium` on PATH (or $XF_CHROMIUM); without it the
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "e2e.h"
+#include "lag.h"
 #include "tharness.h"
 #include "util.h"
 
@@ -102,34 +107,30 @@ static void prom_release(struct prom *p)
 	free(p->v);
 }
 
-/* Label key of a label set (k="v",...), unescaped into out; 1 if found. */
-static int label_of(const char *labels, const char *key, char *out, size_t outsz)
+/*
+ * 1 if a label set as /metrics renders it holds key="val": val escaped as
+ * the exposition format wants (\\, \" and \n) and looked for as a whole
+ * label, so the text is matched, never parsed.
+ */
+static int has_label(const char *labels, const char *key, const char *val)
 {
-	size_t klen = strlen(key), o = 0;
+	struct sbuf want = SBUF_INIT;
+	const char *p = labels;
+	int found = 0;
 
-	for (const char *p = labels; *p;) {
-		const char *eq = strchr(p, '=');
-		int hit;
-
-		if (!eq || eq[1] != '"')
-			return 0;
-		hit = (size_t)(eq - p) == klen && !strncmp(p, key, klen);
-		for (p = eq + 2; *p && *p != '"'; p++) {
-			char c = *p;
-
-			if (c == '\\' && p[1])
-				c = *++p == 'n' ? '\n' : *p;
-			if (hit && o + 1 < outsz)
-				out[o++] = c;
-		}
-		if (hit) {
-			out[o] = '\0';
-			return 1;
-		}
-		p += *p == '"';
-		p += *p == ',';
-	}
-	return 0;
+	sbuf_addf(&want, "%s=\"", key);
+	for (; *val; val++)
+		if (*val == '\n')
+			sbuf_adds(&want, "\\n");
+		else if (*val == '\\' || *val == '"')
+			sbuf_addf(&want, "\\%c", *val);
+		else
+			sbuf_addch(&want, *val);
+	sbuf_addch(&want, '"');
+	for (; !found && (p = strstr(p, want.buf)); p++)
+		found = (p == labels || p[-1] == ',') && (!p[want.len] || p[want.len] == ',');
+	sbuf_release(&want);
+	return found;
 }
 
 /* ---- the page's figures, from Chromium's DOM ---- */
@@ -242,10 +243,8 @@ static int is_exact(const char *metric)
 /* 1 if labels carry every label of f with the same value. */
 static int covers(const char *labels, const struct fig *f)
 {
-	char v[160];
-
 	for (int i = 0; i < f->nlabels; i++)
-		if (!label_of(labels, f->key[i], v, sizeof v) || strcmp(v, f->val[i]))
+		if (!has_label(labels, f->key[i], f->val[i]))
 			return 0;
 	return 1;
 }
@@ -551,11 +550,9 @@ static double total(const struct prom *p, const char *name, const char *key,
 		    const char *val)
 {
 	double sum = 0;
-	char v[160];
 
 	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->v[i].name, name) &&
-		    (!key || (label_of(p->v[i].labels, key, v, sizeof v) && !strcmp(v, val))))
+		if (!strcmp(p->v[i].name, name) && (!key || has_label(p->v[i].labels, key, val)))
 			sum += p->v[i].v;
 	return sum;
 }
@@ -597,29 +594,240 @@ static int wait_caught_up(struct e2e *t, int port)
 	return 0;
 }
 
+/* ---- /status.json against PostgreSQL and /metrics ---- */
+
+/* The departments as `xfctl departments --json` reads them from PostgreSQL (new ref). */
+static json_t *db_departments(struct e2e *t)
+{
+	const char *args[] = { "departments", "--json", NULL };
+	struct sbuf out = SBUF_INIT;
+	const char *arr;
+	json_t *j = NULL;
+
+	if (T_INTEQ(e2e_xfctl(t, &out, args), 0) &&
+	    T_CHECK((arr = out.buf[0] == '[' ? out.buf : strstr(out.buf, "\n[")) != NULL))
+		j = json_loads(arr + (*arr == '\n'), JSON_DISABLE_EOF_CHECK, NULL);
+	sbuf_release(&out);
+	return j;
+}
+
+/* The entry of arr whose key is val, or NULL. */
+static json_t *entry(json_t *arr, const char *key, const char *val)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e)
+		if (!strcmp(jstr(e, key), val))
+			return e;
+	return NULL;
+}
+
+/* 1 if ratio (a number or null) is rate's {"count", "of"}; says why not. */
+static int same_ratio(json_t *ratio, json_t *rate, const char *what, const char *dept)
+{
+	double n = (double)json_integer_value(json_object_get(rate, "count"));
+	double of = (double)json_integer_value(json_object_get(rate, "of"));
+	int ok = of ? fabs(json_number_value(ratio) - n / of) < 1e-6 && json_is_number(ratio)
+		    : json_is_null(ratio);
+
+	if (!ok)
+		fprintf(stderr, "    status.json: %s %s is %g, PostgreSQL %g of %g\n", dept, what,
+			json_number_value(ratio), n, of);
+	return ok;
+}
+
+/* Each department of /status.json is db's: status, open cases, the four rates. */
+static void check_departments(json_t *status, json_t *db)
+{
+	json_t *mine = json_object_get(status, "departments"), *d, *s;
+	size_t i;
+
+	T_INTEQ(json_array_size(mine), json_array_size(db));
+	json_array_foreach(db, i, d) {
+		const char *code = jstr(d, "department");
+
+		if (!T_CHECK((s = entry(mine, "department", code)) != NULL))
+			continue;
+		T_STREQ(jstr(s, "status_name"), jstr(d, "status"));
+		T_STREQ(jstr(s, "name"), jstr(d, "name"));
+		T_INTEQ(json_integer_value(json_object_get(s, "open")),
+			json_integer_value(json_object_get(d, "open")));
+		T_CHECK(same_ratio(json_object_get(s, "overdue_ratio"),
+				   json_object_get(d, "overdue"), "overdue", code));
+		T_CHECK(same_ratio(json_object_get(s, "return_ratio"),
+				   json_object_get(d, "returned"), "return", code));
+		T_CHECK(same_ratio(json_object_get(s, "repeat_ratio"),
+				   json_object_get(d, "repeat"), "repeat", code));
+		T_CHECK(same_ratio(json_object_get(s, "satisfaction_ratio"),
+				   json_object_get(d, "satisfied"), "satisfaction", code));
+	}
+}
+
+/* Cases by state as PostgreSQL counts them; every case in some state. */
+static void check_cases(struct e2e *t, json_t *status)
+{
+	static const char *const states[] = { "assigned", "accepted", "resolved", "rated" };
+	json_t *cases = json_object_get(status, "cases"), *e;
+	long sum = 0;
+	size_t i;
+	char sql[128];
+
+	json_array_foreach(cases, i, e)
+		sum += (long)json_integer_value(json_object_get(e, "count"));
+	T_INTEQ(sum, e2e_sql_long(t, "SELECT count(*) FROM cases"));
+	for (i = 0; i < sizeof states / sizeof states[0]; i++) {
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE state = '%s'", states[i]);
+		e = entry(cases, "state", states[i]);
+		T_INTEQ(e ? json_integer_value(json_object_get(e, "count")) : -1,
+			e2e_sql_long(t, sql));
+	}
+}
+
+/* Each total of list is the counter's series with the same labels on /metrics. */
+static void check_totals(json_t *list, const struct prom *p, const char *metric,
+			 const char *key, const char *key2)
+{
+	json_t *e;
+	size_t i, seen = 0;
+
+	for (i = 0; i < p->n; i++)
+		seen += !strcmp(p->v[i].name, metric);
+	T_INTEQ(json_array_size(list), seen);
+	json_array_foreach(list, i, e) {
+		size_t k;
+		int found = 0;
+
+		for (k = 0; k < p->n && !found; k++)
+			found = !strcmp(p->v[k].name, metric) &&
+				has_label(p->v[k].labels, key, jstr(e, key)) &&
+				(!key2 || has_label(p->v[k].labels, key2, jstr(e, key2))) &&
+				p->v[k].v == (double)json_integer_value(json_object_get(e, "total"));
+		if (!T_CHECK(found))
+			fprintf(stderr, "    status.json: %s %s=%s not as on /metrics\n", metric,
+				key, jstr(e, key));
+	}
+}
+
+/* The value of metric on /metrics with label key=val, or NAN. */
+static double prom_get(const struct prom *p, const char *metric, const char *key,
+		       const char *val)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].name, metric) && (!key || has_label(p->v[i].labels, key, val)))
+			return p->v[i].v;
+	return NAN;
+}
+
+/*
+ * status.json and /metrics of the same lag sample, one that saw our three
+ * groups (the monitor samples every 10 s); 0 if none came in 60 s.
+ */
+static int same_sample(int port, json_t **status, struct prom *p)
+{
+	struct sbuf body = SBUF_INIT;
+
+	for (int i = 0; i < 120; i++) {
+		double at;
+
+		if (i)
+			usleep(500000);
+		sbuf_reset(&body);
+		if (e2e_http_get(port, "/status.json", &body) != 200 ||
+		    !(*status = json_loads(body.buf, 0, NULL)))
+			break;
+		sbuf_reset(&body);
+		if (e2e_http_get(port, "/metrics", &body) != 200) {
+			json_decref(*status);
+			break;
+		}
+		prom_parse(body.buf, p);
+		at = json_number_value(json_object_get(*status, "lag_sampled_at"));
+		/* status.json's numbers have 12 digits: 10 ms; samples are seconds apart */
+		if (json_array_size(json_object_get(*status, "lag")) >= 3 &&
+		    fabs(prom_get(p, "xf_consumer_lag_sampled_timestamp_seconds", NULL, NULL) -
+			 at) < 0.02) {
+			sbuf_release(&body);
+			return 1;
+		}
+		prom_release(p);
+		json_decref(*status);
+		*status = NULL;
+	}
+	fprintf(stderr, "    no lag sample of our three groups in 60 s\n");
+	sbuf_release(&body);
+	return 0;
+}
+
+/* Each group of status.json's lag is the gauges' of the same sample. */
+static void check_lag(json_t *status, const struct prom *p)
+{
+	json_t *groups = json_object_get(status, "lag"), *g;
+	size_t i;
+
+	json_array_foreach(groups, i, g) {
+		const char *group = jstr(g, "group");
+
+		T_CHECK(prom_get(p, "xf_consumer_group_status", "group", group) ==
+			(double)json_integer_value(json_object_get(g, "status")));
+		T_CHECK(total(p, "xf_consumer_group_lag", "group", group) ==
+			(double)json_integer_value(json_object_get(g, "lag")));
+		T_STREQ(jstr(g, "status_name"), lag_status_name((enum lag_status)
+			json_integer_value(json_object_get(g, "status"))));
+	}
+}
+
+/* /status.json agrees with PostgreSQL (board, cases) and /metrics (counters, lag). */
+static void check_status_json(struct e2e *t, int port, json_t *db)
+{
+	json_t *status = NULL;
+	struct prom p;
+
+	if (!T_CHECK(same_sample(port, &status, &p)))
+		return;
+	check_departments(status, db);
+	check_cases(t, status);
+	check_totals(json_object_get(status, "messages_in"), &p, "xf_messages_in_total",
+		     "topic", NULL);
+	check_totals(json_object_get(status, "messages_out"), &p, "xf_messages_out_total",
+		     "topic", "kind");
+	check_totals(json_object_get(status, "dead_letters"), &p, "xf_dead_letters_total",
+		     "reason", NULL);
+	check_lag(status, &p);
+	printf("    status.json: %zu departments compared with PostgreSQL, %zu lag groups with"
+	       " /metrics\n", json_array_size(json_object_get(status, "departments")),
+	       json_array_size(json_object_get(status, "lag")));
+	prom_release(&p);
+	json_decref(status);
+}
+
 /* ---- the page ---- */
 
-/* Every exact figure on the page agrees with /metrics; returns how many. */
-static size_t check_figures(const struct fig *figs, size_t n, const struct prom *p)
+/*
+ * Every exact figure on the page agrees with /metrics, and every department
+ * of db (PostgreSQL's, as `xfctl departments --json` has them) is on the
+ * board; returns how many figures.
+ */
+static size_t check_figures(const struct fig *figs, size_t n, const struct prom *p, json_t *db)
 {
 	static const char *const listed[] = { "xf_cases", "xf_dead_letters_total",
 					      "xf_messages_in_total", "xf_messages_out_total" };
-	char code[160];
-	size_t checked = 0;
+	size_t checked = 0, i;
+	json_t *d;
 
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		if (is_exact(figs[i].metric)) {
 			T_CHECK(agrees(&figs[i], p));
 			checked++;
 		}
-	for (size_t i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n; i++)
 		for (size_t k = 0; k < sizeof listed / sizeof listed[0]; k++)
 			if (!strcmp(p->v[i].name, listed[k]))
 				T_CHECK(shown(figs, n, &p->v[i]));
-		if (!strcmp(p->v[i].name, "xf_department_info") && p->v[i].v == 1 &&
-		    label_of(p->v[i].labels, "department", code, sizeof code))
-			T_CHECK(fig_find(figs, n, "xf_department_status", "department", code));
-	}
+	T_CHECK(json_array_size(db) > 0);
+	json_array_foreach(db, i, d)
+		T_CHECK(fig_find(figs, n, "xf_department_status", "department",
+				 jstr(d, "department")));
 	return checked;
 }
 
@@ -636,7 +844,7 @@ static int banner_hidden(const char *dom)
 }
 
 /* The page as Chromium rendered it agrees with /metrics fetched right after. */
-static void check_page(const char *bin, int port, const char *logs)
+static void check_page(const char *bin, int port, const char *logs, json_t *db)
 {
 	const char *args[] = { "--virtual-time-budget=" BUDGET_MS, "--dump-dom", NULL };
 	struct sbuf dom = SBUF_INIT, body = SBUF_INIT;
@@ -653,7 +861,7 @@ static void check_page(const char *bin, int port, const char *logs)
 	prom_parse(body.buf, &p);
 	figs = dom_figs(dom.buf, &n);
 	printf("    status page: %zu figures agree with /metrics\n",
-	       check_figures(figs, n, &p));
+	       check_figures(figs, n, &p, db));
 	/* what the flow made is there */
 	T_CHECK((f = fig_find(figs, n, "xf_cases", "state", "accepted")) && !strcmp(f->text, "1"));
 	T_CHECK(fig_find(figs, n, "xf_dead_letters_total", "reason", "bad_feedback"));
@@ -717,8 +925,12 @@ static void t_status(void)
 	T_CHECK(e2e_start(&t, E2E_DISPATCH) == 0);
 	setenv("XF_HTTP_ADDR", "off", 1);
 	if (T_CHECK(run_flow(&t)) && T_CHECK(wait_caught_up(&t, port))) {
-		check_page(bin, port, t.logs);
+		json_t *db = db_departments(&t);
+
+		check_status_json(&t, port, db);
+		check_page(bin, port, t.logs, db);
 		screenshot(bin, port, t.logs);
+		json_decref(db);
 	}
 	for (int k = 0; k < E2E_NDAEMONS; k++)
 		T_INTEQ(e2e_stop(&t, k), 0);

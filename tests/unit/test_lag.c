@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/lag.c: the evaluator on constructed sample series
+ * Unit tests for common/lag_*.c: the evaluator on constructed sample series
  * (each verdict, partial windows, the window sliding), the tracker
  * (worst-of-partitions, partitions coming and going, JSON), then the
  * sampler and the monitor end to end against librdkafka's mock cluster,
@@ -84,6 +84,14 @@ static void t_status_names(void)
 	T_INTEQ(LAG_STALL, 2);
 	T_INTEQ(LAG_STOP, 3);
 	T_INTEQ(LAG_REWIND, 4);
+	/* every verdict has its page label (ending in its name) and colour */
+	for (int st = LAG_OK; st <= LAG_STATUS_MAX; st++) {
+		const struct lag_status_info *in = &lag_statuses[st];
+		size_t n = strlen(in->name), l = strlen(in->label);
+
+		T_CHECK(l > n && !strcmp(in->label + l - n, in->name));
+		T_CHECK(in->colour[0] == '#' && strlen(in->colour) == 7);
+	}
 }
 
 static void t_window_ring(void)
@@ -688,6 +696,18 @@ static double gauge(struct metrics *m, const char *name, const char *labels)
 }
 
 /* The monitor's gauges follow the group: STALL, then STOP, then OK once caught up. */
+/* The status of the tracker's first group, or -1 with none. */
+static void read_status(void *arg, const struct lag_tracker *tr)
+{
+	struct lag_group_sum g;
+
+	*(int *)arg = -1;
+	if (tr->n) {
+		lag_tracker_group(tr, 0, &g);
+		*(int *)arg = (int)g.status;
+	}
+}
+
 static void t_monitor(void)
 {
 	struct xf_conf conf;
@@ -696,6 +716,7 @@ static void t_monitor(void)
 	struct fix f;
 	json_t *snap, *g;
 	double t0, lag_s;
+	int st = -1;
 
 	if (!T_INTEQ(fix_start(&f, PREFIX "-intake"), 0))
 		goto out;
@@ -719,6 +740,14 @@ static void t_monitor(void)
 	T_INTEQ(json_integer_value(json_object_get(snap, "interval_ms")), 100);
 	T_CHECK(json_real_value(json_object_get(g, "max_lag_seconds")) > 50);
 	json_decref(snap);
+	/* the typed snapshot: the same tracker */
+	lag_monitor_read(lm, read_status, &st);
+	T_INTEQ(st, LAG_STOP);
+	/* the verdicts' codes in the help texts come from lag_statuses */
+	T_CHECK(rendered(m, "# HELP xf_consumer_partition_status Lag verdict of a partition:"
+			 " 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND\n"));
+	T_CHECK(rendered(m, "# HELP xf_consumer_group_status Lag verdict of a group, the worst"
+			 " of its partitions: 0 OK .. 4 REWIND\n"));
 	lag_s = gauge(m, "xf_consumer_group_lag_seconds", LABELS);
 	T_CHECK(lag_s > 55 && lag_s < 90);
 	T_CHECK(gauge(m, "xf_consumer_group_max_lag_seconds", "group=\"" PREFIX "-intake\"") >= 55);

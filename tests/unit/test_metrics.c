@@ -255,6 +255,35 @@ static void t_round(void)
 	metrics_free(m);
 }
 
+/* "key=value;" per label, then "=value|" per series. */
+static void see(void *arg, const struct metrics_label *labels, size_t n, double v)
+{
+	struct sbuf *out = arg;
+
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(out, "%s=%s;", labels[i].key, labels[i].value);
+	sbuf_addf(out, "=%g|", v);
+}
+
+/* Readers get each series' labels as keys and unescaped values, in creation order. */
+static void t_each_labels(void)
+{
+	struct metrics *m = metrics_new();
+	struct sbuf out = SBUF_INIT;
+	const struct metrics_label pairs[] = { { "a", "1" }, { "b", "2" } };
+
+	metrics_set(metrics_get(m, "x", "X.", METRICS_GAUGE, "topic=\"t\",kind=\"k\""), 2);
+	metrics_set(metrics_get(m, "x", "X.", METRICS_GAUGE, "r=\"q\\\"\\\\\\n,z\",e=\"\""), 3);
+	metrics_set(metrics_get(m, "x", "X.", METRICS_GAUGE, NULL), 4);
+	metrics_set(metrics_get(m, "y", "Y.", METRICS_GAUGE, "topic=\"other\""), 5);
+	metrics_each(m, "x", see, &out);
+	T_STREQ(out.buf, "topic=t;kind=k;=2|r=q\"\\\n,z;e=;=3|=4|");
+	T_STREQ(metrics_label(pairs, 2, "b"), "2");
+	T_CHECK(metrics_label(pairs, 2, "c") == NULL);
+	sbuf_release(&out);
+	metrics_free(m);
+}
+
 T_SUITE(metrics,
 	{ "counter", t_counter },
 	{ "gauge", t_gauge },
@@ -264,4 +293,4 @@ T_SUITE(metrics,
 	{ "render_many", t_render_many },
 	{ "render_empty", t_render_empty },
 	{ "threads", t_threads }, { "histogram", t_histogram }, { "zero", t_zero },
-	{ "round", t_round })
+	{ "round", t_round }, { "each_labels", t_each_labels })

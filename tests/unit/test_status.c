@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dispatch/status.h"
+#include "lag.h"
 #include "scorecard.h"
 #include "tharness.h"
 
@@ -50,7 +51,7 @@ static void t_flow(void)
 	json_t *j, *e, *cases;
 
 	fill_flow(m);
-	j = status_json(m);
+	j = status_json(&(struct status_src){ m, NULL, NULL });
 	T_CHECK(json_real_value(json_object_get(j, "now")) > 1.7e9);
 	e = entry(json_object_get(j, "messages_in"), "topic", "department.feedback");
 	T_INTEQ(e ? ival(e, "total") : -1, 5);
@@ -78,7 +79,7 @@ static void t_flow(void)
 static void t_empty(void)
 {
 	struct metrics *m = metrics_new();
-	json_t *j = status_json(m);
+	json_t *j = status_json(&(struct status_src){ m, NULL, NULL });
 	const char *keys[] = { "messages_in", "messages_out", "dead_letters", "cases",
 			       "lag", "departments" };
 
@@ -89,35 +90,52 @@ static void t_empty(void)
 	metrics_free(m);
 }
 
+/* A reading of group's topic/partition: committed, end, seconds (-1 unknown). */
+static void reading(struct lag_sample *smp, const char *group, const char *topic,
+		    int32_t partition, int64_t committed, int64_t end, double lag_s)
+{
+	struct lag_reading *r = lag_sample_add(smp, group, topic, partition);
+
+	r->committed = committed;
+	r->end = end;
+	r->lag = end - committed;
+	r->lag_s = lag_s;
+}
+
+/* Two samples with a window of 2: xf-dispatch's offsets never move (STALL). */
+static void fill_tracker(struct lag_tracker *tr)
+{
+	lag_tracker_init(tr, 2, 0);
+	for (int k = 0; k < 2; k++) {
+		struct lag_sample smp = LAG_SAMPLE_INIT;
+
+		smp.t_ms = 1000.0 * k;
+		smp.wall_ms = 1795430400000.0 + 1000 * k;
+		reading(&smp, "xf-intake", "h", 0, 10 * k, 100 + 10 * k, -1);
+		reading(&smp, "xf-dispatch", "t", 1, 3, 10, 3.25);
+		reading(&smp, "xf-dispatch", "t", 0, 5, 10, -1);
+		lag_tracker_add(tr, &smp);
+	}
+}
+
 static void t_lag(void)
 {
-	struct metrics *m = metrics_new();
-	json_t *j, *g, *p;
+	struct lag_tracker tr;
+	json_t *j = json_object(), *g, *p;
 
-	set(m, "xf_consumer_group_status", "group=\"xf-dispatch\"", 2);
-	set(m, "xf_consumer_group_status", "group=\"xf-intake\"", 0);
-	set(m, "xf_consumer_group_max_lag_seconds", "group=\"xf-dispatch\"", 12.5);
-	set(m, "xf_consumer_group_max_lag_seconds", "group=\"xf-intake\"", -1);
-	set(m, "xf_consumer_group_lag", "group=\"xf-dispatch\",topic=\"t\",partition=\"0\"", 5);
-	set(m, "xf_consumer_group_lag", "group=\"xf-intake\",topic=\"h\",partition=\"0\"", 100);
-	set(m, "xf_consumer_group_lag", "group=\"xf-dispatch\",topic=\"t\",partition=\"1\"", 7);
-	/* matched by label values, not by the labels' text */
-	set(m, "xf_consumer_group_lag_seconds", "partition=\"1\",topic=\"t\",group=\"xf-dispatch\"",
-	    3.25);
-	set(m, "xf_consumer_group_lag_seconds", "group=\"xf-dispatch\",topic=\"t\",partition=\"0\"",
-	    -1);
-	set(m, "xf_consumer_lag_sampled_timestamp_seconds", NULL, 1795430400);
-	j = status_json(m);
-	T_CHECK(json_real_value(json_object_get(j, "lag_sampled_at")) == 1795430400);
+	fill_tracker(&tr);
+	status_set_lag(j, &tr);
+	T_CHECK(json_real_value(json_object_get(j, "lag_sampled_at")) == 1795430401);
 	g = entry(json_object_get(j, "lag"), "group", "xf-dispatch");
 	if (!T_CHECK(g != NULL))
 		goto out;
-	T_INTEQ(ival(g, "status"), 2);
+	T_INTEQ(ival(g, "status"), LAG_STALL);
 	T_STREQ(json_string_value(json_object_get(g, "status_name")), "STALL");
-	T_CHECK(json_real_value(json_object_get(g, "max_lag_seconds")) == 12.5);
+	T_CHECK(json_real_value(json_object_get(g, "max_lag_seconds")) == 3.25);
 	T_INTEQ(ival(g, "lag"), 12);
 	T_INTEQ(json_array_size(json_object_get(g, "partitions")), 2);
 	p = json_array_get(json_object_get(g, "partitions"), 0);
+	T_STREQ(json_string_value(json_object_get(p, "topic")), "t");
 	T_INTEQ(ival(p, "partition"), 0);
 	T_INTEQ(ival(p, "lag"), 5);
 	T_CHECK(json_is_null(json_object_get(p, "lag_seconds"))); /* -1: unknown */
@@ -126,44 +144,65 @@ static void t_lag(void)
 	g = entry(json_object_get(j, "lag"), "group", "xf-intake");
 	T_CHECK(g && json_is_null(json_object_get(g, "max_lag_seconds")));
 	T_CHECK(g && ival(g, "lag") == 100);
+	T_CHECK(g && ival(g, "status") == LAG_OK); /* moving, lag steady */
+	T_STREQ(json_string_value(json_object_get(g, "status_name")), "OK");
 out:
 	json_decref(j);
-	metrics_free(m);
+	lag_tracker_release(&tr);
+}
+
+/* Before the first sample or without a monitor: [] and null. */
+static void t_lag_none(void)
+{
+	struct lag_tracker tr;
+	json_t *j = json_object();
+
+	lag_tracker_init(&tr, 2, 0);
+	status_set_lag(j, &tr);
+	T_INTEQ(json_array_size(json_object_get(j, "lag")), 0);
+	T_CHECK(json_is_null(json_object_get(j, "lag_sampled_at")));
+	status_set_lag(j, NULL);
+	T_INTEQ(json_array_size(json_object_get(j, "lag")), 0);
+	json_decref(j);
 }
 
 static void t_departments(void)
 {
-	struct metrics *m = metrics_new();
-	json_t *j, *d;
+	struct scorecard_row rows[] = {
+		{ .code = "b", .name = "乙局 \"B\" \\ x", .open = 3, .overdue = { 1, 4 },
+		  .status = SCORECARD_YELLOW },
+		{ .code = "c", .name = "丙", .satisfied = { 1, 3 }, .status = SCORECARD_GREEN },
+		{ .code = "a", .name = "甲", .status = SCORECARD_RED },
+		{ .code = "0", .name = "零", .status = SCORECARD_GREEN },
+	};
+	struct scorecard sc = { rows, 4, NULL };
+	json_t *j = json_object(), *d;
 
-	set(m, "xf_department_info", "department=\"b\",name=\"乙局 \\\"B\\\" \\\\ x\"", 1);
-	set(m, "xf_department_status", "department=\"b\"", 0);
-	set(m, "xf_department_open_cases", "department=\"b\"", 3);
-	set(m, "xf_department_overdue_ratio", "department=\"b\"", 0.25);
-	set(m, "xf_department_info", "department=\"a\",name=\"甲\"", 1);
-	set(m, "xf_department_status", "department=\"a\"", 2);
-	set(m, "xf_department_info", "department=\"gone\",name=\"left\"", 0);
-	set(m, "xf_department_info", "department=\"c\",name=\"丙\"", 1);
-	set(m, "xf_department_status", "department=\"c\"", 0);
-	j = status_json(m);
+	status_set_departments(j, &sc);
 	d = json_object_get(j, "departments");
-	if (!T_INTEQ(json_array_size(d), 3))
+	if (!T_INTEQ(json_array_size(d), 4))
 		goto out;
-	/* red first, then by code; "gone" left the scorecard */
+	/* red first, then yellow, then green; by code within each */
 	T_STREQ(json_string_value(json_object_get(json_array_get(d, 0), "department")), "a");
 	T_STREQ(json_string_value(json_object_get(json_array_get(d, 0), "status_name")), "red");
 	T_STREQ(json_string_value(json_object_get(json_array_get(d, 1), "department")), "b");
-	T_STREQ(json_string_value(json_object_get(json_array_get(d, 2), "department")), "c");
+	T_STREQ(json_string_value(json_object_get(json_array_get(d, 2), "department")), "0");
+	T_STREQ(json_string_value(json_object_get(json_array_get(d, 3), "department")), "c");
+	/* as /metrics has a ratio: in millionths */
+	T_CHECK(json_real_value(json_object_get(json_array_get(d, 3), "satisfaction_ratio")) ==
+		0.333333);
 	d = json_array_get(d, 1);
 	T_STREQ(json_string_value(json_object_get(d, "name")), "乙局 \"B\" \\ x");
-	T_STREQ(json_string_value(json_object_get(d, "status_name")), "green");
+	T_STREQ(json_string_value(json_object_get(d, "status_name")), "yellow");
+	T_INTEQ(ival(d, "status"), 1);
 	T_INTEQ(ival(d, "open"), 3);
 	T_CHECK(json_real_value(json_object_get(d, "overdue_ratio")) == 0.25);
 	T_CHECK(json_is_null(json_object_get(d, "return_ratio")));
 	T_CHECK(json_is_null(json_object_get(d, "satisfaction_ratio")));
+	status_set_departments(j, NULL);
+	T_INTEQ(json_array_size(json_object_get(j, "departments")), 0);
 out:
 	json_decref(j);
-	metrics_free(m);
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -178,40 +217,95 @@ static size_t count(const char *hay, const char *needle)
 static void t_route(void)
 {
 	struct metrics *m = metrics_new();
+	struct status_src src = { m, NULL, NULL };
 	struct sbuf body = SBUF_INIT;
 	const char *type = NULL;
 	json_t *j;
 
 	fill_flow(m);
 	set(m, "xf_dead_letters_total", "reason=\"</script><b>\"", 2);
-	T_INTEQ(status_route(m, "/status.json", &body, &type), 200);
+	T_INTEQ(status_route(&src, "/status.json", &body, &type), 200);
 	T_STREQ(type, "application/json; charset=utf-8");
 	j = json_loads(body.buf, 0, NULL);
 	T_CHECK(j && entry(json_object_get(j, "dead_letters"), "reason", "</script><b>"));
 	json_decref(j);
 	sbuf_reset(&body);
-	T_INTEQ(status_route(m, "/", &body, &type), 200);
+	T_INTEQ(status_route(&src, "/", &body, &type), 200);
 	T_STREQ(type, "text/html; charset=utf-8");
 	T_CHECK(!strncmp(body.buf, "<!DOCTYPE html>", 15));
 	T_CHECK(strstr(body.buf, "<meta charset='utf-8'>") != NULL);
 	T_CHECK(strstr(body.buf, "fetch('status.json'") != NULL);
 	/* the embedded figures cannot close their <script> */
-	T_INTEQ(count(body.buf, "</script>"), 2);
+	T_INTEQ(count(body.buf, "</script>"), 3);
 	T_CHECK(strstr(body.buf, "\\u003c/script>\\u003cb>") != NULL);
 	/* no external assets */
 	T_INTEQ(count(body.buf, "http://") + count(body.buf, "https://") +
 		count(body.buf, "src=") + count(body.buf, "<link") + count(body.buf, "@import"), 0);
 	sbuf_reset(&body);
-	T_INTEQ(status_route(m, "/metrics", &body, &type), 0);
-	T_INTEQ(status_route(m, "/status", &body, &type), 0);
-	T_INTEQ(status_route(m, "/index.html", &body, &type), 0);
+	T_INTEQ(status_route(&src, "/metrics", &body, &type), 0);
+	T_INTEQ(status_route(&src, "/status", &body, &type), 0);
+	T_INTEQ(status_route(&src, "/index.html", &body, &type), 0);
+	sbuf_release(&body);
+	metrics_free(m);
+}
+
+/* The JSON of the page's <script type='application/json' id=id>, or NULL. */
+static json_t *page_block(const char *page, const char *id)
+{
+	struct sbuf open = SBUF_INIT;
+	const char *p, *end;
+	json_t *j = NULL;
+
+	sbuf_addf(&open, "<script type='application/json' id='%s'>\n", id);
+	p = strstr(page, open.buf);
+	end = p ? strstr(p, "</script>") : NULL;
+	if (end)
+		j = json_loadb(p + open.len, (size_t)(end - p) - open.len, 0, NULL);
+	sbuf_release(&open);
+	return j;
+}
+
+/* The page's lag statuses are lag.h's, one for each code, and no other list. */
+static void t_lag_statuses(void)
+{
+	struct metrics *m = metrics_new();
+	struct status_src src = { m, NULL, NULL };
+	struct sbuf body = SBUF_INIT;
+	const char *type = NULL;
+	json_t *arr, *e;
+	size_t i;
+
+	T_INTEQ(status_route(&src, "/", &body, &type), 200);
+	arr = page_block(body.buf, "lag-statuses");
+	if (!T_CHECK(json_is_array(arr)))
+		goto out;
+	T_INTEQ(json_array_size(arr), LAG_STATUS_MAX + 1);
+	json_array_foreach(arr, i, e) {
+		const struct lag_status_info *st = &lag_statuses[i];
+
+		T_STREQ(json_string_value(json_object_get(e, "name")), st->name);
+		T_STREQ(json_string_value(json_object_get(e, "label")), st->label);
+		T_STREQ(json_string_value(json_object_get(e, "colour")), st->colour);
+	}
+	/* no names, labels or colours of lag statuses written into the page itself */
+	T_INTEQ(count(body.buf, "REWIND"), 2); /* its name and its label, in the block */
+	T_INTEQ(count(body.buf, "回退"), 1);
+	T_INTEQ(count(body.buf, lag_statuses[LAG_REWIND].colour), 1);
+	T_CHECK(strstr(body.buf, "@LAG_STATUSES@") == NULL);
+	T_CHECK(strstr(body.buf, "@FIGURES@") == NULL);
+	e = page_block(body.buf, "initial");
+	T_CHECK(json_is_array(json_object_get(e, "lag")));
+	json_decref(e);
+out:
+	json_decref(arr);
 	sbuf_release(&body);
 	metrics_free(m);
 }
 
 T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty },
-	{ "lag_groups", t_lag }, { "departments", t_departments },
-	{ "route", t_route })
+	{ "lag_groups", t_lag }, { "lag_none", t_lag_none },
+	{ "departments", t_departments },
+	{ "route", t_route }, { "lag_statuses_from_lag_h", t_lag_statuses })
 
 /* ---- domain/scorecard.c: the parts that need no database ---- */
 

@@ -1,7 +1,6 @@
-/* lag.c - see lag.h. */
+/* lag_sampler.c - the sampler: one look at the broker (see lag.h). */
 #include "lag.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,304 +10,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kafka.h"
+#include "lag_int.h"
 #include "log.h"
-#include "metrics.h"
 #include "util.h"
-
-/* --- the evaluator ------------------------------------------------------ */
-
-static const char *const status_names[] = { "OK", "WARN", "STALL", "STOP", "REWIND" };
-
-const char *lag_status_name(enum lag_status st)
-{
-	return st >= LAG_OK && st <= LAG_STATUS_MAX ? status_names[st] : "UNKNOWN";
-}
-
-void lag_window_init(struct lag_window *w, int size)
-{
-	memset(w, 0, sizeof *w);
-	w->size = size < 1 ? 1 : size > LAG_WINDOW_MAX ? LAG_WINDOW_MAX : size;
-}
-
-const struct lag_point *lag_window_at(const struct lag_window *w, int i)
-{
-	return &w->ring[(w->head + i) % w->size];
-}
-
-void lag_window_add(struct lag_window *w, double t_ms, int64_t offset, int64_t end)
-{
-	struct lag_point p = { t_ms, offset, end };
-
-	if (!w->n || lag_window_at(w, w->n - 1)->offset != offset)
-		w->since_ms = t_ms;
-	if (w->n < w->size) {
-		w->ring[(w->head + w->n++) % w->size] = p;
-	} else {
-		w->ring[w->head] = p; /* over the oldest */
-		w->head = (w->head + 1) % w->size;
-	}
-}
-
-static int64_t point_lag(const struct lag_point *p)
-{
-	return p->end > p->offset ? p->end - p->offset : 0;
-}
-
-static int went_back(const struct lag_window *w)
-{
-	for (int i = 1; i < w->n; i++)
-		if (lag_window_at(w, i)->offset < lag_window_at(w, i - 1)->offset)
-			return 1;
-	return 0;
-}
-
-static int lag_ever_zero(const struct lag_window *w)
-{
-	for (int i = 0; i < w->n; i++)
-		if (!point_lag(lag_window_at(w, i)))
-			return 1;
-	return 0;
-}
-
-/* The lag never went down, and ended above where it began. */
-static int lag_growing(const struct lag_window *w)
-{
-	for (int i = 1; i < w->n; i++)
-		if (point_lag(lag_window_at(w, i)) < point_lag(lag_window_at(w, i - 1)))
-			return 0;
-	return point_lag(lag_window_at(w, w->n - 1)) > point_lag(lag_window_at(w, 0));
-}
-
-enum lag_status lag_evaluate(const struct lag_window *w, double stop_after_ms,
-			     int *partial)
-{
-	const struct lag_point *first, *last;
-
-	if (partial)
-		*partial = w->n < w->size || w->n < 2;
-	if (w->n < 2)
-		return LAG_OK;
-	first = lag_window_at(w, 0);
-	last = lag_window_at(w, w->n - 1);
-	if (!point_lag(last))
-		return LAG_OK;
-	if (went_back(w))
-		return LAG_REWIND;
-	if (stop_after_ms > 0 && last->t_ms - w->since_ms > stop_after_ms)
-		return LAG_STOP;
-	if (w->n < w->size || lag_ever_zero(w))
-		return LAG_OK;
-	if (first->offset == last->offset)
-		return LAG_STALL; /* no rewind, so it never moved at all */
-	return lag_growing(w) ? LAG_WARN : LAG_OK;
-}
-
-/* --- samples and the tracker -------------------------------------------- */
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		abort(); /* as sbuf does: no useful recovery */
-	return p;
-}
-
-struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group,
-				   const char *topic, int32_t partition)
-{
-	struct lag_reading *r;
-
-	if (smp->n == smp->alloc) {
-		smp->alloc = smp->alloc ? 2 * smp->alloc : 16;
-		smp->v = realloc(smp->v, smp->alloc * sizeof *smp->v);
-		if (!smp->v)
-			abort();
-	}
-	r = &smp->v[smp->n++];
-	r->group = xstrdup(group);
-	r->topic = xstrdup(topic);
-	r->partition = partition;
-	r->committed = -1;
-	r->end = 0;
-	r->lag = 0;
-	r->lag_s = -1;
-	return r;
-}
-
-void lag_sample_release(struct lag_sample *smp)
-{
-	for (size_t i = 0; i < smp->n; i++) {
-		free(smp->v[i].group);
-		free(smp->v[i].topic);
-	}
-	free(smp->v);
-	smp->v = NULL;
-	smp->n = smp->alloc = 0;
-	smp->guessed = 0;
-}
-
-static int reading_cmp(const void *a, const void *b)
-{
-	const struct lag_reading *x = a, *y = b;
-	int c = strcmp(x->group, y->group);
-
-	if (!c)
-		c = strcmp(x->topic, y->topic);
-	if (!c)
-		c = (x->partition > y->partition) - (x->partition < y->partition);
-	return c;
-}
-
-void lag_tracker_init(struct lag_tracker *tr, int window, double stop_after_ms)
-{
-	memset(tr, 0, sizeof *tr);
-	tr->window = window <= 0 ? LAG_WINDOW_DEFAULT : window > LAG_WINDOW_MAX ?
-		     LAG_WINDOW_MAX : window;
-	tr->stop_after_ms = stop_after_ms;
-}
-
-static void part_free(struct lag_part *p)
-{
-	free(p->cur.group);
-	free(p->cur.topic);
-}
-
-void lag_tracker_release(struct lag_tracker *tr)
-{
-	for (size_t i = 0; i < tr->n; i++)
-		part_free(&tr->parts[i]);
-	free(tr->parts);
-	tr->parts = NULL;
-	tr->n = 0;
-}
-
-/* p's window: carried over from old (sorted) when p was there, else a new one. */
-static void part_carry(struct lag_part *p, struct lag_part *old, size_t nold,
-		       int window, size_t *found)
-{
-	struct lag_part *o = nold ? bsearch(&p->cur, old, nold, sizeof *old, reading_cmp) : NULL;
-
-	if (o && o->win.size) {
-		p->win = o->win;
-		o->win.size = 0; /* moved: a duplicate reading starts afresh */
-		(*found)++;
-	} else {
-		lag_window_init(&p->win, window);
-	}
-}
-
-void lag_tracker_add(struct lag_tracker *tr, struct lag_sample *smp)
-{
-	struct lag_part *parts = calloc(smp->n ? smp->n : 1, sizeof *parts);
-	size_t found = 0;
-
-	if (!parts)
-		abort();
-	if (smp->n) /* an empty sample has no array at all */
-		qsort(smp->v, smp->n, sizeof *smp->v, reading_cmp);
-	for (size_t i = 0; i < smp->n; i++) {
-		struct lag_part *p = &parts[i];
-		const struct lag_reading *r = &smp->v[i];
-
-		p->cur = *r; /* the strings move to the tracker */
-		part_carry(p, tr->parts, tr->n, tr->window, &found);
-		lag_window_add(&p->win, smp->t_ms, r->committed >= 0 ? r->committed :
-			       r->end - r->lag, r->end);
-		p->status = lag_evaluate(&p->win, tr->stop_after_ms, &p->partial);
-	}
-	tr->changed = found != tr->n || found != smp->n;
-	lag_tracker_release(tr); /* the old parts: their windows were copied */
-	tr->parts = parts;
-	tr->n = smp->n;
-	tr->samples++;
-	tr->sampled_wall_ms = smp->wall_ms;
-	free(smp->v);
-	smp->v = NULL;
-	smp->n = smp->alloc = 0;
-}
-
-void lag_tracker_group(const struct lag_tracker *tr, size_t i, struct lag_group_sum *g)
-{
-	memset(g, 0, sizeof *g);
-	g->group = tr->parts[i].cur.group;
-	g->first = i;
-	g->max_lag_s = -1;
-	for (; i < tr->n && !strcmp(tr->parts[i].cur.group, g->group); i++) {
-		const struct lag_part *p = &tr->parts[i];
-
-		if (p->status > g->status)
-			g->status = p->status;
-		g->partial |= p->partial;
-		g->lag += p->cur.lag;
-		if (p->cur.lag && p->cur.lag_s > g->max_lag_s)
-			g->max_lag_s = p->cur.lag_s; /* only the lagging ones count */
-		g->count++;
-	}
-	if (!g->lag)
-		g->max_lag_s = 0;
-}
-
-/* --- JSON ---------------------------------------------------------------- */
-
-/* Unix milliseconds as "2026-11-22T09:30:00.123Z", or JSON null for 0. */
-static json_t *json_time(double wall_ms)
-{
-	time_t t = (time_t)(wall_ms / 1000);
-	char buf[40], out[48];
-	struct tm tm;
-
-	if (wall_ms <= 0 || !gmtime_r(&t, &tm))
-		return json_null();
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, sizeof out, "%s.%03dZ", buf, (int)((long long)wall_ms % 1000));
-	return json_string(out);
-}
-
-/* Seconds, rounded to tenths; null when unknown. */
-static json_t *json_seconds(double s)
-{
-	return s < 0 ? json_null() : json_real((double)(long long)(s * 10 + 0.5) / 10);
-}
-
-static json_t *part_json(const struct lag_part *p)
-{
-	const struct lag_reading *r = &p->cur;
-
-	return json_pack("{s:s, s:i, s:o, s:I, s:I, s:o, s:s, s:i, s:b}",
-			 "topic", r->topic, "partition", (int)r->partition,
-			 "committed", r->committed >= 0 ? json_integer(r->committed) : json_null(),
-			 "end", (json_int_t)r->end, "lag", (json_int_t)r->lag,
-			 "lag_seconds", json_seconds(r->lag ? r->lag_s : 0),
-			 "status", lag_status_name(p->status), "code", (int)p->status,
-			 "partial", p->partial);
-}
-
-static json_t *group_json(const struct lag_tracker *tr, const struct lag_group_sum *g)
-{
-	json_t *parts = json_array();
-
-	for (size_t i = g->first; i < g->first + g->count; i++)
-		json_array_append_new(parts, part_json(&tr->parts[i]));
-	return json_pack("{s:s, s:s, s:i, s:b, s:I, s:o, s:o}", "group", g->group,
-			 "status", lag_status_name(g->status), "code", (int)g->status,
-			 "partial", g->partial, "lag", (json_int_t)g->lag,
-			 "max_lag_seconds", json_seconds(g->max_lag_s), "partitions", parts);
-}
-
-json_t *lag_tracker_json(const struct lag_tracker *tr)
-{
-	json_t *groups = json_array();
-	struct lag_group_sum g;
-
-	for (size_t i = 0; i < tr->n; i += g.count) {
-		lag_tracker_group(tr, i, &g);
-		json_array_append_new(groups, group_json(tr, &g));
-	}
-	return json_pack("{s:o, s:I, s:i, s:o}", "sampled_at", json_time(tr->sampled_wall_ms),
-			 "samples", (json_int_t)tr->samples, "window", tr->window,
-			 "groups", groups);
-}
 
 /* --- the sampler ------------------------------------------------------- */
 
@@ -348,7 +52,7 @@ static void names_add(struct names *nm, const char *name)
 	nm->v = realloc(nm->v, (nm->n + 1) * sizeof *nm->v);
 	if (!nm->v)
 		abort();
-	nm->v[nm->n++] = xstrdup(name);
+	nm->v[nm->n++] = lag_xstrdup(name);
 }
 
 static void names_release(struct names *nm)
@@ -358,7 +62,7 @@ static void names_release(struct names *nm)
 	free(nm->v);
 }
 
-static double wall_ms(void)
+double lag_wall_ms(void)
 {
 	struct timespec ts;
 
@@ -384,7 +88,7 @@ struct lag_sampler *lag_sampler_new(const char *brokers, const char *prefix, int
 		free(s);
 		return NULL;
 	}
-	s->prefix = xstrdup(prefix);
+	s->prefix = lag_xstrdup(prefix);
 	s->all = all;
 	s->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
 	atomic_init(&s->abort, 0);
@@ -729,7 +433,7 @@ static void cache_put(struct lag_sampler *s, const char *topic, int32_t partitio
 			abort();
 	}
 	d = &s->cache[s->ncache++];
-	d->topic = xstrdup(topic);
+	d->topic = lag_xstrdup(topic);
 	d->partition = partition;
 	d->offset = offset;
 	d->ts_ms = ts_ms;
@@ -861,7 +565,7 @@ int lag_sampler_take(struct lag_sampler *s, struct lag_sample *smp, struct sbuf 
 
 	lag_sample_release(smp);
 	smp->t_ms = now_ms();
-	smp->wall_ms = wall_ms();
+	smp->wall_ms = lag_wall_ms();
 	drain(s);
 	rc = list_groups(s, &groups, &smp->guessed, err);
 	if (!rc && groups.n && !(all = all_partitions(s, err)))
@@ -878,237 +582,4 @@ int lag_sampler_take(struct lag_sampler *s, struct lag_sample *smp, struct sbuf 
 		rd_kafka_topic_partition_list_destroy(all);
 	names_release(&groups);
 	return rc;
-}
-
-/* --- the monitor -------------------------------------------------------- */
-
-struct lag_monitor {
-	pthread_t thread;
-	pthread_mutex_t lock;       /* guards stopping, tracker, error, failed_wall_ms */
-	pthread_cond_t wake;
-	int stopping;
-	struct lag_tracker tracker;
-	char *error;                /* the last sample's failure; NULL after a good one */
-	double failed_wall_ms;
-	struct lag_sampler *sampler; /* the thread's alone (but for abort) */
-	struct metrics *m;
-	long interval_ms;
-	struct metrics_series *m_sampled, *m_failures;
-};
-
-enum { G_LAG, G_LAG_S, G_PART_STATUS, G_GROUP_STATUS, G_GROUP_MAX_S, G_COUNT };
-
-static const struct gauge {
-	const char *name, *help;
-} gauges[G_COUNT] = {
-	{ "xf_consumer_group_lag", "Messages between the committed offset and the log end" },
-	{ "xf_consumer_group_lag_seconds",
-	  "Age of the oldest message not yet consumed (0 when caught up)" },
-	{ "xf_consumer_partition_status",
-	  "Lag verdict of a partition: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND" },
-	{ "xf_consumer_group_status",
-	  "Lag verdict of a group, the worst of its partitions: 0 OK .. 4 REWIND" },
-	{ "xf_consumer_group_max_lag_seconds", "The largest lag in seconds of a group's partitions" },
-};
-
-static void gauge_set(struct metrics *m, int which, const char *labels, double v)
-{
-	metrics_set(metrics_get(m, gauges[which].name, gauges[which].help, METRICS_GAUGE,
-				labels), v);
-}
-
-/* name="value" with \, " and newline escaped as the exposition format wants. */
-static void label_add(struct sbuf *sb, const char *name, const char *value)
-{
-	sbuf_addf(sb, "%s%s=\"", sb->len ? "," : "", name);
-	for (const char *c = value; *c; c++) {
-		if (*c == '\\' || *c == '"')
-			sbuf_addch(sb, '\\');
-		if (*c == '\n')
-			sbuf_adds(sb, "\\n");
-		else
-			sbuf_addch(sb, *c);
-	}
-	sbuf_addch(sb, '"');
-}
-
-static void export_group(struct metrics *m, const struct lag_tracker *tr,
-			 const struct lag_group_sum *g, struct sbuf *labels)
-{
-	char part[16];
-
-	sbuf_reset(labels);
-	label_add(labels, "group", g->group);
-	gauge_set(m, G_GROUP_STATUS, labels->buf, g->status);
-	if (g->max_lag_s >= 0)
-		gauge_set(m, G_GROUP_MAX_S, labels->buf, g->max_lag_s);
-	for (size_t i = g->first; i < g->first + g->count; i++) {
-		const struct lag_part *p = &tr->parts[i];
-
-		sbuf_reset(labels);
-		snprintf(part, sizeof part, "%d", (int)p->cur.partition);
-		label_add(labels, "group", g->group);
-		label_add(labels, "topic", p->cur.topic);
-		label_add(labels, "partition", part);
-		gauge_set(m, G_LAG, labels->buf, (double)p->cur.lag);
-		gauge_set(m, G_PART_STATUS, labels->buf, p->status);
-		if (p->cur.lag_s >= 0) /* unknown: the last known value stays */
-			gauge_set(m, G_LAG_S, labels->buf, p->cur.lag_s);
-	}
-}
-
-/* Under lm->lock. Series of partitions gone are zeroed (they cannot be removed). */
-static void monitor_export(struct lag_monitor *lm)
-{
-	const struct lag_tracker *tr = &lm->tracker;
-	struct sbuf labels = SBUF_INIT;
-	struct lag_group_sum g;
-
-	if (!lm->m)
-		return;
-	/* readers see last round's figures until this one is complete */
-	for (int k = 0; tr->changed && k < G_COUNT; k++)
-		metrics_round_begin(lm->m, gauges[k].name);
-	for (size_t i = 0; i < tr->n; i += g.count) {
-		lag_tracker_group(tr, i, &g);
-		export_group(lm->m, tr, &g, &labels);
-	}
-	for (int k = 0; tr->changed && k < G_COUNT; k++)
-		metrics_round_end(lm->m, gauges[k].name);
-	metrics_set(lm->m_sampled, tr->sampled_wall_ms / 1000);
-	sbuf_release(&labels);
-}
-
-static void monitor_sample(struct lag_monitor *lm)
-{
-	struct lag_sample smp = LAG_SAMPLE_INIT;
-	struct sbuf err = SBUF_INIT;
-	int rc = lag_sampler_take(lm->sampler, &smp, &err);
-
-	pthread_mutex_lock(&lm->lock);
-	if (!rc) {
-		lag_tracker_add(&lm->tracker, &smp);
-		free(lm->error);
-		lm->error = NULL;
-		monitor_export(lm);
-	} else if (!lm->stopping) { /* an abort is not a failure */
-		free(lm->error);
-		lm->error = xstrdup(err.buf);
-		lm->failed_wall_ms = wall_ms();
-		if (lm->m)
-			metrics_add(lm->m_failures, 1);
-		log_warn("lag_sample_failed", LOG_S("error", err.buf), LOG_END);
-	}
-	pthread_mutex_unlock(&lm->lock);
-	lag_sample_release(&smp);
-	sbuf_release(&err);
-}
-
-static void deadline_in(struct timespec *at, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, at);
-	at->tv_sec += ms / 1000;
-	at->tv_nsec += (ms % 1000) * 1000000L;
-	if (at->tv_nsec >= 1000000000L) {
-		at->tv_sec++;
-		at->tv_nsec -= 1000000000L;
-	}
-}
-
-static void *monitor_main(void *arg)
-{
-	struct lag_monitor *lm = arg;
-	struct timespec at;
-
-	pthread_mutex_lock(&lm->lock);
-	while (!lm->stopping) {
-		deadline_in(&at, lm->interval_ms); /* every interval, however long a sample */
-		pthread_mutex_unlock(&lm->lock);
-		monitor_sample(lm);
-		pthread_mutex_lock(&lm->lock);
-		while (!lm->stopping && pthread_cond_timedwait(&lm->wake, &lm->lock, &at) == 0)
-			; /* woken, but not to stop */
-	}
-	pthread_mutex_unlock(&lm->lock);
-	return NULL;
-}
-
-static void monitor_free(struct lag_monitor *lm)
-{
-	lag_sampler_free(lm->sampler);
-	lag_tracker_release(&lm->tracker);
-	free(lm->error);
-	pthread_cond_destroy(&lm->wake);
-	pthread_mutex_destroy(&lm->lock);
-	free(lm);
-}
-
-static void monitor_metrics(struct lag_monitor *lm)
-{
-	if (!lm->m)
-		return;
-	lm->m_sampled = metrics_get(lm->m, "xf_consumer_lag_sampled_timestamp_seconds",
-				    "Unix time of the last good consumer lag sample",
-				    METRICS_GAUGE, NULL);
-	lm->m_failures = metrics_get(lm->m, "xf_consumer_lag_sample_failures_total",
-				     "Consumer lag samples that failed (figures left as they were)",
-				     METRICS_COUNTER, NULL);
-}
-
-struct lag_monitor *lag_monitor_start(const struct xf_conf *conf, struct metrics *m,
-				      long interval_ms, int window, struct sbuf *err)
-{
-	struct lag_monitor *lm = calloc(1, sizeof *lm);
-	pthread_condattr_t ca;
-
-	if (!lm)
-		abort();
-	lm->m = m;
-	lm->interval_ms = interval_ms > 0 ? interval_ms : LAG_INTERVAL_DEFAULT_MS;
-	lag_tracker_init(&lm->tracker, window, 0);
-	lm->tracker.stop_after_ms = 2.0 * lm->tracker.window * (double)lm->interval_ms;
-	pthread_mutex_init(&lm->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&lm->wake, &ca);
-	pthread_condattr_destroy(&ca);
-	lm->sampler = lag_sampler_new(conf->brokers, conf->group_prefix, 0,
-				      LAG_MONITOR_TIMEOUT_MS, err);
-	if (!lm->sampler) {
-		monitor_free(lm);
-		return NULL;
-	}
-	monitor_metrics(lm);
-	if (pthread_create(&lm->thread, NULL, monitor_main, lm)) {
-		sbuf_addf(err, "lag monitor: cannot start a thread");
-		monitor_free(lm);
-		return NULL;
-	}
-	return lm;
-}
-
-json_t *lag_monitor_snapshot(struct lag_monitor *lm)
-{
-	json_t *j;
-
-	pthread_mutex_lock(&lm->lock);
-	j = lag_tracker_json(&lm->tracker);
-	json_object_set_new(j, "interval_ms", json_integer(lm->interval_ms));
-	json_object_set_new(j, "error", lm->error ? json_string(lm->error) : json_null());
-	json_object_set_new(j, "failed_at", json_time(lm->failed_wall_ms));
-	pthread_mutex_unlock(&lm->lock);
-	return j;
-}
-
-void lag_monitor_stop(struct lag_monitor *lm)
-{
-	if (!lm)
-		return;
-	pthread_mutex_lock(&lm->lock);
-	lm->stopping = 1;
-	pthread_cond_signal(&lm->wake);
-	pthread_mutex_unlock(&lm->lock);
-	lag_sampler_abort(lm->sampler);
-	pthread_join(lm->thread, NULL);
-	monitor_free(lm);
 }
