@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-/* strdup(s), aborting when out of memory (as sbuf does). */
-char *lag_xstrdup(const char *s);
+#include "xalloc.h"
+
 /* Unix time in milliseconds. */
 double lag_wall_ms(void);
 /* Unix milliseconds as "2026-11-22T09:30:00.123Z", or JSON null for 0. */

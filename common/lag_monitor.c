@@ -143,7 +143,7 @@ static void monitor_sample(struct lag_monitor *lm)
 		monitor_export(lm);
 	} else if (!lm->stopping) { /* an abort is not a failure */
 		free(lm->error);
-		lm->error = lag_xstrdup(err.buf);
+		lm->error = xstrdup(err.buf);
 		lm->failed_wall_ms = lag_wall_ms();
 		if (lm->m)
 			metrics_add(lm->m_failures, 1);
@@ -210,11 +210,9 @@ static void monitor_metrics(struct lag_monitor *lm)
 struct lag_monitor *lag_monitor_start(const struct xf_conf *conf, struct metrics *m,
 				      long interval_ms, int window, struct sbuf *err)
 {
-	struct lag_monitor *lm = calloc(1, sizeof *lm);
+	struct lag_monitor *lm = xcalloc(1, sizeof *lm);
 	pthread_condattr_t ca;
 
-	if (!lm)
-		abort();
 	lm->m = m;
 	lm->interval_ms = interval_ms > 0 ? interval_ms : LAG_INTERVAL_DEFAULT_MS;
 	lag_tracker_init(&lm->tracker, window, 0);

@@ -13,6 +13,7 @@
 #include "lag_int.h"
 #include "log.h"
 #include "util.h"
+#include "xalloc.h"
 
 /* --- the sampler ------------------------------------------------------- */
 
@@ -49,10 +50,8 @@ struct names {
 
 static void names_add(struct names *nm, const char *name)
 {
-	nm->v = realloc(nm->v, (nm->n + 1) * sizeof *nm->v);
-	if (!nm->v)
-		abort();
-	nm->v[nm->n++] = lag_xstrdup(name);
+	nm->v = xrealloc(nm->v, (nm->n + 1) * sizeof *nm->v);
+	nm->v[nm->n++] = xstrdup(name);
 }
 
 static void names_release(struct names *nm)
@@ -79,16 +78,14 @@ struct lag_sampler *lag_sampler_new(const char *brokers, const char *prefix, int
 				    int timeout_ms, struct sbuf *err)
 {
 	const char *const none[] = { NULL };
-	struct lag_sampler *s = calloc(1, sizeof *s);
+	struct lag_sampler *s = xcalloc(1, sizeof *s);
 
-	if (!s)
-		abort();
 	s->rk = kafka_consumer_new(brokers, LAG_PROBE_GROUP, none, NULL, err);
 	if (!s->rk) {
 		free(s);
 		return NULL;
 	}
-	s->prefix = lag_xstrdup(prefix);
+	s->prefix = xstrdup(prefix);
 	s->all = all;
 	s->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
 	atomic_init(&s->abort, 0);
@@ -428,12 +425,10 @@ static void cache_put(struct lag_sampler *s, const char *topic, int32_t partitio
 
 	if (s->ncache == s->alloc) {
 		s->alloc = s->alloc ? 2 * s->alloc : 16;
-		s->cache = realloc(s->cache, s->alloc * sizeof *s->cache);
-		if (!s->cache)
-			abort();
+		s->cache = xrealloc(s->cache, s->alloc * sizeof *s->cache);
 	}
 	d = &s->cache[s->ncache++];
-	d->topic = lag_xstrdup(topic);
+	d->topic = xstrdup(topic);
 	d->partition = partition;
 	d->offset = offset;
 	d->ts_ms = ts_ms;

@@ -7,17 +7,9 @@
 #include <time.h>
 
 #include "lag_int.h"
+#include "xalloc.h"
 
 /* --- samples and the tracker -------------------------------------------- */
-
-char *lag_xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		abort(); /* as sbuf does: no useful recovery */
-	return p;
-}
 
 struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group,
 				   const char *topic, int32_t partition)
@@ -26,13 +18,11 @@ struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group,
 
 	if (smp->n == smp->alloc) {
 		smp->alloc = smp->alloc ? 2 * smp->alloc : 16;
-		smp->v = realloc(smp->v, smp->alloc * sizeof *smp->v);
-		if (!smp->v)
-			abort();
+		smp->v = xrealloc(smp->v, smp->alloc * sizeof *smp->v);
 	}
 	r = &smp->v[smp->n++];
-	r->group = lag_xstrdup(group);
-	r->topic = lag_xstrdup(topic);
+	r->group = xstrdup(group);
+	r->topic = xstrdup(topic);
 	r->partition = partition;
 	r->committed = -1;
 	r->end = 0;
@@ -105,11 +95,9 @@ static void part_carry(struct lag_part *p, struct lag_part *old, size_t nold,
 
 void lag_tracker_add(struct lag_tracker *tr, struct lag_sample *smp)
 {
-	struct lag_part *parts = calloc(smp->n ? smp->n : 1, sizeof *parts);
+	struct lag_part *parts = xcalloc(smp->n ? smp->n : 1, sizeof *parts);
 	size_t found = 0;
 
-	if (!parts)
-		abort();
 	if (smp->n) /* an empty sample has no array at all */
 		qsort(smp->v, smp->n, sizeof *smp->v, reading_cmp);
 	for (size_t i = 0; i < smp->n; i++) {

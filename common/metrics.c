@@ -92,12 +92,10 @@ static void labels_read(struct metrics_series *s)
 
 		if (s->npairs == alloc) {
 			alloc = alloc ? 2 * alloc : 4;
-			if (!(s->pairs = realloc(s->pairs, alloc * sizeof *s->pairs)))
-				abort();
+			s->pairs = xrealloc(s->pairs, alloc * sizeof *s->pairs);
 		}
 		l = &s->pairs[s->npairs++];
-		if (!(l->key = strndup(p, (size_t)(eq - p))))
-			abort();
+		l->key = xstrndup(p, (size_t)(eq - p));
 		p = eq + 2;
 		l->value = label_value(&p);
 		p += *p == ',';

@@ -38,3 +38,8 @@ char *xstrdup(const char *s)
 {
 	return s ? xnonnull(strdup(s)) : NULL;
 }
+
+char *xstrndup(const char *s, size_t n)
+{
+	return xnonnull(strndup(s, n));
+}

@@ -17,6 +17,8 @@ void *xrealloc(void *p, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 /* A copy of s; NULL for NULL. */
 char *xstrdup(const char *s);
+/* A copy of at most n bytes of s, NUL-terminated. */
+char *xstrndup(const char *s, size_t n);
 
 /*
  * p, when an allocation made elsewhere (jansson, libmicrohttpd, OpenSSL)

@@ -291,10 +291,8 @@ struct scorecard_board {
 
 struct scorecard_board *scorecard_board_new(void)
 {
-	struct scorecard_board *b = calloc(1, sizeof *b);
+	struct scorecard_board *b = xcalloc(1, sizeof *b);
 
-	if (!b)
-		abort();
 	pthread_mutex_init(&b->lock, NULL);
 	return b;
 }

@@ -8,6 +8,8 @@
 
 #include "embed.h"
 #include "lag.h"
+#include "vocab.h"
+#include "xalloc.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -51,8 +53,6 @@ static json_t *totals(struct metrics *m, const char *name, const char *const *ke
 	return t.out;
 }
 
-static const char *const case_states[] = { "assigned", "accepted", "resolved", "rated" };
-
 /* The entry of state in arr, appended with count 0 when new. */
 static json_t *state_entry(json_t *arr, const char *state)
 {
@@ -74,8 +74,8 @@ static void add_case(void *arg, const struct metrics_label *labels, size_t n, do
 	json_t *count;
 
 	if (!json_array_size(arg))
-		for (size_t i = 0; i < ARRAY_SIZE(case_states); i++)
-			state_entry(arg, case_states[i]);
+		for (int i = CASE_UNKNOWN + 1; i < VOCAB_NSTATES; i++)
+			state_entry(arg, vocab_state_name((enum case_state)i));
 	count = json_object_get(state_entry(arg, state ? state : ""), "count");
 	json_integer_set(count, json_integer_value(count) + llround(v));
 }
@@ -176,8 +176,7 @@ void status_set_departments(json_t *out, const struct scorecard *sc)
 	json_t *arr = json_array();
 	int n = sc ? sc->n : 0;
 
-	if (!(v = calloc((size_t)n + 1, sizeof *v)))
-		abort();
+	v = xcalloc((size_t)n + 1, sizeof *v);
 	for (int i = 0; i < n; i++)
 		v[i] = &sc->rows[i];
 	qsort(v, (size_t)n, sizeof *v, by_status);
@@ -226,10 +225,8 @@ json_t *status_json(const struct status_src *src)
 /* Appends j (stolen) as JSON; inside <script> with '<' escaped as \u003c. */
 static void add_json(struct sbuf *body, json_t *j, int in_html)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
+	char *s = xnonnull(json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12)));
 
-	if (!s)
-		abort();
 	for (const char *p = s; *p; p++)
 		if (in_html && *p == '<')
 			sbuf_adds(body, "\\u003c");
