@@ -18,7 +18,7 @@ else
 endif
 
 CC      ?= cc
-PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc
+PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \

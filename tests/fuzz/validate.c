@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!schemas)
 		setup();
-	rc = intake_validate((const char *)data, size, &v);
+	rc = intake_validate(schemas, (const char *)data, size, &v);
 	FUZZ_ASSERT(json_is_array(v.errors));
 	FUZZ_ASSERT(rc == 0 ? json_array_size(v.errors) == 0 : json_array_size(v.errors) > 0);
 	if (rc == 0) { /* a valid event names its keys, for dedup and the receipt */
