@@ -38,7 +38,7 @@ DAEMONS := intake classify dispatch
 PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
-TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify
+TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify $(BIN)/validate-events
 BENCH    := $(BIN)/bench-classify $(BIN)/bench-kafka $(BIN)/xf-passthrough
 
 .PHONY: all test san demo up down bench clean deps fuzz fuzz-build
@@ -67,6 +67,12 @@ $(BIN)/unit-tests: $(UNIT_SRC:%.c=$(OUT)/%.o) $(SVC_LIB_OBJ) $(LIBXF)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/e2e-tests: $(E2E_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/tharness.o $(SVC_LIB_OBJ) $(LIBXF)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# intake's verdicts for tests/schema_agree.py (make test's schema suite).
+$(BIN)/validate-events: $(OUT)/tests/agree/validate_events.o $(OUT)/tests/e2e/gen.o \
+		$(SVC_LIB_OBJ) $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -577,6 +577,48 @@ static void t_contract_lengths(void)
 	sbuf_release(&want);
 }
 
+/* 41 characters of x: one past the phone's and id number's 40. */
+#define X41 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+/*
+ * The schema decides where the hand-written checks did otherwise: co_signers
+ * 3.0 is an integer (made a JSON integer for xf-classify) and has no upper
+ * bound; the phone and id number stop at 40; a null required field is
+ * missing.
+ */
+static void t_schema_wins(void)
+{
+	struct intake_verdict v;
+	char *s = dq(EV(", 'co_signers': 3.0"));
+
+	T_INTEQ(intake_validate(schemas(), s, strlen(s), &v), 0);
+	T_CHECK(json_is_integer(json_object_get(v.event, "co_signers")));
+	T_INTEQ(json_integer_value(json_object_get(v.event, "co_signers")), 3);
+	intake_verdict_release(&v);
+	free(s);
+	expect(EV(", 'co_signers': 5000000000"), "");
+	expect(EV(", 'co_signers': 1e300"), "");
+	expect(EV(", 'co_signers': 0.0"), "bad_value@co_signers");
+	expect(EV(", 'petitioner': {'phone': '" X41 "'}"), "too_long@petitioner.phone");
+	expect(EV(", 'petitioner': {'id_number': '" X41 "'}"), "too_long@petitioner.id_number");
+	expect(EV(", 'attachments': [{'url': 'https://x/a', 'sha256': ''}]"),
+	       "empty_field@attachments[0].sha256");
+	expect(EV(", 'attachments': [{'url': 'https://x/a'}, {'url': 'https://x/b',"
+		  " 'sha256': 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B85'}]"),
+	       "bad_value@attachments[1].sha256");
+	expect_time("2026-11-22T10:00:00+08:00\\n", "bad_time@occurred_at");
+	expect_region("330381\\n", "bad_region_code@region_code");
+}
+
+/* One error per field, the first the schema finds. */
+static void t_one_error_per_field(void)
+{
+	expect_time("", "empty_field@occurred_at");
+	expect_time("2026-11-22 10:00:00+08:00 and more text than sixty-four characters",
+		    "bad_time@occurred_at");
+	expect_region("", "empty_field@region_code");
+}
+
 T_SUITE(validate,
 	{ "valid_minimal", t_valid_minimal },
 	{ "valid_full", t_valid_full },
@@ -597,6 +639,8 @@ T_SUITE(validate,
 	{ "bad_time", t_bad_time },
 	{ "bad_value", t_bad_value },
 	{ "several", t_several },
+	{ "schema_wins", t_schema_wins },
+	{ "one_error_per_field", t_one_error_per_field },
 	{ "keys_unreadable", t_keys_unreadable },
 	{ "first_code", t_first_code },
 	{ "errors_text_no_field", t_errors_text_no_field },
