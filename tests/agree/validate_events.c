@@ -37,20 +37,27 @@ static int gen(size_t n)
 	return 0;
 }
 
+/* The value of the hex digit c, or -1. */
+static int hex_digit(char c)
+{
+	static const char digits[] = "0123456789abcdef0123456789ABCDEF";
+	const char *p = c ? strchr(digits, c) : NULL;
+
+	return p ? (int)((p - digits) % 16) : -1;
+}
+
 /* Decodes the hex of line (its newline dropped) into out; -1 if not hex. */
 static int unhex(const char *line, struct sbuf *out)
 {
 	size_t n = strcspn(line, "\r\n");
-	unsigned byte;
+	int hi, lo;
 
 	if (n % 2)
 		return -1;
 	for (size_t i = 0; i < n; i += 2) {
-		if (sscanf(line + i, "%2x", &byte) != 1 ||
-		    !strchr("0123456789abcdefABCDEF", line[i]) ||
-		    !strchr("0123456789abcdefABCDEF", line[i + 1]))
+		if ((hi = hex_digit(line[i])) < 0 || (lo = hex_digit(line[i + 1])) < 0)
 			return -1;
-		sbuf_addch(out, (char)byte);
+		sbuf_addch(out, (char)(hi * 16 + lo));
 	}
 	return 0;
 }
