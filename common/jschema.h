@@ -29,7 +29,8 @@
  * at the end (not before a final newline), \uXXXX is a code point; \d, \w
  * and \b are ASCII, as in ECMA-262, and so is \s (ECMA-262's takes the
  * Unicode spaces too). A pattern PCRE2 cannot compile is refused when the
- * schema is added. Compiled patterns are only read while validating: one
+ * schema is added; a string PCRE2 gives up on (its match limit) fails the
+ * pattern. Compiled patterns are only read while validating: one
  * set may be used by several threads at once.
  *
  * Named formats asserted (format keyword): "date-time", an RFC 3339
