@@ -18,7 +18,7 @@ else
 endif
 
 CC      ?= cc
-PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc
+PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
@@ -52,7 +52,7 @@ DAEMONS := intake classify dispatch
 PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
-TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify
+TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify $(BIN)/validate-events
 BENCH    := $(BIN)/bench-classify $(BIN)/bench-kafka $(BIN)/xf-passthrough
 
 .PHONY: all test san demo up down bench clean deps fuzz fuzz-build
@@ -89,6 +89,12 @@ $(BIN)/unit-tests: $(UNIT_SRC:%.c=$(OUT)/%.o) $(LIBSVC) $(LIBXF)
 $(BIN)/e2e-tests: $(E2E_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/tharness.o $(LIBSVC) $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) $(LIBSVC) $(LIBXF) $(LDLIBS)
+
+# intake's verdicts for tests/schema_agree.py (make test's schema suite).
+$(BIN)/validate-events: $(OUT)/tests/agree/validate_events.o $(OUT)/tests/e2e/gen.o \
+		$(call svc_lib,intake) $(call svc_lib,classify) $(LIBXF)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/bench-classify: $(OUT)/tests/bench/bench_classify.o $(call svc_lib,classify) $(LIBXF)
 	@mkdir -p $(@D)

@@ -1,11 +1,14 @@
 /* jschema.c - see jschema.h. */
 #include "jschema.h"
 
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "util.h"
 
@@ -36,6 +39,7 @@ static const struct js_type_name {
 #define JS_NTYPES (sizeof js_type_names / sizeof js_type_names[0])
 
 struct js_node;
+struct js_format;
 
 struct js_prop {
 	const char *name;       /* borrowed from the schema document */
@@ -47,12 +51,13 @@ struct js_prop {
  * from the schema document, which the js_schema keeps a reference to.
  */
 struct js_node {
+	const json_t *doc;              /* this schema's JSON */
 	int never;                      /* the schema false */
 	unsigned types;                 /* JS_T_* bits; 0 when any will do */
 	const json_t *enums, *konst, *minimum, *maximum, *required;
 	const char *pattern;
-	regex_t re;
-	int has_re;
+	pcre2_code *re;                 /* owned; NULL without a pattern */
+	const struct js_format *format; /* NULL: none, or one only annotated */
 	long long min_len, max_len, min_items, max_items;   /* -1: unset */
 	struct js_prop *props;          /* owned, nprops of them */
 	size_t nprops;
@@ -87,10 +92,13 @@ struct js_load {
 	int nerr;
 };
 
-/* State of one jschema_validate(). */
+/* State of one jschema_validate() or jschema_check(). */
 struct js_ctx {
 	struct sbuf *err;       /* may be NULL */
+	jschema_error_fn *fn;   /* may be NULL */
+	void *arg;              /* fn's */
 	struct sbuf path;       /* JSON pointer of the value being checked */
+	struct sbuf msg;        /* the message of the error being reported */
 	int nerr;
 	int max;                /* errors kept; one more ends the walk */
 };
@@ -119,8 +127,7 @@ static void node_free(struct js_node *node)
 {
 	if (!node)
 		return;
-	if (node->has_re)
-		regfree(&node->re);
+	pcre2_code_free(node->re);
 	for (size_t i = 0; i < node->nprops; i++)
 		node_free(node->props[i].node);
 	free(node->props);
@@ -295,182 +302,6 @@ static int load_fail(struct js_load *ld, const char *fmt, ...)
 	return -1;
 }
 
-/* ---- pattern translation (ECMA-262 to POSIX extended) ---------------- */
-
-static const struct js_escape {
-	char letter;
-	const char *out;        /* outside brackets */
-	const char *in_class;   /* inside brackets; NULL: refused there */
-} js_escapes[] = {
-	{ 'd', "[0-9]", "0-9" },
-	{ 'D', "[^0-9]", NULL },
-	{ 'w', "[A-Za-z0-9_]", "A-Za-z0-9_" },
-	{ 'W', "[^A-Za-z0-9_]", NULL },
-	{ 's', "[[:space:]]", "[:space:]" },
-	{ 'S', "[^[:space:]]", NULL },
-	{ 't', "\t", "\t" },
-	{ 'n', "\n", "\n" },
-	{ 'r', "\r", "\r" },
-	{ 'f', "\f", "\f" },
-	{ 'v', "\v", "\v" },
-};
-
-#define JS_NESCAPES (sizeof js_escapes / sizeof js_escapes[0])
-
-/* A bracket expression being rewritten: ] first, ^ and - last in POSIX. */
-struct js_class {
-	struct sbuf body;
-	int neg, rbracket, caret, dash;
-};
-
-static const struct js_escape *escape_find(char letter)
-{
-	for (size_t i = 0; i < JS_NESCAPES; i++)
-		if (js_escapes[i].letter == letter)
-			return &js_escapes[i];
-	return NULL;
-}
-
-static int is_punct(char c)
-{
-	return c && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c) != NULL;
-}
-
-/* Rewrites the escape at s[0] == '\\' outside brackets; -1 if refused. */
-static int escape_out(const char *s, struct sbuf *out)
-{
-	const struct js_escape *esc = escape_find(s[1]);
-
-	if (esc) {
-		sbuf_adds(out, esc->out);
-	} else if (is_punct(s[1])) {
-		if (strchr(".[]()*+?{}|^$\\", s[1]))
-			sbuf_addch(out, '\\');
-		sbuf_addch(out, s[1]);
-	} else {
-		return -1;
-	}
-	return 0;
-}
-
-/* Rewrites the escape at s[0] == '\\' inside brackets; -1 if refused. */
-static int escape_in(const char *s, struct js_class *cls)
-{
-	const struct js_escape *esc = escape_find(s[1]);
-
-	if (s[1] == ']')
-		cls->rbracket = 1;
-	else if (s[1] == '^')
-		cls->caret = 1;
-	else if (s[1] == '-')
-		cls->dash = 1;
-	else if (esc && esc->in_class)
-		sbuf_adds(&cls->body, esc->in_class);
-	else if (is_punct(s[1]))
-		sbuf_addch(&cls->body, s[1]);
-	else
-		return -1;
-	return 0;
-}
-
-static void class_emit(const struct js_class *cls, struct sbuf *out)
-{
-	if (!cls->neg && !cls->rbracket && !cls->body.len && cls->caret) {
-		sbuf_adds(out, cls->dash ? "[-^]" : "\\^");
-		return;
-	}
-	sbuf_adds(out, cls->neg ? "[^" : "[");
-	if (cls->rbracket)
-		sbuf_addch(out, ']');
-	sbuf_add(out, cls->body.buf, cls->body.len);
-	if (cls->caret)
-		sbuf_addch(out, '^');
-	if (cls->dash)
-		sbuf_addch(out, '-');
-	sbuf_addch(out, ']');
-}
-
-/*
- * Takes one element of a bracket expression at s (an escape, a POSIX class
- * such as [:digit:], or a character); returns its length, or 0 with *bad
- * set on a refused escape.
- */
-static size_t class_step(const char *s, struct js_class *cls, char *bad)
-{
-	const char close[3] = { s[1], ']', '\0' };
-	const char *end;
-
-	if (*s == '\\') {
-		*bad = s[1];
-		return escape_in(s, cls) ? 0 : 2;
-	}
-	if (*s == '[' && s[1] && strchr(":.=", s[1]) &&
-	    (end = strstr(s + 2, close))) {
-		sbuf_add(&cls->body, s, (size_t)(end + 2 - s));
-		return (size_t)(end + 2 - s);
-	}
-	sbuf_addch(&cls->body, *s);
-	return 1;
-}
-
-/*
- * Rewrites the bracket expression at *sp (pointing at '['), advancing *sp
- * past it. Returns -1 with *bad set on a refused escape. An unterminated
- * one is left for regcomp() to report.
- */
-static int class_translate(const char **sp, struct sbuf *out, char *bad)
-{
-	struct js_class cls = { SBUF_INIT, 0, 0, 0, 0 };
-	const char *s = *sp + 1;
-	size_t n = 1;
-
-	if (*s == '^') {
-		cls.neg = 1;
-		s++;
-	}
-	while (*s && *s != ']' && (n = class_step(s, &cls, bad)))
-		s += n;
-	if (n && *s == ']') {
-		class_emit(&cls, out);
-		s++;
-	} else if (n) {
-		sbuf_addch(out, '[');
-	}
-	sbuf_release(&cls.body);
-	*sp = s;
-	return n ? 0 : -1;
-}
-
-/*
- * Rewrites an ECMA-262 pattern as a POSIX extended one (see jschema.h).
- * Lazy quantifiers become greedy ones: only whether it matches matters.
- * Returns 0, or -1 with *bad set to the refused escape letter.
- */
-static int pattern_translate(const char *s, struct sbuf *out, char *bad)
-{
-	while (*s) {
-		if (*s == '[') {
-			if (class_translate(&s, out, bad))
-				return -1;
-		} else if (*s == '\\') {
-			if (escape_out(s, out)) {
-				*bad = s[1];
-				return -1;
-			}
-			s += 2;
-		} else if (s[0] == '(' && s[1] == '?' && s[2] == ':') {
-			sbuf_addch(out, '(');
-			s += 3;
-		} else {
-			sbuf_addch(out, *s);
-			if (strchr("*+?}", *s) && s[1] == '?')
-				s++;
-			s++;
-		}
-	}
-	return 0;
-}
-
 /* ---- keywords -------------------------------------------------------- */
 
 static void compile_into(struct js_load *ld, struct js_node *node, json_t *val);
@@ -578,31 +409,64 @@ static int kw_items(struct js_load *ld, struct js_node *node, json_t *val)
 	return 0;
 }
 
+/*
+ * ECMA-262 as far as PCRE2 goes: UTF-8 (so "." is one character), "$" only
+ * at the very end (not before a final newline), \uXXXX, and no \C (it
+ * could split a character).
+ */
+#define JS_PCRE2_OPTIONS (PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | \
+			  PCRE2_NEVER_BACKSLASH_C)
+
 static int kw_pattern(struct js_load *ld, struct js_node *node, json_t *val)
 {
-	struct sbuf posix = SBUF_INIT;
-	char bad = 0, why[128];
-	int rc;
+	PCRE2_UCHAR why[128];
+	PCRE2_SIZE at;
+	int code;
 
 	if (!json_is_string(val))
 		return load_fail(ld, "must be a string");
 	node->pattern = json_string_value(val);
-	if (pattern_translate(node->pattern, &posix, &bad)) {
-		sbuf_release(&posix);
-		if (!bad)
-			return load_fail(ld, "\"%s\" ends in a lone backslash",
-					 node->pattern);
-		return load_fail(ld, "\"%s\": the escape \\%c is not supported",
-				 node->pattern, bad);
-	}
-	rc = regcomp(&node->re, posix.buf, REG_EXTENDED | REG_NOSUB);
-	sbuf_release(&posix);
-	if (rc) {
-		regerror(rc, &node->re, why, sizeof why);
-		regfree(&node->re);
-		return load_fail(ld, "\"%s\" does not compile: %s", node->pattern, why);
-	}
-	node->has_re = 1;
+	node->re = pcre2_compile((PCRE2_SPTR)node->pattern, PCRE2_ZERO_TERMINATED,
+				 JS_PCRE2_OPTIONS, &code, &at, NULL);
+	if (node->re)
+		return 0;
+	pcre2_get_error_message(code, why, sizeof why);
+	return load_fail(ld, "\"%s\" does not compile: %s at offset %zu",
+			 node->pattern, (const char *)why, (size_t)at);
+}
+
+/* RFC 3339 date-time with offset and a T, as PostgreSQL stores it. */
+static int format_date_time(const char *s)
+{
+	time_t t;
+
+	return time_parse_rfc3339(s, &t) == 0 && (s[10] == 'T' || s[10] == 't');
+}
+
+/* A named format; check() is 1 when s has it. */
+static const struct js_format {
+	const char *name;
+	int (*check)(const char *s);
+	const char *what;       /* the message's "is not ..." */
+} js_formats[] = {
+	{ "date-time", format_date_time,
+	  "an RFC 3339 date-time with offset (with T, years 0001 to 9999)" },
+	{ "xf-region-code", region_code_valid,
+	  "a division code: 6, 9 or 12 digits beginning with a province code" },
+};
+
+#define JS_NFORMATS (sizeof js_formats / sizeof js_formats[0])
+
+/* A format not in js_formats (uri, email, ...) is an annotation only. */
+static int kw_format(struct js_load *ld, struct js_node *node, json_t *val)
+{
+	const char *name = json_string_value(val);
+
+	if (!name)
+		return load_fail(ld, "must be a string");
+	for (size_t i = 0; i < JS_NFORMATS; i++)
+		if (strcmp(name, js_formats[i].name) == 0)
+			node->format = &js_formats[i];
 	return 0;
 }
 
@@ -680,6 +544,7 @@ static const struct js_keyword {
 	{ "additionalProperties", kw_additional },
 	{ "items", kw_items },
 	{ "pattern", kw_pattern },
+	{ "format", kw_format },
 	{ "minLength", kw_min_length },
 	{ "maxLength", kw_max_length },
 	{ "minItems", kw_min_items },
@@ -698,6 +563,7 @@ static void compile_into(struct js_load *ld, struct js_node *node, json_t *val)
 	json_t *sub;
 	size_t old;
 
+	node->doc = val;
 	if (json_is_boolean(val)) {
 		node->never = json_is_false(val);
 		return;
@@ -863,23 +729,45 @@ static int val_full(const struct js_ctx *ctx)
 }
 
 /*
- * Counts one error at the current path and starts its message; returns the
- * buffer to append the message to, or NULL when it is not to be kept.
+ * Counts one error at the current path; returns the emptied buffer to
+ * write its message to, then to hand to val_done(), or NULL when the error
+ * is not to be kept.
  */
 static struct sbuf *val_error(struct js_ctx *ctx)
 {
-	if (++ctx->nerr > ctx->max || !ctx->err)
+	if (++ctx->nerr > ctx->max || (!ctx->err && !ctx->fn))
 		return NULL;
-	if (ctx->err->len)
-		sbuf_adds(ctx->err, "; ");
-	sbuf_adds(ctx->err, ctx->path.len ? ctx->path.buf : "(root)");
-	sbuf_adds(ctx->err, ": ");
-	return ctx->err;
+	sbuf_reset(&ctx->msg);
+	return &ctx->msg;
 }
 
-/* Records one error with a simple message; returns -1. */
-__attribute__((format(printf, 2, 3)))
-static int val_fail(struct js_ctx *ctx, const char *fmt, ...)
+/*
+ * Reports the error whose message val_error() gave the buffer for: the
+ * keyword that failed, the property it names (or NULL), the value at the
+ * current path. Returns -1.
+ */
+static int val_done(struct js_ctx *ctx, const struct js_node *node,
+		    const char *keyword, const char *property, const json_t *inst)
+{
+	struct jschema_error e = { ctx->path.buf, keyword, property, inst,
+				   node->doc, ctx->msg.buf };
+
+	if (ctx->err) {
+		if (ctx->err->len)
+			sbuf_adds(ctx->err, "; ");
+		sbuf_adds(ctx->err, ctx->path.len ? ctx->path.buf : "(root)");
+		sbuf_adds(ctx->err, ": ");
+		sbuf_adds(ctx->err, ctx->msg.buf);
+	}
+	if (ctx->fn)
+		ctx->fn(&e, ctx->arg);
+	return -1;
+}
+
+/* Reports one error with a simple message; returns -1. */
+__attribute__((format(printf, 5, 6)))
+static int val_fail(struct js_ctx *ctx, const struct js_node *node,
+		    const char *keyword, const json_t *inst, const char *fmt, ...)
 {
 	struct sbuf *e = val_error(ctx);
 	char msg[JS_MSG_MAX];
@@ -891,7 +779,7 @@ static int val_fail(struct js_ctx *ctx, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	sbuf_adds(e, msg);
-	return -1;
+	return val_done(ctx, node, keyword, NULL, inst);
 }
 
 /* ---- validation ------------------------------------------------------ */
@@ -953,7 +841,7 @@ static int check_type(struct js_ctx *ctx, const struct js_node *node,
 			sbuf_addf(e, "%s%s", n++ ? " or " : "",
 				  js_type_names[i].name);
 	sbuf_addf(e, ", got %s", type_name(inst));
-	return -1;
+	return val_done(ctx, node, "type", NULL, inst);
 }
 
 static int check_enum(struct js_ctx *ctx, const struct js_node *node,
@@ -971,7 +859,7 @@ static int check_enum(struct js_ctx *ctx, const struct js_node *node,
 	add_value(e, inst, TEXT_QUOTED);
 	sbuf_adds(e, " is not one of ");
 	add_list(e, node->enums);
-	return -1;
+	return val_done(ctx, node, "enum", NULL, inst);
 }
 
 static int check_const(struct js_ctx *ctx, const struct js_node *node,
@@ -986,7 +874,37 @@ static int check_const(struct js_ctx *ctx, const struct js_node *node,
 	add_value(e, inst, TEXT_QUOTED);
 	sbuf_adds(e, " is not the constant ");
 	add_value(e, node->konst, TEXT_QUOTED);
-	return -1;
+	return val_done(ctx, node, "const", NULL, inst);
+}
+
+/* 1 if s[0..len) matches the node's pattern, 0 if not, <0 on a PCRE2 error. */
+static int pattern_match(const struct js_node *node, const char *s, size_t len)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int rc;
+
+	if (!md)
+		abort();
+	rc = pcre2_match(node->re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
+}
+
+static int check_pattern(struct js_ctx *ctx, const struct js_node *node,
+			 const json_t *inst)
+{
+	PCRE2_UCHAR why[128];
+	int rc = pattern_match(node, json_string_value(inst),
+			       json_string_length(inst));
+
+	if (rc > 0)
+		return 0;
+	if (rc == 0)
+		return val_fail(ctx, node, "pattern", inst,
+				"does not match the pattern \"%s\"", node->pattern);
+	pcre2_get_error_message(rc, why, sizeof why);
+	return val_fail(ctx, node, "pattern", inst, "cannot be matched against the "
+			"pattern \"%s\": %s", node->pattern, (const char *)why);
 }
 
 static int check_string(struct js_ctx *ctx, const struct js_node *node,
@@ -996,14 +914,16 @@ static int check_string(struct js_ctx *ctx, const struct js_node *node,
 	size_t len = node->min_len >= 0 || node->max_len >= 0 ? utf8_len(s) : 0;
 	int rc = 0;
 
-	if (node->has_re && regexec(&node->re, s, 0, NULL, 0) != 0)
-		rc = val_fail(ctx, "does not match the pattern \"%s\"", node->pattern);
+	if (node->re && check_pattern(ctx, node, inst))
+		rc = -1;
+	if (node->format && !node->format->check(s))
+		rc = val_fail(ctx, node, "format", inst, "is not %s", node->format->what);
 	if (node->min_len >= 0 && len < (unsigned long long)node->min_len)
-		rc = val_fail(ctx, "is %zu characters long, shorter than the "
-			      "minimum of %lld", len, node->min_len);
+		rc = val_fail(ctx, node, "minLength", inst, "is %zu characters long, "
+			      "shorter than the minimum of %lld", len, node->min_len);
 	if (node->max_len >= 0 && len > (unsigned long long)node->max_len)
-		rc = val_fail(ctx, "is %zu characters long, longer than the "
-			      "maximum of %lld", len, node->max_len);
+		rc = val_fail(ctx, node, "maxLength", inst, "is %zu characters long, "
+			      "longer than the maximum of %lld", len, node->max_len);
 	return rc;
 }
 
@@ -1022,8 +942,9 @@ static int number_cmp(const json_t *a, const json_t *b)
 	return (x > y) - (x < y);
 }
 
-static int number_fail(struct js_ctx *ctx, const json_t *inst,
-		       const char *what, const json_t *bound)
+static int number_fail(struct js_ctx *ctx, const struct js_node *node,
+		       const char *keyword,
+		       const json_t *inst, const char *what, const json_t *bound)
 {
 	struct sbuf *e = val_error(ctx);
 
@@ -1032,7 +953,7 @@ static int number_fail(struct js_ctx *ctx, const json_t *inst,
 	add_number(e, inst);
 	sbuf_addf(e, " is %s ", what);
 	add_number(e, bound);
-	return -1;
+	return val_done(ctx, node, keyword, NULL, inst);
 }
 
 static int check_number(struct js_ctx *ctx, const struct js_node *node,
@@ -1041,9 +962,9 @@ static int check_number(struct js_ctx *ctx, const struct js_node *node,
 	int rc = 0;
 
 	if (node->minimum && number_cmp(inst, node->minimum) < 0)
-		rc = number_fail(ctx, inst, "less than the minimum", node->minimum);
+		rc = number_fail(ctx, node, "minimum", inst, "less than the minimum", node->minimum);
 	if (node->maximum && number_cmp(inst, node->maximum) > 0)
-		rc = number_fail(ctx, inst, "greater than the maximum", node->maximum);
+		rc = number_fail(ctx, node, "maximum", inst, "greater than the maximum", node->maximum);
 	return rc;
 }
 
@@ -1055,10 +976,10 @@ static int check_array(struct js_ctx *ctx, const struct js_node *node,
 	int rc = 0;
 
 	if (node->min_items >= 0 && n < (unsigned long long)node->min_items)
-		rc = val_fail(ctx, "has %zu item%s, fewer than the minimum of %lld",
+		rc = val_fail(ctx, node, "minItems", inst, "has %zu item%s, fewer than the minimum of %lld",
 			      n, n == 1 ? "" : "s", node->min_items);
 	if (node->max_items >= 0 && n > (unsigned long long)node->max_items)
-		rc = val_fail(ctx, "has %zu item%s, more than the maximum of %lld",
+		rc = val_fail(ctx, node, "maxItems", inst, "has %zu item%s, more than the maximum of %lld",
 			      n, n == 1 ? "" : "s", node->max_items);
 	if (!node->items)
 		return rc;
@@ -1082,7 +1003,8 @@ static const struct js_node *prop_find(const struct js_node *node,
 	return NULL;
 }
 
-static int unknown_prop(struct js_ctx *ctx, const char *key)
+static int unknown_prop(struct js_ctx *ctx, const struct js_node *node,
+			const char *key, const json_t *inst)
 {
 	struct sbuf *e = val_error(ctx);
 
@@ -1091,7 +1013,19 @@ static int unknown_prop(struct js_ctx *ctx, const char *key)
 	sbuf_adds(e, "unknown property ");
 	add_text(e, key, TEXT_QUOTED);
 	sbuf_adds(e, " is not allowed");
-	return -1;
+	return val_done(ctx, node, "additionalProperties", key, inst);
+}
+
+static int required_fail(struct js_ctx *ctx, const struct js_node *node,
+			 const char *name,
+			 const json_t *inst)
+{
+	struct sbuf *e = val_error(ctx);
+
+	if (!e)
+		return -1;
+	sbuf_addf(e, "required property \"%s\" is missing", name);
+	return val_done(ctx, node, "required", name, inst);
 }
 
 static int check_object(struct js_ctx *ctx, const struct js_node *node,
@@ -1105,14 +1039,13 @@ static int check_object(struct js_ctx *ctx, const struct js_node *node,
 
 	json_array_foreach(node->required, i, val)
 		if (!json_object_get(inst, json_string_value(val)))
-			rc = val_fail(ctx, "required property \"%s\" is missing",
-				      json_string_value(val));
+			rc = required_fail(ctx, node, json_string_value(val), inst);
 	json_object_foreach(inst, key, val) {
 		if (val_full(ctx))
 			return -1;
 		if (!(sub = prop_find(node, key))) {
 			if (node->closed)
-				rc = unknown_prop(ctx, key);
+				rc = unknown_prop(ctx, node, key, inst);
 			continue;
 		}
 		old = path_push(&ctx->path, key);
@@ -1131,7 +1064,7 @@ static int check(struct js_ctx *ctx, const struct js_node *node, json_t *inst)
 	if (val_full(ctx))
 		return -1;
 	if (node->never)
-		return val_fail(ctx, "no value is allowed here");
+		return val_fail(ctx, node, "false", inst, "no value is allowed here");
 	if (node->ref && check(ctx, node->ref, inst))
 		rc = -1;
 	if (node->types && check_type(ctx, node, inst))
@@ -1151,27 +1084,54 @@ static int check(struct js_ctx *ctx, const struct js_node *node, json_t *inst)
 	return rc;
 }
 
-int jschema_validate(const struct jschema_set *set, const char *name,
-		     json_t *instance, struct sbuf *err)
+/* Validates with ctx's reporting; see jschema_validate(). */
+static int validate(struct js_ctx *ctx, const struct jschema_set *set,
+		    const char *name, json_t *instance)
 {
-	struct js_ctx ctx = { err, SBUF_INIT, 0, err ? JSCHEMA_MAX_ERRORS : 0 };
 	const struct js_schema *schema = name ? schema_find(set, name) : NULL;
+	struct jschema_error e = { "", "$id", NULL, instance, NULL, NULL };
 	int rc;
 
 	if (!schema || !instance) {
-		if (!err)
-			return -1;
-		sbuf_adds(err, err->len ? "; " : "");
 		if (!schema)
-			sbuf_addf(err, "no schema named \"%s\" was added",
+			sbuf_addf(&ctx->msg, "no schema named \"%s\" was added",
 				  name ? name : "(null)");
 		else
-			sbuf_adds(err, "no instance to validate");
+			sbuf_adds(&ctx->msg, "no instance to validate");
+		if (ctx->err)
+			sbuf_addf(ctx->err, "%s%s", ctx->err->len ? "; " : "",
+				  ctx->msg.buf);
+		e.message = ctx->msg.buf;
+		if (ctx->fn)
+			ctx->fn(&e, ctx->arg);
 		return -1;
 	}
-	rc = check(&ctx, schema->root, instance);
-	if (val_full(&ctx) && err)
-		sbuf_adds(err, "; further errors not shown");
+	rc = check(ctx, schema->root, instance);
+	if (val_full(ctx) && ctx->err)
+		sbuf_adds(ctx->err, "; further errors not shown");
+	return rc;
+}
+
+int jschema_validate(const struct jschema_set *set, const char *name,
+		     json_t *instance, struct sbuf *err)
+{
+	struct js_ctx ctx = { err, NULL, NULL, SBUF_INIT, SBUF_INIT, 0,
+			      err ? JSCHEMA_MAX_ERRORS : 0 };
+	int rc = validate(&ctx, set, name, instance);
+
 	sbuf_release(&ctx.path);
+	sbuf_release(&ctx.msg);
+	return rc;
+}
+
+int jschema_check(const struct jschema_set *set, const char *name,
+		  json_t *instance, jschema_error_fn *fn, void *arg)
+{
+	struct js_ctx ctx = { NULL, fn, arg, SBUF_INIT, SBUF_INIT, 0,
+			      fn ? JSCHEMA_MAX_ERRORS : 0 };
+	int rc = validate(&ctx, set, name, instance);
+
+	sbuf_release(&ctx.path);
+	sbuf_release(&ctx.msg);
 	return rc;
 }

@@ -10,12 +10,12 @@
  * Keywords understood: type (a name or an array of names among object,
  * array, string, integer, number, boolean, null), required, properties,
  * additionalProperties (true or false only), items (one schema), enum,
- * const, pattern, minLength, maxLength, minimum, maximum, minItems,
+ * const, pattern, format, minLength, maxLength, minimum, maximum, minItems,
  * maxItems, $defs (at the document root) and $ref of the form
  * "#/$defs/NAME" within the same document. The schemas true and false are
  * accepted wherever a subschema is. $id names the document; $schema,
- * title, description, format, examples, unknown keywords and $defs below
- * the root are ignored.
+ * title, description, examples, unknown keywords and $defs below the root
+ * are ignored.
  *
  * Semantics follow the specification: a keyword about one type (minLength,
  * minimum, properties, ...) ignores instances of other types; an integer
@@ -23,14 +23,22 @@
  * "integer"; lengths count Unicode code points; enum and const compare with
  * json_equal(), so 1 and 1.0 differ there.
  *
- * Patterns are POSIX extended regular expressions, compiled once by
- * jschema_add() and searched unanchored (use ^ and $ to anchor). The
- * ECMA-262 escapes \d \D \w \W \s \S, \t \n \r \f \v, an escaped
- * punctuation character, (?:...) and lazy quantifiers (+? *? ?? {n,m}?)
- * are translated; any other escape
- * (\b, \uXXXX, back-references, ...) is refused when the schema is added.
- * Matching is byte-wise unless the program runs in a UTF-8 locale, so
- * "." matches one byte of a Chinese character in the C locale.
+ * Patterns are ECMA-262 as PCRE2 reads them (pcre2-8, UTF mode), compiled
+ * once by jschema_add() and searched unanchored (use ^ and $ to anchor):
+ * "." matches one character (a whole Chinese character), "$" matches only
+ * at the end (not before a final newline), \uXXXX is a code point; \d, \w
+ * and \b are ASCII, as in ECMA-262, and so is \s (ECMA-262's takes the
+ * Unicode spaces too). A pattern PCRE2 cannot compile is refused when the
+ * schema is added; a string PCRE2 gives up on (its match limit) fails the
+ * pattern. Compiled patterns are only read while validating: one
+ * set may be used by several threads at once.
+ *
+ * Named formats asserted (format keyword): "date-time", an RFC 3339
+ * date-time with offset and T that PostgreSQL stores as the same instant
+ * (time_parse_rfc3339() in util.h), and "xf-region-code", a GB/T 2260
+ * division code of 6, 9 or 12 digits beginning with a province code
+ * (region_code_valid()). Any other format (uri, email, ...) is an
+ * annotation only, as draft 2020-12 has it by default.
  *
  * A value of the wrong type gets only the type error, not one per keyword.
  * Error messages quote instance values (strings and property names cut
@@ -89,6 +97,29 @@ int jschema_has(const struct jschema_set *set, const char *name);
  */
 int jschema_validate(const struct jschema_set *set, const char *name,
 		     json_t *instance, struct sbuf *err);
+
+/* One error found by jschema_check(); every pointer is borrowed for the call. */
+struct jschema_error {
+	const char *path;       /* JSON pointer of the failing value, "" for the root */
+	const char *keyword;    /* the keyword that failed: "type", "required", ... */
+	const char *property;   /* required, additionalProperties: the property
+				 * missing or refused (in the object at path); else NULL */
+	const json_t *value;    /* the failing value; NULL if there is no instance */
+	const json_t *schema;   /* the (sub)schema whose keyword failed; NULL
+				 * for keyword "$id" */
+	const char *message;    /* as jschema_validate() words it after "path: " */
+};
+
+typedef void jschema_error_fn(const struct jschema_error *e, void *arg);
+
+/*
+ * Validates as jschema_validate() does, calling fn(e, arg) (may be NULL)
+ * for each error found, up to JSCHEMA_MAX_ERRORS of them. An unknown
+ * schema name or a NULL instance is one error with keyword "$id". Returns
+ * 0 if valid, -1 otherwise.
+ */
+int jschema_check(const struct jschema_set *set, const char *name,
+		  json_t *instance, jschema_error_fn *fn, void *arg);
 
 /* Frees the set, its schemas and compiled patterns; NULL is allowed. */
 void jschema_set_free(struct jschema_set *set);

@@ -4,6 +4,7 @@
 #   2. builds the release and the ASan/UBSan builds
 #   3. unit tests under both builds, the container files
 #      (tests/deploy_check.sh), the C sources' habits (tests/source_check.sh),
+#      intake's verdicts against python-jsonschema's (tests/schema_agree.py),
 #      and each libFuzzer harness for 10 s (tests/fuzz/run.sh)
 #   4. starts a private PostgreSQL and a real Apache Kafka broker (KRaft) in
 #      .run/test, runs the integration tests with the sanitizer-built daemons
@@ -51,6 +52,7 @@ suite unit bin/unit-tests
 suite unit-san bin-san/unit-tests
 suite deploy tests/deploy_check.sh
 suite source tests/source_check.sh
+suite schema /usr/bin/python3 tests/schema_agree.py bin
 suite fuzz env XF_FUZZ_WORK="$run/fuzz" tests/fuzz/run.sh 10
 
 deploy/scripts/pg.sh start "$run" || { echo "0 passed, 1 failed"; exit 1; }

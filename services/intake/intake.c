@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jschema.h"
 #include "log.h"
 #include "pg.h"
 #include "petitioner.h"
@@ -194,8 +195,8 @@ static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
-		intake_validate(msgs[i]->payload ? msgs[i]->payload : "", msgs[i]->len,
-				&items[i].v);
+		intake_validate(in->schemas, msgs[i]->payload ? msgs[i]->payload : "",
+				msgs[i]->len, &items[i].v);
 	rc = keys_resolve(in, msgs, items, n, &res, err);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish(in, msgs[i], &items[i], acks, err);
@@ -210,6 +211,9 @@ int intake_init(struct intake *in, const volatile sig_atomic_t *stop, struct sbu
 {
 	static const char *const topics[] = { "hotline.events", NULL };
 
+	memset(in, 0, sizeof *in);
+	if (!(in->schemas = intake_schemas_new(err)))
+		return -1;
 	return svc_init(&in->svc, "xf-intake", "127.0.0.1:8081", "intake", topics,
 			stop, err);
 }
@@ -222,4 +226,6 @@ int intake_run(struct intake *in)
 void intake_release(struct intake *in)
 {
 	svc_release(&in->svc);
+	jschema_set_free(in->schemas);
+	in->schemas = NULL;
 }

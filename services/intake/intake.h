@@ -11,6 +11,7 @@
 
 struct intake {
 	struct svc svc;
+	struct jschema_set *schemas;   /* owned: xf.hotline_event.v1 (validate.h) */
 };
 
 int intake_init(struct intake *in, const volatile sig_atomic_t *stop, struct sbuf *err);

@@ -1,13 +1,35 @@
-/* validate.c - see validate.h. */
+/*
+ * validate.c - see validate.h. The embedded schema xf.hotline_event.v1 is
+ * the only definition of a valid event; this file turns what jschema finds
+ * into the README's error codes, fields and messages.
+ */
 #include "validate.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "embed.h"
 #include "jlimit.h"
+#include "jschema.h"
 #include "sbuf.h"
 #include "util.h"
+
+#define EVENT_SCHEMA "xf.hotline_event.v1"
+
+struct jschema_set *intake_schemas_new(struct sbuf *err)
+{
+	const struct embed_file *f = embed_find("schemas/" EVENT_SCHEMA ".json");
+	struct jschema_set *set = jschema_set_new();
+
+	if (!f) {
+		if (err)
+			sbuf_addf(err, "schemas/%s.json is not embedded", EVENT_SCHEMA);
+	} else if (jschema_add(set, f->data, f->len, err) == 0) {
+		return set;
+	}
+	jschema_set_free(set);
+	return NULL;
+}
 
 static void add_error(struct intake_verdict *v, const char *code,
 		      const char *field, const char *msg)
@@ -16,188 +38,143 @@ static void add_error(struct intake_verdict *v, const char *code,
 						   "field", field, "message", msg));
 }
 
-/* A field of the event by dotted path ("source.system"), borrowed. */
-static json_t *field(json_t *event, const char *path)
+/*
+ * The README's field name of a JSON pointer and, for required, the
+ * missing property: "/attachments/0/url" is "attachments[0].url". With
+ * any_index, indexes are written "[]" (the key of field_rules).
+ */
+static void field_name(const char *path, const char *property, int any_index,
+		       struct sbuf *out)
 {
-	const char *dot = strchr(path, '.');
-	char head[32];
 	size_t n;
 
-	if (!dot)
-		return json_object_get(event, path);
-	n = (size_t)(dot - path);
-	if (n >= sizeof head)
-		return NULL;
-	memcpy(head, path, n);
-	head[n] = '\0';
-	event = json_object_get(event, head);
-	return json_is_object(event) ? field(event, dot + 1) : NULL;
+	for (const char *seg = path; *seg == '/'; seg += n + 1) {
+		n = strcspn(seg + 1, "/");
+		if (strspn(seg + 1, "0123456789") == n && n)
+			sbuf_addf(out, any_index ? "[]" : "[%.*s]", (int)n, seg + 1);
+		else
+			sbuf_addf(out, "%s%.*s", out->len ? "." : "", (int)n, seg + 1);
+	}
+	if (property)
+		sbuf_addf(out, "%s%s", out->len ? "." : "", property);
 }
 
-/* The string j at path, required or optional; returns it or NULL after an error. */
-static const char *check_str_at(struct intake_verdict *v, json_t *j, const char *path,
-				int required, size_t max_chars)
-{
-	struct sbuf msg = SBUF_INIT;
-	const char *s = NULL;
+/* Fields whose faults, beyond missing, wrong type and empty, have a code of their own. */
+static const struct field_rule {
+	const char *field;      /* as field_name() with any_index writes it */
+	const char *code, *message;
+} field_rules[] = {
+	{ "occurred_at", "bad_time", "not an RFC 3339 date-time with offset" },
+	{ "region_code", "bad_region_code",
+	  "not a division code: 6, 9 or 12 digits beginning with a province code" },
+	{ "attachments[].sha256", "bad_value", "not 64 hexadecimal digits" },
+};
 
-	if (!j || json_is_null(j)) {
-		if (required)
-			add_error(v, "missing_field", path, "required field is missing");
-	} else if (!json_is_string(j)) {
-		add_error(v, "wrong_type", path, "must be a string");
-	} else if (!*(s = json_string_value(j)) && required) {
-		add_error(v, "empty_field", path, "must not be empty");
-		s = NULL;
-	} else if (max_chars && utf8_len(s) > max_chars) {
-		sbuf_addf(&msg, "longer than %zu characters", max_chars);
-		add_error(v, "too_long", path, msg.buf);
-		s = NULL;
+static const struct field_rule *field_rule(const char *field)
+{
+	for (size_t i = 0; i < sizeof field_rules / sizeof field_rules[0]; i++)
+		if (!strcmp(field_rules[i].field, field))
+			return &field_rules[i];
+	return NULL;
+}
+
+/* "must be a string" and so on, after the first type the schema allows. */
+static const char *type_message(const json_t *schema)
+{
+	static const char *const names[][2] = {
+		{ "string", "must be a string" }, { "object", "must be an object" },
+		{ "array", "must be an array" }, { "integer", "must be an integer" },
+		{ "number", "must be a number" }, { "boolean", "must be true or false" },
+	};
+	json_t *type = json_object_get(schema, "type");
+	const char *first = json_string_value(json_is_array(type) ?
+					      json_array_get(type, 0) : type);
+
+	for (size_t i = 0; first && i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(first, names[i][0]))
+			return names[i][1];
+	return "wrong type";
+}
+
+/* The code and message of one schema fault at field. */
+static const char *fault_code(const struct jschema_error *e, const char *field,
+			      struct sbuf *msg)
+{
+	const char *kw = e->keyword;
+	const struct field_rule *rule = field_rule(field);
+
+	if (!strcmp(field, "schema")) {
+		sbuf_adds(msg, "must be \"" EVENT_SCHEMA "\"");
+		return "bad_schema";
 	}
+	if (!strcmp(kw, "required") || (!strcmp(kw, "type") && json_is_null(e->value))) {
+		sbuf_adds(msg, "required field is missing");
+		return "missing_field";
+	}
+	if (!strcmp(kw, "type")) {
+		sbuf_adds(msg, type_message(e->schema));
+		return "wrong_type";
+	}
+	if (json_is_string(e->value) && !json_string_length(e->value)) {
+		sbuf_adds(msg, "must not be empty");
+		return "empty_field";
+	}
+	if (rule) {
+		sbuf_adds(msg, rule->message);
+		return rule->code;
+	}
+	if (!strcmp(kw, "maxLength")) {
+		sbuf_addf(msg, "longer than %" JSON_INTEGER_FORMAT " characters",
+			  json_integer_value(json_object_get(e->schema, "maxLength")));
+		return "too_long";
+	}
+	sbuf_adds(msg, strcmp(kw, "enum") ? "out of range" : "not one of the allowed values");
+	return "bad_value";
+}
+
+/* jschema_check()'s callback: one error per field, in the README's terms. */
+static void on_fault(const struct jschema_error *e, void *arg)
+{
+	struct intake_verdict *v = arg;
+	struct sbuf field = SBUF_INIT, key = SBUF_INIT, msg = SBUF_INIT;
+	json_t *last = json_array_get(v->errors, json_array_size(v->errors) - 1);
+	const char *code, *last_field = json_string_value(json_object_get(last, "field"));
+
+	field_name(e->path, e->property, 0, &field);
+	field_name(e->path, e->property, 1, &key);
+	code = fault_code(e, key.buf, &msg);
+	if (!last || strcmp(last_field ? last_field : "", field.buf))
+		add_error(v, code, field.len ? field.buf : NULL, msg.buf);
+	if (!strcmp(field.buf, "source") || !strcmp(field.buf, "source.system"))
+		v->source_system = NULL;
+	if (!strcmp(field.buf, "external_id"))
+		v->external_id = NULL;
+	sbuf_release(&field);
+	sbuf_release(&key);
 	sbuf_release(&msg);
-	return s;
 }
 
-/* A required or optional string field; returns it or NULL after an error. */
-static const char *check_str(struct intake_verdict *v, const char *path,
-			     int required, size_t max_chars)
+/*
+ * co_signers 3.0 is an integer by the schema; xf-classify reads a JSON
+ * integer, so it gets one (past 9.2e18, 9.2e18).
+ */
+static void co_signers_integer(json_t *event)
 {
-	return check_str_at(v, field(v->event, path), path, required, max_chars);
-}
+	json_t *co = json_object_get(event, "co_signers");
+	double d;
 
-static void check_enum(struct intake_verdict *v, const char *path,
-		       const char *const *allowed)
-{
-	const char *s = check_str(v, path, 0, 0);
-
-	if (!s)
+	if (!json_is_real(co))
 		return;
-	for (; *allowed; allowed++)
-		if (!strcmp(s, *allowed))
-			return;
-	add_error(v, "bad_value", path, "not one of the allowed values");
+	d = json_real_value(co);
+	json_object_set_new(event, "co_signers",
+			    json_integer(d >= 9.2e18 ? (json_int_t)9200000000000000000 : (json_int_t)d));
 }
 
-static void check_number(struct intake_verdict *v, const char *path,
-			 double lo, double hi, int integer)
-{
-	json_t *j = field(v->event, path);
-
-	if (!j || json_is_null(j))
-		return;
-	if (integer ? !json_is_integer(j) : !json_is_number(j))
-		add_error(v, "wrong_type", path, integer ? "must be an integer" : "must be a number");
-	else if (json_number_value(j) < lo || json_number_value(j) > hi || isnan(json_number_value(j)))
-		add_error(v, "bad_value", path, "out of range");
-}
-
-static void check_type(struct intake_verdict *v, const char *path, json_type type,
-		       const char *what)
-{
-	json_t *j = field(v->event, path);
-
-	if (j && !json_is_null(j) && json_typeof(j) != type)
-		add_error(v, "wrong_type", path, what);
-}
-
-/* 1 if s is 64 hexadecimal digits. */
-static int sha256_hex_ok(const char *s)
-{
-	return strlen(s) == 64 && strspn(s, "0123456789abcdefABCDEF") == 64;
-}
-
-/* Each attachment is {url, name?, sha256?}, as xf.hotline_event.v1 has it. */
-static void check_attachments(struct intake_verdict *v)
-{
-	json_t *list = field(v->event, "attachments"), *a;
-	char path[64];
-	const char *sha;
-	size_t i;
-
-	json_array_foreach(list, i, a) {
-		snprintf(path, sizeof path, "attachments[%zu]", i);
-		if (!json_is_object(a)) {
-			add_error(v, "wrong_type", path, "must be an object");
-			continue;
-		}
-		snprintf(path, sizeof path, "attachments[%zu].url", i);
-		check_str_at(v, json_object_get(a, "url"), path, 1, 2048);
-		snprintf(path, sizeof path, "attachments[%zu].name", i);
-		check_str_at(v, json_object_get(a, "name"), path, 0, 255);
-		snprintf(path, sizeof path, "attachments[%zu].sha256", i);
-		sha = check_str_at(v, json_object_get(a, "sha256"), path, 0, 0);
-		if (sha && !sha256_hex_ok(sha))
-			add_error(v, "bad_value", path, "not 64 hexadecimal digits");
-	}
-}
-
-/* A location, when given, has both lat and lon. */
-static void check_location(struct intake_verdict *v)
-{
-	static const char *const axes[] = { "location.lat", "location.lon" };
-
-	if (!json_is_object(field(v->event, "location")))
-		return;
-	for (size_t i = 0; i < 2; i++)
-		if (!field(v->event, axes[i]) || json_is_null(field(v->event, axes[i])))
-			add_error(v, "missing_field", axes[i], "required field is missing");
-	check_number(v, "location.lat", -90, 90, 0);
-	check_number(v, "location.lon", -180, 180, 0);
-}
-
-static void check_required(struct intake_verdict *v)
-{
-	const char *region, *at;
-	time_t t;
-
-	v->source_system = check_str(v, "source.system", 1, 128);
-	v->external_id = check_str(v, "external_id", 1, 256);
-	check_type(v, "source", JSON_OBJECT, "must be an object");
-	/* the time parser also takes a space for the T; the contract does not */
-	if ((at = check_str(v, "occurred_at", 1, 0)) &&
-	    (time_parse_rfc3339(at, &t) || (at[10] != 'T' && at[10] != 't')))
-		add_error(v, "bad_time", "occurred_at", "not an RFC 3339 date-time with offset");
-	if ((region = check_str(v, "region_code", 1, 0)) && !region_code_valid(region))
-		add_error(v, "bad_region_code", "region_code",
-			  "not a division code: 6, 9 or 12 digits beginning with a province code");
-	check_str(v, "subject", 1, 200);
-	check_str(v, "content", 1, 20000);
-}
-
-static void check_optional(struct intake_verdict *v)
-{
-	static const char *const channels[] = { "hotline", "web", "app", "grid",
-		"walk_in", "letter", "e_station", NULL };
-	json_t *schema = json_object_get(v->event, "schema");
-
-	if (schema && (!json_is_string(schema) ||
-		       strcmp(json_string_value(schema), "xf.hotline_event.v1")))
-		add_error(v, "bad_schema", "schema", "must be \"xf.hotline_event.v1\"");
-	check_enum(v, "source.channel", channels);
-	check_type(v, "petitioner", JSON_OBJECT, "must be an object");
-	check_str(v, "petitioner.name", 0, 100);
-	check_str(v, "petitioner.phone", 0, 40);
-	check_str(v, "petitioner.id_number", 0, 40);
-	check_str(v, "address", 0, 500);
-	check_str(v, "category_hint", 0, 100);
-	check_str(v, "language", 0, 35);
-	check_type(v, "location", JSON_OBJECT, "must be an object");
-	check_location(v);
-	check_number(v, "co_signers", 1, 1e9, 1);
-	check_type(v, "attachments", JSON_ARRAY, "must be an array");
-	check_attachments(v);
-	json_t *anon = field(v->event, "petitioner.anonymous");
-
-	if (anon && !json_is_null(anon) && !json_is_boolean(anon))
-		add_error(v, "wrong_type", "petitioner.anonymous", "must be true or false");
-}
-
-int intake_validate(const char *buf, size_t len, struct intake_verdict *v)
+/* The checks before the schema: size, encoding, value count, JSON, object. */
+static int read_event(const char *buf, size_t len, struct intake_verdict *v)
 {
 	json_error_t jerr;
 
-	memset(v, 0, sizeof *v);
-	v->errors = json_array();
 	if (len > INTAKE_MAX_BYTES)
 		add_error(v, "too_large", NULL, "larger than 1 MiB");
 	else if (!utf8_valid(buf, len))
@@ -209,12 +186,28 @@ int intake_validate(const char *buf, size_t len, struct intake_verdict *v)
 		add_error(v, "not_json", NULL, jerr.text);
 	else if (!json_is_object(v->event))
 		add_error(v, "not_object", NULL, "the event must be a JSON object");
-	if (json_array_size(v->errors))
+	return json_array_size(v->errors) ? -1 : 0;
+}
+
+int intake_validate(const struct jschema_set *schemas, const char *buf, size_t len,
+		    struct intake_verdict *v)
+{
+	json_t *source;
+
+	memset(v, 0, sizeof *v);
+	v->errors = json_array();
+	if (read_event(buf, len, v))
 		return -1;
-	check_required(v);
-	check_optional(v);
-	if (!json_array_size(v->errors))
+	/* the keys as read; on_fault() forgets a key the schema refuses */
+	source = json_object_get(v->event, "source");
+	v->source_system = json_string_value(json_object_get(source, "system"));
+	v->external_id = json_string_value(json_object_get(v->event, "external_id"));
+	if (jschema_check(schemas, EVENT_SCHEMA, v->event, on_fault, v) == 0) {
+		co_signers_integer(v->event);
 		return 0;
+	}
+	if (!json_array_size(v->errors))   /* cannot be: jschema reports each fault */
+		add_error(v, "bad_value", NULL, "refused by the schema");
 	/* a receipt names the event only if both keys could be read */
 	if (!v->source_system || !v->external_id)
 		v->source_system = v->external_id = NULL;
