@@ -11,6 +11,7 @@
 #include <pcre2.h>
 
 #include "util.h"
+#include "xalloc.h"
 
 #define JS_QUOTE_MAX 60   /* bytes of a value or key quoted in a message */
 #define JS_LIST_MAX 12    /* enum values listed in a message */
@@ -105,18 +106,9 @@ struct js_ctx {
 
 /* ---- memory ---------------------------------------------------------- */
 
-static void *js_alloc(size_t n)
-{
-	void *p = calloc(1, n ? n : 1);
-
-	if (!p)
-		abort();
-	return p;
-}
-
 static struct js_node *node_new(void)
 {
-	struct js_node *node = js_alloc(sizeof *node);
+	struct js_node *node = xcalloc(1, sizeof *node);
 
 	node->min_len = node->max_len = -1;
 	node->min_items = node->max_items = -1;
@@ -382,7 +374,7 @@ static int kw_properties(struct js_load *ld, struct js_node *node, json_t *val)
 
 	if (!json_is_object(val))
 		return load_fail(ld, "must be an object of schemas");
-	node->props = js_alloc(json_object_size(val) * sizeof *node->props);
+	node->props = xcalloc(json_object_size(val), sizeof *node->props);
 	json_object_foreach(val, key, sub) {
 		old = path_push(&ld->path, key);
 		node->props[node->nprops].name = key;
@@ -632,7 +624,7 @@ static void load_defs(struct js_load *ld)
 		return;
 	}
 	schema->ndefs = json_object_size(defs);
-	schema->defs = js_alloc(schema->ndefs * sizeof *schema->defs);
+	schema->defs = xcalloc(schema->ndefs, sizeof *schema->defs);
 	json_object_foreach(defs, key, sub) {
 		schema->defs[i].name = key;
 		schema->defs[i++].node = node_new();
@@ -668,7 +660,7 @@ static void check_cycles(struct js_load *ld)
 
 struct jschema_set *jschema_set_new(void)
 {
-	return js_alloc(sizeof(struct jschema_set));
+	return xcalloc(1, sizeof(struct jschema_set));
 }
 
 int jschema_add(struct jschema_set *set, const char *text, size_t len,
@@ -685,7 +677,7 @@ int jschema_add(struct jschema_set *set, const char *text, size_t len,
 				  jerr.column);
 		return -1;
 	}
-	ld.schema = js_alloc(sizeof *ld.schema);
+	ld.schema = xcalloc(1, sizeof *ld.schema);
 	ld.schema->doc = doc;   /* the schema owns the reference now */
 	doc = NULL;
 	if (load_name(&ld, set) == 0) {
@@ -880,11 +872,9 @@ static int check_const(struct js_ctx *ctx, const struct js_node *node,
 /* 1 if s[0..len) matches the node's pattern, 0 if not, <0 on a PCRE2 error. */
 static int pattern_match(const struct js_node *node, const char *s, size_t len)
 {
-	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	pcre2_match_data *md = xnonnull(pcre2_match_data_create(1, NULL));
 	int rc;
 
-	if (!md)
-		abort();
 	rc = pcre2_match(node->re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
 	pcre2_match_data_free(md);
 	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
