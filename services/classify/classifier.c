@@ -59,7 +59,7 @@ static void scan(const struct phrase_index *ix, const char *text, unsigned char 
 		unsigned char c = (unsigned char)text[i];
 		const struct phrase_slot *run;
 
-		step = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		step = utf8_step(c);
 		run = phrase_run(ix, text + i, len - i);
 		for (uint32_t e = run->start; e < run->end; e++)
 			if (phrase_matches(&ix->e[e], text + i, len - i))

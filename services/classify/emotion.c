@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "classify/phrase.h"
+#include "utf8.h"
 
 enum kind {
 	EMO,     /* anger, dissatisfaction, despair, urgency: w points */
@@ -224,11 +225,6 @@ static void other_char(struct scan *s)
 		s->mult = 1;
 }
 
-static size_t utf8_len(unsigned char c)
-{
-	return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-}
-
 static void scan_text(struct scan *s, const char *text)
 {
 	size_t len = strlen(text), i = 0;
@@ -241,7 +237,7 @@ static void scan_text(struct scan *s, const char *text)
 			i += k->len;
 		} else {
 			other_char(s);
-			i += utf8_len((unsigned char)text[i]);
+			i += utf8_step((unsigned char)text[i]);
 		}
 	}
 }

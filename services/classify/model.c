@@ -9,6 +9,7 @@
 
 #include "classify/model_impl.h"
 #include "xalloc.h"
+#include "utf8.h"
 
 struct model_ws *model_ws_new(void)
 {
@@ -39,16 +40,14 @@ static size_t decode(struct model_ws *ws, const char *s)
 		ws->cps = xrealloc(ws->cps, ws->cps_cap * sizeof *ws->cps);
 		ws->offsets = xrealloc(ws->offsets, ws->cps_cap * sizeof *ws->offsets);
 	}
-	for (size_t i = 0; i < len; n++) {
-		unsigned char c = (unsigned char)s[i];
-		int extra = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-		uint32_t cp = extra ? c & (0x3F >> extra) : c;
+	for (size_t i = 0, k; i < len; n++, i += k) {
+		uint32_t cp = (unsigned char)s[i];
 
 		ws->offsets[n] = (uint32_t)i;
-		for (int k = 1; k <= extra && i + (size_t)k < len; k++)
-			cp = (cp << 6) | ((unsigned char)s[i + (size_t)k] & 0x3F);
+		k = utf8_decode(s + i, len - i, &cp);
+		if (!k)
+			k = 1; /* not in normalized text: the byte as it is */
 		ws->cps[n] = cp;
-		i += (size_t)extra + 1;
 	}
 	ws->offsets[n] = (uint32_t)len;
 	return n;

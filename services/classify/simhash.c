@@ -3,6 +3,8 @@
 
 #include <pthread.h>
 
+#include "utf8.h"
+
 static uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 30;
@@ -45,13 +47,11 @@ uint64_t classifier_simhash(const char *norm)
 
 	pthread_once(&once, spread_init);
 
-	for (const unsigned char *s = (const unsigned char *)norm; *s; n++) {
-		int extra = *s < 0x80 ? 0 : *s < 0xE0 ? 1 : *s < 0xF0 ? 2 : 3;
-		uint32_t c = extra ? *s & (0x3F >> extra) : *s;
+	for (const char *s = norm, *end = norm + strlen(norm); s < end; n++) {
+		uint32_t c = (unsigned char)*s;
+		size_t k = utf8_decode(s, (size_t)(end - s), &c);
 
-		for (int k = 1; k <= extra && s[k]; k++)
-			c = (c << 6) | (s[k] & 0x3F);
-		s += extra + 1;
+		s += k ? k : 1; /* not in normalized text: the byte as it is */
 		cp[1] = cp[2], cp[2] = c;
 		if (n < 1)
 			continue;
