@@ -16,19 +16,22 @@ struct cfg_entry {
 	const char *env;
 	enum cfg_type type;
 	size_t offset;
-	const char *def;  /* NULL: required */
-	long min, max;    /* for CFG_LONG */
+	const char *def; /* NULL: required */
+	long min, max;   /* for CFG_LONG */
 };
 
+/* brace initialisers in macros, which clang-format takes for blocks */
+/* clang-format off */
 #define STR(env, field, def) { env, CFG_STR, offsetof(struct xf_conf, field), def, 0, 0 }
 #define LONG(env, field, def, lo, hi) \
 	{ env, CFG_LONG, offsetof(struct xf_conf, field), def, lo, hi }
+/* clang-format on */
 
 static const struct cfg_entry cfg_table[] = {
 	STR("XF_KAFKA_BROKERS", brokers, "127.0.0.1:9092"),
 	{ "XF_DATABASE_URL", CFG_SECRET_URL, offsetof(struct xf_conf, database_url),
 	  "postgresql://postgres@127.0.0.1:5432/xf", 0, 0 },
-	STR("XF_HTTP_ADDR", http_addr, ""),   /* "" = the program's default */
+	STR("XF_HTTP_ADDR", http_addr, ""), /* "" = the program's default */
 	STR("XF_LOG_LEVEL", log_level, "info"),
 	{ "XF_PETITIONER_KEY", CFG_SECRET, offsetof(struct xf_conf, petitioner_key),
 	  "xf-dev-key-change-me", 0, 0 },
@@ -72,8 +75,7 @@ static const struct cfg_entry cfg_table[] = {
 
 #define CFG_N (sizeof cfg_table / sizeof cfg_table[0])
 
-static void add_error(struct sbuf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void add_error(struct sbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Appends one problem to err (NULL is fine), "; "-separated. */
 static void add_error(struct sbuf *err, const char *fmt, ...)
@@ -88,8 +90,8 @@ static void add_error(struct sbuf *err, const char *fmt, ...)
 		sbuf_addf(err, "%s%s", err->len ? "; " : "", buf);
 }
 
-static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e,
-		   const char *val, struct sbuf *err)
+static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e, const char *val,
+		   struct sbuf *err)
 {
 	char *p = (char *)conf + e->offset;
 
@@ -103,8 +105,8 @@ static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e,
 	errno = 0;
 	v = strtol(val, &end, 10);
 	if (errno || end == val || *end || v < e->min || v > e->max) {
-		add_error(err, "%s=\"%s\" is not a whole number from %ld to %ld",
-			  e->env, val, e->min, e->max);
+		add_error(err, "%s=\"%s\" is not a whole number from %ld to %ld", e->env, val,
+			  e->min, e->max);
 		return -1;
 	}
 	*(long *)p = v;
@@ -207,8 +209,9 @@ void cfg_log(const struct xf_conf *conf)
 			sbuf_adds(&masked[i], "***");
 		else if (e->type == CFG_SECRET_URL)
 			cfg_mask_url(*(const char *const *)p, &masked[i]);
-		fields[i] = LOG_S(e->env, e->type == CFG_SECRET || e->type == CFG_SECRET_URL ?
-				  masked[i].buf : *(const char *const *)p);
+		fields[i] = LOG_S(e->env, e->type == CFG_SECRET || e->type == CFG_SECRET_URL
+						  ? masked[i].buf
+						  : *(const char *const *)p);
 	}
 	log_write(LOG_INFO, "config", fields, CFG_N);
 	for (size_t i = 0; i < CFG_N; i++)

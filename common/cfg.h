@@ -34,21 +34,21 @@ struct xf_conf {
 	long cluster_days;          /* XF_CLUSTER_DAYS: window of a cluster */
 	long cluster_bits;          /* XF_CLUSTER_BITS: SimHash distance of "similar" */
 	/* xf-dispatch: the case lifecycle */
-	long warn_pct;              /* XF_WARN_PCT: share of a deadline's time that warns */
-	long supervise_workdays;    /* XF_SUPERVISE_WORKDAYS: working days after a deadline: 督办 */
-	long timer_ms;              /* XF_TIMER_MS: how often the deadline timer looks */
-	long lag_interval_ms;       /* XF_LAG_INTERVAL_MS: xf-dispatch's consumer-lag samples */
-	const char *clock_file;     /* XF_CLOCK_FILE: tests only; a file holding seconds
+	long warn_pct;           /* XF_WARN_PCT: share of a deadline's time that warns */
+	long supervise_workdays; /* XF_SUPERVISE_WORKDAYS: working days after a deadline: 督办 */
+	long timer_ms;           /* XF_TIMER_MS: how often the deadline timer looks */
+	long lag_interval_ms;    /* XF_LAG_INTERVAL_MS: xf-dispatch's consumer-lag samples */
+	const char *clock_file;  /* XF_CLOCK_FILE: tests only; a file holding seconds
 				       to add to the clock ("" = the real clock) */
-	long choice_w_fit;          /* XF_CHOICE_W_FIT: weight of historical fit */
-	long choice_w_speed;        /* XF_CHOICE_W_SPEED: weight of response speed */
-	long choice_w_satisfaction; /* XF_CHOICE_W_SATISFACTION: weight of satisfaction */
-	long choice_w_load;         /* XF_CHOICE_W_LOAD: weight of spare capacity */
-	const char *webhook_secret; /* XF_WEBHOOK_SECRET: HMAC key of webhook signatures */
-	long webhook_timeout_ms;    /* XF_WEBHOOK_TIMEOUT_MS: per POST */
-	long webhook_max_attempts;  /* XF_WEBHOOK_MAX_ATTEMPTS: then the delivery is failed */
-	long webhook_backoff_ms;    /* XF_WEBHOOK_BACKOFF_MS: first retry delay, doubling */
-	long webhook_backoff_max_ms;/* XF_WEBHOOK_BACKOFF_MAX_MS: cap of the retry delay */
+	long choice_w_fit;       /* XF_CHOICE_W_FIT: weight of historical fit */
+	long choice_w_speed;     /* XF_CHOICE_W_SPEED: weight of response speed */
+	long choice_w_satisfaction;  /* XF_CHOICE_W_SATISFACTION: weight of satisfaction */
+	long choice_w_load;          /* XF_CHOICE_W_LOAD: weight of spare capacity */
+	const char *webhook_secret;  /* XF_WEBHOOK_SECRET: HMAC key of webhook signatures */
+	long webhook_timeout_ms;     /* XF_WEBHOOK_TIMEOUT_MS: per POST */
+	long webhook_max_attempts;   /* XF_WEBHOOK_MAX_ATTEMPTS: then the delivery is failed */
+	long webhook_backoff_ms;     /* XF_WEBHOOK_BACKOFF_MS: first retry delay, doubling */
+	long webhook_backoff_max_ms; /* XF_WEBHOOK_BACKOFF_MAX_MS: cap of the retry delay */
 	/* xfctl departments: the scorecard's yellow and red thresholds */
 	long card_overdue_yellow;   /* XF_CARD_OVERDUE_YELLOW_PCT */
 	long card_overdue_red;      /* XF_CARD_OVERDUE_RED_PCT */

@@ -99,14 +99,18 @@ static const char store_sql[] =
 	" DO UPDATE SET reason = d.reason RETURNING id"; /* the row's id either way */
 
 /* Runs store_sql for dl with key, value and headers already encoded. */
-static PGresult *store_query(PGconn *conn, struct dlq_letter *dl, const char *key,
-			     const char *val, const char *hdrs, struct sbuf *err)
+static PGresult *store_query(PGconn *conn, struct dlq_letter *dl, const char *key, const char *val,
+			     const char *hdrs, struct sbuf *err)
 {
 	const rd_kafka_message_t *rkm = dl->rkm;
 	struct sbuf why = SBUF_INIT;
 	char part[16], off[32], size[32];
-	const char *params[11] = { dl->service, rd_kafka_topic_name(rkm->rkt), part, off,
-				   key, hdrs, dl->code, NULL, val, size, dl->sha256 };
+	const char *params[11] = { dl->service, rd_kafka_topic_name(rkm->rkt),
+				   part,        off,
+				   key,         hdrs,
+				   dl->code,    NULL,
+				   val,         size,
+				   dl->sha256 };
 	PGresult *res;
 
 	snprintf(part, sizeof part, "%d", (int)rkm->partition);
@@ -207,8 +211,7 @@ int dlq_produce(rd_kafka_t *rk, const struct dlq_letter *dl, struct kafka_acks *
 		len = rkm->len;
 	if (len < rkm->len || keylen < rkm->key_len)
 		h.h[h.n++] = (struct kafka_hdr){ "xf-truncated", "true" };
-	rc = kafka_produce(rk, DLQ_TOPIC, rkm->key, keylen, rkm->payload, len, h.h, h.n,
-			   acks, err);
+	rc = kafka_produce(rk, DLQ_TOPIC, rkm->key, keylen, rkm->payload, len, h.h, h.n, acks, err);
 	sbuf_release(&h.why);
 	return rc;
 }

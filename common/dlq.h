@@ -38,11 +38,11 @@
 
 /* One message a daemon gives up on. */
 struct dlq_letter {
-	const char *service;             /* "xf-intake" */
-	const rd_kafka_message_t *rkm;   /* the original, as consumed */
-	const char *code, *why;          /* xf-error-code, xf-error */
-	long long id;                    /* dead_letters.id, set by dlq_store */
-	char sha256[65];                 /* of the value, set by dlq_store */
+	const char *service;           /* "xf-intake" */
+	const rd_kafka_message_t *rkm; /* the original, as consumed */
+	const char *code, *why;        /* xf-error-code, xf-error */
+	long long id;                  /* dead_letters.id, set by dlq_store */
+	char sha256[65];               /* of the value, set by dlq_store */
 };
 
 /*

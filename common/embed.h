@@ -9,8 +9,8 @@
 #include <stddef.h>
 
 struct embed_file {
-	const char *path;   /* e.g. "schemas/sql/001_init.sql", sorted by path */
-	const char *data;   /* NUL-terminated */
+	const char *path; /* e.g. "schemas/sql/001_init.sql", sorted by path */
+	const char *data; /* NUL-terminated */
 	size_t len;
 };
 

@@ -20,8 +20,8 @@ struct http_server {
 	struct http_hooks hooks;
 	http_route_fn _Atomic route;
 	void *route_arg;
-	time_t logged_at;   /* libmicrohttpd's messages: at most one a second */
-	long suppressed;    /* ...and how many were left out since */
+	time_t logged_at; /* libmicrohttpd's messages: at most one a second */
+	long suppressed;  /* ...and how many were left out since */
 };
 
 /*
@@ -40,8 +40,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	}
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	log_warn("http_server", LOG_S("msg", msg), LOG_I("suppressed", srv->suppressed),
-		 LOG_END);
+	log_warn("http_server", LOG_S("msg", msg), LOG_I("suppressed", srv->suppressed), LOG_END);
 	srv->logged_at = now;
 	srv->suppressed = 0;
 }
@@ -54,13 +53,12 @@ void http_set_route(struct http_server *srv, http_route_fn fn, void *arg)
 	srv->route = fn;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
-			     const char *type, struct sbuf *body)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+			     struct sbuf *body)
 {
 	size_t len;
 	char *buf = sbuf_detach(body, &len);
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result rc;
 
 	MHD_add_response_header(r, "Content-Type", type);
@@ -80,8 +78,8 @@ static enum MHD_Result check(struct MHD_Connection *c, http_check_fn fn, void *a
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version,
-			      const char *upload, size_t *upload_size, void **state)
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **state)
 {
 	struct http_server *srv = cls;
 	struct sbuf body = SBUF_INIT;
@@ -136,8 +134,7 @@ bad:
 	return -1;
 }
 
-struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
-			       struct sbuf *err)
+struct http_server *http_start(const char *addr, const struct http_hooks *hooks, struct sbuf *err)
 {
 	struct http_server *srv = xcalloc(1, sizeof *srv);
 	struct sockaddr_in sin;
@@ -149,14 +146,13 @@ struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 		free(srv);
 		return NULL;
 	}
-	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
-				    0, NULL, NULL, handle, srv,
-				    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: all messages */
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
-				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
-				    MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: all messages */
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
 	if (!srv->mhd) {
 		sbuf_addf(err, "cannot serve HTTP on %s (in use?)", addr);
 		free(srv);

@@ -17,9 +17,9 @@
  * HTTP_IDLE_TIMEOUT_S seconds is closed. Served with epoll, so the number
  * of descriptors the process has open does not matter (select's 1024 did).
  */
-#define HTTP_CONN_LIMIT      256
-#define HTTP_PER_IP_LIMIT    32
-#define HTTP_IDLE_TIMEOUT_S  10
+#define HTTP_CONN_LIMIT 256
+#define HTTP_PER_IP_LIMIT 32
+#define HTTP_IDLE_TIMEOUT_S 10
 
 /* Returns 1 if the condition holds; may append a reason to why. */
 typedef int (*http_check_fn)(void *arg, struct sbuf *why);
@@ -36,14 +36,12 @@ struct http_server;
  * Serves on addr ("host:port"; "off" or "" serves nothing and returns a
  * server that does nothing). hooks is copied. NULL with err.
  */
-struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
-			       struct sbuf *err);
+struct http_server *http_start(const char *addr, const struct http_hooks *hooks, struct sbuf *err);
 /*
  * An extra GET route (xf-dispatch's status page): returns the HTTP status
  * and fills body and *type, or 0 when url is not its own.
  */
-typedef int (*http_route_fn)(void *arg, const char *url, struct sbuf *body,
-			     const char **type);
+typedef int (*http_route_fn)(void *arg, const char *url, struct sbuf *body, const char **type);
 /* Adds the route (one per server); call it before the address is published. */
 void http_set_route(struct http_server *srv, http_route_fn fn, void *arg);
 

@@ -3,8 +3,7 @@
 
 static int number_char(char c)
 {
-	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' ||
-	       c == '+' || c == '-';
+	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
 }
 
 /* 1 if c outside a string starts a value (in_num: a number is under way). */

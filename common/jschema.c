@@ -13,9 +13,9 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define JS_QUOTE_MAX 60   /* bytes of a value or key quoted in a message */
-#define JS_LIST_MAX 12    /* enum values listed in a message */
-#define JS_MSG_MAX 256    /* one simple message */
+#define JS_QUOTE_MAX 60 /* bytes of a value or key quoted in a message */
+#define JS_LIST_MAX 12  /* enum values listed in a message */
+#define JS_MSG_MAX 256  /* one simple message */
 
 enum js_type {
 	JS_T_OBJECT = 1 << 0,
@@ -31,9 +31,8 @@ static const struct js_type_name {
 	const char *name;
 	unsigned bit;
 } js_type_names[] = {
-	{ "object", JS_T_OBJECT },   { "array", JS_T_ARRAY },
-	{ "string", JS_T_STRING },   { "integer", JS_T_INTEGER },
-	{ "number", JS_T_NUMBER },   { "boolean", JS_T_BOOLEAN },
+	{ "object", JS_T_OBJECT },   { "array", JS_T_ARRAY },   { "string", JS_T_STRING },
+	{ "integer", JS_T_INTEGER }, { "number", JS_T_NUMBER }, { "boolean", JS_T_BOOLEAN },
 	{ "null", JS_T_NULL },
 };
 
@@ -43,8 +42,8 @@ struct js_node;
 struct js_format;
 
 struct js_prop {
-	const char *name;       /* borrowed from the schema document */
-	struct js_node *node;   /* owned */
+	const char *name;     /* borrowed from the schema document */
+	struct js_node *node; /* owned */
 };
 
 /*
@@ -52,29 +51,29 @@ struct js_prop {
  * from the schema document, which the js_schema keeps a reference to.
  */
 struct js_node {
-	const json_t *doc;              /* this schema's JSON */
-	int never;                      /* the schema false */
-	unsigned types;                 /* JS_T_* bits; 0 when any will do */
+	const json_t *doc; /* this schema's JSON */
+	int never;         /* the schema false */
+	unsigned types;    /* JS_T_* bits; 0 when any will do */
 	const json_t *enums, *konst, *minimum, *maximum, *required;
 	const char *pattern;
-	pcre2_code *re;                 /* owned; NULL without a pattern */
-	const struct js_format *format; /* NULL: none, or one only annotated */
-	long long min_len, max_len, min_items, max_items;   /* -1: unset */
-	struct js_prop *props;          /* owned, nprops of them */
+	pcre2_code *re;                                   /* owned; NULL without a pattern */
+	const struct js_format *format;                   /* NULL: none, or one only annotated */
+	long long min_len, max_len, min_items, max_items; /* -1: unset */
+	struct js_prop *props;                            /* owned, nprops of them */
 	size_t nprops;
-	int closed;                     /* additionalProperties: false */
-	struct js_node *items;          /* owned */
-	const struct js_node *ref;      /* a $defs entry, not owned */
+	int closed;                /* additionalProperties: false */
+	struct js_node *items;     /* owned */
+	const struct js_node *ref; /* a $defs entry, not owned */
 };
 
 struct js_def {
-	const char *name;       /* borrowed from the schema document */
-	struct js_node *node;   /* owned */
+	const char *name;     /* borrowed from the schema document */
+	struct js_node *node; /* owned */
 };
 
 struct js_schema {
-	json_t *doc;            /* owned reference; the nodes borrow from it */
-	const char *name;       /* "$id", borrowed from doc */
+	json_t *doc;      /* owned reference; the nodes borrow from it */
+	const char *name; /* "$id", borrowed from doc */
 	struct js_node *root;
 	struct js_def *defs;
 	size_t ndefs;
@@ -88,20 +87,20 @@ struct jschema_set {
 /* State of one jschema_add(). */
 struct js_load {
 	struct js_schema *schema;
-	struct sbuf *err;       /* may be NULL */
-	struct sbuf path;       /* JSON pointer of the keyword being compiled */
+	struct sbuf *err; /* may be NULL */
+	struct sbuf path; /* JSON pointer of the keyword being compiled */
 	int nerr;
 };
 
 /* State of one jschema_validate() or jschema_check(). */
 struct js_ctx {
-	struct sbuf *err;       /* may be NULL */
-	jschema_error_fn *fn;   /* may be NULL */
-	void *arg;              /* fn's */
-	struct sbuf path;       /* JSON pointer of the value being checked */
-	struct sbuf msg;        /* the message of the error being reported */
+	struct sbuf *err;     /* may be NULL */
+	jschema_error_fn *fn; /* may be NULL */
+	void *arg;            /* fn's */
+	struct sbuf path;     /* JSON pointer of the value being checked */
+	struct sbuf msg;      /* the message of the error being reported */
 	int nerr;
-	int max;                /* errors kept; one more ends the walk */
+	int max; /* errors kept; one more ends the walk */
 };
 
 /* ---- memory ---------------------------------------------------------- */
@@ -218,7 +217,8 @@ static void add_list(struct sbuf *sb, const json_t *arr)
 	size_t i;
 	json_t *val;
 
-	json_array_foreach(arr, i, val) {
+	json_array_foreach(arr, i, val)
+	{
 		if (i == JS_LIST_MAX) {
 			sbuf_addf(sb, ", ... (%zu values)", json_array_size(arr));
 			break;
@@ -274,8 +274,7 @@ static int segment_is(const char *seg, const char *key)
 /* ---- load errors ----------------------------------------------------- */
 
 /* Records one fault at the current schema path; returns -1. */
-__attribute__((format(printf, 2, 3)))
-static int load_fail(struct js_load *ld, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int load_fail(struct js_load *ld, const char *fmt, ...)
 {
 	char msg[JS_MSG_MAX];
 	va_list ap;
@@ -289,8 +288,7 @@ static int load_fail(struct js_load *ld, const char *fmt, ...)
 	sbuf_adds(ld->err, ld->err->len ? "; schema" : "schema");
 	if (ld->schema->name)
 		sbuf_addf(ld->err, " \"%s\"", ld->schema->name);
-	sbuf_addf(ld->err, ": %s: %s", ld->path.len ? ld->path.buf : "(root)",
-		  msg);
+	sbuf_addf(ld->err, ": %s: %s", ld->path.len ? ld->path.buf : "(root)", msg);
 	return -1;
 }
 
@@ -318,8 +316,10 @@ static int type_add(struct js_load *ld, struct js_node *node, const json_t *name
 			return 0;
 		}
 	}
-	return load_fail(ld, "\"%s\" is not a type; use object, array, string, "
-			 "integer, number, boolean or null", s);
+	return load_fail(ld,
+			 "\"%s\" is not a type; use object, array, string, "
+			 "integer, number, boolean or null",
+			 s);
 }
 
 static int kw_type(struct js_load *ld, struct js_node *node, json_t *val)
@@ -331,9 +331,7 @@ static int kw_type(struct js_load *ld, struct js_node *node, json_t *val)
 		return type_add(ld, node, val);
 	if (!json_is_array(val) || !json_array_size(val))
 		return load_fail(ld, "must be a type name or a non-empty array of them");
-	json_array_foreach(val, i, name)
-		if (type_add(ld, node, name))
-			return -1;
+	json_array_foreach(val, i, name) if (type_add(ld, node, name)) return -1;
 	return 0;
 }
 
@@ -359,9 +357,8 @@ static int kw_required(struct js_load *ld, struct js_node *node, json_t *val)
 
 	if (!json_is_array(val))
 		return load_fail(ld, "must be an array of property names");
-	json_array_foreach(val, i, name)
-		if (!json_is_string(name))
-			return load_fail(ld, "must be an array of property names");
+	json_array_foreach(val, i, name) if (!json_is_string(name)) return load_fail(
+		ld, "must be an array of property names");
 	node->required = val;
 	return 0;
 }
@@ -375,7 +372,8 @@ static int kw_properties(struct js_load *ld, struct js_node *node, json_t *val)
 	if (!json_is_object(val))
 		return load_fail(ld, "must be an object of schemas");
 	node->props = xcalloc(json_object_size(val), sizeof *node->props);
-	json_object_foreach(val, key, sub) {
+	json_object_foreach(val, key, sub)
+	{
 		old = path_push(&ld->path, key);
 		node->props[node->nprops].name = key;
 		node->props[node->nprops++].node = compile(ld, sub);
@@ -396,7 +394,7 @@ static int kw_items(struct js_load *ld, struct js_node *node, json_t *val)
 {
 	if (json_is_array(val))
 		return load_fail(ld, "must be one schema (an array of them is "
-				 "prefixItems in draft 2020-12, not supported)");
+				     "prefixItems in draft 2020-12, not supported)");
 	node->items = compile(ld, val);
 	return 0;
 }
@@ -406,8 +404,8 @@ static int kw_items(struct js_load *ld, struct js_node *node, json_t *val)
  * at the very end (not before a final newline), \uXXXX, and no \C (it
  * could split a character).
  */
-#define JS_PCRE2_OPTIONS (PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | \
-			  PCRE2_NEVER_BACKSLASH_C)
+#define JS_PCRE2_OPTIONS \
+	(PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_NEVER_BACKSLASH_C)
 
 static int kw_pattern(struct js_load *ld, struct js_node *node, json_t *val)
 {
@@ -418,13 +416,13 @@ static int kw_pattern(struct js_load *ld, struct js_node *node, json_t *val)
 	if (!json_is_string(val))
 		return load_fail(ld, "must be a string");
 	node->pattern = json_string_value(val);
-	node->re = pcre2_compile((PCRE2_SPTR)node->pattern, PCRE2_ZERO_TERMINATED,
-				 JS_PCRE2_OPTIONS, &code, &at, NULL);
+	node->re = pcre2_compile((PCRE2_SPTR)node->pattern, PCRE2_ZERO_TERMINATED, JS_PCRE2_OPTIONS,
+				 &code, &at, NULL);
 	if (node->re)
 		return 0;
 	pcre2_get_error_message(code, why, sizeof why);
-	return load_fail(ld, "\"%s\" does not compile: %s at offset %zu",
-			 node->pattern, (const char *)why, (size_t)at);
+	return load_fail(ld, "\"%s\" does not compile: %s at offset %zu", node->pattern,
+			 (const char *)why, (size_t)at);
 }
 
 /* RFC 3339 date-time with offset and a T, as PostgreSQL stores it. */
@@ -439,7 +437,7 @@ static int format_date_time(const char *s)
 static const struct js_format {
 	const char *name;
 	int (*check)(const char *s);
-	const char *what;       /* the message's "is not ..." */
+	const char *what; /* the message's "is not ..." */
 } js_formats[] = {
 	{ "date-time", format_date_time,
 	  "an RFC 3339 date-time with offset (with T, years 0001 to 9999)" },
@@ -514,7 +512,7 @@ static int kw_ref(struct js_load *ld, struct js_node *node, json_t *val)
 
 	if (!ref || strncmp(ref, prefix, sizeof prefix - 1) != 0)
 		return load_fail(ld, "must be a string \"#/$defs/NAME\"; other "
-				 "references are not supported");
+				     "references are not supported");
 	for (size_t i = 0; i < schema->ndefs; i++) {
 		if (segment_is(ref + sizeof prefix - 1, schema->defs[i].name)) {
 			node->ref = schema->defs[i].node;
@@ -564,7 +562,8 @@ static void compile_into(struct js_load *ld, struct js_node *node, json_t *val)
 		load_fail(ld, "a schema must be an object, true or false");
 		return;
 	}
-	json_object_foreach(val, key, sub) {
+	json_object_foreach(val, key, sub)
+	{
 		for (size_t i = 0; i < JS_NKEYWORDS; i++) {
 			if (strcmp(key, js_keywords[i].name) != 0)
 				continue;
@@ -577,8 +576,7 @@ static void compile_into(struct js_load *ld, struct js_node *node, json_t *val)
 
 /* ---- documents ------------------------------------------------------- */
 
-static struct js_schema *schema_find(const struct jschema_set *set,
-				     const char *name)
+static struct js_schema *schema_find(const struct jschema_set *set, const char *name)
 {
 	struct js_schema *schema;
 
@@ -625,12 +623,14 @@ static void load_defs(struct js_load *ld)
 	}
 	schema->ndefs = json_object_size(defs);
 	schema->defs = xcalloc(schema->ndefs, sizeof *schema->defs);
-	json_object_foreach(defs, key, sub) {
+	json_object_foreach(defs, key, sub)
+	{
 		schema->defs[i].name = key;
 		schema->defs[i++].node = node_new();
 	}
 	i = 0;
-	json_object_foreach(defs, key, sub) {
+	json_object_foreach(defs, key, sub)
+	{
 		inner = path_push(&ld->path, key);
 		compile_into(ld, schema->defs[i++].node, sub);
 		path_pop(&ld->path, inner);
@@ -663,8 +663,7 @@ struct jschema_set *jschema_set_new(void)
 	return xcalloc(1, sizeof(struct jschema_set));
 }
 
-int jschema_add(struct jschema_set *set, const char *text, size_t len,
-		struct sbuf *err)
+int jschema_add(struct jschema_set *set, const char *text, size_t len, struct sbuf *err)
 {
 	struct js_load ld = { NULL, err, SBUF_INIT, 0 };
 	json_error_t jerr;
@@ -673,12 +672,11 @@ int jschema_add(struct jschema_set *set, const char *text, size_t len,
 	if (!doc) {
 		if (err)
 			sbuf_addf(err, "%sschema: not valid JSON: %s (line %d, column %d)",
-				  err->len ? "; " : "", jerr.text, jerr.line,
-				  jerr.column);
+				  err->len ? "; " : "", jerr.text, jerr.line, jerr.column);
 		return -1;
 	}
 	ld.schema = xcalloc(1, sizeof *ld.schema);
-	ld.schema->doc = doc;   /* the schema owns the reference now */
+	ld.schema->doc = doc; /* the schema owns the reference now */
 	doc = NULL;
 	if (load_name(&ld, set) == 0) {
 		load_defs(&ld);
@@ -738,11 +736,12 @@ static struct sbuf *val_error(struct js_ctx *ctx)
  * keyword that failed, the property it names (or NULL), the value at the
  * current path. Returns -1.
  */
-static int val_done(struct js_ctx *ctx, const struct js_node *node,
-		    const char *keyword, const char *property, const json_t *inst)
+static int val_done(struct js_ctx *ctx, const struct js_node *node, const char *keyword,
+		    const char *property, const json_t *inst)
 {
-	struct jschema_error e = { ctx->path.buf, keyword, property, inst,
-				   node->doc, ctx->msg.buf };
+	struct jschema_error e = {
+		ctx->path.buf, keyword, property, inst, node->doc, ctx->msg.buf
+	};
 
 	if (ctx->err) {
 		if (ctx->err->len)
@@ -757,9 +756,10 @@ static int val_done(struct js_ctx *ctx, const struct js_node *node,
 }
 
 /* Reports one error with a simple message; returns -1. */
-__attribute__((format(printf, 5, 6)))
-static int val_fail(struct js_ctx *ctx, const struct js_node *node,
-		    const char *keyword, const json_t *inst, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int val_fail(struct js_ctx *ctx,
+							  const struct js_node *node,
+							  const char *keyword, const json_t *inst,
+							  const char *fmt, ...)
 {
 	struct sbuf *e = val_error(ctx);
 	char msg[JS_MSG_MAX];
@@ -790,35 +790,46 @@ static int is_integral(double d)
 static unsigned type_bits(const json_t *inst)
 {
 	switch (json_typeof(inst)) {
-	case JSON_OBJECT: return JS_T_OBJECT;
-	case JSON_ARRAY: return JS_T_ARRAY;
-	case JSON_STRING: return JS_T_STRING;
-	case JSON_INTEGER: return JS_T_INTEGER | JS_T_NUMBER;
+	case JSON_OBJECT:
+		return JS_T_OBJECT;
+	case JSON_ARRAY:
+		return JS_T_ARRAY;
+	case JSON_STRING:
+		return JS_T_STRING;
+	case JSON_INTEGER:
+		return JS_T_INTEGER | JS_T_NUMBER;
 	case JSON_REAL:
-		return JS_T_NUMBER |
-		       (is_integral(json_real_value(inst)) ? JS_T_INTEGER : 0);
+		return JS_T_NUMBER | (is_integral(json_real_value(inst)) ? JS_T_INTEGER : 0);
 	case JSON_TRUE:
-	case JSON_FALSE: return JS_T_BOOLEAN;
-	default: return JS_T_NULL;
+	case JSON_FALSE:
+		return JS_T_BOOLEAN;
+	default:
+		return JS_T_NULL;
 	}
 }
 
 static const char *type_name(const json_t *inst)
 {
 	switch (json_typeof(inst)) {
-	case JSON_OBJECT: return "object";
-	case JSON_ARRAY: return "array";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "integer";
-	case JSON_REAL: return "number";
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
 	case JSON_TRUE:
-	case JSON_FALSE: return "boolean";
-	default: return "null";
+	case JSON_FALSE:
+		return "boolean";
+	default:
+		return "null";
 	}
 }
 
-static int check_type(struct js_ctx *ctx, const struct js_node *node,
-		      const json_t *inst)
+static int check_type(struct js_ctx *ctx, const struct js_node *node, const json_t *inst)
 {
 	struct sbuf *e;
 	int n = 0;
@@ -830,22 +841,18 @@ static int check_type(struct js_ctx *ctx, const struct js_node *node,
 	sbuf_adds(e, "expected ");
 	for (size_t i = 0; i < JS_NTYPES; i++)
 		if (node->types & js_type_names[i].bit)
-			sbuf_addf(e, "%s%s", n++ ? " or " : "",
-				  js_type_names[i].name);
+			sbuf_addf(e, "%s%s", n++ ? " or " : "", js_type_names[i].name);
 	sbuf_addf(e, ", got %s", type_name(inst));
 	return val_done(ctx, node, "type", NULL, inst);
 }
 
-static int check_enum(struct js_ctx *ctx, const struct js_node *node,
-		      const json_t *inst)
+static int check_enum(struct js_ctx *ctx, const struct js_node *node, const json_t *inst)
 {
 	struct sbuf *e;
 	size_t i;
 	json_t *val;
 
-	json_array_foreach(node->enums, i, val)
-		if (json_equal(inst, val))
-			return 0;
+	json_array_foreach(node->enums, i, val) if (json_equal(inst, val)) return 0;
 	if (!(e = val_error(ctx)))
 		return -1;
 	add_value(e, inst, TEXT_QUOTED);
@@ -854,8 +861,7 @@ static int check_enum(struct js_ctx *ctx, const struct js_node *node,
 	return val_done(ctx, node, "enum", NULL, inst);
 }
 
-static int check_const(struct js_ctx *ctx, const struct js_node *node,
-		       const json_t *inst)
+static int check_const(struct js_ctx *ctx, const struct js_node *node, const json_t *inst)
 {
 	struct sbuf *e;
 
@@ -880,25 +886,24 @@ static int pattern_match(const struct js_node *node, const char *s, size_t len)
 	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
 }
 
-static int check_pattern(struct js_ctx *ctx, const struct js_node *node,
-			 const json_t *inst)
+static int check_pattern(struct js_ctx *ctx, const struct js_node *node, const json_t *inst)
 {
 	PCRE2_UCHAR why[128];
-	int rc = pattern_match(node, json_string_value(inst),
-			       json_string_length(inst));
+	int rc = pattern_match(node, json_string_value(inst), json_string_length(inst));
 
 	if (rc > 0)
 		return 0;
 	if (rc == 0)
-		return val_fail(ctx, node, "pattern", inst,
-				"does not match the pattern \"%s\"", node->pattern);
+		return val_fail(ctx, node, "pattern", inst, "does not match the pattern \"%s\"",
+				node->pattern);
 	pcre2_get_error_message(rc, why, sizeof why);
-	return val_fail(ctx, node, "pattern", inst, "cannot be matched against the "
-			"pattern \"%s\": %s", node->pattern, (const char *)why);
+	return val_fail(ctx, node, "pattern", inst,
+			"cannot be matched against the "
+			"pattern \"%s\": %s",
+			node->pattern, (const char *)why);
 }
 
-static int check_string(struct js_ctx *ctx, const struct js_node *node,
-			const json_t *inst)
+static int check_string(struct js_ctx *ctx, const struct js_node *node, const json_t *inst)
 {
 	const char *s = json_string_value(inst);
 	size_t len = node->min_len >= 0 || node->max_len >= 0 ? utf8_len(s) : 0;
@@ -909,11 +914,15 @@ static int check_string(struct js_ctx *ctx, const struct js_node *node,
 	if (node->format && !node->format->check(s))
 		rc = val_fail(ctx, node, "format", inst, "is not %s", node->format->what);
 	if (node->min_len >= 0 && len < (unsigned long long)node->min_len)
-		rc = val_fail(ctx, node, "minLength", inst, "is %zu characters long, "
-			      "shorter than the minimum of %lld", len, node->min_len);
+		rc = val_fail(ctx, node, "minLength", inst,
+			      "is %zu characters long, "
+			      "shorter than the minimum of %lld",
+			      len, node->min_len);
 	if (node->max_len >= 0 && len > (unsigned long long)node->max_len)
-		rc = val_fail(ctx, node, "maxLength", inst, "is %zu characters long, "
-			      "longer than the maximum of %lld", len, node->max_len);
+		rc = val_fail(ctx, node, "maxLength", inst,
+			      "is %zu characters long, "
+			      "longer than the maximum of %lld",
+			      len, node->max_len);
 	return rc;
 }
 
@@ -932,8 +941,7 @@ static int number_cmp(const json_t *a, const json_t *b)
 	return (x > y) - (x < y);
 }
 
-static int number_fail(struct js_ctx *ctx, const struct js_node *node,
-		       const char *keyword,
+static int number_fail(struct js_ctx *ctx, const struct js_node *node, const char *keyword,
 		       const json_t *inst, const char *what, const json_t *bound)
 {
 	struct sbuf *e = val_error(ctx);
@@ -946,34 +954,37 @@ static int number_fail(struct js_ctx *ctx, const struct js_node *node,
 	return val_done(ctx, node, keyword, NULL, inst);
 }
 
-static int check_number(struct js_ctx *ctx, const struct js_node *node,
-			const json_t *inst)
+static int check_number(struct js_ctx *ctx, const struct js_node *node, const json_t *inst)
 {
 	int rc = 0;
 
 	if (node->minimum && number_cmp(inst, node->minimum) < 0)
-		rc = number_fail(ctx, node, "minimum", inst, "less than the minimum", node->minimum);
+		rc = number_fail(ctx, node, "minimum", inst, "less than the minimum",
+				 node->minimum);
 	if (node->maximum && number_cmp(inst, node->maximum) > 0)
-		rc = number_fail(ctx, node, "maximum", inst, "greater than the maximum", node->maximum);
+		rc = number_fail(ctx, node, "maximum", inst, "greater than the maximum",
+				 node->maximum);
 	return rc;
 }
 
-static int check_array(struct js_ctx *ctx, const struct js_node *node,
-		       json_t *inst)
+static int check_array(struct js_ctx *ctx, const struct js_node *node, json_t *inst)
 {
 	size_t n = json_array_size(inst), i, old;
 	json_t *item;
 	int rc = 0;
 
 	if (node->min_items >= 0 && n < (unsigned long long)node->min_items)
-		rc = val_fail(ctx, node, "minItems", inst, "has %zu item%s, fewer than the minimum of %lld",
-			      n, n == 1 ? "" : "s", node->min_items);
+		rc = val_fail(ctx, node, "minItems", inst,
+			      "has %zu item%s, fewer than the minimum of %lld", n,
+			      n == 1 ? "" : "s", node->min_items);
 	if (node->max_items >= 0 && n > (unsigned long long)node->max_items)
-		rc = val_fail(ctx, node, "maxItems", inst, "has %zu item%s, more than the maximum of %lld",
-			      n, n == 1 ? "" : "s", node->max_items);
+		rc = val_fail(ctx, node, "maxItems", inst,
+			      "has %zu item%s, more than the maximum of %lld", n, n == 1 ? "" : "s",
+			      node->max_items);
 	if (!node->items)
 		return rc;
-	json_array_foreach(inst, i, item) {
+	json_array_foreach(inst, i, item)
+	{
 		if (val_full(ctx))
 			return -1;
 		old = path_push_index(&ctx->path, i);
@@ -984,8 +995,7 @@ static int check_array(struct js_ctx *ctx, const struct js_node *node,
 	return rc;
 }
 
-static const struct js_node *prop_find(const struct js_node *node,
-				       const char *key)
+static const struct js_node *prop_find(const struct js_node *node, const char *key)
 {
 	for (size_t i = 0; i < node->nprops; i++)
 		if (strcmp(node->props[i].name, key) == 0)
@@ -993,8 +1003,8 @@ static const struct js_node *prop_find(const struct js_node *node,
 	return NULL;
 }
 
-static int unknown_prop(struct js_ctx *ctx, const struct js_node *node,
-			const char *key, const json_t *inst)
+static int unknown_prop(struct js_ctx *ctx, const struct js_node *node, const char *key,
+			const json_t *inst)
 {
 	struct sbuf *e = val_error(ctx);
 
@@ -1006,8 +1016,7 @@ static int unknown_prop(struct js_ctx *ctx, const struct js_node *node,
 	return val_done(ctx, node, "additionalProperties", key, inst);
 }
 
-static int required_fail(struct js_ctx *ctx, const struct js_node *node,
-			 const char *name,
+static int required_fail(struct js_ctx *ctx, const struct js_node *node, const char *name,
 			 const json_t *inst)
 {
 	struct sbuf *e = val_error(ctx);
@@ -1018,8 +1027,7 @@ static int required_fail(struct js_ctx *ctx, const struct js_node *node,
 	return val_done(ctx, node, "required", name, inst);
 }
 
-static int check_object(struct js_ctx *ctx, const struct js_node *node,
-			json_t *inst)
+static int check_object(struct js_ctx *ctx, const struct js_node *node, json_t *inst)
 {
 	const struct js_node *sub;
 	const char *key;
@@ -1027,10 +1035,11 @@ static int check_object(struct js_ctx *ctx, const struct js_node *node,
 	json_t *val;
 	int rc = 0;
 
-	json_array_foreach(node->required, i, val)
-		if (!json_object_get(inst, json_string_value(val)))
-			rc = required_fail(ctx, node, json_string_value(val), inst);
-	json_object_foreach(inst, key, val) {
+	json_array_foreach(node->required, i,
+			   val) if (!json_object_get(inst, json_string_value(val)))
+		rc = required_fail(ctx, node, json_string_value(val), inst);
+	json_object_foreach(inst, key, val)
+	{
 		if (val_full(ctx))
 			return -1;
 		if (!(sub = prop_find(node, key))) {
@@ -1058,7 +1067,7 @@ static int check(struct js_ctx *ctx, const struct js_node *node, json_t *inst)
 	if (node->ref && check(ctx, node->ref, inst))
 		rc = -1;
 	if (node->types && check_type(ctx, node, inst))
-		return -1;   /* the other keywords would only repeat it */
+		return -1; /* the other keywords would only repeat it */
 	if (node->enums && check_enum(ctx, node, inst))
 		rc = -1;
 	if (node->konst && check_const(ctx, node, inst))
@@ -1075,8 +1084,8 @@ static int check(struct js_ctx *ctx, const struct js_node *node, json_t *inst)
 }
 
 /* Validates with ctx's reporting; see jschema_validate(). */
-static int validate(struct js_ctx *ctx, const struct jschema_set *set,
-		    const char *name, json_t *instance)
+static int validate(struct js_ctx *ctx, const struct jschema_set *set, const char *name,
+		    json_t *instance)
 {
 	const struct js_schema *schema = name ? schema_find(set, name) : NULL;
 	struct jschema_error e = { "", "$id", NULL, instance, NULL, NULL };
@@ -1089,8 +1098,7 @@ static int validate(struct js_ctx *ctx, const struct jschema_set *set,
 		else
 			sbuf_adds(&ctx->msg, "no instance to validate");
 		if (ctx->err)
-			sbuf_addf(ctx->err, "%s%s", ctx->err->len ? "; " : "",
-				  ctx->msg.buf);
+			sbuf_addf(ctx->err, "%s%s", ctx->err->len ? "; " : "", ctx->msg.buf);
 		e.message = ctx->msg.buf;
 		if (ctx->fn)
 			ctx->fn(&e, ctx->arg);
@@ -1102,11 +1110,12 @@ static int validate(struct js_ctx *ctx, const struct jschema_set *set,
 	return rc;
 }
 
-int jschema_validate(const struct jschema_set *set, const char *name,
-		     json_t *instance, struct sbuf *err)
+int jschema_validate(const struct jschema_set *set, const char *name, json_t *instance,
+		     struct sbuf *err)
 {
-	struct js_ctx ctx = { err, NULL, NULL, SBUF_INIT, SBUF_INIT, 0,
-			      err ? JSCHEMA_MAX_ERRORS : 0 };
+	struct js_ctx ctx = {
+		err, NULL, NULL, SBUF_INIT, SBUF_INIT, 0, err ? JSCHEMA_MAX_ERRORS : 0
+	};
 	int rc = validate(&ctx, set, name, instance);
 
 	sbuf_release(&ctx.path);
@@ -1114,11 +1123,10 @@ int jschema_validate(const struct jschema_set *set, const char *name,
 	return rc;
 }
 
-int jschema_check(const struct jschema_set *set, const char *name,
-		  json_t *instance, jschema_error_fn *fn, void *arg)
+int jschema_check(const struct jschema_set *set, const char *name, json_t *instance,
+		  jschema_error_fn *fn, void *arg)
 {
-	struct js_ctx ctx = { NULL, fn, arg, SBUF_INIT, SBUF_INIT, 0,
-			      fn ? JSCHEMA_MAX_ERRORS : 0 };
+	struct js_ctx ctx = { NULL, fn, arg, SBUF_INIT, SBUF_INIT, 0, fn ? JSCHEMA_MAX_ERRORS : 0 };
 	int rc = validate(&ctx, set, name, instance);
 
 	sbuf_release(&ctx.path);

@@ -77,8 +77,7 @@ struct jschema_set *jschema_set_new(void);
  *   schema: not valid JSON: ... (line 3, column 7)
  * and the set unchanged. The set keeps its own reference to the document.
  */
-int jschema_add(struct jschema_set *set, const char *text, size_t len,
-		struct sbuf *err);
+int jschema_add(struct jschema_set *set, const char *text, size_t len, struct sbuf *err);
 
 /* 1 if a schema of that name was added, else 0 (also for a NULL name). */
 int jschema_has(const struct jschema_set *set, const char *name);
@@ -95,19 +94,19 @@ int jschema_has(const struct jschema_set *set, const char *name);
  * separates it from what is appended. With err NULL validation stops at
  * the first error.
  */
-int jschema_validate(const struct jschema_set *set, const char *name,
-		     json_t *instance, struct sbuf *err);
+int jschema_validate(const struct jschema_set *set, const char *name, json_t *instance,
+		     struct sbuf *err);
 
 /* One error found by jschema_check(); every pointer is borrowed for the call. */
 struct jschema_error {
-	const char *path;       /* JSON pointer of the failing value, "" for the root */
-	const char *keyword;    /* the keyword that failed: "type", "required", ... */
-	const char *property;   /* required, additionalProperties: the property
+	const char *path;     /* JSON pointer of the failing value, "" for the root */
+	const char *keyword;  /* the keyword that failed: "type", "required", ... */
+	const char *property; /* required, additionalProperties: the property
 				 * missing or refused (in the object at path); else NULL */
-	const json_t *value;    /* the failing value; NULL if there is no instance */
-	const json_t *schema;   /* the (sub)schema whose keyword failed; NULL
+	const json_t *value;  /* the failing value; NULL if there is no instance */
+	const json_t *schema; /* the (sub)schema whose keyword failed; NULL
 				 * for keyword "$id" */
-	const char *message;    /* as jschema_validate() words it after "path: " */
+	const char *message;  /* as jschema_validate() words it after "path: " */
 };
 
 typedef void jschema_error_fn(const struct jschema_error *e, void *arg);
@@ -118,8 +117,8 @@ typedef void jschema_error_fn(const struct jschema_error *e, void *arg);
  * schema name or a NULL instance is one error with keyword "$id". Returns
  * 0 if valid, -1 otherwise.
  */
-int jschema_check(const struct jschema_set *set, const char *name,
-		  json_t *instance, jschema_error_fn *fn, void *arg);
+int jschema_check(const struct jschema_set *set, const char *name, json_t *instance,
+		  jschema_error_fn *fn, void *arg);
 
 /* Frees the set, its schemas and compiled patterns; NULL is allowed. */
 void jschema_set_free(struct jschema_set *set);

@@ -39,8 +39,10 @@ static void kafka_error_cb(rd_kafka_t *rk, int code, const char *reason, void *o
 /* librdkafka's own log lines join ours (syslog levels: 3 error .. 7 debug). */
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-	enum log_level lv = level <= 3 ? LOG_ERROR : level == 4 ? LOG_WARN :
-			    level <= 6 ? LOG_INFO : LOG_DEBUG;
+	enum log_level lv = level <= 3   ? LOG_ERROR
+			    : level == 4 ? LOG_WARN
+			    : level <= 6 ? LOG_INFO
+					 : LOG_DEBUG;
 
 	log_at(lv, "rdkafka", LOG_S("handle", rd_kafka_name(rk)), LOG_S("fac", fac),
 	       LOG_S("msg", buf), LOG_END);
@@ -63,8 +65,7 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
 	}
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *val,
-		    struct sbuf *err)
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *val, struct sbuf *err)
 {
 	char why[512];
 
@@ -95,8 +96,8 @@ static int conf_from_env(rd_kafka_conf_t *conf, struct sbuf *err)
 		if (strncmp(*e, prefix, sizeof prefix - 1) || !eq ||
 		    !strncmp(*e, "XF_KAFKA_BROKERS=", 17))
 			continue;
-		env_to_prop(*e + sizeof prefix - 1, (size_t)(eq - *e) - (sizeof prefix - 1),
-			    prop, sizeof prop);
+		env_to_prop(*e + sizeof prefix - 1, (size_t)(eq - *e) - (sizeof prefix - 1), prop,
+			    sizeof prop);
 		if (conf_set(conf, prop, eq + 1, err))
 			return -1;
 	}
@@ -110,10 +111,13 @@ static int conf_from_env(rd_kafka_conf_t *conf, struct sbuf *err)
 static const struct kafka_guard {
 	const char *prop, *value, *why;
 } guards[] = {
-	{ "enable.auto.commit", "false", "offsets must be committed only after a batch's "
+	{ "enable.auto.commit", "false",
+	  "offsets must be committed only after a batch's "
 	  "outputs are acknowledged" },
-	{ "group.id", "xf-guard", "the groups are <XF_GROUP_PREFIX>-<daemon>; set XF_GROUP_PREFIX" },
-	{ "auto.offset.reset", "earliest", "a new group must start at the earliest offset, "
+	{ "group.id", "xf-guard",
+	  "the groups are <XF_GROUP_PREFIX>-<daemon>; set XF_GROUP_PREFIX" },
+	{ "auto.offset.reset", "earliest",
+	  "a new group must start at the earliest offset, "
 	  "or events waiting in the topic are skipped" },
 	{ "enable.idempotence", "true", "the producer must be idempotent" },
 	{ "acks", "all", "outputs must be acknowledged by every in-sync replica" },
@@ -144,9 +148,11 @@ static int guard_check(const rd_kafka_conf_t *base, char (*want)[64], const char
 			guard_value(conf, guards[i].prop, got);
 			if (!strcmp(got, want[i]))
 				continue;
-			sbuf_addf(err, "%s%.*s is refused: it changes %s, which would break "
-				  "at-least-once delivery (%s)", err && err->len ? "; " : "",
-				  (int)(val - env - 1), env, guards[i].prop, guards[i].why);
+			sbuf_addf(err,
+				  "%s%.*s is refused: it changes %s, which would break "
+				  "at-least-once delivery (%s)",
+				  err && err->len ? "; " : "", (int)(val - env - 1), env,
+				  guards[i].prop, guards[i].why);
 			bad++;
 		}
 	}
@@ -172,16 +178,16 @@ int kafka_check_env(struct sbuf *err)
 		if (strncmp(*e, prefix, sizeof prefix - 1) || !eq ||
 		    !strncmp(*e, "XF_KAFKA_BROKERS=", 17))
 			continue;
-		env_to_prop(*e + sizeof prefix - 1, (size_t)(eq - *e) - (sizeof prefix - 1),
-			    prop, sizeof prop);
+		env_to_prop(*e + sizeof prefix - 1, (size_t)(eq - *e) - (sizeof prefix - 1), prop,
+			    sizeof prop);
 		bad += guard_check(base, want, prop, *e, err);
 	}
 	rd_kafka_conf_destroy(base);
 	return bad ? -1 : 0;
 }
 
-static void stats_gauge(struct metrics *m, const char *name, const char *help,
-			const char *labels, double v)
+static void stats_gauge(struct metrics *m, const char *name, const char *help, const char *labels,
+			double v)
 {
 	metrics_set(metrics_get(m, name, help, METRICS_GAUGE, labels), v);
 }
@@ -193,14 +199,17 @@ static void stats_topics(struct metrics *m, json_t *topics)
 	json_t *t, *p;
 	char labels[256];
 
-	json_object_foreach(topics, topic, t) {
-		json_object_foreach(json_object_get(t, "partitions"), part, p) {
+	json_object_foreach(topics, topic, t)
+	{
+		json_object_foreach(json_object_get(t, "partitions"), part, p)
+		{
 			json_int_t lag = json_integer_value(json_object_get(p, "consumer_lag"));
 
-			if (atoi(part) < 0 || !json_is_integer(json_object_get(p, "consumer_lag")) ||
-			    lag < 0)
+			if (atoi(part) < 0 ||
+			    !json_is_integer(json_object_get(p, "consumer_lag")) || lag < 0)
 				continue; /* the internal UA partition, or not consumed */
-			snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%s\"", topic, part);
+			snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%s\"", topic,
+				 part);
 			stats_gauge(m, "xf_kafka_consumer_lag",
 				    "Messages behind the log end, per partition (librdkafka)",
 				    labels, (double)lag);
@@ -223,7 +232,8 @@ static void stats_gauges(struct metrics *m, json_t *st)
 		    labels, (double)json_integer_value(json_object_get(st, "msg_cnt")));
 	stats_gauge(m, "xf_kafka_replyq", "Requests waiting for a broker reply (librdkafka)",
 		    labels, (double)json_integer_value(json_object_get(st, "replyq")));
-	json_object_foreach(json_object_get(st, "brokers"), broker, b) {
+	json_object_foreach(json_object_get(st, "brokers"), broker, b)
+	{
 		json_t *rtt = json_object_get(b, "rtt");
 
 		if (json_integer_value(json_object_get(b, "nodeid")) < 0 ||
@@ -234,8 +244,10 @@ static void stats_gauges(struct metrics *m, json_t *st)
 			    "Average broker round trip time (librdkafka)", labels,
 			    (double)json_integer_value(json_object_get(rtt, "avg")) / 1e6);
 	}
-	if (!strcmp(json_string_value(json_object_get(st, "type")) ?
-		    json_string_value(json_object_get(st, "type")) : "", "consumer"))
+	if (!strcmp(json_string_value(json_object_get(st, "type"))
+			    ? json_string_value(json_object_get(st, "type"))
+			    : "",
+		    "consumer"))
 		stats_topics(m, json_object_get(st, "topics"));
 }
 
@@ -248,8 +260,10 @@ static int stats_brokers_up(json_t *st)
 
 	json_object_foreach(json_object_get(st, "brokers"), name, b)
 		up += json_integer_value(json_object_get(b, "nodeid")) >= 0 &&
-		      !strcmp(json_string_value(json_object_get(b, "state")) ?
-			      json_string_value(json_object_get(b, "state")) : "", "UP");
+		      !strcmp(json_string_value(json_object_get(b, "state"))
+				      ? json_string_value(json_object_get(b, "state"))
+				      : "",
+			      "UP");
 	return up;
 }
 
@@ -344,8 +358,7 @@ static rd_kafka_conf_t *conf_base(const char *brokers, struct kafka_health *heal
 		}
 	}
 	if (conf_set(conf, "bootstrap.servers", brokers, err) ||
-	    conf_set(conf, "message.max.bytes", "4194304", err) ||
-	    conf_from_env(conf, err)) {
+	    conf_set(conf, "message.max.bytes", "4194304", err) || conf_from_env(conf, err)) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
@@ -364,8 +377,7 @@ static rd_kafka_t *handle_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, struc
 	return rk; /* on success conf now belongs to rk */
 }
 
-rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health,
-			       struct sbuf *err)
+rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health, struct sbuf *err)
 {
 	rd_kafka_conf_t *conf = conf_base(brokers, health, err);
 
@@ -403,8 +415,7 @@ static int subscribe(rd_kafka_t *rk, const char *const *topics, struct sbuf *err
 	return 0;
 }
 
-rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
-			       const char *const *topics,
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *const *topics,
 			       struct kafka_health *health, struct sbuf *err)
 {
 	rd_kafka_conf_t *conf = conf_base(brokers, health, err);
@@ -417,8 +428,7 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
 	    conf_set(conf, "enable.auto.commit", "false", err) ||
 	    conf_set(conf, "auto.offset.reset", "earliest", err) ||
 	    conf_set(conf, "session.timeout.ms", "6000", err) ||
-	    conf_set(conf, "heartbeat.interval.ms", "1000", err) ||
-	    conf_from_env(conf, err)) {
+	    conf_set(conf, "heartbeat.interval.ms", "1000", err) || conf_from_env(conf, err)) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
@@ -445,29 +455,26 @@ static rd_kafka_headers_t *headers_new(const struct kafka_hdr *hdrs, size_t n)
 	return h;
 }
 
-int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key,
-		  size_t keylen, const void *val, size_t vallen,
-		  const struct kafka_hdr *hdrs, size_t nhdrs,
+int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t keylen,
+		  const void *val, size_t vallen, const struct kafka_hdr *hdrs, size_t nhdrs,
 		  struct kafka_acks *acks, struct sbuf *err)
 {
-	return kafka_produce_headers(rk, topic, key, keylen, val, vallen,
-				     headers_new(hdrs, nhdrs), acks, err);
+	return kafka_produce_headers(rk, topic, key, keylen, val, vallen, headers_new(hdrs, nhdrs),
+				     acks, err);
 }
 
-int kafka_produce_headers(rd_kafka_t *rk, const char *topic, const void *key,
-			  size_t keylen, const void *val, size_t vallen,
-			  rd_kafka_headers_t *h, struct kafka_acks *acks,
-			  struct sbuf *err)
+int kafka_produce_headers(rd_kafka_t *rk, const char *topic, const void *key, size_t keylen,
+			  const void *val, size_t vallen, rd_kafka_headers_t *h,
+			  struct kafka_acks *acks, struct sbuf *err)
 {
 	rd_kafka_resp_err_t rc;
 
 	for (;;) {
-		rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-				       RD_KAFKA_V_KEY(key, keylen),
+		rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
 				       RD_KAFKA_V_VALUE((void *)val, vallen),
 				       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-				       RD_KAFKA_V_HEADERS(h),
-				       RD_KAFKA_V_OPAQUE(acks), RD_KAFKA_V_END);
+				       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(acks),
+				       RD_KAFKA_V_END);
 		if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		rd_kafka_poll(rk, 100); /* make room: serve delivery reports */
@@ -482,8 +489,7 @@ int kafka_produce_headers(rd_kafka_t *rk, const char *topic, const void *key,
 	return 0;
 }
 
-int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
-		    struct sbuf *err)
+int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms, struct sbuf *err)
 {
 	double deadline = now_ms() + timeout_ms;
 
@@ -495,15 +501,15 @@ int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
 		return -1;
 	}
 	if (acks->failed) {
-		sbuf_addf(err, "%ld of %ld messages failed: %s", acks->failed,
-			  acks->sent, rd_kafka_err2str(acks->first_err));
+		sbuf_addf(err, "%ld of %ld messages failed: %s", acks->failed, acks->sent,
+			  rd_kafka_err2str(acks->first_err));
 		return -1;
 	}
 	return 0;
 }
 
-size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
-			size_t max_bytes, int wait_ms)
+size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max, size_t max_bytes,
+			int wait_ms)
 {
 	double deadline = 0;
 	size_t n = 0, bytes = 0;
@@ -535,15 +541,15 @@ size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
 	return n;
 }
 
-int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause,
-		    struct sbuf *err)
+int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause, struct sbuf *err)
 {
 	rd_kafka_topic_partition_list_t *own = NULL;
 	rd_kafka_resp_err_t rc = rd_kafka_assignment(rk, &own);
 
 	health->paused = pause;
 	if (!rc)
-		rc = pause ? rd_kafka_pause_partitions(rk, own) : rd_kafka_resume_partitions(rk, own);
+		rc = pause ? rd_kafka_pause_partitions(rk, own)
+			   : rd_kafka_resume_partitions(rk, own);
 	if (own)
 		rd_kafka_topic_partition_list_destroy(own);
 	if (rc) {
@@ -572,8 +578,8 @@ void kafka_poll_paused(rd_kafka_t *rk, int ms, const volatile sig_atomic_t *stop
 }
 
 /* The partitions of msgs the consumer holds, each at its first offset in msgs. */
-static rd_kafka_topic_partition_list_t *first_offsets(rd_kafka_t *rk,
-						      rd_kafka_message_t **msgs, size_t n)
+static rd_kafka_topic_partition_list_t *first_offsets(rd_kafka_t *rk, rd_kafka_message_t **msgs,
+						      size_t n)
 {
 	rd_kafka_topic_partition_list_t *own = NULL, *list;
 
@@ -598,8 +604,7 @@ static rd_kafka_topic_partition_list_t *first_offsets(rd_kafka_t *rk,
 	return list;
 }
 
-int kafka_seek_back(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
-		    struct sbuf *err)
+int kafka_seek_back(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n, struct sbuf *err)
 {
 	rd_kafka_topic_partition_list_t *list = first_offsets(rk, msgs, n);
 	rd_kafka_error_t *e;
@@ -632,16 +637,15 @@ void kafka_batch_release(rd_kafka_message_t **msgs, size_t n)
 		rd_kafka_message_destroy(msgs[i]);
 }
 
-int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
-		       struct sbuf *err)
+int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n, struct sbuf *err)
 {
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
 	rd_kafka_resp_err_t rc;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
-		rd_kafka_topic_partition_t *tp =
-			rd_kafka_topic_partition_list_find(list, topic, msgs[i]->partition);
+		rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
+			list, topic, msgs[i]->partition);
 
 		if (!tp)
 			tp = rd_kafka_topic_partition_list_add(list, topic, msgs[i]->partition);
@@ -682,8 +686,8 @@ static int create_result(rd_kafka_event_t *ev, struct sbuf *err)
 	return rc;
 }
 
-int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
-			int partitions, int timeout_ms, struct sbuf *err)
+int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions,
+			int timeout_ms, struct sbuf *err)
 {
 	rd_kafka_AdminOptions_t *opts;
 	rd_kafka_NewTopic_t **nt = xcalloc(n ? n : 1, sizeof *nt);

@@ -33,8 +33,8 @@ struct metrics;
  * xf_kafka_replyq{handle} (requests waiting for a reply).
  */
 struct kafka_health {
-	volatile sig_atomic_t fatal;       /* a fatal error: the handle is dead */
-	struct metrics *metrics;           /* optional */
+	volatile sig_atomic_t fatal; /* a fatal error: the handle is dead */
+	struct metrics *metrics;     /* optional */
 	/* For readiness, written by librdkafka's threads: brokers seen up in
 	 * the last statistics (0 after "all brokers down"), whether the
 	 * consumer has joined its group, and how many partitions it holds. */
@@ -59,9 +59,9 @@ int kafka_stats_brokers_up(const char *json);
 
 /* Outcome of a group of produced messages (one batch). */
 struct kafka_acks {
-	long sent;      /* messages handed to librdkafka */
-	long done;      /* delivery reports received */
-	long failed;    /* of those, failures */
+	long sent;   /* messages handed to librdkafka */
+	long done;   /* delivery reports received */
+	long failed; /* of those, failures */
 	rd_kafka_resp_err_t first_err;
 };
 
@@ -75,15 +75,13 @@ struct kafka_acks {
 int kafka_check_env(struct sbuf *err);
 
 /* A new producer; health (may be NULL) must outlive it. NULL with err. */
-rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health,
-			       struct sbuf *err);
+rd_kafka_t *kafka_producer_new(const char *brokers, struct kafka_health *health, struct sbuf *err);
 /*
  * A new consumer in group `group`, subscribed to the NULL-terminated topics,
  * starting at the earliest offset when the group has none. With no topics
  * it subscribes to nothing (for assign() or committing offsets). NULL with err.
  */
-rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
-			       const char *const *topics,
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, const char *const *topics,
 			       struct kafka_health *health, struct sbuf *err);
 
 /* A header to attach to a produced message. */
@@ -97,24 +95,21 @@ struct kafka_hdr {
  * delivery report. hdrs may be NULL. Returns 0, or -1 with err when the
  * message could not even be queued (acks is then not touched).
  */
-int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key,
-		  size_t keylen, const void *val, size_t vallen,
-		  const struct kafka_hdr *hdrs, size_t nhdrs,
+int kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t keylen,
+		  const void *val, size_t vallen, const struct kafka_hdr *hdrs, size_t nhdrs,
 		  struct kafka_acks *acks, struct sbuf *err);
 /*
  * kafka_produce with headers the caller built (rd_kafka_headers_new; NULL
  * for none, values may be any bytes), which it takes over in every case.
  */
-int kafka_produce_headers(rd_kafka_t *rk, const char *topic, const void *key,
-			  size_t keylen, const void *val, size_t vallen,
-			  rd_kafka_headers_t *h, struct kafka_acks *acks,
-			  struct sbuf *err);
+int kafka_produce_headers(rd_kafka_t *rk, const char *topic, const void *key, size_t keylen,
+			  const void *val, size_t vallen, rd_kafka_headers_t *h,
+			  struct kafka_acks *acks, struct sbuf *err);
 /*
  * Serves delivery reports until every message in acks is reported or
  * timeout_ms passes. Returns 0 if all were delivered, -1 with err otherwise.
  */
-int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
-		    struct sbuf *err);
+int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms, struct sbuf *err);
 
 /*
  * Polls up to max messages into msgs: waits up to wait_ms for the first,
@@ -128,8 +123,8 @@ int kafka_acks_wait(rd_kafka_t *rk, struct kafka_acks *acks, int timeout_ms,
  * not returned. Returns the count.
  */
 #define KAFKA_BATCH_GAP_MS 2
-size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
-			size_t max_bytes, int wait_ms);
+size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max, size_t max_bytes,
+			int wait_ms);
 /*
  * Pauses (pause 1) or resumes (0) every partition the consumer holds, so
  * that it can be polled (to stay in its group: max.poll.interval.ms) while
@@ -137,8 +132,7 @@ size_t kafka_poll_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t max,
  * fetched and not yet returned; resuming fetches from the position after
  * the last message returned. Returns 0, or -1 with err.
  */
-int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause,
-		    struct sbuf *err);
+int kafka_pause_all(rd_kafka_t *rk, struct kafka_health *health, int pause, struct sbuf *err);
 /*
  * Polls a paused consumer for up to ms milliseconds (serving the group
  * protocol and rebalances), returning early once *stop is set. A message
@@ -151,13 +145,11 @@ void kafka_poll_paused(rd_kafka_t *rk, int ms, const volatile sig_atomic_t *stop
  * first offset in msgs, so that the messages are consumed again (a batch
  * given up without a commit). Returns 0, or -1 with err.
  */
-int kafka_seek_back(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
-		    struct sbuf *err);
+int kafka_seek_back(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n, struct sbuf *err);
 /* Destroys the messages of a batch. */
 void kafka_batch_release(rd_kafka_message_t **msgs, size_t n);
 /* Commits (synchronously) the offsets after every message of the batch. */
-int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
-		       struct sbuf *err);
+int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n, struct sbuf *err);
 
 /*
  * Creates topics that do not exist, with `partitions` partitions and the
@@ -165,8 +157,8 @@ int kafka_commit_batch(rd_kafka_t *rk, rd_kafka_message_t **msgs, size_t n,
  * after timeout_ms. Returns 0, or -1 with err. (librdkafka's mock cluster
  * never answers CreateTopics: it only times out.)
  */
-int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n,
-			int partitions, int timeout_ms, struct sbuf *err);
+int kafka_topics_create(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions,
+			int timeout_ms, struct sbuf *err);
 
 /* Closes a consumer (leaves the group) or flushes a producer, then destroys. */
 void kafka_consumer_close(rd_kafka_t *rk);

@@ -50,9 +50,9 @@ enum lag_status {
  * status page all take names, labels and colours from here.
  */
 struct lag_status_info {
-	const char *name;    /* "OK", "WARN", "STALL", "STOP", "REWIND" */
-	const char *label;   /* the status page's label, "正常 OK" */
-	const char *colour;  /* the status page's colour for it (CSS) */
+	const char *name;   /* "OK", "WARN", "STALL", "STOP", "REWIND" */
+	const char *label;  /* the status page's label, "正常 OK" */
+	const char *colour; /* the status page's colour for it (CSS) */
 };
 extern const struct lag_status_info lag_statuses[LAG_STATUS_MAX + 1];
 
@@ -77,9 +77,9 @@ struct lag_point {
  */
 struct lag_window {
 	struct lag_point ring[LAG_WINDOW_MAX];
-	int size;        /* samples a full window holds, 1..LAG_WINDOW_MAX */
-	int n;           /* samples held */
-	int head;        /* index of the oldest */
+	int size; /* samples a full window holds, 1..LAG_WINDOW_MAX */
+	int n;    /* samples held */
+	int head; /* index of the oldest */
 	double since_ms;
 };
 
@@ -111,34 +111,36 @@ const struct lag_point *lag_window_at(const struct lag_window *w, int i);
  * *partial (may be NULL) is set when the window is not full or holds
  * fewer than 2 samples.
  */
-enum lag_status lag_evaluate(const struct lag_window *w, double stop_after_ms,
-			     int *partial);
+enum lag_status lag_evaluate(const struct lag_window *w, double stop_after_ms, int *partial);
 
 /* One partition of one group as one sample saw it. */
 struct lag_reading {
-	char *group, *topic;  /* owned */
+	char *group, *topic; /* owned */
 	int32_t partition;
-	int64_t committed;    /* -1: nothing committed on this partition */
-	int64_t end;          /* log end offset (high watermark) */
-	int64_t lag;          /* messages: end - committed (log start if none), >= 0 */
-	double lag_s;         /* seconds since the oldest unconsumed message was
+	int64_t committed; /* -1: nothing committed on this partition */
+	int64_t end;       /* log end offset (high watermark) */
+	int64_t lag;       /* messages: end - committed (log start if none), >= 0 */
+	double lag_s;      /* seconds since the oldest unconsumed message was
 				 produced; 0 when lag is 0; -1 unknown */
 };
 
 /* One sample: every partition of every group looked at. */
 struct lag_sample {
-	double t_ms;          /* monotonic milliseconds */
-	double wall_ms;       /* Unix time in milliseconds */
-	int guessed;          /* the broker cannot list groups (librdkafka's mock
+	double t_ms;    /* monotonic milliseconds */
+	double wall_ms; /* Unix time in milliseconds */
+	int guessed;    /* the broker cannot list groups (librdkafka's mock
 				 cluster): only our three groups were tried */
 	struct lag_reading *v;
 	size_t n, alloc;
 };
+/* brace initialisers in macros, which clang-format takes for blocks */
+/* clang-format off */
 #define LAG_SAMPLE_INIT { 0, 0, 0, NULL, 0, 0 }
+/* clang-format on */
 
 /* Appends a reading; group and topic are copied. Returns it. */
-struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group,
-				   const char *topic, int32_t partition);
+struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group, const char *topic,
+				   int32_t partition);
 /* Frees the readings; the sample is empty and usable again. */
 void lag_sample_release(struct lag_sample *smp);
 
@@ -157,11 +159,11 @@ struct lag_part {
 struct lag_tracker {
 	int window;
 	double stop_after_ms;
-	struct lag_part *parts;  /* sorted by group, topic, partition */
+	struct lag_part *parts; /* sorted by group, topic, partition */
 	size_t n;
-	long samples;            /* samples added */
-	double sampled_wall_ms;  /* Unix ms of the newest sample; 0 before any */
-	int changed;             /* the last add added or dropped partitions */
+	long samples;           /* samples added */
+	double sampled_wall_ms; /* Unix ms of the newest sample; 0 before any */
+	int changed;            /* the last add added or dropped partitions */
 };
 
 /*
@@ -175,12 +177,12 @@ void lag_tracker_release(struct lag_tracker *tr);
 
 /* A group's summary: its partitions are parts[first .. first+count). */
 struct lag_group_sum {
-	const char *group;       /* borrowed from the tracker */
+	const char *group; /* borrowed from the tracker */
 	size_t first, count;
-	enum lag_status status;  /* the worst of its partitions */
-	int partial;             /* any partition's window is not full */
-	int64_t lag;             /* total messages */
-	double max_lag_s;        /* the largest known of its lagging partitions; 0 when
+	enum lag_status status; /* the worst of its partitions */
+	int partial;            /* any partition's window is not full */
+	int64_t lag;            /* total messages */
+	double max_lag_s;       /* the largest known of its lagging partitions; 0 when
 				    lag is 0; -1 when lag > 0 and none could be dated */
 };
 
@@ -266,8 +268,8 @@ json_t *lag_monitor_snapshot(struct lag_monitor *lm);
  * partitions before the first), under the monitor's lock: fn must be
  * quick and keep nothing of tr. A typed snapshot, for a status page.
  */
-void lag_monitor_read(struct lag_monitor *lm,
-		      void (*fn)(void *arg, const struct lag_tracker *tr), void *arg);
+void lag_monitor_read(struct lag_monitor *lm, void (*fn)(void *arg, const struct lag_tracker *tr),
+		      void *arg);
 /* Stops the thread (within about LAG_MONITOR_TIMEOUT_MS) and frees; NULL is fine. */
 void lag_monitor_stop(struct lag_monitor *lm);
 

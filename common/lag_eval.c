@@ -73,8 +73,7 @@ static int lag_growing(const struct lag_window *w)
 	return point_lag(lag_window_at(w, w->n - 1)) > point_lag(lag_window_at(w, 0));
 }
 
-enum lag_status lag_evaluate(const struct lag_window *w, double stop_after_ms,
-			     int *partial)
+enum lag_status lag_evaluate(const struct lag_window *w, double stop_after_ms, int *partial)
 {
 	const struct lag_point *first, *last;
 

@@ -16,31 +16,31 @@ enum { G_LAG, G_LAG_S, G_PART_STATUS, G_GROUP_STATUS, G_GROUP_MAX_S, G_COUNT };
 
 struct lag_monitor {
 	pthread_t thread;
-	pthread_mutex_t lock;       /* guards stopping, tracker, error, failed_wall_ms */
+	pthread_mutex_t lock; /* guards stopping, tracker, error, failed_wall_ms */
 	pthread_cond_t wake;
 	int stopping;
 	struct lag_tracker tracker;
-	char *error;                /* the last sample's failure; NULL after a good one */
+	char *error; /* the last sample's failure; NULL after a good one */
 	double failed_wall_ms;
 	struct lag_sampler *sampler; /* the thread's alone (but for abort) */
 	struct metrics *m;
 	long interval_ms;
 	struct metrics_series *m_sampled, *m_failures;
-	char *help[G_COUNT];        /* the gauges' help texts */
+	char *help[G_COUNT]; /* the gauges' help texts */
 };
 enum { CODES_NONE, CODES_EACH, CODES_RANGE }; /* how a help text ends */
 
 static const struct gauge {
 	const char *name, *help;
-	int codes;  /* the verdicts' codes that end the help (lag_statuses) */
+	int codes; /* the verdicts' codes that end the help (lag_statuses) */
 } gauges[G_COUNT] = {
 	{ "xf_consumer_group_lag", "Messages between the committed offset and the log end",
 	  CODES_NONE },
 	{ "xf_consumer_group_lag_seconds",
 	  "Age of the oldest message not yet consumed (0 when caught up)", CODES_NONE },
 	{ "xf_consumer_partition_status", "Lag verdict of a partition: ", CODES_EACH },
-	{ "xf_consumer_group_status", "Lag verdict of a group, the worst of its partitions: ",
-	  CODES_RANGE },
+	{ "xf_consumer_group_status",
+	  "Lag verdict of a group, the worst of its partitions: ", CODES_RANGE },
 	{ "xf_consumer_group_max_lag_seconds", "The largest lag in seconds of a group's partitions",
 	  CODES_NONE },
 };
@@ -63,8 +63,8 @@ static void monitor_help(struct lag_monitor *lm)
 
 static void gauge_set(const struct lag_monitor *lm, int which, const char *labels, double v)
 {
-	metrics_set(metrics_get(lm->m, gauges[which].name, lm->help[which], METRICS_GAUGE,
-				labels), v);
+	metrics_set(metrics_get(lm->m, gauges[which].name, lm->help[which], METRICS_GAUGE, labels),
+		    v);
 }
 
 /* name="value" with \, " and newline escaped as the exposition format wants. */
@@ -200,8 +200,8 @@ static void monitor_metrics(struct lag_monitor *lm)
 	if (!lm->m)
 		return;
 	lm->m_sampled = metrics_get(lm->m, "xf_consumer_lag_sampled_timestamp_seconds",
-				    "Unix time of the last good consumer lag sample",
-				    METRICS_GAUGE, NULL);
+				    "Unix time of the last good consumer lag sample", METRICS_GAUGE,
+				    NULL);
 	lm->m_failures = metrics_get(lm->m, "xf_consumer_lag_sample_failures_total",
 				     "Consumer lag samples that failed (figures left as they were)",
 				     METRICS_COUNTER, NULL);
@@ -222,8 +222,8 @@ struct lag_monitor *lag_monitor_start(const struct xf_conf *conf, struct metrics
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&lm->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	lm->sampler = lag_sampler_new(conf->brokers, conf->group_prefix, 0,
-				      LAG_MONITOR_TIMEOUT_MS, err);
+	lm->sampler = lag_sampler_new(conf->brokers, conf->group_prefix, 0, LAG_MONITOR_TIMEOUT_MS,
+				      err);
 	if (!lm->sampler) {
 		monitor_free(lm);
 		return NULL;
@@ -251,8 +251,8 @@ json_t *lag_monitor_snapshot(struct lag_monitor *lm)
 	return j;
 }
 
-void lag_monitor_read(struct lag_monitor *lm,
-		      void (*fn)(void *arg, const struct lag_tracker *tr), void *arg)
+void lag_monitor_read(struct lag_monitor *lm, void (*fn)(void *arg, const struct lag_tracker *tr),
+		      void *arg)
 {
 	pthread_mutex_lock(&lm->lock);
 	fn(arg, &lm->tracker);

@@ -28,8 +28,8 @@ struct dated {
 	char *topic;
 	int32_t partition;
 	int64_t offset;
-	int64_t ts_ms;  /* -1: not read this time (or it carries no timestamp) */
-	int used;       /* asked for by the sample in progress */
+	int64_t ts_ms; /* -1: not read this time (or it carries no timestamp) */
+	int used;      /* asked for by the sample in progress */
 };
 
 struct lag_sampler {
@@ -37,7 +37,7 @@ struct lag_sampler {
 	char *prefix;
 	int all;
 	int timeout_ms;
-	int cannot_list;      /* the broker said it cannot list groups: not asked again */
+	int cannot_list; /* the broker said it cannot list groups: not asked again */
 	atomic_int abort;
 	struct dated *cache;
 	size_t ncache, alloc;
@@ -131,8 +131,8 @@ static rd_kafka_AdminOptions_t *admin_options(struct lag_sampler *s, rd_kafka_ad
  * The answer to an admin request on q. Polled in short steps so that an
  * abort is seen; the request's own timeout normally answers first.
  */
-static rd_kafka_event_t *wait_event(struct lag_sampler *s, rd_kafka_queue_t *q,
-				    const char *what, struct sbuf *err)
+static rd_kafka_event_t *wait_event(struct lag_sampler *s, rd_kafka_queue_t *q, const char *what,
+				    struct sbuf *err)
 {
 	double deadline = now_ms() + s->timeout_ms + 1000;
 	rd_kafka_event_t *ev = NULL;
@@ -173,7 +173,8 @@ static int groups_result(struct lag_sampler *s, const rd_kafka_ListConsumerGroup
 			 struct names *out, int *guessed, struct sbuf *err)
 {
 	size_t n, nerr;
-	const rd_kafka_ConsumerGroupListing_t **v = rd_kafka_ListConsumerGroups_result_valid(res, &n);
+	const rd_kafka_ConsumerGroupListing_t **v = rd_kafka_ListConsumerGroups_result_valid(res,
+											     &n);
 	const rd_kafka_error_t **errs = rd_kafka_ListConsumerGroups_result_errors(res, &nerr);
 
 	if (nerr == 1 && !n &&
@@ -191,8 +192,7 @@ static int groups_result(struct lag_sampler *s, const rd_kafka_ListConsumerGroup
 	return 0;
 }
 
-static int list_groups(struct lag_sampler *s, struct names *out, int *guessed,
-		       struct sbuf *err)
+static int list_groups(struct lag_sampler *s, struct names *out, int *guessed, struct sbuf *err)
 {
 	rd_kafka_queue_t *q;
 	rd_kafka_AdminOptions_t *opts;
@@ -206,8 +206,8 @@ static int list_groups(struct lag_sampler *s, struct names *out, int *guessed,
 	rd_kafka_ListConsumerGroups(s->rk, opts, q);
 	ev = wait_event(s, q, "list groups", err);
 	if (ev) {
-		rc = groups_result(s, rd_kafka_event_ListConsumerGroups_result(ev), out,
-				   guessed, err);
+		rc = groups_result(s, rd_kafka_event_ListConsumerGroups_result(ev), out, guessed,
+				   err);
 		rd_kafka_event_destroy(ev);
 	}
 	rd_kafka_AdminOptions_destroy(opts);
@@ -220,8 +220,7 @@ static int list_groups(struct lag_sampler *s, struct names *out, int *guessed,
  * the group's committed offsets are asked for all of them, since the mock
  * cluster answers nothing to "all partitions" (a null list).
  */
-static rd_kafka_topic_partition_list_t *all_partitions(struct lag_sampler *s,
-						       struct sbuf *err)
+static rd_kafka_topic_partition_list_t *all_partitions(struct lag_sampler *s, struct sbuf *err)
 {
 	const struct rd_kafka_metadata *md;
 	rd_kafka_topic_partition_list_t *list;
@@ -259,16 +258,17 @@ static void tp_sort(rd_kafka_topic_partition_list_t *list)
 }
 
 /* In a list sorted by tp_sort. */
-static rd_kafka_topic_partition_t *tp_find(rd_kafka_topic_partition_list_t *list,
-					   const char *topic, int32_t partition)
+static rd_kafka_topic_partition_t *tp_find(rd_kafka_topic_partition_list_t *list, const char *topic,
+					   int32_t partition)
 {
 	rd_kafka_topic_partition_t key;
 
 	memset(&key, 0, sizeof key);
 	key.topic = (char *)topic;
 	key.partition = partition;
-	return list->cnt ? bsearch(&key, list->elems, (size_t)list->cnt, sizeof *list->elems,
-				   tp_cmp) : NULL;
+	return list->cnt
+		       ? bsearch(&key, list->elems, (size_t)list->cnt, sizeof *list->elems, tp_cmp)
+		       : NULL;
 }
 
 static int64_t committed_of(const rd_kafka_topic_partition_t *tp)
@@ -296,8 +296,8 @@ static void add_readings(const char *group, const rd_kafka_topic_partition_list_
 	rd_kafka_topic_partition_list_destroy(list);
 }
 
-static int offsets_result(const char *group, rd_kafka_event_t *ev,
-			  struct lag_sample *smp, struct sbuf *err)
+static int offsets_result(const char *group, rd_kafka_event_t *ev, struct lag_sample *smp,
+			  struct sbuf *err)
 {
 	size_t n;
 	const rd_kafka_group_result_t **gr = rd_kafka_ListConsumerGroupOffsets_result_groups(
@@ -315,11 +315,13 @@ static int offsets_result(const char *group, rd_kafka_event_t *ev,
 }
 
 static int group_offsets(struct lag_sampler *s, const char *group,
-			 const rd_kafka_topic_partition_list_t *all,
-			 struct lag_sample *smp, struct sbuf *err)
+			 const rd_kafka_topic_partition_list_t *all, struct lag_sample *smp,
+			 struct sbuf *err)
 {
-	rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, all);
-	rd_kafka_AdminOptions_t *opts = admin_options(s, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+	rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group,
+											 all);
+	rd_kafka_AdminOptions_t *opts = admin_options(s,
+						      RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
 	rd_kafka_event_t *ev;
 	int rc = -1;
@@ -338,20 +340,22 @@ static int group_offsets(struct lag_sampler *s, const char *group,
 
 /* The distinct partitions of the readings (only those never committed, if
  * asked), sorted, each with offset `at`. */
-static rd_kafka_topic_partition_list_t *distinct(const struct lag_sample *smp,
-						 int uncommitted, int64_t at)
+static rd_kafka_topic_partition_list_t *distinct(const struct lag_sample *smp, int uncommitted,
+						 int64_t at)
 {
 	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new((int)smp->n + 1);
 	rd_kafka_topic_partition_list_t *out = rd_kafka_topic_partition_list_new((int)smp->n + 1);
 
 	for (size_t i = 0; i < smp->n; i++)
 		if (!uncommitted || smp->v[i].committed < 0)
-			rd_kafka_topic_partition_list_add(all, smp->v[i].topic, smp->v[i].partition);
+			rd_kafka_topic_partition_list_add(all, smp->v[i].topic,
+							  smp->v[i].partition);
 	tp_sort(all);
 	for (int i = 0; i < all->cnt; i++)
 		if (!i || tp_cmp(&all->elems[i], &all->elems[i - 1]))
 			rd_kafka_topic_partition_list_add(out, all->elems[i].topic,
-							  all->elems[i].partition)->offset = at;
+							  all->elems[i].partition)
+				->offset = at;
 	rd_kafka_topic_partition_list_destroy(all);
 	return out;
 }
@@ -364,8 +368,8 @@ static rd_kafka_topic_partition_list_t *distinct(const struct lag_sample *smp,
 static int query_offsets(struct lag_sampler *s, rd_kafka_topic_partition_list_t *list,
 			 const char *what, struct sbuf *err)
 {
-	rd_kafka_resp_err_t rc = list->cnt ?
-		rd_kafka_offsets_for_times(s->rk, list, s->timeout_ms) : 0;
+	rd_kafka_resp_err_t rc = list->cnt ? rd_kafka_offsets_for_times(s->rk, list, s->timeout_ms)
+					   : 0;
 
 	if (rc) {
 		sbuf_addf(err, "%s: %s", what, rd_kafka_err2str(rc));
@@ -389,13 +393,16 @@ static int fill_offsets(struct lag_sampler *s, struct lag_sample *smp, struct sb
 	rd_kafka_topic_partition_list_t *ends = distinct(smp, 0, RD_KAFKA_OFFSET_END);
 	rd_kafka_topic_partition_list_t *starts = distinct(smp, 1, RD_KAFKA_OFFSET_BEGINNING);
 	int rc = query_offsets(s, ends, "log end offsets", err) ||
-		 query_offsets(s, starts, "log start offsets", err) ? -1 : 0;
+				 query_offsets(s, starts, "log start offsets", err)
+			 ? -1
+			 : 0;
 
 	for (size_t i = 0; !rc && i < smp->n; i++) {
 		struct lag_reading *r = &smp->v[i];
 		const rd_kafka_topic_partition_t *e = tp_find(ends, r->topic, r->partition);
-		const rd_kafka_topic_partition_t *b = r->committed >= 0 ? NULL :
-			tp_find(starts, r->topic, r->partition);
+		const rd_kafka_topic_partition_t *b = r->committed >= 0 ? NULL
+									: tp_find(starts, r->topic,
+										  r->partition);
 		int64_t pos = b ? b->offset : r->committed;
 
 		r->end = e ? e->offset : 0;
@@ -406,8 +413,8 @@ static int fill_offsets(struct lag_sampler *s, struct lag_sample *smp, struct sb
 	return rc;
 }
 
-static struct dated *cache_find(struct lag_sampler *s, const char *topic,
-				int32_t partition, int64_t offset)
+static struct dated *cache_find(struct lag_sampler *s, const char *topic, int32_t partition,
+				int64_t offset)
 {
 	for (size_t i = 0; i < s->ncache; i++) {
 		struct dated *d = &s->cache[i];
@@ -418,8 +425,8 @@ static struct dated *cache_find(struct lag_sampler *s, const char *topic,
 	return NULL;
 }
 
-static void cache_put(struct lag_sampler *s, const char *topic, int32_t partition,
-		      int64_t offset, int64_t ts_ms)
+static void cache_put(struct lag_sampler *s, const char *topic, int32_t partition, int64_t offset,
+		      int64_t ts_ms)
 {
 	struct dated *d;
 
@@ -467,18 +474,19 @@ static int64_t reading_pos(const struct lag_reading *r)
  * The lagging partitions whose date is not cached, at their position;
  * a partition wanted at two positions (two groups) waits for the next round.
  */
-static rd_kafka_topic_partition_list_t *undated(struct lag_sampler *s,
-						const struct lag_sample *smp)
+static rd_kafka_topic_partition_list_t *undated(struct lag_sampler *s, const struct lag_sample *smp)
 {
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
 
 	for (size_t i = 0; i < smp->n; i++) {
 		const struct lag_reading *r = &smp->v[i];
-		struct dated *d = r->lag ? cache_find(s, r->topic, r->partition, reading_pos(r)) : NULL;
+		struct dated *d = r->lag ? cache_find(s, r->topic, r->partition, reading_pos(r))
+					 : NULL;
 
 		if (d)
 			d->used = 1;
-		else if (r->lag && !rd_kafka_topic_partition_list_find(list, r->topic, r->partition))
+		else if (r->lag &&
+			 !rd_kafka_topic_partition_list_find(list, r->topic, r->partition))
 			rd_kafka_topic_partition_list_add(list, r->topic, r->partition)->offset =
 				reading_pos(r);
 	}
@@ -543,11 +551,15 @@ static void fill_seconds(struct lag_sampler *s, struct lag_sample *smp)
 	}
 	for (size_t i = 0; i < smp->n; i++) {
 		struct lag_reading *r = &smp->v[i];
-		const struct dated *d = r->lag ?
-			cache_find(s, r->topic, r->partition, reading_pos(r)) : NULL;
+		const struct dated *d = r->lag ? cache_find(s, r->topic, r->partition,
+							    reading_pos(r))
+					       : NULL;
 
-		r->lag_s = !r->lag ? 0 : !d || d->ts_ms < 0 ? -1 :
-			   smp->wall_ms > (double)d->ts_ms ? (smp->wall_ms - (double)d->ts_ms) / 1000 : 0;
+		r->lag_s = !r->lag              ? 0
+			   : !d || d->ts_ms < 0 ? -1
+			   : smp->wall_ms > (double)d->ts_ms
+				   ? (smp->wall_ms - (double)d->ts_ms) / 1000
+				   : 0;
 	}
 	cache_prune(s);
 }

@@ -11,8 +11,8 @@
 
 /* --- samples and the tracker -------------------------------------------- */
 
-struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group,
-				   const char *topic, int32_t partition)
+struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group, const char *topic,
+				   int32_t partition)
 {
 	struct lag_reading *r;
 
@@ -58,8 +58,9 @@ static int reading_cmp(const void *a, const void *b)
 void lag_tracker_init(struct lag_tracker *tr, int window, double stop_after_ms)
 {
 	memset(tr, 0, sizeof *tr);
-	tr->window = window <= 0 ? LAG_WINDOW_DEFAULT : window > LAG_WINDOW_MAX ?
-		     LAG_WINDOW_MAX : window;
+	tr->window = window <= 0               ? LAG_WINDOW_DEFAULT
+		     : window > LAG_WINDOW_MAX ? LAG_WINDOW_MAX
+					       : window;
 	tr->stop_after_ms = stop_after_ms;
 }
 
@@ -79,8 +80,8 @@ void lag_tracker_release(struct lag_tracker *tr)
 }
 
 /* p's window: carried over from old (sorted) when p was there, else a new one. */
-static void part_carry(struct lag_part *p, struct lag_part *old, size_t nold,
-		       int window, size_t *found)
+static void part_carry(struct lag_part *p, struct lag_part *old, size_t nold, int window,
+		       size_t *found)
 {
 	struct lag_part *o = nold ? bsearch(&p->cur, old, nold, sizeof *old, reading_cmp) : NULL;
 
@@ -106,8 +107,8 @@ void lag_tracker_add(struct lag_tracker *tr, struct lag_sample *smp)
 
 		p->cur = *r; /* the strings move to the tracker */
 		part_carry(p, tr->parts, tr->n, tr->window, &found);
-		lag_window_add(&p->win, smp->t_ms, r->committed >= 0 ? r->committed :
-			       r->end - r->lag, r->end);
+		lag_window_add(&p->win, smp->t_ms,
+			       r->committed >= 0 ? r->committed : r->end - r->lag, r->end);
 		p->status = lag_evaluate(&p->win, tr->stop_after_ms, &p->partial);
 	}
 	tr->changed = found != tr->n || found != smp->n;
@@ -168,13 +169,12 @@ static json_t *part_json(const struct lag_part *p)
 {
 	const struct lag_reading *r = &p->cur;
 
-	return json_pack("{s:s, s:i, s:o, s:I, s:I, s:o, s:s, s:i, s:b}",
-			 "topic", r->topic, "partition", (int)r->partition,
-			 "committed", r->committed >= 0 ? json_integer(r->committed) : json_null(),
-			 "end", (json_int_t)r->end, "lag", (json_int_t)r->lag,
-			 "lag_seconds", json_seconds(r->lag ? r->lag_s : 0),
-			 "status", lag_status_name(p->status), "code", (int)p->status,
-			 "partial", p->partial);
+	return json_pack("{s:s, s:i, s:o, s:I, s:I, s:o, s:s, s:i, s:b}", "topic", r->topic,
+			 "partition", (int)r->partition, "committed",
+			 r->committed >= 0 ? json_integer(r->committed) : json_null(), "end",
+			 (json_int_t)r->end, "lag", (json_int_t)r->lag, "lag_seconds",
+			 json_seconds(r->lag ? r->lag_s : 0), "status", lag_status_name(p->status),
+			 "code", (int)p->status, "partial", p->partial);
 }
 
 static json_t *group_json(const struct lag_tracker *tr, const struct lag_group_sum *g)
@@ -183,10 +183,10 @@ static json_t *group_json(const struct lag_tracker *tr, const struct lag_group_s
 
 	for (size_t i = g->first; i < g->first + g->count; i++)
 		json_array_append_new(parts, part_json(&tr->parts[i]));
-	return json_pack("{s:s, s:s, s:i, s:b, s:I, s:o, s:o}", "group", g->group,
-			 "status", lag_status_name(g->status), "code", (int)g->status,
-			 "partial", g->partial, "lag", (json_int_t)g->lag,
-			 "max_lag_seconds", json_seconds(g->max_lag_s), "partitions", parts);
+	return json_pack("{s:s, s:s, s:i, s:b, s:I, s:o, s:o}", "group", g->group, "status",
+			 lag_status_name(g->status), "code", (int)g->status, "partial", g->partial,
+			 "lag", (json_int_t)g->lag, "max_lag_seconds", json_seconds(g->max_lag_s),
+			 "partitions", parts);
 }
 
 json_t *lag_tracker_json(const struct lag_tracker *tr)
@@ -199,6 +199,6 @@ json_t *lag_tracker_json(const struct lag_tracker *tr)
 		json_array_append_new(groups, group_json(tr, &g));
 	}
 	return json_pack("{s:o, s:I, s:i, s:o}", "sampled_at", lag_json_time(tr->sampled_wall_ms),
-			 "samples", (json_int_t)tr->samples, "window", tr->window,
-			 "groups", groups);
+			 "samples", (json_int_t)tr->samples, "window", tr->window, "groups",
+			 groups);
 }

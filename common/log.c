@@ -124,8 +124,7 @@ void log_format(struct sbuf *out, enum log_level level, const char *event,
 	sbuf_addch(out, '}');
 }
 
-void log_write(enum log_level level, const char *event, const struct log_field *fields,
-	       size_t n)
+void log_write(enum log_level level, const char *event, const struct log_field *fields, size_t n)
 {
 	struct sbuf line = SBUF_INIT;
 

@@ -10,16 +10,16 @@
 
 #include "xalloc.h"
 
-#define SCALE 1e6  /* values are kept in millionths */
+#define SCALE 1e6 /* values are kept in millionths */
 
 struct metrics_series {
 	char *name, *help, *labels;
 	struct metrics_label *pairs; /* labels read into keys and values (owned) */
 	size_t npairs;
 	enum metrics_type type;
-	_Atomic long long micro;   /* value (a histogram's sum) x SCALE */
-	_Atomic int stale;         /* not yet set in this round (metrics_round_begin) */
-	const double *bounds;      /* a histogram's bucket bounds, ending <= 0 */
+	_Atomic long long micro; /* value (a histogram's sum) x SCALE */
+	_Atomic int stale;       /* not yet set in this round (metrics_round_begin) */
+	const double *bounds;    /* a histogram's bucket bounds, ending <= 0 */
 	size_t nbounds;
 	_Atomic long long *counts; /* per bucket, not cumulative; [nbounds]: +Inf */
 	struct metrics_series *next;
@@ -102,8 +102,8 @@ static void labels_read(struct metrics_series *s)
 	}
 }
 
-static struct metrics_series *series_new(const char *name, const char *help,
-					 enum metrics_type type, const char *labels)
+static struct metrics_series *series_new(const char *name, const char *help, enum metrics_type type,
+					 const char *labels)
 {
 	struct metrics_series *s = xcalloc(1, sizeof *s);
 
@@ -115,9 +115,8 @@ static struct metrics_series *series_new(const char *name, const char *help,
 	return s;
 }
 
-struct metrics_series *metrics_get(struct metrics *m, const char *name,
-				   const char *help, enum metrics_type type,
-				   const char *labels)
+struct metrics_series *metrics_get(struct metrics *m, const char *name, const char *help,
+				   enum metrics_type type, const char *labels)
 {
 	struct metrics_series *s;
 
@@ -156,9 +155,8 @@ double metrics_value(const struct metrics_series *s)
 	return (double)atomic_load(&((struct metrics_series *)s)->micro) / SCALE;
 }
 
-struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
-					 const char *help, const double *bounds,
-					 const char *labels)
+struct metrics_series *metrics_histogram(struct metrics *m, const char *name, const char *help,
+					 const double *bounds, const char *labels)
 {
 	struct metrics_series *s = metrics_get(m, name, help, METRICS_HISTOGRAM, labels);
 
@@ -190,7 +188,8 @@ void metrics_observe(struct metrics_series *s, double v)
 
 void metrics_each(struct metrics *m, const char *name,
 		  void (*fn)(void *arg, const struct metrics_label *labels, size_t nlabels,
-			     double value), void *arg)
+			     double value),
+		  void *arg)
 {
 	pthread_mutex_lock(&m->lock);
 	for (struct metrics_series *s = m->head; s; s = s->next)
@@ -292,8 +291,8 @@ void metrics_render(struct metrics *m, struct sbuf *out)
 			;
 		if (p != s)
 			continue; /* this name was rendered with its first series */
-		sbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", s->name, s->help,
-			  s->name, type_name(s->type));
+		sbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", s->name, s->help, s->name,
+			  type_name(s->type));
 		for (p = s; p; p = p->next)
 			if (!strcmp(p->name, s->name))
 				render_one(p, out);

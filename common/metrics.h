@@ -26,9 +26,8 @@ void metrics_free(struct metrics *m);
  * them, e.g. "topic=\"x\""), created on first use with help and type.
  * The returned pointer lives as long as m.
  */
-struct metrics_series *metrics_get(struct metrics *m, const char *name,
-				   const char *help, enum metrics_type type,
-				   const char *labels);
+struct metrics_series *metrics_get(struct metrics *m, const char *name, const char *help,
+				   enum metrics_type type, const char *labels);
 void metrics_add(struct metrics_series *s, double v);
 void metrics_set(struct metrics_series *s, double v);
 double metrics_value(const struct metrics_series *s);
@@ -36,9 +35,8 @@ double metrics_value(const struct metrics_series *s);
  * A histogram series of name with labels; bounds is a list ending in a
  * value <= 0 (the buckets above), kept by reference.
  */
-struct metrics_series *metrics_histogram(struct metrics *m, const char *name,
-					 const char *help, const double *bounds,
-					 const char *labels);
+struct metrics_series *metrics_histogram(struct metrics *m, const char *name, const char *help,
+					 const double *bounds, const char *labels);
 void metrics_observe(struct metrics_series *s, double v);
 /* n observations of the same value (a batch's per-message time), in one update. */
 void metrics_observe_n(struct metrics_series *s, double v, long n);
@@ -54,7 +52,8 @@ struct metrics_label {
  */
 void metrics_each(struct metrics *m, const char *name,
 		  void (*fn)(void *arg, const struct metrics_label *labels, size_t nlabels,
-			     double value), void *arg);
+			     double value),
+		  void *arg);
 /* The value of key among labels[0..n), or NULL. */
 const char *metrics_label(const struct metrics_label *labels, size_t n, const char *key);
 /* Sets every series of gauge name to 0. */

@@ -86,8 +86,8 @@ void pg_on_query(void (*fn)(void *arg, double seconds), void *arg)
 	query_hook = fn;
 }
 
-PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
-		   const char *const *params, struct sbuf *err)
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+		   struct sbuf *err)
 {
 	double t0 = now_ms();
 	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
@@ -107,8 +107,7 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
 	return NULL;
 }
 
-int pg_exec(PGconn *conn, const char *sql, int nparams,
-	    const char *const *params, struct sbuf *err)
+int pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct sbuf *err)
 {
 	PGresult *res = pg_query(conn, sql, nparams, params, err);
 
@@ -130,8 +129,7 @@ void pg_rollback(PGconn *conn)
 {
 	struct sbuf err = SBUF_INIT;
 
-	if (PQtransactionStatus(conn) != PQTRANS_IDLE &&
-	    pg_exec(conn, "ROLLBACK", 0, NULL, &err))
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE && pg_exec(conn, "ROLLBACK", 0, NULL, &err))
 		log_warn("pg_rollback_failed", LOG_S("error", err.buf), LOG_END);
 	sbuf_release(&err);
 }
@@ -146,8 +144,10 @@ int pg_active_doc(PGconn *conn, const char *table, const char *have, PGresult **
 {
 	char sql[160];
 
-	snprintf(sql, sizeof sql, "SELECT sha256, CASE WHEN sha256 = $1 THEN NULL ELSE body END"
-		 " FROM %s WHERE active", table);
+	snprintf(sql, sizeof sql,
+		 "SELECT sha256, CASE WHEN sha256 = $1 THEN NULL ELSE body END"
+		 " FROM %s WHERE active",
+		 table);
 	*res = pg_query(conn, sql, 1, (const char *const[]){ have }, err);
 	if (!*res)
 		return -1;
@@ -158,10 +158,9 @@ int pg_active_doc(PGconn *conn, const char *table, const char *have, PGresult **
 	return 0;
 }
 
-static const char migrations_table[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version integer PRIMARY KEY, name text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
+static const char migrations_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				       " version integer PRIMARY KEY, name text NOT NULL,"
+				       " applied_at timestamptz NOT NULL DEFAULT now())";
 
 /* Applies one migration unless recorded; 1 applied, 0 skipped, -1 error. */
 static int migrate_one(PGconn *conn, const struct embed_file *f, struct sbuf *err)
@@ -173,8 +172,7 @@ static int migrate_one(PGconn *conn, const struct embed_file *f, struct sbuf *er
 	int rc = -1;
 
 	snprintf(version, sizeof version, "%d", atoi(name));
-	res = pg_query(conn, "SELECT 1 FROM schema_migrations WHERE version = $1",
-		       1, params, err);
+	res = pg_query(conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, params, err);
 	if (!res)
 		return -1;
 	if (PQntuples(res)) {
@@ -185,8 +183,8 @@ static int migrate_one(PGconn *conn, const struct embed_file *f, struct sbuf *er
 	res = PQexec(conn, f->data); /* a script of several statements */
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		sbuf_addf(err, "migration %s: %s", name, PQresultErrorMessage(res));
-	else if (!pg_exec(conn, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-			  2, params, err))
+	else if (!pg_exec(conn, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
+			  params, err))
 		rc = 1;
 	PQclear(res);
 	return rc;

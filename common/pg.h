@@ -29,11 +29,11 @@ int pg_ensure(PGconn **conn, const char *url, struct sbuf *err);
  * result (caller PQclear()s it) when it is COMMAND_OK or TUPLES_OK, else
  * NULL with err.
  */
-PGresult *pg_query(PGconn *conn, const char *sql, int nparams,
-		   const char *const *params, struct sbuf *err);
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+		   struct sbuf *err);
 /* pg_query for statements whose result is not needed: 0 / -1. */
-int pg_exec(PGconn *conn, const char *sql, int nparams,
-	    const char *const *params, struct sbuf *err);
+int pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+	    struct sbuf *err);
 
 /*
  * The SQLSTATE of the first statement that failed on this thread since the
@@ -46,9 +46,9 @@ const char *pg_error_state(void);
 
 /* What an error's SQLSTATE says of its cause. */
 enum pg_fault {
-	PG_FAULT_NONE,       /* no SQLSTATE: not an SQL error */
-	PG_FAULT_TRANSIENT,  /* the database, not the data: retry, never isolate */
-	PG_FAULT_DATA,       /* the statement's values: isolate the message */
+	PG_FAULT_NONE,      /* no SQLSTATE: not an SQL error */
+	PG_FAULT_TRANSIENT, /* the database, not the data: retry, never isolate */
+	PG_FAULT_DATA,      /* the statement's values: isolate the message */
 };
 /*
  * PG_FAULT_DATA for the classes a message's own values cause: 21

@@ -19,21 +19,23 @@
 #include <stddef.h>
 
 struct sbuf {
-	char *buf;   /* never NULL after init; "" when empty */
+	char *buf; /* never NULL after init; "" when empty */
 	size_t len;
 	size_t alloc;
 };
 
 extern char sbuf_empty[];
+/* brace initialisers in macros, which clang-format takes for blocks */
+/* clang-format off */
 #define SBUF_INIT { sbuf_empty, 0, 0 }
+/* clang-format on */
 
 void sbuf_init(struct sbuf *sb, size_t hint);
 void sbuf_grow(struct sbuf *sb, size_t extra);
 void sbuf_add(struct sbuf *sb, const void *data, size_t len);
 void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addch(struct sbuf *sb, char c);
-void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Empties the buffer and keeps its memory. */
 void sbuf_reset(struct sbuf *sb);
 /* Frees the memory; the buffer is empty and usable again. */

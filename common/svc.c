@@ -117,15 +117,15 @@ static struct metrics_series *phase_histogram(struct svc *svc, const char *phase
 	char labels[64];
 
 	snprintf(labels, sizeof labels, "phase=\"%s\"", phase);
-	return metrics_histogram(svc->metrics, "xf_batch_phase_seconds",
+	return metrics_histogram(
+		svc->metrics, "xf_batch_phase_seconds",
 		"A batch's time by phase: poll (filling it), work (parsing, PostgreSQL, "
 		"queueing outputs), acks (waiting for the broker), commit (offsets)",
 		metrics_buckets_duration, labels);
 }
 
-int svc_init(struct svc *svc, const char *name, const char *http_default,
-	     const char *group, const char *const *topics,
-	     const volatile sig_atomic_t *stop, struct sbuf *err)
+int svc_init(struct svc *svc, const char *name, const char *http_default, const char *group,
+	     const char *const *topics, const volatile sig_atomic_t *stop, struct sbuf *err)
 {
 	struct http_hooks hooks = { NULL, svc_healthy, svc_ready, svc };
 	enum log_level level = LOG_INFO;
@@ -142,19 +142,22 @@ int svc_init(struct svc *svc, const char *name, const char *http_default,
 	svc->metrics = hooks.metrics = metrics_new();
 	svc->health.metrics = svc->metrics;
 	svc->m_batch_time = metrics_histogram(svc->metrics, "xf_batch_duration_seconds",
-		"Time to process and commit one batch", metrics_buckets_duration, NULL);
-	svc->m_msg_time = metrics_histogram(svc->metrics, "xf_message_duration_seconds",
+					      "Time to process and commit one batch",
+					      metrics_buckets_duration, NULL);
+	svc->m_msg_time = metrics_histogram(
+		svc->metrics, "xf_message_duration_seconds",
 		"Processing time per message (its batch's time over its size)",
 		metrics_buckets_duration, NULL);
 	svc->m_pg_time = metrics_histogram(svc->metrics, "xf_pg_query_duration_seconds",
-		"PostgreSQL statement time", metrics_buckets_duration, NULL);
+					   "PostgreSQL statement time", metrics_buckets_duration,
+					   NULL);
 	pg_on_query(observe_pg, svc);
 	svc->m_phase_poll = phase_histogram(svc, "poll");
 	svc->m_phase_work = phase_histogram(svc, "work");
 	svc->m_phase_acks = phase_histogram(svc, "acks");
 	svc->m_phase_commit = phase_histogram(svc, "commit");
-	svc->m_batches = metrics_get(svc->metrics, "xf_batches_total",
-				     "Batches committed", METRICS_COUNTER, NULL);
+	svc->m_batches = metrics_get(svc->metrics, "xf_batches_total", "Batches committed",
+				     METRICS_COUNTER, NULL);
 	svc->m_retries = metrics_get(svc->metrics, "xf_batch_retries_total",
 				     "Batches run again after a failure", METRICS_COUNTER, NULL);
 	snprintf(group_id, sizeof group_id, "%s-%s", svc->conf.group_prefix, group);
@@ -163,8 +166,7 @@ int svc_init(struct svc *svc, const char *name, const char *http_default,
 	svc->producer = kafka_producer_new(svc->conf.brokers, &svc->health, err);
 	if (!svc->producer)
 		return -1;
-	svc->consumer = kafka_consumer_new(svc->conf.brokers, group_id, topics,
-					   &svc->health, err);
+	svc->consumer = kafka_consumer_new(svc->conf.brokers, group_id, topics, &svc->health, err);
 	if (!svc->consumer)
 		return -1;
 	svc->http = http_start(svc->conf.http_addr, &hooks, err);
@@ -189,8 +191,10 @@ static void pg_fault_note(struct svc *svc, enum pg_fault fault, struct sbuf *err
 	struct sbuf why = SBUF_INIT;
 
 	/* first, so that a long message does not push it out of the log line */
-	sbuf_addf(&why, "[SQLSTATE %s: %s] %s", state, fault == PG_FAULT_DATA ?
-		  "the message's data" : "transient, retried until it passes", err->buf);
+	sbuf_addf(&why, "[SQLSTATE %s: %s] %s", state,
+		  fault == PG_FAULT_DATA ? "the message's data"
+					 : "transient, retried until it passes",
+		  err->buf);
 	sbuf_reset(err);
 	sbuf_add(err, why.buf, why.len);
 	sbuf_release(&why);
@@ -211,8 +215,8 @@ enum try_rc { TRY_OK = 0, TRY_INFRA, TRY_REFUSED, TRY_NONE };
 
 /* A batch's work, one try: TRY_OK when every output is queued (acks counts them). */
 static enum try_rc batch_work(struct svc *svc, svc_batch_fn fn, void *self,
-		      rd_kafka_message_t **msgs, size_t n, struct kafka_acks *acks,
-		      struct sbuf *err)
+			      rd_kafka_message_t **msgs, size_t n, struct kafka_acks *acks,
+			      struct sbuf *err)
 {
 	int rc, work_failed = 0;
 	enum pg_fault fault;
@@ -288,7 +292,7 @@ static int give_up(struct svc *svc, rd_kafka_message_t *rkm, struct sbuf *why)
 	return rc ? -1 : 0;
 }
 
-#define WORK_TRIES 3  /* failures of the work itself before isolating */
+#define WORK_TRIES 3 /* failures of the work itself before isolating */
 
 /*
  * Waits out a back-off with the consumer paused and polled, so that a long
@@ -324,7 +328,8 @@ static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 	int work_fails = 0;
 
 	if (rc == TRY_NONE)
-		rc = svc->health.revokes == revokes ? batch_once(svc, fn, self, msgs, n, err) : TRY_INFRA;
+		rc = svc->health.revokes == revokes ? batch_once(svc, fn, self, msgs, n, err)
+						    : TRY_INFRA;
 	while (svc->health.revokes == revokes && rc != TRY_OK) {
 		svc->consuming = 0;
 		metrics_add(svc->m_retries, 1);
@@ -334,8 +339,8 @@ static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 		if (work_fails >= WORK_TRIES && n > 1) {
 			while (done < n && !*svc->stop) {
 				struct sbuf one = SBUF_INIT;
-				size_t ok = batch_until_done(svc, fn, self, &msgs[done], 1,
-							     revokes, TRY_NONE, &one);
+				size_t ok = batch_until_done(svc, fn, self, &msgs[done], 1, revokes,
+							     TRY_NONE, &one);
 
 				sbuf_release(&one);
 				if (!ok)
@@ -352,7 +357,8 @@ static size_t batch_until_done(struct svc *svc, svc_batch_fn fn, void *self,
 		backoff_wait(svc, backoff);
 		if (*svc->stop || svc->health.fatal)
 			break; /* not committed: the batch is consumed again later */
-		backoff = backoff * 2 > svc->conf.retry_max_ms ? svc->conf.retry_max_ms : backoff * 2;
+		backoff = backoff * 2 > svc->conf.retry_max_ms ? svc->conf.retry_max_ms
+							       : backoff * 2;
 		if (svc->health.revokes != revokes)
 			break;
 		rc = batch_once(svc, fn, self, msgs, n, err);
@@ -367,8 +373,7 @@ static void seek_again(struct svc *svc, rd_kafka_message_t **msgs, size_t n)
 {
 	struct sbuf err = SBUF_INIT;
 
-	if (n && !*svc->stop && !svc->health.fatal &&
-	    kafka_seek_back(svc->consumer, msgs, n, &err))
+	if (n && !*svc->stop && !svc->health.fatal && kafka_seek_back(svc->consumer, msgs, n, &err))
 		log_warn("kafka_seek_failed", LOG_S("error", err.buf), LOG_END);
 	sbuf_release(&err);
 }
@@ -413,8 +418,8 @@ static void batch_metrics(struct svc *svc, rd_kafka_message_t **msgs, size_t n, 
  * were revoked): then `later`, consumed after it and not to be committed
  * past it, is sought back first, then what of it was not done.
  */
-static int flight_finish(struct svc *svc, svc_batch_fn fn, void *self,
-			 rd_kafka_message_t **later, size_t nlater)
+static int flight_finish(struct svc *svc, svc_batch_fn fn, void *self, rd_kafka_message_t **later,
+			 size_t nlater)
 {
 	struct svc_batch *b = &svc->batches[!svc->turn];
 	struct sbuf err = SBUF_INIT;
@@ -605,9 +610,8 @@ void svc_release(struct svc *svc)
 	svc->metrics = NULL;
 }
 
-int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
-		    const char *code, const char *why, struct kafka_acks *acks,
-		    struct sbuf *err)
+int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm, const char *code,
+		    const char *why, struct kafka_acks *acks, struct sbuf *err)
 {
 	struct dlq_letter dl = { svc->name, rkm, code, why, 0, "" };
 	char part[16], off[32], labels[96];
@@ -623,11 +627,12 @@ int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
 	log_info("dead_letter", LOG_S("reason", code), LOG_S("topic", topic),
 		 LOG_I("partition", rkm->partition), LOG_I("offset", rkm->offset),
 		 LOG_SN(case_id_valid((const char *)rkm->key, rkm->key_len) ? "case_id" : "key",
-			rkm->key ? (const char *)rkm->key : "", rkm->key_len > 128 ? 128 : rkm->key_len),
+			rkm->key ? (const char *)rkm->key : "",
+			rkm->key_len > 128 ? 128 : rkm->key_len),
 		 LOG_END);
 	metrics_add(metrics_get(svc->metrics, "xf_dead_letters_total",
-				"Messages sent to petition.dlq", METRICS_COUNTER,
-				labels), 1);
+				"Messages sent to petition.dlq", METRICS_COUNTER, labels),
+		    1);
 	return 0;
 }
 
@@ -637,6 +642,6 @@ void svc_count_out(struct svc *svc, const char *topic, const char *what)
 
 	snprintf(labels, sizeof labels, "topic=\"%s\",kind=\"%s\"", topic, what);
 	metrics_add(metrics_get(svc->metrics, "xf_messages_out_total",
-				"Messages produced, by topic and kind",
-				METRICS_COUNTER, labels), 1);
+				"Messages produced, by topic and kind", METRICS_COUNTER, labels),
+		    1);
 }

@@ -29,14 +29,14 @@
  */
 struct svc_batch {
 	rd_kafka_message_t **msgs;
-	size_t n;                         /* 0: none */
-	unsigned revokes;                 /* health.revokes when it was consumed */
-	struct kafka_acks acks;           /* its outputs (an address librdkafka keeps) */
-	double busy_ms;                   /* its time so far (for the metrics) */
+	size_t n;               /* 0: none */
+	unsigned revokes;       /* health.revokes when it was consumed */
+	struct kafka_acks acks; /* its outputs (an address librdkafka keeps) */
+	double busy_ms;         /* its time so far (for the metrics) */
 };
 
 struct svc {
-	const char *name;                 /* "xf-intake" */
+	const char *name; /* "xf-intake" */
 	struct xf_conf conf;
 	struct kafka_health health;
 	rd_kafka_t *consumer;
@@ -45,8 +45,8 @@ struct svc {
 	struct metrics *metrics;
 	struct http_server *http;
 	const volatile sig_atomic_t *stop;
-	int consuming;                    /* for /readyz */
-	_Atomic int pg_ok;                /* the last PostgreSQL work found it up */
+	int consuming;     /* for /readyz */
+	_Atomic int pg_ok; /* the last PostgreSQL work found it up */
 	/* An extra readiness condition of the daemon's (xf-dispatch: a rule
 	 * set is loaded); called from the HTTP thread. */
 	int (*ready_extra)(void *arg, struct sbuf *why);
@@ -61,10 +61,10 @@ struct svc {
 	int (*tick)(void *self, struct sbuf *err);
 	void *tick_self;
 	long tick_ms;
-	struct svc_batch batches[2];      /* svc_run's: batches[turn] is consumed next */
+	struct svc_batch batches[2]; /* svc_run's: batches[turn] is consumed next */
 	int turn;
-	int finishing;                    /* in svc.c's flight_finish (not re-entered) */
-	int flight_lost;                  /* the batch in flight was dropped at a revocation */
+	int finishing;   /* in svc.c's flight_finish (not re-entered) */
+	int flight_lost; /* the batch in flight was dropped at a revocation */
 };
 
 /*
@@ -92,9 +92,8 @@ typedef int (*svc_batch_fn)(void *self, rd_kafka_message_t **msgs, size_t n,
  * <XF_GROUP_PREFIX>-<group> subscribed to topics (NULL-terminated), and
  * starts the HTTP endpoints. Returns 0, or -1 with err.
  */
-int svc_init(struct svc *svc, const char *name, const char *http_default,
-	     const char *group, const char *const *topics,
-	     const volatile sig_atomic_t *stop, struct sbuf *err);
+int svc_init(struct svc *svc, const char *name, const char *http_default, const char *group,
+	     const char *const *topics, const volatile sig_atomic_t *stop, struct sbuf *err);
 /* Runs until *stop is set or a handle dies. Returns 0 on a clean stop. */
 int svc_run(struct svc *svc, svc_batch_fn fn, void *self);
 /* Stops consuming, closes the consumer, flushes the producer, PQfinish. */
@@ -106,9 +105,8 @@ void svc_release(struct svc *svc);
  * bounded copy with the xf-* headers to petition.dlq (see dlq.h).
  * Returns 0, or -1 with err (then nothing is counted or logged).
  */
-int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm,
-		    const char *code, const char *why, struct kafka_acks *acks,
-		    struct sbuf *err);
+int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm, const char *code,
+		    const char *why, struct kafka_acks *acks, struct sbuf *err);
 /* Counts a message out on topic (metric xf_messages_out_total). */
 void svc_count_out(struct svc *svc, const char *topic, const char *what);
 

@@ -91,8 +91,8 @@ static int offset_s(const char *p, long *off)
 		*off = 0;
 		return 0;
 	}
-	if ((*p != '+' && *p != '-') || strlen(p) != 6 || digits(p + 1, 2, &oh) ||
-	    p[3] != ':' || digits(p + 4, 2, &om) || oh > TIME_MAX_OFFSET_H || om > 59)
+	if ((*p != '+' && *p != '-') || strlen(p) != 6 || digits(p + 1, 2, &oh) || p[3] != ':' ||
+	    digits(p + 4, 2, &om) || oh > TIME_MAX_OFFSET_H || om > 59)
 		return -1;
 	*off = (*p == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
 	return 0;
@@ -106,20 +106,20 @@ int time_parse_rfc3339_us(const char *s, long long *out)
 
 	if (strlen(s) < 20 || strlen(s) > TIME_MAX_LEN || digits(s, 4, &y) || s[4] != '-' ||
 	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
-	    s[16] != ':' || digits(s + 17, 2, &sec))
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &h) ||
+	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
 		return -1;
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 ||
+	    sec > 60)
 		return -1;
 	if (*p == '.' && fraction_us(p, &p, &us))
 		return -1;
 	/* a leap second may be 23:59:60 but nothing after it */
 	if (offset_s(p, &off) || (h * 3600L + mi * 60L + sec) * 1000000LL + us > 86400000000LL)
 		return -1;
-	*out = ((long long)days_from_civil(y, mo, d) * 86400 + h * 3600L + mi * 60L + sec -
-		off) * 1000000LL + us;
+	*out = ((long long)days_from_civil(y, mo, d) * 86400 + h * 3600L + mi * 60L + sec - off) *
+		       1000000LL +
+	       us;
 	return 0;
 }
 
@@ -205,8 +205,8 @@ static int digits_only(const char *s, size_t n)
 
 int case_id_valid(const char *s, size_t len)
 {
-	if (!s || len < CASE_ID_MIN || len > CASE_ID_MAX || memcmp(s, "XF-", 3) ||
-	    s[9] != '-' || s[18] != '-')
+	if (!s || len < CASE_ID_MIN || len > CASE_ID_MAX || memcmp(s, "XF-", 3) || s[9] != '-' ||
+	    s[18] != '-')
 		return 0;
 	if (!digits_only(s + 3, 6) || !digits_only(s + 10, 8) || !digits_only(s + 19, len - 19))
 		return 0;

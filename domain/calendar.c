@@ -15,14 +15,14 @@
 #define CST_OFFSET (8 * 3600)
 #define DAY_SECS 86400
 #define NYEARS (CALENDAR_YEAR_MAX - CALENDAR_YEAR_MIN + 1)
-#define YEAR_WORDS 6   /* 64-bit words for 366 days */
+#define YEAR_WORDS 6 /* 64-bit words for 366 days */
 
 /* A year with a notice: bit i of work is day i (0 = 1 January). */
 struct cal_year {
 	uint64_t work[YEAR_WORDS];
-	json_t *notice;   /* our own copy; NULL: no notice for this year */
+	json_t *notice; /* our own copy; NULL: no notice for this year */
 	enum calendar_origin origin;
-	long first;       /* day number of 1 January */
+	long first; /* day number of 1 January */
 };
 
 struct calendar {
@@ -90,7 +90,7 @@ static int year_of(long day)
 	long doe = z - era * 146097;
 	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long mp = (5 * doy + 2) / 153;   /* months from March */
+	long mp = (5 * doy + 2) / 153; /* months from March */
 
 	return (int)(era * 400 + yoe + (mp >= 10));
 }
@@ -137,14 +137,14 @@ static const struct cal_year *year_get(const struct calendar *c, int year)
 	if (!c || year < CALENDAR_YEAR_MIN || year > CALENDAR_YEAR_MAX)
 		return NULL;
 	return c->years[year - CALENDAR_YEAR_MIN].notice ? &c->years[year - CALENDAR_YEAR_MIN]
-							  : NULL;
+							 : NULL;
 }
 
 static void warn_missing(int year)
 {
-	size_t i = year < CALENDAR_YEAR_MIN ? 0
-		 : year > CALENDAR_YEAR_MAX ? NYEARS + 1
-					    : (size_t)(year - CALENDAR_YEAR_MIN) + 1;
+	size_t i = year < CALENDAR_YEAR_MIN   ? 0
+		   : year > CALENDAR_YEAR_MAX ? NYEARS + 1
+					      : (size_t)(year - CALENDAR_YEAR_MIN) + 1;
 
 	if (!atomic_load_explicit(&year_warned[i], memory_order_relaxed) &&
 	    !atomic_exchange(&year_warned[i], 1))
@@ -232,7 +232,7 @@ int calendar_workdays_between(const struct calendar *c, time_t from, time_t to)
 struct build {
 	int year;
 	struct cal_year cy;
-	int holiday[366];   /* index in "holidays" of each day, or -1 */
+	int holiday[366]; /* index in "holidays" of each day, or -1 */
 	json_t *holidays;
 };
 
@@ -250,8 +250,7 @@ static int build_get(const struct build *b, long i)
 }
 
 /* A date of the notice as its day in the year; field names it in err. */
-static int build_day(const struct build *b, json_t *v, const char *field, long *i,
-		     struct sbuf *err)
+static int build_day(const struct build *b, json_t *v, const char *field, long *i, struct sbuf *err)
 {
 	const char *s = json_string_value(v);
 	long day;
@@ -478,8 +477,8 @@ static int default_add(struct calendar *c, struct sbuf *err)
 
 int calendar_load_pg(PGconn *conn, struct calendar **out, struct sbuf *err)
 {
-	PGresult *res = pg_query(conn, "SELECT year, body FROM calendar_years ORDER BY year",
-				 0, NULL, err);
+	PGresult *res = pg_query(conn, "SELECT year, body FROM calendar_years ORDER BY year", 0,
+				 NULL, err);
 	struct calendar *c;
 	int rc = 0;
 
@@ -520,10 +519,14 @@ static int store_rows(PGconn *conn, const char *year, const char *source, const 
 	return pg_exec(conn,
 		       "INSERT INTO calendar_years (year, source, body) VALUES ($1, $2, $3)"
 		       " ON CONFLICT (year) DO UPDATE SET source = $2, body = $3,"
-		       " imported_at = now()", 3, params, err) ||
-	       pg_exec(conn, "DELETE FROM calendar_days WHERE year = $1", 1, params, err) ||
-	       pg_exec(conn, days_insert, 2, days, err) ||
-	       pg_exec(conn, "SELECT pg_notify('xf_calendar', $1)", 1, params, err) ? -1 : 0;
+		       " imported_at = now()",
+		       3, params, err) ||
+			       pg_exec(conn, "DELETE FROM calendar_days WHERE year = $1", 1, params,
+				       err) ||
+			       pg_exec(conn, days_insert, 2, days, err) ||
+			       pg_exec(conn, "SELECT pg_notify('xf_calendar', $1)", 1, params, err)
+		       ? -1
+		       : 0;
 }
 
 int calendar_store_pg(PGconn *conn, json_t *notice, struct sbuf *err)
@@ -538,7 +541,8 @@ int calendar_store_pg(PGconn *conn, json_t *notice, struct sbuf *err)
 	body = xnonnull(json_dumps(notice, JSON_COMPACT));
 	if (!pg_begin(conn, err)) {
 		if (store_rows(conn, year, json_string_value(json_object_get(notice, "source")),
-			       body, err) || pg_commit(conn, err))
+			       body, err) ||
+		    pg_commit(conn, err))
 			pg_rollback(conn);
 		else
 			rc = 0;

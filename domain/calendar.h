@@ -33,7 +33,7 @@
 
 #include "sbuf.h"
 
-#define CALENDAR_YEAR_MIN 2000   /* the years a notice may be for */
+#define CALENDAR_YEAR_MIN 2000 /* the years a notice may be for */
 #define CALENDAR_YEAR_MAX 2100
 #define CALENDAR_DEFAULT_PATH "deploy/examples/holidays-cn-2026.json"
 
@@ -41,9 +41,9 @@ struct calendar;
 
 /* Where a year's working days come from. */
 enum calendar_origin {
-	CALENDAR_WEEKENDS,   /* no notice: Monday to Friday */
-	CALENDAR_NOTICE,     /* a notice given to calendar_add_notice (imported) */
-	CALENDAR_BUILTIN,    /* the compiled-in default, by calendar_load_pg */
+	CALENDAR_WEEKENDS, /* no notice: Monday to Friday */
+	CALENDAR_NOTICE,   /* a notice given to calendar_add_notice (imported) */
+	CALENDAR_BUILTIN,  /* the compiled-in default, by calendar_load_pg */
 };
 
 /* An empty calendar (every year weekends only). */

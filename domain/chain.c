@@ -7,18 +7,14 @@
 
 #include "util.h"
 
-const char chain_genesis[65] =
-	"0000000000000000000000000000000000000000000000000000000000000000";
+const char chain_genesis[65] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-void chain_seal(struct chain_event *ev, const char *case_id, int seq,
-		const char *type, const char *at, json_t *data,
-		const char *prev_hash)
+void chain_seal(struct chain_event *ev, const char *case_id, int seq, const char *type,
+		const char *at, json_t *data, const char *prev_hash)
 {
-	json_t *msg = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:s}",
-				"schema", "xf.case_event.v1", "case_id", case_id,
-				"seq", seq, "type", type, "at", at,
-				"data", data ? data : json_object(),
-				"prev_hash", prev_hash);
+	json_t *msg = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:s}", "schema", "xf.case_event.v1",
+				"case_id", case_id, "seq", seq, "type", type, "at", at, "data",
+				data ? data : json_object(), "prev_hash", prev_hash);
 
 	ev->body = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
 	sha256_hex(ev->body, strlen(ev->body), ev->hash);
@@ -65,9 +61,8 @@ static void member(struct sbuf *out, const char *key, const char *s, const char 
 		str_json(out, s);
 }
 
-void chain_seal_text(struct chain_event *ev, char **message, const char *case_id,
-		     int seq, const char *type, const char *at, json_t *data,
-		     const char *prev_hash)
+void chain_seal_text(struct chain_event *ev, char **message, const char *case_id, int seq,
+		     const char *type, const char *at, json_t *data, const char *prev_hash)
 {
 	struct sbuf b = SBUF_INIT, m = SBUF_INIT;
 	char *sorted = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

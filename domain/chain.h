@@ -16,9 +16,9 @@
 extern const char chain_genesis[65];
 
 struct chain_event {
-	char *body;       /* canonical JSON without hash; malloc'd */
+	char *body; /* canonical JSON without hash; malloc'd */
 	char hash[65];
-	json_t *message;  /* new ref: the published message, body plus hash */
+	json_t *message; /* new ref: the published message, body plus hash */
 };
 
 /*
@@ -26,9 +26,8 @@ struct chain_event {
  * NULL for {}), chained to prev_hash. Fills *ev; release with
  * chain_event_release().
  */
-void chain_seal(struct chain_event *ev, const char *case_id, int seq,
-		const char *type, const char *at, json_t *data,
-		const char *prev_hash);
+void chain_seal(struct chain_event *ev, const char *case_id, int seq, const char *type,
+		const char *at, json_t *data, const char *prev_hash);
 void chain_event_release(struct chain_event *ev);
 
 /*
@@ -36,9 +35,8 @@ void chain_event_release(struct chain_event *ev);
  * ev->body and ev->hash as there, ev->message NULL, and *message (malloc'd)
  * the text json_dumps(message, JSON_COMPACT) gives, byte for byte.
  */
-void chain_seal_text(struct chain_event *ev, char **message, const char *case_id,
-		     int seq, const char *type, const char *at, json_t *data,
-		     const char *prev_hash);
+void chain_seal_text(struct chain_event *ev, char **message, const char *case_id, int seq,
+		     const char *type, const char *at, json_t *data, const char *prev_hash);
 
 /*
  * Checks one stored event: its body hashes to hash, names case_id and seq,

@@ -9,10 +9,10 @@
 
 /* One candidate as scored; explain and the sort read the same numbers. */
 struct scored {
-	const struct choose_stats *s;   /* the caller's, borrowed */
-	size_t i;          /* its index in the caller's array */
+	const struct choose_stats *s; /* the caller's, borrowed */
+	size_t i;                     /* its index in the caller's array */
 	double fit, speed, satisfaction, load, median, score;
-	long long key;     /* score to 9 decimals: figures that score the same
+	long long key; /* score to 9 decimals: figures that score the same
 			      in exact arithmetic tie despite rounding */
 };
 
@@ -72,16 +72,15 @@ static double smoothed(long good, long of)
 }
 
 /* fewest: the fewest open cases among the candidates with no capacity. */
-static void score_one(const struct choose_stats *s, const struct choose_weights *w,
-		      long fewest, struct scored *out)
+static void score_one(const struct choose_stats *s, const struct choose_weights *w, long fewest,
+		      struct scored *out)
 {
 	out->fit = smoothed(s->satisfied, s->resolved);
 	out->satisfaction = smoothed(s->satisfied, s->rated);
 	out->median = choose_median_hours(s->accept_hist);
 	out->speed = out->median < 0 ? 0.5 : 1 / (1 + out->median / 24);
-	out->load = s->capacity > 0 ?
-		clamp01(1 - (double)nonneg(s->open_cases) / s->capacity) :
-		clamp01((1.0 + fewest) / (1.0 + nonneg(s->open_cases)));
+	out->load = s->capacity > 0 ? clamp01(1 - (double)nonneg(s->open_cases) / s->capacity)
+				    : clamp01((1.0 + fewest) / (1.0 + nonneg(s->open_cases)));
 	out->score = w->fit * out->fit + w->speed * out->speed +
 		     w->satisfaction * out->satisfaction + w->load * out->load;
 	out->key = llround(out->score * 1e9);
@@ -111,16 +110,16 @@ static json_t *explain_one(const struct scored *r, int chosen)
 	const struct choose_stats *s = r->s;
 
 	return json_pack("{s:s?, s:f, s:f, s:f, s:f, s:f, s:o, s:I, s:I, s:I, s:I, s:I, s:b}",
-			 "department", s->department, "score", r->score, "fit", r->fit,
-			 "speed", r->speed, "satisfaction", r->satisfaction, "load", r->load,
+			 "department", s->department, "score", r->score, "fit", r->fit, "speed",
+			 r->speed, "satisfaction", r->satisfaction, "load", r->load,
 			 "median_accept_hours", r->median < 0 ? json_null() : json_real(r->median),
 			 "resolved", (json_int_t)s->resolved, "satisfied", (json_int_t)s->satisfied,
 			 "rated", (json_int_t)s->rated, "open", (json_int_t)s->open_cases,
 			 "capacity", (json_int_t)s->capacity, "chosen", chosen);
 }
 
-int choose_best(const struct choose_stats *c, size_t n,
-		const struct choose_weights *w, json_t **explain)
+int choose_best(const struct choose_stats *c, size_t n, const struct choose_weights *w,
+		json_t **explain)
 {
 	struct scored *r;
 	size_t best;

@@ -36,7 +36,7 @@
 
 #include "cfg.h"
 
-#define CHOOSE_HIST 12   /* buckets of dept_stats.accept_hist */
+#define CHOOSE_HIST 12 /* buckets of dept_stats.accept_hist */
 
 /*
  * One candidate's figures: the counts are dept_stats' for the petition's
@@ -44,11 +44,11 @@
  * are taken as 0.
  */
 struct choose_stats {
-	const char *department;   /* borrowed; NULL sorts as "" */
+	const char *department; /* borrowed; NULL sorts as "" */
 	long assigned, accepted, resolved, rated, satisfied, dissatisfied;
 	long accept_hist[CHOOSE_HIST];
 	long open_cases;
-	long capacity;            /* 0: none (no limit) */
+	long capacity; /* 0: none (no limit) */
 };
 
 struct choose_weights {
@@ -86,7 +86,7 @@ double choose_median_hours(const long hist[CHOOSE_HIST]);
  *
  * Returns -1 (and *explain NULL) when n is 0.
  */
-int choose_best(const struct choose_stats *c, size_t n,
-		const struct choose_weights *w, json_t **explain);
+int choose_best(const struct choose_stats *c, size_t n, const struct choose_weights *w,
+		json_t **explain);
 
 #endif

@@ -28,13 +28,13 @@ static size_t common_prefix(const char *a, const char *b)
 	return n;
 }
 
-struct dctx {                  /* one decision in the making */
+struct dctx { /* one decision in the making */
 	const struct rules_set *rs;
 	const struct rules_options *opt;
 	json_t *petition;
 	struct pview pv;
 	json_t *considered;
-	json_t *choice;            /* the chooser's explain for the winner */
+	json_t *choice; /* the chooser's explain for the winner */
 	struct sbuf why;
 };
 
@@ -109,8 +109,8 @@ static const struct rules_dept *resolve(struct dctx *dc, const struct rules_targ
 	}
 	best = n ? pick(dc, c, n) : NULL;
 	if (!best)
-		sbuf_addf(why, "no %s department at %s level covers region %s",
-			  t->kind, t->level, region);
+		sbuf_addf(why, "no %s department at %s level covers region %s", t->kind, t->level,
+			  region);
 	free(c);
 	return best;
 }
@@ -139,8 +139,8 @@ static const struct rules_dept *try_rule(struct dctx *dc, const struct rules_rul
 }
 
 /* Inserts d into c[0..*n) kept best first (ties in file order), at most the cap. */
-static void candidate_insert(const struct rules_dept **c, size_t *n,
-			     const struct rules_dept *d, const char *region)
+static void candidate_insert(const struct rules_dept **c, size_t *n, const struct rules_dept *d,
+			     const char *region)
 {
 	size_t score = common_prefix(d->region, region), j = *n;
 
@@ -169,11 +169,11 @@ static json_t *candidates_json(const struct rules_set *rs, const struct rules_ta
 		if (of_target(&rs->depts[i], t))
 			candidate_insert(c, &n, &rs->depts[i], region);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:b}",
-			"department", c[i]->code, "region", c[i]->region,
-			"level", c[i]->level,
-			"score", (json_int_t)common_prefix(c[i]->region, region),
-			"covers", covers(c[i], region)));
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:I, s:b}", "department", c[i]->code,
+				       "region", c[i]->region, "level", c[i]->level, "score",
+				       (json_int_t)common_prefix(c[i]->region, region), "covers",
+				       covers(c[i], region)));
 	return arr;
 }
 
@@ -195,12 +195,15 @@ static json_t *explain_build(const struct dctx *dc, const struct rules_rule *r,
 	json_t *ex = json_object();
 
 	json_object_set_new(ex, "version", json_string(rs->version));
-	json_object_set_new(ex, "rule", r ? json_pack("{s:s, s:I, s:s}", "id", r->id,
-		"priority", (json_int_t)r->priority, "version", rs->version) : json_null());
+	json_object_set_new(ex, "rule",
+			    r ? json_pack("{s:s, s:I, s:s}", "id", r->id, "priority",
+					  (json_int_t)r->priority, "version", rs->version)
+			      : json_null());
 	json_object_set_new(ex, "matched", matched_json(r));
 	json_object_set(ex, "considered", dc->considered);
-	json_object_set_new(ex, "candidates", candidates_json(rs,
-		triage ? &rs->triage : &r->assign, lead, dc->pv.region));
+	json_object_set_new(
+		ex, "candidates",
+		candidates_json(rs, triage ? &rs->triage : &r->assign, lead, dc->pv.region));
 	json_object_set_new(ex, "triage", json_boolean(triage));
 	if (dc->choice)
 		json_object_set(ex, "choice", dc->choice);
@@ -242,15 +245,14 @@ const struct rules_dept *rules_triage(const struct rules_set *rs, const char *re
 	return d;
 }
 
-int rules_decide(const struct rules_set *rs, json_t *petition,
-		 struct rules_decision *out, struct sbuf *err)
+int rules_decide(const struct rules_set *rs, json_t *petition, struct rules_decision *out,
+		 struct sbuf *err)
 {
 	return rules_decide_opt(rs, petition, NULL, out, err);
 }
 
-int rules_decide_opt(const struct rules_set *rs, json_t *petition,
-		     const struct rules_options *opt, struct rules_decision *out,
-		     struct sbuf *err)
+int rules_decide_opt(const struct rules_set *rs, json_t *petition, const struct rules_options *opt,
+		     struct rules_decision *out, struct sbuf *err)
 {
 	struct dctx dc = { rs, opt, petition, { 0 }, NULL, NULL, SBUF_INIT };
 	const struct rules_rule *r = NULL;

@@ -25,19 +25,19 @@
 #include "sbuf.h"
 
 #define RULES_SCHEMA "xf.rules.v1"
-#define RULES_DEADLINE_DAYS 60   /* default deadline_days (条例 第三十四条) */
-#define RULES_DEADLINE_MAX 60    /* longest allowed; extensions come by feedback */
-#define RULES_CODE_MAX 64        /* department codes end Kafka topic names */
-#define RULES_MAX_CANDIDATES 8   /* candidates listed in an explain */
+#define RULES_DEADLINE_DAYS 60 /* default deadline_days (条例 第三十四条) */
+#define RULES_DEADLINE_MAX 60  /* longest allowed; extensions come by feedback */
+#define RULES_CODE_MAX 64      /* department codes end Kafka topic names */
+#define RULES_MAX_CANDIDATES 8 /* candidates listed in an explain */
 
 struct rules_dept {
-	const char *code;     /* [a-z0-9._-]{1,64}: topic assignments.<code> */
+	const char *code; /* [a-z0-9._-]{1,64}: topic assignments.<code> */
 	const char *name;
-	const char *region;   /* division-code prefix, as long as its level says */
-	const char *level;    /* province|city|county|township|village */
-	const char *kind;     /* e.g. "rsj", "xfj" */
-	long capacity;        /* 0 if absent */
-	const char *webhook;  /* http(s) URL, or NULL */
+	const char *region;  /* division-code prefix, as long as its level says */
+	const char *level;   /* province|city|county|township|village */
+	const char *kind;    /* e.g. "rsj", "xfj" */
+	long capacity;       /* 0 if absent */
+	const char *webhook; /* http(s) URL, or NULL */
 };
 
 /*
@@ -48,24 +48,24 @@ struct rules_target {
 	const char *department;
 	const char *kind;
 	const char *level;
-	int triage;               /* assign {"triage": true} */
-	const char **candidates;  /* assign {"candidates": [codes]}; owned array */
+	int triage;              /* assign {"triage": true} */
+	const char **candidates; /* assign {"candidates": [codes]}; owned array */
 	size_t ncandidates;
 };
 
 struct rules_rule {
 	const char *id;
-	long priority;            /* lower wins */
-	json_t *when;             /* borrowed from the doc; NULL = catch-all */
+	long priority; /* lower wins */
+	json_t *when;  /* borrowed from the doc; NULL = catch-all */
 	struct rules_target assign;
 	const char **co_handlers; /* department codes; owned array, borrowed strings */
 	size_t nco;
-	long deadline_days;       /* 1..RULES_DEADLINE_MAX, default 60 */
+	long deadline_days; /* 1..RULES_DEADLINE_MAX, default 60 */
 };
 
 struct rules_set {
 	const char *version;
-	json_t *doc;              /* owned reference */
+	json_t *doc; /* owned reference */
 	struct rules_dept *depts;
 	size_t ndepts;
 	struct rules_rule *rules; /* sorted by priority, then file order */
@@ -102,17 +102,16 @@ void rules_free(struct rules_set *rs);
 const struct rules_dept *rules_triage(const struct rules_set *rs, const char *region);
 
 /* Looks up a department by code; NULL if none. */
-const struct rules_dept *rules_dept_find(const struct rules_set *rs,
-					 const char *code);
+const struct rules_dept *rules_dept_find(const struct rules_set *rs, const char *code);
 
 struct rules_decision {
-	const struct rules_rule *rule;  /* the rule that won; NULL on triage */
+	const struct rules_rule *rule; /* the rule that won; NULL on triage */
 	const struct rules_dept *lead;
-	const struct rules_dept **co;   /* resolved co-handlers, malloc'd (or NULL) */
+	const struct rules_dept **co; /* resolved co-handlers, malloc'd (or NULL) */
 	size_t nco;
-	int triage;                     /* 1 if sent to triage: by no rule resolving
+	int triage;      /* 1 if sent to triage: by no rule resolving
 					   (rule NULL) or by an assign {"triage": true} */
-	json_t *explain;                /* new reference, owned by the decision */
+	json_t *explain; /* new reference, owned by the decision */
 };
 
 /*
@@ -158,8 +157,8 @@ struct rules_decision {
  * -1 with err if petition is not an object or even triage cannot be
  * resolved; *out is then empty and needs no release.
  */
-int rules_decide(const struct rules_set *rs, json_t *petition,
-		 struct rules_decision *out, struct sbuf *err);
+int rules_decide(const struct rules_set *rs, json_t *petition, struct rules_decision *out,
+		 struct sbuf *err);
 
 /*
  * Picks one of n > 1 departments that could lead (an assign's candidates,
@@ -172,17 +171,16 @@ typedef size_t (*rules_choose_fn)(void *arg, json_t *petition,
 				  json_t **explain);
 
 struct rules_options {
-	const char *const *exclude;   /* departments never to lead (those that
+	const char *const *exclude; /* departments never to lead (those that
 					 returned the case); triage is exempt */
 	size_t nexclude;
-	rules_choose_fn choose;       /* NULL: the first candidate in file order */
+	rules_choose_fn choose; /* NULL: the first candidate in file order */
 	void *choose_arg;
 };
 
 /* rules_decide with exclusions and a chooser; opt may be NULL. */
-int rules_decide_opt(const struct rules_set *rs, json_t *petition,
-		     const struct rules_options *opt, struct rules_decision *out,
-		     struct sbuf *err);
+int rules_decide_opt(const struct rules_set *rs, json_t *petition, const struct rules_options *opt,
+		     struct rules_decision *out, struct sbuf *err);
 /* Frees what the decision owns and empties it. */
 void rules_decision_release(struct rules_decision *d);
 

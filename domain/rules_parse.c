@@ -10,10 +10,10 @@
 /* ---- parsing: every problem is reported, then the set is refused ---- */
 
 struct pctx {
-	struct sbuf *err;  /* caller's, may be NULL */
-	struct sbuf who;   /* the item at fault, e.g. `rule "labor": ` */
+	struct sbuf *err; /* caller's, may be NULL */
+	struct sbuf who;  /* the item at fault, e.g. `rule "labor": ` */
 	int nerr;
-	int catch_all;     /* a rule without tests was seen */
+	int catch_all; /* a rule without tests was seen */
 };
 
 /* Starts one problem report; the caller appends what is wrong. */
@@ -42,8 +42,8 @@ static void set_who(struct pctx *pc, const char *what, const char *id, size_t i)
  * The non-empty string obj.key. NULL if absent or null (reported if
  * required) or if not a non-empty string (reported).
  */
-static const char *get_str(struct pctx *pc, json_t *obj, const char *path,
-			   const char *key, int required)
+static const char *get_str(struct pctx *pc, json_t *obj, const char *path, const char *key,
+			   int required)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -64,8 +64,8 @@ static const char *get_str(struct pctx *pc, json_t *obj, const char *path,
 }
 
 /* Sets *out to the whole number obj.key in lo..hi; leaves it if absent. */
-static void get_long(struct pctx *pc, json_t *obj, const char *key, long lo,
-		     long hi, int required, long *out)
+static void get_long(struct pctx *pc, json_t *obj, const char *key, long lo, long hi, int required,
+		     long *out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -74,10 +74,8 @@ static void get_long(struct pctx *pc, json_t *obj, const char *key, long lo,
 			sbuf_addf(perr(pc), "%s is missing", key);
 		return;
 	}
-	if (!json_is_integer(v) || json_integer_value(v) < lo ||
-	    json_integer_value(v) > hi) {
-		sbuf_addf(perr(pc), "%s is not a whole number from %ld to %ld",
-			  key, lo, hi);
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		sbuf_addf(perr(pc), "%s is not a whole number from %ld to %ld", key, lo, hi);
 		return;
 	}
 	*out = (long)json_integer_value(v);
@@ -90,8 +88,7 @@ static int topic_safe(const char *code)
 	return n > 0 && n <= RULES_CODE_MAX && code[n] == '\0';
 }
 
-const struct rules_dept *rules_dept_find(const struct rules_set *rs,
-					 const char *code)
+const struct rules_dept *rules_dept_find(const struct rules_set *rs, const char *code)
 {
 	if (!rs)
 		return NULL;
@@ -101,24 +98,22 @@ const struct rules_dept *rules_dept_find(const struct rules_set *rs,
 	return NULL;
 }
 
-static void check_dept_code(struct pctx *pc, const struct rules_set *rs,
-			    const struct rules_dept *d)
+static void check_dept_code(struct pctx *pc, const struct rules_set *rs, const struct rules_dept *d)
 {
 	const struct rules_dept *dup = rules_dept_find(rs, d->code);
 
 	if (!d->code)
 		return;
 	if (!topic_safe(d->code))
-		sbuf_addf(perr(pc), "code \"%s\" is not usable in a Kafka topic name "
+		sbuf_addf(perr(pc),
+			  "code \"%s\" is not usable in a Kafka topic name "
 			  "(only a-z, 0-9, '.', '_', '-'; at most %d)",
 			  d->code, RULES_CODE_MAX);
 	if (dup)
 		sbuf_addf(perr(pc), "code \"%s\" is used twice (departments #%zu and #%zu)",
 			  d->code, (size_t)(dup - rs->depts) + 1, rs->ndepts + 1);
-	if (d->webhook && strncmp(d->webhook, "http://", 7) &&
-	    strncmp(d->webhook, "https://", 8))
-		sbuf_addf(perr(pc), "webhook \"%s\" is not an http or https URL",
-			  d->webhook);
+	if (d->webhook && strncmp(d->webhook, "http://", 7) && strncmp(d->webhook, "https://", 8))
+		sbuf_addf(perr(pc), "webhook \"%s\" is not an http or https URL", d->webhook);
 }
 
 static void check_dept_region(struct pctx *pc, const struct rules_dept *d)
@@ -126,13 +121,17 @@ static void check_dept_region(struct pctx *pc, const struct rules_dept *d)
 	size_t digits = rules_level_digits(d->level);
 
 	if (d->level && !digits)
-		sbuf_addf(perr(pc), "level \"%s\" is not province, city, county, "
-			  "township or village", d->level);
+		sbuf_addf(perr(pc),
+			  "level \"%s\" is not province, city, county, "
+			  "township or village",
+			  d->level);
 	if (!d->region)
 		return;
 	if (!region_prefix_valid(d->region)) {
-		sbuf_addf(perr(pc), "region \"%s\" is not a division-code prefix "
-			  "(2, 4, 6, 9 or 12 digits of a real province)", d->region);
+		sbuf_addf(perr(pc),
+			  "region \"%s\" is not a division-code prefix "
+			  "(2, 4, 6, 9 or 12 digits of a real province)",
+			  d->region);
 		return;
 	}
 	if (digits && strlen(d->region) != digits)
@@ -147,8 +146,7 @@ static void parse_dept(struct pctx *pc, struct rules_set *rs, json_t *jd)
 {
 	struct rules_dept *d = &rs->depts[rs->ndepts];
 
-	set_who(pc, "department", json_string_value(json_object_get(jd, "code")),
-		rs->ndepts);
+	set_who(pc, "department", json_string_value(json_object_get(jd, "code")), rs->ndepts);
 	if (!json_is_object(jd)) {
 		sbuf_adds(perr(pc), "is not an object");
 		return;
@@ -175,14 +173,14 @@ static void parse_departments(struct pctx *pc, struct rules_set *rs)
 		return;
 	}
 	rs->depts = xcalloc(json_array_size(arr), sizeof *rs->depts);
-	json_array_foreach(arr, i, jd) {
+	json_array_foreach(arr, i, jd)
+	{
 		parse_dept(pc, rs, jd);
 		rs->ndepts++;
 	}
 }
 
-static int kind_level_known(const struct rules_set *rs, const char *kind,
-			    const char *level)
+static int kind_level_known(const struct rules_set *rs, const char *kind, const char *level)
 {
 	for (size_t i = 0; i < rs->ndepts; i++)
 		if (str_eq(rs->depts[i].kind, kind) &&
@@ -191,36 +189,37 @@ static int kind_level_known(const struct rules_set *rs, const char *kind,
 	return 0;
 }
 
-static void check_target(struct pctx *pc, const struct rules_set *rs,
-			 const char *field, const struct rules_target *t)
+static void check_target(struct pctx *pc, const struct rules_set *rs, const char *field,
+			 const struct rules_target *t)
 {
-	int forms = !!t->department + !!(t->kind || t->level) + t->triage +
-		    !!t->ncandidates;
+	int forms = !!t->department + !!(t->kind || t->level) + t->triage + !!t->ncandidates;
 
 	if (forms > 1)
-		sbuf_addf(perr(pc), "%s gives more than one of department, kind and "
-			  "level, candidates, triage: give one", field);
+		sbuf_addf(perr(pc),
+			  "%s gives more than one of department, kind and "
+			  "level, candidates, triage: give one",
+			  field);
 	else if (t->department && !rules_dept_find(rs, t->department))
-		sbuf_addf(perr(pc), "%s.department \"%s\" names no department",
-			  field, t->department);
+		sbuf_addf(perr(pc), "%s.department \"%s\" names no department", field,
+			  t->department);
 	else if (t->department || t->triage || t->ncandidates)
 		return;
 	else if (!t->kind || !t->level)
 		sbuf_addf(perr(pc), "%s needs a department, or a kind and a level", field);
 	else if (!rules_level_digits(t->level))
-		sbuf_addf(perr(pc), "%s.level \"%s\" is not province, city, county, "
-			  "township or village", field, t->level);
+		sbuf_addf(perr(pc),
+			  "%s.level \"%s\" is not province, city, county, "
+			  "township or village",
+			  field, t->level);
 	else if (!kind_level_known(rs, t->kind, NULL))
-		sbuf_addf(perr(pc), "%s.kind \"%s\" names no department kind",
-			  field, t->kind);
+		sbuf_addf(perr(pc), "%s.kind \"%s\" names no department kind", field, t->kind);
 	else if (!kind_level_known(rs, t->kind, t->level))
-		sbuf_addf(perr(pc), "%s: no department of kind \"%s\" is at level \"%s\"",
-			  field, t->kind, t->level);
+		sbuf_addf(perr(pc), "%s: no department of kind \"%s\" is at level \"%s\"", field,
+			  t->kind, t->level);
 }
 
 /* Reads {"triage": true} of an assign, named field. */
-static void get_triage(struct pctx *pc, json_t *jt, const char *field,
-		       struct rules_target *t)
+static void get_triage(struct pctx *pc, json_t *jt, const char *field, struct rules_target *t)
 {
 	json_t *v = json_object_get(jt, "triage");
 
@@ -252,14 +251,15 @@ static void get_candidates(struct pctx *pc, const struct rules_set *rs, json_t *
 		return;
 	}
 	t->candidates = xcalloc(json_array_size(arr), sizeof *t->candidates);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		const char *code = json_string_value(v);
 
 		if (!code)
 			sbuf_addf(perr(pc), "%s.candidates[%zu] is not a string", field, i);
 		else if (!rules_dept_find(rs, code))
-			sbuf_addf(perr(pc), "%s.candidates \"%s\" names no department",
-				  field, code);
+			sbuf_addf(perr(pc), "%s.candidates \"%s\" names no department", field,
+				  code);
 		else if (str_in(t->candidates, t->ncandidates, code))
 			sbuf_addf(perr(pc), "%s.candidates lists \"%s\" twice", field, code);
 		else
@@ -268,8 +268,8 @@ static void get_candidates(struct pctx *pc, const struct rules_set *rs, json_t *
 }
 
 /* Parses an assign or triage object jt, named field ("assign", "triage"). */
-static void parse_target(struct pctx *pc, const struct rules_set *rs, json_t *jt,
-			 const char *field, struct rules_target *t)
+static void parse_target(struct pctx *pc, const struct rules_set *rs, json_t *jt, const char *field,
+			 struct rules_target *t)
 {
 	struct sbuf path = SBUF_INIT;
 	int nerr = pc->nerr;
@@ -302,7 +302,8 @@ static void check_list(struct pctx *pc, const struct when_test *t, json_t *arg)
 		sbuf_addf(perr(pc), "when.%s is not a non-empty list", t->name);
 		return;
 	}
-	json_array_foreach(arg, i, v) {
+	json_array_foreach(arg, i, v)
+	{
 		if (!json_is_string(v))
 			sbuf_addf(perr(pc), "when.%s[%zu] is not a string", t->name, i);
 		else if (!t->item_ok(json_string_value(v)))
@@ -357,7 +358,8 @@ static void parse_when(struct pctx *pc, json_t *jr, struct rules_rule *r)
 		sbuf_adds(perr(pc), "when is not an object");
 		return;
 	}
-	json_object_foreach(when, name, arg) {
+	json_object_foreach(when, name, arg)
+	{
 		const struct when_test *t = rules_when_find(name);
 
 		if (t)
@@ -368,8 +370,7 @@ static void parse_when(struct pctx *pc, json_t *jr, struct rules_rule *r)
 	r->when = when;
 }
 
-static void parse_co(struct pctx *pc, const struct rules_set *rs, json_t *arr,
-		     struct rules_rule *r)
+static void parse_co(struct pctx *pc, const struct rules_set *rs, json_t *arr, struct rules_rule *r)
 {
 	size_t i;
 	json_t *v;
@@ -381,7 +382,8 @@ static void parse_co(struct pctx *pc, const struct rules_set *rs, json_t *arr,
 		return;
 	}
 	r->co_handlers = xcalloc(json_array_size(arr), sizeof *r->co_handlers);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		const char *code = json_string_value(v);
 
 		if (!code)
@@ -422,8 +424,8 @@ static void parse_rule(struct pctx *pc, struct rules_set *rs, json_t *jr)
 	r->id = get_str(pc, jr, "", "id", 1);
 	dup = rule_find(rs, r->id);
 	if (dup)
-		sbuf_addf(perr(pc), "id \"%s\" is used twice (rules #%zu and #%zu)",
-			  r->id, (size_t)(dup - rs->rules) + 1, rs->nrules + 1);
+		sbuf_addf(perr(pc), "id \"%s\" is used twice (rules #%zu and #%zu)", r->id,
+			  (size_t)(dup - rs->rules) + 1, rs->nrules + 1);
 	get_long(pc, jr, "priority", 0, INT_MAX, 1, &r->priority);
 	parse_when(pc, jr, r);
 	parse_target(pc, rs, json_object_get(jr, "assign"), "assign", &r->assign);
@@ -442,14 +444,15 @@ static void parse_rules(struct pctx *pc, struct rules_set *rs)
 		return;
 	}
 	rs->rules = xcalloc(json_array_size(arr), sizeof *rs->rules);
-	json_array_foreach(arr, i, jr) {
+	json_array_foreach(arr, i, jr)
+	{
 		parse_rule(pc, rs, jr);
 		rs->nrules++;
 	}
 	set_who(pc, NULL, NULL, 0);
 	if (!pc->catch_all)
 		sbuf_adds(perr(pc), "rules: no catch-all rule (one whose \"when\" is "
-			  "absent or {}), so some petitions could go unassigned");
+				    "absent or {}), so some petitions could go unassigned");
 }
 
 static void parse_header(struct pctx *pc, struct rules_set *rs)

@@ -12,8 +12,7 @@ struct level {
 };
 
 static const struct level levels[] = {
-	{ "province", 2 }, { "city", 4 }, { "county", 6 },
-	{ "township", 9 }, { "village", 12 },
+	{ "province", 2 }, { "city", 4 }, { "county", 6 }, { "township", 9 }, { "village", 12 },
 };
 
 static const char *const risks[] = { "A", "B", "C", NULL };
@@ -68,18 +67,28 @@ static int list_has(json_t *list, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(list, i, v)
-		if (str_eq(json_string_value(v), s))
-			return 1;
+	json_array_foreach(list, i, v) if (str_eq(json_string_value(v), s)) return 1;
 	return 0;
 }
 
 /* ---- `when` tests: one row each ---- */
 
-static int category_ok(const char *s) { return vocab_category_index(s) >= 0; }
-static int risk_ok(const char *s) { return in_list(risks, s); }
-static int channel_ok(const char *s) { return vocab_channel_known(s); }
-static int nonempty_ok(const char *s) { return *s != '\0'; }
+static int category_ok(const char *s)
+{
+	return vocab_category_index(s) >= 0;
+}
+static int risk_ok(const char *s)
+{
+	return in_list(risks, s);
+}
+static int channel_ok(const char *s)
+{
+	return vocab_channel_known(s);
+}
+static int nonempty_ok(const char *s)
+{
+	return *s != '\0';
+}
 
 static int holds_category(json_t *arg, const struct pview *pv)
 {
@@ -103,7 +112,8 @@ static int holds_region_prefix(json_t *arg, const struct pview *pv)
 
 	if (!pv->region)
 		return 0;
-	json_array_foreach(arg, i, v) {
+	json_array_foreach(arg, i, v)
+	{
 		const char *p = json_string_value(v);
 
 		if (p && strncmp(pv->region, p, strlen(p)) == 0)
@@ -114,8 +124,7 @@ static int holds_region_prefix(json_t *arg, const struct pview *pv)
 
 static int holds_collective(json_t *arg, const struct pview *pv)
 {
-	return json_is_boolean(pv->collective) &&
-	       json_is_true(pv->collective) == json_is_true(arg);
+	return json_is_boolean(pv->collective) && json_is_true(pv->collective) == json_is_true(arg);
 }
 
 static int at_least(json_t *v, json_t *min)
@@ -138,14 +147,14 @@ static int holds_keywords_any(json_t *arg, const struct pview *pv)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arg, i, v) {
+	json_array_foreach(arg, i, v)
+	{
 		const char *k = json_string_value(v);
 
 		if (!k || !*k)
 			continue;
 		if ((pv->subject && strstr(pv->subject, k)) ||
-		    (pv->content && strstr(pv->content, k)) ||
-		    list_has(pv->keywords, k))
+		    (pv->content && strstr(pv->content, k)) || list_has(pv->keywords, k))
 			return 1;
 	}
 	return 0;

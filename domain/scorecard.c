@@ -33,8 +33,21 @@ static const char card_sql[] =
 	"  LEFT JOIN s ON s.department = d.code";
 
 /* Columns of card_sql after code and name. */
-enum { C_CAPACITY = 2, C_CASES, C_OPEN, C_OVERDUE, C_RETURNS, C_REPEATS, C_RATED,
-       C_SATISFIED, S_ASSIGNED, S_RETURNED, S_OVERDUE, S_RATED, S_SATISFIED };
+enum {
+	C_CAPACITY = 2,
+	C_CASES,
+	C_OPEN,
+	C_OVERDUE,
+	C_RETURNS,
+	C_REPEATS,
+	C_RATED,
+	C_SATISFIED,
+	S_ASSIGNED,
+	S_RETURNED,
+	S_OVERDUE,
+	S_RATED,
+	S_SATISFIED
+};
 
 static const char *const status_names[] = { "green", "yellow", "red" };
 
@@ -51,8 +64,7 @@ static long col(const PGresult *res, int row, int c)
 /* The figure whose record counts more; dept_stats (a) on a tie. */
 static struct scorecard_frac pick(long an, long aof, long bn, long bof)
 {
-	return aof >= bof ? (struct scorecard_frac){ an, aof }
-			  : (struct scorecard_frac){ bn, bof };
+	return aof >= bof ? (struct scorecard_frac){ an, aof } : (struct scorecard_frac){ bn, bof };
 }
 
 static double pct(struct scorecard_frac f)
@@ -69,11 +81,11 @@ static void row_read(const PGresult *res, int i, struct scorecard_row *r)
 	r->capacity = col(res, i, C_CAPACITY);
 	r->cases = cases;
 	r->open = col(res, i, C_OPEN);
-	r->overdue = pick(col(res, i, S_OVERDUE), col(res, i, S_ASSIGNED),
-			  col(res, i, C_OVERDUE), cases);
+	r->overdue = pick(col(res, i, S_OVERDUE), col(res, i, S_ASSIGNED), col(res, i, C_OVERDUE),
+			  cases);
 	/* every assignment of the cases' record is still its case or was returned */
-	r->returned = pick(col(res, i, S_RETURNED), col(res, i, S_ASSIGNED),
-			   returns, cases + returns);
+	r->returned = pick(col(res, i, S_RETURNED), col(res, i, S_ASSIGNED), returns,
+			   cases + returns);
 	r->satisfied = pick(col(res, i, S_SATISFIED), col(res, i, S_RATED),
 			    col(res, i, C_SATISFIED), col(res, i, C_RATED));
 	r->repeats = (struct scorecard_frac){ col(res, i, C_REPEATS), cases };
@@ -87,11 +99,9 @@ static int breaches(const struct scorecard_row *r, long overdue, long ret, long 
 	       (r->satisfied.of && pct(r->satisfied) < sat);
 }
 
-enum scorecard_status scorecard_judge(const struct scorecard_row *row,
-				      const struct xf_conf *conf)
+enum scorecard_status scorecard_judge(const struct scorecard_row *row, const struct xf_conf *conf)
 {
-	if (breaches(row, conf->card_overdue_red, conf->card_return_red,
-		     conf->card_satisfied_red))
+	if (breaches(row, conf->card_overdue_red, conf->card_return_red, conf->card_satisfied_red))
 		return SCORECARD_RED;
 	if (breaches(row, conf->card_overdue_yellow, conf->card_return_yellow,
 		     conf->card_satisfied_yellow))
@@ -109,8 +119,7 @@ static int by_status(const void *pa, const void *pb)
 	return strcmp(a->code, b->code);
 }
 
-int scorecard_load(struct scorecard *sc, PGconn *conn, const struct xf_conf *conf,
-		   struct sbuf *err)
+int scorecard_load(struct scorecard *sc, PGconn *conn, const struct xf_conf *conf, struct sbuf *err)
 {
 	memset(sc, 0, sizeof *sc);
 	if (!(sc->res = pg_query(conn, card_sql, 0, NULL, err)))
@@ -146,14 +155,13 @@ static void table_row(const struct scorecard_row *r, int w, struct sbuf *out)
 
 	snprintf(cap, sizeof cap, "%ld", r->capacity);
 	sbuf_addf(out, "%-6s  %-*s  %5ld  %5s  %5ld  %7s  %7s  %7s  %9s  %s\n",
-		  status_names[r->status], w, r->code, r->open, r->capacity ? cap : "-",
-		  r->cases, scorecard_rate_str(r->overdue, b[0]),
-		  scorecard_rate_str(r->returned, b[1]), scorecard_rate_str(r->repeats, b[2]),
-		  scorecard_rate_str(r->satisfied, b[3]), r->name);
+		  status_names[r->status], w, r->code, r->open, r->capacity ? cap : "-", r->cases,
+		  scorecard_rate_str(r->overdue, b[0]), scorecard_rate_str(r->returned, b[1]),
+		  scorecard_rate_str(r->repeats, b[2]), scorecard_rate_str(r->satisfied, b[3]),
+		  r->name);
 }
 
-void scorecard_table(const struct scorecard *sc, const struct xf_conf *conf,
-		     struct sbuf *out)
+void scorecard_table(const struct scorecard *sc, const struct xf_conf *conf, struct sbuf *out)
 {
 	int w = (int)strlen("department"), count[3] = { 0 };
 
@@ -161,18 +169,19 @@ void scorecard_table(const struct scorecard *sc, const struct xf_conf *conf,
 		if ((int)strlen(sc->rows[i].code) > w)
 			w = (int)strlen(sc->rows[i].code);
 	sbuf_addf(out, "%-6s  %-*s  %5s  %5s  %5s  %7s  %7s  %7s  %9s  %s\n", "status", w,
-		  "department", "open", "cap", "cases", "overdue", "return", "repeat",
-		  "satisfied", "name");
+		  "department", "open", "cap", "cases", "overdue", "return", "repeat", "satisfied",
+		  "name");
 	for (int i = 0; i < sc->n; i++) {
 		table_row(&sc->rows[i], w, out);
 		count[sc->rows[i].status]++;
 	}
-	sbuf_addf(out, "\n%d departments: %d red, %d yellow, %d green. thresholds"
+	sbuf_addf(out,
+		  "\n%d departments: %d red, %d yellow, %d green. thresholds"
 		  " (yellow/red): overdue >= %ld/%ld%%, return >= %ld/%ld%%,"
-		  " satisfied < %ld/%ld%%\n", sc->n, count[SCORECARD_RED],
-		  count[SCORECARD_YELLOW], count[SCORECARD_GREEN], conf->card_overdue_yellow,
-		  conf->card_overdue_red, conf->card_return_yellow, conf->card_return_red,
-		  conf->card_satisfied_yellow, conf->card_satisfied_red);
+		  " satisfied < %ld/%ld%%\n",
+		  sc->n, count[SCORECARD_RED], count[SCORECARD_YELLOW], count[SCORECARD_GREEN],
+		  conf->card_overdue_yellow, conf->card_overdue_red, conf->card_return_yellow,
+		  conf->card_return_red, conf->card_satisfied_yellow, conf->card_satisfied_red);
 }
 
 /* {"count", "of", "pct"}: pct to one decimal as in the table, null for "-". */
@@ -180,8 +189,8 @@ static json_t *frac_json(struct scorecard_frac f)
 {
 	json_t *p = f.of ? json_real(round(pct(f) * 10) / 10) : json_null();
 
-	return json_pack("{s:I, s:I, s:o}", "count", (json_int_t)f.n, "of",
-			 (json_int_t)f.of, "pct", p);
+	return json_pack("{s:I, s:I, s:o}", "count", (json_int_t)f.n, "of", (json_int_t)f.of, "pct",
+			 p);
 }
 
 json_t *scorecard_json(const struct scorecard *sc)
@@ -191,13 +200,15 @@ json_t *scorecard_json(const struct scorecard *sc)
 	for (int i = 0; i < sc->n; i++) {
 		const struct scorecard_row *r = &sc->rows[i];
 
-		json_array_append_new(out, json_pack(
-			"{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}",
-			"department", r->code, "name", r->name,
-			"status", status_names[r->status], "open", (json_int_t)r->open,
-			"capacity", (json_int_t)r->capacity, "cases", (json_int_t)r->cases,
-			"overdue", frac_json(r->overdue), "returned", frac_json(r->returned),
-			"repeat", frac_json(r->repeats), "satisfied", frac_json(r->satisfied)));
+		json_array_append_new(
+			out,
+			json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}",
+				  "department", r->code, "name", r->name, "status",
+				  status_names[r->status], "open", (json_int_t)r->open, "capacity",
+				  (json_int_t)r->capacity, "cases", (json_int_t)r->cases, "overdue",
+				  frac_json(r->overdue), "returned", frac_json(r->returned),
+				  "repeat", frac_json(r->repeats), "satisfied",
+				  frac_json(r->satisfied)));
 	}
 	return out;
 }
@@ -205,9 +216,13 @@ json_t *scorecard_json(const struct scorecard *sc)
 /* ---- gauges ---- */
 
 static const char *const gauge_names[] = {
-	"xf_department_info", "xf_department_status", "xf_department_open_cases",
-	"xf_department_overdue_ratio", "xf_department_return_ratio",
-	"xf_department_repeat_ratio", "xf_department_satisfaction_ratio",
+	"xf_department_info",
+	"xf_department_status",
+	"xf_department_open_cases",
+	"xf_department_overdue_ratio",
+	"xf_department_return_ratio",
+	"xf_department_repeat_ratio",
+	"xf_department_satisfaction_ratio",
 };
 
 /* s as a Prometheus label value: backslash, quote and newline escaped. */
@@ -223,15 +238,15 @@ static void label_value(struct sbuf *out, const char *s)
 	}
 }
 
-static void gauge(struct metrics *m, const char *name, const char *help,
-		  const char *labels, double v)
+static void gauge(struct metrics *m, const char *name, const char *help, const char *labels,
+		  double v)
 {
 	metrics_set(metrics_get(m, name, help, METRICS_GAUGE, labels), v);
 }
 
 /* A ratio gauge, left out while its denominator is 0. */
-static void ratio(struct metrics *m, const char *name, const char *help,
-		  const char *labels, struct scorecard_frac f)
+static void ratio(struct metrics *m, const char *name, const char *help, const char *labels,
+		  struct scorecard_frac f)
 {
 	if (f.of)
 		gauge(m, name, help, labels, (double)f.n / (double)f.of);
@@ -247,14 +262,11 @@ static void row_gauges(struct metrics *m, const struct scorecard_row *r)
 	sbuf_addf(&info, "%s,name=\"", dept.buf);
 	label_value(&info, r->name);
 	sbuf_addch(&info, '"');
-	gauge(m, gauge_names[0], "Departments on the scorecard (1), with their names",
-	      info.buf, 1);
-	gauge(m, gauge_names[1], "Scorecard status: 0 green, 1 yellow, 2 red",
-	      dept.buf, r->status);
+	gauge(m, gauge_names[0], "Departments on the scorecard (1), with their names", info.buf, 1);
+	gauge(m, gauge_names[1], "Scorecard status: 0 green, 1 yellow, 2 red", dept.buf, r->status);
 	gauge(m, gauge_names[2], "Open cases (assigned or accepted) led by the department",
 	      dept.buf, (double)r->open);
-	ratio(m, gauge_names[3], "Cases that went overdue / cases handled", dept.buf,
-	      r->overdue);
+	ratio(m, gauge_names[3], "Cases that went overdue / cases handled", dept.buf, r->overdue);
 	ratio(m, gauge_names[4], "Returns (退单) / assignments", dept.buf, r->returned);
 	ratio(m, gauge_names[5], "Cases of a petitioner who came again / cases", dept.buf,
 	      r->repeats);
@@ -285,7 +297,7 @@ int scorecard_gauges(PGconn *conn, const struct xf_conf *conf, struct metrics *m
 /* ---- the board ---- */
 
 struct scorecard_board {
-	pthread_mutex_t lock;   /* guards sc */
+	pthread_mutex_t lock; /* guards sc */
 	struct scorecard sc;
 };
 

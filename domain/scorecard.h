@@ -43,7 +43,7 @@ struct scorecard_frac {
 };
 
 struct scorecard_row {
-	const char *code, *name;   /* borrowed from the scorecard's PGresult */
+	const char *code, *name; /* borrowed from the scorecard's PGresult */
 	long capacity, cases, open;
 	struct scorecard_frac overdue, returned, repeats, satisfied;
 	enum scorecard_status status;
@@ -52,7 +52,7 @@ struct scorecard_row {
 struct scorecard {
 	struct scorecard_row *rows;
 	int n;
-	PGresult *res;              /* owns the rows' strings */
+	PGresult *res; /* owns the rows' strings */
 };
 
 /*
@@ -65,16 +65,14 @@ int scorecard_load(struct scorecard *sc, PGconn *conn, const struct xf_conf *con
 void scorecard_release(struct scorecard *sc);
 
 /* The status of row by conf's thresholds. */
-enum scorecard_status scorecard_judge(const struct scorecard_row *row,
-				      const struct xf_conf *conf);
+enum scorecard_status scorecard_judge(const struct scorecard_row *row, const struct xf_conf *conf);
 /* "green", "yellow" or "red". */
 const char *scorecard_status_name(enum scorecard_status status);
 /* "12.5%", or "-" with nothing to divide by; written into buf. */
 const char *scorecard_rate_str(struct scorecard_frac f, char buf[16]);
 
 /* Appends the table `xfctl departments` prints, with its summary line. */
-void scorecard_table(const struct scorecard *sc, const struct xf_conf *conf,
-		     struct sbuf *out);
+void scorecard_table(const struct scorecard *sc, const struct xf_conf *conf, struct sbuf *out);
 /*
  * The rows as `xfctl departments --json` prints them (new reference): an
  * array of {"department", "name", "status", "open", "capacity", "cases",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 /* The taxonomy (DESIGN §2), once: code and Chinese name, in order. */
+/* clang-format off */
 #define CATEGORIES(X)                                                     \
 	X("urban_construction", "城乡建设") X("environment", "环境保护")     \
 	X("transport", "交通运输") X("education_culture", "教育文体")        \
@@ -17,13 +18,10 @@
 
 #define CATEGORY_ROW(code, name) { code, name },
 #define CATEGORY_CODE(code, name) code,
+/* clang-format on */
 
-const struct vocab_category vocab_categories[VOCAB_NCATEGORIES] = {
-	CATEGORIES(CATEGORY_ROW)
-};
-const char *const vocab_category_codes[VOCAB_NCATEGORIES + 1] = {
-	CATEGORIES(CATEGORY_CODE) NULL
-};
+const struct vocab_category vocab_categories[VOCAB_NCATEGORIES] = { CATEGORIES(CATEGORY_ROW) };
+const char *const vocab_category_codes[VOCAB_NCATEGORIES + 1] = { CATEGORIES(CATEGORY_CODE) NULL };
 
 const char *const vocab_channels[] = {
 	"hotline", "web", "app", "grid", "walk_in", "letter", "e_station", NULL,
@@ -33,10 +31,8 @@ static const struct {
 	const char *name;
 	int open;
 } states[VOCAB_NSTATES] = {
-	[CASE_UNKNOWN] = { "unknown", 0 },
-	[CASE_ASSIGNED] = { "assigned", 1 },
-	[CASE_ACCEPTED] = { "accepted", 1 },
-	[CASE_RESOLVED] = { "resolved", 0 },
+	[CASE_UNKNOWN] = { "unknown", 0 },   [CASE_ASSIGNED] = { "assigned", 1 },
+	[CASE_ACCEPTED] = { "accepted", 1 }, [CASE_RESOLVED] = { "resolved", 0 },
 	[CASE_RATED] = { "rated", 0 },
 };
 

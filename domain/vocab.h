@@ -13,8 +13,8 @@
 #define VOCAB_NCATEGORIES 14
 
 struct vocab_category {
-	const char *code;   /* taxonomy code, e.g. "land_acquisition" */
-	const char *name;   /* its Chinese name, e.g. "征地拆迁" */
+	const char *code; /* taxonomy code, e.g. "land_acquisition" */
+	const char *name; /* its Chinese name, e.g. "征地拆迁" */
 };
 
 /* The taxonomy in DESIGN's order; "other" is the last. */
@@ -43,13 +43,13 @@ int vocab_channel_known(const char *s);
  * rating makes it accepted again. The database stores the names.
  */
 enum case_state {
-	CASE_UNKNOWN,   /* not a state: what an unknown string parses to */
+	CASE_UNKNOWN, /* not a state: what an unknown string parses to */
 	CASE_ASSIGNED,
 	CASE_ACCEPTED,
 	CASE_RESOLVED,
 	CASE_RATED,
 };
-#define VOCAB_NSTATES 5   /* CASE_UNKNOWN included */
+#define VOCAB_NSTATES 5 /* CASE_UNKNOWN included */
 
 /* The stored name of s ("assigned", ...); "unknown" for CASE_UNKNOWN or out of range. */
 const char *vocab_state_name(enum case_state s);

@@ -10,6 +10,8 @@
 #     common/ (plumbing) nothing above it, domain/ common/, services/ both
 #     (see the Makefile's libraries).
 #   classify_predict_only: xf-classify links no training code.
+#   formatted: every C file as .clang-format (clang-format-14) writes it;
+#     `make format` rewrites the tree so.
 # A failed check prints the offending lines as "#" lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -65,4 +67,14 @@ no_trainer() {
     [[ $seen -eq 1 ]] || { echo "no xf-classify built"; return 1; }
 }
 check source.classify_predict_only no_trainer
+# Fails, naming them, when C files are not as clang-format writes them.
+formatted() {
+    local out
+    command -v clang-format-14 >/dev/null || { echo "# no clang-format-14"; return 1; }
+    out=$(git ls-files '*.c' '*.h' | grep -v '/gen/' |
+        xargs clang-format-14 --dry-run --Werror 2>&1 | grep -E '^[^ ]+:[0-9]+:[0-9]+: error' |
+        cut -d: -f1 | sort -u)
+    [[ -z $out ]] || { printf '# not formatted (make format): %s\n' $out; return 1; }
+}
+check source.formatted formatted
 check_summary

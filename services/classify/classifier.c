@@ -19,7 +19,7 @@
 #define NCAT VOCAB_NCATEGORIES
 
 struct kw {
-	int cat;          /* index into vocab_categories; unused for emotion words */
+	int cat; /* index into vocab_categories; unused for emotion words */
 	const char *word;
 	double weight;
 };
@@ -27,14 +27,14 @@ struct kw {
 /* The category keyword table in use: from PostgreSQL, or the starter table
  * compiled in (deploy/examples/keywords.json). Phrases are normalised. */
 struct kw_table {
-	struct kw *w;     /* words owned */
+	struct kw *w; /* words owned */
 	size_t n;
 	char version[64];
 };
 
 /* Where each table word occurs in a petition: bit 1 subject, bit 2 content. */
 struct hits {
-	unsigned char *cat;   /* one per category keyword (cl->cat_hits) */
+	unsigned char *cat; /* one per category keyword (cl->cat_hits) */
 };
 
 /* The table's words, for one pass over a text. */
@@ -49,8 +49,7 @@ static struct phrase_index *index_new(const struct kw_table *t)
 }
 
 /* One pass over text: every table word starting at each character. */
-static void scan(const struct phrase_index *ix, const char *text, unsigned char bit,
-		 struct hits *h)
+static void scan(const struct phrase_index *ix, const char *text, unsigned char bit, struct hits *h)
 {
 	size_t len = strlen(text), step;
 
@@ -82,8 +81,7 @@ int classifier_category_known(const char *code)
 }
 
 /* Scores every category; returns the matched words as a new array. */
-static json_t *score_categories(const struct kw_table *t, const struct hits *h,
-				double score[NCAT])
+static json_t *score_categories(const struct kw_table *t, const struct hits *h, double score[NCAT])
 {
 	json_t *words = json_array();
 
@@ -138,8 +136,8 @@ static void rank(const double score[NCAT], struct classifier_text *out)
 	out->category = vocab_categories[order[0]].code;
 	out->confidence = score[order[0]] / total;
 	for (int i = 0; i < 3 && score[order[i]] > 0; i++)
-		json_array_append_new(out->top, top_entry(
-				      vocab_categories[order[i]].code, score[order[i]] / total));
+		json_array_append_new(out->top, top_entry(vocab_categories[order[i]].code,
+							  score[order[i]] / total));
 }
 
 /* Emotion intensity and threat phrases (emotion.h) into out. */
@@ -164,8 +162,8 @@ static void table_free(struct kw_table *t)
 }
 
 /* One entry of an xf.keywords.v1 document into t; -1 with err. */
-static int table_add(struct kw_table *t, const struct normalizer *nz, json_t *e,
-		     size_t i, struct sbuf *err)
+static int table_add(struct kw_table *t, const struct normalizer *nz, json_t *e, size_t i,
+		     struct sbuf *err)
 {
 	int cat = vocab_category_index(json_string_value(json_object_get(e, "category")));
 	const char *phrase = json_string_value(json_object_get(e, "phrase"));
@@ -173,12 +171,14 @@ static int table_add(struct kw_table *t, const struct normalizer *nz, json_t *e,
 	struct sbuf norm = SBUF_INIT;
 
 	if (cat < 0 || !phrase || !json_is_number(weight) || json_number_value(weight) < 0) {
-		sbuf_addf(err, "/keywords/%zu: needs a known category, a phrase and a weight >= 0", i);
+		sbuf_addf(err, "/keywords/%zu: needs a known category, a phrase and a weight >= 0",
+			  i);
 		return -1;
 	}
 	normalizer_apply(nz, phrase, strlen(phrase), &norm);
 	if (norm.len < 3) { /* nothing left, or one ASCII character */
-		sbuf_addf(err, "/keywords/%zu: phrase \"%s\" is too short once normalised", i, phrase);
+		sbuf_addf(err, "/keywords/%zu: phrase \"%s\" is too short once normalised", i,
+			  phrase);
 		sbuf_release(&norm);
 		return -1;
 	}
@@ -198,8 +198,9 @@ int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *er
 	for (size_t i = 0; !rc && i < json_array_size(list); i++)
 		rc = table_add(t, cl->nz, json_array_get(list, i), i, err);
 	snprintf(t->version, sizeof t->version, "%s",
-		 json_string_value(json_object_get(doc, "version")) ?
-		 json_string_value(json_object_get(doc, "version")) : "unknown");
+		 json_string_value(json_object_get(doc, "version"))
+			 ? json_string_value(json_object_get(doc, "version"))
+			 : "unknown");
 	json_decref(doc);
 	if (rc) {
 		table_free(t);
@@ -290,14 +291,12 @@ static void top_from_model(const struct model *m, const struct model_result *r, 
 				best = c;
 		used[best] = 1;
 		if (json_array_size(top) < 3)
-			json_array_append_new(top, top_entry(m->classes[best],
-								       r->prob[best]));
+			json_array_append_new(top, top_entry(m->classes[best], r->prob[best]));
 	}
 }
 
 /* The model's say, combined with the keyword scores kw (all categories). */
-static void decide_with_model(struct classifier *cl, const double *kw,
-			      struct classifier_text *out)
+static void decide_with_model(struct classifier *cl, const double *kw, struct classifier_text *out)
 {
 	const struct model *m = cl->model;
 	struct model_result r;
@@ -311,14 +310,12 @@ static void decide_with_model(struct classifier *cl, const double *kw,
 	if (u >= 0 && kw[u] >= CLASSIFIER_KEYWORD_STRONG && kw[u] > mk) {
 		out->category = vocab_categories[u].code;
 		out->confidence = kw[u] / (kw[u] + 3.0);
-		json_array_append_new(out->top, top_entry(out->category,
-								     out->confidence));
+		json_array_append_new(out->top, top_entry(out->category, out->confidence));
 	} else if (r.claim < CLASSIFIER_OTHER_BELOW && mk < 3 && (u < 0 || kw[u] < 3)) {
 		/* no class claims it and no keyword backs the model's guess */
 		out->category = "other";
 		out->confidence = 1.0 - r.claim;
-		json_array_append_new(out->top, top_entry("other",
-								     out->confidence));
+		json_array_append_new(out->top, top_entry("other", out->confidence));
 	} else {
 		out->category = vocab_categories[cl->model_cat[r.best]].code;
 		out->confidence = r.prob[r.best];

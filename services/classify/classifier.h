@@ -18,12 +18,13 @@
 #include "classify/risk.h"
 #include "classify/simhash.h"
 
-#define CLASSIFIER_MODEL "kw-1"   /* the version reported without a model */
-#define CLASSIFIER_OTHER_BELOW 0.6    /* when no one-vs-rest classifier claims
-					 the text this strongly (model_result.claim)
-					 and no keyword is strong, it is "other" */
-#define CLASSIFIER_KEYWORD_STRONG 6.0 /* keyword score that outweighs the model
-					 for a category it was not trained on */
+/* the version reported without a model */
+#define CLASSIFIER_MODEL "kw-1"
+/* when no one-vs-rest classifier claims the text this strongly
+ * (model_result.claim) and no keyword is strong, it is "other" */
+#define CLASSIFIER_OTHER_BELOW 0.6
+/* keyword score that outweighs the model for a category it was not trained on */
+#define CLASSIFIER_KEYWORD_STRONG 6.0
 
 struct model;
 struct model_ws;
@@ -39,11 +40,11 @@ struct classifier {
 	unsigned char *cat_hits; /* scratch, one per category keyword */
 	struct model *model;     /* NULL: keyword tables only */
 	struct model_ws *ws;
-	int model_cat[16];       /* the category index of each model class */
-	int trained[16];         /* per category: 1 if the model knows it */
-	struct sbuf text;        /* scratch: normalised subject + content */
-	struct sbuf subject;     /* scratch: normalised subject */
-	double low_confidence;   /* below it: a low_confidence risk reason */
+	int model_cat[16];     /* the category index of each model class */
+	int trained[16];       /* per category: 1 if the model knows it */
+	struct sbuf text;      /* scratch: normalised subject + content */
+	struct sbuf subject;   /* scratch: normalised subject */
+	double low_confidence; /* below it: a low_confidence risk reason */
 	struct classifier_risk risk;
 };
 
@@ -71,15 +72,15 @@ const char *classifier_version(const struct classifier *cl);
 int classifier_category_known(const char *code);
 
 struct classifier_text {
-	const char *category;       /* best code, static storage */
-	double confidence;          /* 0..1 */
-	json_t *top;                /* new ref: [{category, score}] best 3 */
-	json_t *keywords;           /* new ref: matched words, strongest first */
-	int intensity;              /* 0..100 */
-	json_t *danger;             /* new ref: extreme-act words found */
-	int low_confidence;         /* confidence under cl->low_confidence */
-	uint64_t simhash;           /* of the normalised subject + content */
-	const char *model;          /* version, static or owned by cl */
+	const char *category; /* best code, static storage */
+	double confidence;    /* 0..1 */
+	json_t *top;          /* new ref: [{category, score}] best 3 */
+	json_t *keywords;     /* new ref: matched words, strongest first */
+	int intensity;        /* 0..100 */
+	json_t *danger;       /* new ref: extreme-act words found */
+	int low_confidence;   /* confidence under cl->low_confidence */
+	uint64_t simhash;     /* of the normalised subject + content */
+	const char *model;    /* version, static or owned by cl */
 };
 
 /*

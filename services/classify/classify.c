@@ -17,14 +17,14 @@
 
 
 struct classify_item {
-	json_t *petition;            /* owned; NULL if unreadable */
-	int too_many;                /* unread: more than JLIMIT_VALUES_OURS values */
+	json_t *petition; /* owned; NULL if unreadable */
+	int too_many;     /* unread: more than JLIMIT_VALUES_OURS values */
 	struct classifier_text text;
-	json_t *related;             /* owned */
+	json_t *related; /* owned */
 	int repeat_count;
 	char cluster_id[96];
 	int cluster_completed;
-	char pkey[65], county[7];    /* for the similarity search */
+	char pkey[65], county[7]; /* for the similarity search */
 };
 
 /* Parses and text-tags one message; 0, or -1 if it is no petition. */
@@ -32,8 +32,9 @@ static int item_prepare(struct classify *cl, struct classify_item *it,
 			const rd_kafka_message_t *rkm)
 {
 	const char *text = rkm->payload ? rkm->payload : "";
-	json_t *p = (it->too_many = !jlimit_ok(text, rkm->len, JLIMIT_VALUES_OURS)) ? NULL :
-		    json_loadb(text, rkm->len, 0, NULL);
+	json_t *p = (it->too_many = !jlimit_ok(text, rkm->len, JLIMIT_VALUES_OURS))
+			    ? NULL
+			    : json_loadb(text, rkm->len, 0, NULL);
 	const char *at = json_string_value(json_object_get(p, "occurred_at"));
 	time_t t;
 
@@ -78,10 +79,12 @@ static size_t history_items(struct classify *cl, struct classify_item *items, si
 		snprintf(it->county, sizeof it->county, "%.6s", region);
 		memset(&sim[m], 0, sizeof sim[m]);
 		sim[m].case_id = json_string_value(json_object_get(it->petition, "case_id"));
-		sim[m].pkey = petitioner_key_of(it->petition, cl->svc.conf.petitioner_key,
-						it->pkey) ? NULL : it->pkey;
+		sim[m].pkey = petitioner_key_of(it->petition, cl->svc.conf.petitioner_key, it->pkey)
+				      ? NULL
+				      : it->pkey;
 		sim[m].county = it->county;
-		sim[m].occurred_at = json_string_value(json_object_get(it->petition, "occurred_at"));
+		sim[m].occurred_at = json_string_value(
+			json_object_get(it->petition, "occurred_at"));
 		sim[m].simhash = it->text.simhash;
 		of[m++] = i;
 	}
@@ -89,8 +92,7 @@ static size_t history_items(struct classify *cl, struct classify_item *items, si
 }
 
 /* Repeat and cluster state of the batch: one transaction (similar.h). */
-static int history_all(struct classify *cl, struct classify_item *items, size_t n,
-		       struct sbuf *err)
+static int history_all(struct classify *cl, struct classify_item *items, size_t n, struct sbuf *err)
 {
 	struct similar_item *sim = xcalloc(n, sizeof *sim);
 	size_t *of = xcalloc(n, sizeof *of);
@@ -117,8 +119,8 @@ static int history_all(struct classify *cl, struct classify_item *items, size_t 
 	return rc;
 }
 
-static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
-		   struct classify_item *it, struct kafka_acks *acks, struct sbuf *err)
+static int publish(struct classify *cl, const rd_kafka_message_t *rkm, struct classify_item *it,
+		   struct kafka_acks *acks, struct sbuf *err)
 {
 	struct classifier_history h = { it->repeat_count, it->related,
 					it->cluster_id[0] ? it->cluster_id : NULL,
@@ -130,14 +132,15 @@ static int publish(struct classify *cl, const rd_kafka_message_t *rkm,
 		return svc_dead_letter(&cl->svc, rkm, "too_many_values",
 				       "more JSON values than a petition may hold", acks, err);
 	if (!it->petition)
-		return svc_dead_letter(&cl->svc, rkm, "bad_petition",
-				       "not an xf.petition.v1 object with case_id, region_code and occurred_at",
-				       acks, err);
+		return svc_dead_letter(
+			&cl->svc, rkm, "bad_petition",
+			"not an xf.petition.v1 object with case_id, region_code and occurred_at",
+			acks, err);
 	json_object_set_new(it->petition, "classification",
 			    classifier_build(it->petition, &it->text, &h, &cl->cl.risk));
 	text = json_dumps(it->petition, JSON_COMPACT);
-	rc = kafka_produce(cl->svc.producer, "petition.classified", rkm->key,
-			   rkm->key_len, text, strlen(text), NULL, 0, acks, err);
+	rc = kafka_produce(cl->svc.producer, "petition.classified", rkm->key, rkm->key_len, text,
+			   strlen(text), NULL, 0, acks, err);
 	free(text);
 	if (!rc)
 		svc_count_out(&cl->svc, "petition.classified", "petition");
@@ -169,8 +172,8 @@ static int keywords_refresh(struct classify *cl, struct sbuf *err)
 	return 0;
 }
 
-static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
-			  struct kafka_acks *acks, struct sbuf *err)
+static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n, struct kafka_acks *acks,
+			  struct sbuf *err)
 {
 	struct classify *cl = self;
 	struct classify_item *items;
@@ -184,7 +187,8 @@ static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	rc = history_all(cl, items, n, err);
 	metrics_set(metrics_get(cl->svc.metrics, "xf_similar_cached_rows",
 				"Petitions held in memory for the near-duplicate search",
-				METRICS_GAUGE, NULL), (double)similar_cached_rows(cl->sim));
+				METRICS_GAUGE, NULL),
+		    (double)similar_cached_rows(cl->sim));
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish(cl, msgs[i], &items[i], acks, err);
 	for (size_t i = 0; i < n; i++) {
@@ -203,8 +207,7 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 	memset(&cl->cl, 0, sizeof cl->cl);
 	cl->keywords_sha[0] = '\0';
 	cl->sim = NULL;
-	if (svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics,
-		     stop, err))
+	if (svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics, stop, err))
 		return -1;
 	cl->sim = similar_new(&(struct similar_conf){
 		cl->svc.conf.repeat_days, cl->svc.conf.repeat_bits, cl->svc.conf.cluster_n,

@@ -14,8 +14,8 @@
 struct classify {
 	struct svc svc;
 	struct classifier cl;
-	char keywords_sha[65];   /* of the active keyword set loaded, "" if none */
-	struct similar *sim;     /* recent petitions by county (similar.h) */
+	char keywords_sha[65]; /* of the active keyword set loaded, "" if none */
+	struct similar *sim;   /* recent petitions by county (similar.h) */
 };
 
 int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct sbuf *err);

@@ -66,11 +66,13 @@ static int read_lines(const char *path, const struct normalizer *nz, struct sbuf
 		lineno++;
 		json_t *j = json_loadb(line.buf, line.len, 0, NULL);
 		const char *text = json_string_value(json_object_get(j, "text"));
-		const char *code = corpus_label_code(json_string_value(json_object_get(j, "label")));
+		const char *code = corpus_label_code(
+			json_string_value(json_object_get(j, "label")));
 		struct sbuf norm = SBUF_INIT;
 
 		if (line.len && (!text || !code)) {
-			sbuf_addf(err, "%s:%zu: needs \"text\" and a known \"label\"", path, lineno);
+			sbuf_addf(err, "%s:%zu: needs \"text\" and a known \"label\"", path,
+				  lineno);
 			rc = -1;
 		} else if (line.len) {
 			if (*n == alloc) {
@@ -90,8 +92,7 @@ static int read_lines(const char *path, const struct normalizer *nz, struct sbuf
 	return rc;
 }
 
-int corpus_load(struct corpus *c, const char *path, const struct normalizer *nz,
-		struct sbuf *err)
+int corpus_load(struct corpus *c, const char *path, const struct normalizer *nz, struct sbuf *err)
 {
 	char **texts = NULL;
 	const char **codes = NULL;
@@ -105,7 +106,8 @@ int corpus_load(struct corpus *c, const char *path, const struct normalizer *nz,
 
 		if (k < 0) {
 			if (!rc)
-				sbuf_addf(err, "%s: label %s is not a class of the model", path, codes[i]);
+				sbuf_addf(err, "%s: label %s is not a class of the model", path,
+					  codes[i]);
 			rc = -1;
 			free(texts[i]);
 		} else {
@@ -160,8 +162,8 @@ void eval_print(const struct eval *e, char *const *classes, FILE *out)
 {
 	double p, r, f1;
 
-	fprintf(out, "documents  %ld\naccuracy   %.4f\nmacro-F1   %.4f\n", e->n,
-		eval_accuracy(e), eval_macro_f1(e));
+	fprintf(out, "documents  %ld\naccuracy   %.4f\nmacro-F1   %.4f\n", e->n, eval_accuracy(e),
+		eval_macro_f1(e));
 	if (e->predict_ms > 0)
 		fprintf(out, "speed      %.0f documents/s (prediction on normalised text)\n",
 			(double)e->n / (e->predict_ms / 1000.0));
@@ -183,8 +185,8 @@ void eval_print(const struct eval *e, char *const *classes, FILE *out)
 	}
 }
 
-void eval_model(const struct model *m, const struct corpus *c,
-		const unsigned char *use, struct eval *e)
+void eval_model(const struct model *m, const struct corpus *c, const unsigned char *use,
+		struct eval *e)
 {
 	struct model_ws *ws = model_ws_new();
 	struct model_result res;
@@ -232,8 +234,8 @@ static int *stratified_folds(const struct corpus *c, int k)
 	return fold;
 }
 
-int corpus_cv(const struct corpus *c, int k, const struct train_opts *o,
-	      struct eval *e, struct sbuf *err)
+int corpus_cv(const struct corpus *c, int k, const struct train_opts *o, struct eval *e,
+	      struct sbuf *err)
 {
 	int *fold = stratified_folds(c, k);
 	unsigned char *train = xmalloc(c->n), *test = xmalloc(c->n);

@@ -19,8 +19,7 @@
  * the classes are the taxonomy codes present, in taxonomy order.
  * Returns 0, or -1 with err naming the line.
  */
-int corpus_load(struct corpus *c, const char *path, const struct normalizer *nz,
-		struct sbuf *err);
+int corpus_load(struct corpus *c, const char *path, const struct normalizer *nz, struct sbuf *err);
 /* The taxonomy code of a label (code or Chinese name), or NULL. */
 const char *corpus_label_code(const char *label);
 
@@ -28,7 +27,7 @@ struct eval {
 	int nclasses;
 	long confusion[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES]; /* [truth][predicted] */
 	long n;
-	double predict_ms;  /* time spent in model_predict */
+	double predict_ms; /* time spent in model_predict */
 };
 
 void eval_add(struct eval *e, int truth, int predicted);
@@ -39,10 +38,10 @@ void eval_class(const struct eval *e, int c, double *p, double *r, double *f1);
 void eval_print(const struct eval *e, char *const *classes, FILE *out);
 
 /* Predicts every document of c (where use[i], or all) with m into e. */
-void eval_model(const struct model *m, const struct corpus *c,
-		const unsigned char *use, struct eval *e);
+void eval_model(const struct model *m, const struct corpus *c, const unsigned char *use,
+		struct eval *e);
 /* Stratified k-fold cross-validation (seeded, so repeatable) into e. */
-int corpus_cv(const struct corpus *c, int k, const struct train_opts *o,
-	      struct eval *e, struct sbuf *err);
+int corpus_cv(const struct corpus *c, int k, const struct train_opts *o, struct eval *e,
+	      struct sbuf *err);
 
 #endif

@@ -36,8 +36,8 @@
 #define EMOTION_THREAT_FLOOR 80 /* intensity of a text with any threat */
 
 struct emotion_result {
-	int intensity;          /* 0..100 */
-	int threats;            /* distinct threat phrases found */
+	int intensity;                           /* 0..100 */
+	int threats;                             /* distinct threat phrases found */
 	const char *threat[EMOTION_MAX_THREATS]; /* the first of them (static
 						    strings, normalised form),
 						    min(threats, 8) set */

@@ -88,8 +88,7 @@ static uint32_t table_reset(struct model_ws *ws, size_t occurrences)
 	return (uint32_t)cap - 1;
 }
 
-static inline void count(struct model_ws *ws, uint32_t mask, uint32_t bucket,
-			 uint32_t start, int n)
+static inline void count(struct model_ws *ws, uint32_t mask, uint32_t bucket, uint32_t start, int n)
 {
 	uint32_t i = (bucket * 2654435761u) & mask;
 
@@ -217,8 +216,7 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 }
 
 /* A model with its packed table, and the training rows if training. */
-struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max,
-			  int training)
+struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max, int training)
 {
 	struct model *m = xcalloc(1, sizeof *m);
 
@@ -269,11 +267,10 @@ void model_pack_row(struct model *m, uint32_t b, float idf, const int8_t *q)
 
 static json_t *header(const struct model *m, const double *scale)
 {
-	json_t *hdr = json_pack("{s:s, s:s, s:[], s:i, s:i, s:I, s:s, s:[]}",
-				"format", "xf-linear-1", "version", m->version, "classes",
-				"bucket_bits", m->bucket_bits, "ngram_max", m->ngram_max,
-				"features", (json_int_t)m->nfeatures, "weights", "int8",
-				"scales");
+	json_t *hdr = json_pack("{s:s, s:s, s:[], s:i, s:i, s:I, s:s, s:[]}", "format",
+				"xf-linear-1", "version", m->version, "classes", "bucket_bits",
+				m->bucket_bits, "ngram_max", m->ngram_max, "features",
+				(json_int_t)m->nfeatures, "weights", "int8", "scales");
 
 	for (int c = 0; c < m->nclasses; c++) {
 		json_array_append_new(json_object_get(hdr, "classes"), json_string(m->classes[c]));
@@ -338,8 +335,11 @@ static struct model *load_header(FILE *f, json_t **hdr, struct sbuf *err)
 	sbuf_release(&line);
 	classes = json_object_get(*hdr, "classes");
 	n = json_array_size(classes);
-	if (!*hdr || strcmp(json_string_value(json_object_get(*hdr, "format")) ?
-			    json_string_value(json_object_get(*hdr, "format")) : "", "xf-linear-1") ||
+	if (!*hdr ||
+	    strcmp(json_string_value(json_object_get(*hdr, "format"))
+			   ? json_string_value(json_object_get(*hdr, "format"))
+			   : "",
+		   "xf-linear-1") ||
 	    n < 2 || n > MODEL_MAX_CLASSES ||
 	    json_integer_value(json_object_get(*hdr, "bucket_bits")) < 8 ||
 	    json_integer_value(json_object_get(*hdr, "bucket_bits")) > 24) {
@@ -405,8 +405,8 @@ struct model *model_load(const char *path, struct sbuf *err)
 	}
 	m = load_header(f, &hdr, err);
 	for (int c = 0; m && c < m->nclasses; c++)
-		m->wscale[c] = (float)json_number_value(json_array_get(
-			json_object_get(hdr, "scales"), (size_t)c));
+		m->wscale[c] = (float)json_number_value(
+			json_array_get(json_object_get(hdr, "scales"), (size_t)c));
 	if (m)
 		nf = (size_t)json_integer_value(json_object_get(hdr, "features"));
 	if (m && nf > m->nbuckets) {
@@ -427,8 +427,9 @@ struct model *model_load(const char *path, struct sbuf *err)
 	if (m) {
 		m->nfeatures = nf;
 		snprintf(m->version, sizeof m->version, "%s",
-			 json_string_value(json_object_get(hdr, "version")) ?
-			 json_string_value(json_object_get(hdr, "version")) : "unknown");
+			 json_string_value(json_object_get(hdr, "version"))
+				 ? json_string_value(json_object_get(hdr, "version"))
+				 : "unknown");
 	}
 	json_decref(hdr);
 	fclose(f);

@@ -24,12 +24,12 @@
 
 #include "sbuf.h"
 
-#define MODEL_MAX_CLASSES 15  /* + the idf fit a 16-float row */
+#define MODEL_MAX_CLASSES 15 /* + the idf fit a 16-float row */
 
 struct model {
 	char version[96];
 	int nclasses;
-	char *classes[MODEL_MAX_CLASSES];  /* taxonomy codes, owned */
+	char *classes[MODEL_MAX_CLASSES]; /* taxonomy codes, owned */
 	int bucket_bits, ngram_max;
 	uint32_t nbuckets;
 	/* Training form, one row per bucket: the idf (0 = feature not kept),
@@ -45,7 +45,7 @@ struct model {
 	int pstride;
 	float idf_level[256];
 	float wscale[MODEL_MAX_CLASSES];
-	float one_plus_log[64];  /* 1 + ln(tf) for small tf */
+	float one_plus_log[64]; /* 1 + ln(tf) for small tf */
 	float bias[MODEL_MAX_CLASSES];
 	size_t nfeatures; /* kept features */
 };
@@ -57,12 +57,12 @@ void model_ws_free(struct model_ws *ws);
 
 /* One prediction. */
 struct model_result {
-	int best;                         /* class index */
-	double prob[MODEL_MAX_CLASSES];   /* normalised, sum 1 */
-	double claim;                     /* the best class's own sigmoid, before
+	int best;                       /* class index */
+	double prob[MODEL_MAX_CLASSES]; /* normalised, sum 1 */
+	double claim;                   /* the best class's own sigmoid, before
 					     normalising: low when no one-vs-rest
 					     classifier claims the text */
-	char keywords[5][32];             /* the n-grams that weighed most for best */
+	char keywords[5][32];           /* the n-grams that weighed most for best */
 	int nkeywords;
 };
 

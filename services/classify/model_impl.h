@@ -16,21 +16,21 @@
 /* One distinct n-gram of a text: its bucket, count and where it first was. */
 struct slot {
 	uint32_t bucket, count;
-	uint32_t start, n;   /* code point offset and length of the first occurrence */
+	uint32_t start, n; /* code point offset and length of the first occurrence */
 };
 
 struct model_ws {
-	uint32_t *cps;            /* the text's code points */
-	uint32_t *offsets;        /* byte offset of each code point */
+	uint32_t *cps;     /* the text's code points */
+	uint32_t *offsets; /* byte offset of each code point */
 	size_t cps_cap;
 	/* A small open-addressing table from bucket to n-gram: tag[i] is the
 	 * bucket + 1 (0: free), pos[i] its index in feat. 4 bytes a slot, so a
 	 * text's table stays in the first-level cache. */
 	uint32_t *tag, *pos;
 	size_t table_cap;
-	struct slot *feat;        /* the distinct n-grams, in order of first occurrence */
+	struct slot *feat; /* the distinct n-grams, in order of first occurrence */
 	size_t nfeat, feat_cap;
-	const char *text;         /* for keywords */
+	const char *text; /* for keywords */
 };
 
 

@@ -54,8 +54,7 @@ static int node_cmp(const void *a, const void *b)
 }
 
 /* One document as liblinear's sorted sparse vector, bias node last. */
-static struct feature_node *doc_vector(const struct model *m, struct model_ws *ws,
-				       const char *text)
+static struct feature_node *doc_vector(const struct model *m, struct model_ws *ws, const char *text)
 {
 	struct feature_node *x;
 	size_t nx = 0;
@@ -158,7 +157,8 @@ struct model *model_train(const struct corpus *c, const unsigned char *use,
 {
 	struct model *m = model_alloc(c->nclasses, c->classes, o->bucket_bits, o->ngram_max, 1);
 	struct parameter param = { .solver_type = o->svm ? L2R_L2LOSS_SVC_DUAL : L2R_LR,
-				   .eps = o->svm ? 0.1 : 0.01, .C = o->C };
+				   .eps = o->svm ? 0.1 : 0.01,
+				   .C = o->C };
 	struct problem prob = { 0, (int)m->nbuckets + 1, NULL, NULL, -1 };
 	struct model_ws *ws = model_ws_new();
 	struct liblinear_model *lm;

@@ -21,12 +21,12 @@ struct corpus {
 };
 
 struct train_opts {
-	int bucket_bits;  /* default 20 */
-	int ngram_max;    /* default 3 */
-	int min_df;       /* default 2 */
-	double C;         /* default 100 */
-	int svm;          /* 1: L2-loss linear SVM instead of logistic regression */
-	int balanced;     /* 1: weight classes by N / (K n_class) */
+	int bucket_bits; /* default 20 */
+	int ngram_max;   /* default 3 */
+	int min_df;      /* default 2 */
+	double C;        /* default 100 */
+	int svm;         /* 1: L2-loss linear SVM instead of logistic regression */
+	int balanced;    /* 1: weight classes by N / (K n_class) */
 };
 void train_opts_default(struct train_opts *o);
 

@@ -10,11 +10,11 @@
 #include "utf8.h"
 #include "xalloc.h"
 
-#define NZ_DROP 0u            /* the code point leaves nothing */
-#define NZ_SLOW 0xFFFFu       /* its NFKC may depend on its neighbours */
-#define NZ_BAD 0xFFFFFFFFu    /* the decoder met an invalid byte */
+#define NZ_DROP 0u         /* the code point leaves nothing */
+#define NZ_SLOW 0xFFFFu    /* its NFKC may depend on its neighbours */
+#define NZ_BAD 0xFFFFFFFFu /* the decoder met an invalid byte */
 #define NZ_NFKC (UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT)
-#define NZ_STACK 128          /* code points a slow run holds without malloc */
+#define NZ_STACK 128 /* code points a slow run holds without malloc */
 
 struct normalizer {
 	/* Per BMP code point: NZ_DROP, NZ_SLOW, or the code point to append. */
@@ -27,10 +27,10 @@ struct nz_run {
 	const unsigned char *s;
 	size_t len;
 	struct sbuf *out;
-	size_t ncp;        /* code points appended */
-	size_t prev;       /* start of the last code point the table handled; SIZE_MAX if none */
-	size_t prev_len;   /* out->len before it */
-	size_t prev_ncp;   /* ncp before it */
+	size_t ncp;      /* code points appended */
+	size_t prev;     /* start of the last code point the table handled; SIZE_MAX if none */
+	size_t prev_len; /* out->len before it */
+	size_t prev_ncp; /* ncp before it */
 };
 
 static uint32_t t2s(uint32_t cp)
@@ -58,12 +58,11 @@ static int is_variation_selector(uint32_t cp)
 /* Letters, numbers and the non-enclosing marks stay; the rest goes. */
 static int kept_category(uint32_t cp)
 {
-	static const uint32_t keep =
-		1u << UTF8PROC_CATEGORY_LU | 1u << UTF8PROC_CATEGORY_LL |
-		1u << UTF8PROC_CATEGORY_LT | 1u << UTF8PROC_CATEGORY_LM |
-		1u << UTF8PROC_CATEGORY_LO | 1u << UTF8PROC_CATEGORY_MN |
-		1u << UTF8PROC_CATEGORY_MC | 1u << UTF8PROC_CATEGORY_ND |
-		1u << UTF8PROC_CATEGORY_NL | 1u << UTF8PROC_CATEGORY_NO;
+	static const uint32_t keep = 1u << UTF8PROC_CATEGORY_LU | 1u << UTF8PROC_CATEGORY_LL |
+				     1u << UTF8PROC_CATEGORY_LT | 1u << UTF8PROC_CATEGORY_LM |
+				     1u << UTF8PROC_CATEGORY_LO | 1u << UTF8PROC_CATEGORY_MN |
+				     1u << UTF8PROC_CATEGORY_MC | 1u << UTF8PROC_CATEGORY_ND |
+				     1u << UTF8PROC_CATEGORY_NL | 1u << UTF8PROC_CATEGORY_NO;
 
 	return (keep >> utf8proc_category((utf8proc_int32_t)cp)) & 1u;
 }
@@ -95,9 +94,8 @@ static int is_starter(utf8proc_int32_t cp)
 {
 	utf8proc_category_t cat = utf8proc_category(cp);
 
-	return utf8proc_get_property(cp)->combining_class == 0 &&
-	       cat != UTF8PROC_CATEGORY_MN && cat != UTF8PROC_CATEGORY_MC &&
-	       cat != UTF8PROC_CATEGORY_ME && !is_jamo((uint32_t)cp);
+	return utf8proc_get_property(cp)->combining_class == 0 && cat != UTF8PROC_CATEGORY_MN &&
+	       cat != UTF8PROC_CATEGORY_MC && cat != UTF8PROC_CATEGORY_ME && !is_jamo((uint32_t)cp);
 }
 
 /* What cp appends when its NFKC is one starter whatever its neighbours:
@@ -112,7 +110,7 @@ static uint32_t action(uint32_t cp)
 		return finish(cp);
 	if (is_variation_selector(cp))
 		return NZ_DROP;
-	if (cp >= 0xAC00 && cp <= 0xD7A3)   /* Hangul syllables are NFKC already */
+	if (cp >= 0xAC00 && cp <= 0xD7A3) /* Hangul syllables are NFKC already */
 		return cp;
 	if (!is_starter((utf8proc_int32_t)cp))
 		return NZ_SLOW;
@@ -261,8 +259,7 @@ static size_t slow_run(struct nz_run *r, size_t i)
 	return end;
 }
 
-size_t normalizer_apply(const struct normalizer *nz, const char *text, size_t len,
-			struct sbuf *out)
+size_t normalizer_apply(const struct normalizer *nz, const char *text, size_t len, struct sbuf *out)
 {
 	struct nz_run r = { nz, (const unsigned char *)text, len, out, 0, SIZE_MAX, 0, 0 };
 	size_t i = 0;

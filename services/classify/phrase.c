@@ -55,8 +55,8 @@ void phrase_index_add(struct phrase_index *ix, size_t idx, const char *word)
 	if (len < 3)
 		return; /* one ASCII or two-byte character: too short to match alone */
 	ix->e[ix->n++] = (struct phrase_entry){ phrase_key3(word),
-						len >= 6 ? phrase_key3(word + 3) : 0,
-						(unsigned)idx, (unsigned short)len, word };
+						len >= 6 ? phrase_key3(word + 3) : 0, (unsigned)idx,
+						(unsigned short)len, word };
 }
 
 void phrase_index_build(struct phrase_index *ix)

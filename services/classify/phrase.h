@@ -27,19 +27,19 @@
 #include <string.h>
 
 struct phrase_entry {
-	uint32_t key;      /* the first three bytes */
-	uint32_t key2;     /* the next three bytes, 0 if the word has only three */
-	unsigned idx;      /* the number it was added with */
+	uint32_t key;       /* the first three bytes */
+	uint32_t key2;      /* the next three bytes, 0 if the word has only three */
+	unsigned idx;       /* the number it was added with */
 	unsigned short len; /* bytes */
-	const char *word;  /* borrowed */
+	const char *word;   /* borrowed */
 };
 
 struct phrase_slot {
-	uint32_t key, start, end;  /* the run e[start, end) of first bytes key; end 0: empty */
+	uint32_t key, start, end; /* the run e[start, end) of first bytes key; end 0: empty */
 };
 
 struct phrase_index {
-	struct phrase_entry *e;   /* sorted by key, the longer words first */
+	struct phrase_entry *e; /* sorted by key, the longer words first */
 	size_t n;
 	struct phrase_slot *slot; /* open addressing, at least twice the entries */
 	size_t mask;
@@ -70,8 +70,8 @@ static inline size_t phrase_slot_of(const struct phrase_index *ix, uint32_t key)
 
 /* The run of entries that may stand at `at` (rem bytes left): those of
  * its first three bytes, longest first; an empty slot when there are none. */
-static inline const struct phrase_slot *phrase_run(const struct phrase_index *ix,
-						   const char *at, size_t rem)
+static inline const struct phrase_slot *phrase_run(const struct phrase_index *ix, const char *at,
+						   size_t rem)
 {
 	static const struct phrase_slot none;
 	uint32_t k;

@@ -6,8 +6,7 @@
 
 #include "classify/classifier.h"
 
-static void add_reason(json_t *reasons, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void add_reason(json_t *reasons, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void add_reason(json_t *reasons, const char *fmt, ...)
 {
@@ -74,13 +73,12 @@ json_t *classifier_build(json_t *petition, const struct classifier_text *t,
 	}
 
 	c = json_pack("{s:s, s:f, s:O, s:{s:i}, s:o, s:{s:i, s:O}, s:b, s:s?, s:O, s:s}",
-			 "category", t->category, "confidence", t->confidence,
-			 "top", t->top, "emotion", "intensity", t->intensity,
-			 "risk", risk(t, h, co_signers, r),
-			 "repeat", "count", h->repeat_count, "related",
-			 h->related ? h->related : empty,
-			 "collective", co_signers >= 5, "cluster_id", h->cluster_id,
-			 "keywords", t->keywords, "model", t->model ? t->model : CLASSIFIER_MODEL);
+		      "category", t->category, "confidence", t->confidence, "top", t->top,
+		      "emotion", "intensity", t->intensity, "risk", risk(t, h, co_signers, r),
+		      "repeat", "count", h->repeat_count, "related",
+		      h->related ? h->related : empty, "collective", co_signers >= 5, "cluster_id",
+		      h->cluster_id, "keywords", t->keywords, "model",
+		      t->model ? t->model : CLASSIFIER_MODEL);
 	json_decref(empty);
 	return c;
 }

@@ -12,17 +12,17 @@ struct classifier_text;
 
 /* Risk thresholds (configuration: XF_RISK_*); defaults of issue 3. */
 struct classifier_risk {
-	int a_intensity;         /* threats, or intensity >= this: A */
-	int b_intensity;         /* intensity >= this: B */
-	int b_repeat;            /* this many earlier same-matter cases: B */
+	int a_intensity; /* threats, or intensity >= this: A */
+	int b_intensity; /* intensity >= this: B */
+	int b_repeat;    /* this many earlier same-matter cases: B */
 };
 
 /* What PostgreSQL knows of the petitioner and the area. */
 struct classifier_history {
 	int repeat_count;
-	json_t *related;            /* borrowed: [case ids] */
-	const char *cluster_id;     /* NULL if not part of a cluster */
-	int cluster_completed;      /* this petition completed its cluster */
+	json_t *related;        /* borrowed: [case ids] */
+	const char *cluster_id; /* NULL if not part of a cluster */
+	int cluster_completed;  /* this petition completed its cluster */
 };
 
 /*

@@ -11,26 +11,26 @@
 #include "xalloc.h"
 
 #define US 1000000LL
-#define MARGIN_S 86400       /* cached: the cluster window and a day more */
+#define MARGIN_S 86400 /* cached: the cluster window and a day more */
 #define EVICT_EVERY_S 60
-#define RELATED_MAX 20       /* xf_similar_state's "latest 20" */
+#define RELATED_MAX 20 /* xf_similar_state's "latest 20" */
 
 struct sim_row {
-	int64_t id, at;             /* at: occurred_at in µs since the epoch */
+	int64_t id, at; /* at: occurred_at in µs since the epoch */
 	uint64_t hash;
 	char *case_id, *cluster_id; /* owned; cluster_id NULL if none */
 };
 
 struct sim_county {
 	char *name;
-	int64_t floor;              /* µs: every row from it on is in rows */
-	int64_t rev;                /* latest revision seen; -1: not read yet */
+	int64_t floor; /* µs: every row from it on is in rows */
+	int64_t rev;   /* latest revision seen; -1: not read yet */
 	int in_batch;
-	int extras;                 /* rows below the floor, read for one batch */
-	struct sim_row *rows;       /* by id */
-	uint64_t *hashes;           /* rows[i].hash: the scan reads only these */
+	int extras;           /* rows below the floor, read for one batch */
+	struct sim_row *rows; /* by id */
+	uint64_t *hashes;     /* rows[i].hash: the scan reads only these */
 	size_t nrows, alloc;
-	struct sim_row *in;         /* read by the batch, by id, to merge */
+	struct sim_row *in; /* read by the batch, by id, to merge */
 	size_t nin, inalloc;
 };
 
@@ -177,7 +177,7 @@ static void county_merge(struct sim_county *c)
 	out = xrealloc(NULL, size * sizeof *out);
 	while (i < c->nrows || j < c->nin) {
 		if (j < c->nin && k && out[k - 1].id == c->in[j].id) {
-			row_free(&c->in[j++]);      /* read twice */
+			row_free(&c->in[j++]); /* read twice */
 		} else if (j == c->nin || (i < c->nrows && c->rows[i].id < c->in[j].id)) {
 			out[k++] = c->rows[i++];
 		} else {
@@ -231,53 +231,53 @@ static void similar_evict(struct similar *s, time_t now)
 /* ---- one batch ---------------------------------------------------------- */
 
 struct sim_when {
-	int64_t at, lo_r, lo_c, hi_c;   /* occurred_at and its windows, µs */
+	int64_t at, lo_r, lo_c, hi_c; /* occurred_at and its windows, µs */
 };
 
-struct sim_seen {                    /* a stored answer; borrowed from res */
+struct sim_seen { /* a stored answer; borrowed from res */
 	int found, repeat_count, completed;
 	int64_t id;
 	const char *county, *related, *cluster_id;
 };
 
-struct sim_prow {                    /* a petitioner's stored row; borrowed */
+struct sim_prow { /* a petitioner's stored row; borrowed */
 	const char *pkey, *case_id;
 	int64_t id, at;
 	uint64_t hash;
 };
 
-struct sim_new {                     /* a row the batch adds */
+struct sim_new { /* a row the batch adds */
 	size_t item, county;
 	int64_t id;
 };
 
-struct sim_upd {                     /* a stored row whose cluster_id is set */
+struct sim_upd { /* a stored row whose cluster_id is set */
 	int64_t id;
-	const char *cluster_id;          /* borrowed from the cache */
+	const char *cluster_id; /* borrowed from the cache */
 };
 
 struct sim_batch {
 	struct similar *s;
 	struct similar_item *items;
 	size_t n;
-	size_t *county;                  /* per item: index in s->counties */
-	size_t *bc, nbc;                 /* the counties of the batch, distinct */
-	struct sim_when *when;           /* per item */
-	struct sim_seen *seen;           /* per item */
-	struct sim_prow *prows;          /* by pkey, then id */
+	size_t *county;         /* per item: index in s->counties */
+	size_t *bc, nbc;        /* the counties of the batch, distinct */
+	struct sim_when *when;  /* per item */
+	struct sim_seen *seen;  /* per item */
+	struct sim_prow *prows; /* by pkey, then id */
 	size_t nprows;
-	int64_t *ids;                    /* ids for new rows, ascending */
+	int64_t *ids; /* ids for new rows, ascending */
 	size_t nids, used;
 	struct sim_new *news;
 	size_t nnews;
 	struct sim_upd *upds;
 	size_t nupds;
-	PGresult *res;                   /* of the read */
-	int went_back;                   /* a county's latest revision is older */
+	PGresult *res; /* of the read */
+	int went_back; /* a county's latest revision is older */
 };
 
-static void batch_init(struct sim_batch *b, struct similar *s, struct similar_item *items,
-		       size_t n, time_t now)
+static void batch_init(struct sim_batch *b, struct similar *s, struct similar_item *items, size_t n,
+		       time_t now)
 {
 	memset(b, 0, sizeof *b);
 	b->s = s;
@@ -294,7 +294,8 @@ static void batch_init(struct sim_batch *b, struct similar *s, struct similar_it
 		struct sim_county *c;
 
 		b->county[i] = i && !strcmp(items[i].county, items[i - 1].county)
-				       ? b->county[i - 1] : county_find(s, items[i].county);
+				       ? b->county[i - 1]
+				       : county_find(s, items[i].county);
 		c = &s->counties[b->county[i]];
 		if (c->in_batch)
 			continue;
@@ -418,9 +419,12 @@ static void read_other(struct sim_batch *b, int r, size_t *alloc)
 		b->when[o] = (struct sim_when){ num(res, r, 5), num(res, r, 8), num(res, r, 9),
 						num(res, r, 10) };
 	} else if (kind == 's' && o < b->n) {
-		b->seen[o] = (struct sim_seen){ 1, (int)num(res, r, 8),
-						!strcmp(PQgetvalue(res, r, 12), "t"), num(res, r, 2),
-						PQgetvalue(res, r, 3), pg_value(res, r, 11),
+		b->seen[o] = (struct sim_seen){ 1,
+						(int)num(res, r, 8),
+						!strcmp(PQgetvalue(res, r, 12), "t"),
+						num(res, r, 2),
+						PQgetvalue(res, r, 3),
+						pg_value(res, r, 11),
 						pg_value(res, r, 7) };
 	} else if (kind == 'p') {
 		if (b->nprows == *alloc) {
@@ -428,8 +432,9 @@ static void read_other(struct sim_batch *b, int r, size_t *alloc)
 			b->prows = xrealloc(b->prows, *alloc * sizeof *b->prows);
 		}
 		b->prows[b->nprows++] = (struct sim_prow){ PQgetvalue(res, r, 3),
-							  PQgetvalue(res, r, 6), num(res, r, 2),
-							  num(res, r, 5), (uint64_t)num(res, r, 4) };
+							   PQgetvalue(res, r, 6), num(res, r, 2),
+							   num(res, r, 5),
+							   (uint64_t)num(res, r, 4) };
 	} else if (kind == 'r' && (c = batch_county(b, PQgetvalue(res, r, 3)))) {
 		b->went_back |= num(res, r, 8) < c->rev; /* rows deleted, or a restore */
 		c->rev = num(res, r, 8);
@@ -479,7 +484,7 @@ static int batch_read(struct sim_batch *b, PGconn *conn, struct sbuf *err)
 		qsort(b->prows, b->nprows, sizeof *b->prows, prow_cmp);
 	if (b->went_back) {
 		sbuf_addf(err, "similar: petitions_seen lost rows since they were cached;"
-			  " reading them again");
+			       " reading them again");
 		return -1;
 	}
 	if (b->nids < b->n) {
@@ -542,7 +547,8 @@ static void decide_repeat(struct sim_batch *b, size_t i)
 	for (size_t j = 0; j < b->nnews; j++) {
 		const struct similar_item *p = &b->items[b->news[j].item];
 
-		if (p->pkey && !strcmp(p->pkey, it->pkey) && b->when[b->news[j].item].at >= w->lo_r &&
+		if (p->pkey && !strcmp(p->pkey, it->pkey) &&
+		    b->when[b->news[j].item].at >= w->lo_r &&
 		    hamming(p->simhash, it->simhash) <= bits)
 			related_add(&rel, p->case_id);
 	}
@@ -574,8 +580,8 @@ static void cluster_open(struct sim_batch *b, size_t i, struct sim_county *c, si
 
 		if (!is_peer(b, c, r, i))
 			continue;
-		row->cluster_id = xstrdup(id);  /* none had one */
-		if (row->id < b->ids[0]) {      /* stored before this batch */
+		row->cluster_id = xstrdup(id); /* none had one */
+		if (row->id < b->ids[0]) {     /* stored before this batch */
 			b->upds = xrealloc(b->upds, (b->nupds + 1) * sizeof *b->upds);
 			b->upds[b->nupds++] = (struct sim_upd){ row->id, row->cluster_id };
 		}
@@ -604,7 +610,7 @@ static void decide_cluster(struct sim_batch *b, size_t i)
 	else if (peers + 1 >= (size_t)b->s->conf.cluster_n && peers)
 		cluster_open(b, i, c, first);
 	else if (peers + 1 >= (size_t)b->s->conf.cluster_n)
-		b->items[i].cluster_completed = 1;  /* 'CL-' || NULL, as the reference */
+		b->items[i].cluster_completed = 1; /* 'CL-' || NULL, as the reference */
 }
 
 static void decide_new(struct sim_batch *b, size_t i)
@@ -649,8 +655,8 @@ static int answer_earlier(struct sim_batch *b, size_t i)
 			continue;
 		it->repeat_count = first->repeat_count;
 		it->related = xstrdup(first->related);
-		it->cluster_id = xstrdup(county_get(&b->s->counties[b->news[j].county],
-						    b->news[j].id)->cluster_id);
+		it->cluster_id = xstrdup(
+			county_get(&b->s->counties[b->news[j].county], b->news[j].id)->cluster_id);
 		it->cluster_completed = first->cluster_completed;
 		return 1;
 	}
@@ -680,13 +686,13 @@ static char *write_rows_json(const struct sim_batch *b)
 		const struct sim_row *row = county_get(&b->s->counties[b->news[j].county],
 						       b->news[j].id);
 
-		json_array_append_new(a, json_pack("{s:I, s:s, s:s?, s:s, s:I, s:s, s:i, s:s?,"
-						   " s:s?, s:b}", "id", (json_int_t)row->id,
-						   "c", it->case_id, "p", it->pkey, "k", it->county,
-						   "h", (json_int_t)(int64_t)it->simhash,
-						   "t", it->occurred_at, "n", it->repeat_count,
-						   "rel", it->related, "cl", row->cluster_id,
-						   "done", it->cluster_completed));
+		json_array_append_new(
+			a, json_pack("{s:I, s:s, s:s?, s:s, s:I, s:s, s:i, s:s?,"
+				     " s:s?, s:b}",
+				     "id", (json_int_t)row->id, "c", it->case_id, "p", it->pkey,
+				     "k", it->county, "h", (json_int_t)(int64_t)it->simhash, "t",
+				     it->occurred_at, "n", it->repeat_count, "rel", it->related,
+				     "cl", row->cluster_id, "done", it->cluster_completed));
 	}
 	return dump_take(a);
 }
@@ -735,8 +741,8 @@ void similar_item_release(struct similar_item *it)
 	it->repeat_count = it->cluster_completed = 0;
 }
 
-int similar_batch(struct similar *s, PGconn *conn, struct similar_item *items, size_t n,
-		  time_t now, struct sbuf *err)
+int similar_batch(struct similar *s, PGconn *conn, struct similar_item *items, size_t n, time_t now,
+		  struct sbuf *err)
 {
 	struct sim_batch b;
 	int rc;

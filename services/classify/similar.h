@@ -30,21 +30,21 @@
 #include "sbuf.h"
 
 struct similar_conf {
-	long repeat_days, repeat_bits;               /* XF_REPEAT_* */
-	long cluster_n, cluster_days, cluster_bits;  /* XF_CLUSTER_* */
+	long repeat_days, repeat_bits;              /* XF_REPEAT_* */
+	long cluster_n, cluster_days, cluster_bits; /* XF_CLUSTER_* */
 };
 
 struct similar_item {
 	/* in; borrowed for the call */
 	const char *case_id;
-	const char *pkey;           /* petitioner key, NULL if none */
+	const char *pkey; /* petitioner key, NULL if none */
 	const char *county;
-	const char *occurred_at;    /* as the petition gives it (RFC 3339) */
+	const char *occurred_at; /* as the petition gives it (RFC 3339) */
 	uint64_t simhash;
 	/* out; owned, released by similar_item_release() */
 	int repeat_count;
-	char *related;              /* comma-joined case ids, NULL if none */
-	char *cluster_id;           /* NULL if none */
+	char *related;    /* comma-joined case ids, NULL if none */
+	char *cluster_id; /* NULL if none */
 	int cluster_completed;
 };
 
@@ -61,8 +61,8 @@ void similar_free(struct similar *s);
  * county is measured from. Returns 0, or -1 with err after rolling back
  * (outputs then undefined, still to be released).
  */
-int similar_batch(struct similar *s, PGconn *conn, struct similar_item *items, size_t n,
-		  time_t now, struct sbuf *err);
+int similar_batch(struct similar *s, PGconn *conn, struct similar_item *items, size_t n, time_t now,
+		  struct sbuf *err);
 
 /* Frees an item's outputs and zeroes them. */
 void similar_item_release(struct similar_item *it);

@@ -16,15 +16,15 @@
 /* One case the work knows: loaded, or decided in it. */
 struct caseops_case {
 	struct case_row row;
-	int is_new;             /* decided in this work */
-	int dirty;              /* row to write back */
-	int clock_dirty;        /* the timer's stage and due_at to write back */
-	time_t due_at;          /* as the last save computed it */
+	int is_new;      /* decided in this work */
+	int dirty;       /* row to write back */
+	int clock_dirty; /* the timer's stage and due_at to write back */
+	time_t due_at;   /* as the last save computed it */
 	time_t updated_at;
-	int last_seq;           /* the chain head */
+	int last_seq; /* the chain head */
 	char last_hash[65];
-	char open_dept[72];     /* counted open for this department ("" if not open) */
-	char *petition_text;    /* row.petition as compact JSON (malloc'd), or NULL */
+	char open_dept[72];  /* counted open for this department ("" if not open) */
+	char *petition_text; /* row.petition as compact JSON (malloc'd), or NULL */
 };
 
 /* A string jansson need not check: text it wrote itself (valid UTF-8). */
@@ -42,8 +42,8 @@ const char *caseops_str(json_t *j, const char *k1, const char *k2)
 
 /* ---- the assignment message ---- */
 
-void caseops_assignment_id(const char *case_id, int attempt, const char *role,
-			   const char *dept, char *out, size_t outsz)
+void caseops_assignment_id(const char *case_id, int attempt, const char *role, const char *dept,
+			   char *out, size_t outsz)
 {
 	if (!strcmp(role, "lead"))
 		snprintf(out, outsz, "%s-A%d", case_id, attempt);
@@ -94,8 +94,8 @@ json_t *caseops_assignment(json_t *petition, const struct rules_decision *dec,
 /* The assignment without its last key, "petition". */
 static json_t *assignment_head(json_t *petition, const struct rules_decision *dec,
 			       const struct rules_set *rs, const struct rules_dept *dept,
-			       const char *role, int attempt, time_t now,
-			       time_t accept_by_t, time_t resolve_by_t)
+			       const char *role, int attempt, time_t now, time_t accept_by_t,
+			       time_t resolve_by_t)
 {
 	const char *case_id = json_string_value(json_object_get(petition, "case_id"));
 	char id[160], at[32], accept_by[32], resolve_by[32];
@@ -104,24 +104,22 @@ static json_t *assignment_head(json_t *petition, const struct rules_decision *de
 	time_format_cst(now, at);
 	time_format_cst(accept_by_t, accept_by);
 	time_format_cst(resolve_by_t, resolve_by);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s, s:{s:s, s:s},"
-			 " s:{s:s, s:s}, s:O, s:i, s:s}",
-			 "schema", "xf.assignment.v1", "case_id", case_id,
-			 "assignment_id", id, "department", dept->code, "role", role,
-			 "co_handlers", co_codes(dec),
-			 "category", json_string_value(json_object_get(
-				 json_object_get(petition, "classification"), "category")),
-			 "risk", risk_level(petition),
-			 "deadlines", "accept_by", accept_by, "resolve_by", resolve_by,
-			 "rule", "id", dec->rule ? dec->rule->id : "triage",
-			 "version", rs->version, "explain", dec->explain,
-			 "attempt", attempt, "assigned_at", at);
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s, s:{s:s, s:s},"
+		" s:{s:s, s:s}, s:O, s:i, s:s}",
+		"schema", "xf.assignment.v1", "case_id", case_id, "assignment_id", id, "department",
+		dept->code, "role", role, "co_handlers", co_codes(dec), "category",
+		json_string_value(
+			json_object_get(json_object_get(petition, "classification"), "category")),
+		"risk", risk_level(petition), "deadlines", "accept_by", accept_by, "resolve_by",
+		resolve_by, "rule", "id", dec->rule ? dec->rule->id : "triage", "version",
+		rs->version, "explain", dec->explain, "attempt", attempt, "assigned_at", at);
 }
 
 json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec,
 			      const struct rules_set *rs, const struct rules_dept *dept,
-			      const char *role, int attempt, time_t now,
-			      time_t accept_by_t, time_t resolve_by_t)
+			      const char *role, int attempt, time_t now, time_t accept_by_t,
+			      time_t resolve_by_t)
 {
 	json_t *a = assignment_head(petition, dec, rs, dept, role, attempt, now, accept_by_t,
 				    resolve_by_t);
@@ -153,8 +151,8 @@ static char *assignment_text(json_t *head, const char *petition_text)
 /* ---- the batch state ---- */
 
 static const char *const doc_arrays[] = {
-	"new_cases", "case_updates", "clocks", "assignments", "events", "feedback",
-	"stats", "webhooks", "outbox", "open_departments",
+	"new_cases", "case_updates", "clocks",   "assignments", "events",
+	"feedback",  "stats",        "webhooks", "outbox",      "open_departments",
 };
 #define NDOC (sizeof doc_arrays / sizeof doc_arrays[0])
 
@@ -182,8 +180,7 @@ static void case_row_release(struct case_row *c)
 
 void caseops_release(struct caseops *co)
 {
-	json_t **objs[] = { &co->want, &co->doc, &co->replay, &co->seen, &co->co,
-			    &co->case_idx };
+	json_t **objs[] = { &co->want, &co->doc, &co->replay, &co->seen, &co->co, &co->case_idx };
 
 	for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
 		json_decref(*objs[i]);
@@ -397,15 +394,16 @@ static void load_result(struct caseops *co, json_t *res)
 	json_t *j;
 	char key[256];
 
-	json_array_foreach(json_object_get(res, "replay"), i, j)
-		replay_from_json(co, j);
+	json_array_foreach(json_object_get(res, "replay"), i, j) replay_from_json(co, j);
 	json_array_foreach(json_object_get(res, "feedback"), i, j)
 		json_object_set(co->seen, str_at(j, "feedback_id", NULL), j);
-	json_array_foreach(json_object_get(res, "cases"), i, j) {
+	json_array_foreach(json_object_get(res, "cases"), i, j)
+	{
 		json_object_set(j, "clock_start", json_object_get(j, "clock_start_set"));
 		case_from_json(co, j);
 	}
-	json_array_foreach(json_object_get(res, "co"), i, j) {
+	json_array_foreach(json_object_get(res, "co"), i, j)
+	{
 		co_key(str_at(j, "case_id", NULL),
 		       (int)json_integer_value(json_object_get(j, "attempt")),
 		       str_at(j, "department", NULL), key, sizeof key);
@@ -423,8 +421,7 @@ int caseops_load(struct caseops *co, struct sbuf *err)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(co->want, k, v)
-		empty &= json_array_size(v) == 0;
+	json_object_foreach(co->want, k, v) empty &= json_array_size(v) == 0;
 	if (empty)
 		return 0;
 	params[0] = want = json_dumps(co->want, JSON_COMPACT);
@@ -454,7 +451,8 @@ int caseops_load_due(struct caseops *co, time_t now, int limit, struct sbuf *err
 
 	snprintf(nows, sizeof nows, "%lld", (long long)now);
 	snprintf(lim, sizeof lim, "%d", limit);
-	res = pg_query(co->env.conn,
+	res = pg_query(
+		co->env.conn,
 		"SELECT coalesce(json_agg(c), '[]') FROM (SELECT k.case_id, k.state,"
 		" k.department, k.category, k.region_code, k.clock_stage, k.attempt,"
 		" extract(epoch FROM coalesce(k.clock_start, k.created_at))::bigint AS clock_start,"
@@ -470,8 +468,7 @@ int caseops_load_due(struct caseops *co, time_t now, int limit, struct sbuf *err
 		return -1;
 	rows = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 	PQclear(res);
-	json_array_foreach(rows, i, j)
-		case_from_json(co, j);
+	json_array_foreach(rows, i, j) case_from_json(co, j);
 	n = (int)json_array_size(rows);
 	json_decref(rows);
 	return n;
@@ -526,8 +523,7 @@ void caseops_case_save(struct caseops *co, struct case_row *c, time_t now, int r
 	struct caseops_case *e = case_entry(co, c->case_id);
 	struct deadline_plan plan;
 
-	deadline_plan(&co->env.clock, c->state, c->clock_start, c->accept_by, c->resolve_by,
-		      &plan);
+	deadline_plan(&co->env.clock, c->state, c->clock_start, c->accept_by, c->resolve_by, &plan);
 	if (restart_clock)
 		c->clock_stage = deadline_stage_at(&plan, now);
 	e->due_at = deadline_next(&plan, c->clock_stage);
@@ -570,17 +566,19 @@ struct case_row *caseops_case_new(struct caseops *co, json_t *petition,
 	c->petition = json_incref(petition);
 	deadline_plan(&co->env.clock, CASE_ASSIGNED, now, c->accept_by, c->resolve_by, &plan);
 	text = json_dumps(petition, JSON_COMPACT);
-	doc_add(co, "new_cases", json_pack(
-		"{s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:o, s:s,"
-		" s:I, s:i, s:I}",
-		"case_id", c->case_id, "source_system", str_at(petition, "source", "system"),
-		"external_id", str_at(petition, "external_id", NULL), "region_code", c->region,
-		"category", c->category, "risk", risk_level(petition), "department",
-		c->department, "rule_id", dec->rule ? dec->rule->id : NULL, "rule_version",
-		co->env.rules->version, "accept_by", (json_int_t)c->accept_by, "resolve_by",
-		(json_int_t)c->resolve_by, "petition", own_text(text), "state",
-		vocab_state_name(c->state), "assigned_at", (json_int_t)now, "deadline_days",
-		c->deadline_days, "due_at", (json_int_t)plan.at[0]));
+	doc_add(co, "new_cases",
+		json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:o, s:s,"
+			  " s:I, s:i, s:I}",
+			  "case_id", c->case_id, "source_system",
+			  str_at(petition, "source", "system"), "external_id",
+			  str_at(petition, "external_id", NULL), "region_code", c->region,
+			  "category", c->category, "risk", risk_level(petition), "department",
+			  c->department, "rule_id", dec->rule ? dec->rule->id : NULL,
+			  "rule_version", co->env.rules->version, "accept_by",
+			  (json_int_t)c->accept_by, "resolve_by", (json_int_t)c->resolve_by,
+			  "petition", own_text(text), "state", vocab_state_name(c->state),
+			  "assigned_at", (json_int_t)now, "deadline_days", c->deadline_days,
+			  "due_at", (json_int_t)plan.at[0]));
 	free(e->petition_text);
 	e->petition_text = text;
 	open_track(co, e);
@@ -601,10 +599,10 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 	}
 	time_format_cst(at, ats);
 	chain_seal_text(&ev, &text, case_id, e->last_seq + 1, type, ats, data, e->last_hash);
-	doc_add(co, "events", json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:s}", "case_id",
-					case_id, "seq", e->last_seq + 1, "type", type, "at",
-					ats, "body", own_text(ev.body), "prev_hash", e->last_hash,
-					"hash", ev.hash));
+	doc_add(co, "events",
+		json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:s}", "case_id", case_id, "seq",
+			  e->last_seq + 1, "type", type, "at", ats, "body", own_text(ev.body),
+			  "prev_hash", e->last_hash, "hash", ev.hash));
 	e->last_seq++;
 	snprintf(e->last_hash, sizeof e->last_hash, "%s", ev.hash);
 	if (msg)
@@ -626,8 +624,7 @@ void caseops_tell(struct caseops *co, const struct rules_dept *dept, const char 
 		outbox_add(co->ob, topic, case_id, xstrdup(msg));
 	}
 	if (dept->webhook && *dept->webhook)
-		doc_add(co, "webhooks", webhook_row(case_id, dept->code, dept->webhook, kind,
-						    msg));
+		doc_add(co, "webhooks", webhook_row(case_id, dept->code, dept->webhook, kind, msg));
 }
 
 void caseops_assign(struct caseops *co, json_t *petition, const struct rules_decision *dec,
@@ -644,11 +641,10 @@ void caseops_assign(struct caseops *co, json_t *petition, const struct rules_dec
 		ptext = json_dumps(petition, JSON_COMPACT);
 	body = assignment_text(a, ptext ? ptext : e->petition_text);
 	free(ptext);
-	doc_add(co, "assignments", json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}",
-					     "assignment_id", str_at(a, "assignment_id", NULL),
-					     "case_id", case_id, "attempt", attempt,
-					     "department", dept->code, "role", role,
-					     "body", own_text(body)));
+	doc_add(co, "assignments",
+		json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}", "assignment_id",
+			  str_at(a, "assignment_id", NULL), "case_id", case_id, "attempt", attempt,
+			  "department", dept->code, "role", role, "body", own_text(body)));
 	if (!strcmp(role, "lead"))
 		caseops_stat(co, dept->code, str_at(petition, "classification", "category"),
 			     "assigned", -1);
@@ -667,8 +663,8 @@ void caseops_assign(struct caseops *co, json_t *petition, const struct rules_dec
 
 /* ---- statistics and the chooser ---- */
 
-void caseops_stat(struct caseops *co, const char *dept, const char *category,
-		  const char *counter, int bucket)
+void caseops_stat(struct caseops *co, const char *dept, const char *category, const char *counter,
+		  int bucket)
 {
 	figures_add(&co->fig, dept, category, counter, bucket);
 }
@@ -692,9 +688,10 @@ static size_t choose_cb(void *arg, json_t *petition, const struct rules_dept *co
 	}
 	st = xcalloc(n, sizeof *st);
 	for (size_t i = 0; i < n; i++)
-		figures_candidate(&cc->co->fig,
-				  str_at(json_object_get(petition, "classification"), "category",
-					 NULL), cands[i], &st[i]);
+		figures_candidate(
+			&cc->co->fig,
+			str_at(json_object_get(petition, "classification"), "category", NULL),
+			cands[i], &st[i]);
 	best = (size_t)choose_best(st, n, cc->co->env.weights, explain);
 	free(st);
 	return best;
@@ -718,16 +715,17 @@ int caseops_decide(struct caseops *co, json_t *petition, const char *const *excl
 
 void caseops_feedback_record(struct caseops *co, const struct caseops_feedback *f)
 {
-	doc_add(co, "feedback", json_pack(
-		"{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s, s:s, s:i, s:I, s:s}",
-		"feedback_id", f->feedback_id, "case_id", f->case_id, "department",
-		f->department, "action", f->action, "outcome", f->outcome, "reason", f->reason,
-		"body", f->body, "src_topic", f->src_topic, "src_partition", f->src_partition,
-		"src_offset", (json_int_t)f->src_offset, "outputs", f->outputs));
-	json_object_set_new(co->seen, f->feedback_id, json_pack(
-		"{s:s, s:i, s:I, s:s}", "src_topic", f->src_topic, "src_partition",
-		f->src_partition, "src_offset", (json_int_t)f->src_offset, "outputs",
-		f->outputs));
+	doc_add(co, "feedback",
+		json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s, s:s, s:i, s:I, s:s}",
+			  "feedback_id", f->feedback_id, "case_id", f->case_id, "department",
+			  f->department, "action", f->action, "outcome", f->outcome, "reason",
+			  f->reason, "body", f->body, "src_topic", f->src_topic, "src_partition",
+			  f->src_partition, "src_offset", (json_int_t)f->src_offset, "outputs",
+			  f->outputs));
+	json_object_set_new(co->seen, f->feedback_id,
+			    json_pack("{s:s, s:i, s:I, s:s}", "src_topic", f->src_topic,
+				      "src_partition", f->src_partition, "src_offset",
+				      (json_int_t)f->src_offset, "outputs", f->outputs));
 }
 
 /* ---- the write ---- */
@@ -738,16 +736,15 @@ static json_t *case_update_row(const struct caseops_case *e)
 
 	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:i, s:O, s:i, s:s?,"
 			 " s:i, s:o, s:o, s:I}",
-			 "case_id", c->case_id, "state", vocab_state_name(c->state),
-			 "department", c->department, "attempt", c->attempt, "assigned_at",
+			 "case_id", c->case_id, "state", vocab_state_name(c->state), "department",
+			 c->department, "attempt", c->attempt, "assigned_at",
 			 epoch_json(c->assigned_at), "accepted_at", epoch_json(c->accepted_at),
 			 "resolved_at", epoch_json(c->resolved_at), "resolve_by",
 			 epoch_json(c->resolve_by), "extended_days", c->extended_days,
-			 "returned_by", c->returned_by, "reopened", c->reopened,
-			 "satisfaction", *c->satisfaction ? c->satisfaction : NULL,
-			 "clock_stage", c->clock_stage, "due_at", epoch_json(e->due_at),
-			 "clock_start", epoch_json(c->clock_start), "updated_at",
-			 (json_int_t)e->updated_at);
+			 "returned_by", c->returned_by, "reopened", c->reopened, "satisfaction",
+			 *c->satisfaction ? c->satisfaction : NULL, "clock_stage", c->clock_stage,
+			 "due_at", epoch_json(e->due_at), "clock_start", epoch_json(c->clock_start),
+			 "updated_at", (json_int_t)e->updated_at);
 }
 
 /* Adds the rows kept as state until now: case changes, statistics, the outbox. */
@@ -759,10 +756,10 @@ static void doc_finish(struct caseops *co, int durable)
 		if (e->dirty)
 			doc_add(co, "case_updates", case_update_row(e));
 		else if (e->clock_dirty)
-			doc_add(co, "clocks", json_pack("{s:s, s:i, s:o}", "case_id",
-							e->row.case_id, "clock_stage",
-							e->row.clock_stage, "due_at",
-							epoch_json(e->due_at)));
+			doc_add(co, "clocks",
+				json_pack("{s:s, s:i, s:o}", "case_id", e->row.case_id,
+					  "clock_stage", e->row.clock_stage, "due_at",
+					  epoch_json(e->due_at)));
 	}
 	figures_rows(&co->fig, json_object_get(co->doc, "stats"));
 	figures_open_departments(&co->fig, json_object_get(co->doc, "open_departments"));
@@ -824,9 +821,11 @@ static void doc_text(json_t *doc, struct sbuf *out)
 	int n = 0;
 
 	sbuf_addch(out, '{');
-	json_object_foreach(doc, name, rows) {
+	json_object_foreach(doc, name, rows)
+	{
 		sbuf_addf(out, "%s\"%s\": [", n++ ? ", " : "", name);
-		json_array_foreach(rows, i, row) {
+		json_array_foreach(rows, i, row)
+		{
 			int m = 0;
 
 			if (!json_is_object(row)) {
@@ -835,7 +834,8 @@ static void doc_text(json_t *doc, struct sbuf *out)
 				continue;
 			}
 			sbuf_adds(out, i ? ", {" : "{");
-			json_object_foreach(row, key, v) {
+			json_object_foreach(row, key, v)
+			{
 				sbuf_adds(out, m++ ? ", " : "");
 				text_json(out, key, strlen(key));
 				sbuf_addch(out, ':');
@@ -861,8 +861,7 @@ int caseops_write(struct caseops *co, int durable, struct sbuf *err)
 		sbuf_adds(err, "a row of the batch is not valid UTF-8");
 		return -1;
 	}
-	json_object_foreach(co->doc, k, v)
-		empty &= json_array_size(v) == 0;
+	json_object_foreach(co->doc, k, v) empty &= json_array_size(v) == 0;
 	if (empty)
 		return 0;
 	doc_text(co->doc, &doc);

@@ -34,7 +34,7 @@
 #include "sbuf.h"
 #include "vocab.h"
 
-#define CASEOPS_ACCEPT_DAYS 15   /* 条例 第二十二、二十三条 */
+#define CASEOPS_ACCEPT_DAYS 15 /* 条例 第二十二、二十三条 */
 
 /* What the operations need from the service (all borrowed). */
 struct caseops_env {
@@ -51,7 +51,7 @@ struct case_row {
 	char department[72], category[40], region[16];
 	int attempt, deadline_days, extended_days, reopened, clock_stage;
 	time_t assigned_at, accepted_at, resolved_at, accept_by, resolve_by, clock_start;
-	json_t *returned_by;     /* array of department codes */
+	json_t *returned_by; /* array of department codes */
 	json_t *petition;
 	char satisfaction[16];
 };
@@ -60,17 +60,17 @@ struct caseops_case;
 
 struct caseops {
 	struct caseops_env env;
-	struct outbox *ob;            /* borrowed: messages go here */
-	json_t *want;                 /* the load request */
-	json_t *doc;                  /* the write document: arrays of rows */
-	json_t *replay;               /* case_id -> [{seq, topic, value}] */
-	json_t *seen;                 /* feedback_id -> {src_topic, src_partition, ...} */
-	json_t *co;                   /* "case\tattempt\tdept" of co-handlers */
-	json_t *case_idx;             /* case_id -> index in cases */
+	struct outbox *ob; /* borrowed: messages go here */
+	json_t *want;      /* the load request */
+	json_t *doc;       /* the write document: arrays of rows */
+	json_t *replay;    /* case_id -> [{seq, topic, value}] */
+	json_t *seen;      /* feedback_id -> {src_topic, src_partition, ...} */
+	json_t *co;        /* "case\tattempt\tdept" of co-handlers */
+	json_t *case_idx;  /* case_id -> index in cases */
 	struct caseops_case **cases;
 	size_t ncases, acases;
-	struct figures fig;           /* the chooser's figures and their increments */
-	int bad_row;                  /* a row could not be encoded: the write fails */
+	struct figures fig; /* the chooser's figures and their increments */
+	int bad_row;        /* a row could not be encoded: the write fails */
 };
 
 void caseops_init(struct caseops *co, const struct caseops_env *env, struct outbox *ob);
@@ -133,8 +133,8 @@ void caseops_assign(struct caseops *co, json_t *petition, const struct rules_dec
 		    const struct rules_dept *dept, const char *role, int attempt, time_t now,
 		    time_t accept_by, time_t resolve_by);
 /* Adds one to a dept_stats counter (and to accept_hist[bucket] when >= 0). */
-void caseops_stat(struct caseops *co, const char *dept, const char *category,
-		  const char *counter, int bucket);
+void caseops_stat(struct caseops *co, const char *dept, const char *category, const char *counter,
+		  int bucket);
 /*
  * Decides with the candidate chooser and the given exclusions (rules.h):
  * 0; CASEOPS_UNPLACED when the rules cannot place it (why says so); -1 when
@@ -175,8 +175,8 @@ json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec
 			      const char *role, int attempt, time_t now, time_t accept_by,
 			      time_t resolve_by);
 /* The assignment id: <case>-A<attempt>, and -<department> for a co-handler. */
-void caseops_assignment_id(const char *case_id, int attempt, const char *role,
-			   const char *dept, char *out, size_t outsz);
+void caseops_assignment_id(const char *case_id, int attempt, const char *role, const char *dept,
+			   char *out, size_t outsz);
 /* The standard deadlines of a decision made at now. */
 time_t caseops_accept_by(time_t now);
 time_t caseops_resolve_by(const struct rules_decision *dec, time_t now);

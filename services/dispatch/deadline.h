@@ -12,9 +12,9 @@
 #include "vocab.h"
 
 struct deadline_conf {
-	long warn_pct;                /* XF_WARN_PCT: warn at this % of the time */
-	long supervise_workdays;      /* XF_SUPERVISE_WORKDAYS after the deadline */
-	const struct calendar *cal;   /* working days (borrowed) */
+	long warn_pct;              /* XF_WARN_PCT: warn at this % of the time */
+	long supervise_workdays;    /* XF_SUPERVISE_WORKDAYS after the deadline */
+	const struct calendar *cal; /* working days (borrowed) */
 };
 
 /*

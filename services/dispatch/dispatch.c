@@ -67,7 +67,7 @@ static void take_notifies(struct dispatch *d)
 	}
 }
 
-#define RULES_RECHECK_MS 30000.0  /* in case a notification went missing */
+#define RULES_RECHECK_MS 30000.0 /* in case a notification went missing */
 
 /*
  * Loads the active rule set when an import said so (LISTEN xf_rules), and
@@ -136,10 +136,10 @@ static int dispatch_ready(struct dispatch *d, struct sbuf *err)
 
 /* One message of a batch. */
 struct dispatch_item {
-	json_t *msg;            /* owned; NULL if unreadable */
-	int feedback;           /* from department.feedback */
-	const char *dlq_code;   /* set when the message goes to the DLQ */
-	char *dlq_why;          /* owned */
+	json_t *msg;          /* owned; NULL if unreadable */
+	int feedback;         /* from department.feedback */
+	const char *dlq_code; /* set when the message goes to the DLQ */
+	char *dlq_why;        /* owned */
 };
 
 static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm)
@@ -166,7 +166,7 @@ static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm
 	    !caseops_str(json_object_get(p, "classification"), "category", NULL)) {
 		it->dlq_code = "bad_petition";
 		it->dlq_why = xstrdup("not an xf.petition.v1 object with case_id, "
-				     "region_code and classification.category");
+				      "region_code and classification.category");
 		json_decref(p);
 		return;
 	}
@@ -203,21 +203,20 @@ static int decide_all(struct dispatch *d, struct caseops *co, rd_kafka_message_t
 	for (size_t i = 0; i < n; i++) {
 		struct dispatch_item *it = &items[i];
 
-		if (it->feedback ? lifecycle_feedback(&d->lifecycle, co, it->msg, msgs[i],
-						      dispatch_now(d), &it->dlq_code,
-						      &it->dlq_why, err) :
-		    it->msg && !it->dlq_code &&
-		    route_petition(&d->route, co, it->msg, dispatch_now(d), &it->dlq_code,
-				   &it->dlq_why, err))
+		if (it->feedback
+			    ? lifecycle_feedback(&d->lifecycle, co, it->msg, msgs[i],
+						 dispatch_now(d), &it->dlq_code, &it->dlq_why, err)
+			    : it->msg && !it->dlq_code &&
+				      route_petition(&d->route, co, it->msg, dispatch_now(d),
+						     &it->dlq_code, &it->dlq_why, err))
 			return -1;
 	}
 	return 0;
 }
 
 /* The batch's transaction: BEGIN, one read, decisions in C, one write, COMMIT. */
-static int work_all(struct dispatch *d, rd_kafka_message_t **msgs,
-		    struct dispatch_item *items, size_t n, struct outbox *ob,
-		    struct sbuf *err)
+static int work_all(struct dispatch *d, rd_kafka_message_t **msgs, struct dispatch_item *items,
+		    size_t n, struct outbox *ob, struct sbuf *err)
 {
 	struct caseops_env env;
 	struct caseops co;
@@ -227,28 +226,28 @@ static int work_all(struct dispatch *d, rd_kafka_message_t **msgs,
 	caseops_init(&co, &env, ob);
 	want_all(&co, msgs, items, n);
 	rc = pg_begin(d->svc.conn, err) || caseops_load(&co, err) ||
-	     decide_all(d, &co, msgs, items, n, err) || caseops_write(&co, 0, err) ||
-	     pg_commit(d->svc.conn, err) ? -1 : 0;
+			     decide_all(d, &co, msgs, items, n, err) ||
+			     caseops_write(&co, 0, err) || pg_commit(d->svc.conn, err)
+		     ? -1
+		     : 0;
 	caseops_release(&co);
 	return rc;
 }
 
-static int publish(struct dispatch *d, rd_kafka_message_t **msgs,
-		   struct dispatch_item *items, size_t n, const struct outbox *ob,
-		   struct kafka_acks *acks, struct sbuf *err)
+static int publish(struct dispatch *d, rd_kafka_message_t **msgs, struct dispatch_item *items,
+		   size_t n, const struct outbox *ob, struct kafka_acks *acks, struct sbuf *err)
 {
 	if (outbox_produce(&d->svc, ob, "message", acks, err))
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (items[i].dlq_code &&
-		    svc_dead_letter(&d->svc, msgs[i], items[i].dlq_code,
-				    items[i].dlq_why, acks, err))
+		if (items[i].dlq_code && svc_dead_letter(&d->svc, msgs[i], items[i].dlq_code,
+							 items[i].dlq_why, acks, err))
 			return -1;
 	return 0;
 }
 
-static int dispatch_batch(void *self, rd_kafka_message_t **msgs, size_t n,
-			  struct kafka_acks *acks, struct sbuf *err)
+static int dispatch_batch(void *self, rd_kafka_message_t **msgs, size_t n, struct kafka_acks *acks,
+			  struct sbuf *err)
 {
 	struct dispatch *d = self;
 	struct dispatch_item *items;
@@ -307,12 +306,10 @@ static int rules_loaded(void *arg, struct sbuf *why)
 
 int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct sbuf *err)
 {
-	static const char *const topics[] = { "petition.classified", "department.feedback",
-					       NULL };
+	static const char *const topics[] = { "petition.classified", "department.feedback", NULL };
 
 	memset(d, 0, sizeof *d);
-	if (svc_init(&d->svc, "xf-dispatch", "127.0.0.1:8083", "dispatch", topics,
-		     stop, err))
+	if (svc_init(&d->svc, "xf-dispatch", "127.0.0.1:8083", "dispatch", topics, stop, err))
 		return -1;
 	choose_weights_from_conf(&d->svc.conf, &d->weights);
 	d->svc.ready_extra = rules_loaded;
@@ -321,13 +318,15 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	d->svc.tick_self = d;
 	d->svc.tick_ms = d->svc.conf.timer_ms;
 	d->timer.svc = d->gauges.svc = &d->svc;
-	d->lifecycle.m_feedback_dup = metrics_get(d->svc.metrics, "xf_feedback_duplicates_total",
-					"Feedback messages whose feedback_id was already applied",
-					METRICS_COUNTER, NULL);
-	d->route.m_latency_occurred = metrics_histogram(d->svc.metrics, "xf_end_to_end_seconds",
+	d->lifecycle.m_feedback_dup = metrics_get(
+		d->svc.metrics, "xf_feedback_duplicates_total",
+		"Feedback messages whose feedback_id was already applied", METRICS_COUNTER, NULL);
+	d->route.m_latency_occurred = metrics_histogram(
+		d->svc.metrics, "xf_end_to_end_seconds",
 		"From a petition's occurred_at, or from intake, to its assignment",
 		metrics_buckets_latency, "from=\"occurred_at\"");
-	d->route.m_latency_received = metrics_histogram(d->svc.metrics, "xf_end_to_end_seconds",
+	d->route.m_latency_received = metrics_histogram(
+		d->svc.metrics, "xf_end_to_end_seconds",
 		"From a petition's occurred_at, or from intake, to its assignment",
 		metrics_buckets_latency, "from=\"intake\"");
 	d->schemas = d->lifecycle.schemas = jschema_set_new();

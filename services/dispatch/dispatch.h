@@ -44,22 +44,22 @@ struct lag_monitor;
 
 struct dispatch {
 	struct svc svc;
-	struct rules_set *rules;      /* the active rule set, NULL until loaded */
-	char rules_sha[65];           /* of the loaded body, to notice an import */
-	struct calendar *cal;         /* working days, NULL until loaded */
-	int listen_pid;               /* backend that LISTENs for imports */
-	int rules_dirty, cal_dirty;   /* NOTIFY seen: reload at the next batch */
-	double rules_checked_ms;      /* last look at rule_sets without a NOTIFY */
+	struct rules_set *rules;    /* the active rule set, NULL until loaded */
+	char rules_sha[65];         /* of the loaded body, to notice an import */
+	struct calendar *cal;       /* working days, NULL until loaded */
+	int listen_pid;             /* backend that LISTENs for imports */
+	int rules_dirty, cal_dirty; /* NOTIFY seen: reload at the next batch */
+	double rules_checked_ms;    /* last look at rule_sets without a NOTIFY */
 	struct choose_weights weights;
 	struct webhook_sender *webhooks;
-	time_t clock_offset;          /* XF_CLOCK_FILE's seconds (tests), read per batch */
-	struct route route;           /* new petitions */
-	struct lifecycle lifecycle;   /* feedback */
-	struct timer timer;           /* deadlines */
+	time_t clock_offset;        /* XF_CLOCK_FILE's seconds (tests), read per batch */
+	struct route route;         /* new petitions */
+	struct lifecycle lifecycle; /* feedback */
+	struct timer timer;         /* deadlines */
 	struct gauges gauges;
-	struct lag_monitor *lag;      /* consumer-group lag of our groups (common/lag.h) */
-	struct jschema_set *schemas;  /* xf.feedback.v1 */
-	struct status_src status;     /* what the status page reads (status.h) */
+	struct lag_monitor *lag;     /* consumer-group lag of our groups (common/lag.h) */
+	struct jschema_set *schemas; /* xf.feedback.v1 */
+	struct status_src status;    /* what the status page reads (status.h) */
 };
 
 int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct sbuf *err);

@@ -9,11 +9,20 @@
 #include "xalloc.h"
 
 /* dept_stats counters, in the order of the columns read and written. */
-enum { ST_ASSIGNED, ST_ACCEPTED, ST_RETURNED, ST_RESOLVED, ST_RATED, ST_SATISFIED,
-       ST_DISSATISFIED, ST_OVERDUE, ST_N };
+enum {
+	ST_ASSIGNED,
+	ST_ACCEPTED,
+	ST_RETURNED,
+	ST_RESOLVED,
+	ST_RATED,
+	ST_SATISFIED,
+	ST_DISSATISFIED,
+	ST_OVERDUE,
+	ST_N
+};
 static const char *const stat_names[ST_N] = {
-	"assigned", "accepted", "returned", "resolved", "rated", "satisfied",
-	"dissatisfied", "overdue",
+	"assigned", "accepted",  "returned",     "resolved",
+	"rated",    "satisfied", "dissatisfied", "overdue",
 };
 
 struct figures_stat {
@@ -49,8 +58,7 @@ static void stat_key(const char *dept, const char *category, char *out, size_t n
 	snprintf(out, n, "%s\t%s", dept, category ? category : "other");
 }
 
-static struct figures_stat *stat_get(struct figures *fg, const char *dept,
-				     const char *category)
+static struct figures_stat *stat_get(struct figures *fg, const char *dept, const char *category)
 {
 	char key[256];
 	json_t *i;
@@ -71,8 +79,8 @@ static struct figures_stat *stat_get(struct figures *fg, const char *dept,
 	return s;
 }
 
-void figures_add(struct figures *fg, const char *dept, const char *category,
-		 const char *counter, int bucket)
+void figures_add(struct figures *fg, const char *dept, const char *category, const char *counter,
+		 int bucket)
 {
 	struct figures_stat *s = stat_get(fg, dept, category);
 
@@ -112,11 +120,13 @@ int figures_load(struct figures *fg, PGconn *conn, struct sbuf *err)
 
 	if (fg->loaded)
 		return 0;
-	res = pg_query(conn,
+	res = pg_query(
+		conn,
 		"SELECT 's', department, category, assigned, accepted, returned, resolved,"
 		" rated, satisfied, dissatisfied, overdue, array_to_string(accept_hist, ',')"
 		" FROM dept_stats UNION ALL SELECT 'o', department, '', open, 0, 0, 0, 0, 0, 0,"
-		" 0, '' FROM dept_open", 0, NULL, err);
+		" 0, '' FROM dept_open",
+		0, NULL, err);
 	if (!res)
 		return -1;
 	for (int r = 0; r < PQntuples(res); r++) {
@@ -162,8 +172,7 @@ void figures_candidate(const struct figures *fg, const char *category,
 
 static json_t *stat_json(const struct figures_stat *s)
 {
-	json_t *row = json_pack("{s:s, s:s}", "department", s->department,
-				"category", s->category);
+	json_t *row = json_pack("{s:s, s:s}", "department", s->department, "category", s->category);
 	json_t *hist = json_array();
 
 	for (int k = 0; k < ST_N; k++)
@@ -186,6 +195,5 @@ void figures_open_departments(const struct figures *fg, json_t *arr)
 	const char *dept;
 	json_t *v;
 
-	json_object_foreach(fg->open_delta, dept, v)
-		json_array_append_new(arr, json_string(dept));
+	json_object_foreach(fg->open_delta, dept, v) json_array_append_new(arr, json_string(dept));
 }

@@ -20,12 +20,12 @@
 struct figures_stat;
 
 struct figures {
-	json_t *idx;                  /* "dept\tcategory" -> index in v */
+	json_t *idx; /* "dept\tcategory" -> index in v */
 	struct figures_stat *v;
 	size_t n, alloc;
-	json_t *open;                 /* department -> open cases as loaded */
-	json_t *open_delta;           /* department -> change in this work */
-	int loaded;                   /* the stored figures were read */
+	json_t *open;       /* department -> open cases as loaded */
+	json_t *open_delta; /* department -> change in this work */
+	int loaded;         /* the stored figures were read */
 };
 
 void figures_init(struct figures *fg);
@@ -38,8 +38,8 @@ int figures_load(struct figures *fg, PGconn *conn, struct sbuf *err);
  * "resolved", "rated", "satisfied", "dissatisfied", "overdue") of dept in
  * category (NULL: "other"), and to accept_hist[bucket] when bucket >= 0.
  */
-void figures_add(struct figures *fg, const char *dept, const char *category,
-		 const char *counter, int bucket);
+void figures_add(struct figures *fg, const char *dept, const char *category, const char *counter,
+		 int bucket);
 /* n more (or fewer) open cases held by dept. */
 void figures_open_add(struct figures *fg, const char *dept, long n);
 /* The figures of candidate dept for category, stored plus changed (after figures_load). */

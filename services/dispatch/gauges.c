@@ -12,8 +12,8 @@
 #define GAUGES_EVERY_MS 10000.0
 
 /* One gauge family from rows (labels built from columns 0..nlabels-1, value last). */
-static void gauge_round(struct metrics *m, const char *name, const char *help,
-			const PGresult *res, const char *const *keys, int nlabels)
+static void gauge_round(struct metrics *m, const char *name, const char *help, const PGresult *res,
+			const char *const *keys, int nlabels)
 {
 	char labels[256];
 
@@ -43,18 +43,23 @@ int gauges_refresh(struct gauges *g, struct sbuf *err)
 	/* the counts kept by triggers (migration 012), not counted over every case */
 	if (pg_exec(g->svc->conn, "SELECT xf_case_counts_fold()", 0, NULL, err))
 		return -1;
-	cases = pg_query(g->svc->conn, "SELECT state, department, cases FROM case_counts_now"
-			 " WHERE state <> '' AND cases <> 0", 0, NULL, err);
-	overdue = cases ? pg_query(g->svc->conn, "SELECT department, sum(late)"
+	cases = pg_query(g->svc->conn,
+			 "SELECT state, department, cases FROM case_counts_now"
+			 " WHERE state <> '' AND cases <> 0",
+			 0, NULL, err);
+	overdue = cases ? pg_query(g->svc->conn,
+				   "SELECT department, sum(late)"
 				   " FROM case_counts_now WHERE state IN ('assigned', 'accepted')"
-				   " GROUP BY 1 HAVING sum(late) > 0", 0, NULL, err) : NULL;
+				   " GROUP BY 1 HAVING sum(late) > 0",
+				   0, NULL, err)
+			: NULL;
 	if (overdue) {
 		g->refreshed_ms = now_ms();
-		gauge_round(m, "xf_cases", "Cases by state and lead department", cases,
-			    state_dept, 2);
+		gauge_round(m, "xf_cases", "Cases by state and lead department", cases, state_dept,
+			    2);
 		gauge_round(m, "xf_cases_overdue",
-			    "Open cases past their current deadline, by department", overdue,
-			    dept, 1);
+			    "Open cases past their current deadline, by department", overdue, dept,
+			    1);
 	}
 	PQclear(cases);
 	PQclear(overdue);
@@ -72,9 +77,12 @@ void gauges_webhooks(struct gauges *g, const struct webhook_sender *ws)
 		return;
 	webhook_get_stats(ws, &st);
 	metrics_set(metrics_get(m, "xf_webhook_attempts_total", help, METRICS_COUNTER,
-				"outcome=\"delivered\""), (double)st.delivered);
+				"outcome=\"delivered\""),
+		    (double)st.delivered);
 	metrics_set(metrics_get(m, "xf_webhook_attempts_total", help, METRICS_COUNTER,
-				"outcome=\"failed\""), (double)st.failed);
+				"outcome=\"failed\""),
+		    (double)st.failed);
 	metrics_set(metrics_get(m, "xf_webhook_attempts_total", help, METRICS_COUNTER,
-				"outcome=\"given_up\""), (double)st.given_up);
+				"outcome=\"given_up\""),
+		    (double)st.given_up);
 }

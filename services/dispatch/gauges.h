@@ -11,8 +11,8 @@
 #include "webhook.h"
 
 struct gauges {
-	struct svc *svc;            /* connection, configuration, metrics (borrowed) */
-	double refreshed_ms;        /* last refresh of the case gauges */
+	struct svc *svc;               /* connection, configuration, metrics (borrowed) */
+	double refreshed_ms;           /* last refresh of the case gauges */
 	struct scorecard_board *board; /* the newest scorecard, for the status page (owned) */
 };
 

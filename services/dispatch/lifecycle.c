@@ -30,8 +30,8 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define DISPATCH_RETURN_WORKDAYS 5 /* 退单 within 5 working days, 第二十三条 */
-#define DISPATCH_EXTEND_MAX 30    /* one extension of at most 30 days, 第三十四条 */
+#define DISPATCH_RETURN_WORKDAYS 5   /* 退单 within 5 working days, 第二十三条 */
+#define DISPATCH_EXTEND_MAX 30       /* one extension of at most 30 days, 第三十四条 */
 #define DISPATCH_RETURNS_TO_TRIAGE 2 /* after two returns a human decides */
 
 #define str_at caseops_str
@@ -42,12 +42,12 @@ struct fb {
 	struct caseops *co;
 	const rd_kafka_message_t *rkm;
 	json_t *msg;
-	char id[160];           /* feedback_id, or @topic/partition/offset */
-	const char *case_id;    /* a well-formed case id, or NULL */
+	char id[160];        /* feedback_id, or @topic/partition/offset */
+	const char *case_id; /* a well-formed case id, or NULL */
 	const char *dept, *action;
 	time_t now;
-	size_t ob_from;         /* its outputs start here in the batch outbox */
-	int refused;            /* refuse() recorded it */
+	size_t ob_from; /* its outputs start here in the batch outbox */
+	int refused;    /* refuse() recorded it */
 };
 
 /*
@@ -61,11 +61,10 @@ static void refusal_event(const struct fb *f, const char *code, const char *why)
 	char *body;
 
 	time_format_cst(f->now, at);
-	ev = json_pack("{s:s, s:s?, s:i, s:s, s:s, s:{s:s, s:s?, s:s?, s:s, s:s}, s:s}",
-		       "schema", "xf.case_event.v1", "case_id", f->case_id, "seq", 0,
-		       "type", "refused", "at", at, "data", "feedback_id", f->id,
-		       "department", f->dept, "action", f->action, "code", code,
-		       "reason", why, "prev_hash", chain_genesis);
+	ev = json_pack("{s:s, s:s?, s:i, s:s, s:s, s:{s:s, s:s?, s:s?, s:s, s:s}, s:s}", "schema",
+		       "xf.case_event.v1", "case_id", f->case_id, "seq", 0, "type", "refused", "at",
+		       at, "data", "feedback_id", f->id, "department", f->dept, "action", f->action,
+		       "code", code, "reason", why, "prev_hash", chain_genesis);
 	if (!f->case_id)
 		json_object_set_new(ev, "case_id", json_null());
 	body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
@@ -108,8 +107,16 @@ static int record(const struct fb *f, const char *outcome, const char *reason)
 	char *outputs = json_dumps(outs, JSON_COMPACT);
 	char *body = body_text(rkm);
 	struct caseops_feedback row = {
-		f->id, f->case_id, f->dept, f->action, outcome, reason, body,
-		rd_kafka_topic_name(rkm->rkt), outputs, (int)rkm->partition,
+		f->id,
+		f->case_id,
+		f->dept,
+		f->action,
+		outcome,
+		reason,
+		body,
+		rd_kafka_topic_name(rkm->rkt),
+		outputs,
+		(int)rkm->partition,
 		(long long)rkm->offset,
 	};
 
@@ -159,8 +166,8 @@ static int seen_before(const struct fb *f)
 }
 
 /* The event message for the holding department (topic and webhook). */
-static int event_to_dept(const struct fb *f, const char *dept_code, const char *type,
-			 json_t *data, int to_topic, struct sbuf *err)
+static int event_to_dept(const struct fb *f, const char *dept_code, const char *type, json_t *data,
+			 int to_topic, struct sbuf *err)
 {
 	const struct rules_dept *dept = rules_dept_find(f->co->env.rules, dept_code);
 	char *msg = NULL;
@@ -194,12 +201,13 @@ static int do_accept(struct fb *f, struct case_row *c, struct sbuf *err)
 	caseops_case_save(f->co, c, f->now, 1);
 	return event_to_dept(f, c->department, "accepted",
 			     json_pack("{s:s, s:s, s:s}", "department", c->department,
-				       "assignment_id", aid, "feedback_id", f->id), 0, err);
+				       "assignment_id", aid, "feedback_id", f->id),
+			     0, err);
 }
 
 /* After two returns a person decides: no rule at all, the triage department. */
-static int triage_decision(const struct fb *f, const struct case_row *c,
-			   struct rules_decision *dec, struct sbuf *why)
+static int triage_decision(const struct fb *f, const struct case_row *c, struct rules_decision *dec,
+			   struct sbuf *why)
 {
 	const struct rules_set *rs = f->co->env.rules;
 
@@ -210,10 +218,11 @@ static int triage_decision(const struct fb *f, const struct case_row *c,
 		sbuf_adds(why, "no triage department for the region");
 		return -1;
 	}
-	dec->explain = json_pack("{s:s, s:n, s:b, s:s, s:O}", "version", rs->version,
-				 "rule", "triage", 1, "reason", "returned twice: the "
-				 "triage department decides by hand", "excluded",
-				 c->returned_by);
+	dec->explain = json_pack("{s:s, s:n, s:b, s:s, s:O}", "version", rs->version, "rule",
+				 "triage", 1, "reason",
+				 "returned twice: the "
+				 "triage department decides by hand",
+				 "excluded", c->returned_by);
 	return 0;
 }
 
@@ -227,20 +236,20 @@ static int reassign(struct fb *f, struct case_row *c, const struct rules_decisio
 	snprintf(c->department, sizeof c->department, "%s", dec->lead->code);
 	c->assigned_at = f->now;
 	caseops_assignment_id(f->case_id, c->attempt, "lead", dec->lead->code, aid, sizeof aid);
-	caseops_assign(f->co, c->petition, dec, dec->lead, "lead", c->attempt, f->now,
-		       c->accept_by, c->resolve_by);
+	caseops_assign(f->co, c->petition, dec, dec->lead, "lead", c->attempt, f->now, c->accept_by,
+		       c->resolve_by);
 	for (size_t i = 0; i < dec->nco; i++)
 		caseops_assign(f->co, c->petition, dec, dec->co[i], "co", c->attempt, f->now,
 			       c->accept_by, c->resolve_by);
 	caseops_case_save(f->co, c, f->now, 0);
 	return caseops_event(f->co, f->case_id, "redispatched", f->now,
-			     json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:O, s:O}",
-				       "department", dec->lead->code, "assignment_id", aid,
-				       "attempt", c->attempt, "rule",
-				       dec->rule ? dec->rule->id : "triage", "rules_version",
-				       f->co->env.rules->version, "triage",
+			     json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:O, s:O}", "department",
+				       dec->lead->code, "assignment_id", aid, "attempt", c->attempt,
+				       "rule", dec->rule ? dec->rule->id : "triage",
+				       "rules_version", f->co->env.rules->version, "triage",
 				       dec->triage || nreturned >= 2, "excluded", c->returned_by,
-				       "explain", dec->explain), NULL, err);
+				       "explain", dec->explain),
+			     NULL, err);
 }
 
 /* The new lead after a return: by the rules without those who returned it. */
@@ -278,16 +287,19 @@ static int do_return(struct fb *f, struct case_row *c, struct sbuf *err)
 	char why[160], lim[32];
 
 	if (time_format_cst(limit, lim), f->now >= limit) {
-		snprintf(why, sizeof why, "a return is allowed within %d working days of the "
-			 "assignment, until %s", DISPATCH_RETURN_WORKDAYS, lim);
+		snprintf(why, sizeof why,
+			 "a return is allowed within %d working days of the "
+			 "assignment, until %s",
+			 DISPATCH_RETURN_WORKDAYS, lim);
 		return refuse(f, "late_return", why);
 	}
 	json_array_append_new(c->returned_by, json_string(c->department));
 	caseops_stat(f->co, c->department, c->category, "returned", -1);
 	return caseops_event(f->co, f->case_id, "returned", f->now,
 			     json_pack("{s:s, s:s, s:i, s:s}", "department", c->department,
-				       "reason", reason, "attempt", c->attempt,
-				       "feedback_id", f->id), NULL, err) ||
+				       "reason", reason, "attempt", c->attempt, "feedback_id",
+				       f->id),
+			     NULL, err) ||
 	       redispatch(f, c, err);
 }
 
@@ -318,9 +330,9 @@ static int do_resolve(struct fb *f, struct case_row *c, struct sbuf *err)
 	caseops_stat(f->co, c->department, c->category, "resolved", -1);
 	caseops_case_save(f->co, c, f->now, 1);
 	return event_to_dept(f, c->department, "resolved",
-			     json_pack("{s:s, s:s, s:s}", "department", c->department,
-				       "result", str_at(f->msg, "result", NULL),
-				       "feedback_id", f->id), 0, err);
+			     json_pack("{s:s, s:s, s:s}", "department", c->department, "result",
+				       str_at(f->msg, "result", NULL), "feedback_id", f->id),
+			     0, err);
 }
 
 /* A rating closes the case; 不满意 reopens it (重办) to the same department. */
@@ -337,8 +349,9 @@ static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
 	if (unhappy)
 		caseops_stat(f->co, c->department, c->category, "dissatisfied", -1);
 	if (event_to_dept(f, c->department, "rated",
-			  json_pack("{s:s, s:s, s:s}", "department", c->department,
-				    "satisfaction", sat, "feedback_id", f->id), 0, err))
+			  json_pack("{s:s, s:s, s:s}", "department", c->department, "satisfaction",
+				    sat, "feedback_id", f->id),
+			  0, err))
 		return -1;
 	if (!unhappy) {
 		c->state = CASE_RATED;
@@ -354,8 +367,9 @@ static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
 	caseops_case_save(f->co, c, f->now, 1);
 	return event_to_dept(f, c->department, "reopened",
 			     json_pack("{s:s, s:s, s:i, s:s}", "department", c->department,
-				       "resolve_by", by, "reopened", c->reopened,
-				       "feedback_id", f->id), 1, err);
+				       "resolve_by", by, "reopened", c->reopened, "feedback_id",
+				       f->id),
+			     1, err);
 }
 
 /* Progress is recorded; the case does not change. */
@@ -408,8 +422,7 @@ static int apply(struct fb *f, struct case_row *c, struct sbuf *err)
 	if (c->state == CASE_RATED)
 		return refuse(f, "closed", "the case is closed (rated)");
 	if (strcmp(f->dept, c->department) &&
-	    !(act->co_handler &&
-	      caseops_co_handles(f->co, f->case_id, c->attempt, f->dept))) {
+	    !(act->co_handler && caseops_co_handles(f->co, f->case_id, c->attempt, f->dept))) {
 		snprintf(why, sizeof why, "the case is held by %s", c->department);
 		return refuse(f, "not_holder", why);
 	}

@@ -34,9 +34,8 @@ json_t *outbox_json(const struct outbox *ob, size_t from)
 	json_t *arr = json_array();
 
 	for (size_t i = from; i < ob->n; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "topic",
-				      ob->v[i].topic, "key", ob->v[i].key, "value",
-				      ob->v[i].value));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "topic", ob->v[i].topic,
+						     "key", ob->v[i].key, "value", ob->v[i].value));
 	return arr;
 }
 
@@ -45,7 +44,8 @@ void outbox_add_json(struct outbox *ob, json_t *arr)
 	size_t i;
 	json_t *m;
 
-	json_array_foreach(arr, i, m) {
+	json_array_foreach(arr, i, m)
+	{
 		const char *topic = json_string_value(json_object_get(m, "topic"));
 		const char *key = json_string_value(json_object_get(m, "key"));
 		const char *value = json_string_value(json_object_get(m, "value"));
@@ -55,12 +55,11 @@ void outbox_add_json(struct outbox *ob, json_t *arr)
 	}
 }
 
-static int produce_one(struct svc *svc, const char *topic, const char *key,
-		       const char *value, const char *what, struct kafka_acks *acks,
-		       struct sbuf *err)
+static int produce_one(struct svc *svc, const char *topic, const char *key, const char *value,
+		       const char *what, struct kafka_acks *acks, struct sbuf *err)
 {
-	if (kafka_produce(svc->producer, topic, key, strlen(key), value, strlen(value),
-			  NULL, 0, acks, err))
+	if (kafka_produce(svc->producer, topic, key, strlen(key), value, strlen(value), NULL, 0,
+			  acks, err))
 		return -1;
 	svc_count_out(svc, strncmp(topic, "assignments.", 12) ? topic : "assignments", what);
 	return 0;
@@ -70,8 +69,7 @@ int outbox_produce(struct svc *svc, const struct outbox *ob, const char *what,
 		   struct kafka_acks *acks, struct sbuf *err)
 {
 	for (size_t i = 0; i < ob->n; i++)
-		if (produce_one(svc, ob->v[i].topic, ob->v[i].key, ob->v[i].value, what,
-				acks, err))
+		if (produce_one(svc, ob->v[i].topic, ob->v[i].key, ob->v[i].value, what, acks, err))
 			return -1;
 	return 0;
 }
@@ -99,8 +97,10 @@ int outbox_flush(struct svc *svc, struct sbuf *err)
 
 	if (pg_begin(svc->conn, err))
 		return -1;
-	res = pg_query(svc->conn, "SELECT id, topic, key, value FROM outbox ORDER BY id"
-		       " LIMIT 1000 FOR UPDATE SKIP LOCKED", 0, NULL, err);
+	res = pg_query(svc->conn,
+		       "SELECT id, topic, key, value FROM outbox ORDER BY id"
+		       " LIMIT 1000 FOR UPDATE SKIP LOCKED",
+		       0, NULL, err);
 	if (!res) {
 		pg_rollback(svc->conn);
 		return -1;
@@ -109,7 +109,8 @@ int outbox_flush(struct svc *svc, struct sbuf *err)
 	if (!rc && PQntuples(res)) {
 		const char *params[1] = { PQgetvalue(res, PQntuples(res) - 1, 0) };
 
-		rc = pg_exec(svc->conn, "DELETE FROM outbox WHERE id <= $1 AND id IN"
+		rc = pg_exec(svc->conn,
+			     "DELETE FROM outbox WHERE id <= $1 AND id IN"
 			     " (SELECT id FROM outbox WHERE id <= $1 FOR UPDATE SKIP LOCKED)",
 			     1, params, err);
 	}

@@ -16,10 +16,15 @@
 #include "svc.h"
 
 struct outbox {
-	struct out_msg { char *topic, *key, *value; } *v;
+	struct out_msg {
+		char *topic, *key, *value;
+	} * v;
 	size_t n, alloc;
 };
+/* brace initialisers in macros, which clang-format takes for blocks */
+/* clang-format off */
 #define OUTBOX_INIT { NULL, 0, 0 }
+/* clang-format on */
 
 /* Adds a message; topic and key are copied, value (malloc'd) is taken. */
 void outbox_add(struct outbox *ob, const char *topic, const char *key, char *value);

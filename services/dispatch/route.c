@@ -9,8 +9,8 @@
 #define str_at caseops_str
 
 /* received, classified, assigned: the first three links of the chain. */
-static int events_insert(struct caseops *co, json_t *petition,
-			 const struct rules_decision *dec, time_t now, struct sbuf *err)
+static int events_insert(struct caseops *co, json_t *petition, const struct rules_decision *dec,
+			 time_t now, struct sbuf *err)
 {
 	const char *case_id = str_at(petition, "case_id", NULL);
 	const char *received = str_at(petition, "received_at", NULL);
@@ -28,22 +28,24 @@ static int events_insert(struct caseops *co, json_t *petition,
 			  json_pack("{s:s?, s:s?, s:s?}", "source_system",
 				    str_at(petition, "source", "system"), "external_id",
 				    str_at(petition, "external_id", NULL), "channel",
-				    str_at(petition, "source", "channel")), NULL, err) ||
+				    str_at(petition, "source", "channel")),
+			  NULL, err) ||
 	    caseops_event(co, case_id, "classified", now,
 			  json_pack("{s:O?, s:O?, s:O?}", "category",
 				    json_object_get(cls, "category"), "risk",
 				    json_object_get(cls, "risk"), "model",
-				    json_object_get(cls, "model")), NULL, err)) {
+				    json_object_get(cls, "model")),
+			  NULL, err)) {
 		json_decref(co_handlers);
 		return -1;
 	}
 	return caseops_event(co, case_id, "assigned", now,
 			     json_pack("{s:s, s:s, s:o, s:s, s:s, s:i, s:b}", "department",
-				       dec->lead->code, "assignment_id", aid,
-				       "co_handlers", co_handlers, "rule",
-				       dec->rule ? dec->rule->id : "triage",
+				       dec->lead->code, "assignment_id", aid, "co_handlers",
+				       co_handlers, "rule", dec->rule ? dec->rule->id : "triage",
 				       "rules_version", co->env.rules->version, "attempt", 1,
-				       "triage", dec->triage), NULL, err);
+				       "triage", dec->triage),
+			     NULL, err);
 }
 
 /* End-to-end latency of a new case: from the event and from intake (real time). */
@@ -69,8 +71,7 @@ static int case_decide(struct route *rt, struct caseops *co, json_t *petition,
 	observe_latency(rt, petition);
 	caseops_assign(co, petition, dec, dec->lead, "lead", 1, now, accept_by, resolve_by);
 	for (size_t i = 0; i < dec->nco; i++)
-		caseops_assign(co, petition, dec, dec->co[i], "co", 1, now, accept_by,
-			       resolve_by);
+		caseops_assign(co, petition, dec, dec->co[i], "co", 1, now, accept_by, resolve_by);
 	return events_insert(co, petition, dec, now, err);
 }
 

@@ -59,9 +59,8 @@ static json_t *state_entry(json_t *arr, const char *state)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(arr, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "state")), state))
-			return e;
+	json_array_foreach(arr, i, e) if (!strcmp(json_string_value(json_object_get(e, "state")),
+						  state)) return e;
 	e = json_pack("{s:s, s:I}", "state", state, "count", (json_int_t)0);
 	json_array_append_new(arr, e);
 	return e;
@@ -102,9 +101,9 @@ static json_t *lag_partition(const struct lag_part *p)
 {
 	const struct lag_reading *r = &p->cur;
 
-	return json_pack("{s:s, s:I, s:I, s:o}", "topic", r->topic,
-			 "partition", (json_int_t)r->partition, "lag", (json_int_t)r->lag,
-			 "lag_seconds", seconds_json(r->lag ? r->lag_s : 0));
+	return json_pack("{s:s, s:I, s:I, s:o}", "topic", r->topic, "partition",
+			 (json_int_t)r->partition, "lag", (json_int_t)r->lag, "lag_seconds",
+			 seconds_json(r->lag ? r->lag_s : 0));
 }
 
 static json_t *lag_group(const struct lag_tracker *tr, const struct lag_group_sum *g)
@@ -113,8 +112,8 @@ static json_t *lag_group(const struct lag_tracker *tr, const struct lag_group_su
 
 	for (size_t i = g->first; i < g->first + g->count; i++)
 		json_array_append_new(parts, lag_partition(&tr->parts[i]));
-	return json_pack("{s:s, s:i, s:s, s:o, s:I, s:o}", "group", g->group,
-			 "status", (int)g->status, "status_name", lag_status_name(g->status),
+	return json_pack("{s:s, s:i, s:s, s:o, s:I, s:o}", "group", g->group, "status",
+			 (int)g->status, "status_name", lag_status_name(g->status),
 			 "max_lag_seconds", seconds_json(g->max_lag_s), "lag", (json_int_t)g->lag,
 			 "partitions", parts);
 }
@@ -129,8 +128,9 @@ void status_set_lag(json_t *out, const struct lag_tracker *tr)
 		json_array_append_new(groups, lag_group(tr, &g));
 	}
 	json_object_set_new(out, "lag", groups);
-	json_object_set_new(out, "lag_sampled_at", tr && tr->sampled_wall_ms > 0 ?
-			    json_real(tr->sampled_wall_ms / 1000) : json_null());
+	json_object_set_new(out, "lag_sampled_at",
+			    tr && tr->sampled_wall_ms > 0 ? json_real(tr->sampled_wall_ms / 1000)
+							  : json_null());
 }
 
 static void read_lag(void *arg, const struct lag_tracker *tr)
@@ -150,13 +150,12 @@ static json_t *ratio_json(struct scorecard_frac f)
 
 static json_t *department(const struct scorecard_row *r)
 {
-	return json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:s}",
-			 "department", r->code, "name", r->name, "status", (int)r->status,
-			 "open", (json_int_t)r->open, "overdue_ratio", ratio_json(r->overdue),
-			 "return_ratio", ratio_json(r->returned),
-			 "repeat_ratio", ratio_json(r->repeats),
-			 "satisfaction_ratio", ratio_json(r->satisfied),
-			 "status_name", scorecard_status_name(r->status));
+	return json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:s}", "department", r->code,
+			 "name", r->name, "status", (int)r->status, "open", (json_int_t)r->open,
+			 "overdue_ratio", ratio_json(r->overdue), "return_ratio",
+			 ratio_json(r->returned), "repeat_ratio", ratio_json(r->repeats),
+			 "satisfaction_ratio", ratio_json(r->satisfied), "status_name",
+			 scorecard_status_name(r->status));
 }
 
 /* Red first, then yellow, then green; by code within each. */
@@ -201,11 +200,10 @@ json_t *status_json(const struct status_src *src)
 	json_t *out;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	out = json_pack("{s:f, s:o, s:o, s:o, s:o}",
-		"now", (double)ts.tv_sec + ts.tv_nsec / 1e9,
-		"messages_in", totals(m, "xf_messages_in_total", topic),
-		"messages_out", totals(m, "xf_messages_out_total", topic_kind),
-		"dead_letters", totals(m, "xf_dead_letters_total", reason), "cases", cases(m));
+	out = json_pack("{s:f, s:o, s:o, s:o, s:o}", "now", (double)ts.tv_sec + ts.tv_nsec / 1e9,
+			"messages_in", totals(m, "xf_messages_in_total", topic), "messages_out",
+			totals(m, "xf_messages_out_total", topic_kind), "dead_letters",
+			totals(m, "xf_dead_letters_total", reason), "cases", cases(m));
 	if (src->lag)
 		lag_monitor_read(src->lag, read_lag, out);
 	else
@@ -249,9 +247,9 @@ static void add_lag_statuses(struct sbuf *body, const struct status_src *src)
 
 	(void)src;
 	for (size_t i = 0; i < ARRAY_SIZE(lag_statuses); i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}",
-			"name", lag_statuses[i].name, "label", lag_statuses[i].label,
-			"colour", lag_statuses[i].colour));
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s}", "name", lag_statuses[i].name, "label",
+				       lag_statuses[i].label, "colour", lag_statuses[i].colour));
 	add_json(body, arr, 1);
 }
 

@@ -61,9 +61,9 @@
 
 /* What the page reads, each kept by reference. */
 struct status_src {
-	struct metrics *m;              /* messages, dead letters, xf_cases */
-	struct lag_monitor *lag;        /* the lag monitor; NULL: no lag figures */
-	struct scorecard_board *board;  /* the newest scorecard; NULL: none */
+	struct metrics *m;             /* messages, dead letters, xf_cases */
+	struct lag_monitor *lag;       /* the lag monitor; NULL: no lag figures */
+	struct scorecard_board *board; /* the newest scorecard; NULL: none */
 };
 
 /*

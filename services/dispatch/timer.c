@@ -10,8 +10,8 @@
 #include "pg.h"
 #include "util.h"
 
-#define TIMER_BATCH 200      /* cases per transaction */
-#define TIMER_ROUNDS 10      /* transactions per tick, so batches keep flowing */
+#define TIMER_BATCH 200 /* cases per transaction */
+#define TIMER_ROUNDS 10 /* transactions per tick, so batches keep flowing */
 
 static const char *const stage_type[3] = { "warned", "overdue", "supervised" };
 
@@ -46,7 +46,8 @@ static int fire(struct caseops *co, const struct case_row *c, const struct deadl
 	rc = caseops_event(co, c->case_id, stage_type[stage], p->at[stage],
 			   json_pack("{s:s, s:s, s:s, s:s?}", "department", c->department,
 				     "deadline", p->deadline, "due", due, "supervisor",
-				     bureau ? bureau->code : NULL), &msg, err);
+				     bureau ? bureau->code : NULL),
+			   &msg, err);
 	if (!rc && dept)
 		caseops_tell(co, dept, c->case_id, stage_type[stage], msg, 1);
 	if (!rc && bureau && bureau != dept)
@@ -63,8 +64,7 @@ static int advance(struct caseops *co, struct case_row *c, time_t now, struct sb
 	struct deadline_plan p;
 	int stage = c->clock_stage;
 
-	deadline_plan(&co->env.clock, c->state, c->clock_start, c->accept_by, c->resolve_by,
-		      &p);
+	deadline_plan(&co->env.clock, c->state, c->clock_start, c->accept_by, c->resolve_by, &p);
 	for (; p.running && stage < 3 && p.at[stage] <= now; stage++)
 		if (fire(co, c, &p, stage, err))
 			return -1;
@@ -81,8 +81,10 @@ static int any_due(struct timer *t, time_t now, struct sbuf *err)
 	int n;
 
 	snprintf(nows, sizeof nows, "%lld", (long long)now);
-	res = pg_query(t->svc->conn, "SELECT 1 FROM cases WHERE due_at <= to_timestamp($1)"
-		       " ORDER BY due_at LIMIT 1", 1, params, err); /* through cases_due */
+	res = pg_query(t->svc->conn,
+		       "SELECT 1 FROM cases WHERE due_at <= to_timestamp($1)"
+		       " ORDER BY due_at LIMIT 1",
+		       1, params, err); /* through cases_due */
 	if (!res)
 		return -1;
 	n = PQntuples(res);
@@ -91,8 +93,7 @@ static int any_due(struct timer *t, time_t now, struct sbuf *err)
 }
 
 /* One transaction: up to TIMER_BATCH due cases. Returns how many, or -1. */
-static int timer_round(struct timer *t, const struct caseops_env *env, time_t now,
-		       struct sbuf *err)
+static int timer_round(struct timer *t, const struct caseops_env *env, time_t now, struct sbuf *err)
 {
 	struct outbox ob = OUTBOX_INIT;
 	struct caseops co;

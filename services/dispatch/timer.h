@@ -20,8 +20,8 @@
 #include "svc.h"
 
 struct timer {
-	struct svc *svc;        /* connection, producer, metrics (borrowed) */
-	int outbox_clean;       /* the outbox table is known empty */
+	struct svc *svc;  /* connection, producer, metrics (borrowed) */
+	int outbox_clean; /* the outbox table is known empty */
 };
 
 /* Brings every due case up to now (a bounded number of rounds). 0, or -1 with err. */

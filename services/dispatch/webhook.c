@@ -17,13 +17,13 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define INFLIGHT_MAX 32     /* POSTs under way at once */
-#define IDLE_MAX_MS 500     /* longest wait before looking for due rows again */
-#define IDLE_MIN_MS 10      /* shortest, so rows another sender holds cannot spin us */
-#define POLL_MAX_MS 1000    /* curl wakes earlier for its own timeouts */
-#define DB_RETRY_MS 250     /* first back-off after a PostgreSQL error */
+#define INFLIGHT_MAX 32  /* POSTs under way at once */
+#define IDLE_MAX_MS 500  /* longest wait before looking for due rows again */
+#define IDLE_MIN_MS 10   /* shortest, so rows another sender holds cannot spin us */
+#define POLL_MAX_MS 1000 /* curl wakes earlier for its own timeouts */
+#define DB_RETRY_MS 250  /* first back-off after a PostgreSQL error */
 
-_Static_assert(sizeof ((struct webhook_delivery *)0)->error >= CURL_ERROR_SIZE,
+_Static_assert(sizeof((struct webhook_delivery *)0)->error >= CURL_ERROR_SIZE,
 	       "webhook_delivery.error is curl's error buffer");
 
 /* One POST in flight; CURLOPT_PRIVATE points at it. */
@@ -37,31 +37,30 @@ struct transfer {
 
 /* A claimed row in flight: the thread's, owning its copy of the row. */
 struct job {
-	struct transfer t;          /* first: the transfer is the job */
+	struct transfer t; /* first: the transfer is the job */
 	struct webhook_delivery d;
-	int slot, attempt;          /* attempt: this one, counting from 1 */
-	int finished;               /* its outcome waits to be recorded */
-	int final;                  /* a failure not to be retried */
-	long retry_ms;              /* after a failure to be retried */
-	char *col[6];               /* id, url, kind, body, attempts, department */
+	int slot, attempt; /* attempt: this one, counting from 1 */
+	int finished;      /* its outcome waits to be recorded */
+	int final;         /* a failure not to be retried */
+	long retry_ms;     /* after a failure to be retried */
+	char *col[6];      /* id, url, kind, body, attempts, department */
 };
 
 struct webhook_sender {
-	struct xf_conf conf;        /* a copy; its strings are borrowed */
-	CURLM *multi;               /* lives as long as we do: connections are reused */
-	PGconn *conn;               /* the thread's own */
+	struct xf_conf conf; /* a copy; its strings are borrowed */
+	CURLM *multi;        /* lives as long as we do: connections are reused */
+	PGconn *conn;        /* the thread's own */
 	pthread_t thread;
 	int threaded;
 	atomic_int stop;
 	atomic_ulong delivered, failed, given_up;
 	struct job *jobs[INFLIGHT_MAX]; /* in flight, NULL where free */
 	int njobs;
-	double next_claim;          /* now_ms() at which to look for due rows */
-	long db_backoff;            /* ms; 0 while PostgreSQL answers */
+	double next_claim; /* now_ms() at which to look for due rows */
+	long db_backoff;   /* ms; 0 while PostgreSQL answers */
 };
 
-void webhook_signature(const char *secret, long timestamp, const char *body,
-		       char out[65])
+void webhook_signature(const char *secret, long timestamp, const char *body, char out[65])
 {
 	struct sbuf msg = SBUF_INIT;
 
@@ -81,13 +80,12 @@ long webhook_backoff_ms(const struct xf_conf *conf, int attempts)
 	return ms < cap ? ms : cap;
 }
 
-json_t *webhook_row(const char *case_id, const char *department, const char *url,
-		    const char *kind, const char *body)
+json_t *webhook_row(const char *case_id, const char *department, const char *url, const char *kind,
+		    const char *body)
 {
 	/* body: a message this process wrote with jansson, so valid UTF-8 */
-	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "case_id", case_id, "department",
-			 department, "url", url, "kind", kind, "body",
-			 json_string_nocheck(body));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "case_id", case_id, "department", department,
+			 "url", url, "kind", kind, "body", json_string_nocheck(body));
 }
 
 /*
@@ -199,8 +197,7 @@ static void reject(struct webhook_delivery *d, const char *why)
  * Prepares d's POST and adds it to the multi handle. Returns 0, or -1 when
  * it is over already (d->outcome says how).
  */
-static int transfer_start(struct webhook_sender *ws, struct transfer *t,
-			  struct webhook_delivery *d)
+static int transfer_start(struct webhook_sender *ws, struct transfer *t, struct webhook_delivery *d)
 {
 	t->d = d;
 	d->outcome = WEBHOOK_NOT_SENT;
@@ -250,14 +247,15 @@ static void transfer_outcome(struct webhook_delivery *d, CURL *easy, CURLcode rc
 		d->error[0] = '\0';
 		return;
 	}
-	d->outcome = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT ?
-		     WEBHOOK_REJECTED : WEBHOOK_RETRY;
+	d->outcome = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT
+			     ? WEBHOOK_REJECTED
+			     : WEBHOOK_RETRY;
 	if (rc == CURLE_OK)
 		snprintf(d->error, sizeof d->error, "HTTP status %ld", d->status);
 	else if (!d->error[0])
 		snprintf(d->error, sizeof d->error, "%s", curl_easy_strerror(rc));
 	/* it goes into key="value" logs: 'file', not "file" */
-	for (char *q = d->error; (q = strchr(q, '"')); )
+	for (char *q = d->error; (q = strchr(q, '"'));)
 		*q = '\'';
 }
 
@@ -317,7 +315,8 @@ static PGresult *claim(struct webhook_sender *ws, int room, struct sbuf *err)
 
 	snprintf(lease, sizeof lease, "%ld", 2 * ws->conf.webhook_timeout_ms + 10000);
 	snprintf(limit, sizeof limit, "%d", room);
-	return pg_query(ws->conn,
+	return pg_query(
+		ws->conn,
 		"UPDATE webhook_deliveries SET next_at = now() + $1::bigint * interval '1 ms'"
 		" WHERE id IN (SELECT id FROM webhook_deliveries"
 		" WHERE state = 'pending' AND next_at <= now() ORDER BY next_at"
@@ -336,10 +335,10 @@ static long idle_ms(struct webhook_sender *ws, struct sbuf *err)
 	snprintf(lo, sizeof lo, "%d", IDLE_MIN_MS);
 	snprintf(hi, sizeof hi, "%d", IDLE_MAX_MS);
 	res = pg_query(ws->conn,
-		"SELECT least($2::bigint, greatest($1::bigint, coalesce(ceil(extract(epoch"
-		" FROM min(next_at) - clock_timestamp()) * 1000)::bigint, $2::bigint)))"
-		" FROM webhook_deliveries WHERE state = 'pending'",
-		2, (const char *const[]){ lo, hi }, err);
+		       "SELECT least($2::bigint, greatest($1::bigint, coalesce(ceil(extract(epoch"
+		       " FROM min(next_at) - clock_timestamp()) * 1000)::bigint, $2::bigint)))"
+		       " FROM webhook_deliveries WHERE state = 'pending'",
+		       2, (const char *const[]){ lo, hi }, err);
 	if (!res)
 		return -1;
 	ms = strtol(PQgetvalue(res, 0, 0), NULL, 10);
@@ -350,7 +349,7 @@ static long idle_ms(struct webhook_sender *ws, struct sbuf *err)
 /* Logs a PostgreSQL failure; returns the back-off before the next claim. */
 static long db_failed(struct webhook_sender *ws, const char *what, struct sbuf *err)
 {
-	for (char *p = err->buf; (p = strpbrk(p, "\n\t")); ) /* libpq's lines: one log line */
+	for (char *p = err->buf; (p = strpbrk(p, "\n\t"));) /* libpq's lines: one log line */
 		*p = ' ';
 	ws->db_backoff = ws->db_backoff ? ws->db_backoff * 2 : DB_RETRY_MS;
 	if (ws->db_backoff > ws->conf.retry_max_ms)
@@ -370,10 +369,12 @@ static json_t *outcome_row(struct webhook_sender *ws, struct job *j)
 	j->retry_ms = delivered || j->final ? 0 : webhook_backoff_ms(&ws->conf, j->attempt);
 	if (!utf8_valid(d->error, strlen(d->error)))
 		snprintf(d->error, sizeof d->error, "(an error text that is not UTF-8)");
-	return json_pack("{s:I, s:o, s:s?, s:s, s:I}", "id", (json_int_t)atoll(d->id),
-			 "status", delivered || d->status ? json_integer(d->status) : json_null(),
-			 "error", delivered ? NULL : d->error, "state",
-			 delivered ? "delivered" : j->final ? "failed" : "pending",
+	return json_pack("{s:I, s:o, s:s?, s:s, s:I}", "id", (json_int_t)atoll(d->id), "status",
+			 delivered || d->status ? json_integer(d->status) : json_null(), "error",
+			 delivered ? NULL : d->error, "state",
+			 delivered  ? "delivered"
+			 : j->final ? "failed"
+				    : "pending",
 			 "retry_ms", (json_int_t)j->retry_ms);
 }
 
@@ -381,15 +382,15 @@ static json_t *outcome_row(struct webhook_sender *ws, struct job *j)
 static int record_rows(struct webhook_sender *ws, const char *rows, struct sbuf *err)
 {
 	return pg_exec(ws->conn,
-		"UPDATE webhook_deliveries w SET attempts = w.attempts + 1,"
-		" last_status = r.status, last_error = r.error, state = r.state,"
-		" next_at = CASE WHEN r.state = 'delivered' THEN w.next_at"
-		"   ELSE now() + r.retry_ms * interval '1 ms' END,"
-		" delivered_at = CASE WHEN r.state = 'delivered' THEN now() END"
-		" FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, status integer,"
-		"   error text, state text, retry_ms bigint)"
-		" WHERE w.id = r.id AND w.state = 'pending'", 1,
-		(const char *const[]){ rows }, err);
+		       "UPDATE webhook_deliveries w SET attempts = w.attempts + 1,"
+		       " last_status = r.status, last_error = r.error, state = r.state,"
+		       " next_at = CASE WHEN r.state = 'delivered' THEN w.next_at"
+		       "   ELSE now() + r.retry_ms * interval '1 ms' END,"
+		       " delivered_at = CASE WHEN r.state = 'delivered' THEN now() END"
+		       " FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, status integer,"
+		       "   error text, state text, retry_ms bigint)"
+		       " WHERE w.id = r.id AND w.state = 'pending'",
+		       1, (const char *const[]){ rows }, err);
 }
 
 /* Counts and logs a recorded outcome. */
@@ -411,8 +412,8 @@ static void recorded(struct webhook_sender *ws, const struct job *j)
 		ws->next_claim = now_ms() + (double)j->retry_ms; /* due before we meant to look */
 	log_at(j->final ? LOG_ERROR : LOG_WARN, j->final ? "webhook_given_up" : "webhook_failed",
 	       LOG_S("id", d->id), LOG_S("kind", d->kind), LOG_S("department", j->col[5]),
-	       LOG_I("attempt", j->attempt), LOG_I("status", d->status),
-	       LOG_S("error", d->error), LOG_I("retry_ms", j->retry_ms), LOG_END);
+	       LOG_I("attempt", j->attempt), LOG_I("status", d->status), LOG_S("error", d->error),
+	       LOG_I("retry_ms", j->retry_ms), LOG_END);
 }
 
 /*
@@ -429,8 +430,8 @@ static int record_all(struct webhook_sender *ws, json_t *rows, struct sbuf *err)
 	rc = pg_ensure(&ws->conn, ws->conf.database_url, err) ? -1 : record_rows(ws, text, err);
 	if (rc && ws->conn && PQstatus(ws->conn) != CONNECTION_OK) {
 		sbuf_reset(err);
-		rc = pg_ensure(&ws->conn, ws->conf.database_url, err) ? -1 :
-		     record_rows(ws, text, err);
+		rc = pg_ensure(&ws->conn, ws->conf.database_url, err) ? -1
+								      : record_rows(ws, text, err);
 	}
 	free(text);
 	return rc;
@@ -550,9 +551,10 @@ static void jobs_abandon(struct webhook_sender *ws)
 		}
 	if (ids.len && ws->conn && PQstatus(ws->conn) == CONNECTION_OK) {
 		sbuf_addch(&ids, '}');
-		if (pg_exec(ws->conn, "UPDATE webhook_deliveries SET next_at = now()"
-			    " WHERE id = ANY($1::bigint[]) AND state = 'pending'", 1,
-			    (const char *const[]){ ids.buf }, &err))
+		if (pg_exec(ws->conn,
+			    "UPDATE webhook_deliveries SET next_at = now()"
+			    " WHERE id = ANY($1::bigint[]) AND state = 'pending'",
+			    1, (const char *const[]){ ids.buf }, &err))
 			log_warn("webhook_release_failed", LOG_S("error", err.buf), LOG_END);
 	}
 	sbuf_release(&ids);

@@ -41,8 +41,8 @@
  * xf_dispatch_write (new reference; NULL if a string is not UTF-8: body,
  * a message this process wrote with jansson, is not checked again).
  */
-json_t *webhook_row(const char *case_id, const char *department, const char *url,
-		    const char *kind, const char *body);
+json_t *webhook_row(const char *case_id, const char *department, const char *url, const char *kind,
+		    const char *body);
 
 struct webhook_sender;
 
@@ -64,28 +64,28 @@ void webhook_stop(struct webhook_sender *ws);
 
 /* Counters since the start, for metrics. */
 struct webhook_stats {
-	unsigned long delivered;   /* POSTs answered 2xx */
-	unsigned long failed;      /* attempts that failed (retried or not) */
-	unsigned long given_up;    /* deliveries marked failed */
+	unsigned long delivered; /* POSTs answered 2xx */
+	unsigned long failed;    /* attempts that failed (retried or not) */
+	unsigned long given_up;  /* deliveries marked failed */
 };
 void webhook_get_stats(const struct webhook_sender *ws, struct webhook_stats *out);
 
 /* What became of one POST. */
 enum webhook_outcome {
-	WEBHOOK_NOT_SENT,   /* stopped before it finished: not to be recorded */
-	WEBHOOK_DELIVERED,  /* 2xx */
-	WEBHOOK_RETRY,      /* non-2xx or transport error: try again later */
-	WEBHOOK_REJECTED,   /* can never succeed (not an http/https URL) */
+	WEBHOOK_NOT_SENT,  /* stopped before it finished: not to be recorded */
+	WEBHOOK_DELIVERED, /* 2xx */
+	WEBHOOK_RETRY,     /* non-2xx or transport error: try again later */
+	WEBHOOK_REJECTED,  /* can never succeed (not an http/https URL) */
 };
 
 /* One claimed delivery: the input fields are borrowed, the rest filled in. */
 struct webhook_delivery {
-	const char *id;             /* webhook_deliveries.id as text */
+	const char *id; /* webhook_deliveries.id as text */
 	const char *url, *kind, *body;
 	enum webhook_outcome outcome;
-	long status;                /* HTTP status; 0 when no response came */
-	long ms;                    /* how long the attempt took */
-	char error[256];            /* why it failed; "" when delivered */
+	long status;     /* HTTP status; 0 when no response came */
+	long ms;         /* how long the attempt took */
+	char error[256]; /* why it failed; "" when delivered */
 };
 
 /*
@@ -106,8 +106,7 @@ struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
 void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t n);
 
 /* out = lower-case hex HMAC-SHA256 under secret of "<timestamp>.<body>". */
-void webhook_signature(const char *secret, long timestamp, const char *body,
-		       char out[65]);
+void webhook_signature(const char *secret, long timestamp, const char *body, char out[65]);
 /*
  * Delay before the next try after `attempts` failed attempts (1 or more):
  * XF_WEBHOOK_BACKOFF_MS doubled attempts-1 times, at most

@@ -14,12 +14,11 @@
 #include "validate.h"
 #include "xalloc.h"
 
-json_t *intake_receipt(const char *source_system, const char *external_id,
-		       const char *status, const char *case_id, json_t *errors)
+json_t *intake_receipt(const char *source_system, const char *external_id, const char *status,
+		       const char *case_id, json_t *errors)
 {
-	json_t *r = json_pack("{s:s, s:s?, s:s?, s:s}", "schema", "xf.receipt.v1",
-			      "source_system", source_system, "external_id",
-			      external_id, "status", status);
+	json_t *r = json_pack("{s:s, s:s?, s:s?, s:s}", "schema", "xf.receipt.v1", "source_system",
+			      source_system, "external_id", external_id, "status", status);
 
 	if (!source_system)
 		json_object_set_new(r, "source_system", json_null());
@@ -46,12 +45,12 @@ json_t *intake_petition(json_t *event, const char *case_id, const char *received
 }
 
 /* Serialises j (stealing the reference) and produces it; kind is for metrics. */
-static int emit(struct intake *in, const char *topic, const char *key, json_t *j,
-		const char *kind, struct kafka_acks *acks, struct sbuf *err)
+static int emit(struct intake *in, const char *topic, const char *key, json_t *j, const char *kind,
+		struct kafka_acks *acks, struct sbuf *err)
 {
 	char *text = json_dumps(j, JSON_COMPACT);
-	int rc = kafka_produce(in->svc.producer, topic, key, strlen(key), text,
-			       strlen(text), NULL, 0, acks, err);
+	int rc = kafka_produce(in->svc.producer, topic, key, strlen(key), text, strlen(text), NULL,
+			       0, acks, err);
 
 	free(text);
 	json_decref(j);
@@ -60,9 +59,8 @@ static int emit(struct intake *in, const char *topic, const char *key, json_t *j
 	return rc;
 }
 
-static int emit_receipt(struct intake *in, const struct intake_verdict *v,
-			const char *status, const char *case_id,
-			struct kafka_acks *acks, struct sbuf *err)
+static int emit_receipt(struct intake *in, const struct intake_verdict *v, const char *status,
+			const char *case_id, struct kafka_acks *acks, struct sbuf *err)
 {
 	json_t *r = intake_receipt(v->source_system, v->external_id, status, case_id,
 				   case_id ? NULL : v->errors);
@@ -76,9 +74,8 @@ static int emit_receipt(struct intake *in, const struct intake_verdict *v,
 	return rc;
 }
 
-static int reject(struct intake *in, const rd_kafka_message_t *rkm,
-		  const struct intake_verdict *v, struct kafka_acks *acks,
-		  struct sbuf *err)
+static int reject(struct intake *in, const rd_kafka_message_t *rkm, const struct intake_verdict *v,
+		  struct kafka_acks *acks, struct sbuf *err)
 {
 	char *why = intake_errors_text(v);
 	int rc = svc_dead_letter(&in->svc, rkm, intake_first_code(v), why, acks, err);
@@ -94,8 +91,7 @@ struct intake_item {
 };
 
 /* The batch's valid events as xf_intake_keys wants them (a new reference). */
-static json_t *keys_param(rd_kafka_message_t **msgs, const struct intake_item *items,
-			  size_t n)
+static json_t *keys_param(rd_kafka_message_t **msgs, const struct intake_item *items, size_t n)
 {
 	json_t *arr = json_array();
 
@@ -106,12 +102,13 @@ static json_t *keys_param(rd_kafka_message_t **msgs, const struct intake_item *i
 		if (json_array_size(v->errors))
 			continue;
 		region = json_string_value(json_object_get(v->event, "region_code"));
-		json_array_append_new(arr, json_pack(
-			"{s:I, s:s, s:s, s:s%, s:s, s:i, s:I}", "i", (json_int_t)i,
-			"system", v->source_system, "external_id", v->external_id,
-			"county", region, (size_t)6, "topic", rd_kafka_topic_name(msgs[i]->rkt),
-			"partition", (int)msgs[i]->partition,
-			"offset", (json_int_t)msgs[i]->offset));
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s%, s:s, s:i, s:I}", "i",
+						     (json_int_t)i, "system", v->source_system,
+						     "external_id", v->external_id, "county",
+						     region, (size_t)6, "topic",
+						     rd_kafka_topic_name(msgs[i]->rkt), "partition",
+						     (int)msgs[i]->partition, "offset",
+						     (json_int_t)msgs[i]->offset));
 	}
 	return arr;
 }
@@ -146,9 +143,8 @@ static int keys_take(PGresult *res, struct intake_item *items, size_t n, size_t 
  * giving every valid event its case id and status. *res holds the values
  * the items point into; the caller PQclear()s it.
  */
-static int keys_resolve(struct intake *in, rd_kafka_message_t **msgs,
-			struct intake_item *items, size_t n, PGresult **res,
-			struct sbuf *err)
+static int keys_resolve(struct intake *in, rd_kafka_message_t **msgs, struct intake_item *items,
+			size_t n, PGresult **res, struct sbuf *err)
 {
 	json_t *arr = keys_param(msgs, items, n);
 	size_t want = json_array_size(arr);
@@ -162,15 +158,16 @@ static int keys_resolve(struct intake *in, rd_kafka_message_t **msgs,
 	time_day_cst(time(NULL), day);
 	params[0] = text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
-	*res = pg_query(in->svc.conn, "SELECT i, case_id, status, received_at"
-			" FROM xf_intake_keys($1::jsonb, $2)", 2, params, err);
+	*res = pg_query(in->svc.conn,
+			"SELECT i, case_id, status, received_at"
+			" FROM xf_intake_keys($1::jsonb, $2)",
+			2, params, err);
 	free(text);
 	return *res ? keys_take(*res, items, n, want, err) : -1;
 }
 
-static int publish(struct intake *in, const rd_kafka_message_t *rkm,
-		   const struct intake_item *it, struct kafka_acks *acks,
-		   struct sbuf *err)
+static int publish(struct intake *in, const rd_kafka_message_t *rkm, const struct intake_item *it,
+		   struct kafka_acks *acks, struct sbuf *err)
 {
 	json_t *p;
 
@@ -179,15 +176,14 @@ static int publish(struct intake *in, const rd_kafka_message_t *rkm,
 	if (!strcmp(it->status, "duplicate"))
 		return emit_receipt(in, &it->v, "duplicate", it->case_id, acks, err);
 	/* new, or the same event again after a crash: publish both again */
-	p = intake_petition(it->v.event, it->case_id, it->received_at,
-			    in->svc.conf.petitioner_key);
+	p = intake_petition(it->v.event, it->case_id, it->received_at, in->svc.conf.petitioner_key);
 	if (emit(in, "petition.received", it->case_id, p, "petition", acks, err))
 		return -1;
 	return emit_receipt(in, &it->v, "accepted", it->case_id, acks, err);
 }
 
-static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n,
-			struct kafka_acks *acks, struct sbuf *err)
+static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n, struct kafka_acks *acks,
+			struct sbuf *err)
 {
 	struct intake *in = self;
 	struct intake_item *items = xcalloc(n, sizeof *items);
@@ -195,8 +191,8 @@ static int intake_batch(void *self, rd_kafka_message_t **msgs, size_t n,
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
-		intake_validate(in->schemas, msgs[i]->payload ? msgs[i]->payload : "",
-				msgs[i]->len, &items[i].v);
+		intake_validate(in->schemas, msgs[i]->payload ? msgs[i]->payload : "", msgs[i]->len,
+				&items[i].v);
 	rc = keys_resolve(in, msgs, items, n, &res, err);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish(in, msgs[i], &items[i], acks, err);
@@ -214,8 +210,7 @@ int intake_init(struct intake *in, const volatile sig_atomic_t *stop, struct sbu
 	memset(in, 0, sizeof *in);
 	if (!(in->schemas = intake_schemas_new(err)))
 		return -1;
-	return svc_init(&in->svc, "xf-intake", "127.0.0.1:8081", "intake", topics,
-			stop, err);
+	return svc_init(&in->svc, "xf-intake", "127.0.0.1:8081", "intake", topics, stop, err);
 }
 
 int intake_run(struct intake *in)

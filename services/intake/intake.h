@@ -11,7 +11,7 @@
 
 struct intake {
 	struct svc svc;
-	struct jschema_set *schemas;   /* owned: xf.hotline_event.v1 (validate.h) */
+	struct jschema_set *schemas; /* owned: xf.hotline_event.v1 (validate.h) */
 };
 
 int intake_init(struct intake *in, const volatile sig_atomic_t *stop, struct sbuf *err);
@@ -23,8 +23,8 @@ void intake_release(struct intake *in);
  * rejected; case_id NULL when rejected; errors (borrowed) when rejected.
  * Returns a new reference.
  */
-json_t *intake_receipt(const char *source_system, const char *external_id,
-		       const char *status, const char *case_id, json_t *errors);
+json_t *intake_receipt(const char *source_system, const char *external_id, const char *status,
+		       const char *case_id, json_t *errors);
 /*
  * The petition (xf.petition.v1) for a valid event (borrowed): a copy of
  * every field plus schema, case_id and received_at; an anonymous

@@ -31,11 +31,11 @@ struct jschema_set *intake_schemas_new(struct sbuf *err)
 	return NULL;
 }
 
-static void add_error(struct intake_verdict *v, const char *code,
-		      const char *field, const char *msg)
+static void add_error(struct intake_verdict *v, const char *code, const char *field,
+		      const char *msg)
 {
-	json_array_append_new(v->errors, json_pack("{s:s, s:s?, s:s}", "code", code,
-						   "field", field, "message", msg));
+	json_array_append_new(v->errors, json_pack("{s:s, s:s?, s:s}", "code", code, "field", field,
+						   "message", msg));
 }
 
 /*
@@ -43,8 +43,7 @@ static void add_error(struct intake_verdict *v, const char *code,
  * missing property: "/attachments/0/url" is "attachments[0].url". With
  * any_index, indexes are written "[]" (the key of field_rules).
  */
-static void field_name(const char *path, const char *property, int any_index,
-		       struct sbuf *out)
+static void field_name(const char *path, const char *property, int any_index, struct sbuf *out)
 {
 	size_t n;
 
@@ -61,7 +60,7 @@ static void field_name(const char *path, const char *property, int any_index,
 
 /* Fields whose faults, beyond missing, wrong type and empty, have a code of their own. */
 static const struct field_rule {
-	const char *field;      /* as field_name() with any_index writes it */
+	const char *field; /* as field_name() with any_index writes it */
 	const char *code, *message;
 } field_rules[] = {
 	{ "occurred_at", "bad_time", "not an RFC 3339 date-time with offset" },
@@ -83,12 +82,11 @@ static const char *type_message(const json_t *schema)
 {
 	static const char *const names[][2] = {
 		{ "string", "must be a string" }, { "object", "must be an object" },
-		{ "array", "must be an array" }, { "integer", "must be an integer" },
+		{ "array", "must be an array" },  { "integer", "must be an integer" },
 		{ "number", "must be a number" }, { "boolean", "must be true or false" },
 	};
 	json_t *type = json_object_get(schema, "type");
-	const char *first = json_string_value(json_is_array(type) ?
-					      json_array_get(type, 0) : type);
+	const char *first = json_string_value(json_is_array(type) ? json_array_get(type, 0) : type);
 
 	for (size_t i = 0; first && i < sizeof names / sizeof names[0]; i++)
 		if (!strcmp(first, names[i][0]))
@@ -97,8 +95,7 @@ static const char *type_message(const json_t *schema)
 }
 
 /* The code and message of one schema fault at field. */
-static const char *fault_code(const struct jschema_error *e, const char *field,
-			      struct sbuf *msg)
+static const char *fault_code(const struct jschema_error *e, const char *field, struct sbuf *msg)
 {
 	const char *kw = e->keyword;
 	const struct field_rule *rule = field_rule(field);
@@ -166,8 +163,9 @@ static void co_signers_integer(json_t *event)
 	if (!json_is_real(co))
 		return;
 	d = json_real_value(co);
-	json_object_set_new(event, "co_signers",
-			    json_integer(d >= 9.2e18 ? (json_int_t)9200000000000000000 : (json_int_t)d));
+	json_object_set_new(
+		event, "co_signers",
+		json_integer(d >= 9.2e18 ? (json_int_t)9200000000000000000 : (json_int_t)d));
 }
 
 /* The checks before the schema: size, encoding, value count, JSON, object. */
@@ -182,7 +180,8 @@ static int read_event(const char *buf, size_t len, struct intake_verdict *v)
 	else if (!jlimit_ok(buf, len, JLIMIT_VALUES))
 		add_error(v, "too_many_values", NULL,
 			  "more than 10000 JSON values (object keys included)");
-	else if (!(v->event = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)))
+	else if (!(v->event = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+					 &jerr)))
 		add_error(v, "not_json", NULL, jerr.text);
 	else if (!json_is_object(v->event))
 		add_error(v, "not_object", NULL, "the event must be a JSON object");
@@ -206,7 +205,7 @@ int intake_validate(const struct jschema_set *schemas, const char *buf, size_t l
 		co_signers_integer(v->event);
 		return 0;
 	}
-	if (!json_array_size(v->errors))   /* cannot be: jschema reports each fault */
+	if (!json_array_size(v->errors)) /* cannot be: jschema reports each fault */
 		add_error(v, "bad_value", NULL, "refused by the schema");
 	/* a receipt names the event only if both keys could be read */
 	if (!v->source_system || !v->external_id)
@@ -234,7 +233,8 @@ char *intake_errors_text(const struct intake_verdict *v)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(v->errors, i, e) {
+	json_array_foreach(v->errors, i, e)
+	{
 		const char *f = json_string_value(json_object_get(e, "field"));
 
 		sbuf_addf(&sb, "%s%s%s%s", i ? "; " : "", f ? f : "", f ? ": " : "",

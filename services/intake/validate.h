@@ -16,10 +16,10 @@ struct jschema_set;
 #define INTAKE_MAX_BYTES (1024 * 1024)
 
 struct intake_verdict {
-	json_t *event;              /* owned; the parsed object, NULL if none */
-	const char *source_system;  /* borrowed from event; NULL if unreadable */
-	const char *external_id;    /* borrowed from event; NULL if unreadable */
-	json_t *errors;             /* owned; [{code, field, message}], empty if valid */
+	json_t *event;             /* owned; the parsed object, NULL if none */
+	const char *source_system; /* borrowed from event; NULL if unreadable */
+	const char *external_id;   /* borrowed from event; NULL if unreadable */
+	json_t *errors;            /* owned; [{code, field, message}], empty if valid */
 };
 
 /*

@@ -19,8 +19,8 @@
 static volatile sig_atomic_t stop;
 
 static const char *const core_topics[] = {
-	"hotline.events", "petition.received", "petition.receipts", "petition.dlq",
-	"petition.classified", "case.events", "department.feedback", NULL,
+	"hotline.events",      "petition.received", "petition.receipts",   "petition.dlq",
+	"petition.classified", "case.events",       "department.feedback", NULL,
 };
 
 int main(int argc, char **argv)

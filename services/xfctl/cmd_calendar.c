@@ -58,8 +58,8 @@ static int calendar_import(struct xfctl *x, const char *path)
 		} else {
 			year = (int)json_integer_value(json_object_get(notice, "year"));
 			printf("calendar %d imported: %zu holidays (%ld days), %zu adjusted "
-			       "working days; %d working days in the year\n", year,
-			       json_array_size(json_object_get(notice, "holidays")),
+			       "working days; %d working days in the year\n",
+			       year, json_array_size(json_object_get(notice, "holidays")),
 			       holidays_days(notice),
 			       json_array_size(json_object_get(notice, "adjusted_working_days")),
 			       year_workdays(c, year));
@@ -99,7 +99,7 @@ static void show_adjusted(json_t *notice)
 		char wday[16];
 
 		calendar_date_parse(s, &t);
-		t += 8 * 3600;   /* the CST date's weekday */
+		t += 8 * 3600; /* the CST date's weekday */
 		gmtime_r(&t, &tm);
 		strftime(wday, sizeof wday, "%A", &tm);
 		printf("  %s  %s\n", s, wday);
@@ -165,8 +165,8 @@ int cmd_calendar(struct xfctl *x, int argc, char **argv)
 	if ((argc == 1 || argc == 2) && !strcmp(argv[0], "show")) {
 		if ((year = show_year(argc == 2 ? argv[1] : NULL)))
 			return calendar_show(x, year);
-		fprintf(stderr, "xfctl: calendar show: YEAR must be %d..%d\n",
-			CALENDAR_YEAR_MIN, CALENDAR_YEAR_MAX);
+		fprintf(stderr, "xfctl: calendar show: YEAR must be %d..%d\n", CALENDAR_YEAR_MIN,
+			CALENDAR_YEAR_MAX);
 	}
 	fputs(CALENDAR_USAGE, stderr);
 	return 2;

@@ -9,7 +9,8 @@
 
 static int case_head(PGconn *conn, const char *id, struct sbuf *err)
 {
-	PGresult *res = pg_query(conn,
+	PGresult *res = pg_query(
+		conn,
 		"SELECT case_id, state, category, risk, department, coalesce(rule_id, 'triage'),"
 		" rule_version, region_code, source_system || '/' || external_id,"
 		" created_at, accept_by, resolve_by, attempt,"
@@ -20,10 +21,12 @@ static int case_head(PGconn *conn, const char *id, struct sbuf *err)
 		"   || coalesce(', next look ' || due_at, '')"
 		" FROM cases WHERE case_id = $1",
 		1, (const char *const[]){ id }, err);
-	static const char *const labels[] = { "case", "state", "category", "risk",
-		"department", "rule", "rules version", "region", "source", "created",
-		"accept by", "resolve by", "attempt", "returned by", "extended",
-		"reopened", "satisfaction", "deadline clock" };
+	static const char *const labels[] = { "case",          "state",        "category",
+					      "risk",          "department",   "rule",
+					      "rules version", "region",       "source",
+					      "created",       "accept by",    "resolve by",
+					      "attempt",       "returned by",  "extended",
+					      "reopened",      "satisfaction", "deadline clock" };
 
 	struct sbuf v[18];
 
@@ -47,7 +50,8 @@ static int case_head(PGconn *conn, const char *id, struct sbuf *err)
 
 static int case_assignments(PGconn *conn, const char *id, struct sbuf *err)
 {
-	PGresult *res = pg_query(conn,
+	PGresult *res = pg_query(
+		conn,
 		"SELECT assignment_id, department, role, attempt, created_at FROM assignments"
 		" WHERE case_id = $1 ORDER BY attempt, role DESC, department",
 		1, (const char *const[]){ id }, err);
@@ -67,8 +71,7 @@ static int case_assignments(PGconn *conn, const char *id, struct sbuf *err)
 }
 
 /* One line of the timeline: seq, when, what, the gist of its data, the hash. */
-static void print_event(int seq, const char *type, const char *body, const char *hash,
-			int bad)
+static void print_event(int seq, const char *type, const char *body, const char *hash, int bad)
 {
 	json_t *ev = json_loads(body, 0, NULL);
 	json_t *data = json_object_get(ev, "data");
@@ -133,9 +136,9 @@ static int chain_walk(PGresult *res, int from, int print, int *broken, struct sb
 		if (PQgetisnull(res, i, 1))
 			continue;
 		seq = atoi(PQgetvalue(res, i, 1));
-		bad = !*broken && (seq != i - from + 1 ||
-			chain_check(id, seq, PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-				    prev, why));
+		bad = !*broken &&
+		      (seq != i - from + 1 || chain_check(id, seq, PQgetvalue(res, i, 2),
+							  PQgetvalue(res, i, 3), prev, why));
 		if (bad && seq != i - from + 1)
 			sbuf_addf(why, "event %d missing", i - from + 1);
 		*broken |= bad;
@@ -151,16 +154,17 @@ static int chain_walk(PGresult *res, int from, int print, int *broken, struct sb
 
 /* Events beside their case's head: every event row carries it, and a head
  * without events is a row of its own. */
-#define EVENTS_SQL(events, heads) \
+#define EVENTS_SQL(events, heads)                                                          \
 	"SELECT coalesce(e.case_id, h.case_id) AS case_id, e.seq, e.body, e.hash, e.type," \
 	" h.seq, h.hash FROM " events " e FULL JOIN " heads " h ON h.case_id = e.case_id"
 
 /* Prints a case's timeline: 0, 1 when its chain is broken, -1 with err. */
 static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 {
-	PGresult *res = pg_query(conn, EVENTS_SQL(
-		"(SELECT * FROM case_events WHERE case_id = $1)",
-		"(SELECT * FROM case_heads WHERE case_id = $1)") " ORDER BY e.seq",
+	PGresult *res = pg_query(
+		conn,
+		EVENTS_SQL("(SELECT * FROM case_events WHERE case_id = $1)",
+			   "(SELECT * FROM case_heads WHERE case_id = $1)") " ORDER BY e.seq",
 		1, (const char *const[]){ id }, err);
 	struct sbuf why = SBUF_INIT, shown = SBUF_INIT;
 	int broken = 0;
@@ -182,7 +186,8 @@ static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 /* Every feedback message about the case, applied or refused. */
 static int case_feedback(PGconn *conn, const char *id, struct sbuf *err)
 {
-	PGresult *res = pg_query(conn,
+	PGresult *res = pg_query(
+		conn,
 		"SELECT received_at, feedback_id, coalesce(department, '?'),"
 		" coalesce(action, '?'), outcome, coalesce(reason, '') FROM feedback"
 		" WHERE case_id = $1 ORDER BY received_at, feedback_id",
@@ -208,7 +213,8 @@ static int case_feedback(PGconn *conn, const char *id, struct sbuf *err)
 /* Webhook deliveries for the case and where each stands. */
 static int case_webhooks(PGconn *conn, const char *id, struct sbuf *err)
 {
-	PGresult *res = pg_query(conn,
+	PGresult *res = pg_query(
+		conn,
 		"SELECT id, department, kind, state, attempts, coalesce(last_status::text, '-'),"
 		" coalesce(to_char(delivered_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
 		" coalesce(last_error, '') FROM webhook_deliveries WHERE case_id = $1 ORDER BY id",
@@ -261,18 +267,19 @@ int cmd_cases(struct xfctl *x, int argc, char **argv)
 
 	if (argc > 1 || !xfctl_db(x))
 		return argc > 1 ? -1 : 1;
-	res = pg_query(x->conn,
+	res = pg_query(
+		x->conn,
 		"SELECT case_id, category, risk, department, coalesce(rule_id, 'triage'), state"
 		" FROM cases ORDER BY created_at DESC, case_id DESC LIMIT $1::integer",
 		1, (const char *const[]){ limit }, &err);
 	if (!res)
 		return xfctl_fail("cases", &err);
-	printf("%-26s %-22s %-4s %-20s %-9s %s\n", "case id", "category", "risk",
-	       "department", "state", "rule");
+	printf("%-26s %-22s %-4s %-20s %-9s %s\n", "case id", "category", "risk", "department",
+	       "state", "rule");
 	for (int i = PQntuples(res) - 1; i >= 0; i--) {
 		xfctl_cells(res, i, v, 6);
-		printf("%-26s %-22s %-4s %-20s %-9s %s\n", v[0].buf, v[1].buf, v[2].buf,
-		       v[3].buf, v[5].buf, v[4].buf);
+		printf("%-26s %-22s %-4s %-20s %-9s %s\n", v[0].buf, v[1].buf, v[2].buf, v[3].buf,
+		       v[5].buf, v[4].buf);
 	}
 	xfctl_cells_release(v, 6);
 	PQclear(res);
@@ -289,8 +296,8 @@ int cmd_audit(struct xfctl *x, int argc, char **argv)
 		return -1;
 	if (!xfctl_db(x))
 		return 1;
-	res = pg_query(x->conn, EVENTS_SQL("case_events", "case_heads") " ORDER BY 1, 2",
-		       0, NULL, &err);
+	res = pg_query(x->conn, EVENTS_SQL("case_events", "case_heads") " ORDER BY 1, 2", 0, NULL,
+		       &err);
 	if (!res)
 		return xfctl_fail("audit verify", &err);
 	for (int i = 0, broken; i < PQntuples(res); cases++) {

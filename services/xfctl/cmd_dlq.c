@@ -15,7 +15,7 @@
 struct dlq_args {
 	const char *reason, *service, *since, *until, *id;
 	long limit;
-	int again;       /* replay: dead letters replayed before too */
+	int again; /* replay: dead letters replayed before too */
 };
 
 #define DLQ_LIST_LIMIT 100
@@ -23,10 +23,10 @@ struct dlq_args {
 static int dlq_usage(void)
 {
 	fprintf(stderr, "usage: xfctl dlq list [--reason R] [--service S] [--since T]"
-		" [--until T] [--id N] [--limit N]\n"
-		"       xfctl dlq replay [--reason R] [--service S] [--since T] [--until T]"
-		" [--id N] [--again]\n"
-		"T is a PostgreSQL timestamptz (\"2026-12-02 10:00+08\"); N a number\n");
+			" [--until T] [--id N] [--limit N]\n"
+			"       xfctl dlq replay [--reason R] [--service S] [--since T] [--until T]"
+			" [--id N] [--again]\n"
+			"T is a PostgreSQL timestamptz (\"2026-12-02 10:00+08\"); N a number\n");
 	return 2;
 }
 
@@ -40,8 +40,8 @@ static int positive(const char *s)
 
 static int dlq_parse(int argc, char **argv, int replay, struct dlq_args *a)
 {
-	static const char *const names[] = { "--reason", "--service", "--since", "--until",
-					     "--id", "--limit" };
+	static const char *const names[] = { "--reason", "--service", "--since",
+					     "--until",  "--id",      "--limit" };
 	const char *limit = NULL;
 	const char **dest[] = { &a->reason, &a->service, &a->since, &a->until, &a->id, &limit };
 	const size_t nopts = sizeof names / sizeof names[0];
@@ -66,10 +66,10 @@ static int dlq_parse(int argc, char **argv, int replay, struct dlq_args *a)
 }
 
 /* The filter every query shares: parameters $1..$5 of dlq_params. */
-#define DLQ_WHERE \
+#define DLQ_WHERE                                                                         \
 	" WHERE ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR service = $2)" \
-	" AND ($3::timestamptz IS NULL OR created_at >= $3)" \
-	" AND ($4::timestamptz IS NULL OR created_at < $4)" \
+	" AND ($3::timestamptz IS NULL OR created_at >= $3)"                              \
+	" AND ($4::timestamptz IS NULL OR created_at < $4)"                               \
 	" AND ($5::bigint IS NULL OR id = $5)"
 
 static void dlq_params(const struct dlq_args *a, const char *params[5])
@@ -125,10 +125,12 @@ static unsigned char *bytes_at(const PGresult *res, int row, int col, size_t *le
 /* The original headers of dead letter id, in order, and xf-replay-of. */
 static rd_kafka_headers_t *replay_headers(PGconn *conn, const char *id, struct sbuf *err)
 {
-	PGresult *res = pg_query(conn,
+	PGresult *res = pg_query(
+		conn,
 		"SELECT decode(h->>0, 'base64'), decode(h->>1, 'base64')"
 		" FROM dead_letters, jsonb_array_elements(coalesce(headers, '[]')) WITH ORDINALITY"
-		"  AS e(h, n) WHERE id = $1 ORDER BY n", 1, (const char *const[]){ id }, err);
+		"  AS e(h, n) WHERE id = $1 ORDER BY n",
+		1, (const char *const[]){ id }, err);
 	rd_kafka_headers_t *h;
 
 	if (!res)
@@ -153,8 +155,7 @@ static rd_kafka_headers_t *replay_headers(PGconn *conn, const char *id, struct s
  * Produces dead letter row 0 of res (id, source_topic, key, original) to its
  * source topic and waits for the broker's acknowledgement.
  */
-static int replay_produce(PGconn *conn, rd_kafka_t *rk, const PGresult *res,
-			  struct sbuf *err)
+static int replay_produce(PGconn *conn, rd_kafka_t *rk, const PGresult *res, struct sbuf *err)
 {
 	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
 	rd_kafka_headers_t *h = replay_headers(conn, PQgetvalue(res, 0, 0), err);
@@ -182,8 +183,7 @@ static int replay_produce(PGconn *conn, rd_kafka_t *rk, const PGresult *res,
  * both send it; marks it replayed once the broker has it. Returns 1
  * replayed, 0 skipped (replayed before, or being replayed), -1 with err.
  */
-static int replay_one(PGconn *conn, rd_kafka_t *rk, const char *id, int again,
-		      struct sbuf *err)
+static int replay_one(PGconn *conn, rd_kafka_t *rk, const char *id, int again, struct sbuf *err)
 {
 	const char *params[2] = { id, again ? "t" : "f" };
 	PGresult *res;
@@ -191,12 +191,16 @@ static int replay_one(PGconn *conn, rd_kafka_t *rk, const char *id, int again,
 
 	if (pg_begin(conn, err))
 		return -1;
-	res = pg_query(conn, "SELECT id, source_topic, key, original, size FROM dead_letters"
+	res = pg_query(conn,
+		       "SELECT id, source_topic, key, original, size FROM dead_letters"
 		       " WHERE id = $1 AND ($2::boolean OR replayed_at IS NULL)"
-		       " FOR UPDATE SKIP LOCKED", 2, params, err);
+		       " FOR UPDATE SKIP LOCKED",
+		       2, params, err);
 	rc = !res ? -1 : !PQntuples(res) ? 0 : replay_produce(conn, rk, res, err) ? -1 : 1;
-	if (rc == 1 && (pg_exec(conn, "UPDATE dead_letters SET replayed_at = now(),"
-				" replays = replays + 1 WHERE id = $1", 1, params, err) ||
+	if (rc == 1 && (pg_exec(conn,
+				"UPDATE dead_letters SET replayed_at = now(),"
+				" replays = replays + 1 WHERE id = $1",
+				1, params, err) ||
 			pg_commit(conn, err)))
 		rc = -1;
 	if (rc != 1)
@@ -219,8 +223,9 @@ static void replay_all(struct xfctl *x, rd_kafka_t *rk, const PGresult *res, int
 
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *id = PQgetvalue(res, i, 0);
-		int rc = !again && *PQgetvalue(res, i, 1) == 't' ? 0 :
-			 replay_one(x->conn, rk, id, again, &err);
+		int rc = !again && *PQgetvalue(res, i, 1) == 't'
+				 ? 0
+				 : replay_one(x->conn, rk, id, again, &err);
 
 		count[rc + 1]++;
 		if (rc < 0)
@@ -239,8 +244,10 @@ static int dlq_replay(struct xfctl *x, const struct dlq_args *a, struct sbuf *er
 	PGresult *res;
 
 	dlq_params(a, params);
-	res = pg_query(x->conn, "SELECT id, replayed_at IS NOT NULL FROM dead_letters"
-		       DLQ_WHERE " ORDER BY id", 5, params, err);
+	res = pg_query(x->conn,
+		       "SELECT id, replayed_at IS NOT NULL FROM dead_letters" DLQ_WHERE
+		       " ORDER BY id",
+		       5, params, err);
 	if (!res)
 		return -1;
 	rk = PQntuples(res) ? kafka_producer_new(x->conf.brokers, NULL, err) : NULL;
@@ -250,9 +257,9 @@ static int dlq_replay(struct xfctl *x, const struct dlq_args *a, struct sbuf *er
 	}
 	if (rk)
 		replay_all(x, rk, res, a->again, count);
-	printf("%d replayed, %d skipped (replayed before%s), %d failed\n", count[2],
-	       count[1], a->again ? ", or by another replay just now" :
-	       "; --again sends them again", count[0]);
+	printf("%d replayed, %d skipped (replayed before%s), %d failed\n", count[2], count[1],
+	       a->again ? ", or by another replay just now" : "; --again sends them again",
+	       count[0]);
 	if (rk)
 		kafka_producer_close(rk, 10000);
 	PQclear(res);

@@ -10,8 +10,8 @@
 #include "xfctl.h"
 
 const char *const xfctl_core_topics[] = {
-	"hotline.events", "petition.received", "petition.receipts", "petition.dlq",
-	"petition.classified", "case.events", "department.feedback", NULL,
+	"hotline.events",      "petition.received", "petition.receipts",   "petition.dlq",
+	"petition.classified", "case.events",       "department.feedback", NULL,
 };
 
 int xfctl_create_topics(struct xfctl *x, const char *const *topics, size_t n)
@@ -42,8 +42,11 @@ int cmd_topics(struct xfctl *x, int argc, char **argv)
 		return -1;
 	while (xfctl_core_topics[n])
 		topics[n] = xfctl_core_topics[n], n++;
-	res = xfctl_db(x) ? pg_query(x->conn, "SELECT 'assignments.' || code FROM departments"
-				     " ORDER BY code LIMIT 56", 0, NULL, &err) : NULL;
+	res = xfctl_db(x) ? pg_query(x->conn,
+				     "SELECT 'assignments.' || code FROM departments"
+				     " ORDER BY code LIMIT 56",
+				     0, NULL, &err)
+			  : NULL;
 	for (int i = 0; res && i < PQntuples(res); i++)
 		topics[n++] = PQgetvalue(res, i, 0);
 	rc = xfctl_create_topics(x, topics, n);
@@ -54,7 +57,7 @@ int cmd_topics(struct xfctl *x, int argc, char **argv)
 
 /* xfctl lag [--samples N] [--interval S] [--all] [--json] */
 struct lag_args {
-	int samples;       /* also the window of the verdict */
+	int samples; /* also the window of the verdict */
 	double interval_s;
 	int all, json;
 };
@@ -86,8 +89,10 @@ static int lag_parse(int argc, char **argv, struct lag_args *a)
 			   !lag_number(argv[++i], 0, 3600, &v)) {
 			a->interval_s = v;
 		} else {
-			fprintf(stderr, "usage: xfctl lag [--samples 1..%d] [--interval SECONDS]"
-				" [--all] [--json]\n", LAG_WINDOW_MAX);
+			fprintf(stderr,
+				"usage: xfctl lag [--samples 1..%d] [--interval SECONDS]"
+				" [--all] [--json]\n",
+				LAG_WINDOW_MAX);
 			return -1;
 		}
 	}
@@ -132,11 +137,11 @@ static void lag_seconds(char *out, size_t n, int64_t lag, double s)
 		snprintf(out, n, "%.1f", lag ? s : 0);
 }
 
-static void lag_row(const char *name, const char *committed, const char *end,
-		    int64_t lag, const char *secs, enum lag_status st, int partial)
+static void lag_row(const char *name, const char *committed, const char *end, int64_t lag,
+		    const char *secs, enum lag_status st, int partial)
 {
-	printf("%-28s %12s %12s %9lld %9s  %s%s\n", name, committed, end, (long long)lag,
-	       secs, lag_status_name(st), partial ? "*" : "");
+	printf("%-28s %12s %12s %9lld %9s  %s%s\n", name, committed, end, (long long)lag, secs,
+	       lag_status_name(st), partial ? "*" : "");
 }
 
 static void lag_print_group(const struct lag_tracker *tr, const struct lag_group_sum *g)
@@ -161,8 +166,8 @@ static void lag_print(const struct lag_tracker *tr, const struct lag_args *a)
 	struct lag_group_sum g;
 	int partial = 0;
 
-	printf("%-28s %12s %12s %9s %9s  %s\n", "GROUP / TOPIC [PARTITION]", "COMMITTED",
-	       "END", "LAG", "LAG S", "STATUS");
+	printf("%-28s %12s %12s %9s %9s  %s\n", "GROUP / TOPIC [PARTITION]", "COMMITTED", "END",
+	       "LAG", "LAG S", "STATUS");
 	for (size_t i = 0; i < tr->n; i += g.count) {
 		lag_tracker_group(tr, i, &g);
 		lag_print_group(tr, &g);
@@ -202,12 +207,14 @@ int cmd_lag(struct xfctl *x, int argc, char **argv)
 		lag_print_json(&tr, &a, guessed);
 	else if (!rc && !tr.n)
 		printf("no consumer groups to sample: none%s%s%s has committed offsets\n",
-		       a.all ? "" : " named ", a.all ? "" : x->conf.group_prefix, a.all ? "" : "-*");
+		       a.all ? "" : " named ", a.all ? "" : x->conf.group_prefix,
+		       a.all ? "" : "-*");
 	else if (!rc)
 		lag_print(&tr, &a);
 	if (!rc && guessed && a.all && !a.json)
 		printf("(this broker cannot list groups: only %s-intake, -classify and"
-		       " -dispatch were looked at)\n", x->conf.group_prefix);
+		       " -dispatch were looked at)\n",
+		       x->conf.group_prefix);
 	lag_tracker_release(&tr);
 	if (rc) {
 		char what[256];
@@ -258,7 +265,8 @@ int cmd_publish(struct xfctl *x, int argc, char **argv)
 	}
 	if (!rc)
 		rc = kafka_acks_wait(rk, &acks, 60000, &err);
-	printf("published %ld of %ld messages to %s\n", acks.done - acks.failed, acks.sent, argv[0]);
+	printf("published %ld of %ld messages to %s\n", acks.done - acks.failed, acks.sent,
+	       argv[0]);
 	kafka_producer_close(rk, 10000);
 	if (f != stdin)
 		fclose(f);

@@ -42,15 +42,15 @@ static int model_train_cmd(const char *data, const char *out, const struct train
 		time_format_cst(time(NULL), stamp);
 		snprintf(m->version, sizeof m->version, "%s-n%d-C%g-%.10s", o->svm ? "svm" : "lr",
 			 o->ngram_max, o->C, stamp);
-		meta = json_pack("{s:s, s:I, s:f, s:i, s:s}", "trained_on", data,
-				 "documents", (json_int_t)c.n, "C", o->C, "min_df", o->min_df,
-				 "command", "xfctl model train DATA -o MODEL");
+		meta = json_pack("{s:s, s:I, s:f, s:i, s:s}", "trained_on", data, "documents",
+				 (json_int_t)c.n, "C", o->C, "min_df", o->min_df, "command",
+				 "xfctl model train DATA -o MODEL");
 		rc = model_save(m, out, meta, &err) ? xfctl_fail(out, &err) : 0;
 		json_decref(meta);
 		if (!rc)
 			printf("model %s: %zu documents, %d classes, %zu features, %.1f s -> %s\n",
-			       m->version, c.n, m->nclasses, m->nfeatures,
-			       (now_ms() - t0) / 1000.0, out);
+			       m->version, c.n, m->nclasses, m->nfeatures, (now_ms() - t0) / 1000.0,
+			       out);
 		model_free(m);
 	} else {
 		xfctl_fail("train", &err);
@@ -100,8 +100,8 @@ static int model_cv_cmd(const char *data, int k, const struct train_opts *o)
 	if (rc) {
 		xfctl_fail("cv", &err);
 	} else {
-		printf("%d-fold stratified cross-validation, C=%g, n-grams 1-%d, min_df %d\n",
-		       k, o->C, o->ngram_max, o->min_df);
+		printf("%d-fold stratified cross-validation, C=%g, n-grams 1-%d, min_df %d\n", k,
+		       o->C, o->ngram_max, o->min_df);
 		eval_print(&e, c.classes, stdout);
 	}
 	corpus_release(&c);
@@ -138,7 +138,9 @@ static int options(int argc, char **argv, struct train_opts *o, const char **out
 		i++;
 	}
 	return *k >= 2 && *k <= 20 && o->C > 0 && o->ngram_max >= 1 && o->ngram_max <= 4 &&
-	       o->bucket_bits >= 12 && o->bucket_bits <= 24 ? 0 : -1;
+			       o->bucket_bits >= 12 && o->bucket_bits <= 24
+		       ? 0
+		       : -1;
 }
 
 int cmd_model(struct xfctl *x, int argc, char **argv)
@@ -149,7 +151,8 @@ int cmd_model(struct xfctl *x, int argc, char **argv)
 
 	(void)x;
 	train_opts_default(&o);
-	if (argc >= 2 && !strcmp(argv[0], "train") && !options(argc - 2, argv + 2, &o, &out, &k) && out)
+	if (argc >= 2 && !strcmp(argv[0], "train") && !options(argc - 2, argv + 2, &o, &out, &k) &&
+	    out)
 		return model_train_cmd(argv[1], out, &o);
 	if (argc == 3 && !strcmp(argv[0], "eval"))
 		return model_eval_cmd(argv[1], argv[2]);

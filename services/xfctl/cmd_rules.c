@@ -70,8 +70,8 @@ static int rules_validate(const char *path)
 	int rc = 1;
 
 	if (rs) {
-		printf("%s: valid: version %s, %zu departments, %zu rules\n", path,
-		       rs->version, rs->ndepts, rs->nrules);
+		printf("%s: valid: version %s, %zu departments, %zu rules\n", path, rs->version,
+		       rs->ndepts, rs->nrules);
 		rc = 0;
 	} else if (doc) {
 		rc = xfctl_fail(path, &err);
@@ -87,12 +87,15 @@ static int dept_upsert(PGconn *conn, const struct rules_dept *dp, struct sbuf *e
 	char cap[24];
 
 	snprintf(cap, sizeof cap, "%ld", dp->capacity);
-	return pg_exec(conn,
-		       "INSERT INTO departments (code, name, region, level, kind, capacity, webhook)"
-		       " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET"
-		       " name = $2, region = $3, level = $4, kind = $5, capacity = $6, webhook = $7",
-		       7, (const char *const[]){ dp->code, dp->name, dp->region, dp->level,
-						 dp->kind, cap, dp->webhook }, err);
+	return pg_exec(
+		conn,
+		"INSERT INTO departments (code, name, region, level, kind, capacity, webhook)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET"
+		" name = $2, region = $3, level = $4, kind = $5, capacity = $6, webhook = $7",
+		7,
+		(const char *const[]){ dp->code, dp->name, dp->region, dp->level, dp->kind, cap,
+				       dp->webhook },
+		err);
 }
 
 /* The versioned documents xfctl imports: rules and keyword tables. */
@@ -120,8 +123,8 @@ static const struct doc_kind {
  * Stores a document as the active one of its kind, inside the caller's
  * transaction. The same version with other content is refused.
  */
-static int doc_store(PGconn *conn, const struct doc_kind *k, const char *version,
-		     const char *body, struct sbuf *err)
+static int doc_store(PGconn *conn, const struct doc_kind *k, const char *version, const char *body,
+		     struct sbuf *err)
 {
 	char sha[65];
 	const char *params[3] = { version, body, sha };
@@ -130,8 +133,10 @@ static int doc_store(PGconn *conn, const struct doc_kind *k, const char *version
 	sha256_hex(body, strlen(body), sha);
 	res = pg_query(conn, k->select_sha, 1, params, err);
 	if (res && PQntuples(res) && strcmp(PQgetvalue(res, 0, 0), sha))
-		sbuf_addf(err, "version %s was imported before with other content: "
-			  "give the new %s a new version", version, k->what);
+		sbuf_addf(err,
+			  "version %s was imported before with other content: "
+			  "give the new %s a new version",
+			  version, k->what);
 	if (!res || err->len || pg_exec(conn, k->deactivate, 0, NULL, err) ||
 	    pg_exec(conn, k->insert, 3, params, err)) {
 		PQclear(res);
@@ -142,8 +147,7 @@ static int doc_store(PGconn *conn, const struct doc_kind *k, const char *version
 }
 
 /* Stores the rule set and its departments as the active one, in one transaction. */
-static int rules_store(PGconn *conn, const struct rules_set *rs, const char *body,
-		       struct sbuf *err)
+static int rules_store(PGconn *conn, const struct rules_set *rs, const char *body, struct sbuf *err)
 {
 	if (pg_begin(conn, err))
 		return -1;
@@ -179,9 +183,11 @@ static int rules_rollback(struct xfctl *x)
 
 	if (!xfctl_db(x) || pg_begin(x->conn, &err))
 		goto out;
-	res = pg_query(x->conn, "SELECT version, body FROM rule_sets WHERE NOT active"
+	res = pg_query(x->conn,
+		       "SELECT version, body FROM rule_sets WHERE NOT active"
 		       " AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1"
-		       " FOR UPDATE", 0, NULL, &err);
+		       " FOR UPDATE",
+		       0, NULL, &err);
 	if (res && !PQntuples(res))
 		sbuf_adds(&err, "no earlier rule set to return to");
 	if (!res || err.len)
@@ -189,8 +195,10 @@ static int rules_rollback(struct xfctl *x)
 	doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
 	rs = doc ? rules_parse(doc, &err) : NULL;
 	if (!rs ||
-	    pg_exec(x->conn, "UPDATE rule_sets SET active = false, activated_at = NULL"
-		    " WHERE active", 0, NULL, &err) ||
+	    pg_exec(x->conn,
+		    "UPDATE rule_sets SET active = false, activated_at = NULL"
+		    " WHERE active",
+		    0, NULL, &err) ||
 	    pg_exec(x->conn, "UPDATE rule_sets SET active = true WHERE version = $1", 1,
 		    (const char *const[]){ PQgetvalue(res, 0, 0) }, &err))
 		goto out;
@@ -247,8 +255,8 @@ static int rules_import(struct xfctl *x, const char *path, int topics)
 	else if (rules_store(x->conn, rs, body, &err))
 		rc = xfctl_fail("rules import", &err);
 	else {
-		printf("imported rules %s: %zu departments, %zu rules (active)\n",
-		       rs->version, rs->ndepts, rs->nrules);
+		printf("imported rules %s: %zu departments, %zu rules (active)\n", rs->version,
+		       rs->ndepts, rs->nrules);
 		rc = topics && dept_topics(x, rs) ? 3 : 0; /* 3: imported, no topics */
 	}
 	free(body);
@@ -364,7 +372,8 @@ static void classify_if_needed(struct xfctl *x, json_t *petition)
 	classifier_text(&cl, json_string_value(json_object_get(petition, "subject")),
 			json_string_value(json_object_get(petition, "content")),
 			json_string_value(json_object_get(petition, "category_hint")), &t);
-	json_object_set_new(petition, "classification", classifier_build(petition, &t, &h, &cl.risk));
+	json_object_set_new(petition, "classification",
+			    classifier_build(petition, &t, &h, &cl.risk));
 	classifier_text_release(&t);
 	classifier_release(&cl);
 	json_decref(h.related);

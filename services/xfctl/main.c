@@ -11,7 +11,8 @@ static const struct command {
 	int (*fn)(struct xfctl *x, int argc, char **argv);
 } commands[] = {
 	{ "migrate", "", "apply the SQL migrations not yet applied", cmd_migrate },
-	{ "rules", "import [--no-topics] FILE | export | rollback | validate FILE | test FILE PETITION",
+	{ "rules",
+	  "import [--no-topics] FILE | export | rollback | validate FILE | test FILE PETITION",
 	  "manage the routing rules", cmd_rules },
 	{ "keywords", "import FILE | export | validate FILE",
 	  "manage xf-classify's keyword/phrase table", cmd_keywords },
@@ -28,10 +29,12 @@ static const struct command {
 	{ "calendar", "import FILE | show [YEAR]",
 	  "the working-day calendar (holidays and adjusted working days)", cmd_calendar },
 	{ "departments", "[--json]", "the department scorecard (三色预警)", cmd_departments },
-	{ "dlq", "list [--reason R] [--service S] [--since T] [--until T] [--limit N] |"
+	{ "dlq",
+	  "list [--reason R] [--service S] [--since T] [--until T] [--limit N] |"
 	  " replay [--reason R] [--service S] [--since T] [--until T] [--id N] [--again]",
 	  "dead letters kept in PostgreSQL: list them, or send them to their source"
-	  " topic again", cmd_dlq },
+	  " topic again",
+	  cmd_dlq },
 };
 
 static int usage(void)

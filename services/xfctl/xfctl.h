@@ -14,7 +14,7 @@
 
 struct xfctl {
 	struct xf_conf conf;
-	PGconn *conn;      /* connected (and migrated) on first use */
+	PGconn *conn; /* connected (and migrated) on first use */
 };
 
 /* The PostgreSQL connection, connecting and migrating on first use. */

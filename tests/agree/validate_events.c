@@ -72,11 +72,12 @@ static void verdict(const struct jschema_set *set, const struct sbuf *bytes)
 		printf("valid\n");
 	else
 		printf("invalid ");
-	json_array_foreach(v.errors, i, e) {
+	json_array_foreach(v.errors, i, e)
+	{
 		const char *f = json_string_value(json_object_get(e, "field"));
 
-		printf("%s%s@%s", i ? "," : "",
-		       json_string_value(json_object_get(e, "code")), f ? f : "-");
+		printf("%s%s@%s", i ? "," : "", json_string_value(json_object_get(e, "code")),
+		       f ? f : "-");
 	}
 	if (json_array_size(v.errors))
 		putchar('\n');

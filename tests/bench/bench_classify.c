@@ -51,11 +51,11 @@ static char **as_petitions(const struct texts *t)
 	char **out = calloc(t->n, sizeof *out);
 
 	for (size_t i = 0; i < t->n; i++) {
-		json_t *p = json_pack("{s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}",
-				      "schema", "xf.petition.v1", "case_id",
-				      "XF-330381-20261122-000001", "source", "system", "bench",
-				      "external_id", "b", "region_code", "330381", "subject", "",
-				      "content", t->v[i], "occurred_at", "2026-11-22T09:00:00+08:00");
+		json_t *p = json_pack("{s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}", "schema",
+				      "xf.petition.v1", "case_id", "XF-330381-20261122-000001",
+				      "source", "system", "bench", "external_id", "b",
+				      "region_code", "330381", "subject", "", "content", t->v[i],
+				      "occurred_at", "2026-11-22T09:00:00+08:00");
 
 		out[i] = json_dumps(p, JSON_COMPACT);
 		json_decref(p);
@@ -168,11 +168,12 @@ int main(int argc, char **argv)
 	}
 	printf("model            %s\n", classifier_version(&cl));
 	printf("model load       %.0f ms\n", load_ms);
-	printf("petitions        %zu, %.0f characters on average\n", data.n, chars / (double)data.n);
+	printf("petitions        %zu, %.0f characters on average\n", data.n,
+	       chars / (double)data.n);
 	printf("JSON parse only  %.0f petitions/s (baseline, same run: jansson, one core)\n",
 	       parse);
-	printf("classify only    %.0f petitions/s on one core (%.2fx the cost of parsing)\n",
-	       alone, parse / alone);
+	printf("classify only    %.0f petitions/s on one core (%.2fx the cost of parsing)\n", alone,
+	       parse / alone);
 	printf("parse + classify %.0f petitions/s on one core (%.2fx the cost of parsing)\n",
 	       classify, parse / classify);
 	if (argc > 3) {

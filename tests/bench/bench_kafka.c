@@ -52,8 +52,8 @@ static int cmd_create(rd_kafka_t *rk, int argc, char **argv, struct sbuf *err)
 {
 	if (argc < 2)
 		return 2;
-	if (kafka_topics_create(rk, (const char *const *)argv + 1, (size_t)argc - 1,
-				atoi(argv[0]), ADMIN_TIMEOUT_MS, err))
+	if (kafka_topics_create(rk, (const char *const *)argv + 1, (size_t)argc - 1, atoi(argv[0]),
+				ADMIN_TIMEOUT_MS, err))
 		return fail("create", err);
 	return 0;
 }
@@ -84,7 +84,8 @@ static rd_kafka_topic_partition_list_t *partitions(rd_kafka_t *rk, int n, char *
 			continue;
 		for (int p = 0; p < md->topics[t].partition_cnt; p++)
 			rd_kafka_topic_partition_list_add(list, md->topics[t].topic,
-							  md->topics[t].partitions[p].id)->offset = at;
+							  md->topics[t].partitions[p].id)
+				->offset = at;
 	}
 	rd_kafka_metadata_destroy(md);
 	return list;
@@ -101,7 +102,8 @@ static int delete_result(rd_kafka_event_t *ev, struct sbuf *err)
 	res = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
 	for (int i = 0; res && i < res->cnt; i++)
 		if (res->elems[i].err) {
-			sbuf_addf(err, "%s [%d]: %s", res->elems[i].topic, (int)res->elems[i].partition,
+			sbuf_addf(err, "%s [%d]: %s", res->elems[i].topic,
+				  (int)res->elems[i].partition,
 				  rd_kafka_err2str(res->elems[i].err));
 			return -1;
 		}
@@ -110,7 +112,8 @@ static int delete_result(rd_kafka_event_t *ev, struct sbuf *err)
 
 static int cmd_clear(rd_kafka_t *rk, int argc, char **argv, struct sbuf *err)
 {
-	rd_kafka_topic_partition_list_t *list = partitions(rk, argc, argv, RD_KAFKA_OFFSET_END, err);
+	rd_kafka_topic_partition_list_t *list = partitions(rk, argc, argv, RD_KAFKA_OFFSET_END,
+							   err);
 	rd_kafka_DeleteRecords_t *del;
 	rd_kafka_queue_t *q;
 	rd_kafka_event_t *ev;
@@ -197,7 +200,7 @@ static int cmd_produce(rd_kafka_t *rk, int argc, char **argv, struct sbuf *err)
 /* What collect has seen: per id, the input's and the first output's time. */
 struct seen {
 	long count, inputs, outputs, distinct;
-	int64_t stopped_ms;             /* when a partial run stopped, else 0 */
+	int64_t stopped_ms; /* when a partial run stopped, else 0 */
 	int64_t *in_ms, *out_ms;
 	int lead;
 	const char *in_topic;
@@ -326,8 +329,7 @@ static void collect_loop(rd_kafka_t *rk, struct seen *s, double idle_ms, double 
 {
 	double start = now_ms(), last_new = start, last_note = start;
 
-	while ((s->distinct < s->count || s->inputs < s->count) &&
-	       now_ms() - last_new < idle_ms) {
+	while ((s->distinct < s->count || s->inputs < s->count) && now_ms() - last_new < idle_ms) {
 		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
 
 		if (rkm && !rkm->err && seen_add(s, rkm))

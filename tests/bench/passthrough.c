@@ -98,8 +98,8 @@ int main(int argc, char **argv)
 	h.producer = kafka_producer_new(conf.brokers, &h.health, &err);
 	if (h.msgs && h.producer)
 		h.consumer = kafka_consumer_new(conf.brokers, argv[3],
-						(const char *const[]){ argv[1], NULL },
-						&h.health, &err);
+						(const char *const[]){ argv[1], NULL }, &h.health,
+						&err);
 	if (h.consumer)
 		rc = hop_run(&h, argc == 5 ? argv[4] : NULL) ? 1 : 0;
 out:

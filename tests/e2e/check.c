@@ -18,7 +18,7 @@ static const char *jstr(json_t *j, const char *key)
 
 /* One collected output, as the checks look it up: (topic kind, key, status). */
 struct out_ref {
-	char kind;              /* 'r' receipt, 'l' lead assignment, 'q' dead letter */
+	char kind; /* 'r' receipt, 'l' lead assignment, 'q' dead letter */
 	const char *key, *status, *case_id;
 	const struct e2e_msg *m; /* the message; refs of one (kind, key, status) in its order */
 };
@@ -55,8 +55,8 @@ static struct out_ref *refs_of(struct e2e *t, size_t *n)
 
 		if (!strcmp(m->topic, "petition.receipts") && (s = jstr(m->json, "status")))
 			o.kind = 'r', o.status = s;
-		else if (!strncmp(m->topic, "assignments.", 12) &&
-			 (s = jstr(m->json, "role")) && !strcmp(s, "lead"))
+		else if (!strncmp(m->topic, "assignments.", 12) && (s = jstr(m->json, "role")) &&
+			 !strcmp(s, "lead"))
 			o.kind = 'l';
 		else if (!strcmp(m->topic, "petition.dlq"))
 			o.kind = 'q';
@@ -89,8 +89,8 @@ static const struct out_ref *ref_range(const struct out_ref *r, size_t n, char k
 	return end > lo ? &r[lo] : NULL;
 }
 
-static const struct out_ref *ref_find(const struct out_ref *r, size_t n, char kind,
-				      const char *key, const char *status)
+static const struct out_ref *ref_find(const struct out_ref *r, size_t n, char kind, const char *key,
+				      const char *status)
 {
 	size_t count;
 
@@ -180,13 +180,14 @@ static void check_valid(const struct out_ref *r, size_t nr, const struct gen_eve
 
 	if (!T_CHECK(s->accepted >= 1 && s->case_id) ||
 	    !T_CHECK(allow_redelivery || s->accepted == 1)) {
-		fprintf(stderr, "    event %s: %d accepted receipts\n", e->external_id, s->accepted);
+		fprintf(stderr, "    event %s: %d accepted receipts\n", e->external_id,
+			s->accepted);
 		return;
 	}
 	n = leads_of(r, nr, s->case_id, &a, &identical);
 	if (!T_CHECK(n >= 1) || !T_CHECK(identical) || !T_CHECK(allow_redelivery || n == 1)) {
-		fprintf(stderr, "    case %s: %d lead assignments, identical %d\n", s->case_id,
-			n, identical);
+		fprintf(stderr, "    case %s: %d lead assignments, identical %d\n", s->case_id, n,
+			identical);
 		return;
 	}
 	snprintf(topic, sizeof topic, "assignments.%s", e->department ? e->department : "");
@@ -275,7 +276,9 @@ static struct jschema_set *schemas(void)
 
 static const char *schema_of(const char *topic)
 {
-	static const struct { const char *topic, *schema; } map[] = {
+	static const struct {
+		const char *topic, *schema;
+	} map[] = {
 		{ "petition.receipts", "xf.receipt.v1" },
 		{ "petition.classified", "xf.petition.v1" },
 		{ "case.events", "xf.case_event.v1" },
@@ -305,11 +308,10 @@ void check_schemas(struct e2e *t)
 		if (!name)
 			continue;
 		checked++;
-		if (!t->msgs[i].json ||
-		    jschema_validate(schemas(), name, t->msgs[i].json, &err)) {
+		if (!t->msgs[i].json || jschema_validate(schemas(), name, t->msgs[i].json, &err)) {
 			if (bad++ < 5)
-				fprintf(stderr, "    %s message against %s: %s\n",
-					t->msgs[i].topic, name, err.buf);
+				fprintf(stderr, "    %s message against %s: %s\n", t->msgs[i].topic,
+					name, err.buf);
 		}
 		sbuf_release(&err);
 	}
@@ -331,8 +333,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Distinct keys of the collected messages on topic (prefix with '*') whose field is value. */
-static size_t distinct_keys(struct e2e *t, const char *topic, const char *field,
-			    const char *value)
+static size_t distinct_keys(struct e2e *t, const char *topic, const char *field, const char *value)
 {
 	const char **keys = malloc((t->nmsgs + 1) * sizeof *keys);
 	size_t n = 0, len = strlen(topic), d = 0;
@@ -371,7 +372,8 @@ void check_one_case_each(struct e2e *t, const struct check_run *run)
 	for (size_t k = 0; k < t->nmsgs; k++)
 		if (!strcmp(t->msgs[k].topic, "petition.receipts") &&
 		    !strcmp(jval(t->msgs[k].json, "status"), "accepted"))
-			r[n++] = (struct receipt){ t->msgs[k].key, jval(t->msgs[k].json, "case_id") };
+			r[n++] = (struct receipt){ t->msgs[k].key,
+						   jval(t->msgs[k].json, "case_id") };
 	qsort(r, n, sizeof *r, cmp_receipt);
 	for (size_t i = 0; i < n; i++) {
 		if (!i || strcmp(r[i].key, r[i - 1].key)) {
@@ -419,8 +421,7 @@ static const struct gen_event **bad_events(const struct check_run *run, size_t *
 }
 
 /* 1 when dead letter m is the one expected for a malformed event of bad. */
-static int dead_letter_expected(const struct e2e_msg *m, const struct gen_event **bad,
-				size_t nbad)
+static int dead_letter_expected(const struct e2e_msg *m, const struct gen_event **bad, size_t nbad)
 {
 	struct gen_event want, *wp = &want;
 	const struct gen_event *const *e;
@@ -465,11 +466,12 @@ void check_tables(struct e2e *t, const struct check_run *run)
 
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM intake_keys"), run->nvalid);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM intake_keys k JOIN cases c"
-			     " ON c.case_id = k.case_id AND c.external_id = k.external_id"),
+				" ON c.case_id = k.case_id AND c.external_id = k.external_id"),
 		run->nvalid);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(DISTINCT external_id) FROM cases"), run->nvalid);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(DISTINCT case_id) FROM assignments"
-			     " WHERE role = 'lead'"), run->nvalid);
+				" WHERE role = 'lead'"),
+		run->nvalid);
 	T_INTEQ(e2e_xfctl(t, &out, verify), 0);
 	sbuf_addf(&want, "%zu cases checked, 0 broken", run->nvalid);
 	if (!T_CHECK(strstr(out.buf, want.buf) != NULL))

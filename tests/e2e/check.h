@@ -9,10 +9,10 @@
 
 /* Outputs for one published event, found among the collected messages. */
 struct check_seen {
-	int accepted, duplicate, rejected;  /* receipts by status */
-	const char *case_id;                /* of the first accepted receipt */
-	const char *dup_case_id;            /* of the first duplicate receipt */
-	int dlq;                            /* dead letters with this key */
+	int accepted, duplicate, rejected; /* receipts by status */
+	const char *case_id;               /* of the first accepted receipt */
+	const char *dup_case_id;           /* of the first duplicate receipt */
+	int dlq;                           /* dead letters with this key */
 	const struct e2e_msg *dlq_msg;
 };
 
@@ -56,9 +56,9 @@ void check_one_case_each(struct e2e *t, const struct check_run *run);
 
 /* The dead letters of a run as check_dead_letters counted them. */
 struct check_counts {
-	size_t dlq;                 /* messages on petition.dlq */
-	size_t dlq_distinct;        /* distinct (key, source partition, source offset) */
-	size_t processing_failed;   /* of them with that code */
+	size_t dlq;               /* messages on petition.dlq */
+	size_t dlq_distinct;      /* distinct (key, source partition, source offset) */
+	size_t processing_failed; /* of them with that code */
 };
 
 /*

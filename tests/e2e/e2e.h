@@ -29,11 +29,11 @@ struct e2e_msg {
 	char *topic, *key;
 	char *value;
 	size_t len;
-	char *error_code;   /* xf-error-code header, if any */
+	char *error_code;            /* xf-error-code header, if any */
 	rd_kafka_headers_t *headers; /* a copy of all of them, NULL if none */
-	int src_partition;      /* xf-source-partition header, -1 if none */
-	long long src_offset;   /* xf-source-offset header, -1 if none */
-	json_t *json;       /* parsed value, NULL if not JSON */
+	int src_partition;           /* xf-source-partition header, -1 if none */
+	long long src_offset;        /* xf-source-offset header, -1 if none */
+	json_t *json;                /* parsed value, NULL if not JSON */
 };
 
 struct e2e {
@@ -41,12 +41,12 @@ struct e2e {
 	char db_url[256];
 	char prefix[96];
 	const char *bin, *logs;
-	pid_t pids[E2E_NDAEMONS];          /* instance 0 */
-	pid_t pids2[E2E_NDAEMONS];         /* instance 1 (e2e_start_instance) */
+	pid_t pids[E2E_NDAEMONS];  /* instance 0 */
+	pid_t pids2[E2E_NDAEMONS]; /* instance 1 (e2e_start_instance) */
 	PGconn *conn;
 	rd_kafka_t *producer;
-	struct kafka_acks acks;            /* of producer */
-	rd_kafka_t *collector;            /* assigned to every output topic */
+	struct kafka_acks acks;                   /* of producer */
+	rd_kafka_t *collector;                    /* assigned to every output topic */
 	rd_kafka_topic_partition_list_t *outputs; /* its partitions, from where it began */
 	struct e2e_msg *msgs;
 	size_t nmsgs, alloc;
@@ -96,8 +96,7 @@ int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args);
 /* Produces raw bytes to hotline.events and waits for the broker's ack. */
 int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len);
 /* The same to another topic (department.feedback, say). */
-int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void *val,
-		   size_t len);
+int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void *val, size_t len);
 int e2e_flush(struct e2e *t);
 
 /* Polls outputs for up to ms milliseconds (appending to t->msgs). */
@@ -108,8 +107,8 @@ char *e2e_header(const struct e2e_msg *m, const char *name);
 /* Counts collected messages on topic (prefix match when it ends in '*'). */
 size_t e2e_count(const struct e2e *t, const char *topic);
 /* Collects until done(t, arg) or timeout_s passes; returns done's result. */
-int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
-		      void *arg, int timeout_s);
+int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg), void *arg,
+		      int timeout_s);
 
 /* Partitions of topic and their end offsets, as a new list (NULL on error). */
 rd_kafka_topic_partition_list_t *e2e_topic_ends(rd_kafka_t *rk, const char *topic);

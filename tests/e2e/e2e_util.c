@@ -21,7 +21,9 @@
 #include "util.h"
 
 static const char *const daemon_names[] = { "xf-intake", "xf-classify", "xf-dispatch" };
-static const struct { const char *suffix, *topic; } inputs[] = {
+static const struct {
+	const char *suffix, *topic;
+} inputs[] = {
 	{ "intake", "hotline.events" },
 	{ "classify", "petition.received" },
 	{ "dispatch", "petition.classified" },
@@ -119,8 +121,8 @@ static int position_group(struct e2e *t, const char *suffix, const char *topic)
 /* Assigns the collector to every output topic from its current end. */
 static int collector_start(struct e2e *t)
 {
-	static const char *const fixed[] = { "petition.receipts", "petition.dlq",
-					     "case.events", "petition.classified" };
+	static const char *const fixed[] = { "petition.receipts", "petition.dlq", "case.events",
+					     "petition.classified" };
 	const char *none[] = { NULL };
 	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(64);
 	PGresult *res = PQexec(t->conn, "SELECT 'assignments.' || code FROM departments");
@@ -128,15 +130,14 @@ static int collector_start(struct e2e *t)
 	int rc = 0;
 
 	sbuf_addf(&group, "%s-collector", t->prefix);
-	t->collector = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group.buf, none,
-					  NULL, &err);
+	t->collector = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group.buf, none, NULL, &err);
 	for (int i = 0; t->collector && i < 4 + PQntuples(res); i++) {
 		const char *topic = i < 4 ? fixed[i] : PQgetvalue(res, i - 4, 0);
 		rd_kafka_topic_partition_list_t *l = e2e_topic_ends(t->collector, topic);
 
 		for (int p = 0; l && p < l->cnt; p++)
-			rd_kafka_topic_partition_list_add(all, topic,
-				l->elems[p].partition)->offset = l->elems[p].offset;
+			rd_kafka_topic_partition_list_add(all, topic, l->elems[p].partition)
+				->offset = l->elems[p].offset;
 		rc |= l ? 0 : -1;
 		if (l)
 			rd_kafka_topic_partition_list_destroy(l);
@@ -282,8 +283,8 @@ int e2e_start_instance(struct e2e *t, enum e2e_daemon d, int inst, const char *h
 {
 	char path[512], logf[512], entry[128];
 	char *argv[] = { (char *)daemon_names[d], NULL };
-	char **env = env_with_http(http_addr ? http_addr : env_or("XF_HTTP_ADDR", "off"),
-				   entry, sizeof entry);
+	char **env = env_with_http(http_addr ? http_addr : env_or("XF_HTTP_ADDR", "off"), entry,
+				   sizeof entry);
 	pid_t pid;
 
 	snprintf(path, sizeof path, "%s/%s", t->bin, daemon_names[d]);
@@ -464,12 +465,11 @@ int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len)
 	return e2e_produce_to(t, "hotline.events", key, val, len);
 }
 
-int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void *val,
-		   size_t len)
+int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void *val, size_t len)
 {
 	struct sbuf err = SBUF_INIT;
-	int rc = kafka_produce(t->producer, topic, key, strlen(key), val, len,
-			       NULL, 0, &t->acks, &err);
+	int rc = kafka_produce(t->producer, topic, key, strlen(key), val, len, NULL, 0, &t->acks,
+			       &err);
 
 	if (rc)
 		fprintf(stderr, "e2e: produce: %s\n", err.buf);
@@ -543,8 +543,9 @@ static void keep(struct e2e *t, const rd_kafka_message_t *rkm)
 	m->src_partition = (int)header_ll(rkm, "xf-source-partition");
 	m->src_offset = header_ll(rkm, "xf-source-offset");
 	/* a hostile value (e2e_flood's) would take ~77 MiB parsed: left unparsed */
-	m->json = jlimit_ok(m->value, m->len, JLIMIT_VALUES_OURS) ?
-		  json_loadb(m->value, m->len, 0, NULL) : NULL;
+	m->json = jlimit_ok(m->value, m->len, JLIMIT_VALUES_OURS)
+			  ? json_loadb(m->value, m->len, 0, NULL)
+			  : NULL;
 }
 
 void e2e_collect(struct e2e *t, int ms)
@@ -574,8 +575,8 @@ size_t e2e_count(const struct e2e *t, const char *topic)
 	return n;
 }
 
-int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg),
-		      void *arg, int timeout_s)
+int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg), void *arg,
+		      int timeout_s)
 {
 	double end = now_ms() + timeout_s * 1000.0;
 
@@ -716,8 +717,8 @@ static rd_kafka_topic_partition_list_t *output_ends(struct e2e *t)
 		rd_kafka_topic_partition_t *p = &list->elems[i];
 		int64_t lo, hi;
 
-		if (rd_kafka_query_watermark_offsets(t->collector, p->topic, p->partition, &lo,
-						     &hi, 10000)) {
+		if (rd_kafka_query_watermark_offsets(t->collector, p->topic, p->partition, &lo, &hi,
+						     10000)) {
 			rd_kafka_topic_partition_list_destroy(list);
 			return NULL;
 		}
@@ -727,8 +728,7 @@ static rd_kafka_topic_partition_list_t *output_ends(struct e2e *t)
 }
 
 /* 1 when the collector has read every partition up to its offset in end. */
-static int collector_at(struct e2e *t, const rd_kafka_topic_partition_list_t *end,
-			struct sbuf *why)
+static int collector_at(struct e2e *t, const rd_kafka_topic_partition_list_t *end, struct sbuf *why)
 {
 	rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(end);
 	int ok = !rd_kafka_position(t->collector, pos);
@@ -739,8 +739,8 @@ static int collector_at(struct e2e *t, const rd_kafka_topic_partition_list_t *en
 		if (e->offset > t->outputs->elems[i].offset && pos->elems[i].offset < e->offset) {
 			sbuf_reset(why);
 			sbuf_addf(why, "collector at %lld of %lld on %s [%d]",
-				  (long long)pos->elems[i].offset, (long long)e->offset,
-				  e->topic, (int)e->partition);
+				  (long long)pos->elems[i].offset, (long long)e->offset, e->topic,
+				  (int)e->partition);
 			ok = 0;
 		}
 	}

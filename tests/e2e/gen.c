@@ -36,7 +36,9 @@ static const char *const regions[] = {
 /* The department tests/e2e/rules.json must pick (属地 then catch-all). */
 static const char *expected_dept(const char *category, const char *region)
 {
-	static const struct { const char *category, *ruian, *yueqing; } table[] = {
+	static const struct {
+		const char *category, *ruian, *yueqing;
+	} table[] = {
 		{ "labor_social_security", "t-rsj", "t-yq-rsj" },
 		{ "urban_construction", "t-zjj", "t-yq-xfj" },
 		{ "environment", "t-sthj", "t-yq-xfj" },
@@ -65,8 +67,8 @@ static void petitioner_of(size_t who, char phone[16], char id_number[24])
 	}
 }
 
-static char *event_json(const char *ext, const struct tmpl *t, const char *region,
-			size_t who, const struct gen_opts *o, size_t *len)
+static char *event_json(const char *ext, const struct tmpl *t, const char *region, size_t who,
+			const struct gen_opts *o, size_t *len)
 {
 	const char *at = o->occurred_at ? o->occurred_at : "2026-11-22T09:30:00+08:00";
 	char phone[16], id_number[24];
@@ -74,11 +76,10 @@ static char *event_json(const char *ext, const struct tmpl *t, const char *regio
 
 	petitioner_of(o->people ? who % o->people : 0, phone, id_number);
 	j = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s}",
-		      "schema", "xf.hotline_event.v1", "source", "system", "t12345",
-		      "channel", "hotline", "external_id", ext,
-		      "occurred_at", at, "region_code", region, "subject", t->subject, "content", t->content,
-		      "petitioner", "phone", phone, "name", GEN_NAME, "id_number",
-		      id_number, "x_upstream_field", "kept");
+		      "schema", "xf.hotline_event.v1", "source", "system", "t12345", "channel",
+		      "hotline", "external_id", ext, "occurred_at", at, "region_code", region,
+		      "subject", t->subject, "content", t->content, "petitioner", "phone", phone,
+		      "name", GEN_NAME, "id_number", id_number, "x_upstream_field", "kept");
 	char *s = json_dumps(j, JSON_COMPACT);
 
 	json_decref(j);
@@ -93,29 +94,35 @@ static const struct bad {
 	{ "not_json", "{\"source\": {\"system\": \"t12345\"}, oops" },
 	{ "not_utf8", "{\"subject\": \"\xff\xfe\"}" },
 	{ "not_object", "[1, 2, 3]" },
-	{ "missing_field", "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+	{ "missing_field",
+	  "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
 	  " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"330381\","
 	  " \"content\": \"没有标题\"}" },
-	{ "wrong_type", "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+	{ "wrong_type",
+	  "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
 	  " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"330381\","
 	  " \"subject\": \"标题\", \"content\": 12345}" },
-	{ "bad_region_code", "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+	{ "bad_region_code",
+	  "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
 	  " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"990381\","
 	  " \"subject\": \"标题\", \"content\": \"内容\"}" },
 	{ "bad_time", "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
-	  " \"occurred_at\": \"yesterday\", \"region_code\": \"330381\","
-	  " \"subject\": \"标题\", \"content\": \"内容\"}" },
-	{ "bad_value", "{\"source\": {\"system\": \"t12345\", \"channel\": \"fax\"},"
+		      " \"occurred_at\": \"yesterday\", \"region_code\": \"330381\","
+		      " \"subject\": \"标题\", \"content\": \"内容\"}" },
+	{ "bad_value",
+	  "{\"source\": {\"system\": \"t12345\", \"channel\": \"fax\"},"
 	  " \"external_id\": \"%s\", \"occurred_at\": \"2026-11-22T09:30:00+08:00\","
 	  " \"region_code\": \"330381\", \"subject\": \"标题\", \"content\": \"内容\"}" },
-	{ "empty_field", "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+	{ "empty_field",
+	  "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
 	  " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"330381\","
 	  " \"subject\": \"\", \"content\": \"内容\"}" },
-	{ "bad_schema", "{\"schema\": \"xf.hotline_event.v0\", \"source\": {\"system\": \"t12345\"},"
+	{ "bad_schema",
+	  "{\"schema\": \"xf.hotline_event.v0\", \"source\": {\"system\": \"t12345\"},"
 	  " \"external_id\": \"%s\", \"occurred_at\": \"2026-11-22T09:30:00+08:00\","
 	  " \"region_code\": \"330381\", \"subject\": \"标题\", \"content\": \"内容\"}" },
-	{ "too_long", NULL },   /* a subject of 201 characters */
-	{ "too_large", NULL },  /* 1 MiB + 1 of content */
+	{ "too_long", NULL },  /* a subject of 201 characters */
+	{ "too_large", NULL }, /* 1 MiB + 1 of content */
 };
 #define NBAD (sizeof bads / sizeof bads[0])
 
@@ -131,9 +138,11 @@ static char *bad_bytes(const struct bad *b, const char *ext, size_t *len)
 	if (!strcmp(b->code, "too_long") || !strcmp(b->code, "too_large")) {
 		int big = !strcmp(b->code, "too_large");
 
-		sbuf_addf(&sb, "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+		sbuf_addf(&sb,
+			  "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
 			  " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\":"
-			  " \"330381\", \"subject\": \"", ext);
+			  " \"330381\", \"subject\": \"",
+			  ext);
 		for (int i = 0; i < (big ? 10 : 201); i++)
 			sbuf_adds(&sb, "长");
 		sbuf_adds(&sb, "\", \"content\": \"");

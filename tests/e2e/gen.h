@@ -18,7 +18,7 @@ enum gen_kind { GEN_VALID, GEN_DUP, GEN_BAD };
 
 struct gen_event {
 	enum gen_kind kind;
-	char key[64];           /* Kafka key: external_id, or bad-<i> */
+	char key[64]; /* Kafka key: external_id, or bad-<i> */
 	char external_id[64];
 	const char *category;   /* GEN_VALID: the category it must get */
 	const char *department; /* GEN_VALID: the department it must go to */
@@ -36,10 +36,10 @@ struct gen_event {
 struct gen_event *gen_events(const char *tag, size_t n, int dup, int bad);
 /* What gen_events_with varies; zeroes give gen_events' events. */
 struct gen_opts {
-	size_t people;            /* event i's petitioner is number i % people; the
+	size_t people;           /* event i's petitioner is number i % people; the
 				     first is GEN_PHONE, GEN_ID_NUMBER, the others
 				     differ in their last digits (0: the first alone) */
-	const char *occurred_at;  /* of every valid event (NULL: 2026-11-22T09:30:00+08:00) */
+	const char *occurred_at; /* of every valid event (NULL: 2026-11-22T09:30:00+08:00) */
 };
 
 /*

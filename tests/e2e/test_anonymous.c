@@ -30,8 +30,8 @@
 #define NAMED_NAME "司马实名者"
 #define NPETITIONS 4
 
-static const char *const secrets[] = { ANON_NAME, ANON_PHONE, ANON_DIGITS, ANON_ID,
-				       "11010519491231002x", ANON_OTHER };
+static const char *const secrets[] = { ANON_NAME, ANON_PHONE,           ANON_DIGITS,
+				       ANON_ID,   "11010519491231002x", ANON_OTHER };
 
 /* The webhook receiver: every body it was sent. */
 static struct {
@@ -121,8 +121,8 @@ static char *petition(int i)
 	ev = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s, s:o}", "schema",
 		       "xf.hotline_event.v1", "source", "system", "an12345", "external_id", ext,
 		       "occurred_at", "2026-11-22T09:30:00+08:00", "region_code", "330381",
-		       "subject", i == 2 ? "工厂排放废气" : "公司拖欠工资三个月",
-		       "content", i == 2 ? env : labor, "petitioner", who);
+		       "subject", i == 2 ? "工厂排放废气" : "公司拖欠工资三个月", "content",
+		       i == 2 ? env : labor, "petitioner", who);
 	s = json_dumps(ev, JSON_COMPACT);
 	json_decref(ev);
 	return s;
@@ -190,7 +190,8 @@ static int leaks(const char *where, const char *text)
 /* Every row of every table of the test database as text. */
 static void dump_tables(struct e2e *t, struct sbuf *out)
 {
-	PGresult *tables = PQexec(t->conn, "SELECT quote_ident(table_name) FROM"
+	PGresult *tables = PQexec(t->conn,
+				  "SELECT quote_ident(table_name) FROM"
 				  " information_schema.tables WHERE table_schema = 'public'");
 
 	for (int i = 0; i < PQntuples(tables); i++) {
@@ -254,14 +255,16 @@ static json_t *classified(struct e2e *t, const char *ext)
 
 static long repeat_count(json_t *p)
 {
-	return (long)json_integer_value(json_object_get(json_object_get(
-		json_object_get(p, "classification"), "repeat"), "count"));
+	return (long)json_integer_value(json_object_get(
+		json_object_get(json_object_get(p, "classification"), "repeat"), "count"));
 }
 
 static const char *related0(json_t *p)
 {
-	return json_string_value(json_array_get(json_object_get(json_object_get(
-		json_object_get(p, "classification"), "repeat"), "related"), 0));
+	return json_string_value(json_array_get(
+		json_object_get(json_object_get(json_object_get(p, "classification"), "repeat"),
+				"related"),
+		0));
 }
 
 /* anon-0 and anon-1 (one phone, one matter): one is the other's repeat; both keyed. */
@@ -284,7 +287,8 @@ static void check_repeat(struct e2e *t)
 	else
 		T_STREQ(related0(b), json_string_value(json_object_get(a, "case_id")));
 	T_INTEQ(e2e_sql_long(t, "SELECT count(DISTINCT pkey) FROM petitions_seen"
-			     " WHERE pkey IS NOT NULL"), 3);
+				" WHERE pkey IS NOT NULL"),
+		3);
 }
 
 /* xfctl case show of every case, and xfctl cases. */
@@ -332,8 +336,8 @@ static void search_outlets(struct e2e *t, struct reader *r)
 	T_INTEQ(leaks("a daemon log", logs.buf), 0);
 	T_INTEQ(leaks("xfctl", ctl.buf), 0);
 	printf("    anonymous: searched %zu messages, %zu petition.received, %d webhook bodies,"
-	       " %zu bytes of table rows, %zu of logs, %zu of xfctl output\n", t->nmsgs, r->n,
-	       hook_requests(), rows.len, logs.len, ctl.len);
+	       " %zu bytes of table rows, %zu of logs, %zu of xfctl output\n",
+	       t->nmsgs, r->n, hook_requests(), rows.len, logs.len, ctl.len);
 	sbuf_release(&msgs);
 	sbuf_release(&rows);
 	sbuf_release(&logs);
@@ -369,7 +373,8 @@ static void run(struct e2e *t, struct reader *r)
 static void t_anonymous(void)
 {
 	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-		handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+						handler, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+						completed, NULL, MHD_OPTION_END);
 	const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)
 					     : NULL;
 	const char *rules = NULL;

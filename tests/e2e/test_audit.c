@@ -21,7 +21,7 @@ static int chains_grown(struct e2e *t, void *arg)
 {
 	(void)arg;
 	return e2e_sql_long(t, "SELECT count(*) FROM (SELECT case_id FROM case_events"
-			    " GROUP BY case_id HAVING max(seq) >= 3) c") >= NCASES;
+			       " GROUP BY case_id HAVING max(seq) >= 3) c") >= NCASES;
 }
 
 /*
@@ -31,8 +31,10 @@ static int chains_grown(struct e2e *t, void *arg)
  */
 static int rewrite_chain(struct e2e *t, const char *case_id)
 {
-	PGresult *res = pg_query(t->conn, "SELECT seq, body FROM case_events WHERE case_id = $1"
-				 " ORDER BY seq", 1, (const char *const[]){ case_id }, NULL);
+	PGresult *res = pg_query(t->conn,
+				 "SELECT seq, body FROM case_events WHERE case_id = $1"
+				 " ORDER BY seq",
+				 1, (const char *const[]){ case_id }, NULL);
 	char prev[65];
 	int rc = res ? 0 : -1;
 
@@ -48,9 +50,11 @@ static int rewrite_chain(struct e2e *t, const char *case_id)
 		snprintf(seq, sizeof seq, "%d", i + 1);
 		chain_seal(&ev, case_id, i + 1, json_string_value(json_object_get(old, "type")),
 			   json_string_value(json_object_get(old, "at")), data, prev);
-		rc = pg_exec(t->conn, "UPDATE case_events SET body = $3, prev_hash = $4, hash = $5"
-			     " WHERE case_id = $1 AND seq = $2::integer", 5,
-			     (const char *const[]){ case_id, seq, ev.body, prev, ev.hash }, NULL);
+		rc = pg_exec(t->conn,
+			     "UPDATE case_events SET body = $3, prev_hash = $4, hash = $5"
+			     " WHERE case_id = $1 AND seq = $2::integer",
+			     5, (const char *const[]){ case_id, seq, ev.body, prev, ev.hash },
+			     NULL);
 		memcpy(prev, ev.hash, sizeof prev);
 		chain_event_release(&ev);
 		json_decref(old);
@@ -102,9 +106,10 @@ static void t_truncation(void)
 	T_CHECK(strstr(out.buf, "3 cases checked, 0 broken") != NULL);
 
 	/* the last event of the first case goes */
-	res = PQexecParams(t.conn, "DELETE FROM case_events WHERE case_id = $1 AND seq ="
-			   " (SELECT max(seq) FROM case_events WHERE case_id = $1)", 1, NULL,
-			   (const char *const[]){ ids[0] }, NULL, NULL, 0);
+	res = PQexecParams(t.conn,
+			   "DELETE FROM case_events WHERE case_id = $1 AND seq ="
+			   " (SELECT max(seq) FROM case_events WHERE case_id = $1)",
+			   1, NULL, (const char *const[]){ ids[0] }, NULL, NULL, 0);
 	T_CHECK(PQresultStatus(res) == PGRES_COMMAND_OK && !strcmp(PQcmdTuples(res), "1"));
 	PQclear(res);
 	/* the second case's chain is written anew, consistently */
@@ -158,9 +163,12 @@ static void t_backfill(void)
 	T_CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
 	PQclear(res);
 	T_INTEQ(xfctl(&t, &out, "migrate", NULL, NULL), 0);
-	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM case_heads h JOIN (SELECT DISTINCT ON"
-			     " (case_id) case_id, seq, hash FROM case_events ORDER BY case_id, seq DESC)"
-			     " e USING (case_id) WHERE h.seq = e.seq AND h.hash = e.hash"), NCASES);
+	T_INTEQ(e2e_sql_long(
+			&t,
+			"SELECT count(*) FROM case_heads h JOIN (SELECT DISTINCT ON"
+			" (case_id) case_id, seq, hash FROM case_events ORDER BY case_id, seq DESC)"
+			" e USING (case_id) WHERE h.seq = e.seq AND h.hash = e.hash"),
+		NCASES);
 	T_INTEQ(xfctl(&t, &out, "audit", "verify", NULL), 0);
 	T_CHECK(strstr(out.buf, "3 cases checked, 0 broken") != NULL);
 	gen_free(ev, NCASES);

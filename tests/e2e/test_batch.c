@@ -22,7 +22,10 @@
 #define CASE_FMT "XF-330381-20261122-%06d"
 
 static const char *const categories[4] = {
-	"labor_social_security", "labor_social_security", "health", "agriculture_rural",
+	"labor_social_security",
+	"labor_social_security",
+	"health",
+	"agriculture_rural",
 };
 
 static char *petition_text(int i)
@@ -36,13 +39,12 @@ static char *petition_text(int i)
 	p = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:s,"
 		      " s:{s:s, s:{s:s}, s:s}}",
 		      "schema", "xf.petition.v1", "case_id", case_id, "source", "system", "bt",
-		      "channel", "hotline", "external_id", ext,
-		      "occurred_at", "2026-11-22T09:30:00+08:00",
-		      "received_at", "2026-11-22T09:31:00+08:00",
-		      "region_code", i % 8 == 7 ? "330381001" : "330381101",
-		      "subject", "批量测试", "content", "同一批次与逐条处理结果一致",
-		      "classification", "category", i % 8 == 7 ? "other" : categories[i % 4],
-		      "risk", "level", "C", "model", "test");
+		      "channel", "hotline", "external_id", ext, "occurred_at",
+		      "2026-11-22T09:30:00+08:00", "received_at", "2026-11-22T09:31:00+08:00",
+		      "region_code", i % 8 == 7 ? "330381001" : "330381101", "subject", "批量测试",
+		      "content", "同一批次与逐条处理结果一致", "classification", "category",
+		      i % 8 == 7 ? "other" : categories[i % 4], "risk", "level", "C", "model",
+		      "test");
 	text = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	return text;
@@ -67,12 +69,11 @@ static int publish_petitions(struct e2e *t)
 			rc = produce(t, "petition.classified", text);
 		free(text);
 	}
-	return rc || produce(t, "petition.classified", "{\"case_id\": \"x\"}") ||
-	       e2e_flush(t);
+	return rc || produce(t, "petition.classified", "{\"case_id\": \"x\"}") || e2e_flush(t);
 }
 
-static int feedback(struct e2e *t, const char *id, int i, const char *dept,
-		    const char *action, const char *extra)
+static int feedback(struct e2e *t, const char *id, int i, const char *dept, const char *action,
+		    const char *extra)
 {
 	char case_id[32];
 	json_t *fb, *more = extra ? json_loads(extra, 0, NULL) : NULL;
@@ -80,9 +81,9 @@ static int feedback(struct e2e *t, const char *id, int i, const char *dept,
 	int rc;
 
 	snprintf(case_id, sizeof case_id, CASE_FMT, i + 1);
-	fb = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "schema", "xf.feedback.v1",
-		       "feedback_id", id, "case_id", case_id, "department", dept,
-		       "action", action, "at", "2026-11-22T10:00:00+08:00");
+	fb = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "schema", "xf.feedback.v1", "feedback_id",
+		       id, "case_id", case_id, "department", dept, "action", action, "at",
+		       "2026-11-22T10:00:00+08:00");
 	if (more)
 		json_object_update(fb, more);
 	text = json_dumps(fb, JSON_COMPACT);
@@ -200,20 +201,24 @@ static void summary(struct e2e *t, struct sbuf *out)
 	json_t *topics = json_object();
 	char *text;
 
-	rows(t, "SELECT case_id, state, department, attempt, extended_days, reopened,"
-	     " satisfaction, clock_stage, returned_by FROM cases ORDER BY 1", out);
-	rows(t, "SELECT case_id, string_agg(type, ',' ORDER BY seq) FROM case_events"
-	     " GROUP BY 1 ORDER BY 1", out);
-	rows(t, "SELECT case_id, attempt, department, role FROM assignments ORDER BY 1, 2, 3",
+	rows(t,
+	     "SELECT case_id, state, department, attempt, extended_days, reopened,"
+	     " satisfaction, clock_stage, returned_by FROM cases ORDER BY 1",
 	     out);
+	rows(t,
+	     "SELECT case_id, string_agg(type, ',' ORDER BY seq) FROM case_events"
+	     " GROUP BY 1 ORDER BY 1",
+	     out);
+	rows(t, "SELECT case_id, attempt, department, role FROM assignments ORDER BY 1, 2, 3", out);
 	rows(t, "SELECT feedback_id, case_id, outcome, reason FROM feedback ORDER BY 1", out);
 	rows(t, "SELECT * FROM dept_stats ORDER BY 1, 2", out);
 	rows(t, "SELECT case_id, department, kind FROM webhook_deliveries ORDER BY id", out);
 	for (size_t i = 0; i < t->nmsgs; i++) {
 		const char *topic = t->msgs[i].topic;
 
-		json_object_set_new(topics, topic, json_integer(
-			json_integer_value(json_object_get(topics, topic)) + 1));
+		json_object_set_new(
+			topics, topic,
+			json_integer(json_integer_value(json_object_get(topics, topic)) + 1));
 	}
 	text = json_dumps(topics, JSON_SORT_KEYS | JSON_INDENT(0));
 	sbuf_addf(out, "%s\n", text);
@@ -264,9 +269,10 @@ static void check_replays(struct e2e *t)
 static void check_open_counts(struct e2e *t)
 {
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM (SELECT department, count(*) AS n"
-			     " FROM cases WHERE state IN ('assigned', 'accepted') GROUP BY 1) c"
-			     " FULL JOIN dept_open o USING (department)"
-			     " WHERE coalesce(c.n, 0) <> coalesce(o.open, 0)"), 0);
+				" FROM cases WHERE state IN ('assigned', 'accepted') GROUP BY 1) c"
+				" FULL JOIN dept_open o USING (department)"
+				" WHERE coalesce(c.n, 0) <> coalesce(o.open, 0)"),
+		0);
 }
 
 /*

@@ -24,13 +24,15 @@ static void sql_batch(struct e2e *t, const char *const *want, size_t n)
 
 	sbuf_adds(&json, "[");
 	for (size_t i = 0; i < n; i++)
-		sbuf_addf(&json, "%s{\"i\": %zu, \"system\": \"s\", \"external_id\": \"b%zu\","
+		sbuf_addf(&json,
+			  "%s{\"i\": %zu, \"system\": \"s\", \"external_id\": \"b%zu\","
 			  " \"county\": \"330381\", \"topic\": \"hotline.events\","
-			  " \"partition\": 0, \"offset\": %zu}", i ? ", " : "", i, i, i);
+			  " \"partition\": 0, \"offset\": %zu}",
+			  i ? ", " : "", i, i, i);
 	sbuf_adds(&json, "]");
 	params[0] = json.buf;
-	res = PQexecParams(t->conn, "SELECT case_id FROM xf_intake_keys($1::jsonb, '20261122')",
-			   1, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(t->conn, "SELECT case_id FROM xf_intake_keys($1::jsonb, '20261122')", 1,
+			   NULL, params, NULL, NULL, 0);
 	if (!T_CHECK(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == (int)n))
 		fprintf(stderr, "    %s\n", PQresultErrorMessage(res));
 	for (int r = 0; r < PQntuples(res) && r < (int)n; r++)
@@ -42,36 +44,43 @@ static void sql_batch(struct e2e *t, const char *const *want, size_t n)
 static void t_sql_allocators(void)
 {
 	static const char *const want[] = { "XF-330381-20261122-999999",
-		"XF-330381-20261122-1000000", "XF-330381-20261122-1000001" };
+					    "XF-330381-20261122-1000000",
+					    "XF-330381-20261122-1000001" };
 	const char *params[1] = { NULL };
 	PGresult *res;
 	struct e2e t;
 
 	if (!T_CHECK(e2e_setup_db(&t, "caseids") == 0))
 		return;
-	T_INTEQ(e2e_sql_long(&t, "WITH i AS (INSERT INTO case_seq VALUES"
-			     " ('330381', '20261122', 999998) RETURNING 1) SELECT count(*) FROM i"), 1);
+	T_INTEQ(e2e_sql_long(&t,
+			     "WITH i AS (INSERT INTO case_seq VALUES"
+			     " ('330381', '20261122', 999998) RETURNING 1) SELECT count(*) FROM i"),
+		1);
 	sql_batch(&t, want, 3);
 	/* the per-event allocator of 001 goes on from there */
-	res = PQexecParams(t.conn, "SELECT case_id FROM xf_intake_key('s', 'one', '330381',"
-			   " '20261122', 'hotline.events', 1, 1)", 0, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(t.conn,
+			   "SELECT case_id FROM xf_intake_key('s', 'one', '330381',"
+			   " '20261122', 'hotline.events', 1, 1)",
+			   0, NULL, params, NULL, NULL, 0);
 	T_CHECK(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		!strcmp(PQgetvalue(res, 0, 0), "XF-330381-20261122-1000002"));
 	PQclear(res);
 	T_INTEQ(e2e_sql_long(&t, "SELECT count(DISTINCT case_id) FROM intake_keys"), 4);
-	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM (VALUES (xf_case_id('330381', '20261122', 1)"
+	T_INTEQ(e2e_sql_long(&t,
+			     "SELECT count(*) FROM (VALUES (xf_case_id('330381', '20261122', 1)"
 			     " = 'XF-330381-20261122-000001'), (xf_case_id('330381', '20261122',"
-			     " 2147483647) = 'XF-330381-20261122-2147483647')) v(ok) WHERE ok"), 2);
+			     " 2147483647) = 'XF-330381-20261122-2147483647')) v(ok) WHERE ok"),
+		2);
 	e2e_teardown(&t);
 }
 
 static char *event(const char *ext)
 {
-	json_t *ev = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}",
-			       "schema", "xf.hotline_event.v1", "source", "system", "ci12345",
-			       "external_id", ext, "occurred_at", "2026-11-22T09:30:00+08:00",
-			       "region_code", "330381", "subject", "公司拖欠工资三个月",
-			       "content", "公司拖欠工资，讨薪无果，社保也没有缴纳。");
+	json_t *ev = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}", "schema",
+			       "xf.hotline_event.v1", "source", "system", "ci12345", "external_id",
+			       ext, "occurred_at", "2026-11-22T09:30:00+08:00", "region_code",
+			       "330381", "subject", "公司拖欠工资三个月", "content",
+			       "公司拖欠工资，讨薪无果，社保也没有缴纳。");
 	char *s = json_dumps(ev, JSON_COMPACT);
 
 	json_decref(ev);
@@ -102,8 +111,8 @@ static const struct e2e_msg *case_event(struct e2e *t, const char *case_id, cons
 		const char *c = json_string_value(json_object_get(j, "case_id"));
 		const char *ty = json_string_value(json_object_get(j, "type"));
 
-		if (!strcmp(t->msgs[i].topic, "case.events") && c && ty &&
-		    !strcmp(c, case_id) && !strcmp(ty, type))
+		if (!strcmp(t->msgs[i].topic, "case.events") && c && ty && !strcmp(c, case_id) &&
+		    !strcmp(ty, type))
 			return &t->msgs[i];
 	}
 	return NULL;
@@ -121,8 +130,10 @@ static int near_the_limit(struct e2e *t)
 
 	time_day_cst(time(NULL), today);
 	time_day_cst(time(NULL) + 86400, tomorrow);
-	snprintf(sql, sizeof sql, "WITH i AS (INSERT INTO case_seq VALUES ('330381', '%s', 999998),"
-		 " ('330381', '%s', 999998) RETURNING 1) SELECT count(*) FROM i", today, tomorrow);
+	snprintf(sql, sizeof sql,
+		 "WITH i AS (INSERT INTO case_seq VALUES ('330381', '%s', 999998),"
+		 " ('330381', '%s', 999998) RETURNING 1) SELECT count(*) FROM i",
+		 today, tomorrow);
 	return e2e_sql_long(t, sql) == 2 ? 0 : -1;
 }
 
@@ -132,9 +143,11 @@ static void feedback_and_show(struct e2e *t, const char *case_id, const char *de
 	const char *show[] = { "case", "show", case_id, NULL };
 	struct sbuf fb = SBUF_INIT, out = SBUF_INIT;
 
-	sbuf_addf(&fb, "{\"schema\": \"xf.feedback.v1\", \"feedback_id\": \"ci-fb-1\","
+	sbuf_addf(&fb,
+		  "{\"schema\": \"xf.feedback.v1\", \"feedback_id\": \"ci-fb-1\","
 		  " \"case_id\": \"%s\", \"department\": \"%s\", \"action\": \"accept\","
-		  " \"at\": \"2026-11-22T10:00:00+08:00\"}", case_id, dept);
+		  " \"at\": \"2026-11-22T10:00:00+08:00\"}",
+		  case_id, dept);
 	T_CHECK(e2e_produce_to(t, "department.feedback", case_id, fb.buf, fb.len) == 0 &&
 		e2e_flush(t) == 0);
 	T_CHECK(e2e_collect_until(t, accepted, (void *)case_id, 60));
@@ -176,8 +189,8 @@ static void t_stack_past_999999(void)
 		if (strlen(id) == 26) {
 			seven++;
 			snprintf(wide, sizeof wide, "%s", id);
-			snprintf(dept, sizeof dept, "%s", json_string_value(
-				json_object_get(t.msgs[i].json, "department")));
+			snprintf(dept, sizeof dept, "%s",
+				 json_string_value(json_object_get(t.msgs[i].json, "department")));
 		}
 	}
 	/* 999999, then 7 digits (one of each per day should CST midnight pass) */

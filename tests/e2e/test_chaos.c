@@ -32,15 +32,17 @@
 #include "util.h"
 
 #define NEVENTS 20000
-#define NSTEPS 14          /* slices of the events, one blow after each */
-#define PG_STEP 5          /* the step that restarts PostgreSQL */
-#define BROKER_STEP 10     /* the step that restarts the broker */
+#define NSTEPS 14      /* slices of the events, one blow after each */
+#define PG_STEP 5      /* the step that restarts PostgreSQL */
+#define BROKER_STEP 10 /* the step that restarts the broker */
 #define NKILLS (NSTEPS - 2)
 #define SEED 20261202u
-#define PEOPLE 2000        /* petitioners, ten petitions each */
+#define PEOPLE 2000 /* petitioners, ten petitions each */
 
 static const char *const names[E2E_NDAEMONS][E2E_NINST] = {
-	{ "intake", "intake.2" }, { "classify", "classify.2" }, { "dispatch", "dispatch.2" },
+	{ "intake", "intake.2" },
+	{ "classify", "classify.2" },
+	{ "dispatch", "dispatch.2" },
 };
 static const int ninst[E2E_NDAEMONS] = { 1, 1, 2 }; /* instances run of each */
 
@@ -48,10 +50,10 @@ struct chaos {
 	struct e2e t;
 	struct check_run run;
 	unsigned seed, rng;
-	enum e2e_daemon plan[NKILLS];  /* the daemon of each kill, in order */
+	enum e2e_daemon plan[NKILLS]; /* the daemon of each kill, in order */
 	int kills[E2E_NDAEMONS];
 	int nkills;
-	double t0;        /* when the run began (ms) */
+	double t0; /* when the run began (ms) */
 };
 
 /* xorshift32: the same seed, the same sequence of blows. */
@@ -102,7 +104,8 @@ static void kill_one(struct chaos *c, int step)
 	for (int i = 0; i < 3000 && e2e_alive_instance(&c->t, d, inst); i++)
 		usleep(10000);
 	if (!T_CHECK(!e2e_alive_instance(&c->t, d, inst)))
-		fprintf(stderr, "    step %d: %s survived kill -9 for 30 s\n", step, names[d][inst]);
+		fprintf(stderr, "    step %d: %s survived kill -9 for 30 s\n", step,
+			names[d][inst]);
 	T_CHECK(e2e_start_instance(&c->t, d, inst, NULL) == 0);
 	c->kills[d]++;
 	c->nkills++;
@@ -176,16 +179,17 @@ static void report(struct chaos *c, const struct check_counts *dl, double t1, do
 {
 	printf("    chaos: %zu events: %zu valid, %ld duplicates, %ld malformed; kills:"
 	       " intake %d, classify %d, dispatch %d (total %d), PostgreSQL and broker"
-	       " restarted once\n", c->run.n, c->run.nvalid,
-	       kind_in(&c->run, c->run.n, GEN_DUP), kind_in(&c->run, c->run.n, GEN_BAD),
-	       c->kills[0], c->kills[1], c->kills[2], c->nkills);
+	       " restarted once\n",
+	       c->run.n, c->run.nvalid, kind_in(&c->run, c->run.n, GEN_DUP),
+	       kind_in(&c->run, c->run.n, GEN_BAD), c->kills[0], c->kills[1], c->kills[2],
+	       c->nkills);
 	printf("    chaos: cases %ld, lead assignments %ld (table), %zu lead messages,"
 	       " %zu receipts, dead letters %zu (%zu distinct), processing_failed %zu,"
 	       " case events %ld\n",
 	       e2e_sql_long(&c->t, "SELECT count(*) FROM cases"),
 	       e2e_sql_long(&c->t, "SELECT count(*) FROM assignments WHERE role = 'lead'"),
-	       e2e_count(&c->t, "assignments.*"), e2e_count(&c->t, "petition.receipts"),
-	       dl->dlq, dl->dlq_distinct, dl->processing_failed,
+	       e2e_count(&c->t, "assignments.*"), e2e_count(&c->t, "petition.receipts"), dl->dlq,
+	       dl->dlq_distinct, dl->processing_failed,
 	       e2e_sql_long(&c->t, "SELECT count(*) FROM case_events"));
 	printf("    chaos: seconds: storm %.1f, to rest %.1f, total %.1f\n", (t1 - c->t0) / 1000,
 	       (t2 - t1) / 1000, (now_ms() - c->t0) / 1000);

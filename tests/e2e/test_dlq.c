@@ -31,9 +31,9 @@ static char *event(const char *ext, const char *region, size_t *len)
 {
 	json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}",
 			      "schema", "xf.hotline_event.v1", "source", "system", "t12345",
-			      "channel", "hotline", "external_id", ext,
-			      "occurred_at", "2026-11-22T09:30:00+08:00", "region_code", region,
-			      "subject", "咨询办事流程", "content", "想咨询一下办事的流程，谢谢。",
+			      "channel", "hotline", "external_id", ext, "occurred_at",
+			      "2026-11-22T09:30:00+08:00", "region_code", region, "subject",
+			      "咨询办事流程", "content", "想咨询一下办事的流程，谢谢。",
 			      "petitioner", "name", GEN_NAME, "phone", GEN_PHONE);
 	char *s = json_dumps(j, JSON_COMPACT);
 
@@ -103,8 +103,7 @@ static int header_is(const struct e2e_msg *m, const char *name, const char *want
 }
 
 /* The dead letter of original (len bytes): a prefix, with size and hash. */
-static void check_copy(struct e2e *t, const struct e2e_msg *m, const char *original,
-		       size_t len)
+static void check_copy(struct e2e *t, const struct e2e_msg *m, const char *original, size_t len)
 {
 	char bytes[32], sha[65], sql[256];
 	char *id = e2e_header(m, "xf-dlq-id");
@@ -120,12 +119,16 @@ static void check_copy(struct e2e *t, const struct e2e_msg *m, const char *origi
 	if (!T_CHECK(id != NULL))
 		return;
 	/* PostgreSQL holds the whole original under that id */
-	snprintf(sql, sizeof sql, "SELECT octet_length(original) FROM dead_letters"
+	snprintf(sql, sizeof sql,
+		 "SELECT octet_length(original) FROM dead_letters"
 		 " WHERE id = %ld AND sha256 = encode(sha256(original), 'hex')"
-		 " AND size = octet_length(original)", atol(id));
+		 " AND size = octet_length(original)",
+		 atol(id));
 	T_INTEQ(e2e_sql_long(t, sql), len);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM dead_letters WHERE id = %ld"
-		 " AND sha256 = '%s' AND source_topic = 'hotline.events'", atol(id), sha);
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM dead_letters WHERE id = %ld"
+		 " AND sha256 = '%s' AND source_topic = 'hotline.events'",
+		 atol(id), sha);
 	T_INTEQ(e2e_sql_long(t, sql), 1);
 	free(id);
 }
@@ -153,7 +156,8 @@ static int produce_gzip(const char *key, const char *val, size_t len)
 	struct sbuf err = SBUF_INIT;
 	rd_kafka_t *rk = gzip_producer();
 	int rc = rk ? kafka_produce(rk, "hotline.events", key, strlen(key), val, len, NULL, 0,
-				    &acks, &err) : -1;
+				    &acks, &err)
+		    : -1;
 
 	if (!rc)
 		rc = kafka_acks_wait(rk, &acks, 60000, &err);
@@ -169,8 +173,8 @@ static void t_oversized(void)
 {
 	size_t near = BROKER_MAX - 128, huge = 6 * 1024 * 1024, len;
 	char *a = big_event(near), *b = big_event(huge), *ok = event("dlq-after", "330381", &len);
-	struct want dlq = { "petition.dlq", "dlq-big", 2 }, receipt = { "petition.receipts",
-								       "t12345/dlq-after", 1 };
+	struct want dlq = { "petition.dlq", "dlq-big", 2 },
+		    receipt = { "petition.receipts", "t12345/dlq-after", 1 };
 	char addr[32];
 	int port = e2e_free_port();
 	struct e2e t;
@@ -245,9 +249,11 @@ static void dead_letter_yongjia(struct e2e *t)
 	for (size_t i = 0; i < t->nmsgs; i++)
 		if (!strcmp(t->msgs[i].topic, "petition.dlq"))
 			T_STREQ(t->msgs[i].error_code, "unroutable");
-	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM dead_letters WHERE reason = 'unroutable'"
+	T_INTEQ(e2e_sql_long(t,
+			     "SELECT count(*) FROM dead_letters WHERE reason = 'unroutable'"
 			     " AND service = 'xf-dispatch' AND source_topic = 'petition.classified'"
-			     " AND replayed_at IS NULL"), NREPLAY);
+			     " AND replayed_at IS NULL"),
+		NREPLAY);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM cases"), 0);
 }
 

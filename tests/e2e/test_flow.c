@@ -95,8 +95,8 @@ static void t_flow_2000(void)
 	for (int d = 0; d < E2E_NDAEMONS; d++)
 		T_INTEQ(e2e_stop(&t, d), 0); /* a clean shutdown, no sanitizer report */
 	check_logs(&t);
-	printf("    flow: %zu events, %zu valid, %zu messages collected\n", run.n,
-	       run.nvalid, t.nmsgs);
+	printf("    flow: %zu events, %zu valid, %zu messages collected\n", run.n, run.nvalid,
+	       t.nmsgs);
 	gen_free(run.ev, run.n);
 	e2e_teardown(&t);
 }

@@ -28,7 +28,8 @@ static const char hostile_key[] =
 	"k\" level=debug event=forged\n{\"level\":\"error\",\"event\":\"forged\"}\x1b[2J";
 static const char hostile_fid[] = "fb\" level=debug event=forged x=\"\x1b]0;owned\x07";
 static const char hostile_reason[] =
-	"\xc2\x9b" "31m\xe2\x80\xae\x1b[2J\x1b]0;owned\x07\r\nchain: intact 不属于本单位";
+	"\xc2\x9b"
+	"31m\xe2\x80\xae\x1b[2J\x1b]0;owned\x07\r\nchain: intact 不属于本单位";
 
 static int assigned(struct e2e *t, void *arg)
 {
@@ -48,13 +49,12 @@ static int sql_true(struct e2e *t, void *sql)
 }
 
 /* Sends feedback on case_id as dept: action, feedback_id and reason as given. */
-static int send_feedback(struct e2e *t, const char *id, const char *case_id,
-			 const char *dept, const char *action, const char *reason)
+static int send_feedback(struct e2e *t, const char *id, const char *case_id, const char *dept,
+			 const char *action, const char *reason)
 {
 	json_t *fb = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "schema", "xf.feedback.v1",
-			       "feedback_id", id, "case_id", case_id, "department", dept,
-			       "action", action, "at", "2026-11-22T10:00:00+08:00",
-			       "reason", reason);
+			       "feedback_id", id, "case_id", case_id, "department", dept, "action",
+			       action, "at", "2026-11-22T10:00:00+08:00", "reason", reason);
 	char *text = json_dumps(fb, JSON_COMPACT);
 	int rc = !text || e2e_produce_to(t, "department.feedback", case_id, text, strlen(text)) ||
 		 e2e_flush(t);
@@ -106,8 +106,8 @@ static void check_log(const char *path, int *keys, int *fids)
 			fprintf(stderr, "    %s: %s", path, line);
 		*keys += has(j, "event", "dead_letter") && has(j, "key", hostile_key) &&
 			 has(j, "level", "info");
-		*fids += has(j, "event", "feedback_refused") && has(j, "feedback_id", hostile_fid) &&
-			 has(j, "level", "info");
+		*fids += has(j, "event", "feedback_refused") &&
+			 has(j, "feedback_id", hostile_fid) && has(j, "level", "info");
 		json_decref(j);
 	}
 	T_CHECK(lines > 0);
@@ -152,17 +152,23 @@ static void t_hostile(void)
 		goto out;
 	for (size_t i = 0; i < t.nmsgs; i++)
 		if (!strncmp(t.msgs[i].topic, "assignments.", 12) && (a = t.msgs[i].json)) {
-			snprintf(case_id, sizeof case_id, "%s", json_string_value(json_object_get(a, "case_id")));
-			snprintf(dept, sizeof dept, "%s", json_string_value(json_object_get(a, "department")));
+			snprintf(case_id, sizeof case_id, "%s",
+				 json_string_value(json_object_get(a, "case_id")));
+			snprintf(dept, sizeof dept, "%s",
+				 json_string_value(json_object_get(a, "department")));
 		}
 	/* from a department that does not hold the case: refused, logged with its id */
 	T_CHECK(send_feedback(&t, hostile_fid, case_id, "no-such-dept", "accept", "x") == 0);
 	T_CHECK(send_feedback(&t, "fb-return-1", case_id, dept, "return", hostile_reason) == 0);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM feedback WHERE case_id = '%s'"
-		 " AND feedback_id = 'fb-return-1' AND outcome = 'applied'", case_id);
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM feedback WHERE case_id = '%s'"
+		 " AND feedback_id = 'fb-return-1' AND outcome = 'applied'",
+		 case_id);
 	T_CHECK(e2e_collect_until(&t, sql_true, sql, 90));
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM feedback WHERE case_id = '%s'"
-		 " AND outcome = 'refused'", case_id);
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM feedback WHERE case_id = '%s'"
+		 " AND outcome = 'refused'",
+		 case_id);
 	T_CHECK(e2e_collect_until(&t, sql_true, sql, 90));
 	for (int d = 0; d < E2E_NDAEMONS; d++)
 		T_INTEQ(e2e_stop(&t, d), 0);

@@ -29,23 +29,22 @@ static char *batch_json(const struct key_ev *ev, size_t n)
 
 	sbuf_adds(&sb, "[");
 	for (size_t i = 0; i < n; i++)
-		sbuf_addf(&sb, "%s{\"i\": %zu, \"system\": \"sys\", \"external_id\": \"%s\","
+		sbuf_addf(&sb,
+			  "%s{\"i\": %zu, \"system\": \"sys\", \"external_id\": \"%s\","
 			  " \"county\": \"%s\", \"topic\": \"hotline.events\", \"partition\": %d,"
-			  " \"offset\": %ld}", i ? ", " : "", i, ev[i].ext, ev[i].county,
-			  ev[i].partition, ev[i].offset);
+			  " \"offset\": %ld}",
+			  i ? ", " : "", i, ev[i].ext, ev[i].county, ev[i].partition, ev[i].offset);
 	sbuf_adds(&sb, "]");
 	return sbuf_detach(&sb, NULL);
 }
 
-static const char keys_sql[] =
-	"SELECT i || ' ' || status || ' ' || case_id, received_at"
-	" FROM xf_intake_keys($1::jsonb, '20261122')";
+static const char keys_sql[] = "SELECT i || ' ' || status || ' ' || case_id, received_at"
+			       " FROM xf_intake_keys($1::jsonb, '20261122')";
 
 /* Checks res holds want[0..n) ("i status case_id") in order, each with a +08:00 time. */
 static void expect_rows(PGresult *res, const char *const *want, size_t n)
 {
-	if (!T_CHECK(PQresultStatus(res) == PGRES_TUPLES_OK) ||
-	    !T_INTEQ(PQntuples(res), (long)n)) {
+	if (!T_CHECK(PQresultStatus(res) == PGRES_TUPLES_OK) || !T_INTEQ(PQntuples(res), (long)n)) {
 		fprintf(stderr, "    %s\n", PQresultErrorMessage(res));
 		return;
 	}
@@ -57,8 +56,7 @@ static void expect_rows(PGresult *res, const char *const *want, size_t n)
 	}
 }
 
-static void run_batch(PGconn *conn, const struct key_ev *ev, size_t n,
-		      const char *const *want)
+static void run_batch(PGconn *conn, const struct key_ev *ev, size_t n, const char *const *want)
 {
 	char *json = batch_json(ev, n);
 	const char *params[1] = { json };
@@ -81,12 +79,16 @@ static void t_batches(void)
 		"4 new XF-330381-20261122-000003",
 	};
 	static const struct key_ev second[] = {
-		{ "e", "330382", 1, 4 }, { "a", "330381", 0, 7 }, { "b", "330381", 3, 8 },
+		{ "e", "330382", 1, 4 },
+		{ "a", "330381", 0, 7 },
+		{ "b", "330381", 3, 8 },
 		{ "f", "330381", 0, 10 },
 	};
 	static const char *const second_want[] = {
-		"0 new XF-330382-20261122-000002", "1 redelivery XF-330381-20261122-000001",
-		"2 duplicate XF-330381-20261122-000002", "3 new XF-330381-20261122-000004",
+		"0 new XF-330382-20261122-000002",
+		"1 redelivery XF-330381-20261122-000001",
+		"2 duplicate XF-330381-20261122-000002",
+		"3 new XF-330381-20261122-000004",
 	};
 	struct e2e t;
 
@@ -105,8 +107,10 @@ static int wait_blocked(struct e2e *t, int pid)
 	char sql[160];
 	double end = now_ms() + 30000;
 
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity"
-		 " WHERE pid = %d AND wait_event_type = 'Lock'", pid);
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM pg_stat_activity"
+		 " WHERE pid = %d AND wait_event_type = 'Lock'",
+		 pid);
 	while (now_ms() < end) {
 		if (e2e_sql_long(t, sql) == 1)
 			return 1;
@@ -125,13 +129,17 @@ static void t_race(void)
 {
 	static const struct key_ev a[] = { { "x", "330381", 0, 100 }, { "y", "330381", 0, 101 } };
 	static const char *const a_want[] = {
-		"0 new XF-330381-20261122-000001", "1 new XF-330381-20261122-000002",
+		"0 new XF-330381-20261122-000001",
+		"1 new XF-330381-20261122-000002",
 	};
 	static const struct key_ev b[] = {
-		{ "y", "330382", 2, 5 }, { "x", "330381", 0, 100 }, { "z", "330382", 2, 6 },
+		{ "y", "330382", 2, 5 },
+		{ "x", "330381", 0, 100 },
+		{ "z", "330382", 2, 6 },
 	};
 	static const char *const b_want[] = {
-		"0 duplicate XF-330381-20261122-000002", "1 redelivery XF-330381-20261122-000001",
+		"0 duplicate XF-330381-20261122-000002",
+		"1 redelivery XF-330381-20261122-000001",
 		"2 new XF-330382-20261122-000002",
 	};
 	struct sbuf err = SBUF_INIT;

@@ -119,8 +119,8 @@ static int matches(const struct e2e_msg *m, const struct want *w)
 	if (w->attempt && json_integer_value(json_object_get(j, "attempt")) != w->attempt)
 		return 0;
 	if (w->ext) {
-		const char *e = json_string_value(json_object_get(
-			json_object_get(j, "petition"), "external_id"));
+		const char *e = json_string_value(
+			json_object_get(json_object_get(j, "petition"), "external_id"));
 
 		if (!e || strcmp(e, w->ext) || !json_object_get(j, "assignment_id"))
 			return 0;
@@ -171,12 +171,13 @@ static int petition(struct e2e *t, const char *ext, int kind, char case_id[32], 
 	static const char *const subject[] = { "公司拖欠工资三个月", "医院检查收费过高" };
 	static const char *const content[] = {
 		"我在一家公司工作，公司拖欠工资，讨薪无果，社保也没有缴纳，请人社部门帮助。",
-		"在医院看病时医生开了很多检查，患者负担很重，请卫生部门核查。" };
-	json_t *ev = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s}",
-			       "schema", "xf.hotline_event.v1", "source", "system", "lc12345",
-			       "channel", "hotline", "external_id", ext,
-			       "occurred_at", "2026-11-22T09:30:00+08:00", "region_code",
-			       "330381001", "subject", subject[kind], "content", content[kind]);
+		"在医院看病时医生开了很多检查，患者负担很重，请卫生部门核查。"
+	};
+	json_t *ev = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s}", "schema",
+			       "xf.hotline_event.v1", "source", "system", "lc12345", "channel",
+			       "hotline", "external_id", ext, "occurred_at",
+			       "2026-11-22T09:30:00+08:00", "region_code", "330381001", "subject",
+			       subject[kind], "content", content[kind]);
 	char *text = json_dumps(ev, JSON_COMPACT);
 	struct want w = { "assignments.*", NULL, NULL, ext, 0, 0, NULL };
 	int rc = e2e_produce(t, ext, text, strlen(text)) || e2e_flush(t) ||
@@ -196,8 +197,8 @@ static int feedback(struct e2e *t, const char *id, const char *case_id, const ch
 		    const char *action, const char *extra)
 {
 	json_t *fb = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "schema", "xf.feedback.v1",
-			       "feedback_id", id, "case_id", case_id, "department", dept,
-			       "action", action, "at", "2026-11-22T10:00:00+08:00");
+			       "feedback_id", id, "case_id", case_id, "department", dept, "action",
+			       action, "at", "2026-11-22T10:00:00+08:00");
 	json_t *more = extra ? json_loads(extra, 0, NULL) : NULL;
 	char *text;
 	int rc;
@@ -205,8 +206,7 @@ static int feedback(struct e2e *t, const char *id, const char *case_id, const ch
 	if (more)
 		json_object_update(fb, more);
 	text = json_dumps(fb, JSON_COMPACT);
-	rc = e2e_produce_to(t, "department.feedback", case_id, text, strlen(text)) ||
-	     e2e_flush(t);
+	rc = e2e_produce_to(t, "department.feedback", case_id, text, strlen(text)) || e2e_flush(t);
 	free(text);
 	json_decref(more);
 	json_decref(fb);
@@ -222,8 +222,10 @@ static const char *sql_text(struct e2e *t, const char *fmt, const char *arg)
 
 	snprintf(sql, sizeof sql, fmt, arg);
 	res = PQexec(t->conn, sql);
-	snprintf(out, sizeof out, "%s", PQresultStatus(res) == PGRES_TUPLES_OK &&
-		 PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
+	snprintf(out, sizeof out, "%s",
+		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+			 ? PQgetvalue(res, 0, 0)
+			 : "");
 	PQclear(res);
 	return out;
 }
@@ -243,13 +245,16 @@ static void path_happy(struct e2e *t)
 	T_CHECK(!strcmp(d, "l-rsj") || !strcmp(d, "l-rsj2"));
 	T_CHECK(feedback(t, "lc-1-a", c, d, "accept", NULL) == 0);
 	T_CHECK(await(t, "case.events", c, "accepted") != NULL);
-	T_CHECK(feedback(t, "lc-1-r", c, d, "resolve", "{\"result\": \"已督促企业补发工资\"}") == 0);
+	T_CHECK(feedback(t, "lc-1-r", c, d, "resolve", "{\"result\": \"已督促企业补发工资\"}") ==
+		0);
 	T_CHECK(await(t, "case.events", c, "resolved") != NULL);
 	T_CHECK(feedback(t, "lc-1-s", c, d, "rate", "{\"satisfaction\": \"satisfied\"}") == 0);
 	T_CHECK(await(t, "case.events", c, "rated") != NULL);
 	T_STREQ(sql_text(t, "SELECT state FROM cases WHERE case_id = '%s'", c), "rated");
-	snprintf(sql, sizeof sql, "SELECT accepted + resolved + rated + satisfied FROM dept_stats"
-		 " WHERE department = '%s' AND category = 'labor_social_security'", d);
+	snprintf(sql, sizeof sql,
+		 "SELECT accepted + resolved + rated + satisfied FROM dept_stats"
+		 " WHERE department = '%s' AND category = 'labor_social_security'",
+		 d);
 	T_INTEQ(e2e_sql_long(t, sql), 4);
 	/* a closed case takes no more feedback */
 	T_CHECK(feedback(t, "lc-1-x", c, d, "progress", NULL) == 0);
@@ -271,8 +276,8 @@ static void path_refusals_extend_reopen(struct e2e *t)
 	T_STREQ(refusal_code(await(t, "case.events", c, "refused")), "not_holder");
 	/* out of order: resolve before accept */
 	T_CHECK(feedback(t, "lc-2-o", c, d, "resolve", "{\"result\": \"x\"}") == 0);
-	T_CHECK(e2e_collect_until(t, found, &(struct want){ "case.events", c, "refused",
-				  NULL, 0, 1, NULL }, 60));
+	T_CHECK(e2e_collect_until(
+		t, found, &(struct want){ "case.events", c, "refused", NULL, 0, 1, NULL }, 60));
 	/* unknown case, and a message that is not feedback at all */
 	T_CHECK(feedback(t, "lc-2-u", "XF-330381-20991231-000001", d, "accept", NULL) == 0);
 	T_STREQ(refusal_code(await(t, "case.events", "XF-330381-20991231-000001", "refused")),
@@ -282,8 +287,8 @@ static void path_refusals_extend_reopen(struct e2e *t)
 	/* nor text: refused like the other, not processing_failed (fuzz, feedback) */
 	T_CHECK(e2e_produce_to(t, "department.feedback", c, "{\xff\xfe\0x", 5) == 0 &&
 		e2e_flush(t) == 0);
-	T_CHECK(e2e_collect_until(t, found, &(struct want){ "petition.dlq", NULL, NULL, NULL,
-				  0, 1, NULL }, 60));
+	T_CHECK(e2e_collect_until(
+		t, found, &(struct want){ "petition.dlq", NULL, NULL, NULL, 0, 1, NULL }, 60));
 	e2e_collect(t, 1000);
 	for (size_t i = 0; i < t->nmsgs; i++)
 		if (!strcmp(t->msgs[i].topic, "petition.dlq"))
@@ -297,16 +302,24 @@ static void path_refusals_extend_reopen(struct e2e *t)
 	T_CHECK(feedback(t, "lc-2-a", c, d, "resolve", "{\"result\": \"again\"}") == 0);
 	/* extension: once, resolve_by moves by the days asked */
 	snprintf(before, sizeof before, "%s",
-		 sql_text(t, "SELECT extract(epoch FROM resolve_by)::bigint FROM cases"
-			  " WHERE case_id = '%s'", c));
-	T_CHECK(feedback(t, "lc-2-e", c, d, "extend", "{\"extend_days\": 10, \"reason\": \"需现场核查\"}") == 0);
+		 sql_text(t,
+			  "SELECT extract(epoch FROM resolve_by)::bigint FROM cases"
+			  " WHERE case_id = '%s'",
+			  c));
+	T_CHECK(feedback(t, "lc-2-e", c, d, "extend",
+			 "{\"extend_days\": 10, \"reason\": \"需现场核查\"}") == 0);
 	ev = await(t, "case.events", c, "extended");
-	T_CHECK(ev && json_integer_value(json_object_get(json_object_get(ev, "data"), "days")) == 10);
-	T_INTEQ(atoll(sql_text(t, "SELECT extract(epoch FROM resolve_by)::bigint FROM cases"
-			       " WHERE case_id = '%s'", c)) - atoll(before), 10 * 86400);
+	T_CHECK(ev &&
+		json_integer_value(json_object_get(json_object_get(ev, "data"), "days")) == 10);
+	T_INTEQ(atoll(sql_text(t,
+			       "SELECT extract(epoch FROM resolve_by)::bigint FROM cases"
+			       " WHERE case_id = '%s'",
+			       c)) -
+			atoll(before),
+		10 * 86400);
 	T_CHECK(feedback(t, "lc-2-e2", c, d, "extend", "{\"extend_days\": 5}") == 0);
-	T_CHECK(e2e_collect_until(t, found, &(struct want){ "case.events", c, "refused",
-				  NULL, 0, 2, NULL }, 60));
+	T_CHECK(e2e_collect_until(
+		t, found, &(struct want){ "case.events", c, "refused", NULL, 0, 2, NULL }, 60));
 	T_INTEQ(count_want(t, &(struct want){ "case.events", c, "resolved", NULL, 0, 0, NULL }), 0);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM feedback WHERE feedback_id = 'lc-2-a'"), 1);
 	/* progress is recorded and changes nothing */
@@ -318,10 +331,14 @@ static void path_refusals_extend_reopen(struct e2e *t)
 	ev = await(t, "case.events", c, "reopened");
 	T_CHECK(ev && !strcmp(sget(json_object_get(ev, "data"), "department", NULL), d));
 	snprintf(before, sizeof before, "accepted/1/%s", d);
-	T_STREQ(sql_text(t, "SELECT state || '/' || reopened || '/' || department FROM cases"
-			 " WHERE case_id = '%s'", c), before);
+	T_STREQ(sql_text(t,
+			 "SELECT state || '/' || reopened || '/' || department FROM cases"
+			 " WHERE case_id = '%s'",
+			 c),
+		before);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM feedback WHERE feedback_id = 'lc-2-p'"
-			     " AND outcome = 'applied'"), 1);
+				" AND outcome = 'applied'"),
+		1);
 }
 
 /* Return -> re-dispatch to the other office -> return -> triage (the bureau). */
@@ -343,15 +360,23 @@ static void path_returns(struct e2e *t)
 	a2.case_id = c;
 	if (T_CHECK(e2e_collect_until(t, found, &a2, 60))) {
 		T_STREQ(sget(a2.found->json, "department", NULL), other);
-		snprintf(sql, sizeof sql, "SELECT count(DISTINCT body::json->>'deadlines')"
-			 " FROM assignments WHERE case_id = '%s'", c);
+		snprintf(sql, sizeof sql,
+			 "SELECT count(DISTINCT body::json->>'deadlines')"
+			 " FROM assignments WHERE case_id = '%s'",
+			 c);
 		T_INTEQ(e2e_sql_long(t, sql), 1);
 	}
-	T_CHECK(feedback(t, "lc-3-r2", c, other, "return", "{\"reason\": \"也不属于本单位\"}") == 0);
-	T_CHECK(e2e_collect_until(t, found, &(struct want){ "case.events", c, "redispatched",
-				  NULL, 0, 1, NULL }, 60));
-	T_STREQ(sql_text(t, "SELECT department || '/' || attempt || '/' || array_length(returned_by, 1)"
-			 " FROM cases WHERE case_id = '%s'", c), "l-xfj/3/2");
+	T_CHECK(feedback(t, "lc-3-r2", c, other, "return", "{\"reason\": \"也不属于本单位\"}") ==
+		0);
+	T_CHECK(e2e_collect_until(
+		t, found, &(struct want){ "case.events", c, "redispatched", NULL, 0, 1, NULL },
+		60));
+	T_STREQ(sql_text(
+			t,
+			"SELECT department || '/' || attempt || '/' || array_length(returned_by, 1)"
+			" FROM cases WHERE case_id = '%s'",
+			c),
+		"l-xfj/3/2");
 	/* a return without a reason is malformed */
 	T_CHECK(feedback(t, "lc-3-r3", c, "l-xfj", "return", NULL) == 0);
 	T_STREQ(refusal_code(await(t, "case.events", c, "refused")), "malformed");
@@ -360,13 +385,15 @@ static void path_returns(struct e2e *t)
 /* Two tied offices: the one with the better record gets the next case. */
 static void path_choice(struct e2e *t)
 {
-	static const char good[] = "INSERT INTO dept_stats (department, category, assigned,"
+	static const char good[] =
+		"INSERT INTO dept_stats (department, category, assigned,"
 		" accepted, resolved, rated, satisfied, accept_hist) VALUES ('%s',"
 		" 'labor_social_security', 40, 40, 40, 40, 38, '{10,20,10,0,0,0,0,0,0,0,0,0}')"
 		" ON CONFLICT (department, category) DO UPDATE SET assigned = 40, accepted = 40,"
 		" resolved = 40, rated = 40, satisfied = 38, dissatisfied = 0,"
 		" accept_hist = '{10,20,10,0,0,0,0,0,0,0,0,0}'";
-	static const char bad[] = "INSERT INTO dept_stats (department, category, assigned,"
+	static const char bad[] =
+		"INSERT INTO dept_stats (department, category, assigned,"
 		" accepted, resolved, rated, satisfied, dissatisfied, accept_hist) VALUES ('%s',"
 		" 'labor_social_security', 40, 40, 40, 40, 3, 30, '{0,0,0,0,0,0,0,10,20,10,0,0}')"
 		" ON CONFLICT (department, category) DO UPDATE SET assigned = 40, accepted = 40,"
@@ -380,8 +407,8 @@ static void path_choice(struct e2e *t)
 	if (!T_CHECK(petition(t, "lc-4", LABOR, c, d) == 0))
 		return;
 	T_STREQ(d, "l-rsj2");
-	choice = json_object_get(json_object_get(await(t, "assignments.l-rsj2", c, NULL),
-						 "explain"), "choice");
+	choice = json_object_get(
+		json_object_get(await(t, "assignments.l-rsj2", c, NULL), "explain"), "choice");
 	T_INTEQ(json_array_size(choice), 2);
 	T_CHECK(json_is_true(json_object_get(json_array_get(choice, 0), "chosen")));
 	/* the record turns: so does the choice */
@@ -455,7 +482,8 @@ static void t_deadlines(void)
 	T_CHECK(ev && !strcmp(sget(json_object_get(ev, "data"), "deadline", NULL), "accept"));
 	T_CHECK(await(&t, "assignments.*", c1, "warned") != NULL); /* the department hears it */
 	e2e_collect(&t, 1500);
-	T_INTEQ(count_want(&t, &(struct want){ "case.events", c1, "overdue", NULL, 0, 0, NULL }), 0);
+	T_INTEQ(count_want(&t, &(struct want){ "case.events", c1, "overdue", NULL, 0, 0, NULL }),
+		0);
 	clock_to(cst("2026-09-29T10:00:05+08:00"));
 	T_CHECK(await(&t, "case.events", c1, "overdue") != NULL);
 	clock_to(cst("2026-09-30T15:00:00+08:00"));
@@ -463,7 +491,8 @@ static void t_deadlines(void)
 	T_CHECK(petition(&t, "dl-3", LABOR, c3, d3) == 0);
 	clock_to(cst("2026-10-08T10:00:05+08:00"));
 	e2e_collect(&t, 2500);
-	T_INTEQ(count_want(&t, &(struct want){ "case.events", c1, "supervised", NULL, 0, 0, NULL }), 0);
+	T_INTEQ(count_want(&t, &(struct want){ "case.events", c1, "supervised", NULL, 0, 0, NULL }),
+		0);
 	clock_to(cst("2026-10-09T10:00:05+08:00"));
 	ev = await(&t, "case.events", c1, "supervised");
 	T_CHECK(ev && !strcmp(sget(json_object_get(ev, "data"), "supervisor", NULL), "l-xfj"));
@@ -513,13 +542,16 @@ static int leads_seen(struct e2e *t, void *arg)
 
 	for (size_t i = 0; i < t->nmsgs; i++)
 		n += !strncmp(t->msgs[i].topic, "assignments.", 12) &&
-		     !strcmp(sget(t->msgs[i].json, "role", NULL) ? sget(t->msgs[i].json, "role", NULL) : "", "lead");
+		     !strcmp(sget(t->msgs[i].json, "role", NULL)
+				     ? sget(t->msgs[i].json, "role", NULL)
+				     : "",
+			     "lead");
 	return n >= h->want;
 }
 
 /* Each lead assignment follows the rule set it names; counts per version. */
-static void check_versions(struct e2e *t, const struct gen_event *ev, size_t n,
-			   size_t *v1, size_t *v2)
+static void check_versions(struct e2e *t, const struct gen_event *ev, size_t n, size_t *v1,
+			   size_t *v2)
 {
 	*v1 = *v2 = 0;
 	for (size_t i = 0; i < t->nmsgs; i++) {
@@ -535,7 +567,8 @@ static void check_versions(struct e2e *t, const struct gen_event *ev, size_t n,
 
 			if (strcmp(ev[k].external_id, ext))
 				continue;
-			if (!strcmp(ver, "e2e-2") && !strcmp(ev[k].category, "labor_social_security"))
+			if (!strcmp(ver, "e2e-2") &&
+			    !strcmp(ev[k].category, "labor_social_security"))
 				want = !strncmp(dept, "t-yq", 4) ? "t-yq-xfj" : "t-xfj";
 			if (strcmp(dept, want))
 				fprintf(stderr, "    %s under %s went to %s, not %s\n", ext, ver,
@@ -570,7 +603,7 @@ static void t_hot_rules(void)
 	T_CHECK(e2e_flush(&t) == 0);
 	T_CHECK(e2e_collect_until(&t, leads_seen, &h, 120));
 	import[2] = rules_v2();
-	T_INTEQ(e2e_xfctl(&t, NULL, import), 0);   /* mid-stream, daemons running */
+	T_INTEQ(e2e_xfctl(&t, NULL, import), 0); /* mid-stream, daemons running */
 	for (size_t i = run.n / 2; i < run.n; i++)
 		T_CHECK(e2e_produce(&t, run.ev[i].key, run.ev[i].bytes, run.ev[i].len) == 0);
 	T_CHECK(e2e_flush(&t) == 0);
@@ -581,7 +614,7 @@ static void t_hot_rules(void)
 		if (run.ev[i].kind == GEN_VALID &&
 		    !strcmp(run.ev[i].category, "labor_social_security"))
 			run.ev[i].department = NULL;
-	check_run(&t, &run, 0);  /* nothing lost, one decision each */
+	check_run(&t, &run, 0); /* nothing lost, one decision each */
 	printf("    hot rules: %zu assignments under e2e-1, %zu under e2e-2\n", v1, v2);
 	T_CHECK(v1 > 0 && v2 > 0);
 	/* rollback: later petitions follow e2e-1 again */
@@ -604,7 +637,8 @@ static void t_hot_rules(void)
 			if (ext && !strncmp(ext, "hot-after", 9) &&
 			    !strncmp(t.msgs[i].topic, "assignments.", 12))
 				T_STREQ(sget(json_object_get(t.msgs[i].json, "rule"), "version",
-					     NULL), "e2e-1");
+					     NULL),
+					"e2e-1");
 		}
 		gen_free(more, 40);
 	}
@@ -630,10 +664,14 @@ static int distinct_events(struct e2e *t, const char *type, int *identical)
 			continue;
 		for (k = 0; k < i; k++) /* an earlier copy: the same bytes? */
 			if (!strcmp(t->msgs[k].topic, "case.events") &&
-			    !strcmp(sget(t->msgs[k].json, "case_id", NULL) ?
-				    sget(t->msgs[k].json, "case_id", NULL) : "", c) &&
-			    !strcmp(sget(t->msgs[k].json, "type", NULL) ?
-				    sget(t->msgs[k].json, "type", NULL) : "", type))
+			    !strcmp(sget(t->msgs[k].json, "case_id", NULL)
+					    ? sget(t->msgs[k].json, "case_id", NULL)
+					    : "",
+				    c) &&
+			    !strcmp(sget(t->msgs[k].json, "type", NULL)
+					    ? sget(t->msgs[k].json, "type", NULL)
+					    : "",
+				    type))
 				break;
 		if (k < i)
 			*identical &= !strcmp(t->msgs[k].value, t->msgs[i].value);
@@ -693,8 +731,11 @@ static void t_feedback_kill(void)
 		e2e_collect(&t, 2000);
 		T_INTEQ(distinct_events(&t, "accepted", &identical), N);
 		T_CHECK(identical);
-		T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM case_events WHERE type = 'accepted'"), N);
-		T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM feedback WHERE outcome = 'applied'"), N);
+		T_INTEQ(e2e_sql_long(&t,
+				     "SELECT count(*) FROM case_events WHERE type = 'accepted'"),
+			N);
+		T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM feedback WHERE outcome = 'applied'"),
+			N);
 		T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM cases WHERE state = 'accepted'"), N);
 		T_INTEQ(e2e_xfctl(&t, NULL, verify), 0);
 	}

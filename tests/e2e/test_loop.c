@@ -58,7 +58,8 @@ static double metric(int port, const char *name)
 	size_t len = strlen(name);
 
 	if (e2e_http_get(port, "/metrics", &body) == 200)
-		for (const char *p = body.buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		for (const char *p = body.buf; p && *p;
+		     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 			if (!strncmp(p, name, len) && p[len] == ' ')
 				v = strtod(p + len + 1, NULL);
 	sbuf_release(&body);
@@ -108,13 +109,15 @@ static int read_only(struct e2e *t, int on)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof sql, on ? "ALTER DATABASE xf_t_%s SET default_transaction_read_only = on" :
-		 "ALTER DATABASE xf_t_%s RESET default_transaction_read_only", t->name);
+	snprintf(sql, sizeof sql,
+		 on ? "ALTER DATABASE xf_t_%s SET default_transaction_read_only = on"
+		    : "ALTER DATABASE xf_t_%s RESET default_transaction_read_only",
+		 t->name);
 	if (run_sql(t, sql))
 		return -1;
 	/* the daemons' sessions keep their settings: end them (not ours) */
 	return on ? run_sql(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-				  " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+			       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
 		  : 0;
 }
 
@@ -210,8 +213,7 @@ static long log_size(struct e2e *t, const char *daemon)
 }
 
 /* Waits up to timeout_s for the daemon's log, from offset on, to hold what. */
-static int logged(struct e2e *t, const char *daemon, long from, const char *what,
-		  int timeout_s)
+static int logged(struct e2e *t, const char *daemon, long from, const char *what, int timeout_s)
 {
 	int found = 0;
 
@@ -382,7 +384,8 @@ static void t_revoked(void)
 	T_CHECK(e2e_collect_until(&t, check_complete, &(struct check_run){ run.ev, 20, 20 }, 120));
 	locker = pg_connect(t.db_url, &err);
 	if (!T_CHECK(locker && !pg_begin(locker, &err) &&
-		     !pg_exec(locker, "LOCK TABLE intake_keys IN ACCESS EXCLUSIVE MODE", 0, NULL, &err)))
+		     !pg_exec(locker, "LOCK TABLE intake_keys IN ACCESS EXCLUSIVE MODE", 0, NULL,
+			      &err)))
 		fprintf(stderr, "    lock: %s\n", err.buf);
 	retries = metric(port, "xf_batch_retries_total");
 	publish(&t, &run, 20, run.n);
@@ -408,8 +411,8 @@ static void t_revoked(void)
 }
 
 #define FLOOD_N 120
-#define FLOOD_BYTES 1000000           /* under intake's 1 MiB: parsed, before the fix */
-#define FLOOD_AS_KIB 1048576          /* the daemon's address space: 1 GiB */
+#define FLOOD_BYTES 1000000  /* under intake's 1 MiB: parsed, before the fix */
+#define FLOOD_AS_KIB 1048576 /* the daemon's address space: 1 GiB */
 
 /* "[{},{},...]" of FLOOD_BYTES: about 333,000 values, ~73 MiB parsed. */
 static char *flood_event(void)
@@ -516,8 +519,10 @@ static void t_flood(void)
 			   !strcmp(t.msgs[i].error_code, "too_many_values");
 	T_INTEQ(refused, FLOOD_N);
 	check_run(&t, &run, 1);
-	fprintf(stderr, "    flood: %d events of %d bytes, xf-intake (release build, ulimit -v %d KiB)"
-		" peak RSS (VmHWM) %ld KiB\n", FLOOD_N, FLOOD_BYTES, FLOOD_AS_KIB, hwm);
+	fprintf(stderr,
+		"    flood: %d events of %d bytes, xf-intake (release build, ulimit -v %d KiB)"
+		" peak RSS (VmHWM) %ld KiB\n",
+		FLOOD_N, FLOOD_BYTES, FLOOD_AS_KIB, hwm);
 	for (int d = 0; d < E2E_NDAEMONS; d++)
 		T_INTEQ(e2e_stop(&t, d), 0);
 	gen_free(run.ev, run.n);

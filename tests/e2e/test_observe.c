@@ -80,9 +80,10 @@ static double series(const char *text, const char *line_start)
 static int rsj_gauge_agrees(struct e2e *t, const char *text)
 {
 	long sql = e2e_sql_long(t, "SELECT count(*) FROM cases WHERE department = 't-rsj'"
-				" AND state = 'assigned'");
+				   " AND state = 'assigned'");
 
-	return sql > 0 && (long)series(text, "xf_cases{state=\"assigned\",department=\"t-rsj\"}") == sql;
+	return sql > 0 &&
+	       (long)series(text, "xf_cases{state=\"assigned\",department=\"t-rsj\"}") == sql;
 }
 
 /* 1 when daemon d's /metrics shows what the test reads (see wait_settled). */
@@ -95,7 +96,8 @@ static int metrics_settled(struct e2e *t, int d, int port, long nvalid, struct s
 	if (d == E2E_INTAKE)
 		return series(body->buf, "xf_messages_in_total{topic=\"hotline.events\"}") >= 60;
 	if (d == E2E_DISPATCH)
-		return series(body->buf, "xf_end_to_end_seconds_count{from=\"intake\"}") >= nvalid &&
+		return series(body->buf, "xf_end_to_end_seconds_count{from=\"intake\"}") >=
+			       nvalid &&
 		       rsj_gauge_agrees(t, body->buf);
 	return 1;
 }
@@ -136,7 +138,7 @@ static void t_ready_and_metrics(void)
 		goto out;
 	/* no rule set: xf-dispatch runs but is not ready */
 	T_CHECK(e2e_sql_long(&t, "WITH d AS (DELETE FROM rule_sets RETURNING 1)"
-			     " SELECT count(*) FROM d") == 1);
+				 " SELECT count(*) FROM d") == 1);
 	for (int d = 0; d < E2E_NDAEMONS; d++) {
 		port[d] = e2e_free_port();
 		snprintf(addr, sizeof addr, "127.0.0.1:%d", port[d]);
@@ -169,7 +171,8 @@ static void t_ready_and_metrics(void)
 		if (!T_INTEQ(promtool(body.buf, &out), 0) || out.len)
 			fprintf(stderr, "    promtool on %s: %s\n", names[d], out.buf);
 		T_CHECK(strstr(body.buf, "# TYPE xf_batch_duration_seconds histogram") != NULL);
-		T_CHECK(strstr(body.buf, "xf_message_duration_seconds_bucket{le=\"+Inf\"}") != NULL);
+		T_CHECK(strstr(body.buf, "xf_message_duration_seconds_bucket{le=\"+Inf\"}") !=
+			NULL);
 		T_CHECK(strstr(body.buf, "# TYPE xf_pg_query_duration_seconds histogram") != NULL);
 		T_CHECK(strstr(body.buf, "xf_kafka_broker_rtt_seconds{") != NULL);
 		T_CHECK(strstr(body.buf, "xf_kafka_consumer_lag{") != NULL);
@@ -182,7 +185,7 @@ static void t_ready_and_metrics(void)
 	snprintf(want, sizeof want, "xf_cases{state=\"assigned\",department=\"t-rsj\"}");
 	T_INTEQ((long)series(body.buf, want),
 		e2e_sql_long(&t, "SELECT count(*) FROM cases WHERE department = 't-rsj'"
-			     " AND state = 'assigned'"));
+				 " AND state = 'assigned'"));
 	for (int d = 0; d < E2E_NDAEMONS; d++)
 		T_INTEQ(e2e_stop(&t, d), 0);
 	e2e_teardown(&t);

@@ -75,7 +75,9 @@ static void t_rules_refused(void)
 	T_INTEQ(e2e_xfctl(&t, &out, import), 1);
 	T_CHECK(strstr(out.buf, "/rules/0/assign/level") != NULL);
 	/* the rules of the setup are still the active ones */
-	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM rule_sets WHERE active AND version = 'e2e-1'"), 1);
+	T_INTEQ(e2e_sql_long(&t,
+			     "SELECT count(*) FROM rule_sets WHERE active AND version = 'e2e-1'"),
+		1);
 	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM rule_sets"), 1);
 	unlink(import[2]);
 	sbuf_release(&out);
@@ -123,9 +125,11 @@ static void t_audit_and_show(void)
 	/* someone edits history: the classified event's risk, whatever it was
 	 * (repeats among the 40 events can make any case A, B or C) */
 	char sql[512];
-	snprintf(sql, sizeof sql, "UPDATE case_events SET body = regexp_replace(body,"
+	snprintf(sql, sizeof sql,
+		 "UPDATE case_events SET body = regexp_replace(body,"
 		 " '\"level\":\"[ABC]\"', '\"level\":\"tampered\"')"
-		 " WHERE case_id = '%s' AND seq = 2 AND body ~ '\"level\":\"[ABC]\"'", case_id);
+		 " WHERE case_id = '%s' AND seq = 2 AND body ~ '\"level\":\"[ABC]\"'",
+		 case_id);
 	res = PQexec(t.conn, sql);
 	T_CHECK(PQresultStatus(res) == PGRES_COMMAND_OK && !strcmp(PQcmdTuples(res), "1"));
 	PQclear(res);
@@ -164,9 +168,11 @@ static void t_case_ids(void)
 	if (!T_CHECK(e2e_setup(&t, "caseid") == 0))
 		return;
 	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
-		const char *params[7] = { "sys", calls[i][0], calls[i][1], "20261122",
-					  "hotline.events", "0", calls[i][2] };
-		PGresult *res = PQexecParams(t.conn,
+		const char *params[7] = { "sys",      calls[i][0],      calls[i][1],
+					  "20261122", "hotline.events", "0",
+					  calls[i][2] };
+		PGresult *res = PQexecParams(
+			t.conn,
 			"SELECT status || ' ' || case_id FROM xf_intake_key($1, $2, $3, $4, $5, $6, $7)",
 			7, NULL, params, NULL, NULL, 0);
 
@@ -193,9 +199,11 @@ static void publish_one(struct e2e *t, const char *ext)
 {
 	char buf[512];
 
-	snprintf(buf, sizeof buf, "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+	snprintf(buf, sizeof buf,
+		 "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
 		 " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"330381\","
-		 " \"subject\": \"反映问题\", \"content\": \"单位领导滥发奖金，请查处。\"}", ext);
+		 " \"subject\": \"反映问题\", \"content\": \"单位领导滥发奖金，请查处。\"}",
+		 ext);
 	T_CHECK(e2e_produce(t, ext, buf, strlen(buf)) == 0 && e2e_flush(t) == 0);
 	T_CHECK(e2e_collect_until(t, case_for, (void *)ext, 120));
 }
@@ -213,14 +221,16 @@ static void t_keywords_reload(void)
 		T_CHECK(e2e_start(&t, d) == 0);
 	publish_one(&t, "kw-1");
 	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM cases WHERE external_id = 'kw-1'"
-			     " AND category = 'discipline'"), 0);
+				 " AND category = 'discipline'"),
+		0);
 	import[2] = tmpfile_with("{\"schema\": \"xf.keywords.v1\", \"version\": \"e2e-kw-1\","
 				 " \"keywords\": [{\"category\": \"discipline\","
 				 " \"phrase\": \"濫發獎金\", \"weight\": 9}]}");
 	T_INTEQ(e2e_xfctl(&t, &out, import), 0);
 	publish_one(&t, "kw-2");
 	T_INTEQ(e2e_sql_long(&t, "SELECT count(*) FROM cases WHERE external_id = 'kw-2'"
-			     " AND category = 'discipline'"), 1);
+				 " AND category = 'discipline'"),
+		1);
 	unlink(import[2]);
 	sbuf_release(&out);
 	e2e_teardown(&t);
@@ -233,8 +243,11 @@ static json_t *classified(struct e2e *t, const char *ext)
 {
 	for (size_t i = 0; i < t->nmsgs; i++)
 		if (!strcmp(t->msgs[i].topic, "petition.classified") &&
-		    !strcmp(json_string_value(json_object_get(t->msgs[i].json, "external_id")) ?
-			    json_string_value(json_object_get(t->msgs[i].json, "external_id")) : "", ext))
+		    !strcmp(json_string_value(json_object_get(t->msgs[i].json, "external_id"))
+				    ? json_string_value(
+					      json_object_get(t->msgs[i].json, "external_id"))
+				    : "",
+			    ext))
 			return json_object_get(t->msgs[i].json, "classification");
 	return NULL;
 }
@@ -244,10 +257,12 @@ static void publish_text(struct e2e *t, const char *ext, const char *phone, cons
 {
 	char buf[1024];
 
-	snprintf(buf, sizeof buf, "{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
-		 " \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"%s\","
-		 " \"petitioner\": {\"phone\": \"%s\"}, \"subject\": \"反映问题\", \"content\": \"%s\"}",
-		 ext, region, phone, content);
+	snprintf(
+		buf, sizeof buf,
+		"{\"source\": {\"system\": \"t12345\"}, \"external_id\": \"%s\","
+		" \"occurred_at\": \"2026-11-22T09:30:00+08:00\", \"region_code\": \"%s\","
+		" \"petitioner\": {\"phone\": \"%s\"}, \"subject\": \"反映问题\", \"content\": \"%s\"}",
+		ext, region, phone, content);
 	T_CHECK(e2e_produce(t, ext, buf, strlen(buf)) == 0 && e2e_flush(t) == 0);
 	T_CHECK(e2e_collect_until(t, case_for, (void *)ext, 120));
 }
@@ -283,15 +298,18 @@ static void t_repeat_and_cluster(void)
 	e2e_collect_until(&t, classified_count, &want, 60);
 	c = classified(&t, "rep-2");
 	if (T_CHECK(c != NULL)) {
-		T_INTEQ(json_integer_value(json_object_get(json_object_get(c, "repeat"), "count")), 2);
-		T_INTEQ(json_array_size(json_object_get(json_object_get(c, "repeat"), "related")), 2);
+		T_INTEQ(json_integer_value(json_object_get(json_object_get(c, "repeat"), "count")),
+			2);
+		T_INTEQ(json_array_size(json_object_get(json_object_get(c, "repeat"), "related")),
+			2);
 	}
 	c = classified(&t, "cl-3");
 	T_CHECK(c && json_is_null(json_object_get(c, "cluster_id")));
-	c = classified(&t, "cl-4");   /* the fifth completes the cluster */
+	c = classified(&t, "cl-4"); /* the fifth completes the cluster */
 	if (T_CHECK(c != NULL)) {
 		T_CHECK(json_is_string(json_object_get(c, "cluster_id")));
-		T_STREQ(json_string_value(json_object_get(json_object_get(c, "risk"), "level")), "B");
+		T_STREQ(json_string_value(json_object_get(json_object_get(c, "risk"), "level")),
+			"B");
 	}
 	e2e_teardown(&t);
 }

@@ -63,7 +63,7 @@ static void t_outage(void)
 	mark = 50;
 	e2e_collect_until(&t, leads_at_least, &mark, 120);
 
-	T_INTEQ(e2e_stack("pg.sh", "stop"), 0);        /* PostgreSQL goes away */
+	T_INTEQ(e2e_stack("pg.sh", "stop"), 0); /* PostgreSQL goes away */
 	for (size_t i = 300; i < run.n; i++)
 		e2e_produce(&t, run.ev[i].key, run.ev[i].bytes, run.ev[i].len);
 	T_CHECK(e2e_flush(&t) == 0);
@@ -73,7 +73,7 @@ static void t_outage(void)
 	e2e_collect_until(&t, leads_at_least, &mark, 120);
 
 	T_CHECK(ready_is(port, 200, NULL, &body));
-	T_INTEQ(e2e_stack("kafka.sh", "stop"), 0);     /* then the broker */
+	T_INTEQ(e2e_stack("kafka.sh", "stop"), 0); /* then the broker */
 	T_CHECK(ready_is(port, 503, "Kafka", &body));
 	T_INTEQ(e2e_stack("kafka.sh", "start"), 0);
 	T_CHECK(e2e_collect_until(&t, check_complete, &run, 300));

@@ -23,7 +23,7 @@
 
 static const struct group {
 	enum e2e_daemon d;
-	const char *suffix, *topic;   /* the group and its main input */
+	const char *suffix, *topic; /* the group and its main input */
 } groups[] = {
 	{ E2E_INTAKE, "intake", "hotline.events" },
 	{ E2E_CLASSIFY, "classify", "petition.received" },

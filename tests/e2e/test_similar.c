@@ -28,14 +28,14 @@
 
 #define NITEMS 3000
 #define NMATTERS 90
-#define BASE_TIME 1772323200LL   /* 2026-03-01T00:00:00Z */
-#define STEP_S 1800              /* one petition every half hour */
+#define BASE_TIME 1772323200LL /* 2026-03-01T00:00:00Z */
+#define STEP_S 1800            /* one petition every half hour */
 
 struct corpus_item {
 	char case_id[24], pkey[24], county[8], at[48];
 	int has_pkey;
 	uint64_t hash;
-	long long t_us;          /* for near-duplicates planted at an edge */
+	long long t_us; /* for near-duplicates planted at an edge */
 };
 
 struct answer {
@@ -43,7 +43,7 @@ struct answer {
 	char *related, *cluster_id;
 };
 
-static uint64_t rnd(uint64_t *state)     /* splitmix64 */
+static uint64_t rnd(uint64_t *state) /* splitmix64 */
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
@@ -60,7 +60,7 @@ static int below(uint64_t *state, int n)
 static uint64_t flip(uint64_t *state, uint64_t hash, int bits)
 {
 	for (int i = 0; i < bits; i++)
-		hash ^= 1ULL << below(state, 64);  /* may flip one twice: fewer */
+		hash ^= 1ULL << below(state, 64); /* may flip one twice: fewer */
 	return hash;
 }
 
@@ -85,11 +85,11 @@ static long long item_time(uint64_t *state, int k)
 	long long t = BASE_TIME + (long long)k * STEP_S;
 	int r = below(state, 100);
 
-	if (r < 8)              /* out of order: up to six days late */
+	if (r < 8) /* out of order: up to six days late */
 		t -= 86400 + below(state, 5 * 86400);
-	else if (r < 13)        /* old: before anything cached */
+	else if (r < 13) /* old: before anything cached */
 		t -= 20 * 86400 + below(state, 380 * 86400);
-	else if (r < 15)        /* ahead of the clock */
+	else if (r < 15) /* ahead of the clock */
 		t += 86400 + below(state, 2 * 86400);
 	else
 		t += below(state, 4 * 3600) - 2 * 3600;
@@ -112,7 +112,7 @@ static void corpus_make(struct corpus_item *c, size_t n, const struct similar_co
 		int who = below(&state, 300) * below(&state, 300) / 300; /* a few often */
 		int edge;
 
-		if (k > 0 && r < 5) {        /* redelivered: an earlier case again */
+		if (k > 0 && r < 5) { /* redelivered: an earlier case again */
 			*it = c[k - 1 - (size_t)below(&state, k < 40 ? (int)k : 40)];
 			continue;
 		}
@@ -128,8 +128,9 @@ static void corpus_make(struct corpus_item *c, size_t n, const struct similar_co
 		it->hash = r < 40 ? rnd(&state) : flip(&state, matters[m], below(&state, 19));
 		it->t_us = item_time(&state, (int)k);
 		edge = below(&state, 100);
-		if (k > 0 && edge < 14) {    /* at the edge of an earlier one's windows */
-			const struct corpus_item *e = &c[k - 1 - (size_t)below(&state, k < 300 ? (int)k : 300)];
+		if (k > 0 && edge < 14) { /* at the edge of an earlier one's windows */
+			const struct corpus_item *e =
+				&c[k - 1 - (size_t)below(&state, k < 300 ? (int)k : 300)];
 			long long days = edge < 7 ? cf->cluster_days : cf->repeat_days;
 
 			memcpy(it->county, e->county, sizeof it->county);
@@ -152,8 +153,8 @@ static char *dup_or_null(const char *s)
 }
 
 /* The reference: xf_similar_state, one petition at a time. */
-static int run_reference(PGconn *conn, const struct similar_conf *cf,
-			 const struct corpus_item *c, size_t n, struct answer *out)
+static int run_reference(PGconn *conn, const struct similar_conf *cf, const struct corpus_item *c,
+			 size_t n, struct answer *out)
 {
 	char nums[5][16], hash[24];
 	struct sbuf err = SBUF_INIT;
@@ -165,12 +166,15 @@ static int run_reference(PGconn *conn, const struct similar_conf *cf,
 	snprintf(nums[4], 16, "%ld", cf->cluster_bits);
 	for (size_t k = 0; k < n; k++) {
 		const char *params[10] = { c[k].case_id, c[k].has_pkey ? c[k].pkey : NULL,
-					   c[k].county, hash, c[k].at, nums[0], nums[1],
-					   nums[2], nums[3], nums[4] };
+					   c[k].county,  hash,
+					   c[k].at,      nums[0],
+					   nums[1],      nums[2],
+					   nums[3],      nums[4] };
 		PGresult *res;
 
 		snprintf(hash, sizeof hash, "%lld", (long long)(int64_t)c[k].hash);
-		res = pg_query(conn, "SELECT repeat_count, related, cluster_id, cluster_completed"
+		res = pg_query(conn,
+			       "SELECT repeat_count, related, cluster_id, cluster_completed"
 			       " FROM xf_similar_state($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 			       10, params, &err);
 		if (!res) {
@@ -196,9 +200,8 @@ static void count_statement(void *arg, double seconds)
 /* Runs c[from, to) and, with bad_at, a petition of that occurred_at as one
  * batch; the answers go to out[from, to) when out is not NULL; err is the
  * caller's. 0 or -1. */
-static int run_batch(struct similar *sim, PGconn *conn, const struct corpus_item *c,
-		     size_t from, size_t to, struct answer *out, const char *bad_at,
-		     struct sbuf *err)
+static int run_batch(struct similar *sim, PGconn *conn, const struct corpus_item *c, size_t from,
+		     size_t to, struct answer *out, const char *bad_at, struct sbuf *err)
 {
 	size_t n = to - from + (bad_at ? 1 : 0);
 	struct similar_item *items = calloc(n, sizeof *items);
@@ -214,9 +217,11 @@ static int run_batch(struct similar *sim, PGconn *conn, const struct corpus_item
 		it->occurred_at = c[k].at;
 		it->simhash = c[k].hash;
 	}
-	if (bad_at)  /* a petition PostgreSQL cannot read fails the whole batch */
-		items[n - 1] = (struct similar_item){ .case_id = "XF-BAD", .county = c[from].county,
-						      .occurred_at = bad_at, .simhash = 1 };
+	if (bad_at) /* a petition PostgreSQL cannot read fails the whole batch */
+		items[n - 1] = (struct similar_item){ .case_id = "XF-BAD",
+						      .county = c[from].county,
+						      .occurred_at = bad_at,
+						      .simhash = 1 };
 	rc = similar_batch(sim, conn, items, n, now, err);
 	for (size_t k = from; !rc && out && k < to; k++) {
 		out[k].repeat_count = items[k - from].repeat_count;
@@ -233,9 +238,8 @@ static int run_batch(struct similar *sim, PGconn *conn, const struct corpus_item
 }
 
 /* The batch path: two instances taking batches of varying sizes in turn. */
-static int run_batches(const char *url, const struct similar_conf *cf,
-		       const struct corpus_item *c, size_t n, struct answer *out,
-		       long *max_statements)
+static int run_batches(const char *url, const struct similar_conf *cf, const struct corpus_item *c,
+		       size_t n, struct answer *out, long *max_statements)
 {
 	static const size_t sizes[] = { 1, 2, 3, 7, 16, 40, 97, 250 };
 	struct sbuf err = SBUF_INIT;
@@ -252,7 +256,7 @@ static int run_batches(const char *url, const struct similar_conf *cf,
 
 		to = to > n ? n : to;
 		if (batch == 12 && !T_CHECK(run_batch(sim[which], conn[which], c, from, to, NULL,
-						     "2026-13-45T00:00:00Z", &err) == -1))
+						      "2026-13-45T00:00:00Z", &err) == -1))
 			rc = -1;
 		statements = 0;
 		sbuf_reset(&err);
@@ -261,7 +265,8 @@ static int run_batches(const char *url, const struct similar_conf *cf,
 		from = to;
 	}
 	pg_on_query(NULL, NULL);
-	fprintf(stderr, "    cached: %zu, %zu\n", similar_cached_rows(sim[0]), similar_cached_rows(sim[1]));
+	fprintf(stderr, "    cached: %zu, %zu\n", similar_cached_rows(sim[0]),
+		similar_cached_rows(sim[1]));
 	T_CHECK(similar_cached_rows(sim[0]) < n / 5); /* old rows left the cache */
 	for (int i = 0; i < 2; i++) {
 		similar_free(sim[i]);
@@ -305,8 +310,8 @@ static size_t answers_differ(const struct corpus_item *c, const struct answer *w
 static char *stored_rows(PGconn *conn)
 {
 	PGresult *res = PQexec(conn, "SELECT string_agg(case_id || '=' || coalesce(cluster_id,"
-			       " '-') || ':' || repeat_count, ',' ORDER BY case_id)"
-			       " FROM petitions_seen");
+				     " '-') || ':' || repeat_count, ',' ORDER BY case_id)"
+				     " FROM petitions_seen");
 	char *text = PQresultStatus(res) == PGRES_TUPLES_OK ? dup_or_null(pg_value(res, 0, 0))
 							    : NULL;
 
@@ -325,8 +330,10 @@ static void check_planted(const struct answer *want, size_t n, const struct simi
 		opened += want[k].completed;
 		joined += want[k].cluster_id && !want[k].completed;
 	}
-	fprintf(stderr, "    corpus (n=%ld): %zu repeats, %zu with > 20, %zu clusters opened,"
-		" %zu joined\n", cf->cluster_n, repeats, many, opened, joined);
+	fprintf(stderr,
+		"    corpus (n=%ld): %zu repeats, %zu with > 20, %zu clusters opened,"
+		" %zu joined\n",
+		cf->cluster_n, repeats, many, opened, joined);
 	T_CHECK(repeats > 100);
 	T_CHECK(many > 0 || cf->repeat_days < 365);
 	T_CHECK(opened > 10);
@@ -351,7 +358,7 @@ static void compare(const char *db, const struct similar_conf *cf)
 		T_INTEQ(answers_differ(c, want, got, NITEMS), 0);
 		got_rows = stored_rows(t.conn);
 		T_CHECK(want_rows && got_rows && !strcmp(want_rows, got_rows));
-		T_CHECK(max_statements <= 4);   /* BEGIN, read, write, COMMIT */
+		T_CHECK(max_statements <= 4); /* BEGIN, read, write, COMMIT */
 	}
 	for (size_t k = 0; k < NITEMS; k++) {
 		free(want[k].related);
@@ -524,7 +531,8 @@ static void t_history_deleted(void)
 		T_CHECK(strstr(err.buf, "lost rows") != NULL);
 		T_CHECK(run_batch(sim, t.conn, c, n / 2, n, got, NULL, &err) == 0);
 		T_CHECK(pg_exec(t.conn, "TRUNCATE petitions_seen", 0, NULL, NULL) == 0);
-		T_CHECK(run_reference(t.conn, &conf_default, c + n / 2, n - n / 2, want + n / 2) == 0);
+		T_CHECK(run_reference(t.conn, &conf_default, c + n / 2, n - n / 2, want + n / 2) ==
+			0);
 		T_INTEQ(answers_differ(c + n / 2, want + n / 2, got + n / 2, n - n / 2), 0);
 	}
 	for (size_t k = 0; k < NITEMS; k++) {

@@ -37,7 +37,7 @@
 #include "util.h"
 
 #define CHROMIUM_TIMEOUT_S 90
-#define BUDGET_MS "6000"  /* virtual time: the first draw, then a few polls */
+#define BUDGET_MS "6000" /* virtual time: the first draw, then a few polls */
 #define NPETITIONS 6
 
 /* ---- GET /metrics, parsed ---- */
@@ -52,8 +52,8 @@ struct prom {
 	size_t n, alloc;
 };
 
-static void prom_add(struct prom *p, const char *name, size_t nlen, const char *labels,
-		     size_t llen, double v)
+static void prom_add(struct prom *p, const char *name, size_t nlen, const char *labels, size_t llen,
+		     double v)
 {
 	if (p->n == p->alloc) {
 		p->alloc = p->alloc ? 2 * p->alloc : 256;
@@ -146,8 +146,14 @@ struct fig {
 /* Copies an attribute or text value, decoding the entities Chromium writes. */
 static void decode(const char *s, size_t len, char *out, size_t outsz)
 {
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&amp;", '&' }, { "&quot;", '"' }, { "&lt;", '<' }, { "&gt;", '>' },
+	static const struct {
+		const char *ent;
+		char c;
+	} ents[] = {
+		{ "&amp;", '&' },
+		{ "&quot;", '"' },
+		{ "&lt;", '<' },
+		{ "&gt;", '>' },
 	};
 	size_t o = 0;
 
@@ -226,9 +232,15 @@ static struct fig *dom_figs(const char *dom, size_t *n)
 
 /* The figures the page must show exactly as /metrics has them. */
 static const char *const exact[] = {
-	"xf_cases", "xf_dead_letters_total", "xf_messages_in_total", "xf_messages_out_total",
-	"xf_department_status", "xf_department_open_cases", "xf_department_overdue_ratio",
-	"xf_department_return_ratio", "xf_department_repeat_ratio",
+	"xf_cases",
+	"xf_dead_letters_total",
+	"xf_messages_in_total",
+	"xf_messages_out_total",
+	"xf_department_status",
+	"xf_department_open_cases",
+	"xf_department_overdue_ratio",
+	"xf_department_return_ratio",
+	"xf_department_repeat_ratio",
 	"xf_department_satisfaction_ratio",
 };
 
@@ -302,9 +314,10 @@ static int agrees(const struct fig *f, const struct prom *p)
 	if (found || !strstr(f->metric, "_ratio"))
 		ok = ok && *f->value && fabs(strtod(f->value, NULL) - v) < 1e-9;
 	if (!ok)
-		fprintf(stderr, "    page shows %s{%s=\"%s\"...} as \"%s\" (data-value \"%s\"),"
-			" /metrics says %g (%d series): want \"%s\"\n", f->metric, f->key[0],
-			f->val[0], f->text, f->value, v, found, want);
+		fprintf(stderr,
+			"    page shows %s{%s=\"%s\"...} as \"%s\" (data-value \"%s\"),"
+			" /metrics says %g (%d series): want \"%s\"\n",
+			f->metric, f->key[0], f->val[0], f->text, f->value, v, found, want);
 	return ok;
 }
 
@@ -402,12 +415,17 @@ static int read_until(int fd, struct sbuf *out, double deadline_ms)
  * Its exit status, or -1 when it could not run or did not finish within
  * CHROMIUM_TIMEOUT_S (then it is killed with its children).
  */
-static int chromium(const char *bin, const char *url, const char *const *extra,
-		    struct sbuf *out, const char *logf)
+static int chromium(const char *bin, const char *url, const char *const *extra, struct sbuf *out,
+		    const char *logf)
 {
 	char profile[] = "/tmp/xf-status-chromium-XXXXXX", udd[64];
-	const char *argv[16] = { "chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
-				 "--no-first-run", "--hide-scrollbars", udd };
+	const char *argv[16] = { "chromium",
+				 "--headless=new",
+				 "--no-sandbox",
+				 "--disable-gpu",
+				 "--no-first-run",
+				 "--hide-scrollbars",
+				 udd };
 	int fds[2], status = -1, n = 7, timed_out;
 	pid_t pid;
 
@@ -433,7 +451,8 @@ static int chromium(const char *bin, const char *url, const char *const *extra,
 	timed_out = pid < 0 || read_until(fds[0], out, now_ms() + CHROMIUM_TIMEOUT_S * 1000.0);
 	close(fds[0]);
 	if (pid > 0 && timed_out) {
-		fprintf(stderr, "    chromium did not finish in %d s: killed\n", CHROMIUM_TIMEOUT_S);
+		fprintf(stderr, "    chromium did not finish in %d s: killed\n",
+			CHROMIUM_TIMEOUT_S);
 		kill(-pid, SIGKILL);
 	}
 	if (pid > 0 && waitpid(pid, &status, 0) == pid && !timed_out)
@@ -450,8 +469,10 @@ static int publish(struct e2e *t)
 {
 	static const char *const text[][2] = {
 		{ "公司拖欠工资三个月", "公司拖欠工资，讨薪无果，社保也没有缴纳。" },
-		{ "医院检查收费过高", "在医院看病时医生开了很多检查，患者负担很重，请卫生部门核查。" },
-		{ "小区旁工厂排放废气", "工厂夜间排放刺鼻废气，附近居民无法开窗，请环保部门查处。" },
+		{ "医院检查收费过高",
+		  "在医院看病时医生开了很多检查，患者负担很重，请卫生部门核查。" },
+		{ "小区旁工厂排放废气",
+		  "工厂夜间排放刺鼻废气，附近居民无法开窗，请环保部门查处。" },
 	};
 	static const char not_petition[] = "{\"schema\": \"xf.petition.v1\"}";
 	int rc = 0;
@@ -461,11 +482,10 @@ static int publish(struct e2e *t)
 		json_t *ev;
 
 		snprintf(ext, sizeof ext, "st-%d", i);
-		ev = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}",
-			       "schema", "xf.hotline_event.v1", "source", "system", "st12345",
-			       "external_id", ext, "occurred_at", "2026-11-22T09:30:00+08:00",
-			       "region_code", "330381", "subject", text[i % 3][0],
-			       "content", text[i % 3][1]);
+		ev = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}", "schema",
+			       "xf.hotline_event.v1", "source", "system", "st12345", "external_id",
+			       ext, "occurred_at", "2026-11-22T09:30:00+08:00", "region_code",
+			       "330381", "subject", text[i % 3][0], "content", text[i % 3][1]);
 		s = json_dumps(ev, JSON_COMPACT);
 		rc |= e2e_produce(t, ext, s, strlen(s));
 		free(s);
@@ -516,8 +536,8 @@ static int feedback(struct e2e *t, const char *id, const char *case_id, const ch
 		    const char *action, const char *reason)
 {
 	json_t *fb = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "schema", "xf.feedback.v1",
-			       "feedback_id", id, "case_id", case_id, "department", dept,
-			       "action", action, "at", "2026-11-22T10:00:00+08:00");
+			       "feedback_id", id, "case_id", case_id, "department", dept, "action",
+			       action, "at", "2026-11-22T10:00:00+08:00");
 	char *s;
 	int rc;
 
@@ -536,8 +556,8 @@ static int run_flow(struct e2e *t)
 	size_t want = NPETITIONS;
 	char c0[32], d0[72], c1[32], d1[72];
 
-	if (publish(t) || !e2e_collect_until(t, leads, &want, 120) ||
-	    lead(t, 0, c0, d0) || lead(t, 1, c1, d1))
+	if (publish(t) || !e2e_collect_until(t, leads, &want, 120) || lead(t, 0, c0, d0) ||
+	    lead(t, 1, c1, d1))
 		return 0;
 	return !feedback(t, "st-a", c0, d0, "accept", NULL) &&
 	       !feedback(t, "st-r", c1, d1, "return", "非本单位职责范围") &&
@@ -546,8 +566,7 @@ static int run_flow(struct e2e *t)
 }
 
 /* The sum of the series of name (with label key=val when key is set). */
-static double total(const struct prom *p, const char *name, const char *key,
-		    const char *val)
+static double total(const struct prom *p, const char *name, const char *key, const char *val)
 {
 	double sum = 0;
 
@@ -568,14 +587,14 @@ static int caught_up(struct e2e *t, int port)
 
 	if (ok)
 		prom_parse(body.buf, &p);
-	ok = ok && total(&p, "xf_cases", NULL, NULL) ==
-		   e2e_sql_long(t, "SELECT count(*) FROM cases") &&
+	ok = ok &&
+	     total(&p, "xf_cases", NULL, NULL) == e2e_sql_long(t, "SELECT count(*) FROM cases") &&
 	     total(&p, "xf_cases", "state", "accepted") == 1 &&
 	     total(&p, "xf_department_open_cases", NULL, NULL) ==
-		   e2e_sql_long(t, "SELECT count(*) FROM cases"
-				" WHERE state IN ('assigned', 'accepted')") &&
+		     e2e_sql_long(t, "SELECT count(*) FROM cases"
+				     " WHERE state IN ('assigned', 'accepted')") &&
 	     total(&p, "xf_department_info", NULL, NULL) ==
-		   e2e_sql_long(t, "SELECT count(*) FROM departments") &&
+		     e2e_sql_long(t, "SELECT count(*) FROM departments") &&
 	     total(&p, "xf_department_return_ratio", NULL, NULL) > 0 &&
 	     total(&p, "xf_dead_letters_total", NULL, NULL) >= 2;
 	prom_release(&p);
@@ -617,9 +636,7 @@ static json_t *entry(json_t *arr, const char *key, const char *val)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(arr, i, e)
-		if (!strcmp(jstr(e, key), val))
-			return e;
+	json_array_foreach(arr, i, e) if (!strcmp(jstr(e, key), val)) return e;
 	return NULL;
 }
 
@@ -644,7 +661,8 @@ static void check_departments(json_t *status, json_t *db)
 	size_t i;
 
 	T_INTEQ(json_array_size(mine), json_array_size(db));
-	json_array_foreach(db, i, d) {
+	json_array_foreach(db, i, d)
+	{
 		const char *code = jstr(d, "department");
 
 		if (!T_CHECK((s = entry(mine, "department", code)) != NULL))
@@ -657,8 +675,8 @@ static void check_departments(json_t *status, json_t *db)
 				   json_object_get(d, "overdue"), "overdue", code));
 		T_CHECK(same_ratio(json_object_get(s, "return_ratio"),
 				   json_object_get(d, "returned"), "return", code));
-		T_CHECK(same_ratio(json_object_get(s, "repeat_ratio"),
-				   json_object_get(d, "repeat"), "repeat", code));
+		T_CHECK(same_ratio(json_object_get(s, "repeat_ratio"), json_object_get(d, "repeat"),
+				   "repeat", code));
 		T_CHECK(same_ratio(json_object_get(s, "satisfaction_ratio"),
 				   json_object_get(d, "satisfied"), "satisfaction", code));
 	}
@@ -677,7 +695,8 @@ static void check_cases(struct e2e *t, json_t *status)
 		sum += (long)json_integer_value(json_object_get(e, "count"));
 	T_INTEQ(sum, e2e_sql_long(t, "SELECT count(*) FROM cases"));
 	for (i = 0; i < sizeof states / sizeof states[0]; i++) {
-		snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE state = '%s'", states[i]);
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE state = '%s'",
+			 states[i]);
 		e = entry(cases, "state", states[i]);
 		T_INTEQ(e ? json_integer_value(json_object_get(e, "count")) : -1,
 			e2e_sql_long(t, sql));
@@ -685,8 +704,8 @@ static void check_cases(struct e2e *t, json_t *status)
 }
 
 /* Each total of list is the counter's series with the same labels on /metrics. */
-static void check_totals(json_t *list, const struct prom *p, const char *metric,
-			 const char *key, const char *key2)
+static void check_totals(json_t *list, const struct prom *p, const char *metric, const char *key,
+			 const char *key2)
 {
 	json_t *e;
 	size_t i, seen = 0;
@@ -694,7 +713,8 @@ static void check_totals(json_t *list, const struct prom *p, const char *metric,
 	for (i = 0; i < p->n; i++)
 		seen += !strcmp(p->v[i].name, metric);
 	T_INTEQ(json_array_size(list), seen);
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		size_t k;
 		int found = 0;
 
@@ -702,7 +722,8 @@ static void check_totals(json_t *list, const struct prom *p, const char *metric,
 			found = !strcmp(p->v[k].name, metric) &&
 				has_label(p->v[k].labels, key, jstr(e, key)) &&
 				(!key2 || has_label(p->v[k].labels, key2, jstr(e, key2))) &&
-				p->v[k].v == (double)json_integer_value(json_object_get(e, "total"));
+				p->v[k].v ==
+					(double)json_integer_value(json_object_get(e, "total"));
 		if (!T_CHECK(found))
 			fprintf(stderr, "    status.json: %s %s=%s not as on /metrics\n", metric,
 				key, jstr(e, key));
@@ -710,8 +731,7 @@ static void check_totals(json_t *list, const struct prom *p, const char *metric,
 }
 
 /* The value of metric on /metrics with label key=val, or NAN. */
-static double prom_get(const struct prom *p, const char *metric, const char *key,
-		       const char *val)
+static double prom_get(const struct prom *p, const char *metric, const char *key, const char *val)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (!strcmp(p->v[i].name, metric) && (!key || has_label(p->v[i].labels, key, val)))
@@ -765,15 +785,16 @@ static void check_lag(json_t *status, const struct prom *p)
 	json_t *groups = json_object_get(status, "lag"), *g;
 	size_t i;
 
-	json_array_foreach(groups, i, g) {
+	json_array_foreach(groups, i, g)
+	{
 		const char *group = jstr(g, "group");
 
 		T_CHECK(prom_get(p, "xf_consumer_group_status", "group", group) ==
 			(double)json_integer_value(json_object_get(g, "status")));
 		T_CHECK(total(p, "xf_consumer_group_lag", "group", group) ==
 			(double)json_integer_value(json_object_get(g, "lag")));
-		T_STREQ(jstr(g, "status_name"), lag_status_name((enum lag_status)
-			json_integer_value(json_object_get(g, "status"))));
+		T_STREQ(jstr(g, "status_name"), lag_status_name((enum lag_status)json_integer_value(
+							json_object_get(g, "status"))));
 	}
 }
 
@@ -787,15 +808,16 @@ static void check_status_json(struct e2e *t, int port, json_t *db)
 		return;
 	check_departments(status, db);
 	check_cases(t, status);
-	check_totals(json_object_get(status, "messages_in"), &p, "xf_messages_in_total",
-		     "topic", NULL);
-	check_totals(json_object_get(status, "messages_out"), &p, "xf_messages_out_total",
-		     "topic", "kind");
-	check_totals(json_object_get(status, "dead_letters"), &p, "xf_dead_letters_total",
-		     "reason", NULL);
+	check_totals(json_object_get(status, "messages_in"), &p, "xf_messages_in_total", "topic",
+		     NULL);
+	check_totals(json_object_get(status, "messages_out"), &p, "xf_messages_out_total", "topic",
+		     "kind");
+	check_totals(json_object_get(status, "dead_letters"), &p, "xf_dead_letters_total", "reason",
+		     NULL);
 	check_lag(status, &p);
 	printf("    status.json: %zu departments compared with PostgreSQL, %zu lag groups with"
-	       " /metrics\n", json_array_size(json_object_get(status, "departments")),
+	       " /metrics\n",
+	       json_array_size(json_object_get(status, "departments")),
 	       json_array_size(json_object_get(status, "lag")));
 	prom_release(&p);
 	json_decref(status);
@@ -825,9 +847,8 @@ static size_t check_figures(const struct fig *figs, size_t n, const struct prom 
 			if (!strcmp(p->v[i].name, listed[k]))
 				T_CHECK(shown(figs, n, &p->v[i]));
 	T_CHECK(json_array_size(db) > 0);
-	json_array_foreach(db, i, d)
-		T_CHECK(fig_find(figs, n, "xf_department_status", "department",
-				 jstr(d, "department")));
+	json_array_foreach(db, i, d) T_CHECK(
+		fig_find(figs, n, "xf_department_status", "department", jstr(d, "department")));
 	return checked;
 }
 
@@ -883,8 +904,8 @@ static void screenshot(const char *bin, int port, const char *logs)
 {
 	static const unsigned char png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 	char url[64], path[512], shot[600], logf[512];
-	const char *args[] = { "--virtual-time-budget=" BUDGET_MS, "--window-size=1280,1000",
-			       shot, NULL };
+	const char *args[] = { "--virtual-time-budget=" BUDGET_MS, "--window-size=1280,1000", shot,
+			       NULL };
 	unsigned char head[8] = { 0 };
 	struct sbuf out = SBUF_INIT;
 	struct stat st;
@@ -915,9 +936,8 @@ static void t_status(void)
 
 	if (!bin)
 		fprintf(stderr, "    chromium not found on PATH: install Debian's chromium"
-			" package (deploy/scripts/setup.sh does) or set XF_CHROMIUM\n");
-	if (!T_CHECK(bin != NULL) || !T_CHECK(port > 0) ||
-	    !T_CHECK(e2e_setup(&t, "status") == 0))
+				" package (deploy/scripts/setup.sh does) or set XF_CHROMIUM\n");
+	if (!T_CHECK(bin != NULL) || !T_CHECK(port > 0) || !T_CHECK(e2e_setup(&t, "status") == 0))
 		return;
 	T_CHECK(e2e_start(&t, E2E_INTAKE) == 0 && e2e_start(&t, E2E_CLASSIFY) == 0);
 	snprintf(addr, sizeof addr, "127.0.0.1:%d", port);

@@ -141,10 +141,10 @@ static const char *hook_rules(int port)
 
 static char *event(const char *ext, const char *subject, const char *content)
 {
-	json_t *ev = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}",
-			       "schema", "xf.hotline_event.v1", "source", "system", "wh12345",
-			       "external_id", ext, "occurred_at", "2026-11-22T09:30:00+08:00",
-			       "region_code", "330381", "subject", subject, "content", content);
+	json_t *ev = json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:s}", "schema",
+			       "xf.hotline_event.v1", "source", "system", "wh12345", "external_id",
+			       ext, "occurred_at", "2026-11-22T09:30:00+08:00", "region_code",
+			       "330381", "subject", subject, "content", content);
 	char *s = json_dumps(ev, JSON_COMPACT);
 
 	json_decref(ev);
@@ -165,12 +165,17 @@ static const char *delivery(struct e2e *t, const char *case_id, const char *kind
 {
 	static char out[64];
 	const char *params[2] = { case_id, kind };
-	PGresult *res = PQexecParams(t->conn, "SELECT state || '/' || attempts || '/' ||"
+	PGresult *res = PQexecParams(
+		t->conn,
+		"SELECT state || '/' || attempts || '/' ||"
 		" coalesce(last_status, 0) FROM webhook_deliveries WHERE case_id = $1"
-		" AND kind = $2", 2, NULL, params, NULL, NULL, 0);
+		" AND kind = $2",
+		2, NULL, params, NULL, NULL, 0);
 
-	snprintf(out, sizeof out, "%s", PQresultStatus(res) == PGRES_TUPLES_OK &&
-		 PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
+	snprintf(out, sizeof out, "%s",
+		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+			 ? PQgetvalue(res, 0, 0)
+			 : "");
 	PQclear(res);
 	return out;
 }
@@ -189,9 +194,9 @@ static int wait_delivery(struct e2e *t, const char *case_id, const char *kind, c
 
 static void t_webhooks(void)
 {
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, handler, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
+		handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 	const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)
 					     : NULL;
 	const char *show[] = { "case", "show", NULL, NULL };
@@ -246,9 +251,11 @@ static void t_webhooks(void)
 	T_INTEQ(get(&srv.sig_ok), 1);
 	T_INTEQ(get(&srv.sig_bad), 0);
 	/* a later event for the department goes the same way */
-	snprintf(fb, sizeof fb, "{\"schema\": \"xf.feedback.v1\", \"feedback_id\": \"wh-a\","
+	snprintf(fb, sizeof fb,
+		 "{\"schema\": \"xf.feedback.v1\", \"feedback_id\": \"wh-a\","
 		 " \"case_id\": \"%s\", \"department\": \"t-wjj\", \"action\": \"accept\","
-		 " \"at\": \"2026-11-22T10:00:00+08:00\"}", case_id);
+		 " \"at\": \"2026-11-22T10:00:00+08:00\"}",
+		 case_id);
 	T_CHECK(e2e_produce_to(&t, "department.feedback", case_id, fb, strlen(fb)) == 0 &&
 		e2e_flush(&t) == 0);
 	T_CHECK(wait_delivery(&t, case_id, "accepted", "delivered/1/200"));

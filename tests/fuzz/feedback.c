@@ -81,8 +81,7 @@ static void setup(void)
 	g.metrics = metrics_new();
 	g.dup = metrics_get(g.metrics, "xf_feedback_duplicates_total", "duplicates",
 			    METRICS_COUNTER, NULL);
-	if (!g.rules || jschema_add(g.schemas, f->data, f->len, &err) || !g.rkt ||
-	    !g.petition) {
+	if (!g.rules || jschema_add(g.schemas, f->data, f->len, &err) || !g.rkt || !g.petition) {
 		fprintf(stderr, "feedback fuzzer setup: %s %s\n", err.buf, errstr);
 		abort();
 	}
@@ -105,8 +104,7 @@ static void assign(struct caseops *co)
 }
 
 /* One message, as xf-dispatch's batch loop works it; 0, or -1 on an error. */
-static int work(struct lifecycle *lc, struct caseops *co, const rd_kafka_message_t *rkm,
-		time_t now)
+static int work(struct lifecycle *lc, struct caseops *co, const rd_kafka_message_t *rkm, time_t now)
 {
 	json_t *msg = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
 	struct sbuf err = SBUF_INIT;
@@ -163,8 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *nl = memchr(data + at, '\n', size - at);
 		size_t len = nl ? (size_t)(nl - data - at) : size - at;
 
-		rkm[n] = (rd_kafka_message_t){ .rkt = g.rkt, .partition = 0,
-			.payload = (void *)(data + at), .len = len, .offset = (int64_t)n };
+		rkm[n] = (rd_kafka_message_t){ .rkt = g.rkt,
+					       .partition = 0,
+					       .payload = (void *)(data + at),
+					       .len = len,
+					       .offset = (int64_t)n };
 		if (n == 0) {
 			first_from = ob.n;
 			first_rc = work(&lc, &co, &rkm[n], NOW);

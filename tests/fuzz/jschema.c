@@ -68,8 +68,8 @@ static void as_schema(const uint8_t *data, size_t size, json_t *doc)
 		FUZZ_ASSERT(jschema_has(own, name));
 		check(own, name, doc);
 		for (size_t i = 0; i < embed_nfiles; i++) {
-			json_t *other = json_loadb(embed_files[i].data, embed_files[i].len,
-						   0, NULL);
+			json_t *other = json_loadb(embed_files[i].data, embed_files[i].len, 0,
+						   NULL);
 
 			if (other)
 				check(own, name, other);

@@ -51,7 +51,8 @@ static void tag_phrases(const char *text)
 	struct sbuf content = SBUF_INIT;
 	size_t i;
 
-	json_array_foreach(json_object_get(doc, "keywords"), i, e) {
+	json_array_foreach(json_object_get(doc, "keywords"), i, e)
+	{
 		const char *phrase = json_string_value(json_object_get(e, "phrase"));
 
 		if (i == 16)
@@ -76,8 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (classifier_keywords(&cl, text, &err) == 0) {
 		tag_phrases(text);
 		/* back to the starter table, so that each input starts alike */
-		FUZZ_ASSERT(classifier_keywords(&cl, embed_find(
-			"deploy/examples/keywords.json")->data, NULL) == 0);
+		FUZZ_ASSERT(classifier_keywords(&cl,
+						embed_find("deploy/examples/keywords.json")->data,
+						NULL) == 0);
 	} else {
 		FUZZ_ASSERT(err.len > 0);
 		FUZZ_ASSERT(!strcmp(before, classifier_keywords_version(&cl)));

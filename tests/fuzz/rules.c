@@ -11,13 +11,13 @@
 #include "sbuf.h"
 
 static const char *const categories[] = { "labor_social_security", "environment",
-	"urban_construction", "other" };
+					  "urban_construction", "other" };
 static const char *const channels[] = { "hotline", "web", "grid", "letter" };
 static const char *const risks[] = { "A", "B", "C", "C" };
 
 /* The last candidate: not the first, which rules_decide takes alone. */
-static size_t choose_last(void *arg, json_t *petition,
-			  const struct rules_dept *const *cands, size_t n, json_t **explain)
+static size_t choose_last(void *arg, json_t *petition, const struct rules_dept *const *cands,
+			  size_t n, json_t **explain)
 {
 	(void)arg;
 	(void)petition;
@@ -36,12 +36,11 @@ static json_t *petition(const char *region, size_t i)
 	code[n <= 6 ? 6 : 12] = '\0';
 	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s, s:{s:s}, s:b, s:{s:i},"
 			 " s:{s:i}, s:[s]}}",
-			 "case_id", "XF-330381-20261122-000123", "region_code", code,
-			 "subject", "拖欠工资", "content", "工地老板拖欠三个月工资 噪音",
-			 "source", "channel", channels[i % 4], "classification",
-			 "category", categories[i % 4], "risk", "level", risks[i % 4],
-			 "collective", (int)(i & 1), "repeat", "count", (int)i, "emotion",
-			 "intensity", (int)(i * 30), "keywords", "工资");
+			 "case_id", "XF-330381-20261122-000123", "region_code", code, "subject",
+			 "拖欠工资", "content", "工地老板拖欠三个月工资 噪音", "source", "channel",
+			 channels[i % 4], "classification", "category", categories[i % 4], "risk",
+			 "level", risks[i % 4], "collective", (int)(i & 1), "repeat", "count",
+			 (int)i, "emotion", "intensity", (int)(i * 30), "keywords", "工资");
 }
 
 static void decide(const struct rules_set *rs, json_t *p, const struct rules_options *opt)

@@ -52,7 +52,7 @@ static int workday(const struct calendar *c, const char *date)
 	time_t t = 0;
 
 	T_CHECK(calendar_date_parse(date, &t) == 0);
-	return calendar_is_workday(c, t + 12 * 3600);   /* noon CST */
+	return calendar_is_workday(c, t + 12 * 3600); /* noon CST */
 }
 
 static void t_default_notice(void)
@@ -76,18 +76,18 @@ static void t_days_2026(void)
 {
 	struct calendar *c = cal2026();
 
-	T_CHECK(workday(c, "2026-02-14"));    /* Saturday, 调休 for 春节 */
-	T_CHECK(!workday(c, "2026-02-16"));   /* Monday, 春节 */
-	T_CHECK(!workday(c, "2026-02-23"));   /* Monday, 春节's last day */
+	T_CHECK(workday(c, "2026-02-14"));  /* Saturday, 调休 for 春节 */
+	T_CHECK(!workday(c, "2026-02-16")); /* Monday, 春节 */
+	T_CHECK(!workday(c, "2026-02-23")); /* Monday, 春节's last day */
 	T_CHECK(workday(c, "2026-02-24"));
-	T_CHECK(!workday(c, "2026-10-07"));   /* Wednesday, 国庆节's last day */
-	T_CHECK(workday(c, "2026-10-08"));    /* Thursday after 国庆节 */
-	T_CHECK(workday(c, "2026-10-10"));    /* Saturday, 调休 */
-	T_CHECK(!workday(c, "2026-10-11"));   /* an ordinary Sunday */
-	T_CHECK(!workday(c, "2026-03-07"));   /* an ordinary Saturday */
-	T_CHECK(workday(c, "2026-03-09"));    /* an ordinary Monday */
-	T_CHECK(!workday(c, "2026-01-01"));   /* Thursday, 元旦 */
-	T_CHECK(workday(c, "2026-01-04"));    /* Sunday, 调休 */
+	T_CHECK(!workday(c, "2026-10-07")); /* Wednesday, 国庆节's last day */
+	T_CHECK(workday(c, "2026-10-08"));  /* Thursday after 国庆节 */
+	T_CHECK(workday(c, "2026-10-10"));  /* Saturday, 调休 */
+	T_CHECK(!workday(c, "2026-10-11")); /* an ordinary Sunday */
+	T_CHECK(!workday(c, "2026-03-07")); /* an ordinary Saturday */
+	T_CHECK(workday(c, "2026-03-09"));  /* an ordinary Monday */
+	T_CHECK(!workday(c, "2026-01-01")); /* Thursday, 元旦 */
+	T_CHECK(workday(c, "2026-01-04"));  /* Sunday, 调休 */
 	calendar_free(c);
 }
 
@@ -96,9 +96,9 @@ static void t_cst_day(void)
 {
 	struct calendar *c = cal2026();
 
-	T_CHECK(calendar_is_workday(c, at("2026-02-13T16:00:00Z")));   /* 02-14 00:00 */
-	T_CHECK(calendar_is_workday(c, at("2026-02-14T15:59:59Z")));   /* 02-14 23:59:59 */
-	T_CHECK(!calendar_is_workday(c, at("2026-02-14T16:00:00Z")));  /* 02-15 00:00 */
+	T_CHECK(calendar_is_workday(c, at("2026-02-13T16:00:00Z")));  /* 02-14 00:00 */
+	T_CHECK(calendar_is_workday(c, at("2026-02-14T15:59:59Z")));  /* 02-14 23:59:59 */
+	T_CHECK(!calendar_is_workday(c, at("2026-02-14T16:00:00Z"))); /* 02-15 00:00 */
 	/* UTC Saturday 10-10 (a 调休 working day), CST Sunday 10-11 01:00 */
 	T_CHECK(!calendar_is_workday(c, at("2026-10-10T17:00:00Z")));
 	/* UTC Sunday 10-11 23:00, CST Monday 10-12 07:00 */
@@ -170,7 +170,8 @@ static void t_between(void)
 	 * 清明 1, 劳动 3, 端午 1, 中秋 1, 国庆 5), plus 6 调休 days.
 	 */
 	T_INTEQ(calendar_workdays_between(c, at("2025-12-31T12:00:00+08:00"),
-					  at("2026-12-31T12:00:00+08:00")), 248);
+					  at("2026-12-31T12:00:00+08:00")),
+		248);
 	calendar_free(c);
 }
 
@@ -184,7 +185,7 @@ static void t_fallback(void)
 	T_CHECK(workday(c, "2027-01-04"));
 	check_time(calendar_add_workdays(c, at("2026-12-31T10:00:00+08:00"), 2),
 		   "2027-01-04T10:00:00+08:00");
-	T_CHECK(workday(NULL, "2026-02-16"));      /* no calendar: 春节 unknown */
+	T_CHECK(workday(NULL, "2026-02-16")); /* no calendar: 春节 unknown */
 	T_CHECK(!workday(NULL, "2026-02-14"));
 	calendar_free(c);
 }
@@ -249,7 +250,8 @@ static json_t *notice_2091(const char *holidays, const char *adjusted)
 
 	snprintf(text, sizeof text,
 		 "{\"source\": \"unit test, made up\", \"year\": 2091,"
-		 " \"holidays\": [%s], \"adjusted_working_days\": [%s]}", holidays, adjusted);
+		 " \"holidays\": [%s], \"adjusted_working_days\": [%s]}",
+		 holidays, adjusted);
 	notice = json_loads(text, 0, NULL);
 	T_CHECK(notice != NULL);
 	return notice;
@@ -281,7 +283,7 @@ static void t_replace(void)
 	T_CHECK(workday(c, "2091-01-02"));
 	T_CHECK(!workday(c, "2091-01-03"));
 	T_CHECK(!workday(c, "2091-01-06"));
-	T_CHECK(!workday(c, "2026-02-16"));   /* another year is not touched */
+	T_CHECK(!workday(c, "2026-02-16")); /* another year is not touched */
 	calendar_free(c);
 }
 
@@ -340,7 +342,8 @@ static const struct bad_top {
 } bad_tops[] = {
 	{ "[]", "notice: must be a JSON object" },
 	{ "{\"source\": \"s\", \"year\": \"2091\", \"holidays\": [],"
-	  " \"adjusted_working_days\": []}", "year: must be an integer" },
+	  " \"adjusted_working_days\": []}",
+	  "year: must be an integer" },
 	{ "{\"source\": \"s\", \"year\": 1999, \"holidays\": [], \"adjusted_working_days\": []}",
 	  "year: must be an integer 2000..2100" },
 	{ "{\"source\": \"s\", \"year\": 2101, \"holidays\": [], \"adjusted_working_days\": []}",
@@ -375,8 +378,8 @@ static void t_refuses_top(void)
 static void t_date_parse(void)
 {
 	static const char *const bad[] = {
-		"2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-2-14",
-		"2026-02-14x", "2026/02/14", "", "２０２６-02-14",
+		"2026-02-29",  "2026-13-01", "2026-00-10", "2026-04-31",     "2026-2-14",
+		"2026-02-14x", "2026/02/14", "",           "２０２６-02-14",
 	};
 	time_t t = 0;
 
@@ -391,8 +394,7 @@ static void t_date_parse(void)
 			fprintf(stderr, "    \"%s\" was accepted\n", bad[i]);
 }
 
-T_SUITE(calendar,
-	{ "the compiled-in 2026 notice", t_default_notice },
+T_SUITE(calendar, { "the compiled-in 2026 notice", t_default_notice },
 	{ "2026 holidays and adjusted working days", t_days_2026 },
 	{ "the day of an instant is its CST date", t_cst_day },
 	{ "adding working days across a weekend", t_add_weekend },

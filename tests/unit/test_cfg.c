@@ -11,9 +11,9 @@
 #include "tharness.h"
 
 static const char *const cfg_vars[] = {
-	"XF_KAFKA_BROKERS", "XF_DATABASE_URL", "XF_HTTP_ADDR", "XF_LOG_LEVEL",
-	"XF_PETITIONER_KEY", "XF_GROUP_PREFIX", "XF_BATCH_MAX", "XF_BATCH_WAIT_MS",
-	"XF_RETRY_MAX_MS",
+	"XF_KAFKA_BROKERS", "XF_DATABASE_URL",   "XF_HTTP_ADDR",
+	"XF_LOG_LEVEL",     "XF_PETITIONER_KEY", "XF_GROUP_PREFIX",
+	"XF_BATCH_MAX",     "XF_BATCH_WAIT_MS",  "XF_RETRY_MAX_MS",
 };
 #define NVARS (sizeof cfg_vars / sizeof cfg_vars[0])
 
@@ -63,7 +63,7 @@ static void t_defaults(void)
 	T_INTEQ(conf.batch_max, 500);
 	T_INTEQ(conf.batch_wait_ms, 50);
 	T_INTEQ(conf.retry_max_ms, 5000);
-	T_INTEQ(cfg_load(&conf, "off", &err), 0);   /* the program's default */
+	T_INTEQ(cfg_load(&conf, "off", &err), 0); /* the program's default */
 	T_STREQ(conf.http_addr, "off");
 	sbuf_release(&err);
 	env_restore(&saved);
@@ -82,8 +82,8 @@ static void t_overrides(void)
 	setenv("XF_LOG_LEVEL", "debug", 1);
 	setenv("XF_PETITIONER_KEY", "k3y", 1);
 	setenv("XF_GROUP_PREFIX", "xf-test", 1);
-	setenv("XF_BATCH_MAX", "100000", 1);   /* the upper bound is allowed */
-	setenv("XF_BATCH_WAIT_MS", "1", 1);    /* the lower bound too */
+	setenv("XF_BATCH_MAX", "100000", 1); /* the upper bound is allowed */
+	setenv("XF_BATCH_WAIT_MS", "1", 1);  /* the lower bound too */
 	setenv("XF_RETRY_MAX_MS", "250", 1);
 	T_INTEQ(cfg_load(&conf, "127.0.0.1:8082", &err), 0);
 	T_STREQ(err.buf, "");
@@ -136,12 +136,11 @@ static void t_errors_at_once(void)
 	setenv("XF_RETRY_MAX_MS", "600001", 1);
 	setenv("XF_LOG_LEVEL", "loud", 1);
 	T_INTEQ(cfg_load(&conf, "127.0.0.1:8081", &err), -1);
-	T_STREQ(err.buf,
-		"XF_BATCH_MAX=\"0\" is not a whole number from 1 to 100000; "
-		"XF_BATCH_WAIT_MS=\"abc\" is not a whole number from 1 to 60000; "
-		"XF_RETRY_MAX_MS=\"600001\" is not a whole number from 10 to 600000; "
-		"XF_LOG_LEVEL=\"loud\" is not debug, info, warn or error");
-	T_STREQ(conf.brokers, "127.0.0.1:9092");   /* the good ones are still set */
+	T_STREQ(err.buf, "XF_BATCH_MAX=\"0\" is not a whole number from 1 to 100000; "
+			 "XF_BATCH_WAIT_MS=\"abc\" is not a whole number from 1 to 60000; "
+			 "XF_RETRY_MAX_MS=\"600001\" is not a whole number from 10 to 600000; "
+			 "XF_LOG_LEVEL=\"loud\" is not debug, info, warn or error");
+	T_STREQ(conf.brokers, "127.0.0.1:9092"); /* the good ones are still set */
 	sbuf_release(&err);
 	env_restore(&saved);
 }
@@ -153,8 +152,7 @@ static void expect_batch_max_refused(const char *val)
 
 	setenv("XF_BATCH_MAX", val, 1);
 	T_INTEQ(cfg_load(&conf, "", &err), -1);
-	sbuf_addf(&want, "XF_BATCH_MAX=\"%s\" is not a whole number from 1 to 100000",
-		  val);
+	sbuf_addf(&want, "XF_BATCH_MAX=\"%s\" is not a whole number from 1 to 100000", val);
 	T_STREQ(err.buf, want.buf);
 	sbuf_release(&err);
 	sbuf_release(&want);
@@ -169,7 +167,7 @@ static void t_range_errors(void)
 	expect_batch_max_refused("-5");
 	expect_batch_max_refused("12x");
 	expect_batch_max_refused("1.5");
-	expect_batch_max_refused("99999999999999999999999");   /* overflows long */
+	expect_batch_max_refused("99999999999999999999999"); /* overflows long */
 	expect_batch_max_refused("x");
 	env_restore(&saved);
 }
@@ -181,7 +179,7 @@ static void t_bad_log_level(void)
 	struct sbuf err = SBUF_INIT;
 
 	env_clear(&saved);
-	setenv("XF_LOG_LEVEL", "INFO", 1);   /* names are lower case */
+	setenv("XF_LOG_LEVEL", "INFO", 1); /* names are lower case */
 	T_INTEQ(cfg_load(&conf, "", &err), -1);
 	T_STREQ(err.buf, "XF_LOG_LEVEL=\"INFO\" is not debug, info, warn or error");
 	sbuf_reset(&err);
@@ -207,7 +205,7 @@ static void t_err_appends(void)
 	sbuf_adds(&err, "xf-intake");
 	T_INTEQ(cfg_load(&conf, "", &err), -1);
 	T_STREQ(err.buf, "xf-intake; XF_LOG_LEVEL=\"trace\" is not debug, info, "
-		"warn or error");
+			 "warn or error");
 	sbuf_release(&err);
 	env_restore(&saved);
 }
@@ -249,8 +247,7 @@ static void expect_masked(const char *url, const char *want)
 
 static void t_mask_url(void)
 {
-	expect_masked("postgresql://xf:s3cret@db:5432/xf",
-		      "postgresql://xf:***@db:5432/xf");
+	expect_masked("postgresql://xf:s3cret@db:5432/xf", "postgresql://xf:***@db:5432/xf");
 	expect_masked("postgres://xf:p%40ss@127.0.0.1/xf?sslmode=require",
 		      "postgres://xf:***@127.0.0.1/xf?sslmode=require");
 	expect_masked("postgresql://postgres@127.0.0.1:5432/xf",
@@ -296,11 +293,9 @@ static void t_mask_other_forms(void)
 	expect_masked("postgresql://xf@db/xf?password=s3cret",
 		      "postgresql://xf@db/xf?password=***");
 	/* a quoted key=value password with a space in it */
-	expect_masked("host=db password='s3 cret' dbname=xf",
-		      "host=db password=*** dbname=xf");
+	expect_masked("host=db password='s3 cret' dbname=xf", "host=db password=*** dbname=xf");
 	/* sslpassword= comes first and must not hide password= */
-	expect_masked("sslpassword=k3y password=s3cret",
-		      "sslpassword=*** password=***");
+	expect_masked("sslpassword=k3y password=s3cret", "sslpassword=*** password=***");
 	expect_masked("postgresql://xf@db/xf?sslmode=require&password=s3cret&x=1",
 		      "postgresql://xf@db/xf?sslmode=require&password=***&x=1");
 	expect_hidden("postgresql://xf:s3cret@db/xf?password=s3cret", "s3cret");
@@ -316,17 +311,9 @@ static void t_mask_spaced_equals(void)
 	expect_hidden("host=db password= s3cret", "s3cret");
 }
 
-T_SUITE(cfg,
-	{ "defaults", t_defaults },
-	{ "overrides", t_overrides },
-	{ "empty_is_default", t_empty_is_default },
-	{ "errors_at_once", t_errors_at_once },
-	{ "range_errors", t_range_errors },
-	{ "bad_log_level", t_bad_log_level },
-	{ "err_appends", t_err_appends },
-	{ "null_err", t_null_err },
-	{ "mask_url", t_mask_url },
-	{ "mask_keyvalue", t_mask_keyvalue },
-	{ "mask_appends", t_mask_appends },
-	{ "mask_other_forms", t_mask_other_forms },
-	{ "mask_spaced_equals", t_mask_spaced_equals })
+T_SUITE(cfg, { "defaults", t_defaults }, { "overrides", t_overrides },
+	{ "empty_is_default", t_empty_is_default }, { "errors_at_once", t_errors_at_once },
+	{ "range_errors", t_range_errors }, { "bad_log_level", t_bad_log_level },
+	{ "err_appends", t_err_appends }, { "null_err", t_null_err }, { "mask_url", t_mask_url },
+	{ "mask_keyvalue", t_mask_keyvalue }, { "mask_appends", t_mask_appends },
+	{ "mask_other_forms", t_mask_other_forms }, { "mask_spaced_equals", t_mask_spaced_equals })

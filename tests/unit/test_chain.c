@@ -107,14 +107,14 @@ static void t_check_ok(void)
 	sbuf_release(&err);
 }
 
-static void expect_check(const char *case_id, int seq, const char *body,
-			 const char *hash, const char *prev, const char *want)
+static void expect_check(const char *case_id, int seq, const char *body, const char *hash,
+			 const char *prev, const char *want)
 {
 	struct sbuf err = SBUF_INIT;
 
 	T_INTEQ(chain_check(case_id, seq, body, hash, prev, &err), -1);
 	T_STREQ(err.buf, want);
-	T_INTEQ(chain_check(case_id, seq, body, hash, prev, NULL), -1);   /* no buffer */
+	T_INTEQ(chain_check(case_id, seq, body, hash, prev, NULL), -1); /* no buffer */
 	sbuf_release(&err);
 }
 
@@ -132,7 +132,7 @@ static void t_tampered_body(void)
 		expect_check(CASE, 1, body, ev.hash, chain_genesis,
 			     "event 1: body does not hash to its stored hash");
 	}
-	expect_check(CASE, 1, ev.body, chain_genesis, chain_genesis,   /* hash edited */
+	expect_check(CASE, 1, ev.body, chain_genesis, chain_genesis, /* hash edited */
 		     "event 1: body does not hash to its stored hash");
 	free(body);
 	chain_event_release(&ev);
@@ -212,8 +212,8 @@ static void t_seal_text(void)
 		for (int with_data = 0; with_data < 2; with_data++) {
 			struct chain_event a, b;
 			json_t *data = json_pack("{s:s, s:i, s:[s, {s:b, s:n}], s:s}", "zeta",
-						 ids[i], "n", 7, "list", "x", "k", 1, "a",
-						 "alpha", "品类");
+						 ids[i], "n", 7, "list", "x", "k", 1, "a", "alpha",
+						 "品类");
 			char *text, *want;
 
 			chain_seal(&a, ids[i], 3, "received", AT,
@@ -233,16 +233,8 @@ static void t_seal_text(void)
 		}
 }
 
-T_SUITE(chain,
-	{ "genesis", t_genesis },
-	{ "seal", t_seal },
-	{ "seal_text", t_seal_text },
-	{ "seal_null_data", t_seal_null_data },
-	{ "deterministic", t_deterministic },
-	{ "check_ok", t_check_ok },
-	{ "tampered_body", t_tampered_body },
-	{ "rehashed_edit", t_rehashed_edit },
-	{ "wrong_prev_hash", t_wrong_prev_hash },
-	{ "wrong_seq", t_wrong_seq },
-	{ "wrong_case", t_wrong_case },
-	{ "not_json", t_not_json })
+T_SUITE(chain, { "genesis", t_genesis }, { "seal", t_seal }, { "seal_text", t_seal_text },
+	{ "seal_null_data", t_seal_null_data }, { "deterministic", t_deterministic },
+	{ "check_ok", t_check_ok }, { "tampered_body", t_tampered_body },
+	{ "rehashed_edit", t_rehashed_edit }, { "wrong_prev_hash", t_wrong_prev_hash },
+	{ "wrong_seq", t_wrong_seq }, { "wrong_case", t_wrong_case }, { "not_json", t_not_json })

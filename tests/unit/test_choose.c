@@ -14,8 +14,10 @@
 /* The shipped defaults: fit 40, speed 20, satisfaction 20, load 20. */
 static void default_weights(struct choose_weights *w)
 {
-	struct xf_conf conf = { .choice_w_fit = 40, .choice_w_speed = 20,
-				.choice_w_satisfaction = 20, .choice_w_load = 20 };
+	struct xf_conf conf = { .choice_w_fit = 40,
+				.choice_w_speed = 20,
+				.choice_w_satisfaction = 20,
+				.choice_w_load = 20 };
 
 	choose_weights_from_conf(&conf, w);
 }
@@ -23,9 +25,15 @@ static void default_weights(struct choose_weights *w)
 /* A department with a middling record: 20 resolved, 10 rated, accepts in 4-8 h. */
 static struct choose_stats plain(const char *code)
 {
-	struct choose_stats s = { .department = code, .assigned = 24, .accepted = 20,
-				  .resolved = 20, .rated = 10, .satisfied = 5,
-				  .dissatisfied = 5, .open_cases = 10, .capacity = 100 };
+	struct choose_stats s = { .department = code,
+				  .assigned = 24,
+				  .accepted = 20,
+				  .resolved = 20,
+				  .rated = 10,
+				  .satisfied = 5,
+				  .dissatisfied = 5,
+				  .open_cases = 10,
+				  .capacity = 100 };
 
 	s.accept_hist[3] = 20;
 	return s;
@@ -33,8 +41,10 @@ static struct choose_stats plain(const char *code)
 
 static void t_weights_from_conf(void)
 {
-	struct xf_conf conf = { .choice_w_fit = 40, .choice_w_speed = 20,
-				.choice_w_satisfaction = 20, .choice_w_load = 20 };
+	struct xf_conf conf = { .choice_w_fit = 40,
+				.choice_w_speed = 20,
+				.choice_w_satisfaction = 20,
+				.choice_w_load = 20 };
 	struct choose_weights w;
 
 	choose_weights_from_conf(&conf, &w);
@@ -71,12 +81,14 @@ static void t_better_history_wins(void)
 static void t_full_loses_to_idle(void)
 {
 	struct choose_stats c[2] = { plain("a-full"), plain("b-idle") };
-	struct xf_conf conf = { .choice_w_fit = 10, .choice_w_speed = 10,
-				.choice_w_satisfaction = 10, .choice_w_load = 70 };
+	struct xf_conf conf = { .choice_w_fit = 10,
+				.choice_w_speed = 10,
+				.choice_w_satisfaction = 10,
+				.choice_w_load = 70 };
 	struct choose_weights w;
 
 	c[0].satisfied = 10;
-	c[0].open_cases = 120;   /* over capacity: load 0, not negative */
+	c[0].open_cases = 120; /* over capacity: load 0, not negative */
 	c[1].satisfied = 3;
 	c[1].open_cases = 0;
 	choose_weights_from_conf(&conf, &w);
@@ -89,8 +101,10 @@ static void t_full_loses_to_idle(void)
 static void t_conf_changes_winner(void)
 {
 	struct choose_stats c[2] = { plain("a-good-busy"), plain("b-fast-idle") };
-	struct xf_conf conf = { .choice_w_fit = 40, .choice_w_speed = 20,
-				.choice_w_satisfaction = 20, .choice_w_load = 20 };
+	struct xf_conf conf = { .choice_w_fit = 40,
+				.choice_w_speed = 20,
+				.choice_w_satisfaction = 20,
+				.choice_w_load = 20 };
 	struct choose_weights w;
 
 	c[0].resolved = c[0].rated = 40;
@@ -99,7 +113,7 @@ static void t_conf_changes_winner(void)
 	c[1].satisfied = 4;
 	c[1].open_cases = 5;
 	memset(c[1].accept_hist, 0, sizeof c[1].accept_hist);
-	c[1].accept_hist[0] = 20;        /* accepts within the hour */
+	c[1].accept_hist[0] = 20; /* accepts within the hour */
 	choose_weights_from_conf(&conf, &w);
 	T_INTEQ(choose_best(c, 2, &w, NULL), 0);
 	conf.choice_w_fit = conf.choice_w_satisfaction = 5;
@@ -113,22 +127,22 @@ static void t_median(void)
 	long h[CHOOSE_HIST] = { 0 };
 
 	T_CHECK(choose_median_hours(h) == -1);
-	h[3] = 2;                        /* [4, 8): the middle */
+	h[3] = 2; /* [4, 8): the middle */
 	T_CHECK(NEAR(choose_median_hours(h), 6));
 	memset(h, 0, sizeof h);
-	h[0] = 1;                        /* [0, 1) */
+	h[0] = 1; /* [0, 1) */
 	T_CHECK(NEAR(choose_median_hours(h), 0.5));
 	memset(h, 0, sizeof h);
-	h[1] = h[4] = h[6] = 1;          /* half (1.5) falls in [8, 16) */
+	h[1] = h[4] = h[6] = 1; /* half (1.5) falls in [8, 16) */
 	T_CHECK(NEAR(choose_median_hours(h), 12));
 	memset(h, 0, sizeof h);
-	h[2] = 3;                        /* [2, 4), half at 1.5 of 3 */
+	h[2] = 3; /* [2, 4), half at 1.5 of 3 */
 	h[10] = 3;
 	T_CHECK(NEAR(choose_median_hours(h), 4));
 	memset(h, 0, sizeof h);
-	h[11] = 4;                       /* the open bucket, taken as [1024, 2048) */
+	h[11] = 4; /* the open bucket, taken as [1024, 2048) */
 	T_CHECK(NEAR(choose_median_hours(h), 1536));
-	h[0] = -5;                       /* negative counts are ignored */
+	h[0] = -5; /* negative counts are ignored */
 	T_CHECK(NEAR(choose_median_hours(h), 1536));
 }
 
@@ -141,7 +155,7 @@ static void t_ties_deterministic(void)
 	default_weights(&w);
 	T_INTEQ(choose_best(c, 3, &w, NULL), 1);
 	T_INTEQ(choose_best(c + 2, 1, &w, NULL), 0);
-	T_INTEQ(choose_best(c, 3, &w, NULL), 1);   /* again: the same */
+	T_INTEQ(choose_best(c, 3, &w, NULL), 1); /* again: the same */
 	/* no capacity: load from the open cases alone, so equal ones tie */
 	for (int i = 0; i < 3; i++)
 		c[i].capacity = 0;
@@ -149,7 +163,7 @@ static void t_ties_deterministic(void)
 	c[0].open_cases = 11;
 	c[2].open_cases = 11;
 	T_INTEQ(choose_best(c, 3, &w, NULL), 2);
-	c[0].department = "b-dept";      /* same code twice: the lower index */
+	c[0].department = "b-dept"; /* same code twice: the lower index */
 	T_INTEQ(choose_best(c, 3, &w, NULL), 0);
 }
 
@@ -189,18 +203,15 @@ static void t_explain(void)
 	default_weights(&w);
 	c[1].satisfied = 10;
 	c[1].accept_hist[3] = 0;
-	c[1].accept_hist[5] = 2;         /* median 24 h: speed 0.5 */
+	c[1].accept_hist[5] = 2; /* median 24 h: speed 0.5 */
 	c[2].satisfied = 0;
 	c[2].open_cases = 150;
 	T_INTEQ(choose_best(c, 3, &w, &ex), 1);
 	if (!T_CHECK(json_is_array(ex) && json_array_size(ex) == 3))
 		return;
-	T_STREQ(json_string_value(json_object_get(json_array_get(ex, 0), "department")),
-		"y-best");
-	T_STREQ(json_string_value(json_object_get(json_array_get(ex, 1), "department")),
-		"x-mid");
-	T_STREQ(json_string_value(json_object_get(json_array_get(ex, 2), "department")),
-		"z-worst");
+	T_STREQ(json_string_value(json_object_get(json_array_get(ex, 0), "department")), "y-best");
+	T_STREQ(json_string_value(json_object_get(json_array_get(ex, 1), "department")), "x-mid");
+	T_STREQ(json_string_value(json_object_get(json_array_get(ex, 2), "department")), "z-worst");
 	T_CHECK(json_is_true(json_object_get(json_array_get(ex, 0), "chosen")));
 	T_CHECK(json_is_false(json_object_get(json_array_get(ex, 1), "chosen")));
 	T_CHECK(json_is_false(json_object_get(json_array_get(ex, 2), "chosen")));
@@ -233,7 +244,7 @@ static void t_explain(void)
 static void t_no_capacity_load(void)
 {
 	struct choose_stats c[2] = { plain("busy"), plain("idle") };
-	struct choose_weights w = { 0, 0, 0, 1 };   /* load alone */
+	struct choose_weights w = { 0, 0, 0, 1 }; /* load alone */
 	json_t *ex;
 
 	c[0].capacity = c[1].capacity = 0;
@@ -243,19 +254,17 @@ static void t_no_capacity_load(void)
 	T_CHECK(num(json_array_get(ex, 0), "load") == 1.0);
 	T_CHECK(fabs(num(json_array_get(ex, 1), "load") - 1.0 / 41) < 1e-9);
 	json_decref(ex);
-	c[1].open_cases = 79;                         /* twice the load: about half */
+	c[1].open_cases = 79; /* twice the load: about half */
 	T_INTEQ(choose_best(c, 2, &w, &ex), 0);
 	T_CHECK(fabs(num(json_array_get(ex, 1), "load") - 41.0 / 80) < 1e-9);
 	json_decref(ex);
 }
 
-T_SUITE(choose,
-	{ "weights from configuration", t_weights_from_conf },
+T_SUITE(choose, { "weights from configuration", t_weights_from_conf },
 	{ "better satisfied history wins", t_better_history_wins },
 	{ "full department loses to idle", t_full_loses_to_idle },
 	{ "configuration changes the winner", t_conf_changes_winner },
-	{ "median accept estimate", t_median },
-	{ "ties are deterministic", t_ties_deterministic },
+	{ "median accept estimate", t_median }, { "ties are deterministic", t_ties_deterministic },
 	{ "no history scores 0.5 on its record", t_no_history },
 	{ "no capacity: load from open cases", t_no_capacity_load },
 	{ "explain lists every candidate", t_explain })

@@ -31,8 +31,7 @@ static double expect_category(const char *subject, const char *content, const ch
 	classifier_text(kw_only(), subject, content, NULL, &t);
 	if (!T_STREQ(t.category, want))
 		fprintf(stderr, "    text: %s / %s\n", subject, content);
-	T_STREQ(json_string_value(json_object_get(json_array_get(t.top, 0), "category")),
-		want);
+	T_STREQ(json_string_value(json_object_get(json_array_get(t.top, 0), "category")), want);
 	T_CHECK(t.confidence > 0 && t.confidence <= 1);
 	conf = t.confidence;
 	classifier_text_release(&t);
@@ -71,8 +70,7 @@ static void t_environment(void)
 
 static void t_land_acquisition(void)
 {
-	expect_category("拆迁补偿", "我家房子被拆迁，补偿款至今没有到位。",
-			"land_acquisition");
+	expect_category("拆迁补偿", "我家房子被拆迁，补偿款至今没有到位。", "land_acquisition");
 	expect_category("", "夜里被强拆，安置房也没有落实。", "land_acquisition");
 }
 
@@ -94,17 +92,16 @@ static void t_empty_is_other(void)
 	T_STREQ(t.category, "other");
 	T_CHECK(t.confidence > 0 && t.confidence <= 1);
 	T_INTEQ(json_array_size(t.top), 1);
-	T_STREQ(json_string_value(json_object_get(json_array_get(t.top, 0), "category")),
-		"other");
+	T_STREQ(json_string_value(json_object_get(json_array_get(t.top, 0), "category")), "other");
 	T_INTEQ(json_array_size(t.keywords), 0);
 	T_INTEQ(json_array_size(t.danger), 0);
 	T_CHECK(t.intensity >= 0 && t.intensity < 20);
 	classifier_text_release(&t);
 	T_CHECK(t.top == NULL && t.keywords == NULL && t.danger == NULL);
-	classifier_text(kw_only(), NULL, NULL, NULL, &t);   /* absent text is empty text */
+	classifier_text(kw_only(), NULL, NULL, NULL, &t); /* absent text is empty text */
 	T_STREQ(t.category, "other");
 	classifier_text_release(&t);
-	classifier_text(kw_only(), "你好", "请问今天天气怎么样", NULL, &t);   /* no keyword */
+	classifier_text(kw_only(), "你好", "请问今天天气怎么样", NULL, &t); /* no keyword */
 	T_STREQ(t.category, "other");
 	classifier_text_release(&t);
 }
@@ -119,14 +116,16 @@ static void t_top(void)
 
 	classifier_text(kw_only(), "拆迁补偿款被村干部贪污",
 			"征地拆迁补偿款被村干部贪污挪用，低保也被取消，老板还拖欠工资，"
-			"楼下噪音扰民，公交站台被占。", NULL, &t);
+			"楼下噪音扰民，公交站台被占。",
+			NULL, &t);
 	T_CHECK(json_array_size(t.top) >= 2);
 	T_CHECK(json_array_size(t.top) <= 3);
-	json_array_foreach(t.top, i, e) {
+	json_array_foreach(t.top, i, e)
+	{
 		double s = json_number_value(json_object_get(e, "score"));
 
-		T_CHECK(classifier_category_known(json_string_value(
-			json_object_get(e, "category"))));
+		T_CHECK(classifier_category_known(
+			json_string_value(json_object_get(e, "category"))));
 		T_CHECK(s > 0 && s <= last);
 		last = s;
 		sum += s;
@@ -134,8 +133,8 @@ static void t_top(void)
 	T_CHECK(sum <= 1.0 + 1e-9);
 	T_STREQ(json_string_value(json_object_get(json_array_get(t.top, 0), "category")),
 		t.category);
-	T_CHECK(t.confidence == json_number_value(json_object_get(json_array_get(t.top, 0),
-								  "score")));
+	T_CHECK(t.confidence ==
+		json_number_value(json_object_get(json_array_get(t.top, 0), "score")));
 	T_CHECK(json_array_size(t.keywords) > 0);
 	classifier_text_release(&t);
 }
@@ -161,7 +160,8 @@ static void t_hint(void)
 	T_STREQ(t.category, "other");
 	classifier_text_release(&t);
 	/* a hint does not outweigh clear words */
-	classifier_text(kw_only(), "拆迁补偿", "强拆，安置房没有落实，补偿款没到位。", "transport", &t);
+	classifier_text(kw_only(), "拆迁补偿", "强拆，安置房没有落实，补偿款没到位。", "transport",
+			&t);
 	T_STREQ(t.category, "land_acquisition");
 	classifier_text_release(&t);
 }
@@ -208,12 +208,11 @@ static void t_danger_risk_a(void)
 	T_STREQ(json_string_value(json_array_get(t.danger, 0)), "跳楼");
 	cls = classifier_build(petition, &t, &h, NULL);
 	if (T_CHECK(cls != NULL)) {
-		T_STREQ(json_string_value(json_object_get(json_object_get(cls, "risk"),
-							  "level")), "A");
+		T_STREQ(json_string_value(json_object_get(json_object_get(cls, "risk"), "level")),
+			"A");
 		reasons = json_object_get(json_object_get(cls, "risk"), "reasons");
-		json_array_foreach(reasons, i, r)
-			if (strstr(json_string_value(r), "跳楼"))
-				found = 1;
+		json_array_foreach(reasons, i, r) if (strstr(json_string_value(r), "跳楼"))
+			found = 1;
 		T_CHECK(found);
 	}
 	json_decref(cls);
@@ -274,14 +273,15 @@ static void t_collective(void)
 	T_CHECK(json_is_true(json_object_get(cls, "collective")));
 	T_STREQ(level(cls), "B");
 	T_INTEQ(nreasons(cls), 1);
-	T_CHECK(strstr(json_string_value(json_array_get(json_object_get(
-		json_object_get(cls, "risk"), "reasons"), 0)), "12") != NULL);
+	T_CHECK(strstr(json_string_value(json_array_get(
+			       json_object_get(json_object_get(cls, "risk"), "reasons"), 0)),
+		       "12") != NULL);
 	json_decref(cls);
 	cls = build("{\"co_signers\": 4}", 0, NULL);
 	T_CHECK(json_is_false(json_object_get(cls, "collective")));
 	T_STREQ(level(cls), "C");
 	json_decref(cls);
-	cls = build("{\"co_signers\": 5}", 0, NULL);   /* 条例 第二十条: 5 or more */
+	cls = build("{\"co_signers\": 5}", 0, NULL); /* 条例 第二十条: 5 or more */
 	T_CHECK(json_is_true(json_object_get(cls, "collective")));
 	json_decref(cls);
 	cls = build("{\"co_signers\": 50}", 0, NULL);
@@ -291,7 +291,7 @@ static void t_collective(void)
 
 static void t_repeat(void)
 {
-	json_t *cls = build("{}", 3, NULL);   /* issue 3's default: repeat >= 3 is B */
+	json_t *cls = build("{}", 3, NULL); /* issue 3's default: repeat >= 3 is B */
 	json_t *rep = json_object_get(cls, "repeat");
 
 	T_STREQ(level(cls), "B");
@@ -336,15 +336,19 @@ static void t_petitioner_key(void)
 	T_INTEQ(strlen(a), 64);
 	T_INTEQ(strspn(a, "0123456789abcdef"), 64);
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": \" 330381 19900101 123x \","
-		     " \"name\": \"张三\"}}", "k", b), 0);
+		     " \"name\": \"张三\"}}",
+		     "k", b),
+		0);
 	T_STREQ(a, b);
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": \"330381199001011234\"}}", "k", c), 0);
 	T_CHECK(strcmp(a, c) != 0);
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": \"33038119900101123X\"}}", "k2", d), 0);
-	T_CHECK(strcmp(a, d) != 0);   /* keyed: another key, another hash */
+	T_CHECK(strcmp(a, d) != 0); /* keyed: another key, another hash */
 	/* the id number wins over the phone */
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": \"33038119900101123X\","
-		     " \"phone\": \"13800000000\"}}", "k", e), 0);
+		     " \"phone\": \"13800000000\"}}",
+		     "k", e),
+		0);
 	T_STREQ(a, e);
 }
 
@@ -353,8 +357,9 @@ static void t_petitioner_key_phone(void)
 	char a[65], b[65], c[65];
 
 	T_INTEQ(pkey("{\"petitioner\": {\"phone\": \"138-0000-0000\"}}", "k", a), 0);
-	T_INTEQ(pkey("{\"petitioner\": {\"phone\": \"138 0000 0000\", \"id_number\": \"\"}}",
-		     "k", b), 0);
+	T_INTEQ(pkey("{\"petitioner\": {\"phone\": \"138 0000 0000\", \"id_number\": \"\"}}", "k",
+		     b),
+		0);
 	T_STREQ(a, b);
 	T_INTEQ(pkey("{\"petitioner\": {\"phone\": \"13800000001\"}}", "k", c), 0);
 	T_CHECK(strcmp(a, c) != 0);
@@ -365,34 +370,28 @@ static void t_petitioner_key_none(void)
 	char out[65];
 
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": \"33038119900101123X\","
-		     " \"anonymous\": true}}", "k", out), -1);
+		     " \"anonymous\": true}}",
+		     "k", out),
+		-1);
 	T_INTEQ(pkey("{\"petitioner\": {\"name\": \"张三\"}}", "k", out), -1);
 	T_INTEQ(pkey("{}", "k", out), -1);
 	T_INTEQ(pkey("{\"petitioner\": \"张三\"}", "k", out), -1);
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": \"\", \"phone\": \"\"}}", "k", out), -1);
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": 330381}}", "k", out), -1);
 	T_INTEQ(pkey("{\"petitioner\": {\"id_number\": \"33038119900101123X\","
-		     " \"anonymous\": false}}", "k", out), 0);
+		     " \"anonymous\": false}}",
+		     "k", out),
+		0);
 }
 
-T_SUITE(classifier,
-	{ "categories", t_categories },
-	{ "labor", t_labor },
-	{ "environment", t_environment },
-	{ "land_acquisition", t_land_acquisition },
-	{ "civil_affairs", t_civil_affairs },
-	{ "discipline", t_discipline },
-	{ "empty_is_other", t_empty_is_other },
-	{ "top", t_top },
-	{ "confidence_grows", t_confidence_grows },
-	{ "hint", t_hint },
-	{ "intensity", t_intensity },
-	{ "danger_risk_a", t_danger_risk_a },
-	{ "calm_risk_c", t_calm_risk_c },
-	{ "collective", t_collective },
-	{ "repeat", t_repeat },
-	{ "cluster", t_cluster },
-	{ "petitioner_key", t_petitioner_key },
+T_SUITE(classifier, { "categories", t_categories }, { "labor", t_labor },
+	{ "environment", t_environment }, { "land_acquisition", t_land_acquisition },
+	{ "civil_affairs", t_civil_affairs }, { "discipline", t_discipline },
+	{ "empty_is_other", t_empty_is_other }, { "top", t_top },
+	{ "confidence_grows", t_confidence_grows }, { "hint", t_hint },
+	{ "intensity", t_intensity }, { "danger_risk_a", t_danger_risk_a },
+	{ "calm_risk_c", t_calm_risk_c }, { "collective", t_collective }, { "repeat", t_repeat },
+	{ "cluster", t_cluster }, { "petitioner_key", t_petitioner_key },
 	{ "petitioner_key_phone", t_petitioner_key_phone },
 	{ "petitioner_key_none", t_petitioner_key_none })
 
@@ -407,17 +406,24 @@ static void t_keyword_table(void)
 	if (!T_CHECK(classifier_init(&cl, NULL, &err) == 0))
 		return;
 	T_STREQ(classifier_keywords_version(&cl), "2026-11-22.1");
-	T_INTEQ(classifier_keywords(&cl, "{\"schema\": \"xf.keywords.v1\", \"version\": \"t-1\","
-		" \"keywords\": [{\"category\": \"discipline\", \"phrase\": \"濫發獎金\","
-		" \"weight\": 5}]}", &err), 0);
+	T_INTEQ(classifier_keywords(
+			&cl,
+			"{\"schema\": \"xf.keywords.v1\", \"version\": \"t-1\","
+			" \"keywords\": [{\"category\": \"discipline\", \"phrase\": \"濫發獎金\","
+			" \"weight\": 5}]}",
+			&err),
+		0);
 	T_STREQ(classifier_keywords_version(&cl), "t-1");
 	classifier_text(&cl, "举报", "单位领导滥发奖金。", NULL, &t);
 	T_STREQ(t.category, "discipline");
 	classifier_text_release(&t);
-	T_INTEQ(classifier_keywords(&cl, "{\"keywords\": [{\"category\": \"nope\","
-		" \"phrase\": \"x\", \"weight\": 1}]}", &err), -1);
+	T_INTEQ(classifier_keywords(&cl,
+				    "{\"keywords\": [{\"category\": \"nope\","
+				    " \"phrase\": \"x\", \"weight\": 1}]}",
+				    &err),
+		-1);
 	T_CHECK(strstr(err.buf, "/keywords/0") != NULL);
-	T_STREQ(classifier_keywords_version(&cl), "t-1");   /* still the good one */
+	T_STREQ(classifier_keywords_version(&cl), "t-1"); /* still the good one */
 	classifier_release(&cl);
 	sbuf_release(&err);
 }
@@ -432,8 +438,10 @@ static int hamming(uint64_t a, uint64_t b)
 /* SimHash: the same text alike, a reworded one near, another matter far. */
 static void t_simhash(void)
 {
-	const char *a = "我们小区门口的道路被挖开已经三个月了没有人来修雨天全是泥水老人孩子出行很不方便";
-	const char *b = "我们小区门口的道路被挖开已经三个多月了一直没有人来修雨天全是泥水老人和孩子出行很不方便";
+	const char *a =
+		"我们小区门口的道路被挖开已经三个月了没有人来修雨天全是泥水老人孩子出行很不方便";
+	const char *b =
+		"我们小区门口的道路被挖开已经三个多月了一直没有人来修雨天全是泥水老人和孩子出行很不方便";
 	const char *c = "公司拖欠我们工资半年了老板跑路了请人社局帮我们讨回血汗钱";
 
 	T_CHECK(classifier_simhash(a) == classifier_simhash(a));

@@ -41,19 +41,19 @@ static const char rules_text[] =
 static json_t *petition(const char *category, const char *region, const char *risk)
 {
 	json_t *p = t_jq("{'schema': 'xf.petition.v1', 'case_id': '" CASE "',"
-		       " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
-		       " 'external_id': 'WO-1', 'subject': '拖欠工资', 'content': '三个月',"
-		       " 'received_at': '2026-11-22T10:00:00+08:00',"
-		       " 'classification': {'confidence': 0.9, 'collective': false,"
-		       "  'emotion': {'intensity': 20}, 'repeat': {'count': 0, 'related': []},"
-		       "  'keywords': ['工资'], 'model': 'kw-1'}}");
+			 " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
+			 " 'external_id': 'WO-1', 'subject': '拖欠工资', 'content': '三个月',"
+			 " 'received_at': '2026-11-22T10:00:00+08:00',"
+			 " 'classification': {'confidence': 0.9, 'collective': false,"
+			 "  'emotion': {'intensity': 20}, 'repeat': {'count': 0, 'related': []},"
+			 "  'keywords': ['工资'], 'model': 'kw-1'}}");
 	json_t *cls = json_object_get(p, "classification");
 
 	json_object_set_new(p, "region_code", json_string(region));
 	json_object_set_new(cls, "category", json_string(category));
 	if (risk)
-		json_object_set_new(cls, "risk", json_pack("{s:s, s:[]}", "level", risk,
-							   "reasons"));
+		json_object_set_new(cls, "risk",
+				    json_pack("{s:s, s:[]}", "level", risk, "reasons"));
 	return p;
 }
 
@@ -88,7 +88,7 @@ static void t_assignment_id(void)
 	T_STREQ(id, CASE "-A1-ruian-zjj");
 	caseops_assignment_id(CASE, 2, "co", "ruian-zjj", id, sizeof id);
 	T_STREQ(id, CASE "-A2-ruian-zjj");
-	caseops_assignment_id(CASE, 12, "co", "x", id, 10);   /* cut, terminated */
+	caseops_assignment_id(CASE, 12, "co", "x", id, 10); /* cut, terminated */
 	T_STREQ(id, "XF-330381");
 }
 
@@ -132,7 +132,7 @@ static void t_assignment_lead(void)
 		T_CHECK(json_is_object(json_object_get(a, "explain")));
 		json_decref(a);
 	}
-	T_INTEQ(p->refcount, 1);   /* borrowed */
+	T_INTEQ(p->refcount, 1); /* borrowed */
 	rules_decision_release(&dec);
 	rules_free(rs);
 	json_decref(p);
@@ -178,7 +178,7 @@ static void t_assignment_default_deadline(void)
 	struct rules_set *rs = rules();
 	json_t *p = petition("environment", "330381", NULL);
 	struct rules_decision dec;
-	time_t now = 1795278600;   /* 2026-11-21T16:30:00Z */
+	time_t now = 1795278600; /* 2026-11-21T16:30:00Z */
 	json_t *a;
 
 	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, NULL), 0)) {
@@ -191,7 +191,7 @@ static void t_assignment_default_deadline(void)
 	T_STREQ(str(a, "rule", "id"), "catch-all");
 	T_STREQ(str(a, "deadlines", "accept_by"), "2026-12-07T00:30:00+08:00");
 	T_STREQ(str(a, "deadlines", "resolve_by"), "2027-01-21T00:30:00+08:00");
-	T_STREQ(str(a, "risk", NULL), "C");   /* no risk in the petition */
+	T_STREQ(str(a, "risk", NULL), "C"); /* no risk in the petition */
 	T_INTEQ(json_array_size(json_object_get(a, "co_handlers")), 0);
 	T_CHECK(json_is_array(json_object_get(a, "co_handlers")));
 	json_decref(a);
@@ -378,8 +378,9 @@ static void t_assign_messages(void)
 	caseops_assign(&co, p, &dec, dec.co[0], "co", 1, NOW, caseops_accept_by(NOW),
 		       caseops_resolve_by(&dec, NOW));
 	for (size_t i = 0; i < ob.n; i++) {
-		const struct rules_dept *dept = strcmp(ob.v[i].topic, "assignments.ruian-rsj") ?
-						dec.co[0] : dec.lead;
+		const struct rules_dept *dept = strcmp(ob.v[i].topic, "assignments.ruian-rsj")
+							? dec.co[0]
+							: dec.lead;
 		json_t *a = caseops_assignment(p, &dec, rs, dept, dept == dec.lead ? "lead" : "co",
 					       1, NOW);
 		char *want = json_dumps(a, JSON_COMPACT);
@@ -399,13 +400,9 @@ static void t_assign_messages(void)
 	sbuf_release(&err);
 }
 
-T_SUITE(dispatch,
-	{ "clock_plan", t_clock_plan },
-	{ "assignment_id", t_assignment_id },
-	{ "assignment_lead", t_assignment_lead },
-	{ "assignment_co", t_assignment_co },
+T_SUITE(dispatch, { "clock_plan", t_clock_plan }, { "assignment_id", t_assignment_id },
+	{ "assignment_lead", t_assignment_lead }, { "assignment_co", t_assignment_co },
 	{ "assignment_default_deadline", t_assignment_default_deadline },
-	{ "assignment_triage", t_assignment_triage },
-	{ "assignment_stable", t_assignment_stable },
+	{ "assignment_triage", t_assignment_triage }, { "assignment_stable", t_assignment_stable },
 	{ "assignment_sparse_classification", t_assignment_sparse_classification },
 	{ "assign_messages", t_assign_messages })

@@ -53,7 +53,10 @@ static void t_hex(void)
 {
 	struct sbuf out = SBUF_INIT;
 
-	dlq_hex(&out, "\x00\x7f\xff" "a", 4);
+	dlq_hex(&out,
+		"\x00\x7f\xff"
+		"a",
+		4);
 	T_STREQ(out.buf, "007fff61");
 	dlq_hex(&out, "", 0);
 	T_INTEQ(out.len, 8);
@@ -82,7 +85,9 @@ static int mock_start(struct mock *mk)
 		return -1;
 	mk->brokers = rd_kafka_mock_cluster_bootstraps(mk->mc);
 	return rd_kafka_mock_topic_create(mk->mc, "hotline.events", 1, 1) ||
-	       rd_kafka_mock_topic_create(mk->mc, DLQ_TOPIC, 1, 1) ? -1 : 0;
+			       rd_kafka_mock_topic_create(mk->mc, DLQ_TOPIC, 1, 1)
+		       ? -1
+		       : 0;
 }
 
 static void mock_stop(struct mock *mk)
@@ -99,7 +104,9 @@ static int put(rd_kafka_t *rk, const char *topic, const char *val, size_t len)
 	struct kafka_acks acks = { 0, 0, 0, 0 };
 
 	return kafka_produce(rk, topic, "k1", 2, val, len, NULL, 0, &acks, NULL) ||
-	       kafka_acks_wait(rk, &acks, 10000, NULL) ? -1 : 0;
+			       kafka_acks_wait(rk, &acks, 10000, NULL)
+		       ? -1
+		       : 0;
 }
 
 /* The message at offset of topic (partition 0), NULL after 10 s. */
@@ -198,8 +205,7 @@ static void t_produce_bounded(void)
 	rk4 = kafka_producer_new(brokers, NULL, NULL);
 	T_INTEQ(gz ? put(gz, "hotline.events", orig, len) : -1, 0);
 	kafka_producer_close(gz, 5000);
-	if (!T_CHECK(rk && rk4 && (rkm = get(brokers, "hotline.events", 0, &c)) &&
-		     rkm->len == len))
+	if (!T_CHECK(rk && rk4 && (rkm = get(brokers, "hotline.events", 0, &c)) && rkm->len == len))
 		goto out;
 	check_copy(brokers, rk4, rkm, orig, len, 0, DLQ_VALUE_MAX, DLQ_VALUE_MAX);
 	check_copy(brokers, rk, rkm, orig, len, 1, 200000 - DLQ_FRAMING - 2048,

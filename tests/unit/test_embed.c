@@ -46,7 +46,7 @@ static void t_find_missing(void)
 {
 	T_CHECK(embed_find("schemas/sql/999_missing.sql") == NULL);
 	T_CHECK(embed_find("") == NULL);
-	T_CHECK(embed_find("schemas/sql") == NULL);      /* a prefix is no match */
+	T_CHECK(embed_find("schemas/sql") == NULL); /* a prefix is no match */
 	T_CHECK(embed_find("schemas/sql/001_init.sq") == NULL);
 	T_CHECK(embed_find("schemas/sql/001_init.sql ") == NULL);
 	T_CHECK(embed_find("./schemas/sql/001_init.sql") == NULL);
@@ -93,8 +93,7 @@ static void t_every_schema(void)
 			continue;
 		}
 		sbuf_reset(&disk);
-		if (T_CHECK(read_file(g.gl_pathv[i], &disk) == 0) &&
-		    T_INTEQ(ef->len, disk.len))
+		if (T_CHECK(read_file(g.gl_pathv[i], &disk) == 0) && T_INTEQ(ef->len, disk.len))
 			T_CHECK(memcmp(ef->data, disk.buf, disk.len) == 0);
 	}
 	for (size_t i = 0; i < embed_nfiles; i++)
@@ -114,9 +113,6 @@ static void t_sorted(void)
 				embed_files[i].path);
 }
 
-T_SUITE(embed,
-	{ "find_sql", t_find_sql },
-	{ "find_missing", t_find_missing },
-	{ "matches_disk", t_matches_disk },
-	{ "every_schema", t_every_schema },
+T_SUITE(embed, { "find_sql", t_find_sql }, { "find_missing", t_find_missing },
+	{ "matches_disk", t_matches_disk }, { "every_schema", t_every_schema },
 	{ "sorted", t_sorted })

@@ -148,8 +148,8 @@ static void t_graded_thresholds(void)
 	T_INTEQ(count_in(&g, 0, 0, 40), g.per[0]);
 	r1 = (double)count_in(&g, 1, 0, 60) / (double)g.per[1];
 	r2 = (double)count_in(&g, 2, 40, 101) / (double)g.per[2];
-	fprintf(stderr, "    grade 1 below 60: %.1f%%, grade 2 at 40 or more: %.1f%%\n",
-		100 * r1, 100 * r2);
+	fprintf(stderr, "    grade 1 below 60: %.1f%%, grade 2 at 40 or more: %.1f%%\n", 100 * r1,
+		100 * r2);
 	T_CHECK(r1 >= 0.9);
 	T_CHECK(r2 >= 0.9);
 }
@@ -243,7 +243,8 @@ static void t_punctuation(void)
 	T_CHECK(score("太过分了！！！") > score("太过分了"));
 	T_CHECK(score("太过分了!!!") == score("太过分了！！！"));
 	T_CHECK(score("这是为什么？？") > score("这是为什么？"));
-	T_CHECK(score("太过分了！！！！！！！！！！！！！！！！！！！！") <= score("太过分了") + 40);
+	T_CHECK(score("太过分了！！！！！！！！！！！！！！！！！！！！") <=
+		score("太过分了") + 40);
 	T_CHECK(score("！？！？！？。。。") < 40);
 }
 
@@ -300,7 +301,7 @@ static void t_empty(void)
 static void t_bounds(void)
 {
 	static const char *const parts[] = { "非常愤怒", "忍无可忍", "极其", "！！！", "不",
-					     "自杀", "太过分", "绝望", "？？" };
+					     "自杀",     "太过分",   "绝望", "？？" };
 	struct sbuf raw = SBUF_INIT;
 	struct emotion_result er;
 	size_t chars = 0;

@@ -31,7 +31,8 @@ static struct jschema_set *load_schemas(void)
 
 	for (size_t i = 0; i < embed_nfiles; i++)
 		if (!strncmp(embed_files[i].path, "schemas/xf.", 11))
-			T_CHECK(jschema_add(set, embed_files[i].data, embed_files[i].len, NULL) == 0);
+			T_CHECK(jschema_add(set, embed_files[i].data, embed_files[i].len, NULL) ==
+				0);
 	return set;
 }
 
@@ -126,6 +127,5 @@ static void t_rules_optional_fields(void)
 	jschema_set_free(set);
 }
 
-T_SUITE(examples, { "sample_petitions_valid", t_petitions },
-	{ "rule_sets_valid", t_rules },
+T_SUITE(examples, { "sample_petitions_valid", t_petitions }, { "rule_sets_valid", t_rules },
 	{ "rules_capacity_webhook_optional", t_rules_optional_fields })

@@ -60,8 +60,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
  * body gets the reply, type (may be NULL) its Content-Type. Returns the
  * HTTP status, or -1 if the request failed.
  */
-static long fetch(int port, const char *method, const char *path,
-		  struct sbuf *body, struct sbuf *type)
+static long fetch(int port, const char *method, const char *path, struct sbuf *body,
+		  struct sbuf *type)
 {
 	CURL *curl = curl_easy_init();
 	char url[128];
@@ -108,8 +108,8 @@ static struct http_server *start(const char *addr, const struct http_hooks *hook
 static void t_metrics(void)
 {
 	struct metrics *m = metrics_new();
-	struct metrics_series *s = metrics_get(m, "xf_test_total", "Test counter.",
-					       METRICS_COUNTER, "topic=\"a\"");
+	struct metrics_series *s = metrics_get(m, "xf_test_total", "Test counter.", METRICS_COUNTER,
+					       "topic=\"a\"");
 	struct http_hooks hooks = { .metrics = m };
 	struct sbuf body = SBUF_INIT, type = SBUF_INIT, want = SBUF_INIT;
 	struct http_server *srv;
@@ -259,8 +259,8 @@ static void t_off(void)
 static void t_bad_addr(void)
 {
 	static const char *const addrs[] = {
-		"nonsense", "127.0.0.1:99999", "1.2.3:80", "127.0.0.1:-1",
-		"localhost:8080", "::1:8080",
+		"nonsense",     "127.0.0.1:99999", "1.2.3:80",
+		"127.0.0.1:-1", "localhost:8080",  "::1:8080",
 	};
 	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
 
@@ -391,8 +391,7 @@ static size_t await_closed(int *fds, size_t n, int s)
 
 			if (pfd[i].fd < 0 || !pfd[i].revents)
 				continue;
-			if (recv(pfd[i].fd, &c, 1, MSG_DONTWAIT) > 0 ||
-			    errno == EAGAIN)
+			if (recv(pfd[i].fd, &c, 1, MSG_DONTWAIT) > 0 || errno == EAGAIN)
 				continue; /* not closed (nothing is ever sent to it) */
 			close(pfd[i].fd);
 			fds[i] = pfd[i].fd = -1;
@@ -444,13 +443,7 @@ out:
 	sbuf_release(&body);
 }
 
-T_SUITE(http,
-	{ "metrics", t_metrics },
-	{ "health_ready", t_health_ready },
-	{ "not_found_and_methods", t_not_found_and_methods },
-	{ "no_hooks", t_no_hooks },
-	{ "off", t_off },
-	{ "bad_addr", t_bad_addr },
-	{ "bad_port_text", t_bad_port_text },
-	{ "port_in_use", t_port_in_use },
-	{ "idle_flood", t_idle_flood })
+T_SUITE(http, { "metrics", t_metrics }, { "health_ready", t_health_ready },
+	{ "not_found_and_methods", t_not_found_and_methods }, { "no_hooks", t_no_hooks },
+	{ "off", t_off }, { "bad_addr", t_bad_addr }, { "bad_port_text", t_bad_port_text },
+	{ "port_in_use", t_port_in_use }, { "idle_flood", t_idle_flood })

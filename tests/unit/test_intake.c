@@ -42,7 +42,7 @@ static void t_receipt_accepted(void)
 	json_t *r = intake_receipt("wz12345", "WO-1", "accepted", CASE, NULL);
 
 	expect_json(r, "{'schema': 'xf.receipt.v1', 'source_system': 'wz12345',"
-		    " 'external_id': 'WO-1', 'status': 'accepted', 'case_id': '" CASE "'}");
+		       " 'external_id': 'WO-1', 'status': 'accepted', 'case_id': '" CASE "'}");
 	json_decref(r);
 }
 
@@ -51,22 +51,22 @@ static void t_receipt_duplicate(void)
 	json_t *r = intake_receipt("wz12345", "WO-1", "duplicate", CASE, NULL);
 
 	expect_json(r, "{'schema': 'xf.receipt.v1', 'source_system': 'wz12345',"
-		    " 'external_id': 'WO-1', 'status': 'duplicate', 'case_id': '" CASE "'}");
+		       " 'external_id': 'WO-1', 'status': 'duplicate', 'case_id': '" CASE "'}");
 	json_decref(r);
 }
 
 static void t_receipt_rejected(void)
 {
 	json_t *errors = t_jq("[{'code': 'bad_time', 'field': 'occurred_at',"
-			    "  'message': 'not an RFC 3339 date-time with offset'}]");
+			      "  'message': 'not an RFC 3339 date-time with offset'}]");
 	json_t *r = intake_receipt("wz12345", "WO-1", "rejected", NULL, errors);
 
 	expect_json(r, "{'schema': 'xf.receipt.v1', 'source_system': 'wz12345',"
-		    " 'external_id': 'WO-1', 'status': 'rejected', 'errors':"
-		    " [{'code': 'bad_time', 'field': 'occurred_at',"
-		    "   'message': 'not an RFC 3339 date-time with offset'}]}");
+		       " 'external_id': 'WO-1', 'status': 'rejected', 'errors':"
+		       " [{'code': 'bad_time', 'field': 'occurred_at',"
+		       "   'message': 'not an RFC 3339 date-time with offset'}]}");
 	T_CHECK(json_object_get(r, "case_id") == NULL);
-	T_INTEQ(errors->refcount, 2);   /* borrowed: the receipt took its own */
+	T_INTEQ(errors->refcount, 2); /* borrowed: the receipt took its own */
 	json_decref(r);
 	T_INTEQ(errors->refcount, 1);
 	json_decref(errors);
@@ -79,8 +79,8 @@ static void t_receipt_unreadable(void)
 	json_t *r = intake_receipt(NULL, NULL, "rejected", NULL, errors);
 
 	expect_json(r, "{'schema': 'xf.receipt.v1', 'source_system': null,"
-		    " 'external_id': null, 'status': 'rejected',"
-		    " 'errors': [{'code': 'not_json', 'field': null, 'message': 'x'}]}");
+		       " 'external_id': null, 'status': 'rejected',"
+		       " 'errors': [{'code': 'not_json', 'field': null, 'message': 'x'}]}");
 	json_decref(r);
 	r = intake_receipt("wz12345", NULL, "rejected", NULL, errors);
 	T_CHECK(json_is_null(json_object_get(r, "external_id")));
@@ -101,10 +101,11 @@ static void t_receipt_from_verdict(void)
 	T_CHECK(json_is_null(json_object_get(r, "source_system")));
 	T_CHECK(json_is_null(json_object_get(r, "external_id")));
 	T_STREQ(json_string_value(json_object_get(r, "status")), "rejected");
-	T_STREQ(json_string_value(json_object_get(json_array_get(
-		json_object_get(r, "errors"), 0), "code")), "not_json");
+	T_STREQ(json_string_value(
+			json_object_get(json_array_get(json_object_get(r, "errors"), 0), "code")),
+		"not_json");
 	T_CHECK(json_object_get(r, "case_id") == NULL);
-	intake_verdict_release(&v);   /* the receipt outlives the verdict */
+	intake_verdict_release(&v); /* the receipt outlives the verdict */
 	T_INTEQ(json_array_size(json_object_get(r, "errors")), 1);
 	json_decref(r);
 }
@@ -112,18 +113,18 @@ static void t_receipt_from_verdict(void)
 static void t_petition(void)
 {
 	json_t *event = t_jq("{'schema': 'xf.hotline_event.v1',"
-			   " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
-			   " 'external_id': 'WO-1', 'occurred_at': '2026-11-22T10:00:00+08:00',"
-			   " 'region_code': '330381', 'subject': '拖欠工资', 'content': '三个月',"
-			   " 'x_upstream': {'ticket': [1, 2, {'k': null}]}, 'x_flag': true}");
+			     " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
+			     " 'external_id': 'WO-1', 'occurred_at': '2026-11-22T10:00:00+08:00',"
+			     " 'region_code': '330381', 'subject': '拖欠工资', 'content': '三个月',"
+			     " 'x_upstream': {'ticket': [1, 2, {'k': null}]}, 'x_flag': true}");
 	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
 
 	expect_json(p, "{'schema': 'xf.petition.v1',"
-		    " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
-		    " 'external_id': 'WO-1', 'occurred_at': '2026-11-22T10:00:00+08:00',"
-		    " 'region_code': '330381', 'subject': '拖欠工资', 'content': '三个月',"
-		    " 'x_upstream': {'ticket': [1, 2, {'k': null}]}, 'x_flag': true,"
-		    " 'case_id': '" CASE "', 'received_at': '2026-11-22T10:00:05+08:00'}");
+		       " 'source': {'system': 'wz12345', 'channel': 'hotline'},"
+		       " 'external_id': 'WO-1', 'occurred_at': '2026-11-22T10:00:00+08:00',"
+		       " 'region_code': '330381', 'subject': '拖欠工资', 'content': '三个月',"
+		       " 'x_upstream': {'ticket': [1, 2, {'k': null}]}, 'x_flag': true,"
+		       " 'case_id': '" CASE "', 'received_at': '2026-11-22T10:00:05+08:00'}");
 	json_decref(p);
 	json_decref(event);
 }
@@ -132,7 +133,7 @@ static void t_petition(void)
 static void t_petition_copy(void)
 {
 	json_t *event = t_jq("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
-			   " 'petitioner': {'name': '张三'}}");
+			     " 'petitioner': {'name': '张三'}}");
 	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
 
 	T_STREQ(json_string_value(json_object_get(p, "schema")), "xf.petition.v1");
@@ -141,8 +142,8 @@ static void t_petition_copy(void)
 	T_CHECK(json_object_get(event, "received_at") == NULL);
 	T_INTEQ(event->refcount, 1);
 	json_object_set_new(json_object_get(p, "petitioner"), "name", json_string("李四"));
-	T_STREQ(json_string_value(json_object_get(json_object_get(event, "petitioner"),
-						  "name")), "张三");
+	T_STREQ(json_string_value(json_object_get(json_object_get(event, "petitioner"), "name")),
+		"张三");
 	json_decref(p);
 	json_decref(event);
 }
@@ -163,9 +164,8 @@ static void t_petition_from_verdict(void)
 	T_INTEQ(intake_validate(schemas(), text, strlen(text), &v), 0);
 	p = intake_petition(v.event, CASE, "2026-11-22T10:00:05+08:00", "k");
 	T_INTEQ(json_object_size(p), json_object_size(v.event) + 2);
-	json_object_foreach(v.event, key, val)
-		if (strcmp(key, "schema"))
-			T_CHECK(json_equal(json_object_get(p, key), val));
+	json_object_foreach(v.event, key, val) if (strcmp(key, "schema"))
+		T_CHECK(json_equal(json_object_get(p, key), val));
 	intake_verdict_release(&v);
 	T_STREQ(json_string_value(json_array_get(json_object_get(p, "unknown"), 0)), "kept");
 	json_decref(p);
@@ -178,9 +178,10 @@ static void t_petition_from_verdict(void)
  */
 static void t_petition_anonymous(void)
 {
-	json_t *event = t_jq("{'external_id': 'WO-1', 'region_code': '330381',"
-			   " 'petitioner': {'name': '王五', 'phone': '139-1234-5678',"
-			   "  'id_number': '33038119900101123X', 'wechat': 'ww', 'anonymous': true}}");
+	json_t *event = t_jq(
+		"{'external_id': 'WO-1', 'region_code': '330381',"
+		" 'petitioner': {'name': '王五', 'phone': '139-1234-5678',"
+		"  'id_number': '33038119900101123X', 'wechat': 'ww', 'anonymous': true}}");
 	json_t *named = t_jq("{'petitioner': {'id_number': '33038119900101123X'}}");
 	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
 	json_t *who = json_object_get(p, "petitioner");
@@ -194,8 +195,8 @@ static void t_petition_anonymous(void)
 	T_STREQ(got, want);
 	T_STREQ(json_string_value(json_object_get(p, "region_code")), "330381");
 	/* the event itself is untouched */
-	T_STREQ(json_string_value(json_object_get(json_object_get(event, "petitioner"),
-						  "name")), "王五");
+	T_STREQ(json_string_value(json_object_get(json_object_get(event, "petitioner"), "name")),
+		"王五");
 	json_decref(p);
 	json_decref(named);
 	json_decref(event);
@@ -227,7 +228,7 @@ static void t_petition_anonymous_phone_or_none(void)
 static void t_petition_upstream_key(void)
 {
 	json_t *event = t_jq("{'petitioner': {'name': '王五', 'key': '"
-			   "0000000000000000000000000000000000000000000000000000000000000000'}}");
+			     "0000000000000000000000000000000000000000000000000000000000000000'}}");
 	json_t *p = intake_petition(event, CASE, "2026-11-22T10:00:05+08:00", "k");
 	char got[65];
 
@@ -237,15 +238,11 @@ static void t_petition_upstream_key(void)
 	json_decref(event);
 }
 
-T_SUITE(intake,
-	{ "receipt_accepted", t_receipt_accepted },
-	{ "receipt_duplicate", t_receipt_duplicate },
-	{ "receipt_rejected", t_receipt_rejected },
+T_SUITE(intake, { "receipt_accepted", t_receipt_accepted },
+	{ "receipt_duplicate", t_receipt_duplicate }, { "receipt_rejected", t_receipt_rejected },
 	{ "receipt_unreadable", t_receipt_unreadable },
-	{ "receipt_from_verdict", t_receipt_from_verdict },
-	{ "petition", t_petition },
-	{ "petition_copy", t_petition_copy },
-	{ "petition_from_verdict", t_petition_from_verdict },
+	{ "receipt_from_verdict", t_receipt_from_verdict }, { "petition", t_petition },
+	{ "petition_copy", t_petition_copy }, { "petition_from_verdict", t_petition_from_verdict },
 	{ "petition_anonymous", t_petition_anonymous },
 	{ "petition_anonymous_phone_or_none", t_petition_anonymous_phone_or_none },
 	{ "petition_upstream_key", t_petition_upstream_key })

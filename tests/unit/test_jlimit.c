@@ -41,6 +41,4 @@ static void t_limit(void)
 	free(flood);
 }
 
-T_SUITE(jlimit,
-	{ "count", t_count },
-	{ "limit", t_limit })
+T_SUITE(jlimit, { "count", t_count }, { "limit", t_limit })

@@ -20,8 +20,7 @@ static void expect(const char *body, const char *inst, const char *want)
 	int rc;
 
 	sbuf_addf(&text, "{\"$id\": \"t\", %s}", body);
-	if (T_CHECK(jschema_add(set, text.buf, text.len, &err) == 0) &&
-	    T_CHECK(doc != NULL)) {
+	if (T_CHECK(jschema_add(set, text.buf, text.len, &err) == 0) && T_CHECK(doc != NULL)) {
 		rc = jschema_validate(set, "t", doc, &err);
 		T_INTEQ(rc, want ? -1 : 0);
 		T_STREQ(err.buf, want ? want : "");
@@ -86,32 +85,27 @@ static void t_required(void)
 	expect("\"required\": [\"code\", \"name\"]", "{\"code\": 1, \"name\": 2}", NULL);
 	expect("\"required\": [\"code\", \"name\"]", "{\"name\": 2}",
 	       "(root): required property \"code\" is missing");
-	expect("\"required\": [\"code\"]", "[]", NULL);   /* not an object */
+	expect("\"required\": [\"code\"]", "[]", NULL); /* not an object */
 }
 
 static void t_properties(void)
 {
-	static const char body[] =
-		"\"properties\": {\"dept\": {\"properties\": "
-		"{\"code\": {\"type\": \"string\"}}}}";
+	static const char body[] = "\"properties\": {\"dept\": {\"properties\": "
+				   "{\"code\": {\"type\": \"string\"}}}}";
 
 	expect(body, "{\"dept\": {\"code\": \"110101\"}, \"other\": 1}", NULL);
-	expect(body, "{\"dept\": {\"code\": 110101}}",
-	       "/dept/code: expected string, got integer");
+	expect(body, "{\"dept\": {\"code\": 110101}}", "/dept/code: expected string, got integer");
 	expect("\"properties\": {\"x\": false}", "{\"y\": 1}", NULL);
-	expect("\"properties\": {\"x\": false}", "{\"x\": 1}",
-	       "/x: no value is allowed here");
+	expect("\"properties\": {\"x\": false}", "{\"x\": 1}", "/x: no value is allowed here");
 	expect("\"properties\": {\"x\": true}", "{\"x\": 1}", NULL);
 }
 
 static void t_additional(void)
 {
-	static const char body[] =
-		"\"properties\": {\"a\": {}}, \"additionalProperties\": false";
+	static const char body[] = "\"properties\": {\"a\": {}}, \"additionalProperties\": false";
 
 	expect(body, "{\"a\": 1}", NULL);
-	expect(body, "{\"a\": 1, \"levl\": 2}",
-	       "(root): unknown property \"levl\" is not allowed");
+	expect(body, "{\"a\": 1, \"levl\": 2}", "(root): unknown property \"levl\" is not allowed");
 	expect("\"additionalProperties\": true", "{\"b\": 1}", NULL);
 	expect("\"additionalProperties\": false", "{}", NULL);
 }
@@ -123,21 +117,21 @@ static void t_items(void)
 	expect(body, "[1, 2, 3]", NULL);
 	expect(body, "[]", NULL);
 	expect(body, "[1, \"two\", 3]", "/1: expected integer, got string");
-	expect(body, "{\"0\": \"x\"}", NULL);   /* not an array */
+	expect(body, "{\"0\": \"x\"}", NULL); /* not an array */
 }
 
 static void t_enum(void)
 {
-	static const char body[] =
-		"\"enum\": [\"province\", \"city\", \"county\", \"township\", "
-		"\"village\"]";
+	static const char body[] = "\"enum\": [\"province\", \"city\", \"county\", \"township\", "
+				   "\"village\"]";
 
 	expect(body, "\"county\"", NULL);
-	expect(body, "\"country\"", "(root): \"country\" is not one of province, "
+	expect(body, "\"country\"",
+	       "(root): \"country\" is not one of province, "
 	       "city, county, township, village");
 	expect("\"enum\": [1, null, [2]]", "[2]", NULL);
 	expect("\"enum\": [1, null, [2]]", "2", "(root): 2 is not one of 1, null, [2]");
-	expect("\"enum\": [1]", "1.0", "(root): 1 is not one of 1");   /* json_equal */
+	expect("\"enum\": [1]", "1.0", "(root): 1 is not one of 1"); /* json_equal */
 }
 
 static void t_enum_long_list(void)
@@ -163,10 +157,9 @@ static void t_pattern(void)
 
 	expect(body, "\"110101\"", NULL);
 	expect(body, "\"11010\"", "(root): does not match the pattern \"^[0-9]{6}$\"");
-	expect("\"pattern\": \"b\"", "\"abc\"", NULL);   /* unanchored search */
-	expect("\"pattern\": \"^b\"", "\"abc\"",
-	       "(root): does not match the pattern \"^b\"");
-	expect(body, "110101", NULL);   /* not a string */
+	expect("\"pattern\": \"b\"", "\"abc\"", NULL); /* unanchored search */
+	expect("\"pattern\": \"^b\"", "\"abc\"", "(root): does not match the pattern \"^b\"");
+	expect(body, "110101", NULL); /* not a string */
 }
 
 static void t_pattern_ecma(void)
@@ -178,8 +171,7 @@ static void t_pattern_ecma(void)
 	expect("\"pattern\": \"^[\\\\w.\\\\-]+$\"", "\"a b\"",
 	       "(root): does not match the pattern \"^[\\w.\\-]+$\"");
 	expect("\"pattern\": \"^(?:ab)+?$\"", "\"abab\"", NULL);
-	expect("\"pattern\": \"^a+?$\"", "\"\"",
-	       "(root): does not match the pattern \"^a+?$\"");
+	expect("\"pattern\": \"^a+?$\"", "\"\"", "(root): does not match the pattern \"^a+?$\"");
 	expect("\"pattern\": \"^\\\\.[\\\\]x]$\"", "\".]\"", NULL);
 	expect("\"pattern\": \"^[[:digit:]]+$\"", "\"42\"", NULL);
 	expect("\"pattern\": \"^[\\\\^]$\"", "\"^\"", NULL);
@@ -190,10 +182,9 @@ static void t_pattern_utf8(void)
 {
 	expect("\"pattern\": \"^.$\"", "\"访\"", NULL);
 	expect("\"pattern\": \"^.{2}$\"", "\"信访\"", NULL);
-	expect("\"pattern\": \"^.$\"", "\"信访\"",
-	       "(root): does not match the pattern \"^.$\"");
+	expect("\"pattern\": \"^.$\"", "\"信访\"", "(root): does not match the pattern \"^.$\"");
 	expect("\"pattern\": \"^[^a]$\"", "\"访\"", NULL);
-	expect("\"pattern\": \"^\\\\u8bbf$\"", "\"访\"", NULL);   /* \uXXXX */
+	expect("\"pattern\": \"^\\\\u8bbf$\"", "\"访\"", NULL); /* \uXXXX */
 	expect("\"pattern\": \"^[\\\\u4e00-\\\\u9fff]+$\"", "\"信访件\"", NULL);
 	expect("\"pattern\": \"^[\\\\u4e00-\\\\u9fff]+$\"", "\"信访A\"",
 	       "(root): does not match the pattern \"^[\\u4e00-\\u9fff]+$\"");
@@ -243,12 +234,14 @@ static void t_format(void)
 	expect(dt, "\"2026-11-22T10:00:00\"",
 	       "(root): is not an RFC 3339 date-time with offset (with T, years "
 	       "0001 to 9999)");
-	expect(dt, "5", NULL);   /* a format is about strings only */
+	expect(dt, "5", NULL); /* a format is about strings only */
 	expect(rc, "\"330381\"", NULL);
 	expect(rc, "\"330381001001\"", NULL);
-	expect(rc, "\"990101\"", "(root): is not a division code: 6, 9 or 12 "
+	expect(rc, "\"990101\"",
+	       "(root): is not a division code: 6, 9 or 12 "
 	       "digits beginning with a province code");
-	expect(rc, "\"3303810\"", "(root): is not a division code: 6, 9 or 12 "
+	expect(rc, "\"3303810\"",
+	       "(root): is not a division code: 6, 9 or 12 "
 	       "digits beginning with a province code");
 	expect("\"format\": \"uri\"", "\"not a uri\"", NULL);
 	expect_refused("{\"$id\": \"p\", \"format\": 5}",
@@ -284,7 +277,7 @@ static void t_check_callback(void)
 	T_INTEQ(jschema_add(set, schema, strlen(schema), NULL), 0);
 	T_INTEQ(jschema_check(set, "c", doc, on_error, &seen), -1);
 	T_STREQ(seen.text.buf, "[required|a|v|max=0] /b[maxLength|-|v|max=2] "
-		"/d[additionalProperties|x/y|v|max=0] ");
+			       "/d[additionalProperties|x/y|v|max=0] ");
 	T_INTEQ(jschema_check(set, "nope", doc, on_error, &seen), -1);
 	T_INTEQ(seen.calls, 4);
 	T_INTEQ(jschema_check(set, "c", doc, NULL, NULL), -1);
@@ -342,13 +335,11 @@ static void t_length(void)
 {
 	static const char body[] = "\"minLength\": 2, \"maxLength\": 3";
 
-	expect(body, "\"北京\"", NULL);     /* 2 code points, 6 bytes */
+	expect(body, "\"北京\"", NULL); /* 2 code points, 6 bytes */
 	expect(body, "\"北京市\"", NULL);
-	expect(body, "\"北\"",
-	       "(root): is 1 characters long, shorter than the minimum of 2");
-	expect(body, "\"北京市区\"",
-	       "(root): is 4 characters long, longer than the maximum of 3");
-	expect(body, "7", NULL);   /* not a string */
+	expect(body, "\"北\"", "(root): is 1 characters long, shorter than the minimum of 2");
+	expect(body, "\"北京市区\"", "(root): is 4 characters long, longer than the maximum of 3");
+	expect(body, "7", NULL); /* not a string */
 }
 
 static void t_minimum_maximum(void)
@@ -363,7 +354,7 @@ static void t_minimum_maximum(void)
 	expect("\"maximum\": 9007199254740992", "9007199254740993",
 	       "(root): 9007199254740993 is greater than the maximum "
 	       "9007199254740992");
-	expect(body, "\"11\"", NULL);   /* not a number */
+	expect(body, "\"11\"", NULL); /* not a number */
 }
 
 static void t_min_max_items(void)
@@ -374,16 +365,15 @@ static void t_min_max_items(void)
 	expect(body, "[1, 2, 3]", NULL);
 	expect(body, "[1]", "(root): has 1 item, fewer than the minimum of 2");
 	expect(body, "[1, 2, 3, 4]", "(root): has 4 items, more than the maximum of 3");
-	expect(body, "{}", NULL);   /* not an array */
+	expect(body, "{}", NULL); /* not an array */
 }
 
 static void t_ref(void)
 {
-	static const char body[] =
-		"\"$defs\": {\"code\": {\"type\": \"string\", \"pattern\": "
-		"\"^[0-9]{6}$\"}, \"a/b~\": {\"const\": 1}},"
-		"\"properties\": {\"home\": {\"$ref\": \"#/$defs/code\"},"
-		"\"odd\": {\"$ref\": \"#/$defs/a~1b~0\"}}";
+	static const char body[] = "\"$defs\": {\"code\": {\"type\": \"string\", \"pattern\": "
+				   "\"^[0-9]{6}$\"}, \"a/b~\": {\"const\": 1}},"
+				   "\"properties\": {\"home\": {\"$ref\": \"#/$defs/code\"},"
+				   "\"odd\": {\"$ref\": \"#/$defs/a~1b~0\"}}";
 
 	expect(body, "{\"home\": \"110101\", \"odd\": 1}", NULL);
 	expect(body, "{\"home\": 110101}", "/home: expected string, got integer");
@@ -394,15 +384,17 @@ static void t_ref(void)
 
 static void t_ref_recursive(void)
 {
-	static const char body[] =
-		"\"$ref\": \"#/$defs/node\", \"$defs\": {\"node\": {"
-		"\"type\": \"object\", \"required\": [\"name\"],"
-		"\"properties\": {\"children\": {\"type\": \"array\","
-		"\"items\": {\"$ref\": \"#/$defs/node\"}}}}}";
+	static const char body[] = "\"$ref\": \"#/$defs/node\", \"$defs\": {\"node\": {"
+				   "\"type\": \"object\", \"required\": [\"name\"],"
+				   "\"properties\": {\"children\": {\"type\": \"array\","
+				   "\"items\": {\"$ref\": \"#/$defs/node\"}}}}}";
 
-	expect(body, "{\"name\": \"a\", \"children\": [{\"name\": \"b\","
-	       "\"children\": []}]}", NULL);
-	expect(body, "{\"name\": \"a\", \"children\": [{\"name\": \"b\"},"
+	expect(body,
+	       "{\"name\": \"a\", \"children\": [{\"name\": \"b\","
+	       "\"children\": []}]}",
+	       NULL);
+	expect(body,
+	       "{\"name\": \"a\", \"children\": [{\"name\": \"b\"},"
 	       "{\"children\": [{}]}]}",
 	       "/children/1: required property \"name\" is missing; "
 	       "/children/1/children/0: required property \"name\" is missing");
@@ -442,9 +434,12 @@ static void t_several_errors(void)
 		"\"enum\": [\"province\", \"city\", \"county\", \"township\","
 		"\"village\"]}}}}}}}";
 
-	expect(body, "{\"version\": 1, \"rules\": [{\"id\": \"r1\", \"assign\":"
-	       "{\"level\": \"city\"}}]}", NULL);
-	expect(body, "{\"rules\": [{\"id\": \"r1\"}, {\"id\": \"\"}, {}, {\"id\":"
+	expect(body,
+	       "{\"version\": 1, \"rules\": [{\"id\": \"r1\", \"assign\":"
+	       "{\"level\": \"city\"}}]}",
+	       NULL);
+	expect(body,
+	       "{\"rules\": [{\"id\": \"r1\"}, {\"id\": \"\"}, {}, {\"id\":"
 	       "\"r4\", \"assign\": {\"level\": \"County\"}, \"note\": 1}]}",
 	       "(root): required property \"version\" is missing; "
 	       "/rules/1/id: is 0 characters long, shorter than the minimum of 1; "
@@ -457,22 +452,20 @@ static void t_several_errors(void)
 static void t_error_cap(void)
 {
 	struct jschema_set *set = jschema_set_new();
-	static const char schema[] =
-		"{\"$id\": \"c\", \"items\": {\"type\": \"string\"}}";
+	static const char schema[] = "{\"$id\": \"c\", \"items\": {\"type\": \"string\"}}";
 	struct sbuf err = SBUF_INIT, want = SBUF_INIT;
 	json_t *arr = json_array();
 
 	for (int i = 0; i < 30; i++)
 		json_array_append_new(arr, json_integer(i));
 	for (int i = 0; i < JSCHEMA_MAX_ERRORS; i++)
-		sbuf_addf(&want, "%s/%d: expected string, got integer",
-			  i ? "; " : "", i);
+		sbuf_addf(&want, "%s/%d: expected string, got integer", i ? "; " : "", i);
 	sbuf_adds(&want, "; further errors not shown");
 	T_INTEQ(jschema_add(set, schema, strlen(schema), &err), 0);
 	T_INTEQ(jschema_validate(set, "c", arr, &err), -1);
 	T_STREQ(err.buf, want.buf);
 	sbuf_reset(&err);
-	T_INTEQ(jschema_validate(set, "c", arr, NULL), -1);   /* no buffer */
+	T_INTEQ(jschema_validate(set, "c", arr, NULL), -1); /* no buffer */
 	json_decref(arr);
 	sbuf_release(&want);
 	sbuf_release(&err);
@@ -482,8 +475,8 @@ static void t_error_cap(void)
 static void t_path_escaping(void)
 {
 	static const char body[] = "\"additionalProperties\": false, "
-		"\"properties\": {\"a/b\": {\"type\": \"string\"},"
-		"\"c~d\": {\"type\": \"string\"}, \"\": {\"type\": \"string\"}}";
+				   "\"properties\": {\"a/b\": {\"type\": \"string\"},"
+				   "\"c~d\": {\"type\": \"string\"}, \"\": {\"type\": \"string\"}}";
 
 	expect(body, "{\"a/b\": 1, \"c~d\": 2, \"\": 3, \"x\\ny\": 4}",
 	       "/a~1b: expected string, got integer; "
@@ -499,7 +492,7 @@ static void t_long_values_cut(void)
 
 	sbuf_addch(&inst, '"');
 	for (int i = 0; i < 30; i++)
-		sbuf_adds(&inst, "中");   /* 3 bytes each */
+		sbuf_adds(&inst, "中"); /* 3 bytes each */
 	sbuf_addch(&inst, '"');
 	sbuf_adds(&want, "(root): \"");
 	for (int i = 0; i < 20; i++)
@@ -552,7 +545,7 @@ static void t_set(void)
 	T_INTEQ(jschema_has(set, "a"), 1);
 	sbuf_reset(&err);
 	T_INTEQ(jschema_validate(set, "a", val, &err), 0);
-	T_INTEQ(val->refcount, 1);   /* borrowed, not kept */
+	T_INTEQ(val->refcount, 1); /* borrowed, not kept */
 	T_INTEQ(jschema_validate(set, "b", val, &err), -1);
 	T_STREQ(err.buf, "no schema named \"b\" was added");
 	json_decref(val);
@@ -572,41 +565,22 @@ static void t_err_appends(void)
 	sbuf_adds(&err, "line 3");
 	T_INTEQ(jschema_validate(set, "a", val, &err), -1);
 	T_STREQ(err.buf, "line 3; (root): expected string, got integer");
-	T_INTEQ(jschema_add(set, "{", 1, NULL), -1);   /* no buffer */
+	T_INTEQ(jschema_add(set, "{", 1, NULL), -1); /* no buffer */
 	json_decref(val);
 	sbuf_release(&err);
 	jschema_set_free(set);
 }
 
-T_SUITE(jschema,
-	{ "type", t_type },
-	{ "type_numbers", t_type_numbers },
-	{ "required", t_required },
-	{ "properties", t_properties },
-	{ "additional", t_additional },
-	{ "items", t_items },
-	{ "enum", t_enum },
-	{ "enum_long_list", t_enum_long_list },
-	{ "const", t_const },
-	{ "pattern", t_pattern },
-	{ "pattern_ecma", t_pattern_ecma },
-	{ "pattern_utf8", t_pattern_utf8 },
-	{ "pattern_ecma_more", t_pattern_ecma_more },
-	{ "pattern_refused", t_pattern_refused },
-	{ "format", t_format },
-	{ "check_callback", t_check_callback },
-	{ "threads", t_threads },
-	{ "length", t_length },
-	{ "minimum_maximum", t_minimum_maximum },
-	{ "min_max_items", t_min_max_items },
-	{ "ref", t_ref },
-	{ "ref_recursive", t_ref_recursive },
-	{ "ref_refused", t_ref_refused },
-	{ "ignored_keywords", t_ignored_keywords },
-	{ "several_errors", t_several_errors },
-	{ "error_cap", t_error_cap },
-	{ "path_escaping", t_path_escaping },
-	{ "long_values_cut", t_long_values_cut },
-	{ "load_errors", t_load_errors },
-	{ "set", t_set },
-	{ "err_appends", t_err_appends })
+T_SUITE(jschema, { "type", t_type }, { "type_numbers", t_type_numbers }, { "required", t_required },
+	{ "properties", t_properties }, { "additional", t_additional }, { "items", t_items },
+	{ "enum", t_enum }, { "enum_long_list", t_enum_long_list }, { "const", t_const },
+	{ "pattern", t_pattern }, { "pattern_ecma", t_pattern_ecma },
+	{ "pattern_utf8", t_pattern_utf8 }, { "pattern_ecma_more", t_pattern_ecma_more },
+	{ "pattern_refused", t_pattern_refused }, { "format", t_format },
+	{ "check_callback", t_check_callback }, { "threads", t_threads }, { "length", t_length },
+	{ "minimum_maximum", t_minimum_maximum }, { "min_max_items", t_min_max_items },
+	{ "ref", t_ref }, { "ref_recursive", t_ref_recursive }, { "ref_refused", t_ref_refused },
+	{ "ignored_keywords", t_ignored_keywords }, { "several_errors", t_several_errors },
+	{ "error_cap", t_error_cap }, { "path_escaping", t_path_escaping },
+	{ "long_values_cut", t_long_values_cut }, { "load_errors", t_load_errors },
+	{ "set", t_set }, { "err_appends", t_err_appends })

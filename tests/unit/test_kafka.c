@@ -73,8 +73,7 @@ static rd_kafka_t *producer(const struct mock *mk, struct kafka_health *health)
 }
 
 /* Message i: key "k%03d", value "v%03d", headers trace=t%03d, schema. */
-static int produce_n(rd_kafka_t *rk, const char *topic, int from, int n,
-		     struct kafka_acks *acks)
+static int produce_n(rd_kafka_t *rk, const char *topic, int from, int n, struct kafka_acks *acks)
 {
 	struct sbuf err = SBUF_INIT;
 	int rc = 0;
@@ -82,14 +81,15 @@ static int produce_n(rd_kafka_t *rk, const char *topic, int from, int n,
 	for (int i = from; i < from + n && !rc; i++) {
 		char key[16], val[16], trace[16];
 		struct kafka_hdr hdrs[2] = {
-			{ "trace", trace }, { "schema", "xf.test.v1" },
+			{ "trace", trace },
+			{ "schema", "xf.test.v1" },
 		};
 
 		snprintf(key, sizeof key, "k%03d", i);
 		snprintf(val, sizeof val, "v%03d", i);
 		snprintf(trace, sizeof trace, "t%03d", i);
-		rc = kafka_produce(rk, topic, key, strlen(key), val, strlen(val),
-				   hdrs, 2, acks, &err);
+		rc = kafka_produce(rk, topic, key, strlen(key), val, strlen(val), hdrs, 2, acks,
+				   &err);
 	}
 	if (rc)
 		fprintf(stderr, "    kafka_produce: %s\n", err.buf);
@@ -180,11 +180,9 @@ static void check_message(const rd_kafka_message_t *rkm, int i)
 	if (!T_INTEQ(rd_kafka_message_headers(rkm, &hdrs), 0))
 		return;
 	snprintf(want, sizeof want, "t%03d", i);
-	if (T_INTEQ(rd_kafka_header_get_last(hdrs, "trace", &v, &vlen), 0) &&
-	    T_INTEQ(vlen, 4))
+	if (T_INTEQ(rd_kafka_header_get_last(hdrs, "trace", &v, &vlen), 0) && T_INTEQ(vlen, 4))
 		T_CHECK(memcmp(v, want, 4) == 0);
-	if (T_INTEQ(rd_kafka_header_get_last(hdrs, "schema", &v, &vlen), 0) &&
-	    T_INTEQ(vlen, 10))
+	if (T_INTEQ(rd_kafka_header_get_last(hdrs, "schema", &v, &vlen), 0) && T_INTEQ(vlen, 10))
 		T_CHECK(memcmp(v, "xf.test.v1", 10) == 0);
 	T_INTEQ(rd_kafka_header_cnt(hdrs), 2);
 }
@@ -270,8 +268,8 @@ static void t_consume_commit(void)
 	consumer = kafka_consumer_new(mk.brokers, group, topics, NULL, &err);
 	if (!T_CHECK(consumer != NULL))
 		goto out;
-	deadline = now_ms() + 30000; /* the mock delays the first join ~3 s */
-	while (!n && now_ms() < deadline)  /* a byte bound below one message: one */
+	deadline = now_ms() + 30000;      /* the mock delays the first join ~3 s */
+	while (!n && now_ms() < deadline) /* a byte bound below one message: one */
 		n += kafka_poll_batch(consumer, msgs + n, NMSG - n, 1, 500);
 	T_INTEQ(n, 1);
 	while (n < NMSG && now_ms() < deadline)
@@ -309,7 +307,8 @@ static void t_retriable_errors(void)
 			mk.mcluster, 1, APIKEY_PRODUCE, 3,
 			RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 0,
 			RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 0,
-			RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 0), 0);
+			RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 0),
+		0);
 	T_INTEQ(rd_kafka_mock_broker_error_stack_cnt(mk.mcluster, 1, APIKEY_PRODUCE, &left), 0);
 	T_INTEQ(left, 3);
 	T_INTEQ(produce_n(rk, "t.retry", 0, 20, &acks), 0);
@@ -514,7 +513,7 @@ static void t_env_guards(void)
 		{ "XF_KAFKA_ENABLE_IDEMPOTENCE", "false" },
 		{ "XF_KAFKA_AUTO_OFFSET_RESET", "latest" },
 		{ "XF_KAFKA_ACKS", "1" },
-		{ "XF_KAFKA_REQUEST_REQUIRED_ACKS", "0" },  /* another name of acks */
+		{ "XF_KAFKA_REQUEST_REQUIRED_ACKS", "0" }, /* another name of acks */
 		{ "XF_KAFKA_TRANSACTIONAL_ID", "tx" },
 	};
 	struct sbuf err = SBUF_INIT;
@@ -540,7 +539,8 @@ static void t_env_guards(void)
 	setenv("XF_KAFKA_ENABLE_IDEMPOTENCE", "false", 1);
 	setenv("XF_KAFKA_GROUP_ID", "mine", 1);
 	T_INTEQ(kafka_check_env(&err), -1);
-	T_CHECK(strstr(err.buf, "XF_KAFKA_ENABLE_IDEMPOTENCE") && strstr(err.buf, "XF_KAFKA_GROUP_ID"));
+	T_CHECK(strstr(err.buf, "XF_KAFKA_ENABLE_IDEMPOTENCE") &&
+		strstr(err.buf, "XF_KAFKA_GROUP_ID"));
 	unsetenv("XF_KAFKA_ENABLE_AUTO_COMMIT");
 	unsetenv("XF_KAFKA_ACKS");
 	unsetenv("XF_KAFKA_AUTO_OFFSET_RESET");
@@ -606,13 +606,16 @@ static void t_stats_gauges(void)
 	kafka_stats_apply(m, stats);
 	kafka_stats_apply(m, "not json"); /* ignored */
 	metrics_render(m, &out);
-	T_CHECK(strstr(out.buf, "xf_kafka_consumer_lag{topic=\"hotline.events\",partition=\"0\"} 42\n") != NULL);
-	T_CHECK(strstr(out.buf, "partition=\"1\"") == NULL);   /* not consumed: no figure */
-	T_CHECK(strstr(out.buf, "partition=\"-1\"") == NULL);  /* the internal partition */
+	T_CHECK(strstr(out.buf,
+		       "xf_kafka_consumer_lag{topic=\"hotline.events\",partition=\"0\"} 42\n") !=
+		NULL);
+	T_CHECK(strstr(out.buf, "partition=\"1\"") == NULL);  /* not consumed: no figure */
+	T_CHECK(strstr(out.buf, "partition=\"-1\"") == NULL); /* the internal partition */
 	T_CHECK(strstr(out.buf, "xf_kafka_broker_rtt_seconds{handle=\"rdkafka#consumer-2\","
-			"broker=\"127.0.0.1:9092/1\"} 0.0025\n") != NULL);
+				"broker=\"127.0.0.1:9092/1\"} 0.0025\n") != NULL);
 	T_CHECK(strstr(out.buf, "GroupCoordinator") == NULL);
-	T_CHECK(strstr(out.buf, "xf_kafka_queue_messages{handle=\"rdkafka#consumer-2\"} 7\n") != NULL);
+	T_CHECK(strstr(out.buf, "xf_kafka_queue_messages{handle=\"rdkafka#consumer-2\"} 7\n") !=
+		NULL);
 	T_CHECK(strstr(out.buf, "xf_kafka_replyq{handle=\"rdkafka#consumer-2\"} 1\n") != NULL);
 	T_INTEQ(kafka_stats_brokers_up(stats), 1);
 	T_INTEQ(kafka_stats_brokers_up("{}"), 0);
@@ -620,16 +623,10 @@ static void t_stats_gauges(void)
 	metrics_free(m);
 }
 
-T_SUITE(kafka,
-	{ "produce", t_produce },
-	{ "produce_too_big", t_produce_too_big },
-	{ "consume_commit", t_consume_commit },
-	{ "retriable_errors", t_retriable_errors },
-	{ "permanent_error", t_permanent_error },
-	{ "broker_outage", t_broker_outage },
-	{ "acks_wait_timeout", t_acks_wait_timeout },
-	{ "env_passthrough", t_env_passthrough },
+T_SUITE(kafka, { "produce", t_produce }, { "produce_too_big", t_produce_too_big },
+	{ "consume_commit", t_consume_commit }, { "retriable_errors", t_retriable_errors },
+	{ "permanent_error", t_permanent_error }, { "broker_outage", t_broker_outage },
+	{ "acks_wait_timeout", t_acks_wait_timeout }, { "env_passthrough", t_env_passthrough },
 	{ "env_overrides_defaults", t_env_overrides_defaults },
-	{ "env_bad_property", t_env_bad_property },
-	{ "env_guards", t_env_guards },
+	{ "env_bad_property", t_env_bad_property }, { "env_guards", t_env_guards },
 	{ "stats_gauges", t_stats_gauges })

@@ -54,16 +54,15 @@ static struct lag_sampler *mock_sampler(const char *brokers, int timeout_ms)
 /* --- the evaluator ------------------------------------------------------ */
 
 /* A window of size fed with samples 1 s apart: offsets[i], ends[i]. */
-static void feed(struct lag_window *w, int size, const int64_t *offsets,
-		 const int64_t *ends, int n)
+static void feed(struct lag_window *w, int size, const int64_t *offsets, const int64_t *ends, int n)
 {
 	lag_window_init(w, size);
 	for (int i = 0; i < n; i++)
 		lag_window_add(w, 1000.0 * i, offsets[i], ends[i]);
 }
 
-static enum lag_status verdict(int size, const int64_t *offsets, const int64_t *ends,
-			       int n, double stop_after_ms, int *partial)
+static enum lag_status verdict(int size, const int64_t *offsets, const int64_t *ends, int n,
+			       double stop_after_ms, int *partial)
 {
 	struct lag_window w;
 
@@ -153,8 +152,9 @@ static void t_caught_up(void)
 	T_INTEQ(verdict(3, stall_off, stall_end, 3, 0, NULL), LAG_OK);
 	T_INTEQ(verdict(3, idle_off, idle_end, 3, 1, NULL), LAG_OK); /* idle, not stopped */
 	/* a committed offset past the end (read at another moment) is lag 0 */
-	T_INTEQ(verdict(3, (const int64_t[]){ 12, 12, 12 }, (const int64_t[]){ 10, 10, 10 },
-			3, 1, NULL), LAG_OK);
+	T_INTEQ(verdict(3, (const int64_t[]){ 12, 12, 12 }, (const int64_t[]){ 10, 10, 10 }, 3, 1,
+			NULL),
+		LAG_OK);
 }
 
 static void t_rewind(void)
@@ -164,7 +164,8 @@ static void t_rewind(void)
 	T_INTEQ(verdict(4, off, end, 4, 0, NULL), LAG_REWIND);
 	/* outranks STOP: back to 9, then frozen there for 3 s */
 	T_INTEQ(verdict(5, (const int64_t[]){ 10, 9, 9, 9, 9 },
-			(const int64_t[]){ 20, 20, 20, 20, 20 }, 5, 100, NULL), LAG_REWIND);
+			(const int64_t[]){ 20, 20, 20, 20, 20 }, 5, 100, NULL),
+		LAG_REWIND);
 }
 
 static void t_stall(void)
@@ -221,8 +222,9 @@ static void t_warn(void)
 	/* lag 10 12 11 14: went down once */
 	T_INTEQ(verdict(4, off, (const int64_t[]){ 10, 13, 13, 17 }, 4, 0, NULL), LAG_OK);
 	/* catching up */
-	T_INTEQ(verdict(4, (const int64_t[]){ 0, 5, 10, 15 },
-			(const int64_t[]){ 20, 21, 22, 23 }, 4, 0, NULL), LAG_OK);
+	T_INTEQ(verdict(4, (const int64_t[]){ 0, 5, 10, 15 }, (const int64_t[]){ 20, 21, 22, 23 },
+			4, 0, NULL),
+		LAG_OK);
 }
 
 /* Old samples slide out: verdicts follow the newest window. */
@@ -236,9 +238,9 @@ static void t_sliding(void)
 	for (int i = 0; i < 3; i++)
 		lag_window_add(&w, 1000.0 * i, off[i], end[i]); /* lag 10 11 12 */
 	T_INTEQ(lag_evaluate(&w, 0, NULL), LAG_WARN);
-	lag_window_add(&w, 3000, off[3], end[3]);              /* 11 12 11 */
+	lag_window_add(&w, 3000, off[3], end[3]); /* 11 12 11 */
 	T_INTEQ(lag_evaluate(&w, 0, NULL), LAG_OK);
-	lag_window_add(&w, 4000, off[4], end[4]);              /* 12 11 10 */
+	lag_window_add(&w, 4000, off[4], end[4]); /* 12 11 10 */
 	T_INTEQ(lag_evaluate(&w, 0, NULL), LAG_OK);
 
 	lag_window_init(&w, 3);
@@ -247,7 +249,7 @@ static void t_sliding(void)
 		if (i == 2)
 			T_INTEQ(lag_evaluate(&w, 0, NULL), LAG_REWIND); /* 5 4 6 */
 		if (i == 3)
-			T_INTEQ(lag_evaluate(&w, 0, NULL), LAG_OK);     /* 4 6 7 */
+			T_INTEQ(lag_evaluate(&w, 0, NULL), LAG_OK); /* 4 6 7 */
 	}
 	/* a stall ends when the consumer moves */
 	lag_window_init(&w, 3);
@@ -260,8 +262,8 @@ static void t_sliding(void)
 
 /* --- the tracker -------------------------------------------------------- */
 
-static void reading(struct lag_sample *smp, const char *group, const char *topic,
-		    int partition, int64_t committed, int64_t end, double lag_s)
+static void reading(struct lag_sample *smp, const char *group, const char *topic, int partition,
+		    int64_t committed, int64_t end, double lag_s)
 {
 	struct lag_reading *r = lag_sample_add(smp, group, topic, partition);
 
@@ -298,14 +300,14 @@ static void t_tracker_worst(void)
 	T_INTEQ(tr.n, 3);
 	T_INTEQ(tr.samples, 3);
 	lag_tracker_group(&tr, 0, &g);
-	T_STREQ(g.group, "g1");                /* sorted */
+	T_STREQ(g.group, "g1"); /* sorted */
 	T_INTEQ(g.count, 2);
 	T_INTEQ(tr.parts[0].cur.partition, 0);
 	T_INTEQ(tr.parts[0].status, LAG_STALL);
 	T_INTEQ(tr.parts[1].status, LAG_OK);
-	T_INTEQ(g.status, LAG_STALL);          /* the worst */
+	T_INTEQ(g.status, LAG_STALL); /* the worst */
 	T_INTEQ(g.lag, 4 + 10);
-	T_CHECK(g.max_lag_s == 3);             /* of those known */
+	T_CHECK(g.max_lag_s == 3); /* of those known */
 	T_INTEQ(g.partial, 0);
 	lag_tracker_group(&tr, g.first + g.count, &g);
 	T_STREQ(g.group, "g2");
@@ -326,7 +328,7 @@ static void t_tracker_partitions_change(void)
 	T_INTEQ(tr.changed, 1);
 	add_sample(&tr, 1, 50);
 	T_INTEQ(tr.changed, 0);
-	T_INTEQ(tr.parts[0].win.n, 2);         /* windows carried over */
+	T_INTEQ(tr.parts[0].win.n, 2); /* windows carried over */
 	lag_tracker_group(&tr, 0, &g);
 	T_INTEQ(g.partial, 1);
 	/* g2 goes away, g1 gains a partition with no date and lag */
@@ -340,7 +342,7 @@ static void t_tracker_partitions_change(void)
 	T_INTEQ(tr.parts[1].win.n, 1);
 	lag_tracker_group(&tr, 0, &g);
 	T_INTEQ(g.count, 2);
-	T_CHECK(g.max_lag_s == -1);           /* behind, and no date known */
+	T_CHECK(g.max_lag_s == -1); /* behind, and no date known */
 	lag_tracker_release(&tr);
 	lag_sample_release(&smp);
 	/* empty: no groups at all */
@@ -364,8 +366,7 @@ static void t_tracker_json(void)
 	for (int t = 0; t < 3; t++)
 		add_sample(&tr, t, 50 + t); /* g2 catching up: OK */
 	j = lag_tracker_json(&tr);
-	T_STREQ(json_string_value(json_object_get(j, "sampled_at")),
-		"2026-11-18T11:06:42.000Z");
+	T_STREQ(json_string_value(json_object_get(j, "sampled_at")), "2026-11-18T11:06:42.000Z");
 	T_INTEQ(json_integer_value(json_object_get(j, "samples")), 3);
 	T_INTEQ(json_integer_value(json_object_get(j, "window")), 3);
 	g = json_array_get(json_object_get(j, "groups"), 0);
@@ -395,11 +396,11 @@ static void t_tracker_json(void)
 
 /* A mock cluster with TOPIC: [0] 10 messages dated now-60 s + i s, [1] 4 dated now-30 s. */
 struct fix {
-	rd_kafka_t *rk;                 /* holds the cluster */
+	rd_kafka_t *rk; /* holds the cluster */
 	rd_kafka_mock_cluster_t *mcluster;
 	const char *brokers;
-	rd_kafka_t *committer;          /* commits as group PREFIX-classify */
-	double t0;                      /* Unix ms when the messages were dated */
+	rd_kafka_t *committer; /* commits as group PREFIX-classify */
+	double t0;             /* Unix ms when the messages were dated */
 };
 
 static double unix_ms(void)
@@ -422,13 +423,14 @@ static int produce_dated(struct fix *f)
 	if (!p)
 		return -1;
 	for (int i = 0; i < 14 && !rc; i++)
-		rc = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC),
-				       RD_KAFKA_V_PARTITION(i < 10 ? 0 : 1),
-				       RD_KAFKA_V_VALUE("x", 1),
-				       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-				       RD_KAFKA_V_TIMESTAMP((int64_t)f->t0 - (i < 10 ? 60000 - 1000 * i :
-									      30000)),
-				       RD_KAFKA_V_END) ? -1 : 0;
+		rc = rd_kafka_producev(
+			     p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(i < 10 ? 0 : 1),
+			     RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			     RD_KAFKA_V_TIMESTAMP((int64_t)f->t0 -
+						  (i < 10 ? 60000 - 1000 * i : 30000)),
+			     RD_KAFKA_V_END)
+			     ? -1
+			     : 0;
 	if (!rc && rd_kafka_flush(p, 10000))
 		rc = -1;
 	rd_kafka_destroy(p);
@@ -618,11 +620,10 @@ static void t_sampler_verdicts(void)
 	    !T_CHECK((s = mock_sampler(f.brokers, 3000)) != NULL))
 		goto out;
 	for (int i = 0; i < 4; i++) {
-		if (!T_INTEQ(commit(f.committer, commits[i], -1), 0) ||
-		    !T_INTEQ(take(s, &smp), 0))
+		if (!T_INTEQ(commit(f.committer, commits[i], -1), 0) || !T_INTEQ(take(s, &smp), 0))
 			goto out;
 		lag_tracker_add(&tr, &smp);
-		if (i == 2) {          /* 3 3 5, and [1] at 0 0 0 */
+		if (i == 2) { /* 3 3 5, and [1] at 0 0 0 */
 			T_INTEQ(tr.parts[0].status, LAG_OK);
 			T_INTEQ(tr.parts[1].status, LAG_STALL);
 		}
@@ -745,9 +746,9 @@ static void t_monitor(void)
 	T_INTEQ(st, LAG_STOP);
 	/* the verdicts' codes in the help texts come from lag_statuses */
 	T_CHECK(rendered(m, "# HELP xf_consumer_partition_status Lag verdict of a partition:"
-			 " 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND\n"));
+			    " 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND\n"));
 	T_CHECK(rendered(m, "# HELP xf_consumer_group_status Lag verdict of a group, the worst"
-			 " of its partitions: 0 OK .. 4 REWIND\n"));
+			    " of its partitions: 0 OK .. 4 REWIND\n"));
 	lag_s = gauge(m, "xf_consumer_group_lag_seconds", LABELS);
 	T_CHECK(lag_s > 55 && lag_s < 90);
 	T_CHECK(gauge(m, "xf_consumer_group_max_lag_seconds", "group=\"" PREFIX "-intake\"") >= 55);
@@ -801,22 +802,13 @@ out:
 	metrics_free(m);
 }
 
-T_SUITE(lag,
-	{ "status_names", t_status_names },
-	{ "window_ring", t_window_ring },
-	{ "partial", t_partial },
-	{ "caught_up", t_caught_up },
-	{ "rewind", t_rewind },
-	{ "stall", t_stall },
-	{ "stop", t_stop },
-	{ "warn", t_warn },
-	{ "sliding", t_sliding },
+T_SUITE(lag, { "status_names", t_status_names }, { "window_ring", t_window_ring },
+	{ "partial", t_partial }, { "caught_up", t_caught_up }, { "rewind", t_rewind },
+	{ "stall", t_stall }, { "stop", t_stop }, { "warn", t_warn }, { "sliding", t_sliding },
 	{ "tracker_worst", t_tracker_worst },
 	{ "tracker_partitions_change", t_tracker_partitions_change },
-	{ "tracker_json", t_tracker_json },
-	{ "sampler_figures", t_sampler_figures },
+	{ "tracker_json", t_tracker_json }, { "sampler_figures", t_sampler_figures },
 	{ "sampler_dates_cached", t_sampler_dates_cached },
 	{ "sampler_verdicts", t_sampler_verdicts },
-	{ "sampler_dead_broker", t_sampler_dead_broker },
-	{ "monitor", t_monitor },
+	{ "sampler_dead_broker", t_sampler_dead_broker }, { "monitor", t_monitor },
 	{ "monitor_dead_broker", t_monitor_dead_broker })

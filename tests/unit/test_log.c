@@ -65,8 +65,10 @@ static void t_level_parse(void)
 		const char *name;
 		enum log_level level;
 	} names[] = {
-		{ "debug", LOG_DEBUG }, { "info", LOG_INFO },
-		{ "warn", LOG_WARN }, { "error", LOG_ERROR },
+		{ "debug", LOG_DEBUG },
+		{ "info", LOG_INFO },
+		{ "warn", LOG_WARN },
+		{ "error", LOG_ERROR },
 	};
 	enum log_level lv;
 
@@ -168,10 +170,13 @@ static void t_msg_fields(void)
 		char *second = strchr(out.buf, '\n') + 1;
 
 		second[-1] = '\0';
-		T_CHECK(strstr(out.buf, "\"event\":\"e\",\"case_id\":\"XF-330381-20261122-000001\","
-			"\"why\":\"a \\\"b\\\" c\",\"ms\":4.5,\"n\":-3,\"v\":\"1x\",\"none\":null,"
-			"\"big\":1099511627776,\"nan\":null,\"cut\":\"abc\",\"nul\":\"a\\ufffdb\"}") != NULL);
-		T_STREQ(check_ts(second), "{\"error\":\"relation \\\"cases\\\" does not exist\","
+		T_CHECK(strstr(out.buf,
+			       "\"event\":\"e\",\"case_id\":\"XF-330381-20261122-000001\","
+			       "\"why\":\"a \\\"b\\\" c\",\"ms\":4.5,\"n\":-3,\"v\":\"1x\",\"none\":null,"
+			       "\"big\":1099511627776,\"nan\":null,\"cut\":\"abc\",\"nul\":\"a\\ufffdb\"}") !=
+			NULL);
+		T_STREQ(check_ts(second),
+			"{\"error\":\"relation \\\"cases\\\" does not exist\","
 			"\"event\":\"e\",\"level\":\"info\",\"n\":1,\"service\":\"s\"}");
 	}
 	sbuf_release(&out);
@@ -233,7 +238,9 @@ static void t_below_min(void)
 	capture_end(&cap, &out);
 	log_init("xf", LOG_INFO);
 	T_INTEQ(evaluated, 1); /* once, though the macro names the fields twice */
-	T_CHECK(strstr(out.buf, "\"level\":\"error\",\"service\":\"xf-unit\",\"event\":\"loud\",\"k\":\"x\",\"n\":4}\n") != NULL);
+	T_CHECK(strstr(out.buf,
+		       "\"level\":\"error\",\"service\":\"xf-unit\",\"event\":\"loud\",\"k\":\"x\",\"n\":4}\n") !=
+		NULL);
 	T_INTEQ(count_char(out.buf, '\n'), 1);
 	sbuf_release(&out);
 }
@@ -262,7 +269,8 @@ static void t_msg_long(void)
 	if (T_CHECK(j != NULL)) {
 		const char *v = json_string_value(json_object_get(j, "v"));
 
-		T_CHECK(v && strlen(v) == LOG_VALUE_MAX - 1 + 3 && strncmp(v, big, LOG_VALUE_MAX - 1) == 0);
+		T_CHECK(v && strlen(v) == LOG_VALUE_MAX - 1 + 3 &&
+			strncmp(v, big, LOG_VALUE_MAX - 1) == 0);
 		T_CHECK(v && !strcmp(v + LOG_VALUE_MAX - 1, "\xe2\x80\xa6"));
 	}
 	json_decref(j);
@@ -284,7 +292,8 @@ static void t_hostile(void)
 #define V(lit) lit, sizeof lit - 1
 		{ V("\" level=debug event=x"), "\" level=debug event=x" },
 		{ V("x\" level=\"debug\" event=\"x"), "x\" level=\"debug\" event=\"x" },
-		{ V("\",\"level\":\"debug\",\"event\":\"x"), "\",\"level\":\"debug\",\"event\":\"x" },
+		{ V("\",\"level\":\"debug\",\"event\":\"x"),
+		  "\",\"level\":\"debug\",\"event\":\"x" },
 		{ V("a\\\"b\\"), "a\\\"b\\" },
 		{ V("line\n{\"ts\":\"x\",\"level\":\"error\"}\r\n"),
 		  "line\n{\"ts\":\"x\",\"level\":\"error\"}\r\n" },
@@ -292,7 +301,8 @@ static void t_hostile(void)
 		{ V("bad \xff\xfe utf8 \xc0\xaf \xed\xa0\x80 \xe4\xbf"),
 		  "bad \xef\xbf\xbd\xef\xbf\xbd utf8 \xef\xbf\xbd\xef\xbf\xbd "
 		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd" },
-		{ V("nul\0after"), "nul\xef\xbf\xbd" "after" },
+		{ V("nul\0after"), "nul\xef\xbf\xbd"
+				   "after" },
 		{ V("信访 ok"), "信访 ok" },
 #undef V
 	};
@@ -346,13 +356,7 @@ static void t_restore(void)
 	T_CHECK(!log_enabled(LOG_DEBUG));
 }
 
-T_SUITE(log,
-	{ "level_parse", t_level_parse },
-	{ "enabled", t_enabled },
-	{ "msg_line", t_msg_line },
-	{ "msg_fields", t_msg_fields },
-	{ "msg_levels", t_msg_levels },
-	{ "below_min", t_below_min },
-	{ "msg_long", t_msg_long },
-	{ "hostile", t_hostile },
+T_SUITE(log, { "level_parse", t_level_parse }, { "enabled", t_enabled }, { "msg_line", t_msg_line },
+	{ "msg_fields", t_msg_fields }, { "msg_levels", t_msg_levels },
+	{ "below_min", t_below_min }, { "msg_long", t_msg_long }, { "hostile", t_hostile },
 	{ "restore", t_restore })

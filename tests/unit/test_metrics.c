@@ -20,14 +20,14 @@ static int count(const char *hay, const char *needle)
 static void t_counter(void)
 {
 	struct metrics *m = metrics_new();
-	struct metrics_series *s = metrics_get(m, "xf_in_total", "Consumed.",
-					       METRICS_COUNTER, NULL);
+	struct metrics_series *s = metrics_get(m, "xf_in_total", "Consumed.", METRICS_COUNTER,
+					       NULL);
 
 	T_CHECK(metrics_value(s) == 0);
 	metrics_add(s, 1);
 	metrics_add(s, 2.5);
 	T_CHECK(metrics_value(s) == 3.5);
-	metrics_add(s, 0.001);   /* the resolution is a millionth */
+	metrics_add(s, 0.001); /* the resolution is a millionth */
 	T_CHECK(fabs(metrics_value(s) - 3.501) < 1e-9);
 	metrics_free(m);
 }
@@ -54,7 +54,7 @@ static void t_value_rounding(void)
 	struct metrics *m = metrics_new();
 	struct metrics_series *s = metrics_get(m, "xf_seconds", "S.", METRICS_GAUGE, NULL);
 
-	metrics_set(s, 1.005);   /* 1.005 * 1000 is 1004.999... in binary */
+	metrics_set(s, 1.005); /* 1.005 * 1000 is 1004.999... in binary */
 	T_CHECK(fabs(metrics_value(s) - 1.005) < 1e-9);
 	metrics_set(s, -1.005);
 	T_CHECK(fabs(metrics_value(s) + 1.005) < 1e-9);
@@ -65,18 +65,17 @@ static void t_value_rounding(void)
 static void t_label_sets(void)
 {
 	struct metrics *m = metrics_new();
-	struct metrics_series *a = metrics_get(m, "xf_out_total", "Produced.",
-					       METRICS_COUNTER, "topic=\"a\"");
-	struct metrics_series *b = metrics_get(m, "xf_out_total", "Produced.",
-					       METRICS_COUNTER, "topic=\"b\"");
-	struct metrics_series *none = metrics_get(m, "xf_out_total", "Produced.",
-						  METRICS_COUNTER, NULL);
-	struct metrics_series *other = metrics_get(m, "xf_dlq_total", "DLQ.",
-						   METRICS_COUNTER, "topic=\"a\"");
+	struct metrics_series *a = metrics_get(m, "xf_out_total", "Produced.", METRICS_COUNTER,
+					       "topic=\"a\"");
+	struct metrics_series *b = metrics_get(m, "xf_out_total", "Produced.", METRICS_COUNTER,
+					       "topic=\"b\"");
+	struct metrics_series *none = metrics_get(m, "xf_out_total", "Produced.", METRICS_COUNTER,
+						  NULL);
+	struct metrics_series *other = metrics_get(m, "xf_dlq_total", "DLQ.", METRICS_COUNTER,
+						   "topic=\"a\"");
 
 	T_CHECK(a != b && a != none && b != none && a != other);
-	T_CHECK(metrics_get(m, "xf_out_total", "Produced.", METRICS_COUNTER,
-			    "topic=\"a\"") == a);
+	T_CHECK(metrics_get(m, "xf_out_total", "Produced.", METRICS_COUNTER, "topic=\"a\"") == a);
 	T_CHECK(metrics_get(m, "xf_out_total", "Produced.", METRICS_COUNTER, "") == none);
 	metrics_add(a, 2);
 	metrics_add(b, 5);
@@ -93,24 +92,25 @@ static void t_render(void)
 	struct metrics *m = metrics_new();
 	struct sbuf out = SBUF_INIT;
 
-	metrics_add(metrics_get(m, "xf_in_total", "Messages consumed.", METRICS_COUNTER,
-				"topic=\"a\""), 3);
+	metrics_add(
+		metrics_get(m, "xf_in_total", "Messages consumed.", METRICS_COUNTER, "topic=\"a\""),
+		3);
 	metrics_set(metrics_get(m, "xf_lag", "Consumer lag.", METRICS_GAUGE, NULL), 42);
 	metrics_add(metrics_get(m, "xf_in_total", "Messages consumed.", METRICS_COUNTER,
-				"topic=\"b\",partition=\"0\""), 1);
+				"topic=\"b\",partition=\"0\""),
+		    1);
 	metrics_set(metrics_get(m, "xf_ratio", "A ratio.", METRICS_GAUGE, NULL), -0.5);
 	metrics_render(m, &out);
-	T_STREQ(out.buf,
-		"# HELP xf_in_total Messages consumed.\n"
-		"# TYPE xf_in_total counter\n"
-		"xf_in_total{topic=\"a\"} 3\n"
-		"xf_in_total{topic=\"b\",partition=\"0\"} 1\n"
-		"# HELP xf_lag Consumer lag.\n"
-		"# TYPE xf_lag gauge\n"
-		"xf_lag 42\n"
-		"# HELP xf_ratio A ratio.\n"
-		"# TYPE xf_ratio gauge\n"
-		"xf_ratio -0.5\n");
+	T_STREQ(out.buf, "# HELP xf_in_total Messages consumed.\n"
+			 "# TYPE xf_in_total counter\n"
+			 "xf_in_total{topic=\"a\"} 3\n"
+			 "xf_in_total{topic=\"b\",partition=\"0\"} 1\n"
+			 "# HELP xf_lag Consumer lag.\n"
+			 "# TYPE xf_lag gauge\n"
+			 "xf_lag 42\n"
+			 "# HELP xf_ratio A ratio.\n"
+			 "# TYPE xf_ratio gauge\n"
+			 "xf_ratio -0.5\n");
 	T_INTEQ(count(out.buf, "# HELP xf_in_total "), 1);
 	T_INTEQ(count(out.buf, "# TYPE xf_in_total "), 1);
 	metrics_free(m);
@@ -126,10 +126,12 @@ static void t_render_many(void)
 	for (int i = 0; i < 20; i++) {
 		sbuf_reset(&label);
 		sbuf_addf(&label, "reason=\"r%d\"", i);
-		metrics_add(metrics_get(m, "xf_dlq_total", "Dead letters.",
-					METRICS_COUNTER, label.buf), i);
-		metrics_add(metrics_get(m, "xf_retry_total", "Retries.",
-					METRICS_COUNTER, label.buf), 1);
+		metrics_add(
+			metrics_get(m, "xf_dlq_total", "Dead letters.", METRICS_COUNTER, label.buf),
+			i);
+		metrics_add(
+			metrics_get(m, "xf_retry_total", "Retries.", METRICS_COUNTER, label.buf),
+			1);
 	}
 	metrics_render(m, &out);
 	T_INTEQ(count(out.buf, "# HELP xf_dlq_total Dead letters.\n"), 1);
@@ -141,12 +143,12 @@ static void t_render_many(void)
 	T_CHECK(strstr(out.buf, "xf_dlq_total{reason=\"r19\"} 19\n") != NULL);
 	/* a series' lines follow its own HELP/TYPE, not another name's */
 	T_CHECK(strstr(out.buf, "# TYPE xf_dlq_total counter\nxf_dlq_total{reason=\"r0\"} 0\n"
-			"xf_dlq_total{reason=\"r1\"} 1\n") != NULL);
+				"xf_dlq_total{reason=\"r1\"} 1\n") != NULL);
 	T_CHECK(strstr(out.buf, "# TYPE xf_retry_total counter\n"
-			"xf_retry_total{reason=\"r0\"} 1\n") != NULL);
+				"xf_retry_total{reason=\"r0\"} 1\n") != NULL);
 	sbuf_reset(&out);
 	sbuf_adds(&out, "head\n");
-	metrics_render(m, &out);   /* appends */
+	metrics_render(m, &out); /* appends */
 	T_CHECK(strncmp(out.buf, "head\n# HELP xf_dlq_total ", 25) == 0);
 	metrics_free(m);
 	sbuf_release(&out);
@@ -171,7 +173,8 @@ static void *adder(void *arg)
 
 	for (int i = 0; i < 20000; i++)
 		metrics_add(metrics_get(m, "xf_in_total", "In.", METRICS_COUNTER,
-					i % 2 ? "p=\"1\"" : "p=\"0\""), 1);
+					i % 2 ? "p=\"1\"" : "p=\"0\""),
+			    1);
 	return NULL;
 }
 
@@ -185,10 +188,10 @@ static void t_threads(void)
 		T_INTEQ(pthread_create(&th[i], NULL, adder, m), 0);
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	T_CHECK(metrics_value(metrics_get(m, "xf_in_total", "In.", METRICS_COUNTER,
-					  "p=\"0\"")) == 40000);
-	T_CHECK(metrics_value(metrics_get(m, "xf_in_total", "In.", METRICS_COUNTER,
-					  "p=\"1\"")) == 40000);
+	T_CHECK(metrics_value(metrics_get(m, "xf_in_total", "In.", METRICS_COUNTER, "p=\"0\"")) ==
+		40000);
+	T_CHECK(metrics_value(metrics_get(m, "xf_in_total", "In.", METRICS_COUNTER, "p=\"1\"")) ==
+		40000);
 	metrics_free(m);
 }
 
@@ -197,23 +200,28 @@ static void t_histogram(void)
 {
 	static const double bounds[] = { 0.1, 1, 10, 0 };
 	struct metrics *m = metrics_new();
-	struct metrics_series *h = metrics_histogram(m, "xf_batch_duration_seconds",
-						     "Batch time.", bounds, "service=\"x\"");
+	struct metrics_series *h = metrics_histogram(m, "xf_batch_duration_seconds", "Batch time.",
+						     bounds, "service=\"x\"");
 	struct sbuf out = SBUF_INIT;
 
 	metrics_observe(h, 0.05);
-	metrics_observe(h, 0.1);      /* le is inclusive */
+	metrics_observe(h, 0.1); /* le is inclusive */
 	metrics_observe(h, 5);
 	metrics_observe(h, 50);
 	T_CHECK(h == metrics_histogram(m, "xf_batch_duration_seconds", "Batch time.", bounds,
 				       "service=\"x\""));
 	metrics_render(m, &out);
 	T_CHECK(strstr(out.buf, "# TYPE xf_batch_duration_seconds histogram\n") != NULL);
-	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"0.1\"} 2\n") != NULL);
-	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"1\"} 2\n") != NULL);
-	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"10\"} 3\n") != NULL);
-	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"+Inf\"} 4\n") != NULL);
-	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_sum{service=\"x\"} 55.149999999999999\n") ||
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"0.1\"} 2\n") !=
+		NULL);
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"1\"} 2\n") !=
+		NULL);
+	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_bucket{service=\"x\",le=\"10\"} 3\n") !=
+		NULL);
+	T_CHECK(strstr(out.buf,
+		       "xf_batch_duration_seconds_bucket{service=\"x\",le=\"+Inf\"} 4\n") != NULL);
+	T_CHECK(strstr(out.buf,
+		       "xf_batch_duration_seconds_sum{service=\"x\"} 55.149999999999999\n") ||
 		strstr(out.buf, "xf_batch_duration_seconds_sum{service=\"x\"} 55.15\n"));
 	T_CHECK(strstr(out.buf, "xf_batch_duration_seconds_count{service=\"x\"} 4\n") != NULL);
 	sbuf_release(&out);
@@ -284,13 +292,8 @@ static void t_each_labels(void)
 	metrics_free(m);
 }
 
-T_SUITE(metrics,
-	{ "counter", t_counter },
-	{ "gauge", t_gauge },
-	{ "value_rounding", t_value_rounding },
-	{ "label_sets", t_label_sets },
-	{ "render", t_render },
-	{ "render_many", t_render_many },
-	{ "render_empty", t_render_empty },
-	{ "threads", t_threads }, { "histogram", t_histogram }, { "zero", t_zero },
-	{ "round", t_round }, { "each_labels", t_each_labels })
+T_SUITE(metrics, { "counter", t_counter }, { "gauge", t_gauge },
+	{ "value_rounding", t_value_rounding }, { "label_sets", t_label_sets },
+	{ "render", t_render }, { "render_many", t_render_many },
+	{ "render_empty", t_render_empty }, { "threads", t_threads }, { "histogram", t_histogram },
+	{ "zero", t_zero }, { "round", t_round }, { "each_labels", t_each_labels })

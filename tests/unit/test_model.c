@@ -105,8 +105,8 @@ static void t_deterministic(void)
 
 	if (a && b) {
 		T_CHECK(memcmp(a->bias, b->bias, sizeof a->bias) == 0);
-		T_CHECK(memcmp(a->rows, b->rows, (size_t)a->nbuckets * (size_t)a->stride *
-			       sizeof(float)) == 0);
+		T_CHECK(memcmp(a->rows, b->rows,
+			       (size_t)a->nbuckets * (size_t)a->stride * sizeof(float)) == 0);
 	}
 	model_free(a);
 	model_free(b);
@@ -140,7 +140,8 @@ static void t_save_load(void)
 			T_CHECK(memcmp(r1.prob, r2.prob, sizeof r1.prob) == 0);
 		}
 		/* the prediction table is rebuilt bit for bit from the file */
-		T_CHECK(memcmp(l->packed, m->packed, (size_t)m->nbuckets * (size_t)m->pstride) == 0);
+		T_CHECK(memcmp(l->packed, m->packed, (size_t)m->nbuckets * (size_t)m->pstride) ==
+			0);
 		T_CHECK(memcmp(l->idf_level, m->idf_level, sizeof m->idf_level) == 0);
 		/* a loaded model has no training form to save from */
 		T_CHECK(l->rows == NULL);
@@ -186,7 +187,7 @@ static void t_cv(void)
 	o.bucket_bits = 14;
 	o.min_df = 1;
 	T_INTEQ(corpus_cv(&c, 4, &o, &e, &err), 0);
-	T_INTEQ(e.n, NT);   /* every document judged exactly once */
+	T_INTEQ(e.n, NT); /* every document judged exactly once */
 	T_CHECK(eval_accuracy(&e) > 0.5);
 	corpus_release(&c);
 	sbuf_release(&err);
@@ -212,13 +213,14 @@ static void t_load_jsonl(void)
 	snprintf(path, sizeof path, "/tmp/xf-corpus-%d.jsonl", (int)getpid());
 	f = fopen(path, "w");
 	fputs("{\"text\": \"公交 车 绕行\", \"label\": \"交通运输\"}\n"
-	      "{\"text\": \"欠薪！\", \"label\": \"labor_social_security\"}\n", f);
+	      "{\"text\": \"欠薪！\", \"label\": \"labor_social_security\"}\n",
+	      f);
 	fclose(f);
 	if (T_CHECK(nz != NULL) && T_INTEQ(corpus_load(&c, path, nz, &err), 0)) {
 		T_INTEQ(c.n, 2);
 		T_INTEQ(c.nclasses, 2);
-		T_STREQ(c.classes[0], "transport");        /* taxonomy order */
-		T_STREQ(c.text[0], "公交车绕行");            /* normalised */
+		T_STREQ(c.classes[0], "transport"); /* taxonomy order */
+		T_STREQ(c.text[0], "公交车绕行");   /* normalised */
 		T_STREQ(c.text[1], "欠薪");
 	}
 	f = fopen(path, "a");

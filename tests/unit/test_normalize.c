@@ -60,8 +60,9 @@ static void t_fullwidth(void)
 
 	expect(nz, "ＡＢＣ１２３！，", "abc123");
 	expect(nz, "ＡｂＣ　ｄ（ｅ）［ｆ］＠＃％＆＊＋－＝／＼｜～＜＞", "abcdef");
-	expect(nz, "Hello, World! 2024-05-01 10:30 ~ <tag> \"q\" 'a' [x]", "helloworld202405011030tagqax");
-	expect(nz, "\xef\xbd\xa1\xef\xbd\xa4\xe3\x80\x82\xe3\x80\x81", "");   /* ｡､。、 */
+	expect(nz, "Hello, World! 2024-05-01 10:30 ~ <tag> \"q\" 'a' [x]",
+	       "helloworld202405011030tagqax");
+	expect(nz, "\xef\xbd\xa1\xef\xbd\xa4\xe3\x80\x82\xe3\x80\x81", ""); /* ｡､。、 */
 	normalizer_free(nz);
 }
 
@@ -71,7 +72,12 @@ static void t_spaces(void)
 
 	expect(nz, "我们 小区 物业", "我们小区物业");
 	expect(nz, " \t我们\r\n小区\xe3\x80\x80物业\xc2\xa0收费\xe2\x80\x83 ", "我们小区物业收费");
-	expect(nz, "a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xef\xbb\xbf" "d", "abcd");   /* ZWSP, ZWNJ, BOM */
+	expect(nz,
+	       "a\xe2\x80\x8b"
+	       "b\xe2\x80\x8c"
+	       "c\xef\xbb\xbf"
+	       "d",
+	       "abcd"); /* ZWSP, ZWNJ, BOM */
 	normalizer_free(nz);
 }
 
@@ -84,7 +90,8 @@ static void t_traditional(void)
 	expect(nz, "學校", "学校");
 	expect(nz, "環境汙染", "环境污染");
 	expect(nz, "勞動", "劳动");
-	expect(nz, "勞動和社會保障局拖欠養老金，幾個月沒發了。", "劳动和社会保障局拖欠养老金几个月没发了");
+	expect(nz, "勞動和社會保障局拖欠養老金，幾個月沒發了。",
+	       "劳动和社会保障局拖欠养老金几个月没发了");
 	/* Taiwan and Hong Kong variants */
 	expect(nz, "裡面為什麼", "里面为什么");
 	expect(nz, "爲甚麼戶口", "为甚么户口");
@@ -112,10 +119,14 @@ static void t_symbols(void)
 {
 	struct normalizer *nz = new_nz();
 
-	expect(nz, "小区😀👍🏻❤️★☆©®€$%^&*<>=+|~`§°←↑→↓☎♥", "小区");
-	expect(nz, "家👨\xe2\x80\x8d👩\xe2\x80\x8d👧人🇨🇳", "家人");   /* ZWJ sequence, flag */
-	expect(nz, "1\xef\xb8\x8f\xe2\x83\xa3号", "1号");                /* keycap 1️⃣ */
-	expect_n(nz, "a\0b\x01\x7f\xc2\x85" "c", 8, "abc");                /* Cc, NUL included */
+	expect(nz, "小区😀👍🏻❤️★☆©®€$%^&*<>=+|~`§°←↑→↓☎♥",
+	       "小区");
+	expect(nz, "家👨\xe2\x80\x8d👩\xe2\x80\x8d👧人🇨🇳", "家人"); /* ZWJ sequence, flag */
+	expect(nz, "1\xef\xb8\x8f\xe2\x83\xa3号", "1号");        /* keycap 1️⃣ */
+	expect_n(nz,
+		 "a\0b\x01\x7f\xc2\x85"
+		 "c",
+		 8, "abc"); /* Cc, NUL included */
 	/* NFKC comes first: compatibility forms become letters and digits */
 	expect(nz, "①②③㈱™ｶﾞ", "123株tmガ");
 	normalizer_free(nz);
@@ -126,15 +137,23 @@ static void t_combining(void)
 {
 	struct normalizer *nz = new_nz();
 
-	expect(nz, "cafe\xcc\x81", "caf\xc3\xa9");                  /* e + U+0301 -> é */
-	expect(nz, "CAFE\xcc\x81!", "caf\xc3\x89");                 /* É: only ASCII is lower-cased */
-	expect(nz, "\xe1\x84\x80\xe1\x85\xa1", "\xea\xb0\x80");      /* jamo ᄀ + ᅡ -> 가 */
-	expect(nz, "\xea\xb0\x80\xe1\x86\xa8", "\xea\xb0\x81");      /* 가 + ᆨ -> 각 */
-	expect(nz, "\xe3\x84\xb1\xe3\x85\x8f", "\xea\xb0\x80");      /* compatibility jamo too */
-	expect(nz, "\xe3\x81\x8b\xe3\x82\x99\xe3\x81\x8b", "\xe3\x81\x8c\xe3\x81\x8b"); /* か+゙ -> が */
-	expect(nz, "\xcc\x81" "a", "\xcc\x81" "a");                 /* a leading mark stays */
-	expect(nz, "=\xcc\xb8" "1", "1");                             /* =+U+0338 -> ≠, a symbol */
-	expect(nz, "\xef\xa4\x80", "岂");                             /* U+F900 -> 豈 -> 岂 */
+	expect(nz, "cafe\xcc\x81", "caf\xc3\xa9");              /* e + U+0301 -> é */
+	expect(nz, "CAFE\xcc\x81!", "caf\xc3\x89");             /* É: only ASCII is lower-cased */
+	expect(nz, "\xe1\x84\x80\xe1\x85\xa1", "\xea\xb0\x80"); /* jamo ᄀ + ᅡ -> 가 */
+	expect(nz, "\xea\xb0\x80\xe1\x86\xa8", "\xea\xb0\x81"); /* 가 + ᆨ -> 각 */
+	expect(nz, "\xe3\x84\xb1\xe3\x85\x8f", "\xea\xb0\x80"); /* compatibility jamo too */
+	expect(nz, "\xe3\x81\x8b\xe3\x82\x99\xe3\x81\x8b",
+	       "\xe3\x81\x8c\xe3\x81\x8b"); /* か+゙ -> が */
+	expect(nz,
+	       "\xcc\x81"
+	       "a",
+	       "\xcc\x81"
+	       "a"); /* a leading mark stays */
+	expect(nz,
+	       "=\xcc\xb8"
+	       "1",
+	       "1");                      /* =+U+0338 -> ≠, a symbol */
+	expect(nz, "\xef\xa4\x80", "岂"); /* U+F900 -> 豈 -> 岂 */
 	normalizer_free(nz);
 }
 
@@ -144,10 +163,14 @@ static void t_invalid_utf8(void)
 
 	expect(nz, "\xff小\xe5\x8c区\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80ok\xe4", "小区ok");
 	expect(nz, "\x80\x80\xbf\xfe", "");
-	expect(nz, "\xe8\xab\x8b\xe8\xab", "请");                    /* 請 then a truncated one */
+	expect(nz, "\xe8\xab\x8b\xe8\xab", "请"); /* 請 then a truncated one */
 	expect(nz, "\xf0\x9f\x98", "");
-	expect(nz, "e\xff\xcc\x81", "\xc3\xa9");                      /* the bad byte is simply gone */
-	expect(nz, "\xe0\x80\xaf" "a\xf8\x88\x80\x80\x80" "b", "ab");  /* overlong, 5-byte */
+	expect(nz, "e\xff\xcc\x81", "\xc3\xa9"); /* the bad byte is simply gone */
+	expect(nz,
+	       "\xe0\x80\xaf"
+	       "a\xf8\x88\x80\x80\x80"
+	       "b",
+	       "ab"); /* overlong, 5-byte */
 	normalizer_free(nz);
 }
 
@@ -164,7 +187,7 @@ static void t_empty_and_append(void)
 	sbuf_adds(&out, "前:");
 	T_INTEQ(normalizer_apply(nz, "學校 ABC", strlen("學校 ABC"), &out), 5);
 	T_STREQ(out.buf, "前:学校abc");
-	T_INTEQ(normalizer_apply(nz, "abcdef", 3, &out), 3);   /* len, not NUL, ends the text */
+	T_INTEQ(normalizer_apply(nz, "abcdef", 3, &out), 3); /* len, not NUL, ends the text */
 	T_STREQ(out.buf, "前:学校abcabc");
 	normalizer_free(nz);
 	normalizer_free(NULL);
@@ -173,8 +196,8 @@ static void t_empty_and_append(void)
 
 static void t_long_text(void)
 {
-	static const char unit[] = "請儘快處理，ＡＢ😀 e\xcc\x81";   /* 12 code points in */
-	static const char want[] = "请尽快处理ab\xc3\xa9";          /* 8 out */
+	static const char unit[] = "請儘快處理，ＡＢ😀 e\xcc\x81"; /* 12 code points in */
+	static const char want[] = "请尽快处理ab\xc3\xa9";        /* 8 out */
 	struct normalizer *nz = new_nz();
 	struct sbuf in = SBUF_INIT, out = SBUF_INIT, exp = SBUF_INIT;
 
@@ -235,14 +258,16 @@ static void add_utf8_3(struct sbuf *sb, uint32_t cp)
  * punctuation or stay, ASCII letters and digits become full-width. */
 static void rawify(const char *text, struct sbuf *raw)
 {
-	static const char *const seps[] = { "，", "。", " ", "！", "、", "“", "”", "（", "）", "：", "?" };
+	static const char *const seps[] = { "，", "。", " ",  "！", "、", "“",
+					    "”",  "（", "）", "：", "?" };
 	size_t nsep = 0;
 
 	sbuf_reset(raw);
 	for (const char *p = text; *p; p++) {
 		if (*p == ' ')
 			sbuf_adds(raw, seps[nsep++ % (sizeof seps / sizeof seps[0])]);
-		else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+		else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			 (*p >= '0' && *p <= '9'))
 			add_utf8_3(raw, 0xFEE0u + (unsigned char)*p);
 		else
 			sbuf_addch(raw, *p);
@@ -257,9 +282,10 @@ static void t_training_line(void)
 	size_t i;
 	json_t *v;
 
-	rawify("A3 区 小区 a9 2019 年", &raw);   /* the full-width encoding itself */
+	rawify("A3 区 小区 a9 2019 年", &raw); /* the full-width encoding itself */
 	T_STREQ(raw.buf, "Ａ３，区。小区 ａ９！２０１９、年");
-	json_array_foreach(texts, i, v) {
+	json_array_foreach(texts, i, v)
+	{
 		const char *text = json_string_value(v);
 
 		rawify(text, &raw);
@@ -267,7 +293,7 @@ static void t_training_line(void)
 		T_INTEQ(norm(nz, text, strlen(text), &a), norm(nz, raw.buf, raw.len, &b));
 		T_CHECK(a.len > 0 && strcmp(a.buf, b.buf) == 0);
 		T_CHECK(strchr(a.buf, ' ') == NULL);
-		sbuf_reset(&raw);   /* normalising is idempotent */
+		sbuf_reset(&raw); /* normalising is idempotent */
 		normalizer_apply(nz, a.buf, a.len, &raw);
 		T_CHECK(strcmp(raw.buf, a.buf) == 0);
 	}
@@ -304,11 +330,12 @@ static size_t to_traditional(const char *s, struct sbuf *trad)
 		unsigned char c = (unsigned char)*s;
 		uint32_t cp, t;
 
-		if (c < 0xE0 || c >= 0xF0) {   /* not a 3-byte sequence: copy the byte */
+		if (c < 0xE0 || c >= 0xF0) { /* not a 3-byte sequence: copy the byte */
 			sbuf_addch(trad, *s++);
 			continue;
 		}
-		cp = (c & 0x0Fu) << 12 | ((unsigned char)s[1] & 0x3Fu) << 6 | ((unsigned char)s[2] & 0x3Fu);
+		cp = (c & 0x0Fu) << 12 | ((unsigned char)s[1] & 0x3Fu) << 6 |
+		     ((unsigned char)s[2] & 0x3Fu);
 		t = s2t(cp);
 		changed += t != cp;
 		add_utf8_3(trad, t);
@@ -329,7 +356,8 @@ static void t_traditional_roundtrip(void)
 
 	T_INTEQ(json_array_size(texts), 500);
 	T_CHECK(sizeof nz_s2t / sizeof nz_s2t[0] > 3000);
-	json_array_foreach(texts, i, v) {
+	json_array_foreach(texts, i, v)
+	{
 		const char *text = json_string_value(v);
 
 		changed += to_traditional(text, &trad) > 0;
@@ -337,8 +365,8 @@ static void t_traditional_roundtrip(void)
 		norm(nz, trad.buf, trad.len, &b);
 		same += strcmp(a.buf, b.buf) == 0;
 	}
-	printf("    traditional round trip: %zu of %zu lines the same (%zu converted)\n",
-	       same, json_array_size(texts), changed);
+	printf("    traditional round trip: %zu of %zu lines the same (%zu converted)\n", same,
+	       json_array_size(texts), changed);
 	T_CHECK(changed * 10 >= json_array_size(texts) * 9);
 	T_CHECK(same * 100 >= json_array_size(texts) * 98);
 	json_decref(texts);
@@ -348,15 +376,8 @@ static void t_traditional_roundtrip(void)
 	normalizer_free(nz);
 }
 
-T_SUITE(normalize,
-	{ "fullwidth", t_fullwidth },
-	{ "spaces", t_spaces },
-	{ "traditional", t_traditional },
-	{ "mixed", t_mixed },
-	{ "symbols", t_symbols },
-	{ "combining", t_combining },
-	{ "invalid_utf8", t_invalid_utf8 },
-	{ "empty_and_append", t_empty_and_append },
-	{ "long_text", t_long_text },
-	{ "training_line", t_training_line },
-	{ "traditional_roundtrip", t_traditional_roundtrip })
+T_SUITE(normalize, { "fullwidth", t_fullwidth }, { "spaces", t_spaces },
+	{ "traditional", t_traditional }, { "mixed", t_mixed }, { "symbols", t_symbols },
+	{ "combining", t_combining }, { "invalid_utf8", t_invalid_utf8 },
+	{ "empty_and_append", t_empty_and_append }, { "long_text", t_long_text },
+	{ "training_line", t_training_line }, { "traditional_roundtrip", t_traditional_roundtrip })

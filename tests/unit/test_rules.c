@@ -93,7 +93,7 @@ static struct rules_set *parse_text(const char *text)
 
 	if (!T_CHECK(rs != NULL))
 		fprintf(stderr, "    err: %s\n", err.buf);
-	json_decref(doc);   /* the set keeps its own reference */
+	json_decref(doc); /* the set keeps its own reference */
 	sbuf_release(&err);
 	return rs;
 }
@@ -127,7 +127,8 @@ static const char *considered(const struct rules_decision *dec, size_t i)
 
 static void t_parse_ok(void)
 {
-	static const char *const order[] = { "high-risk", "labor", "housing", "street", "catch-all" };
+	static const char *const order[] = { "high-risk", "labor", "housing", "street",
+					     "catch-all" };
 	struct rules_set *rs = parse_text(rules_text);
 	const struct rules_dept *d;
 
@@ -141,7 +142,7 @@ static void t_parse_ok(void)
 	T_CHECK(rs->rules[4].when == NULL);
 	T_INTEQ(rs->rules[0].deadline_days, 30);
 	T_INTEQ(rs->rules[1].deadline_days, 60);
-	T_INTEQ(rs->rules[2].deadline_days, 60);  /* default */
+	T_INTEQ(rs->rules[2].deadline_days, 60); /* default */
 	T_INTEQ(rs->rules[0].nco, 1);
 	T_STREQ(rs->rules[0].co_handlers[0], "ruian-xfj");
 	T_STREQ(rs->rules[0].assign.department, "wenzhou-xfj");
@@ -172,8 +173,8 @@ static void t_catch_all_empty_when(void)
 }
 
 struct refusal {
-	const char *path, *value;  /* value NULL: delete */
-	const char *want;          /* substring of the error */
+	const char *path, *value; /* value NULL: delete */
+	const char *want;         /* substring of the error */
 };
 
 static const struct refusal refusals[] = {
@@ -185,7 +186,7 @@ static const struct refusal refusals[] = {
 	  "department \"Lucheng RSJ\": code \"Lucheng RSJ\" is not usable in a Kafka topic name" },
 	{ "departments/5/code",
 	  "'a2345678901234567890123456789012345678901234567890123456789012345'",
-	  "is not usable in a Kafka topic name" },   /* 65 characters */
+	  "is not usable in a Kafka topic name" }, /* 65 characters */
 	{ "departments/0/region", "'33038'",
 	  "department \"ruian-rsj\": region \"33038\" is not a division-code prefix" },
 	{ "departments/0/region", "'990381'", "region \"990381\" is not a division-code prefix" },
@@ -195,30 +196,37 @@ static const struct refusal refusals[] = {
 	  "department \"ruian-anyang\": region \"330381\" does not fit level \"township\" (9 digits)" },
 	{ "departments/0/level", "'district'",
 	  "department \"ruian-rsj\": level \"district\" is not province, city" },
-	{ "departments/0/capacity", "-1", "department \"ruian-rsj\": capacity is not a whole number" },
-	{ "departments/0/webhook", "'ftp://x'", "department \"ruian-rsj\": webhook \"ftp://x\" is not" },
+	{ "departments/0/capacity", "-1",
+	  "department \"ruian-rsj\": capacity is not a whole number" },
+	{ "departments/0/webhook", "'ftp://x'",
+	  "department \"ruian-rsj\": webhook \"ftp://x\" is not" },
 	{ "departments/2/name", NULL, "department \"ruian-xfj\": name is missing" },
 	{ "departments/2/code", "7", "department #3: code is not a string" },
 	{ "departments/2", "'oops'", "department #3: is not an object" },
 	{ "departments", "{}", "departments is not a list" },
 	{ "rules/2/assign/department", "'nobody'",
 	  "rule \"high-risk\": assign.department \"nobody\" names no department" },
-	{ "rules/1/assign/kind", "'rsjj'", "rule \"labor\": assign.kind \"rsjj\" names no department kind" },
+	{ "rules/1/assign/kind", "'rsjj'",
+	  "rule \"labor\": assign.kind \"rsjj\" names no department kind" },
 	{ "rules/1/assign/level", "'city'",
 	  "rule \"labor\": assign: no department of kind \"rsj\" is at level \"city\"" },
-	{ "rules/1/assign/level", "'ward'", "rule \"labor\": assign.level \"ward\" is not province" },
+	{ "rules/1/assign/level", "'ward'",
+	  "rule \"labor\": assign.level \"ward\" is not province" },
 	{ "rules/2/assign/kind", "'xfj'",
 	  "rule \"high-risk\": assign gives more than one of department, kind and level, candidates, triage" },
 	{ "rules/2/assign/triage", "true",
 	  "rule \"high-risk\": assign gives more than one of department, kind and level, candidates, triage" },
 	{ "rules/1/assign", "{'triage': false}", "rule \"labor\": assign.triage is not true" },
 	{ "triage", "{'triage': true}", "triage.triage is only for a rule's assign" },
-	{ "rules/1/assign", "{}", "rule \"labor\": assign needs a department, or a kind and a level" },
-	{ "rules/1/assign/level", NULL, "rule \"labor\": assign needs a department, or a kind and a level" },
+	{ "rules/1/assign", "{}",
+	  "rule \"labor\": assign needs a department, or a kind and a level" },
+	{ "rules/1/assign/level", NULL,
+	  "rule \"labor\": assign needs a department, or a kind and a level" },
 	{ "rules/1/assign", NULL, "rule \"labor\": assign is missing" },
 	{ "rules/1/assign", "'rsj'", "rule \"labor\": assign is not an object" },
 	{ "rules/1/assign/kind", "['rsj']", "rule \"labor\": assign.kind is not a string" },
-	{ "rules/2/co_handlers/0", "'nobody'", "rule \"high-risk\": co_handlers \"nobody\" names no department" },
+	{ "rules/2/co_handlers/0", "'nobody'",
+	  "rule \"high-risk\": co_handlers \"nobody\" names no department" },
 	{ "rules/3/co_handlers", "['ruian-anyang', 'ruian-anyang']",
 	  "rule \"housing\": co_handlers lists \"ruian-anyang\" twice" },
 	{ "rules/2/co_handlers", "['wenzhou-xfj']",
@@ -226,28 +234,41 @@ static const struct refusal refusals[] = {
 	{ "rules/2/co_handlers", "'ruian-xfj'", "rule \"high-risk\": co_handlers is not a list" },
 	{ "rules/2/co_handlers", "[3]", "rule \"high-risk\": co_handlers[0] is not a string" },
 	{ "triage", NULL, "triage is missing" },
-	{ "triage", "{'department': 'nobody'}", "triage.department \"nobody\" names no department" },
-	{ "triage/level", "'province'", "triage: no department of kind \"xfj\" is at level \"province\"" },
+	{ "triage", "{'department': 'nobody'}",
+	  "triage.department \"nobody\" names no department" },
+	{ "triage/level", "'province'",
+	  "triage: no department of kind \"xfj\" is at level \"province\"" },
 	{ "triage/kind", "'fxj'", "triage.kind \"fxj\" names no department kind" },
-	{ "rules/1/when/colour", "['red']", "rule \"labor\": when.colour is not a test (category, region_prefix" },
+	{ "rules/1/when/colour", "['red']",
+	  "rule \"labor\": when.colour is not a test (category, region_prefix" },
 	{ "rules/1/when/category", "'labor_social_security'",
 	  "rule \"labor\": when.category is not a non-empty list" },
 	{ "rules/1/when/category", "[]", "rule \"labor\": when.category is not a non-empty list" },
-	{ "rules/1/when/category", "['labour']", "rule \"labor\": when.category \"labour\" is not a category code" },
+	{ "rules/1/when/category", "['labour']",
+	  "rule \"labor\": when.category \"labour\" is not a category code" },
 	{ "rules/1/when/category", "[1]", "rule \"labor\": when.category[0] is not a string" },
-	{ "rules/1/when/region_prefix", "['330']", "rule \"labor\": when.region_prefix \"330\" is not a division-code prefix" },
+	{ "rules/1/when/region_prefix", "['330']",
+	  "rule \"labor\": when.region_prefix \"330\" is not a division-code prefix" },
 	{ "rules/2/when/risk", "['D']", "rule \"high-risk\": when.risk \"D\" is not A, B or C" },
-	{ "rules/2/when/channel", "['fax']", "rule \"high-risk\": when.channel \"fax\" is not a channel" },
-	{ "rules/2/when/collective", "'yes'", "rule \"high-risk\": when.collective is not true or false" },
-	{ "rules/2/when/repeat_min", "-1", "rule \"high-risk\": when.repeat_min is not a whole number >= 0" },
+	{ "rules/2/when/channel", "['fax']",
+	  "rule \"high-risk\": when.channel \"fax\" is not a channel" },
+	{ "rules/2/when/collective", "'yes'",
+	  "rule \"high-risk\": when.collective is not true or false" },
+	{ "rules/2/when/repeat_min", "-1",
+	  "rule \"high-risk\": when.repeat_min is not a whole number >= 0" },
 	{ "rules/2/when/repeat_min", "1.5", "when.repeat_min is not a whole number >= 0" },
-	{ "rules/2/when/intensity_min", "150", "rule \"high-risk\": when.intensity_min is not a number from 0 to 100" },
-	{ "rules/2/when/keywords_any", "['']", "rule \"high-risk\": when.keywords_any \"\" is not a non-empty string" },
+	{ "rules/2/when/intensity_min", "150",
+	  "rule \"high-risk\": when.intensity_min is not a number from 0 to 100" },
+	{ "rules/2/when/keywords_any", "['']",
+	  "rule \"high-risk\": when.keywords_any \"\" is not a non-empty string" },
 	{ "rules/1/when", "[]", "rule \"labor\": when is not an object" },
-	{ "rules/1/priority", "'high'", "rule \"labor\": priority is not a whole number from 0 to" },
+	{ "rules/1/priority", "'high'",
+	  "rule \"labor\": priority is not a whole number from 0 to" },
 	{ "rules/1/priority", NULL, "rule \"labor\": priority is missing" },
-	{ "rules/1/deadline_days", "0", "rule \"labor\": deadline_days is not a whole number from 1 to 60" },
-	{ "rules/1/deadline_days", "61", "rule \"labor\": deadline_days is not a whole number from 1 to 60" },
+	{ "rules/1/deadline_days", "0",
+	  "rule \"labor\": deadline_days is not a whole number from 1 to 60" },
+	{ "rules/1/deadline_days", "61",
+	  "rule \"labor\": deadline_days is not a whole number from 1 to 60" },
 	{ "rules/1/id", "5", "rule #2: id is not a string" },
 	{ "rules/1/id", NULL, "rule #2: id is missing" },
 	{ "rules/1", "'oops'", "rule #2: is not an object" },
@@ -268,10 +289,10 @@ static void t_refusals(void)
 		set_path(doc, rf->path, rf->value);
 		rs = rules_parse(doc, &err);
 		if (!T_CHECK(rs == NULL) || !T_CHECK(strstr(err.buf, rf->want) != NULL))
-			fprintf(stderr, "    case %s=%s\n    got: %s\n    want: %s\n",
-				rf->path, rf->value ? rf->value : "(deleted)", err.buf, rf->want);
+			fprintf(stderr, "    case %s=%s\n    got: %s\n    want: %s\n", rf->path,
+				rf->value ? rf->value : "(deleted)", err.buf, rf->want);
 		rules_free(rs);
-		rs = rules_parse(doc, NULL);   /* no error buffer: still refused */
+		rs = rules_parse(doc, NULL); /* no error buffer: still refused */
 		T_CHECK(rs == NULL);
 		rules_free(rs);
 		json_decref(doc);
@@ -289,7 +310,8 @@ static void t_refusal_all_reported(void)
 	sbuf_adds(&err, "earlier");
 	T_CHECK(rules_parse(doc, &err) == NULL);
 	T_CHECK(strncmp(err.buf, "earlier; ", 9) == 0);
-	T_CHECK(strstr(err.buf, "; department \"ruian-rsj\": region \"3303\" does not fit") != NULL);
+	T_CHECK(strstr(err.buf, "; department \"ruian-rsj\": region \"3303\" does not fit") !=
+		NULL);
 	T_CHECK(strstr(err.buf, "; rule \"labor\": assign.kind \"rsjj\"") != NULL);
 	json_decref(doc);
 	sbuf_release(&err);
@@ -360,7 +382,7 @@ static const char one_rule_text[] =
 
 struct when_case {
 	const char *when;
-	const char *fails;  /* the test reported as not holding; NULL: the rule matches */
+	const char *fails; /* the test reported as not holding; NULL: the rule matches */
 };
 
 static const struct when_case when_cases[] = {
@@ -379,14 +401,16 @@ static const struct when_case when_cases[] = {
 	{ "{'repeat_min': 3}", "repeat_min" },
 	{ "{'intensity_min': 75}", NULL },
 	{ "{'intensity_min': 75.5}", "intensity_min" },
-	{ "{'keywords_any': ['噪音', '拖欠']}", NULL },   /* in the subject */
-	{ "{'keywords_any': ['三个月']}", NULL },         /* in the content */
-	{ "{'keywords_any': ['劳动合同']}", NULL },       /* a classification keyword */
+	{ "{'keywords_any': ['噪音', '拖欠']}", NULL }, /* in the subject */
+	{ "{'keywords_any': ['三个月']}", NULL },       /* in the content */
+	{ "{'keywords_any': ['劳动合同']}", NULL },     /* a classification keyword */
 	{ "{'keywords_any': ['噪音', '合同']}", "keywords_any" },
-	{ "{'category': ['labor_social_security'], 'risk': ['C'], 'channel': ['hotline']}", "risk" },
+	{ "{'category': ['labor_social_security'], 'risk': ['C'], 'channel': ['hotline']}",
+	  "risk" },
 	{ "{'category': ['labor_social_security'], 'region_prefix': ['3303'], 'risk': ['B'],"
 	  " 'channel': ['hotline'], 'collective': false, 'repeat_min': 1, 'intensity_min': 50,"
-	  " 'keywords_any': ['工资']}", NULL },
+	  " 'keywords_any': ['工资']}",
+	  NULL },
 };
 
 /* Decides petition (borrowed) under one_rule_text with rule t's when set to `when`. */
@@ -424,19 +448,19 @@ static void t_when_tests(void)
 static void t_when_fields_missing(void)
 {
 	static const char *const whens[] = {
-		"{'category': ['other']}", "{'region_prefix': ['33']}", "{'risk': ['C']}",
-		"{'channel': ['hotline']}", "{'collective': false}", "{'repeat_min': 0}",
-		"{'intensity_min': 0}", "{'keywords_any': ['x']}",
+		"{'category': ['other']}",  "{'region_prefix': ['33']}", "{'risk': ['C']}",
+		"{'channel': ['hotline']}", "{'collective': false}",     "{'repeat_min': 0}",
+		"{'intensity_min': 0}",     "{'keywords_any': ['x']}",
 	};
 	static const char *const fails[] = {
-		"category", "region_prefix", "risk", "channel", "collective",
-		"repeat_min", "intensity_min", "keywords_any",
+		"category",   "region_prefix", "risk",          "channel",
+		"collective", "repeat_min",    "intensity_min", "keywords_any",
 	};
 	json_t *bare = t_jq("{'schema': 'xf.petition.v1'}");
 	json_t *wrong = t_jq("{'region_code': 330381, 'subject': 1, 'content': [],"
-			   " 'source': 'x', 'classification': {'category': 3, 'risk': 'C',"
-			   " 'collective': 0, 'repeat': {'count': '2'}, 'emotion': null,"
-			   " 'keywords': 'x'}}");
+			     " 'source': 'x', 'classification': {'category': 3, 'risk': 'C',"
+			     " 'collective': 0, 'repeat': {'count': '2'}, 'emotion': null,"
+			     " 'keywords': 'x'}}");
 
 	for (size_t i = 0; i < sizeof whens / sizeof whens[0]; i++) {
 		check_when(whens[i], bare, fails[i]);
@@ -462,10 +486,10 @@ static void t_local_resolution(void)
 	rules_decision_release(&dec);
 	/* township level: 安阳街道, also for a village code under it */
 	T_INTEQ(decide_with(rs, "content", "'夜间施工噪音扰民'", &dec, NULL), 0);
-	T_STREQ(dec.lead->code, "ruian-rsj");   /* labor still wins on priority */
+	T_STREQ(dec.lead->code, "ruian-rsj"); /* labor still wins on priority */
 	rules_decision_release(&dec);
 	T_INTEQ(decide_with(rs, "classification/category", "'environment'", &dec, NULL), 0);
-	T_STREQ(dec.rule->id, "catch-all");     /* no 噪音: catch-all, county xfj (not the city) */
+	T_STREQ(dec.rule->id, "catch-all"); /* no 噪音: catch-all, county xfj (not the city) */
 	T_STREQ(dec.lead->code, "ruian-xfj");
 	rules_decision_release(&dec);
 	rules_free(rs);
@@ -481,12 +505,12 @@ static void t_local_skips_unresolved(void)
 		return;
 	set_path(p, "classification/category", "'environment'");
 	set_path(p, "content", "'夜间施工噪音扰民'");
-	set_path(p, "region_code", "'330381001005'");   /* a village of 安阳街道 */
+	set_path(p, "region_code", "'330381001005'"); /* a village of 安阳街道 */
 	T_INTEQ(rules_decide(rs, p, &dec, NULL), 0);
 	T_STREQ(dec.rule->id, "street");
 	T_STREQ(dec.lead->code, "ruian-anyang");
 	rules_decision_release(&dec);
-	set_path(p, "region_code", "'330381002'");      /* a township without a department */
+	set_path(p, "region_code", "'330381002'"); /* a township without a department */
 	T_INTEQ(rules_decide(rs, p, &dec, NULL), 0);
 	T_STREQ(dec.rule->id, "catch-all");
 	T_STREQ(dec.lead->code, "ruian-xfj");
@@ -515,10 +539,10 @@ static void t_co_handlers(void)
 	T_INTEQ(dec.nco, 1);
 	T_STREQ(dec.nco ? dec.co[0]->code : NULL, "ruian-anyang");
 	rules_decision_release(&dec);
-	T_INTEQ(decide_with(rs, NULL, NULL, &dec, NULL), 0);   /* labor: none */
+	T_INTEQ(decide_with(rs, NULL, NULL, &dec, NULL), 0); /* labor: none */
 	T_INTEQ(dec.nco, 0);
 	rules_decision_release(&dec);
-	rules_decision_release(&dec);   /* releasing twice is harmless */
+	rules_decision_release(&dec); /* releasing twice is harmless */
 	rules_free(rs);
 }
 
@@ -579,7 +603,8 @@ static void t_assign_triage(void)
 	struct rules_decision dec;
 	json_t *cand;
 
-	set_path(doc, "rules/4", "{'id': 'collective', 'priority': 5, 'when': {'collective': true},"
+	set_path(doc, "rules/4",
+		 "{'id': 'collective', 'priority': 5, 'when': {'collective': true},"
 		 " 'assign': {'triage': true}, 'co_handlers': ['ruian-rsj']}");
 	rs = rules_parse(doc, NULL);
 	json_decref(doc);
@@ -597,7 +622,7 @@ static void t_assign_triage(void)
 	cand = json_array_get(json_object_get(dec.explain, "candidates"), 0);
 	T_STREQ(json_string_value(json_object_get(cand, "department")), "wenzhou-xfj");
 	rules_decision_release(&dec);
-	T_INTEQ(decide_with(rs, NULL, NULL, &dec, NULL), 0);   /* not collective: labor */
+	T_INTEQ(decide_with(rs, NULL, NULL, &dec, NULL), 0); /* not collective: labor */
 	T_STREQ(dec.rule ? dec.rule->id : NULL, "labor");
 	T_INTEQ(dec.triage, 0);
 	rules_decision_release(&dec);
@@ -614,7 +639,7 @@ static void t_triage_unresolved(void)
 		return;
 	T_INTEQ(decide_with(rs, "region_code", "'110101'", &dec, &err), -1);
 	T_STREQ(err.buf, "no rule resolves and neither does triage: "
-		"no xfj department at city level covers region 110101");
+			 "no xfj department at city level covers region 110101");
 	T_CHECK(dec.explain == NULL && dec.co == NULL && dec.lead == NULL);
 	sbuf_reset(&err);
 	T_INTEQ(decide_with(rs, "region_code", NULL, &dec, &err), -1);
@@ -622,7 +647,7 @@ static void t_triage_unresolved(void)
 	sbuf_reset(&err);
 	T_INTEQ(rules_decide(rs, NULL, &dec, &err), -1);
 	T_STREQ(err.buf, "petition is not a JSON object");
-	T_INTEQ(decide_with(rs, "region_code", "'110101'", &dec, NULL), -1);  /* no err buffer */
+	T_INTEQ(decide_with(rs, "region_code", "'110101'", &dec, NULL), -1); /* no err buffer */
 	sbuf_release(&err);
 	rules_free(rs);
 }
@@ -658,7 +683,7 @@ static void t_explain(void)
 	T_INTEQ(decide_with(rs, "classification/risk/level", "'A'", &dec, NULL), 0);
 	json_decref(want);
 	want = t_jq("{'matched': ['risk'], 'candidates': [{'department': 'wenzhou-xfj',"
-		  " 'region': '3303', 'level': 'city', 'score': 4, 'covers': true}]}");
+		    " 'region': '3303', 'level': 'city', 'score': 4, 'covers': true}]}");
 	T_CHECK(json_equal(json_object_get(dec.explain, "matched"),
 			   json_object_get(want, "matched")));
 	T_CHECK(json_equal(json_object_get(dec.explain, "candidates"),
@@ -688,8 +713,8 @@ struct chooser_log {
 	const char *seen[4];
 };
 
-static size_t pick_cb(void *arg, json_t *petition, const struct rules_dept *const *c,
-		      size_t n, json_t **explain)
+static size_t pick_cb(void *arg, json_t *petition, const struct rules_dept *const *c, size_t n,
+		      json_t **explain)
 {
 	struct chooser_log *log = arg;
 
@@ -718,8 +743,9 @@ static void t_candidates_and_exclusion(void)
 	T_INTEQ(log.calls, 1);
 	T_INTEQ(log.n, 2);
 	T_STREQ(dec.lead->code, "rsj-b");
-	T_STREQ(json_string_value(json_object_get(json_object_get(dec.explain, "choice"),
-						  "picked")), "rsj-b");
+	T_STREQ(json_string_value(
+			json_object_get(json_object_get(dec.explain, "choice"), "picked")),
+		"rsj-b");
 	rules_decision_release(&dec);
 	/* without a chooser: the first in file order */
 	T_INTEQ(rules_decide(rs, p, &dec, NULL), 0);
@@ -776,22 +802,15 @@ static void t_candidates_refused(void)
 	sbuf_release(&err);
 }
 
-T_SUITE(rules,
-	{ "parse_ok", t_parse_ok },
-	{ "catch_all_empty_when", t_catch_all_empty_when },
-	{ "refusals", t_refusals },
-	{ "refusal_all_reported", t_refusal_all_reported },
-	{ "refusal_not_object", t_refusal_not_object },
-	{ "priority_order", t_priority_order },
-	{ "priority_ties_file_order", t_priority_ties_file_order },
-	{ "when_tests", t_when_tests },
+T_SUITE(rules, { "parse_ok", t_parse_ok }, { "catch_all_empty_when", t_catch_all_empty_when },
+	{ "refusals", t_refusals }, { "refusal_all_reported", t_refusal_all_reported },
+	{ "refusal_not_object", t_refusal_not_object }, { "priority_order", t_priority_order },
+	{ "priority_ties_file_order", t_priority_ties_file_order }, { "when_tests", t_when_tests },
 	{ "when_fields_missing", t_when_fields_missing },
 	{ "local_resolution", t_local_resolution },
-	{ "local_skips_unresolved", t_local_skips_unresolved },
-	{ "co_handlers", t_co_handlers },
+	{ "local_skips_unresolved", t_local_skips_unresolved }, { "co_handlers", t_co_handlers },
 	{ "co_handler_same_as_lead", t_co_handler_same_as_lead },
-	{ "triage_fallback", t_triage_fallback },
-	{ "assign_triage", t_assign_triage },
-	{ "triage_unresolved", t_triage_unresolved },
-	{ "explain", t_explain }, { "candidates_and_exclusion", t_candidates_and_exclusion },
+	{ "triage_fallback", t_triage_fallback }, { "assign_triage", t_assign_triage },
+	{ "triage_unresolved", t_triage_unresolved }, { "explain", t_explain },
+	{ "candidates_and_exclusion", t_candidates_and_exclusion },
 	{ "candidates_refused", t_candidates_refused })

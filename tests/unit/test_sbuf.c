@@ -36,13 +36,13 @@ static void t_add(void)
 	T_STREQ(sb.buf, "瑞安-330381");
 	T_INTEQ(sb.len, strlen("瑞安-330381"));
 	T_CHECK(sb.alloc > sb.len);
-	sbuf_add(&sb, "a\0b", 3);   /* bytes, NUL included */
+	sbuf_add(&sb, "a\0b", 3); /* bytes, NUL included */
 	T_INTEQ(sb.len, strlen("瑞安-330381") + 3);
 	T_CHECK(memcmp(sb.buf + sb.len - 3, "a\0b", 4) == 0);
 	sbuf_adds(&sb, "");
 	T_INTEQ(sb.len, strlen("瑞安-330381") + 3);
 	sbuf_release(&sb);
-	T_STREQ(sbuf_empty, "");   /* the shared empty string is never written */
+	T_STREQ(sbuf_empty, ""); /* the shared empty string is never written */
 }
 
 /* Many small adds: every reallocation keeps the content and the NUL. */
@@ -66,7 +66,7 @@ static void t_growth(void)
 		if (sb.buf[i] != (char)('a' + i % 26))
 			ok = 0;
 	T_CHECK(ok);
-	T_CHECK(reallocs < 20);   /* grows geometrically, not by a byte each time */
+	T_CHECK(reallocs < 20); /* grows geometrically, not by a byte each time */
 	sbuf_grow(&sb, 100000);
 	T_CHECK(sb.alloc >= 105001);
 	T_INTEQ(sb.len, 5000);
@@ -78,7 +78,7 @@ static void t_addf(void)
 {
 	struct sbuf sb = SBUF_INIT;
 
-	sbuf_addf(&sb, "%s-%06d", "XF-330381-20261122", 123);   /* alloc was 0 */
+	sbuf_addf(&sb, "%s-%06d", "XF-330381-20261122", 123); /* alloc was 0 */
 	T_STREQ(sb.buf, "XF-330381-20261122-000123");
 	T_INTEQ(sb.len, 25);
 	sbuf_addf(&sb, "%s", "");
@@ -128,7 +128,7 @@ static void t_addf_boundary(void)
 	sbuf_addf(&sb, "%s", fill);
 	T_INTEQ(sb.len, room);
 	T_INTEQ(strlen(sb.buf), room);
-	T_CHECK(sb.alloc == room + 1);   /* fitted, no reallocation */
+	T_CHECK(sb.alloc == room + 1); /* fitted, no reallocation */
 	sbuf_addf(&sb, "%c", 'z');
 	T_INTEQ(sb.len, room + 1);
 	T_CHECK(sb.alloc > room + 2);
@@ -143,7 +143,7 @@ static void t_reset(void)
 	char *mem;
 	size_t alloc;
 
-	sbuf_reset(&sb);   /* nothing allocated yet */
+	sbuf_reset(&sb); /* nothing allocated yet */
 	T_CHECK(sb.buf == sbuf_empty);
 	T_INTEQ(sb.len, 0);
 	sbuf_adds(&sb, "信访事项");
@@ -152,7 +152,7 @@ static void t_reset(void)
 	sbuf_reset(&sb);
 	T_STREQ(sb.buf, "");
 	T_INTEQ(sb.len, 0);
-	T_CHECK(sb.buf == mem);   /* memory kept */
+	T_CHECK(sb.buf == mem); /* memory kept */
 	T_INTEQ(sb.alloc, alloc);
 	sbuf_adds(&sb, "again");
 	T_STREQ(sb.buf, "again");
@@ -164,7 +164,7 @@ static void t_release_reuse(void)
 {
 	struct sbuf sb = SBUF_INIT;
 
-	sbuf_release(&sb);   /* never allocated: fine */
+	sbuf_release(&sb); /* never allocated: fine */
 	sbuf_adds(&sb, "one");
 	sbuf_release(&sb);
 	T_CHECK(sb.buf == sbuf_empty);
@@ -185,7 +185,7 @@ static void t_detach(void)
 	s = sbuf_detach(&sb, &len);
 	T_STREQ(s, "case 7");
 	T_INTEQ(len, 6);
-	T_CHECK(sb.buf == sbuf_empty);   /* the buffer is empty and usable */
+	T_CHECK(sb.buf == sbuf_empty); /* the buffer is empty and usable */
 	T_INTEQ(sb.len, 0);
 	T_INTEQ(sb.alloc, 0);
 	sbuf_adds(&sb, "next");
@@ -207,7 +207,7 @@ static void t_detach_empty(void)
 	T_STREQ(s, "");
 	T_INTEQ(len, 0);
 	free(s);
-	s = sbuf_detach(&sb, NULL);   /* len is optional */
+	s = sbuf_detach(&sb, NULL); /* len is optional */
 	T_STREQ(s, "");
 	free(s);
 	T_CHECK(sb.buf == sbuf_empty);
@@ -221,18 +221,11 @@ static void t_null_ignored(void)
 	sbuf_adds(err, "x");
 	sbuf_addch(err, 'x');
 	sbuf_addf(err, "%s %d", "x", 1);
-	T_STREQ(sbuf_empty, "");   /* reached here, and nothing was written */
+	T_STREQ(sbuf_empty, ""); /* reached here, and nothing was written */
 }
 
-T_SUITE(sbuf,
-	{ "init_empty", t_init_empty },
-	{ "add", t_add },
-	{ "growth", t_growth },
-	{ "addf", t_addf },
-	{ "addf_realloc", t_addf_realloc },
-	{ "addf_boundary", t_addf_boundary },
-	{ "reset", t_reset },
-	{ "release_reuse", t_release_reuse },
-	{ "detach", t_detach },
-	{ "detach_empty", t_detach_empty },
-	{ "null_ignored", t_null_ignored })
+T_SUITE(sbuf, { "init_empty", t_init_empty }, { "add", t_add }, { "growth", t_growth },
+	{ "addf", t_addf }, { "addf_realloc", t_addf_realloc },
+	{ "addf_boundary", t_addf_boundary }, { "reset", t_reset },
+	{ "release_reuse", t_release_reuse }, { "detach", t_detach },
+	{ "detach_empty", t_detach_empty }, { "null_ignored", t_null_ignored })

@@ -22,9 +22,8 @@ static json_t *entry(json_t *arr, const char *key, const char *val)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(arr, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, key)), val))
-			return e;
+	json_array_foreach(
+		arr, i, e) if (!strcmp(json_string_value(json_object_get(e, key)), val)) return e;
 	return NULL;
 }
 
@@ -63,13 +62,11 @@ static void t_flow(void)
 	/* summed by state, the lifecycle's states first, then others */
 	cases = json_object_get(j, "cases");
 	T_INTEQ(json_array_size(cases), 5);
-	T_STREQ(json_string_value(json_object_get(json_array_get(cases, 0), "state")),
-		"assigned");
+	T_STREQ(json_string_value(json_object_get(json_array_get(cases, 0), "state")), "assigned");
 	T_INTEQ(ival(json_array_get(cases, 0), "count"), 5);
 	T_INTEQ(ival(json_array_get(cases, 1), "count"), 1);
 	T_INTEQ(ival(json_array_get(cases, 3), "count"), 0); /* rated */
-	T_STREQ(json_string_value(json_object_get(json_array_get(cases, 4), "state")),
-		"triage");
+	T_STREQ(json_string_value(json_object_get(json_array_get(cases, 4), "state")), "triage");
 	T_INTEQ(ival(json_array_get(cases, 4), "count"), 4);
 	json_decref(j);
 	metrics_free(m);
@@ -80,8 +77,8 @@ static void t_empty(void)
 {
 	struct metrics *m = metrics_new();
 	json_t *j = status_json(&(struct status_src){ m, NULL, NULL });
-	const char *keys[] = { "messages_in", "messages_out", "dead_letters", "cases",
-			       "lag", "departments" };
+	const char *keys[] = { "messages_in", "messages_out", "dead_letters",
+			       "cases",       "lag",          "departments" };
 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		T_INTEQ(json_array_size(json_object_get(j, keys[i])), 0);
@@ -91,8 +88,8 @@ static void t_empty(void)
 }
 
 /* A reading of group's topic/partition: committed, end, seconds (-1 unknown). */
-static void reading(struct lag_sample *smp, const char *group, const char *topic,
-		    int32_t partition, int64_t committed, int64_t end, double lag_s)
+static void reading(struct lag_sample *smp, const char *group, const char *topic, int32_t partition,
+		    int64_t committed, int64_t end, double lag_s)
 {
 	struct lag_reading *r = lag_sample_add(smp, group, topic, partition);
 
@@ -169,7 +166,10 @@ static void t_lag_none(void)
 static void t_departments(void)
 {
 	struct scorecard_row rows[] = {
-		{ .code = "b", .name = "乙局 \"B\" \\ x", .open = 3, .overdue = { 1, 4 },
+		{ .code = "b",
+		  .name = "乙局 \"B\" \\ x",
+		  .open = 3,
+		  .overdue = { 1, 4 },
 		  .status = SCORECARD_YELLOW },
 		{ .code = "c", .name = "丙", .satisfied = { 1, 3 }, .status = SCORECARD_GREEN },
 		{ .code = "a", .name = "甲", .status = SCORECARD_RED },
@@ -239,8 +239,9 @@ static void t_route(void)
 	T_INTEQ(count(body.buf, "</script>"), 3);
 	T_CHECK(strstr(body.buf, "\\u003c/script>\\u003cb>") != NULL);
 	/* no external assets */
-	T_INTEQ(count(body.buf, "http://") + count(body.buf, "https://") +
-		count(body.buf, "src=") + count(body.buf, "<link") + count(body.buf, "@import"), 0);
+	T_INTEQ(count(body.buf, "http://") + count(body.buf, "https://") + count(body.buf, "src=") +
+			count(body.buf, "<link") + count(body.buf, "@import"),
+		0);
 	sbuf_reset(&body);
 	T_INTEQ(status_route(&src, "/metrics", &body, &type), 0);
 	T_INTEQ(status_route(&src, "/status", &body, &type), 0);
@@ -280,7 +281,8 @@ static void t_lag_statuses(void)
 	if (!T_CHECK(json_is_array(arr)))
 		goto out;
 	T_INTEQ(json_array_size(arr), LAG_STATUS_MAX + 1);
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		const struct lag_status_info *st = &lag_statuses[i];
 
 		T_STREQ(json_string_value(json_object_get(e, "name")), st->name);
@@ -302,10 +304,9 @@ out:
 	metrics_free(m);
 }
 
-T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty },
-	{ "lag_groups", t_lag }, { "lag_none", t_lag_none },
-	{ "departments", t_departments },
-	{ "route", t_route }, { "lag_statuses_from_lag_h", t_lag_statuses })
+T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty }, { "lag_groups", t_lag },
+	{ "lag_none", t_lag_none }, { "departments", t_departments }, { "route", t_route },
+	{ "lag_statuses_from_lag_h", t_lag_statuses })
 
 /* ---- domain/scorecard.c: the parts that need no database ---- */
 
@@ -345,8 +346,16 @@ static void t_render(void)
 {
 	struct xf_conf conf = thresholds();
 	struct scorecard_row rows[] = {
-		{ "ruian-gaj", "瑞安市公安局", 400, 2, 2, { 2, 2 }, { 0, 2 }, { 0, 2 },
-		  { 0, 0 }, SCORECARD_RED },
+		{ "ruian-gaj",
+		  "瑞安市公安局",
+		  400,
+		  2,
+		  2,
+		  { 2, 2 },
+		  { 0, 2 },
+		  { 0, 2 },
+		  { 0, 0 },
+		  SCORECARD_RED },
 		{ "x", "X", 0, 0, 0, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 1, 3 }, SCORECARD_GREEN },
 	};
 	struct scorecard sc = { rows, 2, NULL };
@@ -365,10 +374,10 @@ static void t_render(void)
 		"\n2 departments: 1 red, 0 yellow, 1 green. thresholds (yellow/red): overdue >="
 		" 10/20%, return >= 15/30%, satisfied < 80/60%\n");
 	j = scorecard_json(&sc);
-	T_CHECK(json_is_null(json_object_get(json_object_get(json_array_get(j, 1), "overdue"),
-					     "pct")));
-	T_CHECK(json_real_value(json_object_get(json_object_get(json_array_get(j, 1),
-							     "satisfied"), "pct")) == 33.3);
+	T_CHECK(json_is_null(
+		json_object_get(json_object_get(json_array_get(j, 1), "overdue"), "pct")));
+	T_CHECK(json_real_value(json_object_get(json_object_get(json_array_get(j, 1), "satisfied"),
+						"pct")) == 33.3);
 	T_STREQ(json_string_value(json_object_get(json_array_get(j, 0), "status")), "red");
 	json_decref(j);
 	sbuf_release(&out);

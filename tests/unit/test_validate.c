@@ -22,8 +22,8 @@ static const struct jschema_set *schemas(void)
 }
 
 /* The required fields, valid; EV(extra) adds fields after them. */
-#define EV_BASE \
-	"{'source': {'system': 'wz12345'}, 'external_id': 'WO-1'," \
+#define EV_BASE                                                                 \
+	"{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"              \
 	" 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code': '330381'," \
 	" 'subject': '拖欠工资', 'content': '公司拖欠三个月工资，要求支付。'"
 #define EV(extra) EV_BASE extra "}"
@@ -45,7 +45,8 @@ static void summary(const struct intake_verdict *v, struct sbuf *out)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(v->errors, i, e) {
+	json_array_foreach(v->errors, i, e)
+	{
 		const char *f = json_string_value(json_object_get(e, "field"));
 
 		sbuf_addf(out, "%s%s@%s", i ? ", " : "",
@@ -105,20 +106,22 @@ static void t_valid_full(void)
 	       " 'attachments': [{'name': 'a.jpg', 'url': 'https://x/a.jpg',"
 	       "   'sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'}],"
 	       " 'category_hint': 'environment', 'language': 'zh-Hans',"
-	       " 'x_upstream': {'kept': [1, 2]}}", "");
+	       " 'x_upstream': {'kept': [1, 2]}}",
+	       "");
 	expect("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
 	       " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code': '330381001',"
 	       " 'subject': 'x', 'content': 'y', 'co_signers': 1,"
 	       " 'petitioner': {'anonymous': true}, 'location': {'lat': -90, 'lon': 180}}",
 	       "");
-	expect(EV(", 'address': '', 'language': ''"), "");   /* optional may be empty */
+	expect(EV(", 'address': '', 'language': ''"), ""); /* optional may be empty */
 }
 
 /* null is "absent" for every optional field, petitioner.anonymous too. */
 static void t_optional_null(void)
 {
 	expect(EV(", 'petitioner': null, 'address': null, 'co_signers': null,"
-		  " 'location': null, 'attachments': null, 'language': null"), "");
+		  " 'location': null, 'attachments': null, 'language': null"),
+	       "");
 	expect(EV(", 'petitioner': {'name': null, 'phone': null, 'id_number': null}"), "");
 	expect(EV(", 'petitioner': {'anonymous': null}"), "");
 }
@@ -192,9 +195,9 @@ static void t_too_large(void)
 static void t_not_utf8(void)
 {
 	expect("{'subject': '\xC0\xAF'}", "not_utf8@-");
-	expect("{'subject': '\xED\xA0\x80'}", "not_utf8@-");   /* a surrogate */
-	expect("{'subject': '\xE4\xB8'}", "not_utf8@-");       /* truncated */
-	expect(EV(", 'address': '\xB9\xFA'"), "not_utf8@-");   /* GBK */
+	expect("{'subject': '\xED\xA0\x80'}", "not_utf8@-"); /* a surrogate */
+	expect("{'subject': '\xE4\xB8'}", "not_utf8@-");     /* truncated */
+	expect(EV(", 'address': '\xB9\xFA'"), "not_utf8@-"); /* GBK */
 }
 
 static void t_not_json(void)
@@ -205,8 +208,8 @@ static void t_not_json(void)
 	expect("{'source': ", "not_json@-");
 	expect("{'a': 1,}", "not_json@-");
 	expect("{'a': 1} trailing", "not_json@-");
-	expect("{'a': '\\ud800'}", "not_json@-");   /* a lone surrogate escape */
-	expect(EV(", 'region_code': '330381001'"), "not_json@-");   /* duplicate key */
+	expect("{'a': '\\ud800'}", "not_json@-");                 /* a lone surrogate escape */
+	expect(EV(", 'region_code': '330381001'"), "not_json@-"); /* duplicate key */
 	T_INTEQ(intake_validate(schemas(), "{\"a\":", 5, &v), -1);
 	T_CHECK(v.event == NULL);
 	T_CHECK(json_string_value(json_object_get(json_array_get(v.errors, 0), "message")));
@@ -245,13 +248,15 @@ static void t_missing_field(void)
 	       "missing_field@source");
 	expect("{'source': {}, 'external_id': 'WO-1',"
 	       " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code': '330381',"
-	       " 'subject': 's', 'content': 'c'}", "missing_field@source.system");
+	       " 'subject': 's', 'content': 'c'}",
+	       "missing_field@source.system");
 	expect("{'source': {'system': 'wz12345'}, 'external_id': null,"
 	       " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code': '330381',"
-	       " 'subject': 's', 'content': 'c'}", "missing_field@external_id");
+	       " 'subject': 's', 'content': 'c'}",
+	       "missing_field@external_id");
 	expect("{}", "missing_field@source, missing_field@external_id, "
-	       "missing_field@occurred_at, missing_field@region_code, "
-	       "missing_field@subject, missing_field@content");
+		     "missing_field@occurred_at, missing_field@region_code, "
+		     "missing_field@subject, missing_field@content");
 }
 
 static void t_wrong_type(void)
@@ -275,7 +280,8 @@ static void t_wrong_type(void)
 	expect(EV(", 'petitioner': {'phone': 13800000000}"), "wrong_type@petitioner.phone");
 	expect("{'source': {'system': 'wz12345', 'channel': 1}, 'external_id': 'WO-1',"
 	       " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code': '330381',"
-	       " 'subject': 's', 'content': 'c'}", "wrong_type@source.channel");
+	       " 'subject': 's', 'content': 'c'}",
+	       "wrong_type@source.channel");
 }
 
 static void t_empty_field(void)
@@ -293,8 +299,8 @@ static void expect_subject(int n, const char *want)
 	struct sbuf text = SBUF_INIT;
 
 	sbuf_adds(&text, "{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
-		  " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code': '330381',"
-		  " 'content': 'c', 'subject': '");
+			 " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code': '330381',"
+			 " 'content': 'c', 'subject': '");
 	for (int i = 0; i < n; i++)
 		sbuf_adds(&text, "访");
 	sbuf_adds(&text, "'}");
@@ -308,9 +314,10 @@ static void t_too_long(void)
 	struct sbuf text = SBUF_INIT;
 	char *msg;
 
-	expect_subject(200, "");   /* 600 bytes, 200 characters */
+	expect_subject(200, ""); /* 600 bytes, 200 characters */
 	expect_subject(201, "too_long@subject");
-	sbuf_adds(&text, "{\"source\": {\"system\": \"wz12345\"}, \"external_id\": \"WO-1\","
+	sbuf_adds(&text,
+		  "{\"source\": {\"system\": \"wz12345\"}, \"external_id\": \"WO-1\","
 		  " \"occurred_at\": \"2026-11-22T10:00:00+08:00\", \"region_code\": \"330381\","
 		  " \"subject\": \"s\", \"content\": \"");
 	for (int i = 0; i < 20001; i++)
@@ -328,9 +335,11 @@ static void expect_region(const char *code, const char *want)
 {
 	struct sbuf text = SBUF_INIT;
 
-	sbuf_addf(&text, "{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
+	sbuf_addf(&text,
+		  "{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
 		  " 'occurred_at': '2026-11-22T10:00:00+08:00', 'subject': 's',"
-		  " 'content': 'c', 'region_code': '%s'}", code);
+		  " 'content': 'c', 'region_code': '%s'}",
+		  code);
 	expect(text.buf, want);
 	sbuf_release(&text);
 }
@@ -358,9 +367,11 @@ static void expect_time(const char *at, const char *want)
 {
 	struct sbuf text = SBUF_INIT;
 
-	sbuf_addf(&text, "{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
+	sbuf_addf(&text,
+		  "{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
 		  " 'region_code': '330381', 'subject': 's', 'content': 'c',"
-		  " 'occurred_at': '%s'}", at);
+		  " 'occurred_at': '%s'}",
+		  at);
 	expect(text.buf, want);
 	sbuf_release(&text);
 }
@@ -381,18 +392,20 @@ static void t_bad_time(void)
 	expect_time("2016-12-31T23:59:60.5Z", "bad_time@occurred_at");
 	expect("{'source': {'system': 'wz12345'}, 'external_id': 'WO-1',"
 	       " 'region_code': '330381', 'subject': 's', 'content': 'c',"
-	       " 'occurred_at': 1795312800}", "wrong_type@occurred_at");
+	       " 'occurred_at': 1795312800}",
+	       "wrong_type@occurred_at");
 }
 
 static void t_bad_value(void)
 {
-	static const char *const channels[] = { "hotline", "web", "app", "grid",
-		"walk_in", "letter", "e_station" };
+	static const char *const channels[] = { "hotline", "web",    "app",      "grid",
+						"walk_in", "letter", "e_station" };
 	struct sbuf text = SBUF_INIT;
 
 	for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
 		sbuf_reset(&text);
-		sbuf_addf(&text, "{'source': {'system': 'wz12345', 'channel': '%s'},"
+		sbuf_addf(&text,
+			  "{'source': {'system': 'wz12345', 'channel': '%s'},"
 			  " 'external_id': 'WO-1', 'occurred_at': '2026-11-22T10:00:00+08:00',"
 			  " 'region_code': '330381', 'subject': 's', 'content': 'c'}",
 			  channels[i]);
@@ -430,18 +443,18 @@ static void t_several(void)
 	T_INTEQ(intake_validate(schemas(), s, strlen(s), &v), -1);
 	summary(&v, &got);
 	T_STREQ(got.buf, "missing_field@subject, bad_value@source.channel, "
-		"bad_time@occurred_at, bad_region_code@region_code, bad_value@co_signers");
+			 "bad_time@occurred_at, bad_region_code@region_code, bad_value@co_signers");
 	T_STREQ(v.source_system, "wz12345");
 	T_STREQ(v.external_id, "WO-9");
 	T_STREQ(intake_first_code(&v), "missing_field");
 	text = intake_errors_text(&v);
 	T_STREQ(text, "subject: required field is missing; "
-		"source.channel: not one of the allowed values; "
-		"occurred_at: not an RFC 3339 date-time with offset; "
-		"region_code: not a division code: 6, 9 or 12 digits beginning with "
-		"a province code; co_signers: out of range");
+		      "source.channel: not one of the allowed values; "
+		      "occurred_at: not an RFC 3339 date-time with offset; "
+		      "region_code: not a division code: 6, 9 or 12 digits beginning with "
+		      "a province code; co_signers: out of range");
 	free(text);
-	T_CHECK(json_is_object(v.event));   /* kept for the dead letter's context */
+	T_CHECK(json_is_object(v.event)); /* kept for the dead letter's context */
 	intake_verdict_release(&v);
 	sbuf_release(&got);
 	free(s);
@@ -465,7 +478,7 @@ static void t_keys_unreadable(void)
 	T_INTEQ(intake_validate(schemas(), b, strlen(b), &v), -1);
 	T_CHECK(v.source_system == NULL && v.external_id == NULL);
 	intake_verdict_release(&v);
-	T_INTEQ(intake_validate(schemas(), c, strlen(c), &v), -1);   /* both read: named */
+	T_INTEQ(intake_validate(schemas(), c, strlen(c), &v), -1); /* both read: named */
 	T_STREQ(v.source_system, "wz12345");
 	T_STREQ(v.external_id, "WO-1");
 	intake_verdict_release(&v);
@@ -549,8 +562,13 @@ static void t_contract_shapes(void)
 /* The schema's lengths, no shorter (found by fuzzing too). */
 static void t_contract_lengths(void)
 {
-	static const struct { const char *field; size_t max; } f[] = {
-		{ "external_id", 256 }, { "category_hint", 100 }, { "language", 35 },
+	static const struct {
+		const char *field;
+		size_t max;
+	} f[] = {
+		{ "external_id", 256 },
+		{ "category_hint", 100 },
+		{ "language", 35 },
 	};
 	struct sbuf text = SBUF_INIT, val = SBUF_INIT, want = SBUF_INIT;
 
@@ -560,7 +578,8 @@ static void t_contract_lengths(void)
 			while (val.len < n)
 				sbuf_addch(&val, 'x');
 			sbuf_reset(&text);
-			sbuf_addf(&text, "{'source': {'system': 'wz12345'}, %s"
+			sbuf_addf(&text,
+				  "{'source': {'system': 'wz12345'}, %s"
 				  " 'occurred_at': '2026-11-22T10:00:00+08:00', 'region_code':"
 				  " '330381', 'subject': 's', 'content': 'c', '%s': '%s'}",
 				  i ? "'external_id': 'WO-1'," : "", f[i].field, val.buf);
@@ -571,7 +590,8 @@ static void t_contract_lengths(void)
 		}
 	}
 	expect(EV(", 'petitioner': {'phone': '1234567890123456789012345678901234567890',"
-		  " 'id_number': '1234567890123456789012345678901234567890'}"), "");
+		  " 'id_number': '1234567890123456789012345678901234567890'}"),
+	       "");
 	sbuf_release(&text);
 	sbuf_release(&val);
 	sbuf_release(&want);
@@ -619,31 +639,18 @@ static void t_one_error_per_field(void)
 	expect_region("", "empty_field@region_code");
 }
 
-T_SUITE(validate,
-	{ "valid_minimal", t_valid_minimal },
-	{ "valid_full", t_valid_full },
-	{ "optional_null", t_optional_null },
-	{ "too_large", t_too_large },
-	{ "too_many_values", t_too_many_values },
-	{ "not_utf8", t_not_utf8 },
-	{ "not_json", t_not_json },
-	{ "not_object", t_not_object },
-	{ "not_object_scalar", t_not_object_scalar },
-	{ "bad_schema", t_bad_schema },
-	{ "missing_field", t_missing_field },
-	{ "wrong_type", t_wrong_type },
-	{ "empty_field", t_empty_field },
-	{ "too_long", t_too_long },
+T_SUITE(validate, { "valid_minimal", t_valid_minimal }, { "valid_full", t_valid_full },
+	{ "optional_null", t_optional_null }, { "too_large", t_too_large },
+	{ "too_many_values", t_too_many_values }, { "not_utf8", t_not_utf8 },
+	{ "not_json", t_not_json }, { "not_object", t_not_object },
+	{ "not_object_scalar", t_not_object_scalar }, { "bad_schema", t_bad_schema },
+	{ "missing_field", t_missing_field }, { "wrong_type", t_wrong_type },
+	{ "empty_field", t_empty_field }, { "too_long", t_too_long },
 	{ "bad_region_code", t_bad_region_code },
 	{ "region_code_too_many_digits", t_region_code_too_many_digits },
-	{ "bad_time", t_bad_time },
-	{ "bad_value", t_bad_value },
-	{ "several", t_several },
-	{ "schema_wins", t_schema_wins },
-	{ "one_error_per_field", t_one_error_per_field },
-	{ "keys_unreadable", t_keys_unreadable },
-	{ "first_code", t_first_code },
+	{ "bad_time", t_bad_time }, { "bad_value", t_bad_value }, { "several", t_several },
+	{ "schema_wins", t_schema_wins }, { "one_error_per_field", t_one_error_per_field },
+	{ "keys_unreadable", t_keys_unreadable }, { "first_code", t_first_code },
 	{ "errors_text_no_field", t_errors_text_no_field },
-	{ "errors_text_valid", t_errors_text_valid },
-	{ "contract_shapes", t_contract_shapes },
+	{ "errors_text_valid", t_errors_text_valid }, { "contract_shapes", t_contract_shapes },
 	{ "contract_lengths", t_contract_lengths })

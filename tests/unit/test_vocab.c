@@ -38,9 +38,8 @@ static json_t *schema_enum(const char *id, const char *const *path)
 
 	for (; *path && j; path++)
 		j = json_object_get(j, *path);
-	json_array_foreach(json_object_get(j, "enum"), i, v)
-		if (json_is_string(v))
-			json_array_append(out, v);
+	json_array_foreach(json_object_get(j, "enum"), i, v) if (json_is_string(v))
+		json_array_append(out, v);
 	json_decref(schema);
 	T_CHECK(json_array_size(out) > 0);
 	return out;
@@ -76,7 +75,8 @@ static void t_categories(void)
 	T_CHECK(vocab_category_codes[VOCAB_NCATEGORIES] == NULL);
 	T_STREQ(vocab_categories[VOCAB_NCATEGORIES - 1].code, "other");
 	T_STREQ(vocab_categories[7].name, "征地拆迁");
-	T_INTEQ(vocab_category_label("劳动和社会保障"), vocab_category_index("labor_social_security"));
+	T_INTEQ(vocab_category_label("劳动和社会保障"),
+		vocab_category_index("labor_social_security"));
 	/* the Chinese name is a label, not a code */
 	T_INTEQ(vocab_category_index("城乡建设"), -1);
 	T_INTEQ(vocab_category_index("labour"), -1);
@@ -96,8 +96,8 @@ static void t_categories_schemas(void)
 		{ "xf.petition.v1", { "$defs", "category" } },
 		{ "xf.assignment.v1", { "$defs", "category" } },
 		{ "xf.rules.v1", { "$defs", "category" } },
-		{ "xf.keywords.v1", { "properties", "keywords", "items", "properties",
-				      "category" } },
+		{ "xf.keywords.v1",
+		  { "properties", "keywords", "items", "properties", "category" } },
 	};
 
 	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
@@ -131,8 +131,8 @@ static void t_channels(void)
 static void t_states(void)
 {
 	static const char *const names[] = { "assigned", "accepted", "resolved", "rated" };
-	static const enum case_state states[] = { CASE_ASSIGNED, CASE_ACCEPTED,
-						  CASE_RESOLVED, CASE_RATED };
+	static const enum case_state states[] = { CASE_ASSIGNED, CASE_ACCEPTED, CASE_RESOLVED,
+						  CASE_RATED };
 
 	T_INTEQ(sizeof names / sizeof names[0], VOCAB_NSTATES - 1);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -166,8 +166,7 @@ static void t_states_events(void)
 		json_t *v;
 		int found = 0;
 
-		json_array_foreach(types, i, v)
-			found |= !strcmp(json_string_value(v), name);
+		json_array_foreach(types, i, v) found |= !strcmp(json_string_value(v), name);
 		if (!T_CHECK(found))
 			fprintf(stderr, "    state %s is no case event type\n", name);
 	}
@@ -184,7 +183,8 @@ static void t_feedback_actions(void)
 	while (lifecycle_action_name(n))
 		n++;
 	T_INTEQ(n, json_array_size(e));
-	json_array_foreach(e, i, v) {
+	json_array_foreach(e, i, v)
+	{
 		size_t k = 0;
 
 		while (lifecycle_action_name(k) &&
@@ -196,10 +196,6 @@ static void t_feedback_actions(void)
 	json_decref(e);
 }
 
-T_SUITE(vocab,
-	{ "categories", t_categories },
-	{ "categories_schemas", t_categories_schemas },
-	{ "channels", t_channels },
-	{ "states", t_states },
-	{ "states_events", t_states_events },
+T_SUITE(vocab, { "categories", t_categories }, { "categories_schemas", t_categories_schemas },
+	{ "channels", t_channels }, { "states", t_states }, { "states_events", t_states_events },
 	{ "feedback_actions", t_feedback_actions })

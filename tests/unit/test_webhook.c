@@ -28,7 +28,7 @@
 struct seen {
 	pthread_mutex_t lock;
 	int count;
-	double at_ms;          /* now_ms() when it arrived */
+	double at_ms; /* now_ms() when it arrived */
 	char method[8], type[64], delivery[32], event[64], ts[32], sig[80];
 	struct sbuf body;
 };
@@ -36,7 +36,7 @@ struct seen {
 struct server {
 	struct MHD_Daemon *mhd;
 	int port;
-	atomic_int release;    /* lets /slow answer */
+	atomic_int release; /* lets /slow answer */
 	struct seen seen;
 };
 
@@ -69,8 +69,7 @@ static void remember(struct server *srv, struct MHD_Connection *c, const char *m
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status)
 {
 	static char text[] = "{}";
-	struct MHD_Response *r = MHD_create_response_from_buffer(2, text,
-								 MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r = MHD_create_response_from_buffer(2, text, MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result rc = MHD_queue_response(c, status, r);
 
 	MHD_destroy_response(r);
@@ -79,8 +78,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status)
 
 /* /ok: 200, remembered; /fail: 500; /slow: 200 once released (or after 5 s). */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version,
-			      const char *upload, size_t *upload_size, void **state)
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **state)
 {
 	struct server *srv = cls;
 	struct sbuf *body = *state;
@@ -132,12 +131,10 @@ static int server_start(struct server *srv)
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	srv->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-				    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-				    0, NULL, NULL, handle, srv,
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-				    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-				    MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_END);
 	if (!srv->mhd)
 		return -1;
 	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -199,8 +196,8 @@ static void t_signature(void)
 
 static void t_backoff(void)
 {
-	static const long want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 64000,
-				     128000, 256000, 300000, 300000 };
+	static const long want[] = { 1000,  2000,   4000,   8000,   16000, 32000,
+				     64000, 128000, 256000, 300000, 300000 };
 	struct xf_conf conf;
 
 	test_conf(&conf, 1000);
@@ -275,8 +272,8 @@ static void t_timeout_alone(void)
 	T_INTEQ(srv.seen.count, 1);
 	T_CHECK(srv.seen.at_ms - t0 < 200);
 	if (took >= 1000 || srv.seen.at_ms - t0 >= 200)
-		fprintf(stderr, "    batch took %.0f ms, fast one arrived after %.0f ms\n",
-			took, srv.seen.at_ms - t0);
+		fprintf(stderr, "    batch took %.0f ms, fast one arrived after %.0f ms\n", took,
+			srv.seen.at_ms - t0);
 out:
 	webhook_stop(ws);
 	server_stop(&srv);
@@ -405,12 +402,7 @@ out:
 	sbuf_release(&err);
 }
 
-T_SUITE(webhook,
-	{ "signature", t_signature },
-	{ "backoff", t_backoff },
-	{ "status_500", t_status_500 },
-	{ "timeout_alone", t_timeout_alone },
-	{ "delivered_signed", t_delivered_signed },
-	{ "refused", t_refused },
-	{ "rejected", t_rejected },
-	{ "stop_prompt", t_stop_prompt })
+T_SUITE(webhook, { "signature", t_signature }, { "backoff", t_backoff },
+	{ "status_500", t_status_500 }, { "timeout_alone", t_timeout_alone },
+	{ "delivered_signed", t_delivered_signed }, { "refused", t_refused },
+	{ "rejected", t_rejected }, { "stop_prompt", t_stop_prompt })

@@ -21,9 +21,14 @@ static void t_escape(void)
 		{ "不属于本单位 ok", "不属于本单位 ok" },
 		{ "\x1b[2J\x1b]0;owned\x07", "\\x1b[2J\\x1b]0;owned\\x07" },
 		{ "a\r\nchain: intact\tx", "a\\r\\nchain: intact\\tx" },
-		{ "del\x7f c1\xc2\x9b" "31m", "del\\x7f c1\\u009b31m" },
-		{ "\xe2\x80\xae" "gpj.exe \xe2\x81\xa6", "\\u202egpj.exe \\u2066" },
-		{ "bad \xff \xc0\xaf \xed\xa0\x80 \xe4\xbf", "bad \\xff \\xc0\\xaf \\xed\\xa0\\x80 \\xe4\\xbf" },
+		{ "del\x7f c1\xc2\x9b"
+		  "31m",
+		  "del\\x7f c1\\u009b31m" },
+		{ "\xe2\x80\xae"
+		  "gpj.exe \xe2\x81\xa6",
+		  "\\u202egpj.exe \\u2066" },
+		{ "bad \xff \xc0\xaf \xed\xa0\x80 \xe4\xbf",
+		  "bad \\xff \\xc0\\xaf \\xed\\xa0\\x80 \\xe4\\xbf" },
 		{ "back\\slash", "back\\slash" },
 		{ "", "" },
 	};

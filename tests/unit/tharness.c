@@ -22,14 +22,13 @@ int t_check(int ok, const char *expr, const char *file, int line)
 	return ok;
 }
 
-int t_check_str(const char *got, const char *want, const char *expr,
-		const char *file, int line)
+int t_check_str(const char *got, const char *want, const char *expr, const char *file, int line)
 {
 	int ok = (!got && !want) || (got && want && strcmp(got, want) == 0);
 
 	if (!ok)
-		fprintf(stderr, "    got \"%s\", want \"%s\"\n",
-			got ? got : "(null)", want ? want : "(null)");
+		fprintf(stderr, "    got \"%s\", want \"%s\"\n", got ? got : "(null)",
+			want ? want : "(null)");
 	return t_check(ok, expr, file, line);
 }
 

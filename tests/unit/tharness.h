@@ -34,8 +34,7 @@ void t_register(struct t_suite *suite);
 /* Records one check; returns ok so callers may bail out early. */
 int t_check(int ok, const char *expr, const char *file, int line);
 /* Like t_check for strings; NULL compares equal only to NULL. */
-int t_check_str(const char *got, const char *want, const char *expr,
-		const char *file, int line);
+int t_check_str(const char *got, const char *want, const char *expr, const char *file, int line);
 /*
  * Runs the suites named in argv (all when none is named), leaving out
  * those named "-NAME"; returns the exit status.
@@ -52,21 +51,18 @@ void t_run_case(const char *suite, const struct t_case *tc);
 int t_summary(void);
 
 #define T_CHECK(cond) t_check(!!(cond), #cond, __FILE__, __LINE__)
-#define T_STREQ(got, want) \
-	t_check_str((got), (want), #got " == " #want, __FILE__, __LINE__)
+#define T_STREQ(got, want) t_check_str((got), (want), #got " == " #want, __FILE__, __LINE__)
 #define T_INTEQ(got, want) \
-	t_check((long long)(got) == (long long)(want), #got " == " #want, \
-		__FILE__, __LINE__)
+	t_check((long long)(got) == (long long)(want), #got " == " #want, __FILE__, __LINE__)
 
-#define T_SUITE(sname, ...)                                               \
-	static const struct t_case t_cases_##sname[] = { __VA_ARGS__ };   \
-	static struct t_suite t_suite_##sname = {                         \
-		#sname, t_cases_##sname,                                  \
-		sizeof t_cases_##sname / sizeof t_cases_##sname[0], NULL  \
-	};                                                                \
-	__attribute__((constructor)) static void t_reg_##sname(void)      \
-	{                                                                 \
-		t_register(&t_suite_##sname);                             \
+#define T_SUITE(sname, ...)                                                                       \
+	static const struct t_case t_cases_##sname[] = { __VA_ARGS__ };                           \
+	static struct t_suite t_suite_##sname = {                                                 \
+		#sname, t_cases_##sname, sizeof t_cases_##sname / sizeof t_cases_##sname[0], NULL \
+	};                                                                                        \
+	__attribute__((constructor)) static void t_reg_##sname(void)                              \
+	{                                                                                         \
+		t_register(&t_suite_##sname);                                                     \
 	}
 
 #endif
