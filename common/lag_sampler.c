@@ -430,10 +430,7 @@ static void cache_put(struct lag_sampler *s, const char *topic, int32_t partitio
 {
 	struct dated *d;
 
-	if (s->ncache == s->alloc) {
-		s->alloc = s->alloc ? 2 * s->alloc : 16;
-		s->cache = xrealloc(s->cache, s->alloc * sizeof *s->cache);
-	}
+	XALLOC_GROW(s->cache, s->ncache, s->alloc, 16);
 	d = &s->cache[s->ncache++];
 	d->topic = xstrdup(topic);
 	d->partition = partition;

@@ -16,10 +16,7 @@ struct lag_reading *lag_sample_add(struct lag_sample *smp, const char *group, co
 {
 	struct lag_reading *r;
 
-	if (smp->n == smp->alloc) {
-		smp->alloc = smp->alloc ? 2 * smp->alloc : 16;
-		smp->v = xrealloc(smp->v, smp->alloc * sizeof *smp->v);
-	}
+	XALLOC_GROW(smp->v, smp->n, smp->alloc, 16);
 	r = &smp->v[smp->n++];
 	r->group = xstrdup(group);
 	r->topic = xstrdup(topic);

@@ -90,10 +90,7 @@ static void labels_read(struct metrics_series *s)
 	for (const char *p = s->labels, *eq; *p && (eq = strchr(p, '=')) && eq[1] == '"';) {
 		struct metrics_label *l;
 
-		if (s->npairs == alloc) {
-			alloc = alloc ? 2 * alloc : 4;
-			s->pairs = xrealloc(s->pairs, alloc * sizeof *s->pairs);
-		}
+		XALLOC_GROW(s->pairs, s->npairs, alloc, 4);
 		l = &s->pairs[s->npairs++];
 		l->key = xstrndup(p, (size_t)(eq - p));
 		p = eq + 2;

@@ -21,6 +21,18 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
 /*
+ * Makes room for v[n]: when n has reached alloc (v's capacity in items),
+ * alloc doubles, from first, and v grows to it (as git's ALLOC_GROW).
+ */
+#define XALLOC_GROW(v, n, alloc, first)                                 \
+	do {                                                            \
+		if ((n) >= (alloc)) {                                   \
+			(alloc) = (alloc) ? 2 * (alloc) : (first);      \
+			(v) = xreallocarray((v), (alloc), sizeof *(v)); \
+		}                                                       \
+	} while (0)
+
+/*
  * p, when an allocation made elsewhere (jansson, libmicrohttpd, OpenSSL)
  * succeeded; aborts when it returned NULL.
  */

@@ -116,10 +116,7 @@ static size_t county_find(struct similar *s, const char *name)
 	for (size_t i = 0; i < s->ncounties; i++)
 		if (!strcmp(s->counties[i].name, name))
 			return i;
-	if (s->ncounties == s->alloc) {
-		s->alloc = s->alloc ? 2 * s->alloc : 8;
-		s->counties = xrealloc(s->counties, s->alloc * sizeof *s->counties);
-	}
+	XALLOC_GROW(s->counties, s->ncounties, s->alloc, 8);
 	c = &s->counties[s->ncounties];
 	memset(c, 0, sizeof *c);
 	c->name = xstrdup(name);
@@ -396,10 +393,7 @@ static void read_row(struct sim_batch *b, int r)
 
 	if (!c)
 		return;
-	if (c->nin == c->inalloc) {
-		c->inalloc = c->inalloc ? 2 * c->inalloc : 64;
-		c->in = xrealloc(c->in, c->inalloc * sizeof *c->in);
-	}
+	XALLOC_GROW(c->in, c->nin, c->inalloc, 64);
 	row = &c->in[c->nin++];
 	row->id = num(res, r, 2);
 	row->hash = (uint64_t)num(res, r, 4);
@@ -427,10 +421,7 @@ static void read_other(struct sim_batch *b, int r, size_t *alloc)
 						pg_value(res, r, 11),
 						pg_value(res, r, 7) };
 	} else if (kind == 'p') {
-		if (b->nprows == *alloc) {
-			*alloc = *alloc ? 2 * *alloc : 64;
-			b->prows = xrealloc(b->prows, *alloc * sizeof *b->prows);
-		}
+		XALLOC_GROW(b->prows, b->nprows, *alloc, 64);
 		b->prows[b->nprows++] = (struct sim_prow){ PQgetvalue(res, r, 3),
 							   PQgetvalue(res, r, 6), num(res, r, 2),
 							   num(res, r, 5),

@@ -231,10 +231,7 @@ static struct caseops_case *case_add(struct caseops *co, const char *case_id)
 {
 	struct caseops_case *e = xcalloc(1, sizeof *e);
 
-	if (co->ncases == co->acases) {
-		co->acases = co->acases ? co->acases * 2 : 64;
-		co->cases = xrealloc(co->cases, co->acases * sizeof *co->cases);
-	}
+	XALLOC_GROW(co->cases, co->ncases, co->acases, 64);
 	snprintf(e->row.case_id, sizeof e->row.case_id, "%s", case_id);
 	snprintf(e->last_hash, sizeof e->last_hash, "%s", chain_genesis);
 	json_object_set_new(co->case_idx, case_id, json_integer((json_int_t)co->ncases));

@@ -67,10 +67,7 @@ static struct figures_stat *stat_get(struct figures *fg, const char *dept, const
 	stat_key(dept, category, key, sizeof key);
 	if ((i = json_object_get(fg->idx, key)))
 		return &fg->v[json_integer_value(i)];
-	if (fg->n == fg->alloc) {
-		fg->alloc = fg->alloc ? fg->alloc * 2 : 64;
-		fg->v = xrealloc(fg->v, fg->alloc * sizeof *fg->v);
-	}
+	XALLOC_GROW(fg->v, fg->n, fg->alloc, 64);
 	s = &fg->v[fg->n];
 	memset(s, 0, sizeof *s);
 	s->department = xstrdup(dept);

@@ -9,10 +9,7 @@
 
 void outbox_add(struct outbox *ob, const char *topic, const char *key, char *value)
 {
-	if (ob->n == ob->alloc) {
-		ob->alloc = ob->alloc ? ob->alloc * 2 : 64;
-		ob->v = xrealloc(ob->v, ob->alloc * sizeof *ob->v);
-	}
+	XALLOC_GROW(ob->v, ob->n, ob->alloc, 64);
 	ob->v[ob->n].topic = xstrdup(topic);
 	ob->v[ob->n].key = xstrdup(key);
 	ob->v[ob->n++].value = value; /* taken */

@@ -276,14 +276,14 @@ static struct jschema_set *schemas(void)
 
 static const char *schema_of(const char *topic)
 {
-	static const struct {
-		const char *topic, *schema;
-	} map[] = {
+	/* clang-format off */
+	static const struct { const char *topic, *schema; } map[] = {
 		{ "petition.receipts", "xf.receipt.v1" },
 		{ "petition.classified", "xf.petition.v1" },
 		{ "case.events", "xf.case_event.v1" },
 		{ "assignments.", "xf.assignment.v1" },
 	};
+	/* clang-format on */
 
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (!strncmp(topic, map[i].topic, strlen(map[i].topic)))

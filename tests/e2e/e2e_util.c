@@ -21,14 +21,14 @@
 #include "util.h"
 
 static const char *const daemon_names[] = { "xf-intake", "xf-classify", "xf-dispatch" };
-static const struct {
-	const char *suffix, *topic;
-} inputs[] = {
+/* clang-format off */
+static const struct { const char *suffix, *topic; } inputs[] = {
 	{ "intake", "hotline.events" },
 	{ "classify", "petition.received" },
 	{ "dispatch", "petition.classified" },
 	{ "dispatch", "department.feedback" },
 };
+/* clang-format on */
 
 static const char *env_or(const char *name, const char *def)
 {

@@ -404,4 +404,6 @@ static void t_anonymous(void)
 	unlink(rules);
 }
 
+/* clang-format off */
 T_SUITE(e2e_anonymous, { "identity_never_leaves_intake", t_anonymous })
+/* clang-format on */

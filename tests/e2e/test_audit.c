@@ -176,5 +176,7 @@ static void t_backfill(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_audit, { "truncated_and_rewritten_chains", t_truncation },
 	{ "heads_backfilled_by_010", t_backfill })
+/* clang-format on */

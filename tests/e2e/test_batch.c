@@ -346,4 +346,6 @@ static void t_batch_as_one_by_one(void)
 	sbuf_release(&many);
 }
 
+/* clang-format off */
 T_SUITE(e2e_batch, { "batch_decides_as_one_by_one", t_batch_as_one_by_one })
+/* clang-format on */

@@ -206,5 +206,7 @@ static void t_stack_past_999999(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_case_ids, { "sql_allocators", t_sql_allocators },
 	{ "stack_past_999999", t_stack_past_999999 })
+/* clang-format on */

@@ -250,4 +250,6 @@ static void t_chaos(void)
 	e2e_teardown(&c.t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_chaos, { "kill_9_and_restarts_under_20000_events", t_chaos })
+/* clang-format on */

@@ -291,5 +291,7 @@ static void t_replay(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_dlq, { "oversized_and_compressed", t_oversized },
 	{ "replay_unroutable_once", t_replay })
+/* clang-format on */

@@ -155,4 +155,6 @@ static void t_crash(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_flow, { "two_thousand_events", t_flow_2000 }, { "kill_9_and_restart", t_crash })
+/* clang-format on */

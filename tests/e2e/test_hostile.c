@@ -295,5 +295,7 @@ out:
 	sbuf_release(&body);
 }
 
+/* clang-format off */
 T_SUITE(e2e_hostile, { "log_lines_and_case_show", t_hostile },
 	{ "healthz_under_idle_flood", t_idle_flood })
+/* clang-format on */

@@ -178,5 +178,7 @@ out:
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_intake_keys, { "batch_case_ids_and_dedup", t_batches },
 	{ "two_instances_race_for_keys", t_race })
+/* clang-format on */

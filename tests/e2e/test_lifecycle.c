@@ -746,5 +746,7 @@ out:
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_lifecycle, { "feedback_paths", t_paths }, { "deadlines_across_holidays", t_deadlines },
 	{ "rules_import_mid_stream", t_hot_rules }, { "feedback_through_kill_9", t_feedback_kill })
+/* clang-format on */

@@ -531,8 +531,16 @@ out:
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_readonly, { "database_read_only", t_readonly })
+/* clang-format on */
+/* clang-format off */
 T_SUITE(e2e_guards, { "overrides_refused", t_guards })
+/* clang-format on */
+/* clang-format off */
 T_SUITE(e2e_pollkeep, { "outage_beyond_max_poll_interval", t_pollkeep },
 	{ "partitions_revoked_while_retrying", t_revoked })
+/* clang-format on */
+/* clang-format off */
 T_SUITE(e2e_flood, { "values_flood_under_memory_limit", t_flood })
+/* clang-format on */

@@ -195,4 +195,6 @@ out:
 	sbuf_release(&out);
 }
 
+/* clang-format off */
 T_SUITE(e2e_observe, { "ready_and_metrics", t_ready_and_metrics })
+/* clang-format on */

@@ -148,9 +148,11 @@ static void t_audit_and_show(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_ops, { "migrations_once", t_migrate_once },
 	{ "rules_without_catch_all_refused", t_rules_refused },
 	{ "audit_verify_and_case_show", t_audit_and_show })
+/* clang-format on */
 
 /* xf_intake_key: the case id format, redelivery versus duplicate, per-county days. */
 static void t_case_ids(void)
@@ -184,7 +186,9 @@ static void t_case_ids(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_caseid, { "case_id_format_and_dedup", t_case_ids })
+/* clang-format on */
 
 static int case_for(struct e2e *t, void *arg)
 {
@@ -236,7 +240,9 @@ static void t_keywords_reload(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_keywords, { "keyword_table_reloaded_without_restart", t_keywords_reload })
+/* clang-format on */
 
 /* The classification xf-classify gave the event with external id ext. */
 static json_t *classified(struct e2e *t, const char *ext)
@@ -314,4 +320,6 @@ static void t_repeat_and_cluster(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_similar, { "repeat_and_cluster", t_repeat_and_cluster })
+/* clang-format on */

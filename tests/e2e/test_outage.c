@@ -89,4 +89,6 @@ static void t_outage(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_outage, { "postgres_and_broker_restart", t_outage })
+/* clang-format on */

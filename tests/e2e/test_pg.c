@@ -50,4 +50,6 @@ static void t_error_on_closed(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_pg, { "error_on_a_closed_connection", t_error_on_closed })
+/* clang-format on */

@@ -136,4 +136,6 @@ static void t_scale(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_scale, { "two_instances_kill_9_and_restart", t_scale })
+/* clang-format on */

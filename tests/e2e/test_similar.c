@@ -549,7 +549,9 @@ static void t_history_deleted(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_similar_batch, { "same_as_reference", t_same_as_reference },
 	{ "same_as_reference_tight", t_same_as_reference_tight },
 	{ "two_instances_at_once", t_two_instances_at_once },
 	{ "history_deleted", t_history_deleted })
+/* clang-format on */

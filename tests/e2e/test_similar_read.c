@@ -53,4 +53,6 @@ static void t_rows_once(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_similar_read, { "stored_rows_once_per_batch", t_rows_once })
+/* clang-format on */

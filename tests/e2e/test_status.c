@@ -957,4 +957,6 @@ static void t_status(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_status, { "page_agrees_with_metrics", t_status })
+/* clang-format on */

@@ -203,4 +203,6 @@ static void t_times_against_pg(void)
 	e2e_teardown(&t);
 }
 
+/* clang-format off */
 T_SUITE(e2e_times, { "parser_against_timestamptz", t_times_against_pg })
+/* clang-format on */

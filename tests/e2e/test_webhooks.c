@@ -274,4 +274,6 @@ static void t_webhooks(void)
 	unlink(rules);
 }
 
+/* clang-format off */
 T_SUITE(e2e_webhooks, { "fail_timeout_then_delivered", t_webhooks })
+/* clang-format on */

@@ -394,7 +394,9 @@ static void t_date_parse(void)
 			fprintf(stderr, "    \"%s\" was accepted\n", bad[i]);
 }
 
-T_SUITE(calendar, { "the compiled-in 2026 notice", t_default_notice },
+/* clang-format off */
+T_SUITE(calendar,
+	{ "the compiled-in 2026 notice", t_default_notice },
 	{ "2026 holidays and adjusted working days", t_days_2026 },
 	{ "the day of an instant is its CST date", t_cst_day },
 	{ "adding working days across a weekend", t_add_weekend },
@@ -407,3 +409,4 @@ T_SUITE(calendar, { "the compiled-in 2026 notice", t_default_notice },
 	{ "bad dates and days are refused, naming the field", t_refuses },
 	{ "bad notices are refused, naming the field", t_refuses_top },
 	{ "YYYY-MM-DD dates", t_date_parse })
+/* clang-format on */

@@ -311,9 +311,19 @@ static void t_mask_spaced_equals(void)
 	expect_hidden("host=db password= s3cret", "s3cret");
 }
 
-T_SUITE(cfg, { "defaults", t_defaults }, { "overrides", t_overrides },
-	{ "empty_is_default", t_empty_is_default }, { "errors_at_once", t_errors_at_once },
-	{ "range_errors", t_range_errors }, { "bad_log_level", t_bad_log_level },
-	{ "err_appends", t_err_appends }, { "null_err", t_null_err }, { "mask_url", t_mask_url },
-	{ "mask_keyvalue", t_mask_keyvalue }, { "mask_appends", t_mask_appends },
-	{ "mask_other_forms", t_mask_other_forms }, { "mask_spaced_equals", t_mask_spaced_equals })
+/* clang-format off */
+T_SUITE(cfg,
+	{ "defaults", t_defaults },
+	{ "overrides", t_overrides },
+	{ "empty_is_default", t_empty_is_default },
+	{ "errors_at_once", t_errors_at_once },
+	{ "range_errors", t_range_errors },
+	{ "bad_log_level", t_bad_log_level },
+	{ "err_appends", t_err_appends },
+	{ "null_err", t_null_err },
+	{ "mask_url", t_mask_url },
+	{ "mask_keyvalue", t_mask_keyvalue },
+	{ "mask_appends", t_mask_appends },
+	{ "mask_other_forms", t_mask_other_forms },
+	{ "mask_spaced_equals", t_mask_spaced_equals })
+/* clang-format on */

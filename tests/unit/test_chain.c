@@ -233,8 +233,18 @@ static void t_seal_text(void)
 		}
 }
 
-T_SUITE(chain, { "genesis", t_genesis }, { "seal", t_seal }, { "seal_text", t_seal_text },
-	{ "seal_null_data", t_seal_null_data }, { "deterministic", t_deterministic },
-	{ "check_ok", t_check_ok }, { "tampered_body", t_tampered_body },
-	{ "rehashed_edit", t_rehashed_edit }, { "wrong_prev_hash", t_wrong_prev_hash },
-	{ "wrong_seq", t_wrong_seq }, { "wrong_case", t_wrong_case }, { "not_json", t_not_json })
+/* clang-format off */
+T_SUITE(chain,
+	{ "genesis", t_genesis },
+	{ "seal", t_seal },
+	{ "seal_text", t_seal_text },
+	{ "seal_null_data", t_seal_null_data },
+	{ "deterministic", t_deterministic },
+	{ "check_ok", t_check_ok },
+	{ "tampered_body", t_tampered_body },
+	{ "rehashed_edit", t_rehashed_edit },
+	{ "wrong_prev_hash", t_wrong_prev_hash },
+	{ "wrong_seq", t_wrong_seq },
+	{ "wrong_case", t_wrong_case },
+	{ "not_json", t_not_json })
+/* clang-format on */

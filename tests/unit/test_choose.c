@@ -260,11 +260,15 @@ static void t_no_capacity_load(void)
 	json_decref(ex);
 }
 
-T_SUITE(choose, { "weights from configuration", t_weights_from_conf },
+/* clang-format off */
+T_SUITE(choose,
+	{ "weights from configuration", t_weights_from_conf },
 	{ "better satisfied history wins", t_better_history_wins },
 	{ "full department loses to idle", t_full_loses_to_idle },
 	{ "configuration changes the winner", t_conf_changes_winner },
-	{ "median accept estimate", t_median }, { "ties are deterministic", t_ties_deterministic },
+	{ "median accept estimate", t_median },
+	{ "ties are deterministic", t_ties_deterministic },
 	{ "no history scores 0.5 on its record", t_no_history },
 	{ "no capacity: load from open cases", t_no_capacity_load },
 	{ "explain lists every candidate", t_explain })
+/* clang-format on */

@@ -384,16 +384,28 @@ static void t_petitioner_key_none(void)
 		0);
 }
 
-T_SUITE(classifier, { "categories", t_categories }, { "labor", t_labor },
-	{ "environment", t_environment }, { "land_acquisition", t_land_acquisition },
-	{ "civil_affairs", t_civil_affairs }, { "discipline", t_discipline },
-	{ "empty_is_other", t_empty_is_other }, { "top", t_top },
-	{ "confidence_grows", t_confidence_grows }, { "hint", t_hint },
-	{ "intensity", t_intensity }, { "danger_risk_a", t_danger_risk_a },
-	{ "calm_risk_c", t_calm_risk_c }, { "collective", t_collective }, { "repeat", t_repeat },
-	{ "cluster", t_cluster }, { "petitioner_key", t_petitioner_key },
+/* clang-format off */
+T_SUITE(classifier,
+	{ "categories", t_categories },
+	{ "labor", t_labor },
+	{ "environment", t_environment },
+	{ "land_acquisition", t_land_acquisition },
+	{ "civil_affairs", t_civil_affairs },
+	{ "discipline", t_discipline },
+	{ "empty_is_other", t_empty_is_other },
+	{ "top", t_top },
+	{ "confidence_grows", t_confidence_grows },
+	{ "hint", t_hint },
+	{ "intensity", t_intensity },
+	{ "danger_risk_a", t_danger_risk_a },
+	{ "calm_risk_c", t_calm_risk_c },
+	{ "collective", t_collective },
+	{ "repeat", t_repeat },
+	{ "cluster", t_cluster },
+	{ "petitioner_key", t_petitioner_key },
 	{ "petitioner_key_phone", t_petitioner_key_phone },
 	{ "petitioner_key_none", t_petitioner_key_none })
+/* clang-format on */
 
 /* The keyword table is data: replaced by an imported document, traditional
  * phrases match simplified text, a bad document leaves the table in use. */
@@ -428,7 +440,9 @@ static void t_keyword_table(void)
 	sbuf_release(&err);
 }
 
+/* clang-format off */
 T_SUITE(classifier_keywords, { "keyword_table", t_keyword_table })
+/* clang-format on */
 
 static int hamming(uint64_t a, uint64_t b)
 {
@@ -450,4 +464,6 @@ static void t_simhash(void)
 	T_CHECK(classifier_simhash("") == 0);
 }
 
+/* clang-format off */
 T_SUITE(classifier_simhash, { "near_and_far", t_simhash })
+/* clang-format on */

@@ -400,9 +400,15 @@ static void t_assign_messages(void)
 	sbuf_release(&err);
 }
 
-T_SUITE(dispatch, { "clock_plan", t_clock_plan }, { "assignment_id", t_assignment_id },
-	{ "assignment_lead", t_assignment_lead }, { "assignment_co", t_assignment_co },
+/* clang-format off */
+T_SUITE(dispatch,
+	{ "clock_plan", t_clock_plan },
+	{ "assignment_id", t_assignment_id },
+	{ "assignment_lead", t_assignment_lead },
+	{ "assignment_co", t_assignment_co },
 	{ "assignment_default_deadline", t_assignment_default_deadline },
-	{ "assignment_triage", t_assignment_triage }, { "assignment_stable", t_assignment_stable },
+	{ "assignment_triage", t_assignment_triage },
+	{ "assignment_stable", t_assignment_stable },
 	{ "assignment_sparse_classification", t_assignment_sparse_classification },
 	{ "assign_messages", t_assign_messages })
+/* clang-format on */

@@ -220,5 +220,7 @@ out:
 	free(orig);
 }
 
+/* clang-format off */
 T_SUITE(dlq, { "value_room", t_value_room }, { "clip_text", t_clip_text }, { "hex", t_hex },
 	{ "produce_bounded", t_produce_bounded })
+/* clang-format on */

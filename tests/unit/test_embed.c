@@ -113,6 +113,11 @@ static void t_sorted(void)
 				embed_files[i].path);
 }
 
-T_SUITE(embed, { "find_sql", t_find_sql }, { "find_missing", t_find_missing },
-	{ "matches_disk", t_matches_disk }, { "every_schema", t_every_schema },
+/* clang-format off */
+T_SUITE(embed,
+	{ "find_sql", t_find_sql },
+	{ "find_missing", t_find_missing },
+	{ "matches_disk", t_matches_disk },
+	{ "every_schema", t_every_schema },
 	{ "sorted", t_sorted })
+/* clang-format on */

@@ -343,6 +343,7 @@ static void t_deterministic(void)
 	T_CHECK(emotion_lexicon_size() >= 200);
 }
 
+/* clang-format off */
 T_SUITE(emotion, { "graded set size", t_graded_size }, { "graded means increase", t_graded_means },
 	{ "graded thresholds", t_graded_thresholds }, { "graded spearman", t_graded_spearman },
 	{ "negation", t_negation }, { "negation keeps threats", t_negated_threat },
@@ -351,3 +352,4 @@ T_SUITE(emotion, { "graded set size", t_graded_size }, { "graded means increase"
 	{ "threats capped at 8", t_threats_capped }, { "empty", t_empty },
 	{ "bounds on 20000 characters", t_bounds }, { "truncated text", t_truncated },
 	{ "deterministic", t_deterministic })
+/* clang-format on */

@@ -127,5 +127,8 @@ static void t_rules_optional_fields(void)
 	jschema_set_free(set);
 }
 
-T_SUITE(examples, { "sample_petitions_valid", t_petitions }, { "rule_sets_valid", t_rules },
+/* clang-format off */
+T_SUITE(examples, { "sample_petitions_valid", t_petitions },
+	{ "rule_sets_valid", t_rules },
 	{ "rules_capacity_webhook_optional", t_rules_optional_fields })
+/* clang-format on */

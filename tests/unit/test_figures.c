@@ -69,5 +69,7 @@ static void t_rows(void)
 	figures_release(&fg);
 }
 
+/* clang-format off */
 T_SUITE(figures, { "batch_changes_seen_by_later_decisions", t_changes_seen },
 	{ "increments_as_write_rows", t_rows })
+/* clang-format on */

@@ -443,7 +443,15 @@ out:
 	sbuf_release(&body);
 }
 
-T_SUITE(http, { "metrics", t_metrics }, { "health_ready", t_health_ready },
-	{ "not_found_and_methods", t_not_found_and_methods }, { "no_hooks", t_no_hooks },
-	{ "off", t_off }, { "bad_addr", t_bad_addr }, { "bad_port_text", t_bad_port_text },
-	{ "port_in_use", t_port_in_use }, { "idle_flood", t_idle_flood })
+/* clang-format off */
+T_SUITE(http,
+	{ "metrics", t_metrics },
+	{ "health_ready", t_health_ready },
+	{ "not_found_and_methods", t_not_found_and_methods },
+	{ "no_hooks", t_no_hooks },
+	{ "off", t_off },
+	{ "bad_addr", t_bad_addr },
+	{ "bad_port_text", t_bad_port_text },
+	{ "port_in_use", t_port_in_use },
+	{ "idle_flood", t_idle_flood })
+/* clang-format on */

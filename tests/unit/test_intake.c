@@ -238,11 +238,17 @@ static void t_petition_upstream_key(void)
 	json_decref(event);
 }
 
-T_SUITE(intake, { "receipt_accepted", t_receipt_accepted },
-	{ "receipt_duplicate", t_receipt_duplicate }, { "receipt_rejected", t_receipt_rejected },
+/* clang-format off */
+T_SUITE(intake,
+	{ "receipt_accepted", t_receipt_accepted },
+	{ "receipt_duplicate", t_receipt_duplicate },
+	{ "receipt_rejected", t_receipt_rejected },
 	{ "receipt_unreadable", t_receipt_unreadable },
-	{ "receipt_from_verdict", t_receipt_from_verdict }, { "petition", t_petition },
-	{ "petition_copy", t_petition_copy }, { "petition_from_verdict", t_petition_from_verdict },
+	{ "receipt_from_verdict", t_receipt_from_verdict },
+	{ "petition", t_petition },
+	{ "petition_copy", t_petition_copy },
+	{ "petition_from_verdict", t_petition_from_verdict },
 	{ "petition_anonymous", t_petition_anonymous },
 	{ "petition_anonymous_phone_or_none", t_petition_anonymous_phone_or_none },
 	{ "petition_upstream_key", t_petition_upstream_key })
+/* clang-format on */

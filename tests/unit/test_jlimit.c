@@ -41,4 +41,8 @@ static void t_limit(void)
 	free(flood);
 }
 
-T_SUITE(jlimit, { "count", t_count }, { "limit", t_limit })
+/* clang-format off */
+T_SUITE(jlimit,
+	{ "count", t_count },
+	{ "limit", t_limit })
+/* clang-format on */

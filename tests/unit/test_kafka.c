@@ -623,10 +623,18 @@ static void t_stats_gauges(void)
 	metrics_free(m);
 }
 
-T_SUITE(kafka, { "produce", t_produce }, { "produce_too_big", t_produce_too_big },
-	{ "consume_commit", t_consume_commit }, { "retriable_errors", t_retriable_errors },
-	{ "permanent_error", t_permanent_error }, { "broker_outage", t_broker_outage },
-	{ "acks_wait_timeout", t_acks_wait_timeout }, { "env_passthrough", t_env_passthrough },
+/* clang-format off */
+T_SUITE(kafka,
+	{ "produce", t_produce },
+	{ "produce_too_big", t_produce_too_big },
+	{ "consume_commit", t_consume_commit },
+	{ "retriable_errors", t_retriable_errors },
+	{ "permanent_error", t_permanent_error },
+	{ "broker_outage", t_broker_outage },
+	{ "acks_wait_timeout", t_acks_wait_timeout },
+	{ "env_passthrough", t_env_passthrough },
 	{ "env_overrides_defaults", t_env_overrides_defaults },
-	{ "env_bad_property", t_env_bad_property }, { "env_guards", t_env_guards },
+	{ "env_bad_property", t_env_bad_property },
+	{ "env_guards", t_env_guards },
 	{ "stats_gauges", t_stats_gauges })
+/* clang-format on */

@@ -802,13 +802,24 @@ out:
 	metrics_free(m);
 }
 
-T_SUITE(lag, { "status_names", t_status_names }, { "window_ring", t_window_ring },
-	{ "partial", t_partial }, { "caught_up", t_caught_up }, { "rewind", t_rewind },
-	{ "stall", t_stall }, { "stop", t_stop }, { "warn", t_warn }, { "sliding", t_sliding },
+/* clang-format off */
+T_SUITE(lag,
+	{ "status_names", t_status_names },
+	{ "window_ring", t_window_ring },
+	{ "partial", t_partial },
+	{ "caught_up", t_caught_up },
+	{ "rewind", t_rewind },
+	{ "stall", t_stall },
+	{ "stop", t_stop },
+	{ "warn", t_warn },
+	{ "sliding", t_sliding },
 	{ "tracker_worst", t_tracker_worst },
 	{ "tracker_partitions_change", t_tracker_partitions_change },
-	{ "tracker_json", t_tracker_json }, { "sampler_figures", t_sampler_figures },
+	{ "tracker_json", t_tracker_json },
+	{ "sampler_figures", t_sampler_figures },
 	{ "sampler_dates_cached", t_sampler_dates_cached },
 	{ "sampler_verdicts", t_sampler_verdicts },
-	{ "sampler_dead_broker", t_sampler_dead_broker }, { "monitor", t_monitor },
+	{ "sampler_dead_broker", t_sampler_dead_broker },
+	{ "monitor", t_monitor },
 	{ "monitor_dead_broker", t_monitor_dead_broker })
+/* clang-format on */

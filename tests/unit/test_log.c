@@ -356,7 +356,15 @@ static void t_restore(void)
 	T_CHECK(!log_enabled(LOG_DEBUG));
 }
 
-T_SUITE(log, { "level_parse", t_level_parse }, { "enabled", t_enabled }, { "msg_line", t_msg_line },
-	{ "msg_fields", t_msg_fields }, { "msg_levels", t_msg_levels },
-	{ "below_min", t_below_min }, { "msg_long", t_msg_long }, { "hostile", t_hostile },
+/* clang-format off */
+T_SUITE(log,
+	{ "level_parse", t_level_parse },
+	{ "enabled", t_enabled },
+	{ "msg_line", t_msg_line },
+	{ "msg_fields", t_msg_fields },
+	{ "msg_levels", t_msg_levels },
+	{ "below_min", t_below_min },
+	{ "msg_long", t_msg_long },
+	{ "hostile", t_hostile },
 	{ "restore", t_restore })
+/* clang-format on */

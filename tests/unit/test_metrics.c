@@ -292,8 +292,15 @@ static void t_each_labels(void)
 	metrics_free(m);
 }
 
-T_SUITE(metrics, { "counter", t_counter }, { "gauge", t_gauge },
-	{ "value_rounding", t_value_rounding }, { "label_sets", t_label_sets },
-	{ "render", t_render }, { "render_many", t_render_many },
-	{ "render_empty", t_render_empty }, { "threads", t_threads }, { "histogram", t_histogram },
-	{ "zero", t_zero }, { "round", t_round }, { "each_labels", t_each_labels })
+/* clang-format off */
+T_SUITE(metrics,
+	{ "counter", t_counter },
+	{ "gauge", t_gauge },
+	{ "value_rounding", t_value_rounding },
+	{ "label_sets", t_label_sets },
+	{ "render", t_render },
+	{ "render_many", t_render_many },
+	{ "render_empty", t_render_empty },
+	{ "threads", t_threads }, { "histogram", t_histogram }, { "zero", t_zero },
+	{ "round", t_round }, { "each_labels", t_each_labels })
+/* clang-format on */

@@ -236,6 +236,8 @@ static void t_load_jsonl(void)
 	sbuf_release(&err);
 }
 
+/* clang-format off */
 T_SUITE(model, { "train_predict", t_train_predict }, { "deterministic", t_deterministic },
 	{ "save_load_round_trip", t_save_load }, { "eval_math", t_eval_math },
 	{ "cross_validation", t_cv }, { "labels", t_labels }, { "load_jsonl", t_load_jsonl })
+/* clang-format on */

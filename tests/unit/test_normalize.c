@@ -376,8 +376,17 @@ static void t_traditional_roundtrip(void)
 	normalizer_free(nz);
 }
 
-T_SUITE(normalize, { "fullwidth", t_fullwidth }, { "spaces", t_spaces },
-	{ "traditional", t_traditional }, { "mixed", t_mixed }, { "symbols", t_symbols },
-	{ "combining", t_combining }, { "invalid_utf8", t_invalid_utf8 },
-	{ "empty_and_append", t_empty_and_append }, { "long_text", t_long_text },
-	{ "training_line", t_training_line }, { "traditional_roundtrip", t_traditional_roundtrip })
+/* clang-format off */
+T_SUITE(normalize,
+	{ "fullwidth", t_fullwidth },
+	{ "spaces", t_spaces },
+	{ "traditional", t_traditional },
+	{ "mixed", t_mixed },
+	{ "symbols", t_symbols },
+	{ "combining", t_combining },
+	{ "invalid_utf8", t_invalid_utf8 },
+	{ "empty_and_append", t_empty_and_append },
+	{ "long_text", t_long_text },
+	{ "training_line", t_training_line },
+	{ "traditional_roundtrip", t_traditional_roundtrip })
+/* clang-format on */

@@ -49,5 +49,9 @@ static void t_fault_none(void)
 	T_STREQ(pg_error_state(), "");
 }
 
-T_SUITE(pg, { "fault_transient", t_fault_transient }, { "fault_data", t_fault_data },
+/* clang-format off */
+T_SUITE(pg,
+	{ "fault_transient", t_fault_transient },
+	{ "fault_data", t_fault_data },
 	{ "fault_none", t_fault_none })
+/* clang-format on */

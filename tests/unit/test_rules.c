@@ -802,15 +802,24 @@ static void t_candidates_refused(void)
 	sbuf_release(&err);
 }
 
-T_SUITE(rules, { "parse_ok", t_parse_ok }, { "catch_all_empty_when", t_catch_all_empty_when },
-	{ "refusals", t_refusals }, { "refusal_all_reported", t_refusal_all_reported },
-	{ "refusal_not_object", t_refusal_not_object }, { "priority_order", t_priority_order },
-	{ "priority_ties_file_order", t_priority_ties_file_order }, { "when_tests", t_when_tests },
+/* clang-format off */
+T_SUITE(rules,
+	{ "parse_ok", t_parse_ok },
+	{ "catch_all_empty_when", t_catch_all_empty_when },
+	{ "refusals", t_refusals },
+	{ "refusal_all_reported", t_refusal_all_reported },
+	{ "refusal_not_object", t_refusal_not_object },
+	{ "priority_order", t_priority_order },
+	{ "priority_ties_file_order", t_priority_ties_file_order },
+	{ "when_tests", t_when_tests },
 	{ "when_fields_missing", t_when_fields_missing },
 	{ "local_resolution", t_local_resolution },
-	{ "local_skips_unresolved", t_local_skips_unresolved }, { "co_handlers", t_co_handlers },
+	{ "local_skips_unresolved", t_local_skips_unresolved },
+	{ "co_handlers", t_co_handlers },
 	{ "co_handler_same_as_lead", t_co_handler_same_as_lead },
-	{ "triage_fallback", t_triage_fallback }, { "assign_triage", t_assign_triage },
-	{ "triage_unresolved", t_triage_unresolved }, { "explain", t_explain },
-	{ "candidates_and_exclusion", t_candidates_and_exclusion },
+	{ "triage_fallback", t_triage_fallback },
+	{ "assign_triage", t_assign_triage },
+	{ "triage_unresolved", t_triage_unresolved },
+	{ "explain", t_explain }, { "candidates_and_exclusion", t_candidates_and_exclusion },
 	{ "candidates_refused", t_candidates_refused })
+/* clang-format on */

@@ -224,8 +224,17 @@ static void t_null_ignored(void)
 	T_STREQ(sbuf_empty, ""); /* reached here, and nothing was written */
 }
 
-T_SUITE(sbuf, { "init_empty", t_init_empty }, { "add", t_add }, { "growth", t_growth },
-	{ "addf", t_addf }, { "addf_realloc", t_addf_realloc },
-	{ "addf_boundary", t_addf_boundary }, { "reset", t_reset },
-	{ "release_reuse", t_release_reuse }, { "detach", t_detach },
-	{ "detach_empty", t_detach_empty }, { "null_ignored", t_null_ignored })
+/* clang-format off */
+T_SUITE(sbuf,
+	{ "init_empty", t_init_empty },
+	{ "add", t_add },
+	{ "growth", t_growth },
+	{ "addf", t_addf },
+	{ "addf_realloc", t_addf_realloc },
+	{ "addf_boundary", t_addf_boundary },
+	{ "reset", t_reset },
+	{ "release_reuse", t_release_reuse },
+	{ "detach", t_detach },
+	{ "detach_empty", t_detach_empty },
+	{ "null_ignored", t_null_ignored })
+/* clang-format on */

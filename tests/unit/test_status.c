@@ -304,9 +304,12 @@ out:
 	metrics_free(m);
 }
 
-T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty }, { "lag_groups", t_lag },
-	{ "lag_none", t_lag_none }, { "departments", t_departments }, { "route", t_route },
-	{ "lag_statuses_from_lag_h", t_lag_statuses })
+/* clang-format off */
+T_SUITE(status, { "flow_figures", t_flow }, { "empty_registry", t_empty },
+	{ "lag_groups", t_lag }, { "lag_none", t_lag_none },
+	{ "departments", t_departments },
+	{ "route", t_route }, { "lag_statuses_from_lag_h", t_lag_statuses })
+/* clang-format on */
 
 /* ---- domain/scorecard.c: the parts that need no database ---- */
 
@@ -383,4 +386,6 @@ static void t_render(void)
 	sbuf_release(&out);
 }
 
+/* clang-format off */
 T_SUITE(scorecard, { "judge", t_judge }, { "table_and_json", t_render })
+/* clang-format on */

@@ -377,13 +377,27 @@ static void t_case_id(void)
 	T_INTEQ(case_id_valid(NULL, 0), 0);
 }
 
-T_SUITE(util, { "utf8_valid_ok", t_utf8_valid_ok }, { "utf8_overlong", t_utf8_overlong },
-	{ "utf8_surrogates", t_utf8_surrogates }, { "utf8_bad", t_utf8_bad },
-	{ "utf8_len", t_utf8_len }, { "utf8_decode", t_utf8_decode },
-	{ "time_parse", t_time_parse }, { "time_offsets", t_time_offsets },
-	{ "time_fractions", t_time_fractions }, { "time_invalid_dates", t_time_invalid_dates },
-	{ "time_bad_formats", t_time_bad_formats }, { "time_format_cst", t_time_format_cst },
-	{ "time_day_cst", t_time_day_cst }, { "time_round_trip", t_time_round_trip },
-	{ "time_pg_limits", t_time_pg_limits }, { "time_us", t_time_us }, { "case_id", t_case_id },
-	{ "region_code", t_region_code }, { "region_prefix", t_region_prefix },
-	{ "sha256", t_sha256 }, { "hmac_sha256", t_hmac_sha256 })
+/* clang-format off */
+T_SUITE(util,
+	{ "utf8_valid_ok", t_utf8_valid_ok },
+	{ "utf8_overlong", t_utf8_overlong },
+	{ "utf8_surrogates", t_utf8_surrogates },
+	{ "utf8_bad", t_utf8_bad },
+	{ "utf8_len", t_utf8_len },
+	{ "utf8_decode", t_utf8_decode },
+	{ "time_parse", t_time_parse },
+	{ "time_offsets", t_time_offsets },
+	{ "time_fractions", t_time_fractions },
+	{ "time_invalid_dates", t_time_invalid_dates },
+	{ "time_bad_formats", t_time_bad_formats },
+	{ "time_format_cst", t_time_format_cst },
+	{ "time_day_cst", t_time_day_cst },
+	{ "time_round_trip", t_time_round_trip },
+	{ "time_pg_limits", t_time_pg_limits },
+	{ "time_us", t_time_us },
+	{ "case_id", t_case_id },
+	{ "region_code", t_region_code },
+	{ "region_prefix", t_region_prefix },
+	{ "sha256", t_sha256 },
+	{ "hmac_sha256", t_hmac_sha256 })
+/* clang-format on */

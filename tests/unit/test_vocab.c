@@ -196,6 +196,12 @@ static void t_feedback_actions(void)
 	json_decref(e);
 }
 
-T_SUITE(vocab, { "categories", t_categories }, { "categories_schemas", t_categories_schemas },
-	{ "channels", t_channels }, { "states", t_states }, { "states_events", t_states_events },
+/* clang-format off */
+T_SUITE(vocab,
+	{ "categories", t_categories },
+	{ "categories_schemas", t_categories_schemas },
+	{ "channels", t_channels },
+	{ "states", t_states },
+	{ "states_events", t_states_events },
 	{ "feedback_actions", t_feedback_actions })
+/* clang-format on */

@@ -402,7 +402,14 @@ out:
 	sbuf_release(&err);
 }
 
-T_SUITE(webhook, { "signature", t_signature }, { "backoff", t_backoff },
-	{ "status_500", t_status_500 }, { "timeout_alone", t_timeout_alone },
-	{ "delivered_signed", t_delivered_signed }, { "refused", t_refused },
-	{ "rejected", t_rejected }, { "stop_prompt", t_stop_prompt })
+/* clang-format off */
+T_SUITE(webhook,
+	{ "signature", t_signature },
+	{ "backoff", t_backoff },
+	{ "status_500", t_status_500 },
+	{ "timeout_alone", t_timeout_alone },
+	{ "delivered_signed", t_delivered_signed },
+	{ "refused", t_refused },
+	{ "rejected", t_rejected },
+	{ "stop_prompt", t_stop_prompt })
+/* clang-format on */

@@ -15,9 +15,8 @@ static const char *escaped(struct sbuf *out, const char *s)
 /* Terminal escapes, C1 controls, bidi overrides and broken UTF-8 come out visible. */
 static void t_escape(void)
 {
-	static const struct {
-		const char *in, *want;
-	} cases[] = {
+	/* clang-format off */
+	static const struct { const char *in, *want; } cases[] = {
 		{ "不属于本单位 ok", "不属于本单位 ok" },
 		{ "\x1b[2J\x1b]0;owned\x07", "\\x1b[2J\\x1b]0;owned\\x07" },
 		{ "a\r\nchain: intact\tx", "a\\r\\nchain: intact\\tx" },
@@ -32,6 +31,7 @@ static void t_escape(void)
 		{ "back\\slash", "back\\slash" },
 		{ "", "" },
 	};
+	/* clang-format on */
 	struct sbuf out = SBUF_INIT;
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -39,4 +39,6 @@ static void t_escape(void)
 	sbuf_release(&out);
 }
 
+/* clang-format off */
 T_SUITE(xfctl, { "escape", t_escape })
+/* clang-format on */
