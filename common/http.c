@@ -77,6 +77,44 @@ static enum MHD_Result check(struct MHD_Connection *c, http_check_fn fn, void *a
 		     "text/plain; charset=utf-8", &body);
 }
 
+/* Compares in a time that depends on want's length only. */
+static int token_equal(const char *given, const char *want)
+{
+	size_t n = strlen(want), m = strlen(given);
+	unsigned char d = n != m;
+
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(want[i] ^ given[i < m ? i : 0]);
+	return !d;
+}
+
+/* Whether the request may see /metrics and the route: no token, or its bearer token. */
+static int authorized(struct http_server *srv, struct MHD_Connection *c)
+{
+	const char *auth;
+
+	if (!srv->hooks.token || !*srv->hooks.token)
+		return 1;
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!auth || strncmp(auth, "Bearer ", 7))
+		return 0;
+	return token_equal(auth + 7, srv->hooks.token);
+}
+
+static enum MHD_Result unauthorized(struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	static const char msg[] = "unauthorized: send Authorization: Bearer <XF_HTTP_TOKEN>\n";
+
+	r = MHD_create_response_from_buffer(sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	rc = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **state)
@@ -93,6 +131,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return check(c, srv->hooks.healthy, srv->hooks.arg);
 	if (!strcmp(url, "/readyz"))
 		return check(c, srv->hooks.ready, srv->hooks.arg);
+	if (!authorized(srv, c))
+		return unauthorized(c);
 	if (!strcmp(url, "/metrics") && srv->hooks.metrics) {
 		metrics_render(srv->hooks.metrics, &body);
 		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", &body);
@@ -140,9 +180,12 @@ struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 	struct sockaddr_in sin;
 
 	srv->hooks = *hooks;
+	if (hooks->token)
+		srv->hooks.token = xstrdup(hooks->token);
 	if (!*addr || !strcmp(addr, "off"))
 		return srv;
 	if (parse_addr(addr, &sin, err)) {
+		free((char *)srv->hooks.token);
 		free(srv);
 		return NULL;
 	}
@@ -155,6 +198,7 @@ struct http_server *http_start(const char *addr, const struct http_hooks *hooks,
 		(unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
 	if (!srv->mhd) {
 		sbuf_addf(err, "cannot serve HTTP on %s (in use?)", addr);
+		free((char *)srv->hooks.token);
 		free(srv);
 		return NULL;
 	}
@@ -177,5 +221,6 @@ void http_stop(struct http_server *srv)
 		return;
 	if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
+	free((char *)srv->hooks.token);
 	free(srv);
 }

@@ -2,7 +2,9 @@
  * http.h - the small HTTP endpoints every daemon serves (libmicrohttpd,
  * its own thread): GET /metrics (Prometheus text), /healthz (the process
  * is alive and its Kafka handles are not dead), /readyz (connected and
- * consuming).
+ * consuming). With hooks.token set, /metrics and the extra route (the
+ * status page) answer 401 unless the request carries
+ * "Authorization: Bearer <token>"; /healthz and /readyz stay open.
  */
 #ifndef XF_HTTP_H
 #define XF_HTTP_H
@@ -28,6 +30,7 @@ struct http_hooks {
 	struct metrics *metrics;
 	http_check_fn healthy, ready;
 	void *arg;
+	const char *token; /* bearer token of /metrics and the route; NULL or "" = none */
 };
 
 struct http_server;

@@ -56,14 +56,15 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 }
 
 /*
- * Asks http://127.0.0.1:port/path with method ("GET", "POST", "HEAD");
- * body gets the reply, type (may be NULL) its Content-Type. Returns the
- * HTTP status, or -1 if the request failed.
+ * Asks http://127.0.0.1:port/path with method ("GET", "POST", "HEAD") and
+ * an extra header (NULL: none); body gets the reply, type (may be NULL) its
+ * Content-Type. Returns the HTTP status, or -1 if the request failed.
  */
-static long fetch(int port, const char *method, const char *path, struct sbuf *body,
-		  struct sbuf *type)
+static long fetch_with(int port, const char *method, const char *path, const char *header,
+		       struct sbuf *body, struct sbuf *type)
 {
 	CURL *curl = curl_easy_init();
+	struct curl_slist *headers = NULL;
 	char url[128];
 	long status = -1;
 	char *ct = NULL;
@@ -71,6 +72,10 @@ static long fetch(int port, const char *method, const char *path, struct sbuf *b
 
 	if (!curl)
 		return -1;
+	if (header) {
+		headers = curl_slist_append(headers, header);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	}
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
@@ -90,7 +95,14 @@ static long fetch(int port, const char *method, const char *path, struct sbuf *b
 		fprintf(stderr, "    %s %s: %s\n", method, url, curl_easy_strerror(rc));
 	}
 	curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
 	return status;
+}
+
+static long fetch(int port, const char *method, const char *path, struct sbuf *body,
+		  struct sbuf *type)
+{
+	return fetch_with(port, method, path, NULL, body, type);
 }
 
 static struct http_server *start(const char *addr, const struct http_hooks *hooks)
@@ -145,7 +157,7 @@ out:
 static void t_health_ready(void)
 {
 	struct probe p = { 1, 1, "kafka handle dead", "not consuming yet", 0, 0 };
-	struct http_hooks hooks = { NULL, probe_healthy, probe_ready, &p };
+	struct http_hooks hooks = { NULL, probe_healthy, probe_ready, &p, NULL };
 	struct sbuf body = SBUF_INIT;
 	struct http_server *srv = start("127.0.0.1:0", &hooks);
 	int port;
@@ -187,7 +199,7 @@ static void t_not_found_and_methods(void)
 {
 	struct probe p = { 1, 1, "", "", 0, 0 };
 	struct metrics *m = metrics_new();
-	struct http_hooks hooks = { m, probe_healthy, probe_ready, &p };
+	struct http_hooks hooks = { m, probe_healthy, probe_ready, &p, NULL };
 	struct sbuf body = SBUF_INIT;
 	struct http_server *srv = start("127.0.0.1:0", &hooks);
 	int port;
@@ -219,7 +231,7 @@ out:
 /* Without hooks, health and readiness hold and /metrics is not served. */
 static void t_no_hooks(void)
 {
-	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL, NULL };
 	struct sbuf body = SBUF_INIT;
 	struct http_server *srv = start("127.0.0.1:0", &hooks);
 	int port;
@@ -241,7 +253,7 @@ static void t_no_hooks(void)
 static void t_off(void)
 {
 	static const char *const addrs[] = { "off", "" };
-	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL, NULL };
 
 	for (size_t i = 0; i < 2; i++) {
 		struct sbuf err = SBUF_INIT;
@@ -262,7 +274,7 @@ static void t_bad_addr(void)
 		"nonsense",     "127.0.0.1:99999", "1.2.3:80",
 		"127.0.0.1:-1", "localhost:8080",  "::1:8080",
 	};
-	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL, NULL };
 
 	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
 		struct sbuf err = SBUF_INIT;
@@ -281,7 +293,7 @@ static void t_bad_addr(void)
 static void t_bad_port_text(void)
 {
 	static const char *const addrs[] = { "127.0.0.1:abc", "127.0.0.1:" };
-	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL, NULL };
 
 	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
 		struct sbuf err = SBUF_INIT;
@@ -317,7 +329,7 @@ static int listen_any(int *port)
 
 static void t_port_in_use(void)
 {
-	struct http_hooks hooks = { NULL, NULL, NULL, NULL };
+	struct http_hooks hooks = { NULL, NULL, NULL, NULL, NULL };
 	struct sbuf err = SBUF_INIT;
 	struct http_server *srv;
 	char addr[64];
@@ -410,7 +422,7 @@ static size_t await_closed(int *fds, size_t n, int s)
 static void t_idle_flood(void)
 {
 	struct probe p = { 1, 1, "", "", 0, 0 };
-	struct http_hooks hooks = { NULL, probe_healthy, probe_ready, &p };
+	struct http_hooks hooks = { NULL, probe_healthy, probe_ready, &p, NULL };
 	struct sbuf body = SBUF_INIT;
 	struct http_server *srv;
 	int *fds = calloc(IDLE_CONNS, sizeof *fds);
@@ -444,7 +456,66 @@ out:
 }
 
 /* clang-format off */
+static int status_route(void *arg, const char *url, struct sbuf *body, const char **type)
+{
+	(void)arg, (void)type;
+	if (strcmp(url, "/status.json"))
+		return 0;
+	sbuf_adds(body, "{}");
+	return 200;
+}
+
+/* Asks path without, with a wrong and with the right bearer token. */
+static void expect_token(int port, const char *path, const char *token)
+{
+	struct sbuf body = SBUF_INIT, hdr = SBUF_INIT;
+
+	T_INTEQ(fetch(port, "GET", path, &body, NULL), 401);
+	T_INTEQ(fetch_with(port, "GET", path, "Authorization: Bearer wrong", &body, NULL), 401);
+	T_INTEQ(fetch_with(port, "GET", path, "Authorization: Basic eDp5", &body, NULL), 401);
+	sbuf_addf(&hdr, "Authorization: Bearer %sx", token); /* a longer one */
+	T_INTEQ(fetch_with(port, "GET", path, hdr.buf, &body, NULL), 401);
+	sbuf_reset(&hdr);
+	sbuf_addf(&hdr, "Authorization: Bearer %.*s", (int)strlen(token) - 1, token);
+	T_INTEQ(fetch_with(port, "GET", path, hdr.buf, &body, NULL), 401);
+	sbuf_reset(&hdr);
+	sbuf_addf(&hdr, "Authorization: Bearer %s", token);
+	sbuf_reset(&body);
+	T_INTEQ(fetch_with(port, "GET", path, hdr.buf, &body, NULL), 200);
+	T_CHECK(body.len > 0);
+	sbuf_release(&body);
+	sbuf_release(&hdr);
+}
+
+/* With a token, /metrics and the route need it; /healthz and /readyz do not. */
+static void t_token(void)
+{
+	static const char token[] = "0123456789abcdef0123456789abcdef";
+	struct metrics *m = metrics_new();
+	struct probe p = { .healthy = 1, .ready = 1 };
+	struct http_hooks hooks = { m, probe_healthy, probe_ready, &p, token };
+	struct sbuf body = SBUF_INIT;
+	struct http_server *srv;
+	int port;
+
+	metrics_add(metrics_get(m, "xf_test_total", "Test.", METRICS_COUNTER, NULL), 1);
+	srv = start("127.0.0.1:0", &hooks);
+	if (!T_CHECK(srv != NULL))
+		goto out;
+	http_set_route(srv, status_route, NULL);
+	port = http_port(srv);
+	expect_token(port, "/metrics", token);
+	expect_token(port, "/status.json", token);
+	T_INTEQ(fetch(port, "GET", "/healthz", &body, NULL), 200);
+	T_INTEQ(fetch(port, "GET", "/readyz", &body, NULL), 200);
+out:
+	http_stop(srv);
+	metrics_free(m);
+	sbuf_release(&body);
+}
+
 T_SUITE(http,
+	{ "token", t_token },
 	{ "metrics", t_metrics },
 	{ "health_ready", t_health_ready },
 	{ "not_found_and_methods", t_not_found_and_methods },
