@@ -16,25 +16,29 @@ struct cfg_entry {
 	const char *env;
 	enum cfg_type type;
 	size_t offset;
-	const char *def; /* NULL: required */
-	long min, max;   /* for CFG_LONG */
+	const char *def;     /* CFG_SECRET: the development default, "" for none */
+	long min, max;       /* for CFG_LONG */
+	const char *used_by; /* CFG_SECRET: the programs that need it, space-separated */
 };
 
 /* brace initialisers in macros, which clang-format takes for blocks */
 /* clang-format off */
-#define STR(env, field, def) { env, CFG_STR, offsetof(struct xf_conf, field), def, 0, 0 }
+#define STR(env, field, def) { env, CFG_STR, offsetof(struct xf_conf, field), def, 0, 0, "" }
 #define LONG(env, field, def, lo, hi) \
-	{ env, CFG_LONG, offsetof(struct xf_conf, field), def, lo, hi }
+	{ env, CFG_LONG, offsetof(struct xf_conf, field), def, lo, hi, "" }
+#define SECRET(env, field, def, used_by) \
+	{ env, CFG_SECRET, offsetof(struct xf_conf, field), def, 0, 0, used_by }
 /* clang-format on */
 
 static const struct cfg_entry cfg_table[] = {
+	STR("XF_ENV", env, "production"),
 	STR("XF_KAFKA_BROKERS", brokers, "127.0.0.1:9092"),
 	{ "XF_DATABASE_URL", CFG_SECRET_URL, offsetof(struct xf_conf, database_url),
-	  "postgresql://postgres@127.0.0.1:5432/xf", 0, 0 },
+	  "postgresql://postgres@127.0.0.1:5432/xf", 0, 0, "" },
 	STR("XF_HTTP_ADDR", http_addr, ""), /* "" = the program's default */
 	STR("XF_LOG_LEVEL", log_level, "info"),
-	{ "XF_PETITIONER_KEY", CFG_SECRET, offsetof(struct xf_conf, petitioner_key),
-	  "xf-dev-key-change-me", 0, 0 },
+	SECRET("XF_PETITIONER_KEY", petitioner_key, "xf-dev-key-change-me",
+	       "xf-intake xf-classify"),
 	STR("XF_GROUP_PREFIX", group_prefix, "xf"),
 	STR("XF_MODEL_PATH", model_path, "models/xf-category.model"),
 	LONG("XF_BATCH_MAX", batch_max, "500", 1, 100000),
@@ -59,8 +63,9 @@ static const struct cfg_entry cfg_table[] = {
 	LONG("XF_CHOICE_W_SPEED", choice_w_speed, "20", 0, 1000),
 	LONG("XF_CHOICE_W_SATISFACTION", choice_w_satisfaction, "20", 0, 1000),
 	LONG("XF_CHOICE_W_LOAD", choice_w_load, "20", 0, 1000),
-	{ "XF_WEBHOOK_SECRET", CFG_SECRET, offsetof(struct xf_conf, webhook_secret),
-	  "xf-dev-webhook-secret-change-me", 0, 0 },
+	SECRET("XF_WEBHOOK_SECRET", webhook_secret, "xf-dev-webhook-secret-change-me",
+	       "xf-dispatch"),
+	SECRET("XF_HTTP_TOKEN", http_token, "", ""), /* optional: checked when set */
 	LONG("XF_WEBHOOK_TIMEOUT_MS", webhook_timeout_ms, "5000", 100, 120000),
 	LONG("XF_WEBHOOK_MAX_ATTEMPTS", webhook_max_attempts, "8", 1, 100),
 	LONG("XF_WEBHOOK_BACKOFF_MS", webhook_backoff_ms, "1000", 10, 3600000),
@@ -90,11 +95,69 @@ static void add_error(struct sbuf *err, const char *fmt, ...)
 		sbuf_addf(err, "%s%s", err->len ? "; " : "", buf);
 }
 
+/* Reads path's whole content into out, one trailing newline stripped. */
+static int read_secret_file(const char *env, const char *path, struct sbuf *out, struct sbuf *err)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[4096];
+	size_t n;
+
+	if (!f) {
+		add_error(err, "%s_FILE=\"%s\" cannot be read: %s", env, path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		sbuf_add(out, buf, n);
+	fclose(f);
+	if (out->len && out->buf[out->len - 1] == '\n')
+		out->buf[--out->len] = '\0';
+	if (out->len && out->buf[out->len - 1] == '\r')
+		out->buf[--out->len] = '\0';
+	return 0;
+}
+
+/*
+ * The value of secret e: from its variable or the file named by
+ * <variable>_FILE (not both), else the development default in development
+ * and "" outside it. A file's content is kept in conf->secret_files.
+ */
+static int secret_value(struct xf_conf *conf, const struct cfg_entry *e, const char **val,
+			struct sbuf *err)
+{
+	char name[64];
+	const char *path;
+	struct sbuf *buf;
+
+	snprintf(name, sizeof name, "%s_FILE", e->env);
+	path = getenv(name);
+	if (path && *path && *val && **val) {
+		add_error(err, "%s and %s are both set: set one", e->env, name);
+		return -1;
+	}
+	if (path && *path) {
+		buf = &conf->secret_files[conf->nsecret_files++];
+		*buf = (struct sbuf)SBUF_INIT;
+		if (read_secret_file(e->env, path, buf, err))
+			return -1;
+		*val = buf->buf;
+		return 0;
+	}
+	if (!*val || !**val)
+		*val = conf->development ? e->def : "";
+	return 0;
+}
+
 static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e, const char *val,
 		   struct sbuf *err)
 {
 	char *p = (char *)conf + e->offset;
 
+	if (e->type == CFG_SECRET && secret_value(conf, e, &val, err)) {
+		*(const char **)p = "";
+		return -1;
+	}
+	if (!val || !*val)
+		val = e->type == CFG_SECRET ? "" : e->def;
 	if (e->type != CFG_LONG) {
 		*(const char **)p = val;
 		return 0;
@@ -113,17 +176,32 @@ static int cfg_set(struct xf_conf *conf, const struct cfg_entry *e, const char *
 	return 0;
 }
 
+/* XF_ENV, read first: the secrets' defaults depend on it. */
+static int env_load(struct xf_conf *conf, struct sbuf *err)
+{
+	const char *env = getenv("XF_ENV");
+
+	if (!env || !*env)
+		env = "production";
+	conf->development = !strcmp(env, "development");
+	if (!conf->development && strcmp(env, "production")) {
+		add_error(err, "XF_ENV=\"%s\" is not development or production", env);
+		return -1;
+	}
+	return 0;
+}
+
 int cfg_load(struct xf_conf *conf, const char *http_default, struct sbuf *err)
 {
 	enum log_level level;
 	int rc = 0;
 
 	memset(conf, 0, sizeof *conf);
+	if (env_load(conf, err))
+		rc = -1;
 	for (size_t i = 0; i < CFG_N; i++) {
 		const char *val = getenv(cfg_table[i].env);
 
-		if (!val || !*val)
-			val = cfg_table[i].def;
 		if (cfg_set(conf, &cfg_table[i], val, err))
 			rc = -1;
 	}
@@ -132,6 +210,76 @@ int cfg_load(struct xf_conf *conf, const char *http_default, struct sbuf *err)
 	if (log_level_parse(conf->log_level, &level)) {
 		add_error(err, "XF_LOG_LEVEL=\"%s\" is not debug, info, warn or error",
 			  conf->log_level);
+		rc = -1;
+	}
+	return rc;
+}
+
+void cfg_release(struct xf_conf *conf)
+{
+	for (int i = 0; i < conf->nsecret_files; i++)
+		sbuf_release(&conf->secret_files[i]);
+	conf->nsecret_files = 0;
+}
+
+/* Whether program is one of the space-separated names of list. */
+static int listed(const char *list, const char *program)
+{
+	size_t n = strlen(program);
+
+	for (const char *p = list; (p = strstr(p, program)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* Outside development: e's secret, if required or set, is set, not the default, long enough. */
+static int secret_check(const struct xf_conf *conf, const struct cfg_entry *e, int required,
+			struct sbuf *err)
+{
+	const char *val = *(const char *const *)((const char *)conf + e->offset);
+
+	if (!*val && required) {
+		add_error(err,
+			  "%s (or %s_FILE) is not set; it has no default outside "
+			  "XF_ENV=development",
+			  e->env, e->env);
+		return -1;
+	}
+	if (*val && *e->def && !strcmp(val, e->def)) {
+		add_error(err, "%s is the development default; set a secret of its own", e->env);
+		return -1;
+	}
+	if (*val && strlen(val) < CFG_SECRET_MIN) {
+		add_error(err, "%s is shorter than %d bytes", e->env, CFG_SECRET_MIN);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the host of addr ("host:port") is a loopback address. */
+static int addr_loopback(const char *addr)
+{
+	return !strncmp(addr, "127.", 4) || !strncmp(addr, "localhost:", 10);
+}
+
+int cfg_check_secrets(const struct xf_conf *conf, const char *program, struct sbuf *err)
+{
+	int rc = 0;
+
+	if (conf->development)
+		return 0;
+	for (size_t i = 0; i < CFG_N; i++) {
+		const struct cfg_entry *e = &cfg_table[i];
+
+		if (e->type == CFG_SECRET &&
+		    secret_check(conf, e, listed(e->used_by, program), err))
+			rc = -1;
+	}
+	if (*conf->http_addr && strcmp(conf->http_addr, "off") && !addr_loopback(conf->http_addr) &&
+	    !*conf->http_token) {
+		add_error(err, "XF_HTTP_ADDR=\"%s\" is not loopback and XF_HTTP_TOKEN is not set",
+			  conf->http_addr);
 		rc = -1;
 	}
 	return rc;

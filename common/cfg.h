@@ -12,7 +12,14 @@
 
 #include "sbuf.h"
 
+/* Secrets a program may read from files (XF_<NAME>_FILE). */
+#define CFG_SECRET_FILES 4
+/* Shortest secret accepted outside development, in bytes. */
+#define CFG_SECRET_MIN 32
+
 struct xf_conf {
+	const char *env;            /* XF_ENV: development or production (the default) */
+	int development;            /* XF_ENV=development: secrets have defaults */
 	const char *brokers;        /* XF_KAFKA_BROKERS */
 	const char *database_url;   /* XF_DATABASE_URL (secret: may hold a password) */
 	const char *http_addr;      /* XF_HTTP_ADDR, host:port; "off" disables, unset = default */
@@ -42,12 +49,13 @@ struct xf_conf {
 				       to add to the clock ("" = the real clock) */
 	long choice_w_fit;       /* XF_CHOICE_W_FIT: weight of historical fit */
 	long choice_w_speed;     /* XF_CHOICE_W_SPEED: weight of response speed */
-	long choice_w_satisfaction;  /* XF_CHOICE_W_SATISFACTION: weight of satisfaction */
-	long choice_w_load;          /* XF_CHOICE_W_LOAD: weight of spare capacity */
-	const char *webhook_secret;  /* XF_WEBHOOK_SECRET: HMAC key of webhook signatures */
-	long webhook_timeout_ms;     /* XF_WEBHOOK_TIMEOUT_MS: per POST */
-	long webhook_max_attempts;   /* XF_WEBHOOK_MAX_ATTEMPTS: then the delivery is failed */
-	long webhook_backoff_ms;     /* XF_WEBHOOK_BACKOFF_MS: first retry delay, doubling */
+	long choice_w_satisfaction; /* XF_CHOICE_W_SATISFACTION: weight of satisfaction */
+	long choice_w_load;         /* XF_CHOICE_W_LOAD: weight of spare capacity */
+	const char *webhook_secret; /* XF_WEBHOOK_SECRET: HMAC key of webhook signatures */
+	const char *http_token;    /* XF_HTTP_TOKEN: bearer token of /metrics, status ("" = none) */
+	long webhook_timeout_ms;   /* XF_WEBHOOK_TIMEOUT_MS: per POST */
+	long webhook_max_attempts; /* XF_WEBHOOK_MAX_ATTEMPTS: then the delivery is failed */
+	long webhook_backoff_ms;   /* XF_WEBHOOK_BACKOFF_MS: first retry delay, doubling */
 	long webhook_backoff_max_ms; /* XF_WEBHOOK_BACKOFF_MAX_MS: cap of the retry delay */
 	/* xfctl departments: the scorecard's yellow and red thresholds */
 	long card_overdue_yellow;   /* XF_CARD_OVERDUE_YELLOW_PCT */
@@ -56,6 +64,8 @@ struct xf_conf {
 	long card_return_red;       /* XF_CARD_RETURN_RED_PCT */
 	long card_satisfied_yellow; /* XF_CARD_SATISFIED_YELLOW_PCT: below it, yellow */
 	long card_satisfied_red;    /* XF_CARD_SATISFIED_RED_PCT: below it, red */
+	struct sbuf secret_files[CFG_SECRET_FILES]; /* owned: secrets read from files */
+	int nsecret_files;
 };
 
 /*
@@ -63,6 +73,24 @@ struct xf_conf {
  * XF_HTTP_ADDR. Returns 0, or -1 with every problem appended to err.
  */
 int cfg_load(struct xf_conf *conf, const char *http_default, struct sbuf *err);
+/*
+ * Secrets (CFG_SECRET rows: XF_PETITIONER_KEY, XF_WEBHOOK_SECRET,
+ * XF_HTTP_TOKEN) come from their variable or from the file named by
+ * <variable>_FILE (one trailing newline stripped; both set is an error).
+ * Unset, they take a development default only with XF_ENV=development,
+ * else they are "". cfg_load() does not refuse a missing secret: the
+ * programs that need one call cfg_check_secrets().
+ */
+/* Frees what cfg_load() read from files; conf's secrets are then invalid. */
+void cfg_release(struct xf_conf *conf);
+/*
+ * Outside XF_ENV=development: every secret program (e.g. "xf-intake")
+ * needs is set, and every secret set is not its development default and is
+ * CFG_SECRET_MIN (32) bytes or longer; an XF_HTTP_ADDR that is not loopback
+ * needs XF_HTTP_TOKEN. Returns 0, or -1 with every problem (naming the
+ * variable) appended to err. In development, always 0.
+ */
+int cfg_check_secrets(const struct xf_conf *conf, const char *program, struct sbuf *err);
 /* Logs the effective settings, one event, secrets masked. */
 void cfg_log(const struct xf_conf *conf);
 /* Writes url with any password replaced by "***" into out. */

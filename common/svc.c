@@ -127,15 +127,17 @@ static struct metrics_series *phase_histogram(struct svc *svc, const char *phase
 int svc_init(struct svc *svc, const char *name, const char *http_default, const char *group,
 	     const char *const *topics, const volatile sig_atomic_t *stop, struct sbuf *err)
 {
-	struct http_hooks hooks = { NULL, svc_healthy, svc_ready, svc };
+	struct http_hooks hooks = { NULL, svc_healthy, svc_ready, svc, NULL };
 	enum log_level level = LOG_INFO;
 	char group_id[128];
 
 	memset(svc, 0, sizeof *svc);
 	svc->name = name;
 	svc->stop = stop;
-	if (cfg_load(&svc->conf, http_default, err) | kafka_check_env(err))
+	if (cfg_load(&svc->conf, http_default, err) | cfg_check_secrets(&svc->conf, name, err) |
+	    kafka_check_env(err))
 		return -1; /* every problem at once */
+	hooks.token = svc->conf.http_token;
 	log_level_parse(svc->conf.log_level, &level);
 	log_init(name, level);
 	cfg_log(&svc->conf);
@@ -608,6 +610,7 @@ void svc_release(struct svc *svc)
 	svc->conn = NULL;
 	metrics_free(svc->metrics);
 	svc->metrics = NULL;
+	cfg_release(&svc->conf);
 }
 
 int svc_dead_letter(struct svc *svc, const rd_kafka_message_t *rkm, const char *code,

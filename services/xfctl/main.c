@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 		rc = usage();
 	if (x.conn)
 		PQfinish(x.conn);
+	cfg_release(&x.conf);
 	sbuf_release(&err);
 	return rc;
 }

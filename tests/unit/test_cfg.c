@@ -11,9 +11,14 @@
 #include "tharness.h"
 
 static const char *const cfg_vars[] = {
-	"XF_KAFKA_BROKERS", "XF_DATABASE_URL",   "XF_HTTP_ADDR",
-	"XF_LOG_LEVEL",     "XF_PETITIONER_KEY", "XF_GROUP_PREFIX",
-	"XF_BATCH_MAX",     "XF_BATCH_WAIT_MS",  "XF_RETRY_MAX_MS",
+	"XF_KAFKA_BROKERS",       "XF_DATABASE_URL",
+	"XF_HTTP_ADDR",           "XF_LOG_LEVEL",
+	"XF_PETITIONER_KEY",      "XF_GROUP_PREFIX",
+	"XF_BATCH_MAX",           "XF_BATCH_WAIT_MS",
+	"XF_RETRY_MAX_MS",        "XF_ENV",
+	"XF_WEBHOOK_SECRET",      "XF_HTTP_TOKEN",
+	"XF_PETITIONER_KEY_FILE", "XF_WEBHOOK_SECRET_FILE",
+	"XF_HTTP_TOKEN_FILE",
 };
 #define NVARS (sizeof cfg_vars / sizeof cfg_vars[0])
 
@@ -58,7 +63,10 @@ static void t_defaults(void)
 	T_STREQ(conf.database_url, "postgresql://postgres@127.0.0.1:5432/xf");
 	T_STREQ(conf.http_addr, "127.0.0.1:8081");
 	T_STREQ(conf.log_level, "info");
-	T_STREQ(conf.petitioner_key, "xf-dev-key-change-me");
+	T_STREQ(conf.petitioner_key, ""); /* no default outside development */
+	T_STREQ(conf.webhook_secret, "");
+	T_STREQ(conf.env, "production");
+	T_INTEQ(conf.development, 0);
 	T_STREQ(conf.group_prefix, "xf");
 	T_INTEQ(conf.batch_max, 500);
 	T_INTEQ(conf.batch_wait_ms, 50);
@@ -236,6 +244,127 @@ static void t_null_err(void)
 	env_restore(&saved);
 }
 
+#define KEY32 "k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y-"
+
+/* Loads the environment and checks program's secrets; err gets the problems. */
+static int load_check(const char *program, struct xf_conf *conf, struct sbuf *err)
+{
+	int rc = cfg_load(conf, "127.0.0.1:8081", err);
+
+	rc |= cfg_check_secrets(conf, program, err);
+	cfg_release(conf);
+	return rc;
+}
+
+/* Only XF_ENV=development gives the secrets their defaults and checks nothing. */
+static void t_development(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	setenv("XF_ENV", "development", 1);
+	T_INTEQ(load_check("xf-dispatch", &conf, &err), 0);
+	T_STREQ(err.buf, "");
+	T_STREQ(conf.petitioner_key, "xf-dev-key-change-me");
+	T_STREQ(conf.webhook_secret, "xf-dev-webhook-secret-change-me");
+	T_STREQ(conf.http_token, "");
+	T_INTEQ(conf.development, 1);
+	setenv("XF_ENV", "staging", 1);
+	T_INTEQ(cfg_load(&conf, "", &err), -1);
+	T_STREQ(err.buf, "XF_ENV=\"staging\" is not development or production");
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+/* Outside development a program refuses a missing, default or short secret it needs. */
+static void t_production_refuses(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+
+	env_clear(&saved);
+	T_INTEQ(cfg_load(&conf, "", &err), 0); /* xfctl: no secret checked */
+	T_INTEQ(load_check("xf-intake", &conf, &err), -1);
+	T_STREQ(err.buf, "XF_PETITIONER_KEY (or XF_PETITIONER_KEY_FILE) is not set; it has no "
+			 "default outside XF_ENV=development");
+	sbuf_reset(&err);
+	T_INTEQ(load_check("xf-dispatch", &conf, &err), -1);
+	T_STREQ(err.buf, "XF_WEBHOOK_SECRET (or XF_WEBHOOK_SECRET_FILE) is not set; it has no "
+			 "default outside XF_ENV=development");
+	sbuf_reset(&err);
+	/* all at once: a default, a short one, an exposed address without a token */
+	setenv("XF_PETITIONER_KEY", "xf-dev-key-change-me", 1);
+	setenv("XF_WEBHOOK_SECRET", "short", 1);
+	setenv("XF_HTTP_ADDR", "0.0.0.0:8083", 1);
+	T_INTEQ(load_check("xf-dispatch", &conf, &err), -1);
+	T_STREQ(err.buf,
+		"XF_PETITIONER_KEY is the development default; set a secret of its own; "
+		"XF_WEBHOOK_SECRET is shorter than 32 bytes; "
+		"XF_HTTP_ADDR=\"0.0.0.0:8083\" is not loopback and XF_HTTP_TOKEN is not set");
+	sbuf_reset(&err);
+	setenv("XF_PETITIONER_KEY", KEY32, 1);
+	setenv("XF_WEBHOOK_SECRET", KEY32 "w", 1);
+	setenv("XF_HTTP_TOKEN", "tok", 1);
+	T_INTEQ(load_check("xf-dispatch", &conf, &err), -1);
+	T_STREQ(err.buf, "XF_HTTP_TOKEN is shorter than 32 bytes");
+	sbuf_reset(&err);
+	setenv("XF_HTTP_TOKEN", KEY32 "t", 1);
+	T_INTEQ(load_check("xf-dispatch", &conf, &err), 0);
+	T_INTEQ(load_check("xf-intake", &conf, &err), 0);
+	setenv("XF_HTTP_ADDR", "127.0.0.1:8083", 1); /* loopback: no token needed */
+	unsetenv("XF_HTTP_TOKEN");
+	T_INTEQ(load_check("xf-dispatch", &conf, &err), 0);
+	T_STREQ(err.buf, "");
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
+/* Writes text to a new temporary file; its name into path. */
+static void write_temp(char path[64], const char *text)
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/xf-cfg-XXXXXX");
+	fd = mkstemp(path);
+	if (!T_CHECK(fd >= 0))
+		return;
+	T_CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* XF_<NAME>_FILE: the file's content less its trailing newline; not with XF_<NAME>. */
+static void t_secret_file(void)
+{
+	struct env_saved saved;
+	struct xf_conf conf;
+	struct sbuf err = SBUF_INIT;
+	char path[64];
+
+	env_clear(&saved);
+	write_temp(path, KEY32 "file\n");
+	setenv("XF_PETITIONER_KEY_FILE", path, 1);
+	T_INTEQ(cfg_load(&conf, "", &err), 0);
+	T_STREQ(conf.petitioner_key, KEY32 "file");
+	T_INTEQ(cfg_check_secrets(&conf, "xf-intake", &err), 0);
+	cfg_release(&conf);
+	setenv("XF_PETITIONER_KEY", KEY32, 1);
+	T_INTEQ(cfg_load(&conf, "", &err), -1);
+	T_STREQ(err.buf, "XF_PETITIONER_KEY and XF_PETITIONER_KEY_FILE are both set: set one");
+	cfg_release(&conf);
+	sbuf_reset(&err);
+	unsetenv("XF_PETITIONER_KEY");
+	unlink(path);
+	T_INTEQ(cfg_load(&conf, "", &err), -1);
+	T_CHECK(!strncmp(err.buf, "XF_PETITIONER_KEY_FILE=\"/tmp/xf-cfg-", 35));
+	T_CHECK(strstr(err.buf, "cannot be read: No such file") != NULL);
+	cfg_release(&conf);
+	sbuf_release(&err);
+	env_restore(&saved);
+}
+
 static void expect_masked(const char *url, const char *want)
 {
 	struct sbuf out = SBUF_INIT;
@@ -314,6 +443,9 @@ static void t_mask_spaced_equals(void)
 /* clang-format off */
 T_SUITE(cfg,
 	{ "defaults", t_defaults },
+	{ "development", t_development },
+	{ "production_refuses", t_production_refuses },
+	{ "secret_file", t_secret_file },
 	{ "overrides", t_overrides },
 	{ "empty_is_default", t_empty_is_default },
 	{ "errors_at_once", t_errors_at_once },
