@@ -78,6 +78,7 @@ start_stack() {
     pgbase=${XF_DATABASE_URL%/*}
     psql "$pgbase/postgres" -Xqc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
     export XF_MODEL_PATH=$root/models/xf-category.model XF_LOG_LEVEL=${XF_LOG_LEVEL:-warn}
+    export XF_ENV=development
 }
 
 # new_db NAME: a fresh database with the migrations and the bench's rules.

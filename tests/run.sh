@@ -64,7 +64,7 @@ set -a
 . "$run/kafka.env"
 set +a
 export XF_TEST_PG=${XF_DATABASE_URL%/*} XF_TEST_BIN=$XF_ROOT/bin-san
-export XF_TEST_LOGS=$run/logs XF_LOG_LEVEL=info XF_TEST_RUN=$run
+export XF_TEST_LOGS=$run/logs XF_LOG_LEVEL=info XF_TEST_RUN=$run XF_ENV=development
 bin/xfctl migrate >/dev/null && bin/xfctl topics create ||
     { echo "0 passed, 1 failed"; exit 1; }
 

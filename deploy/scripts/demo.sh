@@ -33,7 +33,7 @@ wait_for 10 "the mock cluster" grep -q XF_KAFKA_BROKERS "$run/mock.env" ||
     die "mock cluster did not start"
 brokers=$(sed -n 's/^XF_KAFKA_BROKERS=//p' "$run/mock.env")
 write_env "$run/env" "XF_KAFKA_BROKERS=$brokers" "XF_DATABASE_URL=$db_url" \
-    "XF_HTTP_ADDR=off" "XF_GROUP_PREFIX=xf-demo"
+    "XF_HTTP_ADDR=off" "XF_GROUP_PREFIX=xf-demo" "XF_ENV=development"
 set -a
 # shellcheck disable=SC1091
 . "$run/env"

@@ -18,7 +18,8 @@ up)
     "$scripts/setup.sh" --kafka
     "$scripts/pg.sh" start "$run"
     "$scripts/kafka.sh" start "$run"
-    cat "$run/pg.env" "$run/kafka.env" >"$run/env"
+    # a development stack: the secrets' development defaults (README "Secrets")
+    { cat "$run/pg.env" "$run/kafka.env"; echo XF_ENV=development; } >"$run/env"
     set -a
     # shellcheck disable=SC1091
     . "$run/env"
