@@ -208,6 +208,7 @@ int e2e_setup_rules(struct e2e *t, const char *name, const char *rules)
 	setenv("XF_DATABASE_URL", t->db_url, 1);
 	setenv("XF_GROUP_PREFIX", t->prefix, 1);
 	setenv("XF_HTTP_ADDR", "off", 1);
+	setenv("XF_ENV", "development", 1); /* the secrets' defaults (test_secrets.c) */
 	rc = e2e_xfctl(t, &out, import);
 	if (rc) {
 		fprintf(stderr, "e2e: xfctl rules import: exit %d: %s\n", rc, out.buf);
