@@ -170,10 +170,12 @@ static void t_production_secrets(void)
 
 	T_INTEQ(e2e_start(&t, E2E_DISPATCH), 0);
 	T_CHECK(exit_status(&t, E2E_DISPATCH) > 0);
-	T_CHECK(log_has(&t, "xf-dispatch", "XF_WEBHOOK_SECRET (or XF_WEBHOOK_SECRET_FILE) is not set"));
+	T_CHECK(log_has(&t, "xf-dispatch",
+			"XF_WEBHOOK_SECRET (or XF_WEBHOOK_SECRET_FILE) is not set"));
 
 	secret_file(&t, "XF_PETITIONER_KEY_FILE", "key", "e2e-petitioner-key-0123456789abcdef\n");
-	secret_file(&t, "XF_WEBHOOK_SECRET_FILE", "webhook", "e2e-webhook-secret-0123456789abcdef\n");
+	secret_file(&t, "XF_WEBHOOK_SECRET_FILE", "webhook",
+		    "e2e-webhook-secret-0123456789abcdef\n");
 	secret_file(&t, "XF_HTTP_TOKEN_FILE", "token", TOKEN "\n");
 	expect_guarded(E2E_INTAKE, &t, "/metrics");
 	expect_guarded(E2E_DISPATCH, &t, "/status.json");
