@@ -134,6 +134,10 @@ static int secret_value(struct xf_conf *conf, const struct cfg_entry *e, const c
 		add_error(err, "%s and %s are both set: set one", e->env, name);
 		return -1;
 	}
+	if (path && *path && conf->nsecret_files == CFG_SECRET_FILES) {
+		add_error(err, "%s: more secrets in files than CFG_SECRET_FILES", name);
+		return -1;
+	}
 	if (path && *path) {
 		buf = &conf->secret_files[conf->nsecret_files++];
 		*buf = (struct sbuf)SBUF_INIT;
