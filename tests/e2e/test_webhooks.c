@@ -5,7 +5,8 @@
  * recorded in PostgreSQL and shown by xfctl case show, and while the
  * endpoint hangs other petitions keep being assigned. Then two
  * departments with secrets of their own: each receiver verifies with its
- * own secret only, and a replay under another delivery id fails.
+ * own secret only, and a replay under another delivery id fails; one
+ * whose secret is not set gets nothing, its delivery failed, saying why.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -397,6 +398,47 @@ static int wait_dept(struct e2e *t, const char *dept)
 	return !strcmp(dept_delivery(t, dept), "delivered");
 }
 
+/* The last_error of the failed labour delivery to t-rsj, "" if none yet. */
+static const char *rsj_failed(struct e2e *t)
+{
+	static char out[160];
+	PGresult *res = PQexec(t->conn, "SELECT last_error FROM webhook_deliveries"
+					" WHERE department = 't-rsj' AND state = 'failed'");
+
+	snprintf(out, sizeof out, "%s",
+		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+			 ? PQgetvalue(res, 0, 0)
+			 : "");
+	PQclear(res);
+	return out;
+}
+
+/*
+ * xf-dispatch restarted without t-rsj's secret: its next delivery fails at
+ * once, naming the variable, and its receiver gets nothing.
+ */
+static void unset_secret_fails(struct e2e *t)
+{
+	char *ev = event("wh2-3", "公司拖欠工资三个月", "公司拖欠工资，讨薪无果，社保也没有缴纳。");
+	int before;
+
+	T_INTEQ(e2e_stop(t, E2E_DISPATCH), 0);
+	unsetenv("XF_E2E_HOOK_RSJ");
+	T_CHECK(e2e_start(t, E2E_DISPATCH) == 0);
+	pthread_mutex_lock(&two.mu);
+	before = two.own_ok[1] + two.own_bad[1];
+	pthread_mutex_unlock(&two.mu);
+	T_CHECK(e2e_produce(t, "wh2-3", ev, strlen(ev)) == 0 && e2e_flush(t) == 0);
+	free(ev);
+	for (int i = 0; i < 600 && !rsj_failed(t)[0]; i++)
+		usleep(100000);
+	T_STREQ(rsj_failed(t), "webhook secret XF_E2E_HOOK_RSJ is not set "
+			       "(neither XF_E2E_HOOK_RSJ nor XF_E2E_HOOK_RSJ_FILE)");
+	pthread_mutex_lock(&two.mu);
+	T_INTEQ(two.own_ok[1] + two.own_bad[1], before);
+	pthread_mutex_unlock(&two.mu);
+}
+
 static void produce_two(struct e2e *t)
 {
 	char *ev = event("wh2-1", "医院检查收费过高",
@@ -442,6 +484,7 @@ static void t_own_secrets(void)
 		T_INTEQ(two.replay_ok[b], 0); /* nor the same POST under another id */
 	}
 	pthread_mutex_unlock(&two.mu);
+	unset_secret_fails(&t);
 	for (int k = 0; k < E2E_NDAEMONS; k++)
 		T_INTEQ(e2e_stop(&t, k), 0);
 	unsetenv("XF_WEBHOOK_SECRET");
