@@ -114,12 +114,22 @@ static void check_dept_code(struct pctx *pc, const struct rules_set *rs, const s
 			  d->code, (size_t)(dup - rs->depts) + 1, rs->ndepts + 1);
 }
 
-/* A variable name: [A-Z_][A-Z0-9_]*, at most 128 characters. */
+/*
+ * XF_WEBHOOK_SECRET_ and 1 to 64 of [A-Z0-9_]: only such variables, so
+ * that a rules file cannot make another secret of the process (a database
+ * password, a token) an HMAC key whose signatures a receiver could try
+ * to guess it from.
+ */
 static int secret_name_valid(const char *s)
 {
-	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	static const char prefix[] = "XF_WEBHOOK_SECRET_";
+	size_t n;
 
-	return !s[n] && n <= 128 && !(*s >= '0' && *s <= '9');
+	if (strncmp(s, prefix, sizeof prefix - 1))
+		return 0;
+	s += sizeof prefix - 1;
+	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	return !s[n] && n >= 1 && n <= 64;
 }
 
 static void check_dept_webhook(struct pctx *pc, const struct rules_dept *d)
@@ -135,9 +145,10 @@ static void check_dept_webhook(struct pctx *pc, const struct rules_dept *d)
 			  d->webhook);
 	/* never echo the value: it may be a secret pasted in clear */
 	if (d->webhook_secret && !secret_name_valid(d->webhook_secret))
-		sbuf_adds(perr(pc), "webhook_secret is not a variable name ([A-Z_][A-Z0-9_]*): "
-				    "it names where the secret is (e.g. XF_WEBHOOK_SECRET_TAX), "
-				    "never the secret itself");
+		sbuf_adds(perr(pc), "webhook_secret is not a variable name "
+				    "(XF_WEBHOOK_SECRET_ and 1 to 64 of A-Z, 0-9, _): it names "
+				    "where the secret is (e.g. XF_WEBHOOK_SECRET_TAX), never the "
+				    "secret itself");
 }
 
 /* Sets *out to obj.key if it is true or false; leaves it if absent. */

@@ -346,7 +346,10 @@ static enum MHD_Result two_handler(void *cls, struct MHD_Connection *c, const ch
 	return answer(c, 200);
 }
 
-/* tests/e2e/rules.json with t-wjj on /a under XF_E2E_HOOK_WJJ, t-rsj on /b under XF_E2E_HOOK_RSJ. */
+/*
+ * tests/e2e/rules.json with t-wjj on /a under XF_WEBHOOK_SECRET_E2E_WJJ,
+ * t-rsj on /b under XF_WEBHOOK_SECRET_E2E_RSJ.
+ */
 static const char *two_rules(int port)
 {
 	static char path[64];
@@ -364,8 +367,9 @@ static const char *two_rules(int port)
 		snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", port, b ? "b" : "a");
 		json_object_set_new(dp, "webhook", json_string(url));
 		json_object_set_new(dp, "local_testing", json_true());
-		json_object_set_new(dp, "webhook_secret",
-				    json_string(b ? "XF_E2E_HOOK_RSJ" : "XF_E2E_HOOK_WJJ"));
+		json_object_set_new(
+			dp, "webhook_secret",
+			json_string(b ? "XF_WEBHOOK_SECRET_E2E_RSJ" : "XF_WEBHOOK_SECRET_E2E_WJJ"));
 	}
 	snprintf(path, sizeof path, "/tmp/xf-hook2-rules-%d.json", (int)getpid());
 	json_dump_file(doc, path, 0);
@@ -423,7 +427,7 @@ static void unset_secret_fails(struct e2e *t)
 	int before;
 
 	T_INTEQ(e2e_stop(t, E2E_DISPATCH), 0);
-	unsetenv("XF_E2E_HOOK_RSJ");
+	unsetenv("XF_WEBHOOK_SECRET_E2E_RSJ");
 	T_CHECK(e2e_start(t, E2E_DISPATCH) == 0);
 	pthread_mutex_lock(&two.mu);
 	before = two.own_ok[1] + two.own_bad[1];
@@ -432,8 +436,9 @@ static void unset_secret_fails(struct e2e *t)
 	free(ev);
 	for (int i = 0; i < 600 && !rsj_failed(t)[0]; i++)
 		usleep(100000);
-	T_STREQ(rsj_failed(t), "webhook secret XF_E2E_HOOK_RSJ is not set "
-			       "(neither XF_E2E_HOOK_RSJ nor XF_E2E_HOOK_RSJ_FILE)");
+	T_STREQ(rsj_failed(t),
+		"webhook secret XF_WEBHOOK_SECRET_E2E_RSJ is not set "
+		"(neither XF_WEBHOOK_SECRET_E2E_RSJ nor XF_WEBHOOK_SECRET_E2E_RSJ_FILE)");
 	pthread_mutex_lock(&two.mu);
 	T_INTEQ(two.own_ok[1] + two.own_bad[1], before);
 	pthread_mutex_unlock(&two.mu);
@@ -469,8 +474,8 @@ static void t_own_secrets(void)
 		return;
 	}
 	setenv("XF_WEBHOOK_SECRET", SECRET, 1); /* the fallback: neither department uses it */
-	setenv("XF_E2E_HOOK_WJJ", KEY_A, 1);
-	setenv("XF_E2E_HOOK_RSJ", KEY_B, 1);
+	setenv("XF_WEBHOOK_SECRET_E2E_WJJ", KEY_A, 1);
+	setenv("XF_WEBHOOK_SECRET_E2E_RSJ", KEY_B, 1);
 	for (int k = 0; k < E2E_NDAEMONS; k++)
 		T_CHECK(e2e_start(&t, k) == 0);
 	produce_two(&t);
@@ -488,8 +493,8 @@ static void t_own_secrets(void)
 	for (int k = 0; k < E2E_NDAEMONS; k++)
 		T_INTEQ(e2e_stop(&t, k), 0);
 	unsetenv("XF_WEBHOOK_SECRET");
-	unsetenv("XF_E2E_HOOK_WJJ");
-	unsetenv("XF_E2E_HOOK_RSJ");
+	unsetenv("XF_WEBHOOK_SECRET_E2E_WJJ");
+	unsetenv("XF_WEBHOOK_SECRET_E2E_RSJ");
 	e2e_teardown(&t);
 	MHD_stop_daemon(d);
 	unlink(rules);
