@@ -38,6 +38,9 @@ struct rules_dept {
 	const char *kind;    /* e.g. "rsj", "xfj" */
 	long capacity;       /* 0 if absent */
 	const char *webhook; /* http(s) URL, or NULL */
+	/* name of the variable holding the webhook secret, or NULL (XF_WEBHOOK_SECRET) */
+	const char *webhook_secret;
+	int local_testing; /* "local_testing": true: an http:// webhook is allowed */
 };
 
 /*

@@ -112,8 +112,56 @@ static void check_dept_code(struct pctx *pc, const struct rules_set *rs, const s
 	if (dup)
 		sbuf_addf(perr(pc), "code \"%s\" is used twice (departments #%zu and #%zu)",
 			  d->code, (size_t)(dup - rs->depts) + 1, rs->ndepts + 1);
-	if (d->webhook && strncmp(d->webhook, "http://", 7) && strncmp(d->webhook, "https://", 8))
-		sbuf_addf(perr(pc), "webhook \"%s\" is not an http or https URL", d->webhook);
+}
+
+/*
+ * XF_WEBHOOK_SECRET_ and 1 to 64 of [A-Z0-9_]: only such variables, so
+ * that a rules file cannot make another secret of the process (a database
+ * password, a token) an HMAC key whose signatures a receiver could try
+ * to guess it from.
+ */
+static int secret_name_valid(const char *s)
+{
+	static const char prefix[] = "XF_WEBHOOK_SECRET_";
+	size_t n;
+
+	if (strncmp(s, prefix, sizeof prefix - 1))
+		return 0;
+	s += sizeof prefix - 1;
+	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	return !s[n] && n >= 1 && n <= 64;
+}
+
+static void check_dept_webhook(struct pctx *pc, const struct rules_dept *d)
+{
+	int http = d->webhook && !strncmp(d->webhook, "http://", 7);
+
+	if (d->webhook && !http && strncmp(d->webhook, "https://", 8))
+		sbuf_addf(perr(pc), "webhook \"%s\" is not an https URL", d->webhook);
+	else if (http && !d->local_testing)
+		sbuf_addf(perr(pc),
+			  "webhook \"%s\" is http: webhooks must be https unless the department "
+			  "has \"local_testing\": true",
+			  d->webhook);
+	/* never echo the value: it may be a secret pasted in clear */
+	if (d->webhook_secret && !secret_name_valid(d->webhook_secret))
+		sbuf_adds(perr(pc), "webhook_secret is not a variable name "
+				    "(XF_WEBHOOK_SECRET_ and 1 to 64 of A-Z, 0-9, _): it names "
+				    "where the secret is (e.g. XF_WEBHOOK_SECRET_TAX), never the "
+				    "secret itself");
+}
+
+/* Sets *out to obj.key if it is true or false; leaves it if absent. */
+static void get_bool(struct pctx *pc, json_t *obj, const char *key, int *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return;
+	if (!json_is_boolean(v))
+		sbuf_addf(perr(pc), "%s is not true or false", key);
+	else
+		*out = json_is_true(v);
 }
 
 static void check_dept_region(struct pctx *pc, const struct rules_dept *d)
@@ -158,7 +206,10 @@ static void parse_dept(struct pctx *pc, struct rules_set *rs, json_t *jd)
 	d->kind = get_str(pc, jd, "", "kind", 1);
 	get_long(pc, jd, "capacity", 0, INT_MAX, 0, &d->capacity);
 	d->webhook = get_str(pc, jd, "", "webhook", 0);
+	d->webhook_secret = get_str(pc, jd, "", "webhook_secret", 0);
+	get_bool(pc, jd, "local_testing", &d->local_testing);
 	check_dept_code(pc, rs, d);
+	check_dept_webhook(pc, d);
 	check_dept_region(pc, d);
 }
 

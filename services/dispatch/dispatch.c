@@ -100,6 +100,8 @@ static int rules_refresh(struct dispatch *d, struct sbuf *err)
 	if (rs) {
 		rules_free(d->rules);
 		d->rules = rs;
+		if (d->webhooks)
+			webhook_set_keys(d->webhooks, rs);
 		snprintf(d->rules_sha, sizeof d->rules_sha, "%s", PQgetvalue(res, 0, 0));
 		log_info("rules_loaded", LOG_S("version", rs->version), LOG_I("rules", rs->nrules),
 			 LOG_I("departments", rs->ndepts), LOG_END);

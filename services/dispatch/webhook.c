@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "pg.h"
+#include "rules.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -44,6 +45,14 @@ struct job {
 	int final;         /* a failure not to be retried */
 	long retry_ms;     /* after a failure to be retried */
 	char *col[6];      /* id, url, kind, body, attempts, department */
+	char *secret;      /* the department's signing key, owned; NULL: none */
+};
+
+/* A department's signing key, resolved when the rules were loaded. */
+struct hook_key {
+	char *code;
+	char *name;   /* its webhook_secret, or NULL: XF_WEBHOOK_SECRET */
+	char *secret; /* the value; NULL when name could not be resolved */
 };
 
 struct webhook_sender {
@@ -56,15 +65,20 @@ struct webhook_sender {
 	atomic_ulong delivered, failed, given_up;
 	struct job *jobs[INFLIGHT_MAX]; /* in flight, NULL where free */
 	int njobs;
-	double next_claim; /* now_ms() at which to look for due rows */
-	long db_backoff;   /* ms; 0 while PostgreSQL answers */
+	double next_claim;       /* now_ms() at which to look for due rows */
+	long db_backoff;         /* ms; 0 while PostgreSQL answers */
+	pthread_mutex_t keys_mu; /* keys and nkeys: set by the Kafka thread */
+	struct hook_key *keys;
+	size_t nkeys;
+	atomic_int keyed; /* webhook_set_keys() has run: rows may be claimed */
 };
 
-void webhook_signature(const char *secret, long timestamp, const char *body, char out[65])
+void webhook_signature(const char *secret, long timestamp, const char *id, const char *kind,
+		       const char *body, char out[65])
 {
 	struct sbuf msg = SBUF_INIT;
 
-	sbuf_addf(&msg, "%ld.", timestamp);
+	sbuf_addf(&msg, "%ld.%s.%s.", timestamp, id, kind);
 	sbuf_adds(&msg, body);
 	hmac_sha256_hex(secret, msg.buf, msg.len, out);
 	sbuf_release(&msg);
@@ -116,9 +130,12 @@ struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
 	atomic_init(&ws->delivered, 0);
 	atomic_init(&ws->failed, 0);
 	atomic_init(&ws->given_up, 0);
+	atomic_init(&ws->keyed, 0);
+	pthread_mutex_init(&ws->keys_mu, NULL);
 	ws->multi = curl_multi_init();
 	if (!ws->multi) {
 		sbuf_adds(err, "curl_multi_init failed");
+		pthread_mutex_destroy(&ws->keys_mu);
 		free(ws);
 		return NULL;
 	}
@@ -154,13 +171,14 @@ static struct curl_slist *headers_new(const struct webhook_sender *ws,
 	long ts = (long)time(NULL);
 	char sig[65];
 
-	webhook_signature(ws->conf.webhook_secret, ts, d->body, sig);
+	webhook_signature(d->secret ? d->secret : ws->conf.webhook_secret, ts, d->id, d->kind,
+			  d->body, sig);
 	header_add(&list, "Content-Type: application/json");
 	header_add(&list, "Expect:"); /* no 100-continue round trip */
 	header_add(&list, "X-XF-Delivery: %s", d->id);
 	header_add(&list, "X-XF-Event: %s", d->kind);
 	header_add(&list, "X-XF-Timestamp: %ld", ts);
-	header_add(&list, "X-XF-Signature: sha256=%s", sig);
+	header_add(&list, "X-XF-Signature: v1=%s", sig);
 	return list;
 }
 
@@ -438,6 +456,7 @@ static int record_all(struct webhook_sender *ws, json_t *rows, struct sbuf *err)
 }
 
 static void job_free(struct webhook_sender *ws, struct job *j);
+static void keys_free(struct hook_key *keys, size_t n);
 
 /* Records every finished job, then frees them. */
 static void record_finished(struct webhook_sender *ws)
@@ -469,6 +488,7 @@ static void record_finished(struct webhook_sender *ws)
 static void job_free(struct webhook_sender *ws, struct job *j)
 {
 	transfer_release(ws, &j->t);
+	free(j->secret);
 	ws->jobs[j->slot] = NULL;
 	ws->njobs--;
 	for (int i = 0; i < 6; i++)
@@ -483,6 +503,37 @@ static void job_done(struct webhook_sender *ws, struct transfer *t)
 
 	transfer_release(ws, t);
 	j->finished = 1;
+}
+
+/*
+ * Gives j its department's signing key (col[5]). Returns 0, or -1 when
+ * the department names a secret that could not be resolved: the row is
+ * rejected then (its error names the variable, never a value).
+ */
+static int job_key(struct webhook_sender *ws, struct job *j)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&ws->keys_mu);
+	for (size_t i = 0; i < ws->nkeys; i++) {
+		struct hook_key *k = &ws->keys[i];
+
+		if (strcmp(k->code, j->col[5]))
+			continue;
+		if (k->name && !k->secret) {
+			j->d.outcome = WEBHOOK_REJECTED;
+			snprintf(j->d.error, sizeof j->d.error,
+				 "webhook secret %s is not set (neither %s nor %s_FILE)", k->name,
+				 k->name, k->name);
+			rc = -1;
+		} else if (k->secret) {
+			j->secret = xstrdup(k->secret);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&ws->keys_mu);
+	j->d.secret = j->secret;
+	return rc;
 }
 
 /* Starts POSTing row i of a claim into a free slot. */
@@ -502,8 +553,12 @@ static void job_start(struct webhook_sender *ws, const PGresult *res, int row)
 		j->slot++;
 	ws->jobs[j->slot] = j;
 	ws->njobs++;
-	if (transfer_start(ws, &j->t, &j->d))
+	if (job_key(ws, j)) {
+		j->t.d = &j->d;
+		job_done(ws, &j->t); /* no key: rejected before sending */
+	} else if (transfer_start(ws, &j->t, &j->d)) {
 		job_done(ws, &j->t); /* rejected before sending */
+	}
 }
 
 /* Claims due rows into the free slots and sets when to look again. */
@@ -514,6 +569,10 @@ static void sender_claim(struct webhook_sender *ws)
 	PGresult *res = NULL;
 	long wait;
 
+	if (!atomic_load(&ws->keyed)) { /* which key signs what is not known yet */
+		ws->next_claim = now_ms() + IDLE_MAX_MS;
+		return;
+	}
 	if (!pg_ensure(&ws->conn, ws->conf.database_url, &err))
 		res = claim(ws, room, &err);
 	if (!res) {
@@ -631,5 +690,79 @@ void webhook_stop(struct webhook_sender *ws)
 		pthread_join(ws->thread, NULL);
 	curl_multi_cleanup(ws->multi);
 	PQfinish(ws->conn);
+	keys_free(ws->keys, ws->nkeys);
+	pthread_mutex_destroy(&ws->keys_mu);
 	free(ws);
+}
+
+/*
+ * The secret name holds: the variable name, else the contents of the file
+ * that name_FILE names (one trailing line break dropped). A new string, or
+ * NULL when neither gives a non-empty value.
+ */
+char *webhook_secret_resolve(const char *name)
+{
+	struct sbuf path = SBUF_INIT, val = SBUF_INIT;
+	const char *v = getenv(name), *file;
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	if (v && *v)
+		return xstrdup(v);
+	sbuf_addf(&path, "%s_FILE", name);
+	file = getenv(path.buf);
+	f = file && *file ? fopen(file, "r") : NULL;
+	sbuf_release(&path);
+	if (!f)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		sbuf_add(&val, buf, n);
+	fclose(f);
+	if (val.len && val.buf[val.len - 1] == '\n')
+		val.buf[--val.len] = '\0';
+	if (val.len && val.buf[val.len - 1] == '\r')
+		val.buf[--val.len] = '\0';
+	if (!val.len) {
+		sbuf_release(&val);
+		return NULL;
+	}
+	return sbuf_detach(&val, NULL);
+}
+
+static void keys_free(struct hook_key *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(keys[i].code);
+		free(keys[i].name);
+		free(keys[i].secret);
+	}
+	free(keys);
+}
+
+void webhook_set_keys(struct webhook_sender *ws, const struct rules_set *rs)
+{
+	struct hook_key *keys = xcalloc(rs->ndepts ? rs->ndepts : 1, sizeof *keys), *old;
+	size_t n = 0, nold;
+
+	for (size_t i = 0; i < rs->ndepts; i++) {
+		const struct rules_dept *dp = &rs->depts[i];
+
+		if (!dp->webhook)
+			continue;
+		keys[n].code = xstrdup(dp->code);
+		keys[n].name = dp->webhook_secret ? xstrdup(dp->webhook_secret) : NULL;
+		keys[n].secret = dp->webhook_secret ? webhook_secret_resolve(dp->webhook_secret)
+						    : NULL;
+		if (keys[n].name && !keys[n].secret)
+			log_error("webhook_secret_missing", LOG_S("department", dp->code),
+				  LOG_S("name", dp->webhook_secret), LOG_END);
+		n++;
+	}
+	pthread_mutex_lock(&ws->keys_mu);
+	old = ws->keys, nold = ws->nkeys;
+	ws->keys = keys, ws->nkeys = n;
+	pthread_mutex_unlock(&ws->keys_mu);
+	atomic_store(&ws->keyed, 1);
+	keys_free(old, nold);
 }

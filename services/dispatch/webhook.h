@@ -23,8 +23,14 @@
  *   X-XF-Delivery: <webhook_deliveries.id>
  *   X-XF-Event: <kind>
  *   X-XF-Timestamp: <unix seconds of this attempt>
- *   X-XF-Signature: sha256=<hex HMAC-SHA256 under XF_WEBHOOK_SECRET
- *                   of "<timestamp>.<body>">
+ *   X-XF-Signature: v1=<hex HMAC-SHA256 under the department's secret
+ *                   of "<timestamp>.<delivery>.<event>.<body>">
+ *
+ * The department's secret is the variable its rules' webhook_secret names
+ * (or the file NAME_FILE names), resolved when the rules are loaded
+ * (webhook_set_keys); a department naming none is signed with
+ * XF_WEBHOOK_SECRET. A department whose secret cannot be resolved gets
+ * no POSTs: its rows fail at once with an error naming the variable.
  */
 #ifndef XF_WEBHOOK_H
 #define XF_WEBHOOK_H
@@ -45,6 +51,7 @@ json_t *webhook_row(const char *case_id, const char *department, const char *url
 		    const char *body);
 
 struct webhook_sender;
+struct rules_set;
 
 /*
  * Starts the sender thread. conf is copied; the strings it points to must
@@ -61,6 +68,18 @@ struct webhook_sender *webhook_start(const struct xf_conf *conf, struct sbuf *er
  * attempt). NULL is ignored.
  */
 void webhook_stop(struct webhook_sender *ws);
+/*
+ * Resolves the signing key of each department of rs that has a webhook
+ * (copies; rs is not kept). Until the first call the sender claims no
+ * rows. From the dispatcher's thread, while the sender runs.
+ */
+void webhook_set_keys(struct webhook_sender *ws, const struct rules_set *rs);
+/*
+ * The value of variable name, else the contents of the file name_FILE
+ * names, one trailing line break dropped: a new string, or NULL if neither
+ * gives a non-empty value.
+ */
+char *webhook_secret_resolve(const char *name);
 
 /* Counters since the start, for metrics. */
 struct webhook_stats {
@@ -82,6 +101,7 @@ enum webhook_outcome {
 struct webhook_delivery {
 	const char *id; /* webhook_deliveries.id as text */
 	const char *url, *kind, *body;
+	const char *secret; /* signing key; NULL: XF_WEBHOOK_SECRET */
 	enum webhook_outcome outcome;
 	long status;     /* HTTP status; 0 when no response came */
 	long ms;         /* how long the attempt took */
@@ -105,8 +125,12 @@ struct webhook_sender *webhook_new(const struct xf_conf *conf, struct sbuf *err)
  */
 void webhook_post(struct webhook_sender *ws, struct webhook_delivery *v, size_t n);
 
-/* out = lower-case hex HMAC-SHA256 under secret of "<timestamp>.<body>". */
-void webhook_signature(const char *secret, long timestamp, const char *body, char out[65]);
+/*
+ * out = lower-case hex HMAC-SHA256 under secret of
+ * "<timestamp>.<id>.<kind>.<body>" (the v1 signature).
+ */
+void webhook_signature(const char *secret, long timestamp, const char *id, const char *kind,
+		       const char *body, char out[65]);
 /*
  * Delay before the next try after `attempts` failed attempts (1 or more):
  * XF_WEBHOOK_BACKOFF_MS doubled attempts-1 times, at most

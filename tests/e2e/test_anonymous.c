@@ -91,8 +91,10 @@ static const char *hook_rules(int port)
 	char url[96];
 
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", port);
-	for (size_t i = 0; i < json_array_size(depts); i++)
+	for (size_t i = 0; i < json_array_size(depts); i++) {
 		json_object_set_new(json_array_get(depts, i), "webhook", json_string(url));
+		json_object_set_new(json_array_get(depts, i), "local_testing", json_true());
+	}
 	snprintf(path, sizeof path, "/tmp/xf-anon-rules-%d.json", (int)getpid());
 	json_dump_file(doc, path, 0);
 	json_decref(doc);

@@ -3,7 +3,10 @@
  * server that first fails (500), then hangs past the timeout, then
  * answers; the delivery is retried to success with a valid signature,
  * recorded in PostgreSQL and shown by xfctl case show, and while the
- * endpoint hangs other petitions keep being assigned.
+ * endpoint hangs other petitions keep being assigned. Then two
+ * departments with secrets of their own: each receiver verifies with its
+ * own secret only, and a replay under another delivery id fails; one
+ * whose secret is not set gets nothing, its delivery failed, saying why.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -46,11 +49,14 @@ static int signed_right(struct MHD_Connection *c, const struct sbuf *body)
 	char want[65];
 	int ok;
 
-	if (!ts || !sig || strncmp(sig, "sha256=", 7))
+	const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Delivery");
+	const char *kind = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Event");
+
+	if (!ts || !sig || !id || !kind || strncmp(sig, "v1=", 3))
 		return 0;
-	sbuf_addf(&msg, "%s.%s", ts, body->buf);
+	sbuf_addf(&msg, "%s.%s.%s.%s", ts, id, kind, body->buf);
 	hmac_sha256_hex(SECRET, msg.buf, msg.len, want);
-	ok = !strcmp(sig + 7, want);
+	ok = !strcmp(sig + 3, want);
 	sbuf_release(&msg);
 	return ok;
 }
@@ -131,8 +137,10 @@ static const char *hook_rules(int port)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", port);
 	for (size_t i = 0; i < json_array_size(depts); i++)
 		if (!strcmp(json_string_value(json_object_get(json_array_get(depts, i), "code")),
-			    "t-wjj"))
+			    "t-wjj")) {
 			json_object_set_new(json_array_get(depts, i), "webhook", json_string(url));
+			json_object_set_new(json_array_get(depts, i), "local_testing", json_true());
+		}
 	snprintf(path, sizeof path, "/tmp/xf-hook-rules-%d.json", (int)getpid());
 	json_dump_file(doc, path, 0);
 	json_decref(doc);
@@ -274,6 +282,226 @@ static void t_webhooks(void)
 	unlink(rules);
 }
 
+/* Two departments, each with its own secret: what each receiver saw. */
+#define KEY_A "e2e-secret-of-wjj"
+#define KEY_B "e2e-secret-of-rsj"
+
+static struct {
+	pthread_mutex_t mu;
+	int own_ok[2], own_bad[2], other_ok[2], replay_ok[2];
+} two = { PTHREAD_MUTEX_INITIALIZER, { 0 }, { 0 }, { 0 }, { 0 } };
+
+/* v1 signature check of the request under secret, its delivery id being id. */
+static int verifies(struct MHD_Connection *c, const struct sbuf *body, const char *secret,
+		    const char *id)
+{
+	const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Timestamp");
+	const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Signature");
+	const char *kind = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Event");
+	struct sbuf msg = SBUF_INIT;
+	char want[65];
+	int ok;
+
+	if (!ts || !sig || !kind || !id || strncmp(sig, "v1=", 3))
+		return 0;
+	sbuf_addf(&msg, "%s.%s.%s.%s", ts, id, kind, body->buf);
+	hmac_sha256_hex(secret, msg.buf, msg.len, want);
+	ok = !strcmp(sig + 3, want);
+	sbuf_release(&msg);
+	return ok;
+}
+
+/* /a is t-wjj's receiver (KEY_A), /b t-rsj's (KEY_B). */
+static enum MHD_Result two_handler(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version, const char *data,
+				   size_t *size, void **con_cls)
+{
+	struct sbuf *body = *con_cls;
+	int b = !strcmp(url, "/b");
+	const char *id;
+	char other_id[40];
+
+	(void)cls, (void)method, (void)version;
+	if (!body) {
+		body = calloc(1, sizeof *body);
+		sbuf_init(body, 0);
+		*con_cls = body;
+		return MHD_YES;
+	}
+	if (*size) {
+		sbuf_add(body, data, *size);
+		*size = 0;
+		return MHD_YES;
+	}
+	id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Delivery");
+	snprintf(other_id, sizeof other_id, "%s0", id ? id : "");
+	pthread_mutex_lock(&two.mu);
+	if (verifies(c, body, b ? KEY_B : KEY_A, id))
+		two.own_ok[b]++;
+	else
+		two.own_bad[b]++;
+	two.other_ok[b] += verifies(c, body, b ? KEY_A : KEY_B, id);
+	two.replay_ok[b] += verifies(c, body, b ? KEY_B : KEY_A, other_id);
+	pthread_mutex_unlock(&two.mu);
+	return answer(c, 200);
+}
+
+/*
+ * tests/e2e/rules.json with t-wjj on /a under XF_WEBHOOK_SECRET_E2E_WJJ,
+ * t-rsj on /b under XF_WEBHOOK_SECRET_E2E_RSJ.
+ */
+static const char *two_rules(int port)
+{
+	static char path[64];
+	json_t *doc = json_load_file("tests/e2e/rules.json", 0, NULL);
+	json_t *depts = json_object_get(doc, "departments");
+	char url[96];
+
+	for (size_t i = 0; i < json_array_size(depts); i++) {
+		json_t *dp = json_array_get(depts, i);
+		const char *code = json_string_value(json_object_get(dp, "code"));
+		int b = !strcmp(code, "t-rsj");
+
+		if (!b && strcmp(code, "t-wjj"))
+			continue;
+		snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", port, b ? "b" : "a");
+		json_object_set_new(dp, "webhook", json_string(url));
+		json_object_set_new(dp, "local_testing", json_true());
+		json_object_set_new(
+			dp, "webhook_secret",
+			json_string(b ? "XF_WEBHOOK_SECRET_E2E_RSJ" : "XF_WEBHOOK_SECRET_E2E_WJJ"));
+	}
+	snprintf(path, sizeof path, "/tmp/xf-hook2-rules-%d.json", (int)getpid());
+	json_dump_file(doc, path, 0);
+	json_decref(doc);
+	return path;
+}
+
+/* The state of the department's one assignment delivery, "" if none yet. */
+static const char *dept_delivery(struct e2e *t, const char *dept)
+{
+	static char out[32];
+	const char *params[1] = { dept };
+	PGresult *res = PQexecParams(t->conn,
+				     "SELECT state FROM webhook_deliveries WHERE department = $1"
+				     " AND kind = 'assignment'",
+				     1, NULL, params, NULL, NULL, 0);
+
+	snprintf(out, sizeof out, "%s",
+		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+			 ? PQgetvalue(res, 0, 0)
+			 : "");
+	PQclear(res);
+	return out;
+}
+
+static int wait_dept(struct e2e *t, const char *dept)
+{
+	for (int i = 0; i < 600 && strcmp(dept_delivery(t, dept), "delivered"); i++)
+		usleep(100000);
+	return !strcmp(dept_delivery(t, dept), "delivered");
+}
+
+/* The last_error of the failed labour delivery to t-rsj, "" if none yet. */
+static const char *rsj_failed(struct e2e *t)
+{
+	static char out[160];
+	PGresult *res = PQexec(t->conn, "SELECT last_error FROM webhook_deliveries"
+					" WHERE department = 't-rsj' AND state = 'failed'");
+
+	snprintf(out, sizeof out, "%s",
+		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+			 ? PQgetvalue(res, 0, 0)
+			 : "");
+	PQclear(res);
+	return out;
+}
+
+/*
+ * xf-dispatch restarted without t-rsj's secret: its next delivery fails at
+ * once, naming the variable, and its receiver gets nothing.
+ */
+static void unset_secret_fails(struct e2e *t)
+{
+	char *ev = event("wh2-3", "公司拖欠工资三个月", "公司拖欠工资，讨薪无果，社保也没有缴纳。");
+	int before;
+
+	T_INTEQ(e2e_stop(t, E2E_DISPATCH), 0);
+	unsetenv("XF_WEBHOOK_SECRET_E2E_RSJ");
+	T_CHECK(e2e_start(t, E2E_DISPATCH) == 0);
+	pthread_mutex_lock(&two.mu);
+	before = two.own_ok[1] + two.own_bad[1];
+	pthread_mutex_unlock(&two.mu);
+	T_CHECK(e2e_produce(t, "wh2-3", ev, strlen(ev)) == 0 && e2e_flush(t) == 0);
+	free(ev);
+	for (int i = 0; i < 600 && !rsj_failed(t)[0]; i++)
+		usleep(100000);
+	T_STREQ(rsj_failed(t),
+		"webhook secret XF_WEBHOOK_SECRET_E2E_RSJ is not set "
+		"(neither XF_WEBHOOK_SECRET_E2E_RSJ nor XF_WEBHOOK_SECRET_E2E_RSJ_FILE)");
+	pthread_mutex_lock(&two.mu);
+	T_INTEQ(two.own_ok[1] + two.own_bad[1], before);
+	pthread_mutex_unlock(&two.mu);
+}
+
+static void produce_two(struct e2e *t)
+{
+	char *ev = event("wh2-1", "医院检查收费过高",
+			 "在医院看病时医生开了很多检查，患者负担很重，请卫生部门核查。");
+
+	T_CHECK(e2e_produce(t, "wh2-1", ev, strlen(ev)) == 0);
+	free(ev);
+	ev = event("wh2-2", "公司拖欠工资三个月", "公司拖欠工资，讨薪无果，社保也没有缴纳。");
+	T_CHECK(e2e_produce(t, "wh2-2", ev, strlen(ev)) == 0);
+	free(ev);
+	T_CHECK(e2e_flush(t) == 0);
+}
+
+static void t_own_secrets(void)
+{
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
+		two_handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)
+					     : NULL;
+	const char *rules = NULL;
+	struct e2e t;
+
+	if (!T_CHECK(info != NULL) ||
+	    !T_CHECK(e2e_setup_rules(&t, "webhooks2", rules = two_rules(info->port)) == 0)) {
+		if (d)
+			MHD_stop_daemon(d);
+		return;
+	}
+	setenv("XF_WEBHOOK_SECRET", SECRET, 1); /* the fallback: neither department uses it */
+	setenv("XF_WEBHOOK_SECRET_E2E_WJJ", KEY_A, 1);
+	setenv("XF_WEBHOOK_SECRET_E2E_RSJ", KEY_B, 1);
+	for (int k = 0; k < E2E_NDAEMONS; k++)
+		T_CHECK(e2e_start(&t, k) == 0);
+	produce_two(&t);
+	T_CHECK(wait_dept(&t, "t-wjj"));
+	T_CHECK(wait_dept(&t, "t-rsj"));
+	pthread_mutex_lock(&two.mu);
+	for (int b = 0; b < 2; b++) {
+		T_CHECK(two.own_ok[b] >= 1);  /* its own secret verifies it */
+		T_INTEQ(two.own_bad[b], 0);   /* ... every time */
+		T_INTEQ(two.other_ok[b], 0);  /* the other's secret never does */
+		T_INTEQ(two.replay_ok[b], 0); /* nor the same POST under another id */
+	}
+	pthread_mutex_unlock(&two.mu);
+	unset_secret_fails(&t);
+	for (int k = 0; k < E2E_NDAEMONS; k++)
+		T_INTEQ(e2e_stop(&t, k), 0);
+	unsetenv("XF_WEBHOOK_SECRET");
+	unsetenv("XF_WEBHOOK_SECRET_E2E_WJJ");
+	unsetenv("XF_WEBHOOK_SECRET_E2E_RSJ");
+	e2e_teardown(&t);
+	MHD_stop_daemon(d);
+	unlink(rules);
+}
+
 /* clang-format off */
-T_SUITE(e2e_webhooks, { "fail_timeout_then_delivered", t_webhooks })
+T_SUITE(e2e_webhooks,
+	{ "fail_timeout_then_delivered", t_webhooks },
+	{ "own_secrets", t_own_secrets })
 /* clang-format on */

@@ -33,7 +33,8 @@
 static const char rules_text[] =
 	"{\"schema\": \"xf.rules.v1\", \"version\": \"2026-11-22.1\", \"departments\": ["
 	" {\"code\": \"ruian-rsj\", \"name\": \"人社局\", \"region\": \"330381\","
-	"  \"level\": \"county\", \"kind\": \"rsj\", \"webhook\": \"http://127.0.0.1:9/h\"},"
+	"  \"level\": \"county\", \"kind\": \"rsj\", \"webhook\": \"http://127.0.0.1:9/h\","
+	"  \"local_testing\": true},"
 	" {\"code\": \"ruian-zjj\", \"name\": \"住建局\", \"region\": \"330381\","
 	"  \"level\": \"county\", \"kind\": \"zjj\"},"
 	" {\"code\": \"ruian-xfj\", \"name\": \"信访局\", \"region\": \"330381\","

@@ -200,6 +200,19 @@ static const struct refusal refusals[] = {
 	  "department \"ruian-rsj\": capacity is not a whole number" },
 	{ "departments/0/webhook", "'ftp://x'",
 	  "department \"ruian-rsj\": webhook \"ftp://x\" is not" },
+	{ "departments/4/webhook", "'http://xf.wenzhou.example/hook'",
+	  "department \"wenzhou-xfj\": webhook \"http://xf.wenzhou.example/hook\" is http: "
+	  "webhooks must be https unless the department has \"local_testing\": true" },
+	{ "departments/4/webhook_secret", "'hunter2-Secret'",
+	  "department \"wenzhou-xfj\": webhook_secret is not a variable name" },
+	{ "departments/4/webhook_secret", "'xf_webhook_secret_tax'",
+	  "department \"wenzhou-xfj\": webhook_secret is not a variable name" },
+	{ "departments/4/webhook_secret", "'XF_DATABASE_URL'",
+	  "webhook_secret is not a variable name" },
+	{ "departments/4/webhook_secret", "'XF_WEBHOOK_SECRET_'",
+	  "webhook_secret is not a variable name" },
+	{ "departments/4/local_testing", "'yes'",
+	  "department \"wenzhou-xfj\": local_testing is not true or false" },
 	{ "departments/2/name", NULL, "department \"ruian-xfj\": name is missing" },
 	{ "departments/2/code", "7", "department #3: code is not a string" },
 	{ "departments/2", "'oops'", "department #3: is not an object" },
@@ -298,6 +311,34 @@ static void t_refusals(void)
 		json_decref(doc);
 		sbuf_release(&err);
 	}
+}
+
+/* A clear secret is refused without being echoed; a local test receiver may be http. */
+static void t_webhook_fields(void)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *doc = t_jq(rules_text);
+	struct rules_set *rs;
+	const struct rules_dept *d;
+
+	set_path(doc, "departments/4/webhook_secret", "'hunter2-Secret'");
+	T_CHECK((rs = rules_parse(doc, &err)) == NULL);
+	T_CHECK(strstr(err.buf, "hunter2") == NULL);
+	rules_free(rs);
+	set_path(doc, "departments/4/webhook_secret", "'XF_WEBHOOK_SECRET_WZ'");
+	set_path(doc, "departments/4/webhook", "'http://127.0.0.1:8099/hook'");
+	set_path(doc, "departments/4/local_testing", "true");
+	sbuf_reset(&err);
+	rs = rules_parse(doc, &err);
+	T_STREQ(err.buf, "");
+	d = rs ? rules_dept_find(rs, "wenzhou-xfj") : NULL;
+	T_STREQ(d ? d->webhook_secret : NULL, "XF_WEBHOOK_SECRET_WZ");
+	T_INTEQ(d ? d->local_testing : -1, 1);
+	d = rs ? rules_dept_find(rs, "ruian-xfj") : NULL;
+	T_CHECK(d && !d->webhook_secret && !d->local_testing);
+	rules_free(rs);
+	json_decref(doc);
+	sbuf_release(&err);
 }
 
 static void t_refusal_all_reported(void)
@@ -808,6 +849,7 @@ T_SUITE(rules,
 	{ "catch_all_empty_when", t_catch_all_empty_when },
 	{ "refusals", t_refusals },
 	{ "refusal_all_reported", t_refusal_all_reported },
+	{ "webhook_fields", t_webhook_fields },
 	{ "refusal_not_object", t_refusal_not_object },
 	{ "priority_order", t_priority_order },
 	{ "priority_ties_file_order", t_priority_ties_file_order },

@@ -179,19 +179,74 @@ static void url_of(char *out, size_t outsz, int port, const char *path)
 	snprintf(out, outsz, "http://127.0.0.1:%d%s", port, path);
 }
 
-/* Expected values from: printf '%s' '1700000000.{"a":1}' | openssl dgst -sha256 -hmac secret */
+/*
+ * Expected values from:
+ *   printf '%s' '1700000000.42.assignment.{"a":1}' | openssl dgst -sha256 -hmac secret
+ */
+#define SIG_A "77fcc87b338619105fe8b34c51947945d464d624725490f6548258b82d7f2b3e"
+
 static void t_signature(void)
 {
 	char sig[65];
 
-	webhook_signature(SECRET, 1700000000L, "{\"a\":1}", sig);
-	T_STREQ(sig, "49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686");
-	webhook_signature(SECRET, 1700000000L, "", sig);
-	T_STREQ(sig, "4bc5f74d868b97888288889c5d9d65df02526f94c1592a79fdf4fe8b26e311e5");
-	webhook_signature("other", 1700000000L, "{\"a\":1}", sig);
-	T_CHECK(strcmp(sig, "49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"));
-	webhook_signature(SECRET, 1700000001L, "{\"a\":1}", sig);
-	T_CHECK(strcmp(sig, "49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"));
+	webhook_signature(SECRET, 1700000000L, "42", "assignment", "{\"a\":1}", sig);
+	T_STREQ(sig, SIG_A);
+	webhook_signature(SECRET, 1700000000L, "42", "assignment", "", sig);
+	T_STREQ(sig, "56f4b4a46107726d9105f46f8fe9e85b54ffe311a4ce77f2e6e6a9638804c4a9");
+}
+
+/*
+ * Department A's secret does not give B's signature, and each part the
+ * signature covers breaks it when changed: a replay under another
+ * delivery id, event type or timestamp, or with another body, fails.
+ */
+static void t_signature_covers(void)
+{
+	static const struct {
+		const char *secret, *id, *kind, *body;
+		long ts;
+	} changed[] = {
+		{ "secret-of-a", "42", "assignment", "{\"a\":1}", 1700000000L },
+		{ SECRET, "43", "assignment", "{\"a\":1}", 1700000000L },
+		{ SECRET, "42", "accepted", "{\"a\":1}", 1700000000L },
+		{ SECRET, "42", "assignment", "{\"a\":2}", 1700000000L },
+		{ SECRET, "42", "assignment", "{\"a\":1}", 1700000001L },
+	};
+	char sig[65];
+
+	for (size_t i = 0; i < sizeof changed / sizeof *changed; i++) {
+		webhook_signature(changed[i].secret, changed[i].ts, changed[i].id, changed[i].kind,
+				  changed[i].body, sig);
+		T_CHECK(strcmp(sig, SIG_A) != 0);
+	}
+}
+
+/* A secret name resolves from the variable, else from the file NAME_FILE names. */
+static void t_secret_resolve(void)
+{
+	char path[64], *v;
+	FILE *f;
+
+	unsetenv("XF_T_HOOK_KEY");
+	unsetenv("XF_T_HOOK_KEY_FILE");
+	T_CHECK(webhook_secret_resolve("XF_T_HOOK_KEY") == NULL);
+	snprintf(path, sizeof path, "/tmp/xf-hook-key-%d", (int)getpid());
+	f = fopen(path, "w");
+	if (!T_CHECK(f != NULL))
+		return;
+	fputs("from-file\n", f);
+	fclose(f);
+	setenv("XF_T_HOOK_KEY_FILE", path, 1);
+	v = webhook_secret_resolve("XF_T_HOOK_KEY");
+	T_STREQ(v, "from-file");
+	free(v);
+	setenv("XF_T_HOOK_KEY", "from-env", 1);
+	v = webhook_secret_resolve("XF_T_HOOK_KEY");
+	T_STREQ(v, "from-env");
+	free(v);
+	unsetenv("XF_T_HOOK_KEY");
+	unsetenv("XF_T_HOOK_KEY_FILE");
+	unlink(path);
 }
 
 static void t_backoff(void)
@@ -308,10 +363,22 @@ static void t_delivered_signed(void)
 	T_STREQ(srv.seen.body.buf, body);
 	ts = strtol(srv.seen.ts, NULL, 10);
 	T_CHECK(labs(ts - (long)time(NULL)) <= 5);
-	sbuf_addf(&msg, "%s.%s", srv.seen.ts, body);
+	sbuf_addf(&msg, "%s.4242.assignment.%s", srv.seen.ts, body);
 	hmac_sha256_hex(SECRET, msg.buf, msg.len, mac);
-	snprintf(want, sizeof want, "sha256=%s", mac);
+	snprintf(want, sizeof want, "v1=%s", mac);
 	T_STREQ(srv.seen.sig, want);
+	/* a delivery with its department's own key is signed with that alone */
+	d.secret = "secret-of-b";
+	webhook_post(ws, &d, 1);
+	T_INTEQ(d.outcome, WEBHOOK_DELIVERED);
+	sbuf_reset(&msg);
+	sbuf_addf(&msg, "%s.4242.assignment.%s", srv.seen.ts, body);
+	hmac_sha256_hex("secret-of-b", msg.buf, msg.len, mac);
+	snprintf(want, sizeof want, "v1=%s", mac);
+	T_STREQ(srv.seen.sig, want);
+	hmac_sha256_hex(SECRET, msg.buf, msg.len, mac);
+	snprintf(want, sizeof want, "v1=%s", mac);
+	T_CHECK(strcmp(srv.seen.sig, want) != 0);
 out:
 	sbuf_release(&msg);
 	webhook_stop(ws);
@@ -405,6 +472,8 @@ out:
 /* clang-format off */
 T_SUITE(webhook,
 	{ "signature", t_signature },
+	{ "signature_covers", t_signature_covers },
+	{ "secret_resolve", t_secret_resolve },
 	{ "backoff", t_backoff },
 	{ "status_500", t_status_500 },
 	{ "timeout_alone", t_timeout_alone },
