@@ -81,14 +81,14 @@ EOF
     )
 }
 
-# admin_scram DIR PORT: a data directory formatted before SASL_SSL came has no
-# xf-admin: add it once over the PLAINTEXT listener (its user is a super user).
+# admin_scram DIR PORT LOG: a data directory formatted before SASL_SSL came
+# has no xf-admin: add it once over the PLAINTEXT listener (a super user).
 admin_scram() {
     [[ -f $1/admin.scram ]] && return 0
     kjava kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$2" --alter \
         --entity-type users --entity-name xf-admin \
-        --add-config "SCRAM-SHA-512=[password=$(<"$1/tls/admin.password")]" >/dev/null ||
-        die "could not add the SCRAM user xf-admin"
+        --add-config "SCRAM-SHA-512=[password=$(<"$1/tls/admin.password")]" >>"$3" 2>&1 ||
+        die "could not add the SCRAM user xf-admin; see $3"
     touch "$1/admin.scram"
 }
 
@@ -173,7 +173,7 @@ EOF
         stop_group "$pidf"
         die "Kafka did not become ready; see $logf"
     fi
-    admin_scram "$dir" "$port"
+    admin_scram "$dir" "$port" "$logf"
     write_env "$run/kafka.env" "XF_KAFKA_BROKERS=127.0.0.1:$port" \
         "XF_TEST_KAFKA_SASL_BROKERS=127.0.0.1:$sport" "XF_TEST_KAFKA_CA=$dir/tls/ca.crt" \
         "XF_TEST_KAFKA_ADMIN_CONFIG=$dir/tls/admin.properties"
