@@ -85,9 +85,11 @@ EOF
 # has no xf-admin: add it once over the PLAINTEXT listener (a super user).
 admin_scram() {
     [[ -f $1/admin.scram ]] && return 0
-    kjava kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$2" --alter \
-        --entity-type users --entity-name xf-admin \
-        --add-config "SCRAM-SHA-512=[password=$(<"$1/tls/admin.password")]" >>"$3" 2>&1 ||
+    # through standard input (KafkaBatch), so the password is in no argv
+    echo "kafka.admin.ConfigCommand --bootstrap-server 127.0.0.1:$2 --alter" \
+        "--entity-type users --entity-name xf-admin" \
+        "--add-config SCRAM-SHA-512=[password=$(<"$1/tls/admin.password")]" |
+        kjava "$XF_ROOT/deploy/kafka/KafkaBatch.java" >>"$3" 2>&1 ||
         die "could not add the SCRAM user xf-admin; see $3"
     touch "$1/admin.scram"
 }
