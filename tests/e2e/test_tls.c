@@ -668,7 +668,7 @@ static void t_sasl_ssl(void)
 	struct gen_event *ev = gen_events("tls", NEVENTS, 0, 0);
 	struct events e = { ev, NEVENTS, "", NULL };
 	struct e2e t;
-	struct sec s;
+	struct sec s = { 0 };
 	int port = e2e_free_port();
 
 	if (!T_CHECK(e2e_setup(&t, "tls") == 0) || !T_CHECK(sec_init(&s, ev) == 0))
