@@ -38,7 +38,17 @@
 #define UPSTREAM "t12345" /* source.system of gen's events */
 #define TLS_DB "xf_t_tls_own"
 
-enum who { W_INTAKE, W_CLASSIFY, W_DISPATCH, W_XFCTL, W_DEPT_A, W_DEPT_B, W_BUREAU, W_UPSTREAM, W_N };
+enum who {
+	W_INTAKE,
+	W_CLASSIFY,
+	W_DISPATCH,
+	W_XFCTL,
+	W_DEPT_A,
+	W_DEPT_B,
+	W_BUREAU,
+	W_UPSTREAM,
+	W_N
+};
 
 struct sec {
 	const char *brokers, *kafka_ca, *admin_config, *pg_url, *pg_ca, *plain;
@@ -85,7 +95,9 @@ static int random_hex(char *out, size_t n)
 static int principals(struct sec *s, const char *path)
 {
 	const char *fixed[] = { "xf-intake", "xf-classify", "xf-dispatch", "xfctl" };
+	mode_t mask;
 	FILE *f;
+	int rc = 0;
 
 	for (int w = 0; w < W_XFCTL + 1; w++)
 		snprintf(s->user[w], sizeof s->user[w], "%s", fixed[w]);
@@ -93,15 +105,16 @@ static int principals(struct sec *s, const char *path)
 	snprintf(s->user[W_DEPT_B], sizeof s->user[0], "dept-%s", s->dept[1]);
 	snprintf(s->user[W_BUREAU], sizeof s->user[0], "bureau");
 	snprintf(s->user[W_UPSTREAM], sizeof s->user[0], "upstream-" UPSTREAM);
-	umask(077);
+	mask = umask(077); /* the passwords: for this user only */
 	f = fopen(path, "w");
-	umask(022);
-	for (int w = 0; f && w < W_N; w++) {
-		if (random_hex(s->pass[w], sizeof s->pass[w]))
-			break;
+	umask(mask);
+	if (!f)
+		return -1;
+	for (int w = 0; !rc && w < W_N; w++) {
+		rc = random_hex(s->pass[w], sizeof s->pass[w]);
 		fprintf(f, "%s %s\n", s->user[w], s->pass[w]);
 	}
-	return f && !fclose(f) ? 0 : -1;
+	return fclose(f) || rc ? -1 : 0;
 }
 
 static int sec_init(struct sec *s, const struct gen_event *ev)
@@ -116,7 +129,8 @@ static int sec_init(struct sec *s, const struct gen_event *ev)
 	if (!s->brokers || !s->kafka_ca || !s->admin_config || !s->pg_url || !s->pg_ca || !s->plain)
 		return -1;
 	snprintf(s->dept[0], sizeof s->dept[0], "%s", ev[0].department);
-	snprintf(s->dept[1], sizeof s->dept[1], "%s", strcmp(ev[0].department, "t-zjj") ? "t-zjj" : "t-rsj");
+	snprintf(s->dept[1], sizeof s->dept[1], "%s",
+		 strcmp(ev[0].department, "t-zjj") ? "t-zjj" : "t-rsj");
 	snprintf(s->db_url, sizeof s->db_url, "%s/" TLS_DB "?sslmode=verify-full&sslrootcert=%s",
 		 s->pg_url, s->pg_ca);
 	return 0;
@@ -263,8 +277,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
  * SASL_SSL, set up here rather than from XF_KAFKA_*: a consumer in group
  * (assign()-only) or, group NULL, a producer. password NULL: who's own.
  */
-static rd_kafka_t *client(const struct sec *s, enum who w, const char *group,
-			  const char *password, struct seen *seen)
+static rd_kafka_t *client(const struct sec *s, enum who w, const char *group, const char *password,
+			  struct seen *seen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	const char *kv[][2] = {
@@ -314,7 +328,7 @@ static int assign_from_end(rd_kafka_t *rk, const char *topic)
 }
 
 static int send_one(rd_kafka_t *rk, const char *topic, const char *key, const void *val, size_t len,
-		struct dr *dr)
+		    struct dr *dr)
 {
 	rd_kafka_resp_err_t rc = rd_kafka_producev(
 		rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
@@ -487,7 +501,8 @@ static int publish(const struct sec *s, const struct events *e)
 	int rc = rk ? 0 : -1;
 
 	for (size_t i = 0; !rc && i < e->n; i++)
-		rc = send_one(rk, "hotline.events", e->ev[i].key, e->ev[i].bytes, e->ev[i].len, &dr);
+		rc = send_one(rk, "hotline.events", e->ev[i].key, e->ev[i].bytes, e->ev[i].len,
+			      &dr);
 	if (!rc)
 		err = delivered(rk, &dr);
 	if (err)
@@ -612,9 +627,10 @@ static void pg_checks(struct e2e *t, const struct sec *s)
 	T_CHECK(PQstatus(conn) == CONNECTION_BAD);
 	T_CHECK(strstr(PQerrorMessage(conn), "no encryption") != NULL);
 	PQfinish(conn);
-	T_CHECK(e2e_sql_long(t, "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s"
-				" USING (pid) WHERE a.datname = '" TLS_DB "' AND a.usename = 'xf_tls'"
-				" AND s.ssl AND s.version LIKE 'TLSv1._'") >= 3);
+	T_CHECK(e2e_sql_long(t,
+			     "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s"
+			     " USING (pid) WHERE a.datname = '" TLS_DB "' AND a.usename = 'xf_tls'"
+			     " AND s.ssl AND s.version LIKE 'TLSv1._'") >= 3);
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s"
 				" USING (pid) WHERE a.datname = '" TLS_DB "'"
 				" AND (NOT s.ssl OR a.usename <> 'xf_tls')"),
