@@ -15,7 +15,7 @@
  * hotline.events, the upstream system reading assignments.A, A with a wrong
  * password (authentication), xf_tls without TLS (pg_hba). pg_stat_ssl shows
  * every connection of the daemons encrypted; xf-dispatch's lag monitor
- * sees the groups; no daemon logged an authorization failure or a
+ * and xfctl lag see the groups; no daemon logged an authorization failure or a
  * password. The harness itself (positioning the groups, collecting
  * outputs) uses the PLAINTEXT listener, a super user.
  *
@@ -214,18 +214,39 @@ static void as_harness(const struct sec *s, struct e2e *t)
 	setenv("XF_DATABASE_URL", t->db_url, 1);
 }
 
-static int xfctl_as(struct e2e *t, const struct sec *s, const char *const *args)
+/* Runs xfctl as its principal; its exit status, its output in out (or dropped). */
+static int xfctl_out(struct e2e *t, const struct sec *s, const char *const *args, struct sbuf *out)
 {
-	struct sbuf out = SBUF_INIT;
+	struct sbuf mine = SBUF_INIT;
 	int rc;
 
 	as_principal(s, W_XFCTL);
-	rc = e2e_xfctl(t, &out, args);
+	rc = e2e_xfctl(t, out ? out : &mine, args);
 	as_harness(s, t);
 	if (rc)
-		fprintf(stderr, "    xfctl %s: exit %d: %s\n", args[0], rc, out.buf);
-	sbuf_release(&out);
+		fprintf(stderr, "    xfctl %s: exit %d: %s\n", args[0], rc,
+			out ? out->buf : mine.buf);
+	sbuf_release(&mine);
 	return rc;
+}
+
+static int xfctl_as(struct e2e *t, const struct sec *s, const char *const *args)
+{
+	return xfctl_out(t, s, args, NULL);
+}
+
+/* xfctl lag, as xfctl's principal, describes the daemons' groups. */
+static void xfctl_lag(struct e2e *t, const struct sec *s)
+{
+	static const char *const lag[] = { "lag", "--samples", "1", NULL };
+	struct sbuf out = SBUF_INIT, group = SBUF_INIT;
+
+	sbuf_addf(&group, "%s-intake", t->prefix);
+	T_INTEQ(xfctl_out(t, s, lag, &out), 0);
+	if (!T_CHECK(out.len && strstr(out.buf, group.buf)))
+		fprintf(stderr, "    no group %s in:\n%s\n", group.buf, out.buf ? out.buf : "");
+	sbuf_release(&out);
+	sbuf_release(&group);
 }
 
 /* Starts daemon d as principal w; xf-dispatch serves /metrics on http_port. */
@@ -733,6 +754,7 @@ static void t_sasl_ssl(void)
 	unsetenv("XF_LAG_INTERVAL_MS");
 	flow(&t, &s, &e);
 	T_CHECK(lag_seen(&t, port));
+	xfctl_lag(&t, &s);
 	refusals(&t, &s);
 	pg_checks(&t, &s);
 	for (int d = 0; d < E2E_NDAEMONS; d++)
