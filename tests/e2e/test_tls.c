@@ -15,7 +15,7 @@
  * hotline.events, the upstream system reading assignments.A, A with a wrong
  * password (authentication), xf_tls without TLS (pg_hba). pg_stat_ssl shows
  * every connection of the daemons encrypted; xf-dispatch's lag monitor
- * and xfctl lag see the groups; no daemon logged an authorization failure or a
+ * and xfctl lag see the groups; xfctl dlq replay sends a dead letter back; no daemon logged an authorization failure or a
  * password. The harness itself (positioning the groups, collecting
  * outputs) uses the PLAINTEXT listener, a super user.
  *
@@ -36,9 +36,10 @@
 #include "tharness.h"
 #include "util.h"
 
-#define NEVENTS 8
+#define NEVENTS 12 /* the 10th malformed (gen.h) */
 #define WAIT_MS 120000.0
 #define DENY_MS 20000.0
+#define WAIT_S ((int)(WAIT_MS / 1000))
 #define BUREAU "t-xfj"
 #define UPSTREAM "t12345" /* source.system of gen's events */
 #define TLS_DB "xf_t_tls_own"
@@ -431,6 +432,8 @@ static int take_receipt(const rd_kafka_message_t *rkm, void *arg)
 	for (size_t i = 0; i < e->n; i++) {
 		char key[96];
 
+		if (e->ev[i].kind != GEN_VALID)
+			continue;
 		snprintf(key, sizeof key, UPSTREAM "/%s", e->ev[i].external_id);
 		if (rkm->key_len == strlen(key) && !memcmp(rkm->key, key, rkm->key_len))
 			return 1;
@@ -453,13 +456,60 @@ static int take_assignment(const rd_kafka_message_t *rkm, void *arg)
 	return ok;
 }
 
-static int for_dept(const struct events *e)
+/* Valid events (for department dept, when not NULL). */
+static int valid(const struct events *e, const char *dept)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < e->n; i++)
-		n += !strcmp(e->ev[i].department, e->dept);
+		n += e->ev[i].kind == GEN_VALID && (!dept || !strcmp(e->ev[i].department, dept));
 	return n;
+}
+
+/* The first malformed event. */
+static const struct gen_event *bad_one(const struct events *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->ev[i].kind == GEN_BAD)
+			return &e->ev[i];
+	return NULL;
+}
+
+struct dlq_want {
+	const char *key;
+	size_t n;
+};
+
+/* At least n dead letters of the key were collected. */
+static int dead_letters(struct e2e *t, void *arg)
+{
+	const struct dlq_want *w = arg;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nmsgs; i++)
+		n += !strcmp(t->msgs[i].topic, "petition.dlq") && !strcmp(t->msgs[i].key, w->key);
+	return n >= w->n;
+}
+
+/*
+ * xf-intake dead-letters the malformed event (petition.dlq and its table);
+ * xfctl dlq replay, as xfctl's principal, sends it back to hotline.events,
+ * and xf-intake dead-letters it again.
+ */
+static void replay(struct e2e *t, const struct sec *s, const struct events *e)
+{
+	static const char *const args[] = { "dlq", "replay", NULL };
+	const struct gen_event *bad = bad_one(e);
+	struct dlq_want w = { bad ? bad->key : "", 1 };
+	struct sbuf out = SBUF_INIT;
+
+	if (!T_CHECK(bad) || !T_CHECK(e2e_collect_until(t, dead_letters, &w, WAIT_S)))
+		return;
+	T_INTEQ(xfctl_out(t, s, args, &out), 0);
+	T_CHECK(out.len && strstr(out.buf, "1 replayed, 0 skipped") != NULL);
+	w.n = 2;
+	T_CHECK(e2e_collect_until(t, dead_letters, &w, WAIT_S));
+	sbuf_release(&out);
 }
 
 /* The accept department A sent shows applied on case.events. */
@@ -558,14 +608,14 @@ static void flow(struct e2e *t, const struct sec *s, struct events *e)
 
 	if (!T_CHECK(receipts && dept) || !T_CHECK(publish(s, e) == 0))
 		goto out;
-	T_INTEQ(read_until(receipts, (int)e->n, take_receipt, e), e->n);
+	T_INTEQ(read_until(receipts, valid(e, NULL), take_receipt, e), valid(e, NULL));
 	T_INTEQ(rd_kafka_commit(receipts, NULL, 0), 0);
-	if (!T_INTEQ(read_until(dept, for_dept(e), take_assignment, e), for_dept(e)))
+	if (!T_INTEQ(read_until(dept, valid(e, e->dept), take_assignment, e), valid(e, e->dept)))
 		goto out;
 	T_INTEQ(rd_kafka_commit(dept, NULL, 0), 0);
 	fb = accept_json(e);
 	T_INTEQ(produce_as(s, W_DEPT_A, "department.feedback", e->case_id, fb), 0);
-	T_CHECK(e2e_collect_until(t, accepted, e->case_id, (int)(WAIT_MS / 1000)));
+	T_CHECK(e2e_collect_until(t, accepted, e->case_id, WAIT_S));
 out:
 	free(fb);
 	kafka_consumer_close(receipts);
@@ -734,7 +784,7 @@ static void t_sasl_ssl(void)
 	static const char *const import[] = { "rules", "import", "tests/e2e/rules.json", NULL };
 	static const char *const topics[] = { "topics", "create", NULL };
 	static const enum who as[] = { W_INTAKE, W_CLASSIFY, W_DISPATCH };
-	struct gen_event *ev = gen_events("tls", NEVENTS, 0, 0);
+	struct gen_event *ev = gen_events("tls", NEVENTS, 0, 1);
 	struct events e = { ev, NEVENTS, "", NULL };
 	struct e2e t;
 	struct sec s = { 0 };
@@ -755,6 +805,7 @@ static void t_sasl_ssl(void)
 	flow(&t, &s, &e);
 	T_CHECK(lag_seen(&t, port));
 	xfctl_lag(&t, &s);
+	replay(&t, &s, &e);
 	refusals(&t, &s);
 	pg_checks(&t, &s);
 	for (int d = 0; d < E2E_NDAEMONS; d++)
