@@ -34,8 +34,11 @@
 #   User:bureau         read assignments.CODE and case.events; write
 #                       department.feedback; groups bureau:*
 # The tools (kafka.admin.AclCommand, kafka.admin.ConfigCommand of Kafka 3.9)
-# run in one JVM (deploy/kafka/KafkaBatch.java) through $KAFKA_RUN: a command
-# that runs a class with the Kafka jars; default kafka-run-class.sh.
+# run in one JVM (deploy/kafka/KafkaBatch.java, a source file: java needs its
+# compiler, a JDK) through $KAFKA_RUN: a command that runs a class with the
+# Kafka jars; default kafka-run-class.sh. KAFKA_BATCH=0 runs a JVM per step
+# instead (seconds each; a JRE suffices; --users passwords are then on
+# command lines).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -162,6 +165,13 @@ if ((print)); then
     exit 0
 fi
 read -ra run <<<"${KAFKA_RUN:-kafka-run-class.sh}"
-printf '%s\n' "${steps[@]}" | "${run[@]}" "$here/KafkaBatch.java" ||
-    die "a step failed (see above); rerun when it is fixed"
+if [[ ${KAFKA_BATCH:-1} == 1 ]]; then
+    printf '%s\n' "${steps[@]}" | "${run[@]}" "$here/KafkaBatch.java" ||
+        die "a step failed (see above); rerun when it is fixed"
+else
+    for step in "${steps[@]}"; do
+        read -ra words <<<"$step"
+        "${run[@]}" "${words[@]}" || die "step failed: ${step%%--add-config*}"
+    done
+fi
 printf 'acls.sh: %d steps applied\n' "${#steps[@]}" >&2
