@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 enum cfg_type { CFG_STR, CFG_SECRET_URL, CFG_SECRET, CFG_LONG };
 
@@ -114,6 +115,26 @@ static int read_secret_file(const char *env, const char *path, struct sbuf *out,
 	if (out->len && out->buf[out->len - 1] == '\r')
 		out->buf[--out->len] = '\0';
 	return 0;
+}
+
+char *cfg_secret_read(const char *name)
+{
+	struct sbuf path = SBUF_INIT, val = SBUF_INIT;
+	const char *v = getenv(name), *file;
+	int rc = 0;
+
+	if (v && *v)
+		return xstrdup(v);
+	sbuf_addf(&path, "%s_FILE", name);
+	file = getenv(path.buf);
+	sbuf_release(&path);
+	if (file && *file)
+		rc = read_secret_file(name, file, &val, NULL);
+	if (rc || !val.len) {
+		sbuf_release(&val);
+		return NULL;
+	}
+	return sbuf_detach(&val, NULL);
 }
 
 /*

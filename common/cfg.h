@@ -91,6 +91,13 @@ void cfg_release(struct xf_conf *conf);
  * variable) appended to err. In development, always 0.
  */
 int cfg_check_secrets(const struct xf_conf *conf, const char *program, struct sbuf *err);
+/*
+ * A secret named at run time (a rules file's webhook_secret or
+ * feedback_secret): the value of variable name, else the contents of the
+ * file name_FILE names, one trailing line break dropped. A new string, or
+ * NULL if neither gives a non-empty value.
+ */
+char *cfg_secret_read(const char *name);
 /* Logs the effective settings, one event, secrets masked. */
 void cfg_log(const struct xf_conf *conf);
 /* Writes url with any password replaced by "***" into out. */

@@ -271,9 +271,18 @@ void caseops_want_replay(struct caseops *co, const char *case_id)
 	want_add(co, "replay", case_id);
 }
 
-void caseops_want_feedback(struct caseops *co, const char *feedback_id)
+void caseops_want_feedback(struct caseops *co, const char *sender, const char *feedback_id)
 {
-	want_add(co, "feedback", feedback_id);
+	json_array_append_new(
+		json_object_get(co->want, "feedback"),
+		json_pack("{s:s, s:s}", "sender", sender, "feedback_id", feedback_id));
+}
+
+/* The key of co->seen: "<sender>/<feedback_id>" (a sender code has no '/'). */
+static void seen_key(const char *sender, const char *feedback_id, struct sbuf *out)
+{
+	sbuf_reset(out);
+	sbuf_addf(out, "%s/%s", sender ? sender : "", feedback_id ? feedback_id : "");
 }
 
 void caseops_want_case(struct caseops *co, const char *case_id)
@@ -387,13 +396,17 @@ static void co_key(const char *case_id, int attempt, const char *dept, char *out
 
 static void load_result(struct caseops *co, json_t *res)
 {
+	struct sbuf sk = SBUF_INIT;
 	size_t i;
 	json_t *j;
 	char key[256];
 
 	json_array_foreach(json_object_get(res, "replay"), i, j) replay_from_json(co, j);
 	json_array_foreach(json_object_get(res, "feedback"), i, j)
-		json_object_set(co->seen, str_at(j, "feedback_id", NULL), j);
+	{
+		seen_key(str_at(j, "sender", NULL), str_at(j, "feedback_id", NULL), &sk);
+		json_object_set(co->seen, sk.buf, j);
+	}
 	json_array_foreach(json_object_get(res, "cases"), i, j)
 	{
 		json_object_set(j, "clock_start", json_object_get(j, "clock_start_set"));
@@ -406,6 +419,7 @@ static void load_result(struct caseops *co, json_t *res)
 		       str_at(j, "department", NULL), key, sizeof key);
 		json_object_set_new(co->co, key, json_true());
 	}
+	sbuf_release(&sk);
 }
 
 int caseops_load(struct caseops *co, struct sbuf *err)
@@ -502,9 +516,15 @@ int caseops_replay(struct caseops *co, const char *case_id)
 	return 1;
 }
 
-json_t *caseops_feedback_seen(struct caseops *co, const char *feedback_id)
+json_t *caseops_feedback_seen(struct caseops *co, const char *sender, const char *feedback_id)
 {
-	return json_object_get(co->seen, feedback_id);
+	struct sbuf sk = SBUF_INIT;
+	json_t *rec;
+
+	seen_key(sender, feedback_id, &sk);
+	rec = json_object_get(co->seen, sk.buf);
+	sbuf_release(&sk);
+	return rec;
 }
 
 int caseops_co_handles(struct caseops *co, const char *case_id, int attempt, const char *dept)
@@ -712,17 +732,21 @@ int caseops_decide(struct caseops *co, json_t *petition, const char *const *excl
 
 void caseops_feedback_record(struct caseops *co, const struct caseops_feedback *f)
 {
+	struct sbuf sk = SBUF_INIT;
+
 	doc_add(co, "feedback",
-		json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s, s:s, s:i, s:I, s:s}",
-			  "feedback_id", f->feedback_id, "case_id", f->case_id, "department",
-			  f->department, "action", f->action, "outcome", f->outcome, "reason",
-			  f->reason, "body", f->body, "src_topic", f->src_topic, "src_partition",
-			  f->src_partition, "src_offset", (json_int_t)f->src_offset, "outputs",
-			  f->outputs));
-	json_object_set_new(co->seen, f->feedback_id,
+		json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s, s:s, s:i, s:I, s:s}",
+			  "sender", f->sender, "feedback_id", f->feedback_id, "case_id", f->case_id,
+			  "department", f->department, "action", f->action, "outcome", f->outcome,
+			  "reason", f->reason, "body", f->body, "src_topic", f->src_topic,
+			  "src_partition", f->src_partition, "src_offset",
+			  (json_int_t)f->src_offset, "outputs", f->outputs));
+	seen_key(f->sender, f->feedback_id, &sk);
+	json_object_set_new(co->seen, sk.buf,
 			    json_pack("{s:s, s:i, s:I, s:s}", "src_topic", f->src_topic,
 				      "src_partition", f->src_partition, "src_offset",
 				      (json_int_t)f->src_offset, "outputs", f->outputs));
+	sbuf_release(&sk);
 }
 
 /* ---- the write ---- */

@@ -19,6 +19,7 @@
 #include "kafka.h"
 #include "pg.h"
 #include "util.h"
+#include "signature.h"
 
 static const char *const daemon_names[] = { "xf-intake", "xf-classify", "xf-dispatch" };
 /* clang-format off */
@@ -472,6 +473,30 @@ int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void
 	int rc = kafka_produce(t->producer, topic, key, strlen(key), val, len, NULL, 0, &t->acks,
 			       &err);
 
+	if (rc)
+		fprintf(stderr, "e2e: produce: %s\n", err.buf);
+	sbuf_release(&err);
+	return rc;
+}
+
+int e2e_feedback_as(struct e2e *t, const char *sender, const char *secret, const char *case_id,
+		    const char *text)
+{
+	struct kafka_hdr h[2] = { { "xf-sender", sender }, { "xf-signature", NULL } };
+	struct sbuf err = SBUF_INIT;
+	char sig[FEEDBACK_SIG_LEN];
+	int rc;
+
+	if (secret) {
+		feedback_signature(secret, sender, text, strlen(text), sig);
+		h[1].value = sig;
+	}
+	rc = kafka_produce(t->producer, "department.feedback", case_id, strlen(case_id), text,
+			   strlen(text), h,
+			   !sender  ? 0
+			   : secret ? 2
+				    : 1,
+			   &t->acks, &err);
 	if (rc)
 		fprintf(stderr, "e2e: produce: %s\n", err.buf);
 	sbuf_release(&err);
