@@ -39,6 +39,19 @@ static void set_who(struct pctx *pc, const char *what, const char *id, size_t i)
 }
 
 /*
+ * Starts item i of a list (what "department", its id at idkey): names it
+ * for the reports; 1 if it is an object, else reports that and 0.
+ */
+static int item_begin(struct pctx *pc, const char *what, const char *idkey, json_t *item, size_t i)
+{
+	set_who(pc, what, json_string_value(json_object_get(item, idkey)), i);
+	if (json_is_object(item))
+		return 1;
+	sbuf_adds(perr(pc), "is not an object");
+	return 0;
+}
+
+/*
  * The non-empty string obj.key. NULL if absent or null (reported if
  * required) or if not a non-empty string (reported).
  */
@@ -199,11 +212,8 @@ static void parse_dept(struct pctx *pc, struct rules_set *rs, json_t *jd)
 {
 	struct rules_dept *d = &rs->depts[rs->ndepts];
 
-	set_who(pc, "department", json_string_value(json_object_get(jd, "code")), rs->ndepts);
-	if (!json_is_object(jd)) {
-		sbuf_adds(perr(pc), "is not an object");
+	if (!item_begin(pc, "department", "code", jd, rs->ndepts))
 		return;
-	}
 	d->code = get_str(pc, jd, "", "code", 1);
 	d->name = get_str(pc, jd, "", "name", 1);
 	d->region = get_str(pc, jd, "", "region", 1);
@@ -251,12 +261,8 @@ static void parse_citizen(struct pctx *pc, struct rules_set *rs, json_t *js)
 {
 	struct rules_sender *c = &rs->citizen_side[rs->ncitizen_side];
 
-	set_who(pc, "citizen_side", json_string_value(json_object_get(js, "code")),
-		rs->ncitizen_side);
-	if (!json_is_object(js)) {
-		sbuf_adds(perr(pc), "is not an object");
+	if (!item_begin(pc, "citizen_side", "code", js, rs->ncitizen_side))
 		return;
-	}
 	c->code = get_str(pc, js, "", "code", 1);
 	c->name = get_str(pc, js, "", "name", 1);
 	c->feedback_secret = get_str(pc, js, "", "feedback_secret", 0);
@@ -531,11 +537,8 @@ static void parse_rule(struct pctx *pc, struct rules_set *rs, json_t *jr)
 	const struct rules_rule *dup;
 
 	r->deadline_days = RULES_DEADLINE_DAYS;
-	set_who(pc, "rule", json_string_value(json_object_get(jr, "id")), rs->nrules);
-	if (!json_is_object(jr)) {
-		sbuf_adds(perr(pc), "is not an object");
+	if (!item_begin(pc, "rule", "id", jr, rs->nrules))
 		return;
-	}
 	r->id = get_str(pc, jr, "", "id", 1);
 	dup = rule_find(rs, r->id);
 	if (dup)

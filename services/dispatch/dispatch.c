@@ -103,7 +103,7 @@ static int rules_refresh(struct dispatch *d, struct sbuf *err)
 		if (d->webhooks)
 			webhook_set_keys(d->webhooks, rs);
 		sender_keys_free(d->lifecycle.keys);
-		d->lifecycle.keys = sender_keys_new(rs);
+		d->lifecycle.keys = sender_keys_new(rs, d->lifecycle.development);
 		snprintf(d->rules_sha, sizeof d->rules_sha, "%s", PQgetvalue(res, 0, 0));
 		log_info("rules_loaded", LOG_S("version", rs->version), LOG_I("rules", rs->nrules),
 			 LOG_I("departments", rs->ndepts), LOG_END);

@@ -28,7 +28,7 @@ static int key_cmp(const void *a, const void *b)
 }
 
 static void key_add(struct sender_keys *k, const char *code, enum sender_kind kind,
-		    const char *name)
+		    const char *name, int development)
 {
 	struct sender_key *e = &k->v[k->n];
 
@@ -40,11 +40,17 @@ static void key_add(struct sender_keys *k, const char *code, enum sender_kind ki
 		if (!e->secret)
 			log_error("feedback_secret_missing", LOG_S("sender", code),
 				  LOG_S("name", name), LOG_END);
+		if (e->secret && !development && strlen(e->secret) < CFG_SECRET_MIN) {
+			log_error("feedback_secret_short", LOG_S("sender", code),
+				  LOG_S("name", name), LOG_I("min_bytes", CFG_SECRET_MIN), LOG_END);
+			free(e->secret);
+			e->secret = NULL;
+		}
 	}
 	k->n++;
 }
 
-struct sender_keys *sender_keys_new(const struct rules_set *rs)
+struct sender_keys *sender_keys_new(const struct rules_set *rs, int development)
 {
 	struct sender_keys *k = xcalloc(1, sizeof *k);
 	size_t n = rs->ndepts + rs->ncitizen_side;
@@ -52,10 +58,11 @@ struct sender_keys *sender_keys_new(const struct rules_set *rs)
 	k->v = xcalloc(n + 1, sizeof *k->v);
 	k->names = xcalloc(n + 1, sizeof *k->names);
 	for (size_t i = 0; i < rs->ndepts; i++)
-		key_add(k, rs->depts[i].code, SENDER_DEPARTMENT, rs->depts[i].feedback_secret);
+		key_add(k, rs->depts[i].code, SENDER_DEPARTMENT, rs->depts[i].feedback_secret,
+			development);
 	for (size_t i = 0; i < rs->ncitizen_side; i++)
 		key_add(k, rs->citizen_side[i].code, SENDER_CITIZEN_SIDE,
-			rs->citizen_side[i].feedback_secret);
+			rs->citizen_side[i].feedback_secret, development);
 	qsort(k->v, k->n, sizeof *k->v, key_cmp);
 	return k;
 }
@@ -137,7 +144,8 @@ static int verify(const struct sender_keys *k, const char *sig, const void *valu
 		snprintf(why, whysz, "sender %s is no department or citizen_side sender",
 			 out->code);
 	else if (!key->secret && key->name)
-		snprintf(why, whysz, "the key of sender %s (%s) is not set", out->code, key->name);
+		snprintf(why, whysz, "the key of sender %s (%s) is not set, or too short",
+			 out->code, key->name);
 	else if (!key->secret)
 		snprintf(why, whysz, "sender %s has no feedback_secret in the rules", out->code);
 	else if (strlen(sig) != FEEDBACK_SIG_LEN - 1 || strncmp(sig, "v1=", 3))
@@ -163,8 +171,9 @@ int sender_identify(const struct sender_keys *k, const struct sender_hdrs *h, co
 	memset(out, 0, sizeof *out);
 	why[0] = '\0';
 	if (h && (h->unusable || (h->sender[0] && !code_valid(h->sender)))) {
-		snprintf(why, whysz, "xf-sender or xf-signature is not usable (a code of a-z, 0-9, "
-				     "'.', '_', '-'; v1=<64 hex digits>)");
+		snprintf(why, whysz,
+			 "xf-sender or xf-signature is not usable (a code of a-z, 0-9, "
+			 "'.', '_', '-'; v1=<64 hex digits>)");
 		return SENDER_REFUSED;
 	}
 	if (h)

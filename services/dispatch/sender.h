@@ -54,10 +54,11 @@ struct sender_keys;
 
 /*
  * The keys of every department and citizen_side sender of rs (copies; rs
- * is not kept). A name that does not resolve is logged (the name, never
- * a value); that sender's signed messages are then refused.
+ * is not kept). A name that does not resolve, or outside development
+ * gives fewer than CFG_SECRET_MIN bytes, is logged (the name, never a
+ * value); that sender's signed messages are then refused.
  */
-struct sender_keys *sender_keys_new(const struct rules_set *rs);
+struct sender_keys *sender_keys_new(const struct rules_set *rs, int development);
 void sender_keys_free(struct sender_keys *k);
 
 /*

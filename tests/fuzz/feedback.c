@@ -77,7 +77,7 @@ static void setup(void)
 
 	log_init("fuzz-feedback", LOG_WARN); /* not a line per refusal */
 	g.rules = rules_parse(doc, &err);
-	g.keys = g.rules ? sender_keys_new(g.rules) : NULL;
+	g.keys = g.rules ? sender_keys_new(g.rules, 1) : NULL;
 	g.cal = calendar_new();
 	g.schemas = jschema_set_new();
 	g.weights = (struct choose_weights){ 0.25, 0.25, 0.25, 0.25 };

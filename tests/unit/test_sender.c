@@ -78,7 +78,7 @@ static void t_identify(void)
 	unsetenv("XF_FEEDBACK_SECRET_T_UNSET_FILE");
 	if (!T_CHECK((rs = rules()) != NULL))
 		return;
-	k = sender_keys_new(rs);
+	k = sender_keys_new(rs, 0);
 	/* signed by the bureau: a citizen-side sender, in either mode */
 	T_INTEQ(identify(k, "t-bureau", KEY_BUREAU, "t-bureau", "s-rsj", 0, &s, why), 0);
 	T_STREQ(s.code, "t-bureau");
@@ -87,18 +87,15 @@ static void t_identify(void)
 	T_INTEQ(identify(k, "s-rsj", KEY_RSJ, "s-rsj", "s-rsj", 1, &s, why), 0);
 	T_INTEQ(s.kind, SENDER_DEPARTMENT);
 	/* another's key, another sender signed for, a changed body: refused */
-	T_INTEQ(identify(k, "t-bureau", KEY_RSJ, "t-bureau", "s-rsj", 1, &s, why),
-		SENDER_REFUSED);
+	T_INTEQ(identify(k, "t-bureau", KEY_RSJ, "t-bureau", "s-rsj", 1, &s, why), SENDER_REFUSED);
 	T_CHECK(strstr(why, "does not match") != NULL);
-	T_INTEQ(identify(k, "t-bureau", KEY_BUREAU, "s-rsj", "s-rsj", 1, &s, why),
-		SENDER_REFUSED);
+	T_INTEQ(identify(k, "t-bureau", KEY_BUREAU, "s-rsj", "s-rsj", 1, &s, why), SENDER_REFUSED);
 	/* a sender with no key, an unknown one, none at all */
 	T_INTEQ(identify(k, "s-xfj", KEY_RSJ, "s-xfj", "s-xfj", 0, &s, why), SENDER_REFUSED);
 	T_CHECK(strstr(why, "no feedback_secret") != NULL);
 	T_INTEQ(identify(k, "s-zjj", KEY_RSJ, "s-zjj", "s-zjj", 0, &s, why), SENDER_REFUSED);
 	T_CHECK(strstr(why, "XF_FEEDBACK_SECRET_T_UNSET") != NULL && !strstr(why, KEY_RSJ));
-	T_INTEQ(identify(k, "s-nobody", KEY_RSJ, "s-nobody", "s-rsj", 0, &s, why),
-		SENDER_REFUSED);
+	T_INTEQ(identify(k, "s-nobody", KEY_RSJ, "s-nobody", "s-rsj", 0, &s, why), SENDER_REFUSED);
 	T_INTEQ(identify(k, NULL, KEY_RSJ, "s-rsj", "s-rsj", 0, &s, why), SENDER_REFUSED);
 	/* a sender header that is no code */
 	T_INTEQ(identify(k, "S RSJ", NULL, NULL, "s-rsj", 1, &s, why), SENDER_REFUSED);
@@ -118,6 +115,28 @@ static void t_identify(void)
 	sender_keys_free(k);
 	rules_free(rs);
 	unsetenv("XF_FEEDBACK_SECRET_T_BUREAU");
+	unsetenv("XF_FEEDBACK_SECRET_T_RSJ");
+}
+
+/* A key shorter than CFG_SECRET_MIN serves in development only. */
+static void t_short_key(void)
+{
+	struct rules_set *rs = rules();
+	struct sender_keys *k;
+	struct sender s;
+	char why[240];
+
+	if (!T_CHECK(rs != NULL))
+		return;
+	setenv("XF_FEEDBACK_SECRET_T_RSJ", "short", 1);
+	k = sender_keys_new(rs, 0);
+	T_INTEQ(identify(k, "s-rsj", "short", "s-rsj", "s-rsj", 0, &s, why), SENDER_REFUSED);
+	T_CHECK(strstr(why, "too short") != NULL && !strstr(why, "short\""));
+	sender_keys_free(k);
+	k = sender_keys_new(rs, 1);
+	T_INTEQ(identify(k, "s-rsj", "short", "s-rsj", "s-rsj", 1, &s, why), 0);
+	sender_keys_free(k);
+	rules_free(rs);
 	unsetenv("XF_FEEDBACK_SECRET_T_RSJ");
 }
 
@@ -158,5 +177,6 @@ static void t_rules(void)
 T_SUITE(sender,
 	{ "signature", t_signature },
 	{ "identify", t_identify },
+	{ "short_key", t_short_key },
 	{ "rules", t_rules })
 /* clang-format on */
