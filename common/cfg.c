@@ -40,6 +40,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("XF_LOG_LEVEL", log_level, "info"),
 	SECRET("XF_PETITIONER_KEY", petitioner_key, "xf-dev-key-change-me",
 	       "xf-intake xf-classify"),
+	SECRET("XF_QUERY_KEY", query_key, "xf-dev-query-key-change-me", "xf-intake"),
 	STR("XF_GROUP_PREFIX", group_prefix, "xf"),
 	STR("XF_MODEL_PATH", model_path, "models/xf-category.model"),
 	LONG("XF_BATCH_MAX", batch_max, "500", 1, 100000),

@@ -25,6 +25,7 @@ struct xf_conf {
 	const char *http_addr;      /* XF_HTTP_ADDR, host:port; "off" disables, unset = default */
 	const char *log_level;      /* XF_LOG_LEVEL */
 	const char *petitioner_key; /* XF_PETITIONER_KEY, HMAC key for petitioner ids */
+	const char *query_key;      /* XF_QUERY_KEY, HMAC key of the cases' query codes */
 	const char *group_prefix;   /* XF_GROUP_PREFIX, prefix of consumer group ids */
 	const char *model_path;     /* XF_MODEL_PATH, xf-classify's category model */
 	long batch_max;             /* XF_BATCH_MAX, messages per batch */

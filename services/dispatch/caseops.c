@@ -7,6 +7,7 @@
 
 #include "chain.h"
 #include "pg.h"
+#include "public_update.h"
 #include "util.h"
 #include "webhook.h"
 #include "xalloc.h"
@@ -487,6 +488,28 @@ int caseops_load_due(struct caseops *co, time_t now, int limit, struct sbuf *err
 
 /* ---- answers from the batch state ---- */
 
+/*
+ * The public update of chain event event_text of the case whose petition
+ * this is, to petition.updates keyed <source.system>/<external_id> like the
+ * receipts; nothing when the citizen is not told of the event.
+ */
+static void update_tell(struct caseops *co, json_t *petition, const char *event_text)
+{
+	const char *system = str_at(petition, "source", "system");
+	const char *ext = str_at(petition, "external_id", NULL);
+	json_t *ev = system && ext ? json_loads(event_text, 0, NULL) : NULL;
+	json_t *u = ev ? public_update(ev, system, ext, co->env.rules) : NULL;
+	struct sbuf key = SBUF_INIT;
+
+	if (u) {
+		sbuf_addf(&key, "%s/%s", system, ext);
+		outbox_add(co->ob, "petition.updates", key.buf, json_dumps(u, JSON_COMPACT));
+		sbuf_release(&key);
+	}
+	json_decref(u);
+	json_decref(ev);
+}
+
 static int replay_cmp(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
@@ -498,7 +521,7 @@ static int replay_cmp(const void *a, const void *b)
 	return strcmp(str_at(x, "topic", NULL), str_at(y, "topic", NULL));
 }
 
-int caseops_replay(struct caseops *co, const char *case_id)
+int caseops_replay(struct caseops *co, const char *case_id, json_t *petition)
 {
 	json_t *list = json_object_get(co->replay, case_id);
 	size_t n = json_array_size(list);
@@ -510,8 +533,13 @@ int caseops_replay(struct caseops *co, const char *case_id)
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(list, i);
 	qsort(v, n, sizeof *v, replay_cmp); /* as stored: by seq, then topic */
-	for (size_t i = 0; i < n; i++)
-		outbox_add(co->ob, str_at(v[i], "topic", NULL), case_id, replay_value(v[i]));
+	for (size_t i = 0; i < n; i++) {
+		char *value = replay_value(v[i]); /* the outbox's, until it is released */
+
+		outbox_add(co->ob, str_at(v[i], "topic", NULL), case_id, value);
+		if (!strcmp(str_at(v[i], "topic", NULL), "case.events"))
+			update_tell(co, petition, value);
+	}
 	free(v);
 	return 1;
 }
@@ -625,6 +653,7 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 	if (msg)
 		*msg = xstrdup(text);
 	outbox_add(co->ob, "case.events", case_id, text);
+	update_tell(co, e->row.petition, text);
 	if (e->is_new && e->last_seq <= 3)
 		replay_event(co, case_id, e->last_seq, ev.body, ev.hash);
 	chain_event_release(&ev);

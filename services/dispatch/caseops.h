@@ -91,11 +91,12 @@ int caseops_load_due(struct caseops *co, time_t now, int limit, struct sbuf *err
 struct case_row *caseops_nth(struct caseops *co, size_t i);
 
 /*
- * 1 when the petition's case was decided already (before or earlier in
- * this work): its first decision (the attempt-1 assignments, events 1-3)
- * is queued again as stored. 0 when it is new.
+ * 1 when the case of petition (case_id's) was decided already (before or
+ * earlier in this work): its first decision (the attempt-1 assignments,
+ * events 1-3 and their petition.updates) is queued again as stored. 0
+ * when it is new.
  */
-int caseops_replay(struct caseops *co, const char *case_id);
+int caseops_replay(struct caseops *co, const char *case_id, json_t *petition);
 /*
  * The record of sender's feedback_id ({src_topic, src_partition,
  * src_offset, outputs}), or NULL: a feedback_id is unique per sender.

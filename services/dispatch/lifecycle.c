@@ -199,7 +199,7 @@ static int hours_bucket(time_t secs)
 
 static int do_accept(struct fb *f, struct case_row *c, struct sbuf *err)
 {
-	char aid[160];
+	char aid[160], by[32];
 
 	caseops_assignment_id(f->case_id, c->attempt, "lead", c->department, aid, sizeof aid);
 	c->state = CASE_ACCEPTED;
@@ -207,9 +207,11 @@ static int do_accept(struct fb *f, struct case_row *c, struct sbuf *err)
 	caseops_stat(f->co, c->department, c->category, "accepted",
 		     hours_bucket(f->now - c->assigned_at));
 	caseops_case_save(f->co, c, f->now, 1);
+	time_format_cst(c->resolve_by, by);
 	return event_to_dept(f, c->department, "accepted",
-			     json_pack("{s:s, s:s, s:s}", "department", c->department,
-				       "assignment_id", aid, "feedback_id", f->id),
+			     json_pack("{s:s, s:s, s:s, s:s}", "department", c->department,
+				       "assignment_id", aid, "feedback_id", f->id, "resolve_by",
+				       by),
 			     0, err);
 }
 
@@ -238,7 +240,7 @@ static int triage_decision(const struct fb *f, const struct case_row *c, struct 
 static int reassign(struct fb *f, struct case_row *c, const struct rules_decision *dec,
 		    size_t nreturned, struct sbuf *err)
 {
-	char aid[160];
+	char aid[160], abys[32], rbys[32];
 
 	c->attempt++;
 	snprintf(c->department, sizeof c->department, "%s", dec->lead->code);
@@ -250,14 +252,17 @@ static int reassign(struct fb *f, struct case_row *c, const struct rules_decisio
 		caseops_assign(f->co, c->petition, dec, dec->co[i], "co", c->attempt, f->now,
 			       c->accept_by, c->resolve_by);
 	caseops_case_save(f->co, c, f->now, 0);
-	return caseops_event(f->co, f->case_id, "redispatched", f->now,
-			     json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:O, s:O}", "department",
-				       dec->lead->code, "assignment_id", aid, "attempt", c->attempt,
-				       "rule", dec->rule ? dec->rule->id : "triage",
-				       "rules_version", f->co->env.rules->version, "triage",
-				       dec->triage || nreturned >= 2, "excluded", c->returned_by,
-				       "explain", dec->explain),
-			     NULL, err);
+	time_format_cst(c->accept_by, abys);
+	time_format_cst(c->resolve_by, rbys);
+	return caseops_event(
+		f->co, f->case_id, "redispatched", f->now,
+		json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:O, s:O, s:s, s:s}", "department",
+			  dec->lead->code, "assignment_id", aid, "attempt", c->attempt, "rule",
+			  dec->rule ? dec->rule->id : "triage", "rules_version",
+			  f->co->env.rules->version, "triage", dec->triage || nreturned >= 2,
+			  "excluded", c->returned_by, "explain", dec->explain, "accept_by", abys,
+			  "resolve_by", rbys),
+		NULL, err);
 }
 
 /* The new lead after a return: by the rules without those who returned it. */

@@ -12,8 +12,9 @@
 #include "xfctl.h"
 
 const char *const xfctl_core_topics[] = {
-	"hotline.events",      "petition.received", "petition.receipts",   "petition.dlq",
-	"petition.classified", "case.events",       "department.feedback", NULL,
+	"hotline.events",      "petition.received",   "petition.receipts",
+	"petition.dlq",        "petition.classified", "case.events",
+	"department.feedback", "petition.updates",    NULL,
 };
 
 int xfctl_create_topics(struct xfctl *x, const char *const *topics, size_t n)

@@ -123,7 +123,8 @@ static int position_group(struct e2e *t, const char *suffix, const char *topic)
 static int collector_start(struct e2e *t)
 {
 	static const char *const fixed[] = { "petition.receipts", "petition.dlq", "case.events",
-					     "petition.classified" };
+					     "petition.classified", "petition.updates" };
+	const int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
 	const char *none[] = { NULL };
 	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(64);
 	PGresult *res = PQexec(t->conn, "SELECT 'assignments.' || code FROM departments");
@@ -132,8 +133,8 @@ static int collector_start(struct e2e *t)
 
 	sbuf_addf(&group, "%s-collector", t->prefix);
 	t->collector = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group.buf, none, NULL, &err);
-	for (int i = 0; t->collector && i < 4 + PQntuples(res); i++) {
-		const char *topic = i < 4 ? fixed[i] : PQgetvalue(res, i - 4, 0);
+	for (int i = 0; t->collector && i < nfixed + PQntuples(res); i++) {
+		const char *topic = i < nfixed ? fixed[i] : PQgetvalue(res, i - nfixed, 0);
 		rd_kafka_topic_partition_list_t *l = e2e_topic_ends(t->collector, topic);
 
 		for (int p = 0; l && p < l->cnt; p++)

@@ -16,6 +16,7 @@
 #include "signature.h"
 #include "gen.h"
 #include "kafka.h"
+#include "querycode.h"
 #include "sbuf.h"
 #include "tharness.h"
 #include "util.h"
@@ -169,6 +170,9 @@ static const char *sget(json_t *j, const char *k1, const char *k2)
 	return json_string_value(k2 ? json_object_get(v, k2) : v);
 }
 
+#define PETITIONER_NAME "王小明"
+#define PETITIONER_PHONE "13812345678"
+
 /* Publishes a petition; waits for its lead assignment: case id and department. */
 static int petition(struct e2e *t, const char *ext, int kind, char case_id[32], char dept[72])
 {
@@ -177,11 +181,12 @@ static int petition(struct e2e *t, const char *ext, int kind, char case_id[32], 
 		"我在一家公司工作，公司拖欠工资，讨薪无果，社保也没有缴纳，请人社部门帮助。",
 		"在医院看病时医生开了很多检查，患者负担很重，请卫生部门核查。"
 	};
-	json_t *ev = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s}", "schema",
-			       "xf.hotline_event.v1", "source", "system", "lc12345", "channel",
-			       "hotline", "external_id", ext, "occurred_at",
+	json_t *ev = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}",
+			       "schema", "xf.hotline_event.v1", "source", "system", "lc12345",
+			       "channel", "hotline", "external_id", ext, "occurred_at",
 			       "2026-11-22T09:30:00+08:00", "region_code", "330381001", "subject",
-			       subject[kind], "content", content[kind]);
+			       subject[kind], "content", content[kind], "petitioner", "name",
+			       PETITIONER_NAME, "phone", PETITIONER_PHONE);
 	char *text = json_dumps(ev, JSON_COMPACT);
 	struct want w = { "assignments.*", NULL, NULL, ext, 0, 0, NULL };
 	int rc = e2e_produce(t, ext, text, strlen(text)) || e2e_flush(t) ||
@@ -243,6 +248,86 @@ static const char *refusal_code(json_t *ev)
 	return sget(json_object_get(ev, "data"), "code", NULL);
 }
 
+struct updates {
+	const char *case_id;
+	size_t n;
+};
+
+static int updates_seen(struct e2e *t, void *arg)
+{
+	struct updates *u = arg;
+
+	return count_want(t, &(struct want){ "petition.updates", u->case_id, NULL, NULL, 0, 0,
+					     NULL }) >= u->n;
+}
+
+/* Every key of j, at any depth, is one of allowed (NULL-terminated). */
+static int keys_only(json_t *j, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(j, k, v)
+	{
+		for (i = 0; allowed[i] && strcmp(allowed[i], k); i++)
+			;
+		if (!allowed[i] || (json_is_object(v) && !keys_only(v, allowed))) {
+			fprintf(stderr, "    petition.updates: key %s\n", k);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The case's petition.updates are the steps statuses (space-separated), in
+ * order, keyed like its receipt, with public fields only, and its receipt's
+ * query code is the case id's under the development key.
+ */
+static void check_updates(struct e2e *t, const char *case_id, const char *statuses)
+{
+	static const char *const allowed[] = {
+		"schema",     "case_id",     "seq",          "status", "at",   "source",
+		"system",     "external_id", "department",   "code",   "name", "accept_by",
+		"resolve_by", "result",      "satisfaction", "text",   NULL
+	};
+	struct updates want = { case_id, 1 };
+	struct sbuf got = SBUF_INIT;
+	char code[QUERY_CODE_LEN + 1];
+	int receipts = 0;
+
+	for (const char *p = statuses; *p; p++)
+		want.n += *p == ' ';
+	T_CHECK(e2e_collect_until(t, updates_seen, &want, 60));
+	e2e_collect(t, 500);
+	query_code("xf-dev-query-key-change-me", case_id, code);
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const struct e2e_msg *m = &t->msgs[i];
+		char *text;
+
+		if (!strcmp(m->topic, "petition.receipts") &&
+		    !strcmp(sget(m->json, "case_id", NULL) ? sget(m->json, "case_id", NULL) : "",
+			    case_id)) {
+			T_STREQ(sget(m->json, "query_code", NULL), code);
+			receipts++;
+		}
+		if (strcmp(m->topic, "petition.updates") ||
+		    strcmp(sget(m->json, "case_id", NULL), case_id))
+			continue;
+		sbuf_addf(&got, "%s%s", got.len ? " " : "", sget(m->json, "status", NULL));
+		T_CHECK(keys_only(m->json, allowed));
+		T_CHECK(!strncmp(m->key, "lc12345/", 8));
+		text = json_dumps(m->json, 0);
+		T_CHECK(!strstr(text, PETITIONER_NAME) && !strstr(text, PETITIONER_PHONE) &&
+			!strstr(text, "拖欠工资"));
+		free(text);
+	}
+	T_STREQ(got.buf, statuses);
+	T_CHECK(receipts >= 1);
+	sbuf_release(&got);
+}
+
 /* accept -> resolve -> rate satisfied, with statistics. */
 static void path_happy(struct e2e *t)
 {
@@ -267,6 +352,7 @@ static void path_happy(struct e2e *t)
 	/* a closed case takes no more feedback */
 	T_CHECK(feedback(t, "lc-1-x", c, d, "progress", NULL) == 0);
 	T_STREQ(refusal_code(await(t, "case.events", c, "refused")), "closed");
+	check_updates(t, c, "received assigned accepted resolved closed");
 }
 
 /* Refusals, duplicates, extension once, dissatisfied -> reopened. */
@@ -347,6 +433,7 @@ static void path_refusals_extend_reopen(struct e2e *t)
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM feedback WHERE feedback_id = 'lc-2-p'"
 				" AND outcome = 'applied'"),
 		1);
+	check_updates(t, c, "received assigned accepted extended resolved reopened");
 }
 
 /* Return -> re-dispatch to the other office -> return -> triage (the bureau). */
@@ -388,6 +475,7 @@ static void path_returns(struct e2e *t)
 	/* a return without a reason is malformed */
 	T_CHECK(feedback(t, "lc-3-r3", c, "l-xfj", "return", NULL) == 0);
 	T_STREQ(refusal_code(await(t, "case.events", c, "refused")), "malformed");
+	check_updates(t, c, "received assigned returned reassigned returned reassigned");
 }
 
 /* Two tied offices: the one with the better record gets the next case. */
