@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 enum cfg_type { CFG_STR, CFG_SECRET_URL, CFG_SECRET, CFG_LONG };
 
@@ -39,6 +40,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("XF_LOG_LEVEL", log_level, "info"),
 	SECRET("XF_PETITIONER_KEY", petitioner_key, "xf-dev-key-change-me",
 	       "xf-intake xf-classify"),
+	SECRET("XF_QUERY_KEY", query_key, "xf-dev-query-key-change-me", "xf-intake"),
 	STR("XF_GROUP_PREFIX", group_prefix, "xf"),
 	STR("XF_MODEL_PATH", model_path, "models/xf-category.model"),
 	LONG("XF_BATCH_MAX", batch_max, "500", 1, 100000),
@@ -114,6 +116,26 @@ static int read_secret_file(const char *env, const char *path, struct sbuf *out,
 	if (out->len && out->buf[out->len - 1] == '\r')
 		out->buf[--out->len] = '\0';
 	return 0;
+}
+
+char *cfg_secret_read(const char *name)
+{
+	struct sbuf path = SBUF_INIT, val = SBUF_INIT;
+	const char *v = getenv(name), *file;
+	int rc = 0;
+
+	if (v && *v)
+		return xstrdup(v);
+	sbuf_addf(&path, "%s_FILE", name);
+	file = getenv(path.buf);
+	sbuf_release(&path);
+	if (file && *file)
+		rc = read_secret_file(name, file, &val, NULL);
+	if (rc || !val.len) {
+		sbuf_release(&val);
+		return NULL;
+	}
+	return sbuf_detach(&val, NULL);
 }
 
 /*

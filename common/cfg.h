@@ -25,6 +25,7 @@ struct xf_conf {
 	const char *http_addr;      /* XF_HTTP_ADDR, host:port; "off" disables, unset = default */
 	const char *log_level;      /* XF_LOG_LEVEL */
 	const char *petitioner_key; /* XF_PETITIONER_KEY, HMAC key for petitioner ids */
+	const char *query_key;      /* XF_QUERY_KEY, HMAC key of the cases' query codes */
 	const char *group_prefix;   /* XF_GROUP_PREFIX, prefix of consumer group ids */
 	const char *model_path;     /* XF_MODEL_PATH, xf-classify's category model */
 	long batch_max;             /* XF_BATCH_MAX, messages per batch */
@@ -91,6 +92,13 @@ void cfg_release(struct xf_conf *conf);
  * variable) appended to err. In development, always 0.
  */
 int cfg_check_secrets(const struct xf_conf *conf, const char *program, struct sbuf *err);
+/*
+ * A secret named at run time (a rules file's webhook_secret or
+ * feedback_secret): the value of variable name, else the contents of the
+ * file name_FILE names, one trailing line break dropped. A new string, or
+ * NULL if neither gives a non-empty value.
+ */
+char *cfg_secret_read(const char *name);
 /* Logs the effective settings, one event, secrets masked. */
 void cfg_log(const struct xf_conf *conf);
 /* Writes url with any password replaced by "***" into out. */

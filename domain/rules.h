@@ -41,6 +41,18 @@ struct rules_dept {
 	/* name of the variable holding the webhook secret, or NULL (XF_WEBHOOK_SECRET) */
 	const char *webhook_secret;
 	int local_testing; /* "local_testing": true: an http:// webhook is allowed */
+	/* name of the variable holding the key of its feedback signatures, or NULL */
+	const char *feedback_secret;
+};
+
+/*
+ * One of citizen_side: an upstream system or the bureau, the only senders
+ * of feedback that may speak for the citizen (rate a case).
+ */
+struct rules_sender {
+	const char *code; /* as a department code; no department has it */
+	const char *name;
+	const char *feedback_secret; /* variable name, or NULL */
 };
 
 /*
@@ -71,6 +83,8 @@ struct rules_set {
 	json_t *doc; /* owned reference */
 	struct rules_dept *depts;
 	size_t ndepts;
+	struct rules_sender *citizen_side;
+	size_t ncitizen_side;
 	struct rules_rule *rules; /* sorted by priority, then file order */
 	size_t nrules;
 	struct rules_target triage;
@@ -92,7 +106,10 @@ struct rules_set {
  * co-handler listed twice or equal to the rule's lead department; unknown
  * `when` tests, or test values of the wrong type, empty lists, or unknown
  * category, risk or channel codes; priority not a whole number 0..INT_MAX;
- * deadline_days outside 1..RULES_DEADLINE_MAX; a missing triage.
+ * deadline_days outside 1..RULES_DEADLINE_MAX; a missing triage; a
+ * webhook_secret or feedback_secret that is not XF_WEBHOOK_SECRET_<X> or
+ * XF_FEEDBACK_SECRET_<X>; a citizen_side code that is not a department
+ * code's syntax, is used twice or is a department's.
  *
  * Returns the set, or NULL with every problem found appended to err
  * (separated by "; "; err may be NULL).
@@ -106,6 +123,8 @@ const struct rules_dept *rules_triage(const struct rules_set *rs, const char *re
 
 /* Looks up a department by code; NULL if none. */
 const struct rules_dept *rules_dept_find(const struct rules_set *rs, const char *code);
+/* The citizen_side sender with code, or NULL. */
+const struct rules_sender *rules_citizen_find(const struct rules_set *rs, const char *code);
 
 struct rules_decision {
 	const struct rules_rule *rule; /* the rule that won; NULL on triage */

@@ -39,6 +39,19 @@ static void set_who(struct pctx *pc, const char *what, const char *id, size_t i)
 }
 
 /*
+ * Starts item i of a list (what "department", its id at idkey): names it
+ * for the reports; 1 if it is an object, else reports that and 0.
+ */
+static int item_begin(struct pctx *pc, const char *what, const char *idkey, json_t *item, size_t i)
+{
+	set_who(pc, what, json_string_value(json_object_get(item, idkey)), i);
+	if (json_is_object(item))
+		return 1;
+	sbuf_adds(perr(pc), "is not an object");
+	return 0;
+}
+
+/*
  * The non-empty string obj.key. NULL if absent or null (reported if
  * required) or if not a non-empty string (reported).
  */
@@ -115,21 +128,31 @@ static void check_dept_code(struct pctx *pc, const struct rules_set *rs, const s
 }
 
 /*
- * XF_WEBHOOK_SECRET_ and 1 to 64 of [A-Z0-9_]: only such variables, so
- * that a rules file cannot make another secret of the process (a database
- * password, a token) an HMAC key whose signatures a receiver could try
- * to guess it from.
+ * prefix (XF_WEBHOOK_SECRET_ or XF_FEEDBACK_SECRET_) and 1 to 64 of
+ * [A-Z0-9_]: only such variables, so that a rules file cannot make another
+ * secret of the process (a database password, a token) an HMAC key whose
+ * signatures could help guess it.
  */
-static int secret_name_valid(const char *s)
+static int secret_name_valid(const char *s, const char *prefix)
 {
-	static const char prefix[] = "XF_WEBHOOK_SECRET_";
-	size_t n;
+	size_t n = strlen(prefix);
 
-	if (strncmp(s, prefix, sizeof prefix - 1))
+	if (strncmp(s, prefix, n))
 		return 0;
-	s += sizeof prefix - 1;
+	s += n;
 	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 	return !s[n] && n >= 1 && n <= 64;
+}
+
+/* Refuses a secret name that is not prefix<X>, never echoing it: it may be a secret pasted in clear. */
+static void check_secret_name(struct pctx *pc, const char *key, const char *name,
+			      const char *prefix)
+{
+	if (name && !secret_name_valid(name, prefix))
+		sbuf_addf(perr(pc),
+			  "%s is not a variable name (%s and 1 to 64 of A-Z, 0-9, _): it names "
+			  "where the secret is (e.g. %sTAX), never the secret itself",
+			  key, prefix, prefix);
 }
 
 static void check_dept_webhook(struct pctx *pc, const struct rules_dept *d)
@@ -143,12 +166,7 @@ static void check_dept_webhook(struct pctx *pc, const struct rules_dept *d)
 			  "webhook \"%s\" is http: webhooks must be https unless the department "
 			  "has \"local_testing\": true",
 			  d->webhook);
-	/* never echo the value: it may be a secret pasted in clear */
-	if (d->webhook_secret && !secret_name_valid(d->webhook_secret))
-		sbuf_adds(perr(pc), "webhook_secret is not a variable name "
-				    "(XF_WEBHOOK_SECRET_ and 1 to 64 of A-Z, 0-9, _): it names "
-				    "where the secret is (e.g. XF_WEBHOOK_SECRET_TAX), never the "
-				    "secret itself");
+	check_secret_name(pc, "webhook_secret", d->webhook_secret, "XF_WEBHOOK_SECRET_");
 }
 
 /* Sets *out to obj.key if it is true or false; leaves it if absent. */
@@ -194,11 +212,8 @@ static void parse_dept(struct pctx *pc, struct rules_set *rs, json_t *jd)
 {
 	struct rules_dept *d = &rs->depts[rs->ndepts];
 
-	set_who(pc, "department", json_string_value(json_object_get(jd, "code")), rs->ndepts);
-	if (!json_is_object(jd)) {
-		sbuf_adds(perr(pc), "is not an object");
+	if (!item_begin(pc, "department", "code", jd, rs->ndepts))
 		return;
-	}
 	d->code = get_str(pc, jd, "", "code", 1);
 	d->name = get_str(pc, jd, "", "name", 1);
 	d->region = get_str(pc, jd, "", "region", 1);
@@ -208,6 +223,8 @@ static void parse_dept(struct pctx *pc, struct rules_set *rs, json_t *jd)
 	d->webhook = get_str(pc, jd, "", "webhook", 0);
 	d->webhook_secret = get_str(pc, jd, "", "webhook_secret", 0);
 	get_bool(pc, jd, "local_testing", &d->local_testing);
+	d->feedback_secret = get_str(pc, jd, "", "feedback_secret", 0);
+	check_secret_name(pc, "feedback_secret", d->feedback_secret, "XF_FEEDBACK_SECRET_");
 	check_dept_code(pc, rs, d);
 	check_dept_webhook(pc, d);
 	check_dept_region(pc, d);
@@ -228,6 +245,59 @@ static void parse_departments(struct pctx *pc, struct rules_set *rs)
 	{
 		parse_dept(pc, rs, jd);
 		rs->ndepts++;
+	}
+}
+
+const struct rules_sender *rules_citizen_find(const struct rules_set *rs, const char *code)
+{
+	for (size_t i = 0; rs && i < rs->ncitizen_side; i++)
+		if (str_eq(rs->citizen_side[i].code, code))
+			return &rs->citizen_side[i];
+	return NULL;
+}
+
+/* Parses citizen_side[i] (rs->ncitizen_side is i), after the departments. */
+static void parse_citizen(struct pctx *pc, struct rules_set *rs, json_t *js)
+{
+	struct rules_sender *c = &rs->citizen_side[rs->ncitizen_side];
+
+	if (!item_begin(pc, "citizen_side", "code", js, rs->ncitizen_side))
+		return;
+	c->code = get_str(pc, js, "", "code", 1);
+	c->name = get_str(pc, js, "", "name", 1);
+	c->feedback_secret = get_str(pc, js, "", "feedback_secret", 0);
+	check_secret_name(pc, "feedback_secret", c->feedback_secret, "XF_FEEDBACK_SECRET_");
+	if (!c->code)
+		return;
+	if (!topic_safe(c->code))
+		sbuf_addf(perr(pc),
+			  "code \"%s\" is not a department code's form "
+			  "(a-z, 0-9, '.', '_', '-'; at most %d)",
+			  c->code, RULES_CODE_MAX);
+	else if (rules_dept_find(rs, c->code))
+		sbuf_addf(perr(pc), "code \"%s\" is a department's", c->code);
+	else if (rules_citizen_find(rs, c->code))
+		sbuf_addf(perr(pc), "code \"%s\" is used twice", c->code);
+}
+
+/* citizen_side: optional; who may rate cases for citizens. */
+static void parse_citizen_side(struct pctx *pc, struct rules_set *rs)
+{
+	json_t *arr = json_object_get(rs->doc, "citizen_side"), *js;
+	size_t i;
+
+	set_who(pc, NULL, NULL, 0);
+	if (!arr || json_is_null(arr))
+		return;
+	if (!json_is_array(arr)) {
+		sbuf_adds(perr(pc), "citizen_side is not a list");
+		return;
+	}
+	rs->citizen_side = xcalloc(json_array_size(arr) + 1, sizeof *rs->citizen_side);
+	json_array_foreach(arr, i, js)
+	{
+		parse_citizen(pc, rs, js);
+		rs->ncitizen_side++;
 	}
 }
 
@@ -467,11 +537,8 @@ static void parse_rule(struct pctx *pc, struct rules_set *rs, json_t *jr)
 	const struct rules_rule *dup;
 
 	r->deadline_days = RULES_DEADLINE_DAYS;
-	set_who(pc, "rule", json_string_value(json_object_get(jr, "id")), rs->nrules);
-	if (!json_is_object(jr)) {
-		sbuf_adds(perr(pc), "is not an object");
+	if (!item_begin(pc, "rule", "id", jr, rs->nrules))
 		return;
-	}
 	r->id = get_str(pc, jr, "", "id", 1);
 	dup = rule_find(rs, r->id);
 	if (dup)
@@ -541,6 +608,7 @@ struct rules_set *rules_parse(json_t *doc, struct sbuf *err)
 	rs->doc = json_incref(doc);
 	parse_header(&pc, rs);
 	parse_departments(&pc, rs);
+	parse_citizen_side(&pc, rs);
 	parse_rules(&pc, rs);
 	parse_target(&pc, rs, json_object_get(doc, "triage"), "triage", &rs->triage);
 	sbuf_release(&pc.who);
@@ -562,6 +630,7 @@ void rules_free(struct rules_set *rs)
 	}
 	free(rs->rules);
 	free(rs->depts);
+	free(rs->citizen_side);
 	json_decref(rs->doc);
 	free(rs);
 }

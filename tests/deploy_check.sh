@@ -175,7 +175,9 @@ want = {
     "User:dept-d1": g(RD, "topic", "literal:assignments.d1") | g(RD, "group", "prefixed:dept-d1:")
         | g({"Write", "Describe"}, "topic", "literal:department.feedback"),
     "User:upstream-s1": g({"Write", "Describe"}, "topic", "literal:hotline.events")
-        | g(RD, "topic", "literal:petition.receipts") | g(RD, "group", "prefixed:upstream-s1:"),
+        | g({"Write", "Describe"}, "topic", "literal:department.feedback")
+        | g(RD, "topic", "literal:petition.receipts") | g(RD, "topic", "literal:petition.updates")
+        | g(RD, "group", "prefixed:upstream-s1:"),
     "User:bureau": g(RD, "topic", "literal:assignments.bx") | g(RD, "topic", "literal:case.events")
         | g(RD, "group", "prefixed:bureau:") | g({"Write", "Describe"}, "topic", "literal:department.feedback"),
 }

@@ -22,15 +22,17 @@
 #                       petition.classified, petition.dlq
 #   User:xf-dispatch    read petition.classified, department.feedback (group
 #                       P-dispatch); write assignments.*, case.events,
-#                       petition.dlq; describe groups P-* and read the other
-#                       input topics for its lag monitor
+#                       petition.updates, petition.dlq; describe groups P-*
+#                       and read the other input topics for its lag monitor
 #   (the three)         IdempotentWrite on the cluster (idempotent producers)
 #   User:xfctl          create the topics; read and write the topics a dead
 #                       letter is replayed to; describe groups P-* (xfctl lag)
 #   User:dept-CODE      read assignments.CODE; write department.feedback;
 #                       groups dept-CODE:*
-#   User:upstream-SYS   write hotline.events; read petition.receipts (all of
-#                       it: Kafka has no per-key ACL); groups upstream-SYS:*
+#   User:upstream-SYS   write hotline.events, and department.feedback (a
+#                       citizen_side sender rates cases); read
+#                       petition.receipts and petition.updates (all of them:
+#                       Kafka has no per-key ACL); groups upstream-SYS:*
 #   User:bureau         read assignments.CODE and case.events; write
 #                       department.feedback; groups bureau:*
 # The tools (kafka.admin.AclCommand, kafka.admin.ConfigCommand of Kafka 3.9)
@@ -98,7 +100,8 @@ daemons() {
     allow xf-dispatch -- "${RD[@]}" --topic petition.classified \
         --topic department.feedback --topic hotline.events --topic petition.received \
         --group "$g-dispatch"
-    allow xf-dispatch -- "${WD[@]}" --topic case.events --topic petition.dlq
+    allow xf-dispatch -- "${WD[@]}" --topic case.events --topic petition.updates \
+        --topic petition.dlq
     allow xf-dispatch -- "${WD[@]}" --resource-pattern-type prefixed --topic assignments.
     allow xf-intake xf-classify xf-dispatch xfctl -- --operation IdempotentWrite --cluster
     allow xf-dispatch xfctl -- --operation Describe --resource-pattern-type prefixed \
@@ -109,7 +112,8 @@ daemons() {
 xfctl_acls() {
     allow xfctl -- --operation Create --operation Describe --topic hotline.events \
         --topic petition.received --topic petition.receipts --topic petition.dlq \
-        --topic petition.classified --topic case.events --topic department.feedback
+        --topic petition.classified --topic case.events --topic department.feedback \
+        --topic petition.updates
     allow xfctl -- --operation Create --operation Describe --resource-pattern-type prefixed \
         --topic assignments.
     # dlq replay writes a dead letter back to its source topic; lag reads them
@@ -131,10 +135,12 @@ outsiders() {
         allow bureau -- "${RD[@]}" --resource-pattern-type prefixed --group bureau:
         who+=(bureau)
     fi
+    who+=("${upstreams[@]/#/upstream-}") # citizen_side senders rate cases
     ((${#who[@]} == 0)) || allow "${who[@]}" -- "${WD[@]}" --topic department.feedback
     ((${#upstreams[@]} == 0)) && return 0
     allow "${upstreams[@]/#/upstream-}" -- "${WD[@]}" --topic hotline.events
-    allow "${upstreams[@]/#/upstream-}" -- "${RD[@]}" --topic petition.receipts
+    allow "${upstreams[@]/#/upstream-}" -- "${RD[@]}" --topic petition.receipts \
+        --topic petition.updates
     for s in "${upstreams[@]}"; do
         allow "upstream-$s" -- "${RD[@]}" --resource-pattern-type prefixed \
             --group "upstream-$s:"

@@ -58,8 +58,8 @@ echo
 "$xfctl" cases "$want"
 
 # The departments answer (department.feedback): one returns its case (退单),
-# which goes to the next department by the rules; another accepts,
-# resolves and gets a satisfied rating.
+# which goes to the next department by the rules; another accepts and
+# resolves, and the hotline gives the citizen's satisfied rating.
 sql() { psql -qtAX "$db_url" -c "$1"; }
 feedback() { # id case department action [extra JSON fields]
     printf '{"schema": "xf.feedback.v1", "feedback_id": "%s", "case_id": "%s", "department": "%s", "action": "%s", "at": "%s"%s}\n' \
@@ -73,9 +73,12 @@ read -r ok_case ok_dept <<<"$(sql "SELECT case_id, department FROM cases
     feedback demo-1 "$ret_case" "$ret_dept" return '"reason": "欠薪属劳动监察职责，非本单位受理范围"'
     feedback demo-2 "$ok_case" "$ok_dept" accept
     feedback demo-3 "$ok_case" "$ok_dept" resolve '"result": "已责令企业整改并复查"'
-    feedback demo-4 "$ok_case" "$ok_dept" rate '"satisfaction": "satisfied"'
 } >"$run/feedback.jsonl"
 "$xfctl" publish department.feedback "$run/feedback.jsonl" >/dev/null
+# The rating comes from the citizen's side (the 12345 hotline), not the
+# department; development believes unsigned feedback (README "Who sent it").
+feedback demo-4 "$ok_case" "$ok_dept" rate '"satisfaction": "satisfied"' >"$run/rating.jsonl"
+"$xfctl" publish --as zj12345 department.feedback "$run/rating.jsonl" >/dev/null
 settled() {
     [[ $(sql "SELECT count(*) FROM feedback") -ge 4 ]]
 }

@@ -7,6 +7,7 @@
 
 #include "chain.h"
 #include "pg.h"
+#include "public_update.h"
 #include "util.h"
 #include "webhook.h"
 #include "xalloc.h"
@@ -271,9 +272,18 @@ void caseops_want_replay(struct caseops *co, const char *case_id)
 	want_add(co, "replay", case_id);
 }
 
-void caseops_want_feedback(struct caseops *co, const char *feedback_id)
+void caseops_want_feedback(struct caseops *co, const char *sender, const char *feedback_id)
 {
-	want_add(co, "feedback", feedback_id);
+	json_array_append_new(
+		json_object_get(co->want, "feedback"),
+		json_pack("{s:s, s:s}", "sender", sender, "feedback_id", feedback_id));
+}
+
+/* The key of co->seen: "<sender>/<feedback_id>" (a sender code has no '/'). */
+static void seen_key(const char *sender, const char *feedback_id, struct sbuf *out)
+{
+	sbuf_reset(out);
+	sbuf_addf(out, "%s/%s", sender ? sender : "", feedback_id ? feedback_id : "");
 }
 
 void caseops_want_case(struct caseops *co, const char *case_id)
@@ -387,13 +397,17 @@ static void co_key(const char *case_id, int attempt, const char *dept, char *out
 
 static void load_result(struct caseops *co, json_t *res)
 {
+	struct sbuf sk = SBUF_INIT;
 	size_t i;
 	json_t *j;
 	char key[256];
 
 	json_array_foreach(json_object_get(res, "replay"), i, j) replay_from_json(co, j);
 	json_array_foreach(json_object_get(res, "feedback"), i, j)
-		json_object_set(co->seen, str_at(j, "feedback_id", NULL), j);
+	{
+		seen_key(str_at(j, "sender", NULL), str_at(j, "feedback_id", NULL), &sk);
+		json_object_set(co->seen, sk.buf, j);
+	}
 	json_array_foreach(json_object_get(res, "cases"), i, j)
 	{
 		json_object_set(j, "clock_start", json_object_get(j, "clock_start_set"));
@@ -406,6 +420,7 @@ static void load_result(struct caseops *co, json_t *res)
 		       str_at(j, "department", NULL), key, sizeof key);
 		json_object_set_new(co->co, key, json_true());
 	}
+	sbuf_release(&sk);
 }
 
 int caseops_load(struct caseops *co, struct sbuf *err)
@@ -473,6 +488,28 @@ int caseops_load_due(struct caseops *co, time_t now, int limit, struct sbuf *err
 
 /* ---- answers from the batch state ---- */
 
+/*
+ * The public update of chain event event_text of the case whose petition
+ * this is, to petition.updates keyed <source.system>/<external_id> like the
+ * receipts; nothing when the citizen is not told of the event.
+ */
+static void update_tell(struct caseops *co, json_t *petition, const char *event_text)
+{
+	const char *system = str_at(petition, "source", "system");
+	const char *ext = str_at(petition, "external_id", NULL);
+	json_t *ev = system && ext ? json_loads(event_text, 0, NULL) : NULL;
+	json_t *u = ev ? public_update(ev, system, ext, co->env.rules) : NULL;
+	struct sbuf key = SBUF_INIT;
+
+	if (u) {
+		sbuf_addf(&key, "%s/%s", system, ext);
+		outbox_add(co->ob, "petition.updates", key.buf, json_dumps(u, JSON_COMPACT));
+		sbuf_release(&key);
+	}
+	json_decref(u);
+	json_decref(ev);
+}
+
 static int replay_cmp(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
@@ -484,7 +521,7 @@ static int replay_cmp(const void *a, const void *b)
 	return strcmp(str_at(x, "topic", NULL), str_at(y, "topic", NULL));
 }
 
-int caseops_replay(struct caseops *co, const char *case_id)
+int caseops_replay(struct caseops *co, const char *case_id, json_t *petition)
 {
 	json_t *list = json_object_get(co->replay, case_id);
 	size_t n = json_array_size(list);
@@ -496,15 +533,26 @@ int caseops_replay(struct caseops *co, const char *case_id)
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(list, i);
 	qsort(v, n, sizeof *v, replay_cmp); /* as stored: by seq, then topic */
-	for (size_t i = 0; i < n; i++)
-		outbox_add(co->ob, str_at(v[i], "topic", NULL), case_id, replay_value(v[i]));
+	for (size_t i = 0; i < n; i++) {
+		char *value = replay_value(v[i]); /* the outbox's, until it is released */
+
+		outbox_add(co->ob, str_at(v[i], "topic", NULL), case_id, value);
+		if (!strcmp(str_at(v[i], "topic", NULL), "case.events"))
+			update_tell(co, petition, value);
+	}
 	free(v);
 	return 1;
 }
 
-json_t *caseops_feedback_seen(struct caseops *co, const char *feedback_id)
+json_t *caseops_feedback_seen(struct caseops *co, const char *sender, const char *feedback_id)
 {
-	return json_object_get(co->seen, feedback_id);
+	struct sbuf sk = SBUF_INIT;
+	json_t *rec;
+
+	seen_key(sender, feedback_id, &sk);
+	rec = json_object_get(co->seen, sk.buf);
+	sbuf_release(&sk);
+	return rec;
 }
 
 int caseops_co_handles(struct caseops *co, const char *case_id, int attempt, const char *dept)
@@ -605,6 +653,7 @@ int caseops_event(struct caseops *co, const char *case_id, const char *type, tim
 	if (msg)
 		*msg = xstrdup(text);
 	outbox_add(co->ob, "case.events", case_id, text);
+	update_tell(co, e->row.petition, text);
 	if (e->is_new && e->last_seq <= 3)
 		replay_event(co, case_id, e->last_seq, ev.body, ev.hash);
 	chain_event_release(&ev);
@@ -712,17 +761,21 @@ int caseops_decide(struct caseops *co, json_t *petition, const char *const *excl
 
 void caseops_feedback_record(struct caseops *co, const struct caseops_feedback *f)
 {
+	struct sbuf sk = SBUF_INIT;
+
 	doc_add(co, "feedback",
-		json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s, s:s, s:i, s:I, s:s}",
-			  "feedback_id", f->feedback_id, "case_id", f->case_id, "department",
-			  f->department, "action", f->action, "outcome", f->outcome, "reason",
-			  f->reason, "body", f->body, "src_topic", f->src_topic, "src_partition",
-			  f->src_partition, "src_offset", (json_int_t)f->src_offset, "outputs",
-			  f->outputs));
-	json_object_set_new(co->seen, f->feedback_id,
+		json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:s, s:s, s:i, s:I, s:s}",
+			  "sender", f->sender, "feedback_id", f->feedback_id, "case_id", f->case_id,
+			  "department", f->department, "action", f->action, "outcome", f->outcome,
+			  "reason", f->reason, "body", f->body, "src_topic", f->src_topic,
+			  "src_partition", f->src_partition, "src_offset",
+			  (json_int_t)f->src_offset, "outputs", f->outputs));
+	seen_key(f->sender, f->feedback_id, &sk);
+	json_object_set_new(co->seen, sk.buf,
 			    json_pack("{s:s, s:i, s:I, s:s}", "src_topic", f->src_topic,
 				      "src_partition", f->src_partition, "src_offset",
 				      (json_int_t)f->src_offset, "outputs", f->outputs));
+	sbuf_release(&sk);
 }
 
 /* ---- the write ---- */

@@ -64,7 +64,7 @@ struct caseops {
 	json_t *want;      /* the load request */
 	json_t *doc;       /* the write document: arrays of rows */
 	json_t *replay;    /* case_id -> [{seq, topic, value}] */
-	json_t *seen;      /* feedback_id -> {src_topic, src_partition, ...} */
+	json_t *seen;      /* "<sender>/<feedback_id>" -> {src_topic, ...} */
 	json_t *co;        /* "case\tattempt\tdept" of co-handlers */
 	json_t *case_idx;  /* case_id -> index in cases */
 	struct caseops_case **cases;
@@ -78,7 +78,7 @@ void caseops_release(struct caseops *co);
 
 /* What caseops_load() reads: a petition's case, feedback by id, a case to change. */
 void caseops_want_replay(struct caseops *co, const char *case_id);
-void caseops_want_feedback(struct caseops *co, const char *feedback_id);
+void caseops_want_feedback(struct caseops *co, const char *sender, const char *feedback_id);
 void caseops_want_case(struct caseops *co, const char *case_id);
 /* Reads (and locks the wanted cases of) what was wanted. 0, or -1 with err. */
 int caseops_load(struct caseops *co, struct sbuf *err);
@@ -91,13 +91,17 @@ int caseops_load_due(struct caseops *co, time_t now, int limit, struct sbuf *err
 struct case_row *caseops_nth(struct caseops *co, size_t i);
 
 /*
- * 1 when the petition's case was decided already (before or earlier in
- * this work): its first decision (the attempt-1 assignments, events 1-3)
- * is queued again as stored. 0 when it is new.
+ * 1 when the case of petition (case_id's) was decided already (before or
+ * earlier in this work): its first decision (the attempt-1 assignments,
+ * events 1-3 and their petition.updates) is queued again as stored. 0
+ * when it is new.
  */
-int caseops_replay(struct caseops *co, const char *case_id);
-/* The record of feedback_id ({src_topic, src_partition, src_offset, outputs}), or NULL. */
-json_t *caseops_feedback_seen(struct caseops *co, const char *feedback_id);
+int caseops_replay(struct caseops *co, const char *case_id, json_t *petition);
+/*
+ * The record of sender's feedback_id ({src_topic, src_partition,
+ * src_offset, outputs}), or NULL: a feedback_id is unique per sender.
+ */
+json_t *caseops_feedback_seen(struct caseops *co, const char *sender, const char *feedback_id);
 
 /* The case (wanted and loaded, or new in this work), or NULL if there is none. */
 struct case_row *caseops_case(struct caseops *co, const char *case_id);
@@ -147,7 +151,7 @@ int caseops_decide(struct caseops *co, json_t *petition, const char *const *excl
 
 /* One feedback message as recorded (strings borrowed). */
 struct caseops_feedback {
-	const char *feedback_id, *case_id, *department, *action, *outcome, *reason;
+	const char *sender, *feedback_id, *case_id, *department, *action, *outcome, *reason;
 	const char *body, *src_topic, *outputs;
 	int src_partition;
 	long long src_offset;

@@ -102,6 +102,8 @@ static int rules_refresh(struct dispatch *d, struct sbuf *err)
 		d->rules = rs;
 		if (d->webhooks)
 			webhook_set_keys(d->webhooks, rs);
+		sender_keys_free(d->lifecycle.keys);
+		d->lifecycle.keys = sender_keys_new(rs, d->lifecycle.development);
 		snprintf(d->rules_sha, sizeof d->rules_sha, "%s", PQgetvalue(res, 0, 0));
 		log_info("rules_loaded", LOG_S("version", rs->version), LOG_I("rules", rs->nrules),
 			 LOG_I("departments", rs->ndepts), LOG_END);
@@ -138,10 +140,11 @@ static int dispatch_ready(struct dispatch *d, struct sbuf *err)
 
 /* One message of a batch. */
 struct dispatch_item {
-	json_t *msg;          /* owned; NULL if unreadable */
-	int feedback;         /* from department.feedback */
-	const char *dlq_code; /* set when the message goes to the DLQ */
-	char *dlq_why;        /* owned */
+	json_t *msg;             /* owned; NULL if unreadable */
+	int feedback;            /* from department.feedback */
+	struct sender_hdrs hdrs; /* of a feedback */
+	const char *dlq_code;    /* set when the message goes to the DLQ */
+	char *dlq_why;           /* owned */
 };
 
 static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm)
@@ -161,6 +164,7 @@ static void item_prepare(struct dispatch_item *it, const rd_kafka_message_t *rkm
 	it->feedback = feedback;
 	if (it->feedback) {
 		it->msg = p; /* lifecycle.c judges it */
+		sender_hdrs_read(rkm, &it->hdrs);
 		return;
 	}
 	if (!json_is_object(p) || !caseops_str(p, "case_id", NULL) || !region ||
@@ -187,12 +191,12 @@ static void caseops_env_of(struct dispatch *d, struct caseops_env *env)
 }
 
 /* Tells co what the batch will read. */
-static void want_all(struct caseops *co, rd_kafka_message_t **msgs,
+static void want_all(struct dispatch *d, struct caseops *co, rd_kafka_message_t **msgs,
 		     const struct dispatch_item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].feedback)
-			lifecycle_want(co, items[i].msg, msgs[i]);
+			lifecycle_want(&d->lifecycle, co, items[i].msg, msgs[i], &items[i].hdrs);
 		else if (items[i].msg && !items[i].dlq_code)
 			caseops_want_replay(co, caseops_str(items[i].msg, "case_id", NULL));
 	}
@@ -206,7 +210,7 @@ static int decide_all(struct dispatch *d, struct caseops *co, rd_kafka_message_t
 		struct dispatch_item *it = &items[i];
 
 		if (it->feedback
-			    ? lifecycle_feedback(&d->lifecycle, co, it->msg, msgs[i],
+			    ? lifecycle_feedback(&d->lifecycle, co, it->msg, msgs[i], &it->hdrs,
 						 dispatch_now(d), &it->dlq_code, &it->dlq_why, err)
 			    : it->msg && !it->dlq_code &&
 				      route_petition(&d->route, co, it->msg, dispatch_now(d),
@@ -226,7 +230,7 @@ static int work_all(struct dispatch *d, rd_kafka_message_t **msgs, struct dispat
 
 	caseops_env_of(d, &env);
 	caseops_init(&co, &env, ob);
-	want_all(&co, msgs, items, n);
+	want_all(d, &co, msgs, items, n);
 	rc = pg_begin(d->svc.conn, err) || caseops_load(&co, err) ||
 			     decide_all(d, &co, msgs, items, n, err) ||
 			     caseops_write(&co, 0, err) || pg_commit(d->svc.conn, err)
@@ -331,6 +335,7 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 		d->svc.metrics, "xf_end_to_end_seconds",
 		"From a petition's occurred_at, or from intake, to its assignment",
 		metrics_buckets_latency, "from=\"intake\"");
+	d->lifecycle.development = d->svc.conf.development;
 	d->schemas = d->lifecycle.schemas = jschema_set_new();
 	if (jschema_add(d->schemas, embed_find("schemas/xf.feedback.v1.json")->data,
 			embed_find("schemas/xf.feedback.v1.json")->len, err))
@@ -366,6 +371,8 @@ void dispatch_release(struct dispatch *d)
 	svc_release(&d->svc);
 	rules_free(d->rules);
 	d->rules = NULL;
+	sender_keys_free(d->lifecycle.keys);
+	d->lifecycle.keys = NULL;
 	calendar_free(d->cal);
 	d->cal = NULL;
 	jschema_set_free(d->schemas);

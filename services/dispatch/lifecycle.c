@@ -13,10 +13,14 @@
  * case.events outside any chain, and malformed input also goes to the dead
  * letter topic. Nothing refused changes the case.
  *
- * Each feedback message is recorded once (feedback_id; one without a
- * usable id by its source position) with the messages it produced, so a
- * redelivery publishes them again and a second message with the same id
- * changes nothing.
+ * Who may send what: a department sends feedback on its own cases, never
+ * a rating; a citizen_side sender (an upstream system, the bureau) only
+ * rates. The sender is told by its signature (sender.h).
+ *
+ * Each feedback message is recorded once (by sender and feedback_id; one
+ * without a usable id or an authenticated sender by its source position)
+ * with the messages it produced, so a redelivery publishes them again and
+ * a second message with the same id from the same sender changes nothing.
  */
 #include "lifecycle.h"
 
@@ -43,6 +47,9 @@ struct fb {
 	const rd_kafka_message_t *rkm;
 	json_t *msg;
 	char id[160];        /* feedback_id, or @topic/partition/offset */
+	struct sender from;  /* who sent it; code "" when not authenticated */
+	int unauthenticated; /* sender_identify refused it: why says why */
+	char why[240];
 	const char *case_id; /* a well-formed case id, or NULL */
 	const char *dept, *action;
 	time_t now;
@@ -107,6 +114,7 @@ static int record(const struct fb *f, const char *outcome, const char *reason)
 	char *outputs = json_dumps(outs, JSON_COMPACT);
 	char *body = body_text(rkm);
 	struct caseops_feedback row = {
+		f->from.code,
 		f->id,
 		f->case_id,
 		f->dept,
@@ -146,7 +154,7 @@ static int refuse(struct fb *f, const char *code, const char *why)
 static int seen_before(const struct fb *f)
 {
 	const rd_kafka_message_t *rkm = f->rkm;
-	json_t *rec = caseops_feedback_seen(f->co, f->id);
+	json_t *rec = caseops_feedback_seen(f->co, f->from.code, f->id);
 
 	if (!rec)
 		return 0;
@@ -191,7 +199,7 @@ static int hours_bucket(time_t secs)
 
 static int do_accept(struct fb *f, struct case_row *c, struct sbuf *err)
 {
-	char aid[160];
+	char aid[160], by[32];
 
 	caseops_assignment_id(f->case_id, c->attempt, "lead", c->department, aid, sizeof aid);
 	c->state = CASE_ACCEPTED;
@@ -199,9 +207,11 @@ static int do_accept(struct fb *f, struct case_row *c, struct sbuf *err)
 	caseops_stat(f->co, c->department, c->category, "accepted",
 		     hours_bucket(f->now - c->assigned_at));
 	caseops_case_save(f->co, c, f->now, 1);
+	time_format_cst(c->resolve_by, by);
 	return event_to_dept(f, c->department, "accepted",
-			     json_pack("{s:s, s:s, s:s}", "department", c->department,
-				       "assignment_id", aid, "feedback_id", f->id),
+			     json_pack("{s:s, s:s, s:s, s:s}", "department", c->department,
+				       "assignment_id", aid, "feedback_id", f->id, "resolve_by",
+				       by),
 			     0, err);
 }
 
@@ -230,7 +240,7 @@ static int triage_decision(const struct fb *f, const struct case_row *c, struct 
 static int reassign(struct fb *f, struct case_row *c, const struct rules_decision *dec,
 		    size_t nreturned, struct sbuf *err)
 {
-	char aid[160];
+	char aid[160], abys[32], rbys[32];
 
 	c->attempt++;
 	snprintf(c->department, sizeof c->department, "%s", dec->lead->code);
@@ -242,14 +252,17 @@ static int reassign(struct fb *f, struct case_row *c, const struct rules_decisio
 		caseops_assign(f->co, c->petition, dec, dec->co[i], "co", c->attempt, f->now,
 			       c->accept_by, c->resolve_by);
 	caseops_case_save(f->co, c, f->now, 0);
-	return caseops_event(f->co, f->case_id, "redispatched", f->now,
-			     json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:O, s:O}", "department",
-				       dec->lead->code, "assignment_id", aid, "attempt", c->attempt,
-				       "rule", dec->rule ? dec->rule->id : "triage",
-				       "rules_version", f->co->env.rules->version, "triage",
-				       dec->triage || nreturned >= 2, "excluded", c->returned_by,
-				       "explain", dec->explain),
-			     NULL, err);
+	time_format_cst(c->accept_by, abys);
+	time_format_cst(c->resolve_by, rbys);
+	return caseops_event(
+		f->co, f->case_id, "redispatched", f->now,
+		json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:O, s:O, s:s, s:s}", "department",
+			  dec->lead->code, "assignment_id", aid, "attempt", c->attempt, "rule",
+			  dec->rule ? dec->rule->id : "triage", "rules_version",
+			  f->co->env.rules->version, "triage", dec->triage || nreturned >= 2,
+			  "excluded", c->returned_by, "explain", dec->explain, "accept_by", abys,
+			  "resolve_by", rbys),
+		NULL, err);
 }
 
 /* The new lead after a return: by the rules without those who returned it. */
@@ -414,6 +427,29 @@ const char *lifecycle_action_name(size_t i)
 	return i < sizeof actions / sizeof actions[0] ? actions[i].name : NULL;
 }
 
+/*
+ * Whether f's sender may send it: a citizen_side sender only rates; any
+ * other sends feedback of its own department, and never rates. 1, or 0
+ * with why.
+ */
+static int permitted(const struct fb *f, const struct action *act, char *why, size_t whysz)
+{
+	int rate = !strcmp(act->name, "rate");
+
+	if (f->from.kind == SENDER_CITIZEN_SIDE && !rate)
+		snprintf(why, whysz, "%s speaks for the citizen: it may rate a case, not %s it",
+			 f->from.code, act->name);
+	else if (f->from.kind != SENDER_CITIZEN_SIDE && strcmp(f->from.code, f->dept))
+		snprintf(why, whysz, "sent by %s for department %s", f->from.code, f->dept);
+	else if (f->from.kind != SENDER_CITIZEN_SIDE && rate)
+		snprintf(why, whysz,
+			 "a rating comes from the citizen's side (citizen_side in the rules), "
+			 "never from the department that handled the case");
+	else
+		return 1;
+	return 0;
+}
+
 static int apply(struct fb *f, struct case_row *c, struct sbuf *err)
 {
 	const struct action *act = action_find(f->action);
@@ -421,6 +457,8 @@ static int apply(struct fb *f, struct case_row *c, struct sbuf *err)
 
 	if (c->state == CASE_RATED)
 		return refuse(f, "closed", "the case is closed (rated)");
+	if (!permitted(f, act, why, sizeof why))
+		return refuse(f, "not_permitted", why);
 	if (strcmp(f->dept, c->department) &&
 	    !(act->co_handler && caseops_co_handles(f->co, f->case_id, c->attempt, f->dept))) {
 		snprintf(why, sizeof why, "the case is held by %s", c->department);
@@ -451,14 +489,18 @@ static const char *malformed(const struct fb *f, struct sbuf *why)
 	return why->len ? why->buf : NULL;
 }
 
-static void fb_read(struct fb *f, json_t *msg, const rd_kafka_message_t *rkm)
+static void fb_read(struct fb *f, const struct lifecycle *lc, json_t *msg,
+		    const rd_kafka_message_t *rkm, const struct sender_hdrs *h)
 {
 	const char *id = str_at(msg, "feedback_id", NULL);
 	const char *cid = str_at(msg, "case_id", NULL);
 
 	f->msg = msg;
 	f->rkm = rkm;
-	if (id && *id && strlen(id) < 128)
+	f->unauthenticated = sender_identify(lc->keys, h, rkm->payload, rkm->len,
+					     str_at(msg, "department", NULL), lc->development,
+					     &f->from, f->why, sizeof f->why);
+	if (!f->unauthenticated && id && *id && strlen(id) < 128)
 		snprintf(f->id, sizeof f->id, "%s", id);
 	else
 		snprintf(f->id, sizeof f->id, "@%s/%d/%lld", rd_kafka_topic_name(rkm->rkt),
@@ -468,20 +510,21 @@ static void fb_read(struct fb *f, json_t *msg, const rd_kafka_message_t *rkm)
 	f->action = str_at(msg, "action", NULL);
 }
 
-void lifecycle_want(struct caseops *co, json_t *msg, const rd_kafka_message_t *rkm)
+void lifecycle_want(const struct lifecycle *lc, struct caseops *co, json_t *msg,
+		    const rd_kafka_message_t *rkm, const struct sender_hdrs *h)
 {
 	struct fb f;
 
 	memset(&f, 0, sizeof f);
-	fb_read(&f, msg, rkm);
-	caseops_want_feedback(co, f.id);
+	fb_read(&f, lc, msg, rkm, h);
+	caseops_want_feedback(co, f.from.code, f.id);
 	if (f.case_id)
 		caseops_want_case(co, f.case_id);
 }
 
 int lifecycle_feedback(struct lifecycle *lc, struct caseops *co, json_t *msg,
-		       const rd_kafka_message_t *rkm, time_t now, const char **dlq_code,
-		       char **dlq_why, struct sbuf *err)
+		       const rd_kafka_message_t *rkm, const struct sender_hdrs *h, time_t now,
+		       const char **dlq_code, char **dlq_why, struct sbuf *err)
 {
 	struct sbuf why = SBUF_INIT;
 	struct case_row *c;
@@ -492,10 +535,15 @@ int lifecycle_feedback(struct lifecycle *lc, struct caseops *co, json_t *msg,
 	f.lc = lc;
 	f.co = co;
 	f.now = now;
-	fb_read(&f, msg, rkm);
+	fb_read(&f, lc, msg, rkm, h);
 	f.ob_from = co->ob->n;
 	if (seen_before(&f))
 		return 0;
+	if (f.unauthenticated) {
+		*dlq_code = "unauthenticated";
+		*dlq_why = xstrdup(f.why);
+		return refuse(&f, "unauthenticated", f.why);
+	}
 	if (malformed(&f, &why)) {
 		*dlq_code = "bad_feedback";
 		*dlq_why = xstrdup(why.buf);

@@ -10,15 +10,17 @@
 
 /* received, classified, assigned: the first three links of the chain. */
 static int events_insert(struct caseops *co, json_t *petition, const struct rules_decision *dec,
-			 time_t now, struct sbuf *err)
+			 time_t now, time_t accept_by, time_t resolve_by, struct sbuf *err)
 {
 	const char *case_id = str_at(petition, "case_id", NULL);
 	const char *received = str_at(petition, "received_at", NULL);
 	json_t *cls = json_object_get(petition, "classification");
 	json_t *co_handlers = json_array();
 	time_t received_t = now;
-	char aid[160];
+	char aid[160], abys[32], rbys[32];
 
+	time_format_cst(accept_by, abys);
+	time_format_cst(resolve_by, rbys);
 	if (received)
 		time_parse_rfc3339(received, &received_t);
 	for (size_t i = 0; i < dec->nco; i++)
@@ -40,11 +42,12 @@ static int events_insert(struct caseops *co, json_t *petition, const struct rule
 		return -1;
 	}
 	return caseops_event(co, case_id, "assigned", now,
-			     json_pack("{s:s, s:s, s:o, s:s, s:s, s:i, s:b}", "department",
-				       dec->lead->code, "assignment_id", aid, "co_handlers",
-				       co_handlers, "rule", dec->rule ? dec->rule->id : "triage",
-				       "rules_version", co->env.rules->version, "attempt", 1,
-				       "triage", dec->triage),
+			     json_pack("{s:s, s:s, s:o, s:s, s:s, s:i, s:b, s:s, s:s}",
+				       "department", dec->lead->code, "assignment_id", aid,
+				       "co_handlers", co_handlers, "rule",
+				       dec->rule ? dec->rule->id : "triage", "rules_version",
+				       co->env.rules->version, "attempt", 1, "triage", dec->triage,
+				       "accept_by", abys, "resolve_by", rbys),
 			     NULL, err);
 }
 
@@ -72,7 +75,7 @@ static int case_decide(struct route *rt, struct caseops *co, json_t *petition,
 	caseops_assign(co, petition, dec, dec->lead, "lead", 1, now, accept_by, resolve_by);
 	for (size_t i = 0; i < dec->nco; i++)
 		caseops_assign(co, petition, dec, dec->co[i], "co", 1, now, accept_by, resolve_by);
-	return events_insert(co, petition, dec, now, err);
+	return events_insert(co, petition, dec, now, accept_by, resolve_by, err);
 }
 
 int route_petition(struct route *rt, struct caseops *co, json_t *petition, time_t now,
@@ -82,7 +85,7 @@ int route_petition(struct route *rt, struct caseops *co, json_t *petition, time_
 	struct sbuf why = SBUF_INIT;
 	int rc;
 
-	if (caseops_replay(co, str_at(petition, "case_id", NULL)))
+	if (caseops_replay(co, str_at(petition, "case_id", NULL), petition))
 		return 0;
 	rc = caseops_decide(co, petition, NULL, 0, &dec, &why);
 	if (rc == -1) {

@@ -695,41 +695,6 @@ void webhook_stop(struct webhook_sender *ws)
 	free(ws);
 }
 
-/*
- * The secret name holds: the variable name, else the contents of the file
- * that name_FILE names (one trailing line break dropped). A new string, or
- * NULL when neither gives a non-empty value.
- */
-char *webhook_secret_resolve(const char *name)
-{
-	struct sbuf path = SBUF_INIT, val = SBUF_INIT;
-	const char *v = getenv(name), *file;
-	char buf[4096];
-	size_t n;
-	FILE *f;
-
-	if (v && *v)
-		return xstrdup(v);
-	sbuf_addf(&path, "%s_FILE", name);
-	file = getenv(path.buf);
-	f = file && *file ? fopen(file, "r") : NULL;
-	sbuf_release(&path);
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		sbuf_add(&val, buf, n);
-	fclose(f);
-	if (val.len && val.buf[val.len - 1] == '\n')
-		val.buf[--val.len] = '\0';
-	if (val.len && val.buf[val.len - 1] == '\r')
-		val.buf[--val.len] = '\0';
-	if (!val.len) {
-		sbuf_release(&val);
-		return NULL;
-	}
-	return sbuf_detach(&val, NULL);
-}
-
 static void keys_free(struct hook_key *keys, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -752,8 +717,7 @@ void webhook_set_keys(struct webhook_sender *ws, const struct rules_set *rs)
 			continue;
 		keys[n].code = xstrdup(dp->code);
 		keys[n].name = dp->webhook_secret ? xstrdup(dp->webhook_secret) : NULL;
-		keys[n].secret = dp->webhook_secret ? webhook_secret_resolve(dp->webhook_secret)
-						    : NULL;
+		keys[n].secret = dp->webhook_secret ? cfg_secret_read(dp->webhook_secret) : NULL;
 		if (keys[n].name && !keys[n].secret)
 			log_error("webhook_secret_missing", LOG_S("department", dp->code),
 				  LOG_S("name", dp->webhook_secret), LOG_END);

@@ -74,12 +74,6 @@ void webhook_stop(struct webhook_sender *ws);
  * rows. From the dispatcher's thread, while the sender runs.
  */
 void webhook_set_keys(struct webhook_sender *ws, const struct rules_set *rs);
-/*
- * The value of variable name, else the contents of the file name_FILE
- * names, one trailing line break dropped: a new string, or NULL if neither
- * gives a non-empty value.
- */
-char *webhook_secret_resolve(const char *name);
 
 /* Counters since the start, for metrics. */
 struct webhook_stats {

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pg.h"
 #include "petitioner.h"
+#include "querycode.h"
 #include "util.h"
 #include "validate.h"
 #include "xalloc.h"
@@ -65,8 +66,13 @@ static int emit_receipt(struct intake *in, const struct intake_verdict *v, const
 	json_t *r = intake_receipt(v->source_system, v->external_id, status, case_id,
 				   case_id ? NULL : v->errors);
 	struct sbuf key = SBUF_INIT;
+	char code[QUERY_CODE_LEN + 1];
 	int rc;
 
+	if (case_id) { /* printed with the case id, for the citizen's lookups */
+		query_code(in->svc.conf.query_key, case_id, code);
+		json_object_set_new(r, "query_code", json_string(code));
+	}
 	sbuf_addf(&key, "%s/%s", v->source_system ? v->source_system : "",
 		  v->external_id ? v->external_id : "");
 	rc = emit(in, "petition.receipts", key.buf, r, status, acks, err);

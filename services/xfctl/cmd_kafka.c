@@ -3,15 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "kafka.h"
 #include "lag.h"
 #include "pg.h"
+#include "signature.h"
 #include "util.h"
 #include "xfctl.h"
 
 const char *const xfctl_core_topics[] = {
-	"hotline.events",      "petition.received", "petition.receipts",   "petition.dlq",
-	"petition.classified", "case.events",       "department.feedback", NULL,
+	"hotline.events",      "petition.received",   "petition.receipts",
+	"petition.dlq",        "petition.classified", "case.events",
+	"department.feedback", "petition.updates",    NULL,
 };
 
 int xfctl_create_topics(struct xfctl *x, const char *const *topics, size_t n)
@@ -234,19 +237,77 @@ static const char *message_key(json_t *j)
 	return k ? k : json_string_value(json_object_get(j, "case_id"));
 }
 
+/* publish's options: --as SENDER [--secret NAME]. */
+struct publish_args {
+	const char *sender; /* xf-sender of each message, or NULL */
+	char *secret;       /* its signing key (cfg_secret_read), or NULL: unsigned */
+};
+
+/* Takes the options off argv; the remaining count, or -1 (usage), or -2 (said why). */
+static int publish_parse(int argc, char **argv, struct publish_args *a, char ***rest)
+{
+	const char *name = NULL;
+	int i = 0;
+
+	memset(a, 0, sizeof *a);
+	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+		if (!strcmp(argv[i], "--as"))
+			a->sender = argv[i + 1];
+		else if (!strcmp(argv[i], "--secret"))
+			name = argv[i + 1];
+		else
+			return -1;
+	}
+	if (name && !a->sender)
+		return -1;
+	if (name && !(a->secret = cfg_secret_read(name))) {
+		fprintf(stderr, "xfctl: publish: %s (or %s_FILE) is not set\n", name, name);
+		return -2;
+	}
+	*rest = argv + i;
+	return argc - i;
+}
+
+/* Publishes line (len bytes) to topic, with the sender's headers when a names one. */
+static int publish_line(rd_kafka_t *rk, const char *topic, const struct publish_args *a,
+			const char *line, size_t len, struct kafka_acks *acks, struct sbuf *err)
+{
+	json_t *j = json_loadb(line, len, 0, NULL);
+	const char *key = message_key(j);
+	char sig[FEEDBACK_SIG_LEN];
+	struct kafka_hdr h[2] = { { "xf-sender", a->sender }, { "xf-signature", sig } };
+	int rc;
+
+	if (a->secret)
+		feedback_signature(a->secret, a->sender, line, len, sig);
+	rc = kafka_produce(rk, topic, key, key ? strlen(key) : 0, line, len, h,
+			   !a->sender  ? 0
+			   : a->secret ? 2
+				       : 1,
+			   acks, err);
+	json_decref(j);
+	return rc;
+}
+
 int cmd_publish(struct xfctl *x, int argc, char **argv)
 {
 	struct kafka_acks acks = { 0, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR };
 	struct sbuf err = SBUF_INIT, line = SBUF_INIT;
-	FILE *f = argc == 2 ? (strcmp(argv[1], "-") ? fopen(argv[1], "r") : stdin) : NULL;
+	struct publish_args a;
+	FILE *f;
 	rd_kafka_t *rk;
 	int c, rc = 0;
 
-	if (argc != 2)
-		return -1;
+	argc = publish_parse(argc, argv, &a, &argv);
+	if (argc != 2) {
+		free(a.secret);
+		return argc == -2 ? 1 : -1;
+	}
+	f = strcmp(argv[1], "-") ? fopen(argv[1], "r") : stdin;
 	if (!f || !(rk = kafka_producer_new(x->conf.brokers, NULL, &err))) {
 		if (f && f != stdin)
 			fclose(f);
+		free(a.secret);
 		return xfctl_fail(argv[1], &err);
 	}
 	while (!rc && (c = getc(f)) != EOF) {
@@ -254,13 +315,8 @@ int cmd_publish(struct xfctl *x, int argc, char **argv)
 			sbuf_addch(&line, (char)c);
 			continue;
 		}
-		json_t *j = json_loadb(line.buf, line.len, 0, NULL);
-		const char *key = message_key(j);
-
 		if (line.len)
-			rc = kafka_produce(rk, argv[0], key, key ? strlen(key) : 0, line.buf,
-					   line.len, NULL, 0, &acks, &err);
-		json_decref(j);
+			rc = publish_line(rk, argv[0], &a, line.buf, line.len, &acks, &err);
 		sbuf_reset(&line);
 	}
 	if (!rc)
@@ -271,5 +327,6 @@ int cmd_publish(struct xfctl *x, int argc, char **argv)
 	if (f != stdin)
 		fclose(f);
 	sbuf_release(&line);
+	free(a.secret);
 	return rc ? xfctl_fail("publish", &err) : 0;
 }

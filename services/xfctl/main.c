@@ -23,7 +23,10 @@ static const struct command {
 	  cmd_lag },
 	{ "audit", "verify", "check every case's hash chain", cmd_audit },
 	{ "topics", "create", "create the core and department topics", cmd_topics },
-	{ "publish", "TOPIC FILE", "publish JSON lines (one message each)", cmd_publish },
+	{ "publish", "[--as SENDER [--secret NAME]] TOPIC FILE",
+	  "publish JSON lines (one message each); --as: with the headers xf-sender: SENDER and,"
+	  " with --secret, xf-signature under the key in variable NAME (or NAME_FILE)",
+	  cmd_publish },
 	{ "model", "train DATA -o MODEL [-C X] | eval MODEL DATA | cv DATA [-k 5]",
 	  "train and judge the category model on labelled JSON lines", cmd_model },
 	{ "calendar", "import FILE | show [YEAR]",

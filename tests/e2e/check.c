@@ -281,6 +281,7 @@ static const char *schema_of(const char *topic)
 		{ "petition.receipts", "xf.receipt.v1" },
 		{ "petition.classified", "xf.petition.v1" },
 		{ "case.events", "xf.case_event.v1" },
+		{ "petition.updates", "xf.petition_update.v1" },
 		{ "assignments.", "xf.assignment.v1" },
 	};
 	/* clang-format on */

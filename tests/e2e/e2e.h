@@ -97,6 +97,13 @@ int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args);
 int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len);
 /* The same to another topic (department.feedback, say). */
 int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void *val, size_t len);
+/*
+ * One department.feedback message (key case_id) as sender sends it:
+ * signed under secret when it is not NULL (sender.h), else unsigned with
+ * only the xf-sender header (sender NULL: no header at all).
+ */
+int e2e_feedback_as(struct e2e *t, const char *sender, const char *secret, const char *case_id,
+		    const char *text);
 int e2e_flush(struct e2e *t);
 
 /* Polls outputs for up to ms milliseconds (appending to t->msgs). */

@@ -19,6 +19,7 @@
 #include "kafka.h"
 #include "pg.h"
 #include "util.h"
+#include "signature.h"
 
 static const char *const daemon_names[] = { "xf-intake", "xf-classify", "xf-dispatch" };
 /* clang-format off */
@@ -122,7 +123,8 @@ static int position_group(struct e2e *t, const char *suffix, const char *topic)
 static int collector_start(struct e2e *t)
 {
 	static const char *const fixed[] = { "petition.receipts", "petition.dlq", "case.events",
-					     "petition.classified" };
+					     "petition.classified", "petition.updates" };
+	const int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
 	const char *none[] = { NULL };
 	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(64);
 	PGresult *res = PQexec(t->conn, "SELECT 'assignments.' || code FROM departments");
@@ -131,8 +133,8 @@ static int collector_start(struct e2e *t)
 
 	sbuf_addf(&group, "%s-collector", t->prefix);
 	t->collector = kafka_consumer_new(getenv("XF_KAFKA_BROKERS"), group.buf, none, NULL, &err);
-	for (int i = 0; t->collector && i < 4 + PQntuples(res); i++) {
-		const char *topic = i < 4 ? fixed[i] : PQgetvalue(res, i - 4, 0);
+	for (int i = 0; t->collector && i < nfixed + PQntuples(res); i++) {
+		const char *topic = i < nfixed ? fixed[i] : PQgetvalue(res, i - nfixed, 0);
 		rd_kafka_topic_partition_list_t *l = e2e_topic_ends(t->collector, topic);
 
 		for (int p = 0; l && p < l->cnt; p++)
@@ -472,6 +474,30 @@ int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void
 	int rc = kafka_produce(t->producer, topic, key, strlen(key), val, len, NULL, 0, &t->acks,
 			       &err);
 
+	if (rc)
+		fprintf(stderr, "e2e: produce: %s\n", err.buf);
+	sbuf_release(&err);
+	return rc;
+}
+
+int e2e_feedback_as(struct e2e *t, const char *sender, const char *secret, const char *case_id,
+		    const char *text)
+{
+	struct kafka_hdr h[2] = { { "xf-sender", sender }, { "xf-signature", NULL } };
+	struct sbuf err = SBUF_INIT;
+	char sig[FEEDBACK_SIG_LEN];
+	int rc;
+
+	if (secret) {
+		feedback_signature(secret, sender, text, strlen(text), sig);
+		h[1].value = sig;
+	}
+	rc = kafka_produce(t->producer, "department.feedback", case_id, strlen(case_id), text,
+			   strlen(text), h,
+			   !sender  ? 0
+			   : secret ? 2
+				    : 1,
+			   &t->acks, &err);
 	if (rc)
 		fprintf(stderr, "e2e: produce: %s\n", err.buf);
 	sbuf_release(&err);

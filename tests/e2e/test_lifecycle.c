@@ -13,7 +13,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "signature.h"
 #include "gen.h"
+#include "kafka.h"
+#include "querycode.h"
+#include "sbuf.h"
 #include "tharness.h"
 #include "util.h"
 
@@ -34,6 +38,7 @@ static const char lc_rules[] =
 	" {\"id\": \"health\", \"priority\": 20, \"when\": {\"category\": [\"health\"]},"
 	"  \"assign\": {\"department\": \"l-wjj\"}},"
 	" {\"id\": \"all\", \"priority\": 1000, \"assign\": {\"kind\": \"xfj\", \"level\": \"county\"}}],"
+	" \"citizen_side\": [{\"code\": \"t-bureau\", \"name\": \"瑞安市信访局（群众评价）\"%s}],"
 	" \"triage\": {\"department\": \"l-xfj\"}}";
 
 enum { LABOR, HEALTH };
@@ -46,7 +51,7 @@ static const char *rules_file(const char *webhook_field)
 	snprintf(path, sizeof path, "/tmp/xf-lc-rules-%d.json", (int)getpid());
 	f = fopen(path, "w");
 	if (f) {
-		fprintf(f, lc_rules, webhook_field ? webhook_field : "");
+		fprintf(f, lc_rules, webhook_field ? webhook_field : "", "");
 		fclose(f);
 	}
 	return path;
@@ -165,6 +170,9 @@ static const char *sget(json_t *j, const char *k1, const char *k2)
 	return json_string_value(k2 ? json_object_get(v, k2) : v);
 }
 
+#define PETITIONER_NAME "王小明"
+#define PETITIONER_PHONE "13812345678"
+
 /* Publishes a petition; waits for its lead assignment: case id and department. */
 static int petition(struct e2e *t, const char *ext, int kind, char case_id[32], char dept[72])
 {
@@ -173,11 +181,12 @@ static int petition(struct e2e *t, const char *ext, int kind, char case_id[32], 
 		"我在一家公司工作，公司拖欠工资，讨薪无果，社保也没有缴纳，请人社部门帮助。",
 		"在医院看病时医生开了很多检查，患者负担很重，请卫生部门核查。"
 	};
-	json_t *ev = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s}", "schema",
-			       "xf.hotline_event.v1", "source", "system", "lc12345", "channel",
-			       "hotline", "external_id", ext, "occurred_at",
+	json_t *ev = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}",
+			       "schema", "xf.hotline_event.v1", "source", "system", "lc12345",
+			       "channel", "hotline", "external_id", ext, "occurred_at",
 			       "2026-11-22T09:30:00+08:00", "region_code", "330381001", "subject",
-			       subject[kind], "content", content[kind]);
+			       subject[kind], "content", content[kind], "petitioner", "name",
+			       PETITIONER_NAME, "phone", PETITIONER_PHONE);
 	char *text = json_dumps(ev, JSON_COMPACT);
 	struct want w = { "assignments.*", NULL, NULL, ext, 0, 0, NULL };
 	int rc = e2e_produce(t, ext, text, strlen(text)) || e2e_flush(t) ||
@@ -206,7 +215,11 @@ static int feedback(struct e2e *t, const char *id, const char *case_id, const ch
 	if (more)
 		json_object_update(fb, more);
 	text = json_dumps(fb, JSON_COMPACT);
-	rc = e2e_produce_to(t, "department.feedback", case_id, text, strlen(text)) || e2e_flush(t);
+	/* a rating comes from the citizen's side (development: believed unsigned) */
+	rc = (!strcmp(action, "rate")
+		      ? e2e_feedback_as(t, "t-bureau", NULL, case_id, text)
+		      : e2e_produce_to(t, "department.feedback", case_id, text, strlen(text))) ||
+	     e2e_flush(t);
 	free(text);
 	json_decref(more);
 	json_decref(fb);
@@ -235,6 +248,86 @@ static const char *refusal_code(json_t *ev)
 	return sget(json_object_get(ev, "data"), "code", NULL);
 }
 
+struct updates {
+	const char *case_id;
+	size_t n;
+};
+
+static int updates_seen(struct e2e *t, void *arg)
+{
+	struct updates *u = arg;
+
+	return count_want(t, &(struct want){ "petition.updates", u->case_id, NULL, NULL, 0, 0,
+					     NULL }) >= u->n;
+}
+
+/* Every key of j, at any depth, is one of allowed (NULL-terminated). */
+static int keys_only(json_t *j, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(j, k, v)
+	{
+		for (i = 0; allowed[i] && strcmp(allowed[i], k); i++)
+			;
+		if (!allowed[i] || (json_is_object(v) && !keys_only(v, allowed))) {
+			fprintf(stderr, "    petition.updates: key %s\n", k);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The case's petition.updates are the steps statuses (space-separated), in
+ * order, keyed like its receipt, with public fields only, and its receipt's
+ * query code is the case id's under the development key.
+ */
+static void check_updates(struct e2e *t, const char *case_id, const char *statuses)
+{
+	static const char *const allowed[] = {
+		"schema",     "case_id",     "seq",          "status", "at",   "source",
+		"system",     "external_id", "department",   "code",   "name", "accept_by",
+		"resolve_by", "result",      "satisfaction", "text",   NULL
+	};
+	struct updates want = { case_id, 1 };
+	struct sbuf got = SBUF_INIT;
+	char code[QUERY_CODE_LEN + 1];
+	int receipts = 0;
+
+	for (const char *p = statuses; *p; p++)
+		want.n += *p == ' ';
+	T_CHECK(e2e_collect_until(t, updates_seen, &want, 60));
+	e2e_collect(t, 500);
+	query_code("xf-dev-query-key-change-me", case_id, code);
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const struct e2e_msg *m = &t->msgs[i];
+		char *text;
+
+		if (!strcmp(m->topic, "petition.receipts") &&
+		    !strcmp(sget(m->json, "case_id", NULL) ? sget(m->json, "case_id", NULL) : "",
+			    case_id)) {
+			T_STREQ(sget(m->json, "query_code", NULL), code);
+			receipts++;
+		}
+		if (strcmp(m->topic, "petition.updates") ||
+		    strcmp(sget(m->json, "case_id", NULL), case_id))
+			continue;
+		sbuf_addf(&got, "%s%s", got.len ? " " : "", sget(m->json, "status", NULL));
+		T_CHECK(keys_only(m->json, allowed));
+		T_CHECK(!strncmp(m->key, "lc12345/", 8));
+		text = json_dumps(m->json, 0);
+		T_CHECK(!strstr(text, PETITIONER_NAME) && !strstr(text, PETITIONER_PHONE) &&
+			!strstr(text, "拖欠工资"));
+		free(text);
+	}
+	T_STREQ(got.buf, statuses);
+	T_CHECK(receipts >= 1);
+	sbuf_release(&got);
+}
+
 /* accept -> resolve -> rate satisfied, with statistics. */
 static void path_happy(struct e2e *t)
 {
@@ -259,6 +352,7 @@ static void path_happy(struct e2e *t)
 	/* a closed case takes no more feedback */
 	T_CHECK(feedback(t, "lc-1-x", c, d, "progress", NULL) == 0);
 	T_STREQ(refusal_code(await(t, "case.events", c, "refused")), "closed");
+	check_updates(t, c, "received assigned accepted resolved closed");
 }
 
 /* Refusals, duplicates, extension once, dissatisfied -> reopened. */
@@ -339,6 +433,7 @@ static void path_refusals_extend_reopen(struct e2e *t)
 	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM feedback WHERE feedback_id = 'lc-2-p'"
 				" AND outcome = 'applied'"),
 		1);
+	check_updates(t, c, "received assigned accepted extended resolved reopened");
 }
 
 /* Return -> re-dispatch to the other office -> return -> triage (the bureau). */
@@ -380,6 +475,7 @@ static void path_returns(struct e2e *t)
 	/* a return without a reason is malformed */
 	T_CHECK(feedback(t, "lc-3-r3", c, "l-xfj", "return", NULL) == 0);
 	T_STREQ(refusal_code(await(t, "case.events", c, "refused")), "malformed");
+	check_updates(t, c, "received assigned returned reassigned returned reassigned");
 }
 
 /* Two tied offices: the one with the better record gets the next case. */
@@ -747,6 +843,185 @@ out:
 }
 
 /* clang-format off */
+/*
+ * Feedback bound to its sender (README "Security"): xf-dispatch in
+ * production, each department and the bureau signing with a key of its
+ * own (rules feedback_secret), the keys in the environment.
+ */
+#define KEY(x) "e2e-feedback-key-" x "-0123456789abcdef0123456789"
+
+static const struct {
+	const char *code, *var, *key;
+} senders[] = {
+	{ "l-xfj", "XF_FEEDBACK_SECRET_L_XFJ", KEY("xfj") },
+	{ "l-rsj", "XF_FEEDBACK_SECRET_L_RSJ", KEY("rsj") },
+	{ "l-rsj2", "XF_FEEDBACK_SECRET_L_RSJ2", KEY("rsj2") },
+	{ "l-wjj", "XF_FEEDBACK_SECRET_L_WJJ", KEY("wjj") },
+	{ "t-bureau", "XF_FEEDBACK_SECRET_T_BUREAU", KEY("bureau") },
+};
+
+static const char *key_of(const char *code)
+{
+	for (size_t i = 0; i < sizeof senders / sizeof senders[0]; i++)
+		if (!strcmp(senders[i].code, code))
+			return senders[i].key;
+	return NULL;
+}
+
+/* The test rules with every sender's feedback_secret; the file's path. */
+static const char *rules_signed(void)
+{
+	static char path[64];
+	json_t *doc = json_load_file(rules_file(NULL), 0, NULL), *d;
+	size_t i;
+
+	snprintf(path, sizeof path, "/tmp/xf-lc-signed-%d.json", (int)getpid());
+	json_array_foreach(json_object_get(doc, "departments"), i, d)
+	{
+		for (size_t k = 0; k < sizeof senders / sizeof senders[0]; k++)
+			if (!strcmp(sget(d, "code", NULL), senders[k].code))
+				json_object_set_new(d, "feedback_secret",
+						    json_string(senders[k].var));
+	}
+	json_object_set_new(json_array_get(json_object_get(doc, "citizen_side"), 0),
+			    "feedback_secret", json_string("XF_FEEDBACK_SECRET_T_BUREAU"));
+	json_dump_file(doc, path, 0);
+	json_decref(doc);
+	return path;
+}
+
+/* A feedback message's text: action by dept on the case, extra fields as JSON text. */
+static char *fb_text(const char *id, const char *case_id, const char *dept, const char *action,
+		     const char *extra)
+{
+	json_t *fb = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "schema", "xf.feedback.v1",
+			       "feedback_id", id, "case_id", case_id, "department", dept, "action",
+			       action, "at", "2026-11-22T10:00:00+08:00");
+	json_t *more = extra ? json_loads(extra, 0, NULL) : NULL;
+	char *text;
+
+	if (more)
+		json_object_update(fb, more);
+	text = json_dumps(fb, JSON_COMPACT);
+	json_decref(more);
+	json_decref(fb);
+	return text;
+}
+
+/* Sends feedback as sender, signed with signer's key (NULL: unsigned). */
+static int fb_as(struct e2e *t, const char *sender, const char *signer, const char *id,
+		 const char *case_id, const char *dept, const char *action, const char *extra)
+{
+	char *text = fb_text(id, case_id, dept, action, extra);
+	int rc = e2e_feedback_as(t, sender, signer ? key_of(signer) : NULL, case_id, text) ||
+		 e2e_flush(t);
+
+	free(text);
+	return rc;
+}
+
+/* The nth refusal of the case: its code, after waiting for it. */
+static const char *nth_refusal(struct e2e *t, const char *case_id, size_t nth)
+{
+	struct want w = { "case.events", case_id, "refused", NULL, 0, nth, NULL };
+
+	return e2e_collect_until(t, found, &w, 60) ? refusal_code(w.found->json) : NULL;
+}
+
+/* Every petition.dlq message so far has reason code; how many there are. */
+static size_t dlq_all(struct e2e *t, const char *code)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nmsgs; i++)
+		if (!strcmp(t->msgs[i].topic, "petition.dlq")) {
+			T_STREQ(t->msgs[i].error_code, code);
+			n++;
+		}
+	return n;
+}
+
+static void senders_work(struct e2e *t)
+{
+	char c[32], d[72], *text, sig[FEEDBACK_SIG_LEN];
+	const char *other;
+	struct kafka_hdr h[2] = { { "xf-sender", "t-bureau" }, { "xf-signature", sig } };
+	struct sbuf err = SBUF_INIT;
+
+	if (!T_CHECK(petition(t, "sd-1", LABOR, c, d) == 0))
+		return;
+	other = strcmp(d, "l-rsj") ? "l-rsj" : "l-rsj2";
+	/* unsigned, in production: dead-lettered, refused, nothing changes */
+	T_CHECK(fb_as(t, NULL, NULL, "sd-acc", c, d, "accept", NULL) == 0);
+	T_STREQ(nth_refusal(t, c, 0), "unauthenticated");
+	/* another department signing as itself for the holder: not permitted */
+	T_CHECK(fb_as(t, other, other, "sd-acc", c, d, "accept", NULL) == 0);
+	T_STREQ(nth_refusal(t, c, 1), "not_permitted");
+	/* claiming to be the holder, signed with its own key: not authenticated */
+	T_CHECK(fb_as(t, d, other, "sd-acc", c, d, "accept", NULL) == 0);
+	T_STREQ(nth_refusal(t, c, 2), "unauthenticated");
+	T_STREQ(sql_text(t, "SELECT state FROM cases WHERE case_id = '%s'", c), "assigned");
+	/* the holder's own "sd-acc" is not a duplicate of the others' */
+	T_CHECK(fb_as(t, d, d, "sd-acc", c, d, "accept", NULL) == 0);
+	T_CHECK(await(t, "case.events", c, "accepted") != NULL);
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM feedback WHERE feedback_id = 'sd-acc'"
+				" AND outcome = 'applied'"),
+		1);
+	T_CHECK(fb_as(t, d, d, "sd-res", c, d, "resolve", "{\"result\": \"已督促企业补发\"}") ==
+		0);
+	T_CHECK(await(t, "case.events", c, "resolved") != NULL);
+	/* the department rating its own work, however well signed: not permitted */
+	T_CHECK(fb_as(t, d, d, "sd-rate", c, d, "rate", "{\"satisfaction\": \"satisfied\"}") ==
+		0);
+	T_STREQ(nth_refusal(t, c, 3), "not_permitted");
+	/* the bureau's signature over another text: not authenticated */
+	text = fb_text("sd-rate", c, d, "rate", "{\"satisfaction\": \"dissatisfied\"}");
+	feedback_signature(KEY("bureau"), "t-bureau", text, strlen(text), sig);
+	free(text);
+	text = fb_text("sd-rate", c, d, "rate", "{\"satisfaction\": \"satisfied\"}");
+	T_CHECK(kafka_produce(t->producer, "department.feedback", c, strlen(c), text,
+			      strlen(text), h, 2, &t->acks, &err) == 0 &&
+		e2e_flush(t) == 0);
+	free(text);
+	T_STREQ(nth_refusal(t, c, 4), "unauthenticated");
+	/* the bureau, for the citizen, signed: rated */
+	T_CHECK(fb_as(t, "t-bureau", "t-bureau", "sd-rate", c, d, "rate",
+		      "{\"satisfaction\": \"satisfied\"}") == 0);
+	T_CHECK(await(t, "case.events", c, "rated") != NULL);
+	T_STREQ(sql_text(t, "SELECT satisfaction FROM cases WHERE case_id = '%s'", c), "satisfied");
+	e2e_collect(t, 1000);
+	T_INTEQ(dlq_all(t, "unauthenticated"), 3);
+	sbuf_release(&err);
+}
+
+static void t_senders(void)
+{
+	struct e2e t;
+
+	if (!T_CHECK(e2e_setup_rules(&t, "senders", rules_signed()) == 0))
+		goto out;
+	for (size_t i = 0; i < sizeof senders / sizeof senders[0]; i++)
+		setenv(senders[i].var, senders[i].key, 1);
+	if (!T_CHECK(e2e_start(&t, E2E_INTAKE) == 0 && e2e_start(&t, E2E_CLASSIFY) == 0))
+		goto out;
+	unsetenv("XF_ENV"); /* production; it needs its own webhook secret */
+	setenv("XF_WEBHOOK_SECRET", "e2e-webhook-secret-0123456789abcdef", 1);
+	T_CHECK(e2e_start(&t, E2E_DISPATCH) == 0);
+	setenv("XF_ENV", "development", 1);
+	unsetenv("XF_WEBHOOK_SECRET");
+	if (e2e_alive(&t, E2E_DISPATCH))
+		senders_work(&t);
+	for (int d = 0; d < E2E_NDAEMONS; d++)
+		T_INTEQ(e2e_stop(&t, d), 0);
+out:
+	for (size_t i = 0; i < sizeof senders / sizeof senders[0]; i++)
+		unsetenv(senders[i].var);
+	unlink(rules_file(NULL));
+	unlink(rules_signed());
+	e2e_teardown(&t);
+}
+
 T_SUITE(e2e_lifecycle, { "feedback_paths", t_paths }, { "deadlines_across_holidays", t_deadlines },
-	{ "rules_import_mid_stream", t_hot_rules }, { "feedback_through_kill_9", t_feedback_kill })
+	{ "rules_import_mid_stream", t_hot_rules }, { "feedback_through_kill_9", t_feedback_kill },
+	{ "feedback_bound_to_sender", t_senders })
 /* clang-format on */

@@ -2,8 +2,8 @@
  * test_secrets.c - no development secrets in production (README "Secrets").
  *
  * The real daemon binaries, started with XF_ENV unset (production): with
- * the development default of XF_PETITIONER_KEY xf-intake exits non-zero
- * and its log names the variable; without XF_WEBHOOK_SECRET xf-dispatch
+ * the development default of XF_PETITIONER_KEY and no XF_QUERY_KEY
+ * xf-intake exits non-zero and its log names both variables; without XF_WEBHOOK_SECRET xf-dispatch
  * does the same. With the secrets and XF_HTTP_TOKEN in files (_FILE), both
  * start and become ready; /metrics and /status.json answer 401 without the
  * bearer token and 200 with it, /readyz needs none. xfctl migrate needs no
@@ -166,6 +166,7 @@ static void t_production_secrets(void)
 	T_INTEQ(e2e_start(&t, E2E_INTAKE), 0);
 	T_CHECK(exit_status(&t, E2E_INTAKE) > 0);
 	T_CHECK(log_has(&t, "xf-intake", "XF_PETITIONER_KEY is the development default"));
+	T_CHECK(log_has(&t, "xf-intake", "XF_QUERY_KEY (or XF_QUERY_KEY_FILE) is not set"));
 	unsetenv("XF_PETITIONER_KEY");
 
 	T_INTEQ(e2e_start(&t, E2E_DISPATCH), 0);
@@ -177,12 +178,14 @@ static void t_production_secrets(void)
 	secret_file(&t, "XF_WEBHOOK_SECRET_FILE", "webhook",
 		    "e2e-webhook-secret-0123456789abcdef\n");
 	secret_file(&t, "XF_HTTP_TOKEN_FILE", "token", TOKEN "\n");
+	secret_file(&t, "XF_QUERY_KEY_FILE", "query", "e2e-query-key-0123456789abcdef012345\n");
 	expect_guarded(E2E_INTAKE, &t, "/metrics");
 	expect_guarded(E2E_DISPATCH, &t, "/status.json");
 out:
 	unsetenv("XF_PETITIONER_KEY_FILE");
 	unsetenv("XF_WEBHOOK_SECRET_FILE");
 	unsetenv("XF_HTTP_TOKEN_FILE");
+	unsetenv("XF_QUERY_KEY_FILE");
 	setenv("XF_ENV", "development", 1);
 	e2e_teardown(&t);
 }

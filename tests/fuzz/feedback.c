@@ -3,7 +3,9 @@
  * (services/dispatch/lifecycle.c, as dispatch.c hands it each message):
  * each line of the input is one message, worked in order in one batch
  * against a case the batch has just assigned, then the first is delivered
- * again. No PostgreSQL: the batch state answers, as it does between
+ * again. A line "@CODE {...}" carries the header xf-sender: CODE, as the
+ * citizen's side sends a rating (unsigned: the fuzzer runs as in
+ * development). No PostgreSQL: the batch state answers, as it does between
  * caseops_load() and caseops_write().
  *
  * Whatever a message holds, it must be recordable: a row that cannot be
@@ -43,6 +45,7 @@ static const char rules_text[] =
 	"  [\"labor_social_security\"]}, \"assign\": {\"kind\": \"rsj\", \"level\": \"county\"},"
 	"  \"co_handlers\": [\"ruian-zjj\"], \"deadline_days\": 30},"
 	" {\"id\": \"catch-all\", \"priority\": 1000, \"assign\": {\"department\": \"ruian-xfj\"}}],"
+	" \"citizen_side\": [{\"code\": \"ruian-12345\", \"name\": \"12345热线\"}],"
 	" \"triage\": {\"department\": \"ruian-xfj\"}}";
 
 static const char petition_text[] =
@@ -62,6 +65,7 @@ static struct {
 	json_t *petition;
 	struct metrics *metrics;
 	struct metrics_series *dup;
+	struct sender_keys *keys;
 } g;
 
 static void setup(void)
@@ -73,6 +77,7 @@ static void setup(void)
 
 	log_init("fuzz-feedback", LOG_WARN); /* not a line per refusal */
 	g.rules = rules_parse(doc, &err);
+	g.keys = g.rules ? sender_keys_new(g.rules, 1) : NULL;
 	g.cal = calendar_new();
 	g.schemas = jschema_set_new();
 	g.weights = (struct choose_weights){ 0.25, 0.25, 0.25, 0.25 };
@@ -105,16 +110,17 @@ static void assign(struct caseops *co)
 }
 
 /* One message, as xf-dispatch's batch loop works it; 0, or -1 on an error. */
-static int work(struct lifecycle *lc, struct caseops *co, const rd_kafka_message_t *rkm, time_t now)
+static int work(struct lifecycle *lc, struct caseops *co, const rd_kafka_message_t *rkm,
+		const struct sender_hdrs *h, time_t now)
 {
 	json_t *msg = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
 	struct sbuf err = SBUF_INIT;
 
-	lifecycle_want(co, msg, rkm);
+	lifecycle_want(lc, co, msg, rkm, h);
 	const char *code = NULL;
 	char *why = NULL;
 
-	int rc = lifecycle_feedback(lc, co, msg, rkm, now, &code, &why, &err);
+	int rc = lifecycle_feedback(lc, co, msg, rkm, h, now, &code, &why, &err);
 
 	FUZZ_ASSERT(rc == 0 || err.len > 0);
 	FUZZ_ASSERT(!code || (why && *why));
@@ -145,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct outbox ob = OUTBOX_INIT;
 	struct caseops co;
 	rd_kafka_message_t rkm[MAX_MESSAGES];
+	struct sender_hdrs h[MAX_MESSAGES];
 	size_t n = 0, at = 0, first_from = 0, first_n = 0, again;
 	int first_rc = -1;
 
@@ -155,12 +162,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.weights = &g.weights;
 	lc.schemas = g.schemas;
 	lc.m_feedback_dup = g.dup;
+	lc.keys = g.keys;
+	lc.development = 1; /* unsigned messages are believed: the state machine is fuzzed */
 	caseops_init(&co, &env, &ob);
 	assign(&co);
 	memset(rkm, 0, sizeof rkm);
+	memset(h, 0, sizeof h);
 	while (at < size && n < MAX_MESSAGES) {
 		const uint8_t *nl = memchr(data + at, '\n', size - at);
 		size_t len = nl ? (size_t)(nl - data - at) : size - at;
+		const uint8_t *sp = memchr(data + at, ' ', len);
+
+		if (len && data[at] == '@' && sp && (size_t)(sp - data - at) < sizeof h[n].sender) {
+			memcpy(h[n].sender, data + at + 1, (size_t)(sp - data - at) - 1);
+			len -= (size_t)(sp - data - at) + 1;
+			at += (size_t)(sp - data - at) + 1;
+		}
 
 		rkm[n] = (rd_kafka_message_t){ .rkt = g.rkt,
 					       .partition = 0,
@@ -169,17 +186,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       .offset = (int64_t)n };
 		if (n == 0) {
 			first_from = ob.n;
-			first_rc = work(&lc, &co, &rkm[n], NOW);
+			first_rc = work(&lc, &co, &rkm[n], &h[n], NOW);
 			first_n = ob.n - first_from;
 		} else {
-			work(&lc, &co, &rkm[n], NOW + (time_t)n * 86400);
+			work(&lc, &co, &rkm[n], &h[n], NOW + (time_t)n * 86400);
 		}
 		at += len + 1;
 		n++;
 	}
 	if (n && first_rc == 0) { /* a redelivery of the first: the same outputs again */
 		again = ob.n;
-		FUZZ_ASSERT(work(&lc, &co, &rkm[0], NOW + (time_t)n * 86400) == 0);
+		FUZZ_ASSERT(work(&lc, &co, &rkm[0], &h[0], NOW + (time_t)n * 86400) == 0);
 		FUZZ_ASSERT(ob.n - again == first_n);
 		FUZZ_ASSERT(same_outputs(&ob, first_from, again, first_n));
 	}

@@ -229,7 +229,7 @@ static void t_secret_resolve(void)
 
 	unsetenv("XF_T_HOOK_KEY");
 	unsetenv("XF_T_HOOK_KEY_FILE");
-	T_CHECK(webhook_secret_resolve("XF_T_HOOK_KEY") == NULL);
+	T_CHECK(cfg_secret_read("XF_T_HOOK_KEY") == NULL);
 	snprintf(path, sizeof path, "/tmp/xf-hook-key-%d", (int)getpid());
 	f = fopen(path, "w");
 	if (!T_CHECK(f != NULL))
@@ -237,11 +237,11 @@ static void t_secret_resolve(void)
 	fputs("from-file\n", f);
 	fclose(f);
 	setenv("XF_T_HOOK_KEY_FILE", path, 1);
-	v = webhook_secret_resolve("XF_T_HOOK_KEY");
+	v = cfg_secret_read("XF_T_HOOK_KEY");
 	T_STREQ(v, "from-file");
 	free(v);
 	setenv("XF_T_HOOK_KEY", "from-env", 1);
-	v = webhook_secret_resolve("XF_T_HOOK_KEY");
+	v = cfg_secret_read("XF_T_HOOK_KEY");
 	T_STREQ(v, "from-env");
 	free(v);
 	unsetenv("XF_T_HOOK_KEY");

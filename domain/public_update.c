@@ -1,0 +1,78 @@
+/* public_update.c - the public view of a case's chain events (public_update.h). */
+#include "public_update.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+/* A chain event type the citizen is told of, and how. */
+static const struct told {
+	const char *type;   /* the chain event */
+	const char *status; /* xf.petition_update.v1 status */
+	const char *text;   /* %s: the department's name */
+} told[] = {
+	{ "received", "received", "您的信访事项已登记受理。" },
+	{ "assigned", "assigned", "已交办%s办理。" },
+	{ "accepted", "accepted", "%s已受理，正在办理。" },
+	{ "returned", "returned", "%s认为不属其职责，已退回重新交办。" },
+	{ "redispatched", "reassigned", "已重新交办%s办理。" },
+	{ "extended", "extended", "%s申请延期，办理期限已延长。" },
+	{ "resolved", "resolved", "%s已办结并答复。" },
+	{ "reopened", "reopened", "您对办理结果不满意，已交%s重新办理。" },
+	{ "rated", "closed", "您已评价，事项办结。" },
+};
+
+static const struct told *told_of(const char *type, json_t *data)
+{
+	const char *sat = json_string_value(json_object_get(data, "satisfaction"));
+
+	if (type && !strcmp(type, "rated") && sat && !strcmp(sat, "dissatisfied"))
+		return NULL; /* not closed: "reopened" follows */
+	for (size_t i = 0; type && i < sizeof told / sizeof told[0]; i++)
+		if (!strcmp(told[i].type, type))
+			return &told[i];
+	return NULL;
+}
+
+/* Copies data.key to u.key when it is a string. */
+static void copy(json_t *u, json_t *data, const char *key)
+{
+	json_t *v = json_object_get(data, key);
+
+	if (json_is_string(v))
+		json_object_set(u, key, v);
+}
+
+json_t *public_update(json_t *ev, const char *system, const char *external_id,
+		      const struct rules_set *rs)
+{
+	json_t *data = json_object_get(ev, "data");
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	const char *code = json_string_value(json_object_get(data, "department"));
+	const struct rules_dept *dept = code ? rules_dept_find(rs, code) : NULL;
+	const struct told *t = told_of(type, data);
+	const char *name = dept ? dept->name : "承办单位";
+	char text[512];
+	json_t *u;
+
+	if (!t || !json_is_object(data))
+		return NULL;
+	snprintf(text, sizeof text, t->text, name);
+	u = json_pack("{s:s, s:O, s:O, s:s, s:O, s:{s:s?, s:s?}, s:s}", "schema",
+		      PUBLIC_UPDATE_SCHEMA, "case_id", json_object_get(ev, "case_id"), "seq",
+		      json_object_get(ev, "seq"), "status", t->status, "at",
+		      json_object_get(ev, "at"), "source", "system", system, "external_id",
+		      external_id, "text", text);
+	if (!u)
+		return NULL;
+	if (code)
+		json_object_set_new(u, "department",
+				    json_pack("{s:s, s:s}", "code", code, "name", name));
+	copy(u, data, "accept_by");
+	copy(u, data, "resolve_by");
+	copy(u, data, "result");
+	if (!strcmp(t->status, "closed"))
+		copy(u, data, "satisfaction");
+	return u;
+}

@@ -1,0 +1,29 @@
+/*
+ * public_update.h - what the citizen and the upstream hotline are told of
+ * a case (xf.petition_update.v1, topic petition.updates, and the citizen's
+ * status page): the public view of the case's chain events.
+ *
+ * Only the steps a citizen should know of are told: received, assigned,
+ * accepted, returned, reassigned, extended, resolved (with the answer),
+ * reopened, closed. Nothing internal (rules, explain, risk, scores,
+ * emotion, feedback ids, reasons of returns) and no personal data: each
+ * field is copied by name, never the event's data as a whole.
+ */
+#ifndef XF_PUBLIC_UPDATE_H
+#define XF_PUBLIC_UPDATE_H
+
+#include <jansson.h>
+
+#include "rules.h"
+
+#define PUBLIC_UPDATE_SCHEMA "xf.petition_update.v1"
+
+/*
+ * The update for chain event ev (an xf.case_event.v1 object) of a case
+ * that came from system's external_id; rs (may be NULL) names the
+ * departments. A new object, or NULL when the citizen is not told of ev.
+ */
+json_t *public_update(json_t *ev, const char *system, const char *external_id,
+		      const struct rules_set *rs);
+
+#endif
