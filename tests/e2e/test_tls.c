@@ -9,7 +9,7 @@
  * other port), configured by XF_KAFKA_* alone, and PostgreSQL as xf_tls, a
  * role pg_hba lets in over TLS only, with sslmode=verify-full. xfctl
  * migrates, imports the rules and creates the topics; the upstream system
- * publishes events and reads their receipts; department A reads its
+ * publishes events and reads their receipts and updates; department A reads its
  * assignments and sends an accept, which case.events shows applied.
  * Refused: A reading assignments.B (TOPIC_AUTHORIZATION_FAILED), A writing
  * hotline.events, the upstream system reading assignments.A, A with a wrong
@@ -362,14 +362,21 @@ static int assign_from_end(rd_kafka_t *rk, const char *topic)
 	return rc;
 }
 
+/* Produces one message, with header xf-sender when sender is not NULL. */
 static int send_one(rd_kafka_t *rk, const char *topic, const char *key, const void *val, size_t len,
-		    struct dr *dr)
+		    const char *sender, struct dr *dr)
 {
-	rd_kafka_resp_err_t rc = rd_kafka_producev(
-		rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-		RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		RD_KAFKA_V_OPAQUE(dr), RD_KAFKA_V_END);
+	rd_kafka_headers_t *h = sender ? rd_kafka_headers_new(1) : NULL;
+	rd_kafka_resp_err_t rc;
 
+	if (h)
+		rd_kafka_header_add(h, "xf-sender", -1, sender, -1);
+	rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+			       RD_KAFKA_V_VALUE((void *)val, len),
+			       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+			       RD_KAFKA_V_OPAQUE(dr), RD_KAFKA_V_END);
+	if (rc && h)
+		rd_kafka_headers_destroy(h); /* not handed over */
 	dr->sent += !rc;
 	return rc ? -1 : 0;
 }
@@ -382,15 +389,16 @@ static rd_kafka_resp_err_t delivered(rd_kafka_t *rk, struct dr *dr)
 	return dr->done < dr->sent ? RD_KAFKA_RESP_ERR__TIMED_OUT : dr->first;
 }
 
-/* One message as principal who; the delivery report's error. */
+/* One message as principal who (sender: its xf-sender header, or NULL);
+ * the delivery report's error. */
 static rd_kafka_resp_err_t produce_as(const struct sec *s, enum who w, const char *topic,
-				      const char *key, const char *val)
+				      const char *key, const char *val, const char *sender)
 {
 	struct dr dr = { 0, 0, 0 };
 	rd_kafka_t *rk = client(s, w, NULL, NULL, NULL);
 	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__FAIL;
 
-	if (rk && !send_one(rk, topic, key, val, strlen(val), &dr))
+	if (rk && !send_one(rk, topic, key, val, strlen(val), sender, &dr))
 		err = delivered(rk, &dr);
 	if (rk)
 		rd_kafka_destroy(rk);
@@ -424,7 +432,7 @@ struct events {
 	const char *dept;
 };
 
-/* A receipt of one of the events: key <system>/<external_id>. */
+/* A receipt or update of one of the events: key <system>/<external_id>. */
 static int take_receipt(const rd_kafka_message_t *rkm, void *arg)
 {
 	const struct events *e = arg;
@@ -561,14 +569,15 @@ static rd_kafka_t *dept_reader(struct e2e *t, const struct sec *s)
 	return rk;
 }
 
-static rd_kafka_t *receipt_reader(struct e2e *t, const struct sec *s)
+/* The upstream system's consumer of topic (receipts, updates) from its end. */
+static rd_kafka_t *upstream_reader(struct e2e *t, const struct sec *s, const char *topic)
 {
 	struct sbuf group = SBUF_INIT;
 	rd_kafka_t *rk;
 
 	sbuf_addf(&group, "%s:%s", s->user[W_UPSTREAM], t->prefix);
 	rk = client(s, W_UPSTREAM, group.buf, NULL, NULL);
-	if (rk && assign_from_end(rk, "petition.receipts")) {
+	if (rk && assign_from_end(rk, topic)) {
 		kafka_consumer_close(rk);
 		rk = NULL;
 	}
@@ -586,7 +595,7 @@ static int publish(const struct sec *s, const struct events *e)
 
 	for (size_t i = 0; !rc && i < e->n; i++)
 		rc = send_one(rk, "hotline.events", e->ev[i].key, e->ev[i].bytes, e->ev[i].len,
-			      &dr);
+			      NULL, &dr);
 	if (!rc)
 		err = delivered(rk, &dr);
 	if (err)
@@ -603,22 +612,29 @@ static int publish(const struct sec *s, const struct events *e)
  */
 static void flow(struct e2e *t, const struct sec *s, struct events *e)
 {
-	rd_kafka_t *receipts = receipt_reader(t, s), *dept = dept_reader(t, s);
+	rd_kafka_t *receipts = upstream_reader(t, s, "petition.receipts");
+	rd_kafka_t *updates = upstream_reader(t, s, "petition.updates");
+	rd_kafka_t *dept = dept_reader(t, s);
 	char *fb = NULL;
 
-	if (!T_CHECK(receipts && dept) || !T_CHECK(publish(s, e) == 0))
+	if (!T_CHECK(receipts && updates && dept) || !T_CHECK(publish(s, e) == 0))
 		goto out;
 	T_INTEQ(read_until(receipts, valid(e, NULL), take_receipt, e), valid(e, NULL));
 	T_INTEQ(rd_kafka_commit(receipts, NULL, 0), 0);
+	/* at least one step (received, assigned) of each case, keyed alike */
+	T_INTEQ(read_until(updates, valid(e, NULL), take_receipt, e), valid(e, NULL));
 	if (!T_INTEQ(read_until(dept, valid(e, e->dept), take_assignment, e), valid(e, e->dept)))
 		goto out;
 	T_INTEQ(rd_kafka_commit(dept, NULL, 0), 0);
 	fb = accept_json(e);
-	T_INTEQ(produce_as(s, W_DEPT_A, "department.feedback", e->case_id, fb), 0);
+	/* unsigned: the tests' XF_ENV=development believes xf-sender (README
+	 * "Who sent it"); signatures are e2e_lifecycle's */
+	T_INTEQ(produce_as(s, W_DEPT_A, "department.feedback", e->case_id, fb, e->dept), 0);
 	T_CHECK(e2e_collect_until(t, accepted, e->case_id, WAIT_S));
 out:
 	free(fb);
 	kafka_consumer_close(receipts);
+	kafka_consumer_close(updates);
 	kafka_consumer_close(dept);
 }
 
@@ -691,7 +707,7 @@ static void refusals(struct e2e *t, const struct sec *s)
 	T_INTEQ(read_error(t, s, W_DEPT_A, topic), RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
 	snprintf(topic, sizeof topic, "assignments.%s", s->dept[0]);
 	T_INTEQ(read_error(t, s, W_UPSTREAM, topic), RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
-	T_INTEQ(produce_as(s, W_DEPT_A, "hotline.events", "tls-fake", fake),
+	T_INTEQ(produce_as(s, W_DEPT_A, "hotline.events", "tls-fake", fake, NULL),
 		RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
 	T_INTEQ(wrong_password(s), RD_KAFKA_RESP_ERR__AUTHENTICATION);
 }
