@@ -18,7 +18,8 @@ static const char *const cfg_vars[] = {
 	"XF_RETRY_MAX_MS",        "XF_ENV",
 	"XF_WEBHOOK_SECRET",      "XF_HTTP_TOKEN",
 	"XF_PETITIONER_KEY_FILE", "XF_WEBHOOK_SECRET_FILE",
-	"XF_HTTP_TOKEN_FILE",
+	"XF_HTTP_TOKEN_FILE",     "XF_QUERY_KEY",
+	"XF_QUERY_KEY_FILE",
 };
 #define NVARS (sizeof cfg_vars / sizeof cfg_vars[0])
 
@@ -289,6 +290,8 @@ static void t_production_refuses(void)
 	T_INTEQ(cfg_load(&conf, "", &err), 0); /* xfctl: no secret checked */
 	T_INTEQ(load_check("xf-intake", &conf, &err), -1);
 	T_STREQ(err.buf, "XF_PETITIONER_KEY (or XF_PETITIONER_KEY_FILE) is not set; it has no "
+			 "default outside XF_ENV=development; "
+			 "XF_QUERY_KEY (or XF_QUERY_KEY_FILE) is not set; it has no "
 			 "default outside XF_ENV=development");
 	sbuf_reset(&err);
 	T_INTEQ(load_check("xf-dispatch", &conf, &err), -1);
@@ -313,6 +316,9 @@ static void t_production_refuses(void)
 	sbuf_reset(&err);
 	setenv("XF_HTTP_TOKEN", KEY32 "t", 1);
 	T_INTEQ(load_check("xf-dispatch", &conf, &err), 0);
+	T_INTEQ(load_check("xf-intake", &conf, &err), -1); /* and its query key */
+	sbuf_reset(&err);
+	setenv("XF_QUERY_KEY", KEY32 "q", 1);
 	T_INTEQ(load_check("xf-intake", &conf, &err), 0);
 	setenv("XF_HTTP_ADDR", "127.0.0.1:8083", 1); /* loopback: no token needed */
 	unsetenv("XF_HTTP_TOKEN");
@@ -344,6 +350,7 @@ static void t_secret_file(void)
 	char path[64];
 
 	env_clear(&saved);
+	setenv("XF_QUERY_KEY", KEY32 "q", 1);
 	write_temp(path, KEY32 "file\n");
 	setenv("XF_PETITIONER_KEY_FILE", path, 1);
 	T_INTEQ(cfg_load(&conf, "", &err), 0);

@@ -67,7 +67,7 @@ static struct rules_set *rules(void)
 
 /* The update of an event of type with data (JSON text), from system's ext. */
 static json_t *told(const char *type, const char *data, const char *system, const char *ext,
-		   const struct rules_set *rs)
+		    const struct rules_set *rs)
 {
 	json_t *ev = event(type, data), *u = public_update(ev, system, ext, rs);
 
@@ -84,23 +84,26 @@ static void t_update(void)
 
 	if (!T_CHECK(rs != NULL))
 		return;
-	u = told("assigned", "{\"department\": \"p-rsj\", \"rule\": \"labor\","
-					    " \"explain\": {\"x\": 1}, \"rules_version\": \"p-1\","
-					    " \"accept_by\": \"2026-12-07T10:00:00+08:00\","
-					    " \"resolve_by\": \"2027-01-21T10:00:00+08:00\"}",
+	u = told("assigned",
+		 "{\"department\": \"p-rsj\", \"rule\": \"labor\","
+		 " \"explain\": {\"x\": 1}, \"rules_version\": \"p-1\","
+		 " \"accept_by\": \"2026-12-07T10:00:00+08:00\","
+		 " \"resolve_by\": \"2027-01-21T10:00:00+08:00\"}",
 		 "wz12345", "WO-1", rs);
 	text = json_dumps(u, JSON_SORT_KEYS | JSON_COMPACT);
-	T_STREQ(text, "{\"accept_by\":\"2026-12-07T10:00:00+08:00\",\"at\":\"2026-11-22T10:00:00+08:00\","
-		      "\"case_id\":\"" CASE "\",\"department\":{\"code\":\"p-rsj\",\"name\":"
-		      "\"瑞安市人社局\"},\"resolve_by\":\"2027-01-21T10:00:00+08:00\",\"schema\":"
-		      "\"xf.petition_update.v1\",\"seq\":4,\"source\":{\"external_id\":\"WO-1\","
-		      "\"system\":\"wz12345\"},\"status\":\"assigned\",\"text\":"
-		      "\"已交办瑞安市人社局办理。\"}");
+	T_STREQ(text,
+		"{\"accept_by\":\"2026-12-07T10:00:00+08:00\",\"at\":\"2026-11-22T10:00:00+08:00\","
+		"\"case_id\":\"" CASE "\",\"department\":{\"code\":\"p-rsj\",\"name\":"
+		"\"瑞安市人社局\"},\"resolve_by\":\"2027-01-21T10:00:00+08:00\",\"schema\":"
+		"\"xf.petition_update.v1\",\"seq\":4,\"source\":{\"external_id\":\"WO-1\","
+		"\"system\":\"wz12345\"},\"status\":\"assigned\",\"text\":"
+		"\"已交办瑞安市人社局办理。\"}");
 	free(text);
 	json_decref(u);
 	/* a return's reason and feedback id stay inside */
-	u = told("returned", "{\"department\": \"p-rsj\", \"reason\": \"内部意见\","
-					    " \"feedback_id\": \"f1\"}",
+	u = told("returned",
+		 "{\"department\": \"p-rsj\", \"reason\": \"内部意见\","
+		 " \"feedback_id\": \"f1\"}",
 		 "wz12345", "WO-1", rs);
 	T_STREQ(json_string_value(json_object_get(u, "status")), "returned");
 	T_CHECK(!json_object_get(u, "reason") && !json_object_get(u, "feedback_id"));
