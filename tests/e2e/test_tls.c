@@ -506,7 +506,7 @@ static int dead_letters(struct e2e *t, void *arg)
  */
 static void replay(struct e2e *t, const struct sec *s, const struct events *e)
 {
-	static const char *const args[] = { "dlq", "replay", NULL };
+	static const char *const args[] = { "dlq", "replay", "--service", "xf-intake", NULL };
 	const struct gen_event *bad = bad_one(e);
 	struct dlq_want w = { bad ? bad->key : "", 1 };
 	struct sbuf out = SBUF_INIT;
