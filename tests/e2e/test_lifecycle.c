@@ -231,16 +231,9 @@ static const char *sql_text(struct e2e *t, const char *fmt, const char *arg)
 {
 	static char out[512];
 	char sql[512];
-	PGresult *res;
 
 	snprintf(sql, sizeof sql, fmt, arg);
-	res = PQexec(t->conn, sql);
-	snprintf(out, sizeof out, "%s",
-		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-			 ? PQgetvalue(res, 0, 0)
-			 : "");
-	PQclear(res);
-	return out;
+	return e2e_sql_text(t, out, sizeof out, sql, 0, NULL);
 }
 
 static const char *refusal_code(json_t *ev)
