@@ -984,6 +984,10 @@ static void senders_work(struct e2e *t)
 	T_STREQ(sql_text(t, "SELECT satisfaction FROM cases WHERE case_id = '%s'", c), "satisfied");
 	e2e_collect(t, 1000);
 	T_INTEQ(dlq_all(t, "unauthenticated"), 3);
+	/* a claim that was not proved is nobody's: it takes no sender's feedback_id */
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM feedback WHERE reason LIKE"
+				" 'unauthenticated%' AND sender = '' AND feedback_id LIKE '@%'"),
+		3);
 	sbuf_release(&err);
 }
 
