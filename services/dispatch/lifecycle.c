@@ -500,6 +500,8 @@ static void fb_read(struct fb *f, const struct lifecycle *lc, json_t *msg,
 	f->unauthenticated = sender_identify(lc->keys, h, rkm->payload, rkm->len,
 					     str_at(msg, "department", NULL), lc->development,
 					     &f->from, f->why, sizeof f->why);
+	if (f->unauthenticated)
+		f->from.code[0] = '\0'; /* claimed, not proved: recorded as nobody's */
 	if (!f->unauthenticated && id && *id && strlen(id) < 128)
 		snprintf(f->id, sizeof f->id, "%s", id);
 	else

@@ -64,7 +64,7 @@ void sender_keys_free(struct sender_keys *k);
 /*
  * Who sent the message value (len bytes) with headers h (NULL: none):
  * fills out and returns 0, or returns SENDER_REFUSED with why (a
- * sentence; names a variable, never a secret). claimed_dept is the
+ * sentence; names a variable, never a secret; out then holds the claim). claimed_dept is the
  * message's department field (may be NULL). k may be NULL (no rules yet).
  */
 int sender_identify(const struct sender_keys *k, const struct sender_hdrs *h, const void *value,

@@ -183,12 +183,18 @@ static int case_events(PGconn *conn, const char *id, struct sbuf *err)
 	return broken;
 }
 
-/* Every feedback message about the case, applied or refused. */
+/*
+ * Every feedback message about the case, applied or refused: the department
+ * it names, and who sent it when another (a citizen_side sender's rating;
+ * "?" when the sender was not authenticated).
+ */
 static int case_feedback(PGconn *conn, const char *id, struct sbuf *err)
 {
 	PGresult *res = pg_query(
 		conn,
-		"SELECT received_at, feedback_id, coalesce(department, '?'),"
+		"SELECT received_at, feedback_id, coalesce(department, '?')"
+		" || CASE WHEN sender NOT IN ('', coalesce(department, '')) THEN ' by ' || sender"
+		" WHEN sender = '' THEN ' by ?' ELSE '' END,"
 		" coalesce(action, '?'), outcome, coalesce(reason, '') FROM feedback"
 		" WHERE case_id = $1 ORDER BY received_at, feedback_id",
 		1, (const char *const[]){ id }, err);

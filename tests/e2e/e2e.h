@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
+#include <microhttpd.h>
 
 #include "kafka.h"
 #include "sbuf.h"
@@ -93,6 +94,29 @@ int e2e_group_members(struct e2e *t, const char *suffix, const char *topic, int 
  * output (stdout and stderr) appended to out when not NULL. */
 int e2e_xfctl(struct e2e *t, struct sbuf *out, const char *const *args);
 
+/*
+ * A test webhook receiver's request body, gathered across libmicrohttpd's
+ * calls of its handler in *con_cls: the whole body once the upload is
+ * done, NULL while it is not (the handler then returns MHD_YES).
+ * e2e_body_done, as MHD_OPTION_NOTIFY_COMPLETED's callback, frees it.
+ */
+struct sbuf *e2e_body(void **con_cls, const char *data, size_t *size);
+void e2e_body_done(void *cls, struct MHD_Connection *c, void **con_cls,
+		   enum MHD_RequestTerminationCode toe);
+/*
+ * tests/e2e/rules.json with edit(department, arg) applied to each
+ * department, written to /tmp/xf-<tag>-<pid>.json, whose path goes into
+ * path. 0, or -1 if it could not be read or written.
+ */
+int e2e_rules_edit(const char *tag, void (*edit)(json_t *dept, void *arg), void *arg,
+		   char path[64]);
+/*
+ * tests/e2e/rules.json with the webhook http://127.0.0.1:<port>/hook
+ * (local_testing) on department only, or on every one when only is NULL;
+ * the path (in path), or NULL.
+ */
+const char *e2e_hook_rules(const char *tag, int port, const char *only, char path[64]);
+
 /* Produces raw bytes to hotline.events and waits for the broker's ack. */
 int e2e_produce(struct e2e *t, const char *key, const void *val, size_t len);
 /* The same to another topic (department.feedback, say). */
@@ -144,5 +168,11 @@ long e2e_http_get(int port, const char *path, struct sbuf *body);
 
 /* A one-value SQL query against the test database as a long (-1 on error). */
 long e2e_sql_long(struct e2e *t, const char *sql);
+/*
+ * The one value of sql's one row (params $1.. as text, nparams of them)
+ * into out, or "" for any other result. out.
+ */
+const char *e2e_sql_text(struct e2e *t, char *out, size_t outsz, const char *sql, int nparams,
+			 const char *const *params);
 
 #endif

@@ -19,6 +19,7 @@
 #include "kafka.h"
 #include "pg.h"
 #include "util.h"
+#include "xalloc.h"
 #include "signature.h"
 
 static const char *const daemon_names[] = { "xf-intake", "xf-classify", "xf-dispatch" };
@@ -480,6 +481,71 @@ int e2e_produce_to(struct e2e *t, const char *topic, const char *key, const void
 	return rc;
 }
 
+struct sbuf *e2e_body(void **con_cls, const char *data, size_t *size)
+{
+	struct sbuf *body = *con_cls;
+
+	if (!body) {
+		body = xcalloc(1, sizeof *body);
+		sbuf_init(body, 0);
+		*con_cls = body;
+		return NULL;
+	}
+	if (*size) {
+		sbuf_add(body, data, *size);
+		*size = 0;
+		return NULL;
+	}
+	return body;
+}
+
+void e2e_body_done(void *cls, struct MHD_Connection *c, void **con_cls,
+		   enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)c, (void)toe;
+	if (*con_cls) {
+		sbuf_release(*con_cls);
+		free(*con_cls);
+		*con_cls = NULL;
+	}
+}
+
+int e2e_rules_edit(const char *tag, void (*edit)(json_t *dept, void *arg), void *arg, char path[64])
+{
+	json_t *doc = json_load_file("tests/e2e/rules.json", 0, NULL), *d;
+	size_t i;
+	int rc;
+
+	snprintf(path, 64, "/tmp/xf-%s-%d.json", tag, (int)getpid());
+	json_array_foreach(json_object_get(doc, "departments"), i, d) edit(d, arg);
+	rc = doc && json_dump_file(doc, path, 0) == 0 ? 0 : -1;
+	json_decref(doc);
+	return rc;
+}
+
+struct hook_at {
+	const char *url, *only;
+};
+
+static void hook_set(json_t *dept, void *arg)
+{
+	const struct hook_at *h = arg;
+
+	if (h->only && strcmp(json_string_value(json_object_get(dept, "code")), h->only))
+		return;
+	json_object_set_new(dept, "webhook", json_string(h->url));
+	json_object_set_new(dept, "local_testing", json_true());
+}
+
+const char *e2e_hook_rules(const char *tag, int port, const char *only, char path[64])
+{
+	char url[96];
+	struct hook_at h = { url, only };
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", port);
+	return e2e_rules_edit(tag, hook_set, &h, path) ? NULL : path;
+}
+
 int e2e_feedback_as(struct e2e *t, const char *sender, const char *secret, const char *case_id,
 		    const char *text)
 {
@@ -610,6 +676,19 @@ int e2e_collect_until(struct e2e *t, int (*done)(struct e2e *t, void *arg), void
 	while (!done(t, arg) && now_ms() < end)
 		e2e_collect(t, 500);
 	return done(t, arg);
+}
+
+const char *e2e_sql_text(struct e2e *t, char *out, size_t outsz, const char *sql, int nparams,
+			 const char *const *params)
+{
+	PGresult *res = PQexecParams(t->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	snprintf(out, outsz, "%s",
+		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+			 ? PQgetvalue(res, 0, 0)
+			 : "");
+	PQclear(res);
+	return out;
 }
 
 long e2e_sql_long(struct e2e *t, const char *sql)

@@ -40,37 +40,17 @@ static struct {
 	int requests;
 } hook = { PTHREAD_MUTEX_INITIALIZER, SBUF_INIT, 0 };
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
-{
-	(void)cls, (void)c, (void)toe;
-	if (*con_cls) {
-		sbuf_release(*con_cls);
-		free(*con_cls);
-		*con_cls = NULL;
-	}
-}
-
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
 			       const char *method, const char *version, const char *data,
 			       size_t *size, void **con_cls)
 {
-	struct sbuf *body = *con_cls;
+	struct sbuf *body = e2e_body(con_cls, data, size);
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
 	(void)cls, (void)url, (void)method, (void)version;
-	if (!body) {
-		body = calloc(1, sizeof *body);
-		sbuf_init(body, 0);
-		*con_cls = body;
+	if (!body)
 		return MHD_YES;
-	}
-	if (*size) {
-		sbuf_add(body, data, *size);
-		*size = 0;
-		return MHD_YES;
-	}
 	pthread_mutex_lock(&hook.mu);
 	hook.requests++;
 	sbuf_add(&hook.bodies, body->buf, body->len);
@@ -86,19 +66,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 static const char *hook_rules(int port)
 {
 	static char path[64];
-	json_t *doc = json_load_file("tests/e2e/rules.json", 0, NULL);
-	json_t *depts = json_object_get(doc, "departments");
-	char url[96];
 
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", port);
-	for (size_t i = 0; i < json_array_size(depts); i++) {
-		json_object_set_new(json_array_get(depts, i), "webhook", json_string(url));
-		json_object_set_new(json_array_get(depts, i), "local_testing", json_true());
-	}
-	snprintf(path, sizeof path, "/tmp/xf-anon-rules-%d.json", (int)getpid());
-	json_dump_file(doc, path, 0);
-	json_decref(doc);
-	return path;
+	return e2e_hook_rules("anon-rules", port, NULL, path);
 }
 
 static const char labor[] = "公司拖欠工资三个月，讨薪无果，社保也没有缴纳，请劳动部门督促支付。";
@@ -376,7 +345,7 @@ static void t_anonymous(void)
 {
 	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 						handler, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-						completed, NULL, MHD_OPTION_END);
+						e2e_body_done, NULL, MHD_OPTION_END);
 	const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)
 					     : NULL;
 	const char *rules = NULL;

@@ -231,16 +231,9 @@ static const char *sql_text(struct e2e *t, const char *fmt, const char *arg)
 {
 	static char out[512];
 	char sql[512];
-	PGresult *res;
 
 	snprintf(sql, sizeof sql, fmt, arg);
-	res = PQexec(t->conn, sql);
-	snprintf(out, sizeof out, "%s",
-		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-			 ? PQgetvalue(res, 0, 0)
-			 : "");
-	PQclear(res);
-	return out;
+	return e2e_sql_text(t, out, sizeof out, sql, 0, NULL);
 }
 
 static const char *refusal_code(json_t *ev)
@@ -991,6 +984,10 @@ static void senders_work(struct e2e *t)
 	T_STREQ(sql_text(t, "SELECT satisfaction FROM cases WHERE case_id = '%s'", c), "satisfied");
 	e2e_collect(t, 1000);
 	T_INTEQ(dlq_all(t, "unauthenticated"), 3);
+	/* a claim that was not proved is nobody's: it takes no sender's feedback_id */
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM feedback WHERE reason LIKE"
+				" 'unauthenticated%' AND sender = '' AND feedback_id LIKE '@%'"),
+		3);
 	sbuf_release(&err);
 }
 

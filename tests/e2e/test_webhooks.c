@@ -30,17 +30,6 @@ static struct {
 	char kinds[256];
 } srv = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 0, "" };
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
-{
-	(void)cls, (void)c, (void)toe;
-	if (*con_cls) {
-		sbuf_release(*con_cls);
-		free(*con_cls);
-		*con_cls = NULL;
-	}
-}
-
 static int signed_right(struct MHD_Connection *c, const struct sbuf *body)
 {
 	const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Timestamp");
@@ -75,22 +64,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			       const char *method, const char *version, const char *data,
 			       size_t *size, void **con_cls)
 {
-	struct sbuf *body = *con_cls;
+	struct sbuf *body = e2e_body(con_cls, data, size);
 	const char *kind;
 	int n;
 
 	(void)cls, (void)url, (void)method, (void)version;
-	if (!body) {
-		body = calloc(1, sizeof *body);
-		sbuf_init(body, 0);
-		*con_cls = body;
+	if (!body)
 		return MHD_YES;
-	}
-	if (*size) {
-		sbuf_add(body, data, *size);
-		*size = 0;
-		return MHD_YES;
-	}
 	kind = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Event");
 	pthread_mutex_lock(&srv.mu);
 	n = ++srv.requests;
@@ -130,21 +110,8 @@ static int get(int *field)
 static const char *hook_rules(int port)
 {
 	static char path[64];
-	json_t *doc = json_load_file("tests/e2e/rules.json", 0, NULL);
-	json_t *depts = json_object_get(doc, "departments");
-	char url[96];
 
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", port);
-	for (size_t i = 0; i < json_array_size(depts); i++)
-		if (!strcmp(json_string_value(json_object_get(json_array_get(depts, i), "code")),
-			    "t-wjj")) {
-			json_object_set_new(json_array_get(depts, i), "webhook", json_string(url));
-			json_object_set_new(json_array_get(depts, i), "local_testing", json_true());
-		}
-	snprintf(path, sizeof path, "/tmp/xf-hook-rules-%d.json", (int)getpid());
-	json_dump_file(doc, path, 0);
-	json_decref(doc);
-	return path;
+	return e2e_hook_rules("hook-rules", port, "t-wjj", path);
 }
 
 static char *event(const char *ext, const char *subject, const char *content)
@@ -173,19 +140,12 @@ static const char *delivery(struct e2e *t, const char *case_id, const char *kind
 {
 	static char out[64];
 	const char *params[2] = { case_id, kind };
-	PGresult *res = PQexecParams(
-		t->conn,
-		"SELECT state || '/' || attempts || '/' ||"
-		" coalesce(last_status, 0) FROM webhook_deliveries WHERE case_id = $1"
-		" AND kind = $2",
-		2, NULL, params, NULL, NULL, 0);
 
-	snprintf(out, sizeof out, "%s",
-		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-			 ? PQgetvalue(res, 0, 0)
-			 : "");
-	PQclear(res);
-	return out;
+	return e2e_sql_text(t, out, sizeof out,
+			    "SELECT state || '/' || attempts || '/' ||"
+			    " coalesce(last_status, 0) FROM webhook_deliveries WHERE case_id = $1"
+			    " AND kind = $2",
+			    2, params);
 }
 
 static int wait_delivery(struct e2e *t, const char *case_id, const char *kind, const char *want)
@@ -204,7 +164,7 @@ static void t_webhooks(void)
 {
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
-		handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+		handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, e2e_body_done, NULL, MHD_OPTION_END);
 	const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)
 					     : NULL;
 	const char *show[] = { "case", "show", NULL, NULL };
@@ -316,23 +276,14 @@ static enum MHD_Result two_handler(void *cls, struct MHD_Connection *c, const ch
 				   const char *method, const char *version, const char *data,
 				   size_t *size, void **con_cls)
 {
-	struct sbuf *body = *con_cls;
+	struct sbuf *body = e2e_body(con_cls, data, size);
 	int b = !strcmp(url, "/b");
 	const char *id;
 	char other_id[40];
 
 	(void)cls, (void)method, (void)version;
-	if (!body) {
-		body = calloc(1, sizeof *body);
-		sbuf_init(body, 0);
-		*con_cls = body;
+	if (!body)
 		return MHD_YES;
-	}
-	if (*size) {
-		sbuf_add(body, data, *size);
-		*size = 0;
-		return MHD_YES;
-	}
 	id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-XF-Delivery");
 	snprintf(other_id, sizeof other_id, "%s0", id ? id : "");
 	pthread_mutex_lock(&two.mu);
@@ -350,31 +301,28 @@ static enum MHD_Result two_handler(void *cls, struct MHD_Connection *c, const ch
  * tests/e2e/rules.json with t-wjj on /a under XF_WEBHOOK_SECRET_E2E_WJJ,
  * t-rsj on /b under XF_WEBHOOK_SECRET_E2E_RSJ.
  */
+/* t-wjj on /a and t-rsj on /b of the receiver at port (arg), each with a secret of its own. */
+static void hook_two(json_t *dept, void *port)
+{
+	const char *code = json_string_value(json_object_get(dept, "code"));
+	int b = !strcmp(code, "t-rsj");
+	char url[96];
+
+	if (!b && strcmp(code, "t-wjj"))
+		return;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", *(int *)port, b ? "b" : "a");
+	json_object_set_new(dept, "webhook", json_string(url));
+	json_object_set_new(dept, "local_testing", json_true());
+	json_object_set_new(
+		dept, "webhook_secret",
+		json_string(b ? "XF_WEBHOOK_SECRET_E2E_RSJ" : "XF_WEBHOOK_SECRET_E2E_WJJ"));
+}
+
 static const char *two_rules(int port)
 {
 	static char path[64];
-	json_t *doc = json_load_file("tests/e2e/rules.json", 0, NULL);
-	json_t *depts = json_object_get(doc, "departments");
-	char url[96];
 
-	for (size_t i = 0; i < json_array_size(depts); i++) {
-		json_t *dp = json_array_get(depts, i);
-		const char *code = json_string_value(json_object_get(dp, "code"));
-		int b = !strcmp(code, "t-rsj");
-
-		if (!b && strcmp(code, "t-wjj"))
-			continue;
-		snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", port, b ? "b" : "a");
-		json_object_set_new(dp, "webhook", json_string(url));
-		json_object_set_new(dp, "local_testing", json_true());
-		json_object_set_new(
-			dp, "webhook_secret",
-			json_string(b ? "XF_WEBHOOK_SECRET_E2E_RSJ" : "XF_WEBHOOK_SECRET_E2E_WJJ"));
-	}
-	snprintf(path, sizeof path, "/tmp/xf-hook2-rules-%d.json", (int)getpid());
-	json_dump_file(doc, path, 0);
-	json_decref(doc);
-	return path;
+	return e2e_rules_edit("hook2-rules", hook_two, &port, path) ? NULL : path;
 }
 
 /* The state of the department's one assignment delivery, "" if none yet. */
@@ -382,17 +330,11 @@ static const char *dept_delivery(struct e2e *t, const char *dept)
 {
 	static char out[32];
 	const char *params[1] = { dept };
-	PGresult *res = PQexecParams(t->conn,
-				     "SELECT state FROM webhook_deliveries WHERE department = $1"
-				     " AND kind = 'assignment'",
-				     1, NULL, params, NULL, NULL, 0);
 
-	snprintf(out, sizeof out, "%s",
-		 PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-			 ? PQgetvalue(res, 0, 0)
-			 : "");
-	PQclear(res);
-	return out;
+	return e2e_sql_text(t, out, sizeof out,
+			    "SELECT state FROM webhook_deliveries WHERE department = $1"
+			    " AND kind = 'assignment'",
+			    1, params);
 }
 
 static int wait_dept(struct e2e *t, const char *dept)
@@ -461,7 +403,8 @@ static void t_own_secrets(void)
 {
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
-		two_handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+		two_handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, e2e_body_done, NULL,
+		MHD_OPTION_END);
 	const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)
 					     : NULL;
 	const char *rules = NULL;
