@@ -6,6 +6,8 @@
 # the Prometheus configuration and alert rules and runs the rules' unit
 # tests; the Grafana dashboard and provisioning are checked against the
 # metrics the daemons expose, and the compose file against both.
+# The ACL recipe (deploy/kafka/acls.sh --print) grants outsiders exactly
+# their rights; e2e_tls proves it on the broker.
 # A failed check prints its command's output as "#" lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -138,6 +140,52 @@ except (AssertionError, LookupError, TypeError, ValueError, OSError) as e:
     sys.exit("%s: %s" % (type(e).__name__, e))
 PY
 }
+# acls_least: deploy/kafka/acls.sh --print for one department, upstream
+# system and the bureau grants each outsider exactly what README "Security"
+# says, and no one All, a wildcard or a cluster right but IdempotentWrite.
+acls_least() {
+    deploy/kafka/acls.sh --bootstrap b:9093 --command-config /dev/null --group-prefix g \
+        --department d1 --bureau bx --upstream s1 --print | /usr/bin/python3 -c '
+import sys
+grants = {}
+for line in sys.stdin:
+    w = line.split()
+    assert w[0] == "kafka.admin.AclCommand" and "--add" in w, line
+    i, who, ops, res, pat = 1, [], [], [], "literal"
+    while i < len(w):
+        k = w[i]
+        if k == "--add" or k == "--cluster":
+            if k == "--cluster": res.append(("cluster", "kafka-cluster"))
+            i += 1; continue
+        v = w[i + 1]; i += 2
+        if k == "--allow-principal": who.append(v)
+        elif k == "--operation": ops.append(v)
+        elif k == "--resource-pattern-type": pat = v
+        elif k in ("--topic", "--group"): res.append((k[2:], v))
+    for p in who:
+        for o in ops:
+            assert o != "All", line
+            for t, n in res:
+                assert "*" not in n, line
+                assert t != "cluster" or o == "IdempotentWrite", line
+                grants.setdefault(p, set()).add((o, t, n if t == "cluster" else pat + ":" + n))
+RD = {"Read", "Describe"}
+def g(ops, t, n): return {(o, t, n) for o in ops}
+want = {
+    "User:dept-d1": g(RD, "topic", "literal:assignments.d1") | g(RD, "group", "prefixed:dept-d1:")
+        | g({"Write", "Describe"}, "topic", "literal:department.feedback"),
+    "User:upstream-s1": g({"Write", "Describe"}, "topic", "literal:hotline.events")
+        | g({"Write", "Describe"}, "topic", "literal:department.feedback")
+        | g(RD, "topic", "literal:petition.receipts") | g(RD, "topic", "literal:petition.updates")
+        | g(RD, "group", "prefixed:upstream-s1:"),
+    "User:bureau": g(RD, "topic", "literal:assignments.bx") | g(RD, "topic", "literal:case.events")
+        | g(RD, "group", "prefixed:bureau:") | g({"Write", "Describe"}, "topic", "literal:department.feedback"),
+}
+for p, w in want.items():
+    assert grants.get(p) == w, "%s: %s" % (p, sorted(grants.get(p, set()) ^ w))
+assert ("Read", "group", "literal:g-intake") in grants["User:xf-intake"]
+'
+}
 check deploy.compose_parses_with_contract_services compose_ok
 check deploy.dockerfile_uses_setup_script grep -q 'deploy/scripts/setup.sh' deploy/Dockerfile
 check deploy.runtime_image_has_the_model grep -q 'COPY --from=build /src/models models/' deploy/Dockerfile
@@ -150,4 +198,5 @@ check deploy.grafana_dashboard_known_metrics monitoring_ok dashboard
 check deploy.grafana_provisioning monitoring_ok grafana_provisioning
 check deploy.compose_mounts_monitoring monitoring_ok compose
 check deploy.ci_runs_make_test grep -q 'make test' .ci/run
+check deploy.acls_least_privilege acls_least
 check_summary

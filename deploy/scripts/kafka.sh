@@ -6,8 +6,17 @@
 #   deploy/scripts/kafka.sh start RUNDIR   start (if not running); writes RUNDIR/kafka.env
 #   deploy/scripts/kafka.sh stop RUNDIR    stop (if running); removes RUNDIR/kafka.env
 #   deploy/scripts/kafka.sh status RUNDIR  exit 0 and print the address if running
+#   deploy/scripts/kafka.sh run CLASS ARGS...  run a Kafka tool class (e.g.
+#                                          kafka.admin.AclCommand) with the jars
 # RUNDIR/kafka/ holds server.properties, pid, ports and data/; the log is
 # RUNDIR/logs/kafka.log (the previous one is kept as kafka.log.1).
+# Two listeners on 127.0.0.1: PLAINTEXT (XF_KAFKA_BROKERS; its principal
+# User:ANONYMOUS is a super user) and SASL_SSL with SCRAM-SHA-512
+# (XF_TEST_KAFKA_SASL_BROKERS), whose certificates (a private CA,
+# XF_TEST_KAFKA_CA) are made once in RUNDIR/kafka/tls/. ACLs are enforced
+# (StandardAuthorizer, nothing allowed without one): the super user xf-admin
+# connects over SASL_SSL with XF_TEST_KAFKA_ADMIN_CONFIG (a client
+# properties file) and runs deploy/kafka/acls.sh.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -52,8 +61,42 @@ ready() {
         timeout 10 kcat -b "127.0.0.1:$3" -L -m 5 >/dev/null 2>&1
 }
 
+# tls_setup DIR: the broker's PEM key store, the xf-admin SCRAM password and
+# the admin client's properties, in DIR (made once, kept).
+tls_setup() {
+    local d=$1
+    tls_certs "$d"
+    cat "$d/server.key" "$d/server.crt" >"$d/broker.pem"
+    chmod 600 "$d/broker.pem"
+    [[ -s $d/admin.password ]] || (umask 077 && openssl rand -hex 24 >"$d/admin.password")
+    (
+        umask 077
+        cat >"$d/admin.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="xf-admin" password="$(<"$d/admin.password")";
+ssl.truststore.type=PEM
+ssl.truststore.location=$d/ca.crt
+EOF
+    )
+}
+
+# admin_scram DIR PORT LOG: a data directory formatted before SASL_SSL came
+# has no xf-admin: add it once over the PLAINTEXT listener (a super user).
+admin_scram() {
+    [[ -f $1/admin.scram ]] && return 0
+    # through standard input (KafkaBatch), so the password is in no argv
+    echo "kafka.admin.ConfigCommand --bootstrap-server 127.0.0.1:$2 --alter" \
+        "--entity-type users --entity-name xf-admin" \
+        "--add-config SCRAM-SHA-512=[password=$(<"$1/tls/admin.password")]" |
+        kjava "$XF_ROOT/deploy/kafka/KafkaBatch.java" >>"$3" 2>&1 ||
+        die "could not add the SCRAM user xf-admin; see $3"
+    touch "$1/admin.scram"
+}
+
 start() {
-    local run dir pidf logf props port cport old_port='' old_cport='' id
+    local run dir pidf logf props port cport sport id
+    local old_port='' old_cport='' old_sport=''
     run=$(abs_dir "$1") dir=$run/kafka
     pidf=$dir/pid logf=$run/logs/kafka.log props=$dir/server.properties
     if pid_alive "$(cat "$pidf" 2>/dev/null)"; then
@@ -65,21 +108,33 @@ start() {
     mkdir -p "$dir/data" "$run/logs"
 
     # Keep the previous ports when they are still free.
-    [[ -f $dir/ports ]] && read -r old_port old_cport <"$dir/ports"
-    port=$(free_port "$old_port" "$old_cport")
-    cport=$(free_port "$old_cport" "$port")
-    echo "$port $cport" >"$dir/ports"
+    [[ -f $dir/ports ]] && read -r old_port old_cport old_sport <"$dir/ports"
+    port=$(free_port "$old_port" "$old_cport" "$old_sport")
+    cport=$(free_port "$old_cport" "$port" "$old_sport")
+    sport=$(free_port "$old_sport" "$port" "$cport")
+    echo "$port $cport $sport" >"$dir/ports"
+    tls_setup "$dir/tls"
 
     cat >"$props" <<EOF
 # Written by deploy/scripts/kafka.sh; rewritten on every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/tls/broker.pem
+ssl.client.auth=none
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+# The PLAINTEXT and CONTROLLER listeners' principal (the broker itself,
+# and every PLAINTEXT client) and the SASL_SSL administrator.
+super.users=User:ANONYMOUS;User:xf-admin
 log.dirs=$dir/data
 num.partitions=4
 default.replication.factor=1
@@ -106,8 +161,10 @@ EOF
     : >"$logf"
     if [[ ! -f $dir/data/meta.properties ]]; then
         id=$(kjava kafka.tools.StorageTool random-uuid 2>>"$logf" | tail -n 1)
-        kjava kafka.tools.StorageTool format -t "$id" -c "$props" >>"$logf" 2>&1 ||
-            die "formatting $dir/data failed; see $logf"
+        kjava kafka.tools.StorageTool format -t "$id" -c "$props" \
+            --add-scram "SCRAM-SHA-512=[name=xf-admin,password=$(<"$dir/tls/admin.password")]" \
+            >>"$logf" 2>&1 || die "formatting $dir/data failed; see $logf"
+        touch "$dir/admin.scram"
     fi
 
     daemonize "$logf" "$pidf" java -Xmx512m -Xms512m -XX:+ExitOnOutOfMemoryError \
@@ -118,8 +175,11 @@ EOF
         stop_group "$pidf"
         die "Kafka did not become ready; see $logf"
     fi
-    write_env "$run/kafka.env" "XF_KAFKA_BROKERS=127.0.0.1:$port"
-    log "ready: XF_KAFKA_BROKERS=127.0.0.1:$port ($run/kafka.env)"
+    admin_scram "$dir" "$port" "$logf"
+    write_env "$run/kafka.env" "XF_KAFKA_BROKERS=127.0.0.1:$port" \
+        "XF_TEST_KAFKA_SASL_BROKERS=127.0.0.1:$sport" "XF_TEST_KAFKA_CA=$dir/tls/ca.crt" \
+        "XF_TEST_KAFKA_ADMIN_CONFIG=$dir/tls/admin.properties"
+    log "ready: XF_KAFKA_BROKERS=127.0.0.1:$port, SASL_SSL on 127.0.0.1:$sport ($run/kafka.env)"
 }
 
 stop() {
@@ -141,12 +201,18 @@ status() {
 
 case ${1:-} in
     fetch) fetch ;;
+    run)
+        [[ $# -ge 2 ]] || die "usage: $0 run CLASS ARGS..."
+        shift
+        fetch
+        kjava "$@"
+        ;;
     start | stop | status)
         [[ $# -eq 2 ]] || die "usage: $0 $1 RUNDIR"
         "$1" "$2"
         ;;
     *)
-        sed -n '4,8p' "${BASH_SOURCE[0]}" >&2
+        sed -n '4,10p' "${BASH_SOURCE[0]}" >&2
         exit 2
         ;;
 esac

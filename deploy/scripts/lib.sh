@@ -115,3 +115,28 @@ stop_group() {
     fi
     rm -f -- "$pidf"
 }
+
+# tls_certs DIR: a private CA (DIR/ca.crt, ca.key) and a server certificate
+# it signs (DIR/server.crt, server.key: PKCS#8, unencrypted) for CN localhost
+# with SAN IP:127.0.0.1 and DNS:localhost, made once with openssl and kept.
+tls_certs() {
+    local d=$1
+    [[ -s $d/server.crt && -s $d/server.key && -s $d/ca.crt ]] && return 0
+    need openssl
+    mkdir -p "$d"
+    (
+        umask 077
+        cd "$d" || exit 1
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=xf test CA" \
+            -addext basicConstraints=critical,CA:TRUE \
+            -addext keyUsage=critical,keyCertSign,cRLSign \
+            -keyout ca.key -out ca.crt 2>/dev/null &&
+            openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+                -keyout server.key -out server.csr 2>/dev/null &&
+            printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
+                'extendedKeyUsage=serverAuth' >server.ext &&
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+                -days 825 -extfile server.ext -out server.crt 2>/dev/null &&
+            rm -f server.csr server.ext ca.srl && chmod 644 ca.crt server.crt
+    ) || die "openssl could not make the certificates in $d"
+}

@@ -7,6 +7,9 @@
 #   deploy/scripts/pg.sh status RUNDIR  exit 0 and print the URL if running
 # RUNDIR/pg/ holds data/ (cluster, port in data/xf.conf) and sock/ (unix
 # socket); the server log is RUNDIR/logs/postgres.log.
+# TLS is on, with a certificate of a private CA made once in RUNDIR/pg/tls/
+# (XF_TEST_PG_CA). The role xf_tls may log in only over TLS with its
+# password (XF_TEST_PG_TLS_URL, no database): the tests prove TLS with it.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,6 +30,31 @@ running() { [[ -f $1/PG_VERSION ]] && as_pg "$PGBIN/pg_ctl" status -D "$1" >/dev
 
 # conf_port DATADIR: the port written by an earlier start, if any.
 conf_port() { sed -n "s/^port = \([0-9]*\)$/\1/p" "$1/xf.conf" 2>/dev/null || true; }
+
+# write_hba DATADIR: who may connect, rewritten on every start. Loopback only
+# (listen_addresses is 127.0.0.1), trusted, but for the role xf_tls: over TLS
+# with its SCRAM password, refused without TLS and on the unix socket.
+write_hba() {
+    printf '%s\n' '# Written by deploy/scripts/pg.sh; rewritten on every start.' \
+        'hostssl all xf_tls 127.0.0.1/32 scram-sha-256' \
+        'hostnossl all xf_tls 127.0.0.1/32 reject' 'local all xf_tls reject' \
+        'local all all trust' 'host all all 127.0.0.1/32 trust' \
+        'local replication all trust' 'host replication all 127.0.0.1/32 trust' \
+        >"$1/pg_hba.conf"
+    [[ $EUID -ne 0 ]] || chown postgres: "$1/pg_hba.conf"
+}
+
+# tls_role PORT PASSWORDFILE: the role xf_tls, with the password in the file
+# (made once).
+tls_role() {
+    [[ -s $2 ]] || (umask 077 && openssl rand -hex 24 >"$2")
+    psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -Xq -v ON_ERROR_STOP=1 \
+        -v pw="$(<"$2")" >/dev/null <<'SQL'
+SELECT 'CREATE ROLE xf_tls LOGIN' WHERE NOT EXISTS
+    (SELECT 1 FROM pg_roles WHERE rolname = 'xf_tls') \gexec
+ALTER ROLE xf_tls PASSWORD :'pw';
+SQL
+}
 
 start() {
     local run dir data sock logf port
@@ -53,12 +81,11 @@ start() {
             log "initdb $data"
             as_pg "$PGBIN/initdb" -D "$data" -U postgres --auth=trust \
                 -E UTF8 --locale=C.UTF-8 >>"$logf" 2>&1 || die "initdb failed; see $logf"
-            # Loopback only: listen_addresses below, and these hba lines.
-            printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 trust' \
-                'local replication all trust' 'host replication all 127.0.0.1/32 trust' \
-                >"$data/pg_hba.conf"
             echo "include_if_exists = 'xf.conf'" >>"$data/postgresql.conf"
         fi
+        write_hba "$data"
+        tls_certs "$dir/tls"
+        [[ $EUID -ne 0 ]] || chown postgres: "$dir/tls/server.key"
 
         # Our settings, rewritten on every start; keep the old port when free.
         port=$(free_port "$(conf_port "$data")")
@@ -73,6 +100,9 @@ shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
+ssl = on
+ssl_cert_file = '$dir/tls/server.crt'
+ssl_key_file = '$dir/tls/server.key'
 EOF
         [[ $EUID -ne 0 ]] || chown postgres: "$data/xf.conf"
 
@@ -88,7 +118,10 @@ EOF
         "SELECT 1 FROM pg_database WHERE datname = 'xf'") ]]; then
         psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Xq -c 'CREATE DATABASE xf OWNER postgres'
     fi
-    write_env "$run/pg.env" "XF_DATABASE_URL=postgresql://postgres@127.0.0.1:$port/xf"
+    tls_role "$port" "$dir/tls/xf_tls.password" || die "could not set up the role xf_tls"
+    write_env "$run/pg.env" "XF_DATABASE_URL=postgresql://postgres@127.0.0.1:$port/xf" \
+        "XF_TEST_PG_CA=$dir/tls/ca.crt" \
+        "XF_TEST_PG_TLS_URL=postgresql://xf_tls:$(<"$dir/tls/xf_tls.password")@127.0.0.1:$port"
     log "ready: XF_DATABASE_URL=postgresql://postgres@127.0.0.1:$port/xf ($run/pg.env)"
 }
 

@@ -21,7 +21,7 @@ done
 # python3-jsonschema: the reference validator of tests/schema_agree.py.
 PKGS=(gcc make pkg-config librdkafka-dev libjansson-dev libpq-dev libcurl4-openssl-dev
     libssl-dev libmicrohttpd-dev postgresql postgresql-contrib kcat maven
-    openjdk-17-jre-headless procps iproute2 python3-yaml liblinear-dev libutf8proc-dev
+    openjdk-17-jdk-headless procps iproute2 python3-yaml liblinear-dev libutf8proc-dev
     prometheus chromium fonts-wqy-microhei clang-14 libfuzzer-14-dev
     libclang-rt-14-dev clang-format-14 libpcre2-dev python3-jsonschema)
 
