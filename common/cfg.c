@@ -58,6 +58,7 @@ static const struct cfg_entry cfg_table[] = {
 	LONG("XF_CLUSTER_BITS", cluster_bits, "14", 0, 64),
 	LONG("XF_WARN_PCT", warn_pct, "80", 1, 99),
 	LONG("XF_SUPERVISE_WORKDAYS", supervise_workdays, "3", 0, 60),
+	STR("XF_FOLLOWUPS", followups, "callback:48h,visit:7d,review:30d"),
 	LONG("XF_TIMER_MS", timer_ms, "1000", 10, 3600000),
 	LONG("XF_LAG_INTERVAL_MS", lag_interval_ms, "10000", 200, 3600000),
 	STR("XF_CLOCK_FILE", clock_file, ""),

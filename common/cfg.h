@@ -44,6 +44,7 @@ struct xf_conf {
 	/* xf-dispatch: the case lifecycle */
 	long warn_pct;           /* XF_WARN_PCT: share of a deadline's time that warns */
 	long supervise_workdays; /* XF_SUPERVISE_WORKDAYS: working days after a deadline: 督办 */
+	const char *followups;   /* XF_FOLLOWUPS: 回访 after the answer, "kind:N{h|d},..." */
 	long timer_ms;           /* XF_TIMER_MS: how often the deadline timer looks */
 	long lag_interval_ms;    /* XF_LAG_INTERVAL_MS: xf-dispatch's consumer-lag samples */
 	const char *clock_file;  /* XF_CLOCK_FILE: tests only; a file holding seconds

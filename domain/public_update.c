@@ -21,6 +21,7 @@ static const struct told {
 	{ "resolved", "resolved", "%s已办结并答复。" },
 	{ "reopened", "reopened", "您对办理结果不满意，已交%s重新办理。" },
 	{ "rated", "closed", "您已评价，事项办结。" },
+	{ "followed_up", "followed_up", "已对办理情况进行回访。" },
 };
 
 static const struct told *told_of(const char *type, json_t *data)
@@ -33,6 +34,25 @@ static const struct told *told_of(const char *type, json_t *data)
 		if (!strcmp(told[i].type, type))
 			return &told[i];
 	return NULL;
+}
+
+/* The follow-ups announced with an answer: [{followup, due_by}], nothing else of them. */
+static void copy_followups(json_t *u, json_t *data)
+{
+	json_t *list = json_object_get(data, "followups"), *f, *out = json_array();
+	size_t i;
+
+	json_array_foreach(list, i, f)
+	{
+		json_t *kind = json_object_get(f, "followup"), *by = json_object_get(f, "due_by");
+
+		if (json_is_string(kind) && json_is_string(by))
+			json_array_append_new(
+				out, json_pack("{s:O, s:O}", "followup", kind, "due_by", by));
+	}
+	if (json_array_size(out))
+		json_object_set(u, "followups", out);
+	json_decref(out);
 }
 
 /* Copies data.key to u.key when it is a string. */
@@ -72,7 +92,11 @@ json_t *public_update(json_t *ev, const char *system, const char *external_id,
 	copy(u, data, "accept_by");
 	copy(u, data, "resolve_by");
 	copy(u, data, "result");
-	if (!strcmp(t->status, "closed"))
+	if (!strcmp(t->status, "closed") || !strcmp(t->status, "followed_up"))
 		copy(u, data, "satisfaction");
+	if (!strcmp(t->status, "followed_up"))
+		copy(u, data, "followup");
+	if (!strcmp(t->status, "resolved"))
+		copy_followups(u, data);
 	return u;
 }

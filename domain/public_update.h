@@ -4,8 +4,9 @@
  * status page): the public view of the case's chain events.
  *
  * Only the steps a citizen should know of are told: received, assigned,
- * accepted, returned, reassigned, extended, resolved (with the answer),
- * reopened, closed. Nothing internal (rules, explain, risk, scores,
+ * accepted, returned, reassigned, extended, resolved (with the answer and
+ * the follow-ups to come), followed_up (the citizen's verdict), reopened,
+ * closed. Nothing internal (rules, explain, risk, scores,
  * emotion, feedback ids, reasons of returns) and no personal data: each
  * field is copied by name, never the event's data as a whole.
  */

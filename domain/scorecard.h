@@ -6,7 +6,8 @@
  * cases, and four rates, each without a value when there is nothing to
  * divide by:
  *
- *   overdue    cases that went overdue / cases handled
+ *   overdue    deadlines missed (to accept, to resolve, and the 回访
+ *              follow-ups of its answers) / cases handled
  *   return     returns (退单) / assignments
  *   repeat     its cases whose petitioner came again on the same matter
  *              (classification.repeat.count > 0) / its cases

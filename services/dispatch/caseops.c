@@ -177,6 +177,7 @@ static void case_row_release(struct case_row *c)
 {
 	json_decref(c->returned_by);
 	json_decref(c->petition);
+	json_decref(c->followups);
 }
 
 void caseops_release(struct caseops *co)
@@ -327,6 +328,11 @@ static void case_from_json(struct caseops *co, json_t *j)
 		c->returned_by = json_array();
 	}
 	c->petition = pet ? json_loads(pet, 0, NULL) : NULL;
+	c->followups = json_deep_copy(json_object_get(j, "followups"));
+	if (!json_is_object(c->followups)) {
+		json_decref(c->followups);
+		c->followups = json_object();
+	}
 	e->last_seq = (int)json_integer_value(json_object_get(j, "last_seq"));
 	if (str_at(j, "last_hash", NULL))
 		copy_str(e->last_hash, sizeof e->last_hash, j, "last_hash");
@@ -469,7 +475,7 @@ int caseops_load_due(struct caseops *co, time_t now, int limit, struct sbuf *err
 		" k.department, k.category, k.region_code, k.clock_stage, k.attempt,"
 		" extract(epoch FROM coalesce(k.clock_start, k.created_at))::bigint AS clock_start,"
 		" extract(epoch FROM k.accept_by)::bigint AS accept_by,"
-		" extract(epoch FROM k.resolve_by)::bigint AS resolve_by,"
+		" extract(epoch FROM k.resolve_by)::bigint AS resolve_by, k.followups,"
 		" coalesce(h.seq, 0) AS last_seq, h.hash AS last_hash"
 		" FROM (SELECT * FROM cases WHERE due_at <= to_timestamp($1) ORDER BY due_at"
 		"       LIMIT $2 FOR UPDATE SKIP LOCKED) k"
@@ -608,6 +614,7 @@ struct case_row *caseops_case_new(struct caseops *co, json_t *petition,
 	c->accept_by = caseops_accept_by(now);
 	c->resolve_by = caseops_resolve_by(dec, now);
 	c->returned_by = json_array();
+	c->followups = json_object();
 	c->petition = json_incref(petition);
 	deadline_plan(&co->env.clock, CASE_ASSIGNED, now, c->accept_by, c->resolve_by, &plan);
 	text = json_dumps(petition, JSON_COMPACT);
@@ -783,18 +790,21 @@ void caseops_feedback_record(struct caseops *co, const struct caseops_feedback *
 static json_t *case_update_row(const struct caseops_case *e)
 {
 	const struct case_row *c = &e->row;
+	json_t *row = json_pack(
+		"{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:i, s:O, s:i, s:s?,"
+		" s:i, s:o, s:o, s:I}",
+		"case_id", c->case_id, "state", vocab_state_name(c->state), "department",
+		c->department, "attempt", c->attempt, "assigned_at", epoch_json(c->assigned_at),
+		"accepted_at", epoch_json(c->accepted_at), "resolved_at",
+		epoch_json(c->resolved_at), "resolve_by", epoch_json(c->resolve_by),
+		"extended_days", c->extended_days, "returned_by", c->returned_by, "reopened",
+		c->reopened, "satisfaction", *c->satisfaction ? c->satisfaction : NULL,
+		"clock_stage", c->clock_stage, "due_at", epoch_json(e->due_at), "clock_start",
+		epoch_json(c->clock_start), "updated_at", (json_int_t)e->updated_at);
 
-	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:i, s:O, s:i, s:s?,"
-			 " s:i, s:o, s:o, s:I}",
-			 "case_id", c->case_id, "state", vocab_state_name(c->state), "department",
-			 c->department, "attempt", c->attempt, "assigned_at",
-			 epoch_json(c->assigned_at), "accepted_at", epoch_json(c->accepted_at),
-			 "resolved_at", epoch_json(c->resolved_at), "resolve_by",
-			 epoch_json(c->resolve_by), "extended_days", c->extended_days,
-			 "returned_by", c->returned_by, "reopened", c->reopened, "satisfaction",
-			 *c->satisfaction ? c->satisfaction : NULL, "clock_stage", c->clock_stage,
-			 "due_at", epoch_json(e->due_at), "clock_start", epoch_json(c->clock_start),
-			 "updated_at", (json_int_t)e->updated_at);
+	if (row && c->followups_dirty) /* written only when changed (migration 015) */
+		json_object_set(row, "followups", c->followups);
+	return row;
 }
 
 /* Adds the rows kept as state until now: case changes, statistics, the outbox. */

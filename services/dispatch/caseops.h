@@ -54,6 +54,8 @@ struct case_row {
 	json_t *returned_by; /* array of department codes */
 	json_t *petition;
 	char satisfaction[16];
+	json_t *followups;   /* this round's follow-ups done: {kind: {at, satisfaction, channel}} */
+	int followups_dirty; /* to write back */
 };
 
 struct caseops_case;

@@ -7,6 +7,17 @@ void deadline_plan(const struct deadline_conf *dc, enum case_state state, time_t
 		   time_t accept_by, time_t resolve_by, struct deadline_plan *p)
 {
 	memset(p, 0, sizeof *p);
+	if ((state == CASE_RESOLVED || state == CASE_RATED) && dc->followups && dc->followups->n) {
+		p->running = 1;
+		p->deadline = "followup";
+		p->n = (int)dc->followups->n;
+		for (int i = 0; i < p->n; i++) {
+			p->at[i] = start + dc->followups->v[i].secs;
+			p->kind[i] = dc->followups->v[i].name;
+		}
+		p->due = p->at[p->n - 1];
+		return;
+	}
 	if (state == CASE_ASSIGNED) {
 		p->deadline = "accept";
 		p->due = accept_by;
@@ -17,6 +28,7 @@ void deadline_plan(const struct deadline_conf *dc, enum case_state state, time_t
 		return;
 	}
 	p->running = 1;
+	p->n = 3;
 	if (start > p->due)
 		start = p->due;
 	p->at[0] = start + (p->due - start) * dc->warn_pct / 100;
@@ -28,12 +40,12 @@ int deadline_stage_at(const struct deadline_plan *p, time_t now)
 {
 	int stage = 0;
 
-	while (p->running && stage < 3 && p->at[stage] <= now)
+	while (p->running && stage < p->n && p->at[stage] <= now)
 		stage++;
 	return stage;
 }
 
 time_t deadline_next(const struct deadline_plan *p, int stage)
 {
-	return p->running && stage < 3 ? p->at[stage] : 0;
+	return p->running && stage < p->n ? p->at[stage] : 0;
 }

@@ -187,6 +187,7 @@ static void caseops_env_of(struct dispatch *d, struct caseops_env *env)
 	env->clock.warn_pct = d->svc.conf.warn_pct;
 	env->clock.supervise_workdays = d->svc.conf.supervise_workdays;
 	env->clock.cal = d->cal;
+	env->clock.followups = &d->followups;
 	env->weights = &d->weights;
 }
 
@@ -316,6 +317,8 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 
 	memset(d, 0, sizeof *d);
 	if (svc_init(&d->svc, "xf-dispatch", "127.0.0.1:8083", "dispatch", topics, stop, err))
+		return -1;
+	if (followup_plan_parse(d->svc.conf.followups, &d->followups, err))
 		return -1;
 	choose_weights_from_conf(&d->svc.conf, &d->weights);
 	d->svc.ready_extra = rules_loaded;

@@ -31,6 +31,7 @@
 #include "calendar.h"
 #include "choose.h"
 #include "gauges.h"
+#include "followup.h"
 #include "lifecycle.h"
 #include "route.h"
 #include "rules.h"
@@ -52,10 +53,11 @@ struct dispatch {
 	double rules_checked_ms;    /* last look at rule_sets without a NOTIFY */
 	struct choose_weights weights;
 	struct webhook_sender *webhooks;
-	time_t clock_offset;        /* XF_CLOCK_FILE's seconds (tests), read per batch */
-	struct route route;         /* new petitions */
-	struct lifecycle lifecycle; /* feedback */
-	struct timer timer;         /* deadlines */
+	time_t clock_offset;            /* XF_CLOCK_FILE's seconds (tests), read per batch */
+	struct route route;             /* new petitions */
+	struct lifecycle lifecycle;     /* feedback */
+	struct followup_plan followups; /* XF_FOLLOWUPS */
+	struct timer timer;             /* deadlines */
 	struct gauges gauges;
 	struct lag_monitor *lag;     /* consumer-group lag of our groups (common/lag.h) */
 	struct jschema_set *schemas; /* xf.feedback.v1 */

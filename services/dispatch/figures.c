@@ -18,11 +18,12 @@ enum {
 	ST_SATISFIED,
 	ST_DISSATISFIED,
 	ST_OVERDUE,
+	ST_FOLLOWUP_OVERDUE,
 	ST_N
 };
 static const char *const stat_names[ST_N] = {
-	"assigned", "accepted",  "returned",     "resolved",
-	"rated",    "satisfied", "dissatisfied", "overdue",
+	"assigned",  "accepted",     "returned", "resolved",         "rated",
+	"satisfied", "dissatisfied", "overdue",  "followup_overdue",
 };
 
 struct figures_stat {
@@ -120,9 +121,10 @@ int figures_load(struct figures *fg, PGconn *conn, struct sbuf *err)
 	res = pg_query(
 		conn,
 		"SELECT 's', department, category, assigned, accepted, returned, resolved,"
-		" rated, satisfied, dissatisfied, overdue, array_to_string(accept_hist, ',')"
+		" rated, satisfied, dissatisfied, overdue, followup_overdue,"
+		" array_to_string(accept_hist, ',')"
 		" FROM dept_stats UNION ALL SELECT 'o', department, '', open, 0, 0, 0, 0, 0, 0,"
-		" 0, '' FROM dept_open",
+		" 0, 0, '' FROM dept_open",
 		0, NULL, err);
 	if (!res)
 		return -1;

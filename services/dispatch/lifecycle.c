@@ -3,9 +3,13 @@
  * lifecycle.h and the README's "Case lifecycle"):
  *
  *   assigned --accept--> accepted --resolve--> resolved --rate--> rated
- *      |  ^                 |  ^                   |
- *      |  +-- re-dispatch   |  +-- extend (once)   +-- rate dissatisfied:
+ *      |  ^                 |  ^                   |                |
+ *      |  +-- re-dispatch   |  +-- extend (once)   +-- rate or followup dissatisfied:
  *      +-- return (退单) ---+                          reopened, accepted again
+ *
+ * Once resolved, the follow-ups (回访, XF_FOLLOWUPS) run on the case's
+ * clock: each is reported by the citizen's side (followup) or goes
+ * overdue (timer.c).
  *
  * Every change appends an event to the case's hash chain. Feedback that
  * cannot apply (unknown case, a department that does not hold it, the
@@ -29,6 +33,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "followup.h"
 #include "jschema.h"
 #include "log.h"
 #include "util.h"
@@ -336,41 +341,42 @@ static int do_extend(struct fb *f, struct case_row *c, struct sbuf *err)
 			     0, err);
 }
 
+/* This round's follow-ups, due after now: [{followup, due_by}]. */
+static json_t *followups_due(const struct fb *f)
+{
+	const struct followup_plan *plan = f->co->env.clock.followups;
+	json_t *list = json_array();
+	char by[32];
+
+	for (size_t i = 0; plan && i < plan->n; i++) {
+		time_format_cst(f->now + plan->v[i].secs, by);
+		json_array_append_new(
+			list, json_pack("{s:s, s:s}", "followup", plan->v[i].name, "due_by", by));
+	}
+	return list;
+}
+
+/* Resolved: the answer is given; the follow-ups' clock starts (a new round). */
 static int do_resolve(struct fb *f, struct case_row *c, struct sbuf *err)
 {
 	c->state = CASE_RESOLVED;
-	c->resolved_at = f->now;
+	c->resolved_at = c->clock_start = f->now;
+	json_object_clear(c->followups);
+	c->followups_dirty = 1;
 	caseops_stat(f->co, c->department, c->category, "resolved", -1);
 	caseops_case_save(f->co, c, f->now, 1);
 	return event_to_dept(f, c->department, "resolved",
-			     json_pack("{s:s, s:s, s:s}", "department", c->department, "result",
-				       str_at(f->msg, "result", NULL), "feedback_id", f->id),
+			     json_pack("{s:s, s:s, s:s, s:o}", "department", c->department,
+				       "result", str_at(f->msg, "result", NULL), "feedback_id",
+				       f->id, "followups", followups_due(f)),
 			     0, err);
 }
 
-/* A rating closes the case; 不满意 reopens it (重办) to the same department. */
-static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
+/* 重办: back to the same department, accepted, with a new resolve deadline. */
+static int reopen(struct fb *f, struct case_row *c, struct sbuf *err)
 {
-	const char *sat = str_at(f->msg, "satisfaction", NULL);
-	int unhappy = !strcmp(sat, "dissatisfied");
 	char by[32];
 
-	snprintf(c->satisfaction, sizeof c->satisfaction, "%s", sat);
-	caseops_stat(f->co, c->department, c->category, "rated", -1);
-	if (!strcmp(sat, "satisfied"))
-		caseops_stat(f->co, c->department, c->category, "satisfied", -1);
-	if (unhappy)
-		caseops_stat(f->co, c->department, c->category, "dissatisfied", -1);
-	if (event_to_dept(f, c->department, "rated",
-			  json_pack("{s:s, s:s, s:s}", "department", c->department, "satisfaction",
-				    sat, "feedback_id", f->id),
-			  0, err))
-		return -1;
-	if (!unhappy) {
-		c->state = CASE_RATED;
-		caseops_case_save(f->co, c, f->now, 1);
-		return 0;
-	}
 	c->state = CASE_ACCEPTED;
 	c->reopened++;
 	c->resolved_at = 0;
@@ -385,6 +391,64 @@ static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
 			     1, err);
 }
 
+/* A rating closes the case; 不满意 reopens it (重办) to the same department. */
+static int do_rate(struct fb *f, struct case_row *c, struct sbuf *err)
+{
+	const char *sat = str_at(f->msg, "satisfaction", NULL);
+	int unhappy = !strcmp(sat, "dissatisfied");
+
+	snprintf(c->satisfaction, sizeof c->satisfaction, "%s", sat);
+	caseops_stat(f->co, c->department, c->category, "rated", -1);
+	if (!strcmp(sat, "satisfied"))
+		caseops_stat(f->co, c->department, c->category, "satisfied", -1);
+	if (unhappy)
+		caseops_stat(f->co, c->department, c->category, "dissatisfied", -1);
+	if (event_to_dept(f, c->department, "rated",
+			  json_pack("{s:s, s:s, s:s}", "department", c->department, "satisfaction",
+				    sat, "feedback_id", f->id),
+			  0, err))
+		return -1;
+	if (unhappy)
+		return reopen(f, c, err);
+	c->state = CASE_RATED;
+	caseops_case_save(f->co, c, f->now, 0); /* the follow-ups' clock runs on */
+	return 0;
+}
+
+/*
+ * A follow-up's outcome (回访), from the citizen's side: recorded once per
+ * round; 不满意 reopens the case as a dissatisfied rating does.
+ */
+static int do_followup(struct fb *f, struct case_row *c, struct sbuf *err)
+{
+	const char *kind = str_at(f->msg, "followup", NULL);
+	const char *sat = str_at(f->msg, "satisfaction", NULL);
+	char at[32], why[160];
+
+	if (!followup_find(f->co->env.clock.followups, kind)) {
+		snprintf(why, sizeof why, "no follow-up %.64s is scheduled (XF_FOLLOWUPS)", kind);
+		return refuse(f, "unknown_followup", why);
+	}
+	if (json_object_get(c->followups, kind)) {
+		snprintf(why, sizeof why, "the %s of this round is done already", kind);
+		return refuse(f, "followed_up_already", why);
+	}
+	time_format_cst(f->now, at);
+	json_object_set_new(c->followups, kind,
+			    json_pack("{s:s, s:s, s:s?}", "at", at, "satisfaction", sat, "channel",
+				      str_at(f->msg, "channel", NULL)));
+	c->followups_dirty = 1;
+	caseops_case_save(f->co, c, f->now, 0);
+	if (event_to_dept(f, c->department, "followed_up",
+			  json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s}", "department", c->department,
+				    "followup", kind, "satisfaction", sat, "channel",
+				    str_at(f->msg, "channel", NULL), "note",
+				    str_at(f->msg, "note", NULL), "feedback_id", f->id),
+			  0, err))
+		return -1;
+	return strcmp(sat, "dissatisfied") ? 0 : reopen(f, c, err);
+}
+
 /* Progress is recorded; the case does not change. */
 static int do_progress(struct fb *f, struct case_row *c, struct sbuf *err)
 {
@@ -395,23 +459,28 @@ static int do_progress(struct fb *f, struct case_row *c, struct sbuf *err)
 }
 
 /*
- * The feedback actions (xf.feedback.v1 action): the state each needs, what
- * it then needs of the message, whether a co-handler may send it, and what
+ * The feedback actions (xf.feedback.v1 action): the state each needs (and
+ * whether a rated case will do), what it then needs of the message, who
+ * sends it (the holder, also a co-handler, or the citizen's side), and what
  * it does.
  */
+enum sent_by { BY_HOLDER, BY_CO_HANDLER, BY_CITIZEN };
+
 static const struct action {
 	const char *name;
 	enum case_state state;
-	const char *field;
-	int co_handler;
+	int rated_too;
+	const char *field, *field2;
+	enum sent_by by;
 	int (*apply)(struct fb *f, struct case_row *c, struct sbuf *err);
 } actions[] = {
-	{ "accept", CASE_ASSIGNED, NULL, 0, do_accept },
-	{ "return", CASE_ASSIGNED, "reason", 0, do_return },
-	{ "progress", CASE_ACCEPTED, NULL, 1, do_progress },
-	{ "extend", CASE_ACCEPTED, NULL, 0, do_extend },
-	{ "resolve", CASE_ACCEPTED, "result", 0, do_resolve },
-	{ "rate", CASE_RESOLVED, "satisfaction", 0, do_rate },
+	{ "accept", CASE_ASSIGNED, 0, NULL, NULL, BY_HOLDER, do_accept },
+	{ "return", CASE_ASSIGNED, 0, "reason", NULL, BY_HOLDER, do_return },
+	{ "progress", CASE_ACCEPTED, 0, NULL, NULL, BY_CO_HANDLER, do_progress },
+	{ "extend", CASE_ACCEPTED, 0, NULL, NULL, BY_HOLDER, do_extend },
+	{ "resolve", CASE_ACCEPTED, 0, "result", NULL, BY_HOLDER, do_resolve },
+	{ "rate", CASE_RESOLVED, 0, "satisfaction", NULL, BY_CITIZEN, do_rate },
+	{ "followup", CASE_RESOLVED, 1, "followup", "satisfaction", BY_CITIZEN, do_followup },
 };
 
 static const struct action *action_find(const char *name)
@@ -428,23 +497,26 @@ const char *lifecycle_action_name(size_t i)
 }
 
 /*
- * Whether f's sender may send it: a citizen_side sender only rates; any
- * other sends feedback of its own department, and never rates. 1, or 0
- * with why.
+ * Whether f's sender may send it: a citizen_side sender only rates and
+ * reports follow-ups; any other sends feedback of its own department, and
+ * never those. 1, or 0 with why.
  */
 static int permitted(const struct fb *f, const struct action *act, char *why, size_t whysz)
 {
-	int rate = !strcmp(act->name, "rate");
+	int citizen = act->by == BY_CITIZEN;
 
-	if (f->from.kind == SENDER_CITIZEN_SIDE && !rate)
-		snprintf(why, whysz, "%s speaks for the citizen: it may rate a case, not %s it",
+	if (f->from.kind == SENDER_CITIZEN_SIDE && !citizen)
+		snprintf(why, whysz,
+			 "%s speaks for the citizen: it may rate a case or report a follow-up, "
+			 "not %s it",
 			 f->from.code, act->name);
 	else if (f->from.kind != SENDER_CITIZEN_SIDE && strcmp(f->from.code, f->dept))
 		snprintf(why, whysz, "sent by %s for department %s", f->from.code, f->dept);
-	else if (f->from.kind != SENDER_CITIZEN_SIDE && rate)
+	else if (f->from.kind != SENDER_CITIZEN_SIDE && citizen)
 		snprintf(why, whysz,
-			 "a rating comes from the citizen's side (citizen_side in the rules), "
-			 "never from the department that handled the case");
+			 "a %s comes from the citizen's side (citizen_side in the rules), "
+			 "never from the department that handled the case",
+			 act->name);
 	else
 		return 1;
 	return 0;
@@ -455,16 +527,17 @@ static int apply(struct fb *f, struct case_row *c, struct sbuf *err)
 	const struct action *act = action_find(f->action);
 	char why[200];
 
-	if (c->state == CASE_RATED)
+	if (c->state == CASE_RATED && !act->rated_too)
 		return refuse(f, "closed", "the case is closed (rated)");
 	if (!permitted(f, act, why, sizeof why))
 		return refuse(f, "not_permitted", why);
 	if (strcmp(f->dept, c->department) &&
-	    !(act->co_handler && caseops_co_handles(f->co, f->case_id, c->attempt, f->dept))) {
+	    !(act->by == BY_CO_HANDLER &&
+	      caseops_co_handles(f->co, f->case_id, c->attempt, f->dept))) {
 		snprintf(why, sizeof why, "the case is held by %s", c->department);
 		return refuse(f, "not_holder", why);
 	}
-	if (c->state != act->state) {
+	if (c->state != act->state && !(act->rated_too && c->state == CASE_RATED)) {
 		snprintf(why, sizeof why, "%s needs the case %s; it is %s", f->action,
 			 vocab_state_name(act->state), vocab_state_name(c->state));
 		return refuse(f, "out_of_order", why);
@@ -486,6 +559,8 @@ static const char *malformed(const struct fb *f, struct sbuf *why)
 	act = action_find(f->action);
 	if (act->field && !str_at(f->msg, act->field, NULL))
 		sbuf_addf(why, "%s needs %s", f->action, act->field);
+	else if (act->field2 && !str_at(f->msg, act->field2, NULL))
+		sbuf_addf(why, "%s needs %s", f->action, act->field2);
 	return why->len ? why->buf : NULL;
 }
 

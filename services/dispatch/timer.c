@@ -58,6 +58,37 @@ static int fire(struct caseops *co, const struct case_row *c, const struct deadl
 	return rc;
 }
 
+/*
+ * A follow-up's due time passed: unless it was done, followup_overdue, to
+ * case.events, the department and the bureau, counted against the
+ * department (README "Follow-ups").
+ */
+static int followup_missed(struct caseops *co, const struct case_row *c,
+			   const struct deadline_plan *p, int stage, struct sbuf *err)
+{
+	const struct rules_dept *dept = rules_dept_find(co->env.rules, c->department);
+	const struct rules_dept *bureau = rules_triage(co->env.rules, c->region);
+	char due[32], *msg = NULL;
+	int rc;
+
+	if (json_object_get(c->followups, p->kind[stage]))
+		return 0; /* done in time */
+	time_format_cst(p->at[stage], due);
+	rc = caseops_event(co, c->case_id, "followup_overdue", p->at[stage],
+			   json_pack("{s:s, s:s, s:s, s:s?}", "department", c->department,
+				     "followup", p->kind[stage], "due", due, "supervisor",
+				     bureau ? bureau->code : NULL),
+			   &msg, err);
+	if (!rc && dept)
+		caseops_tell(co, dept, c->case_id, "followup_overdue", msg, 1);
+	if (!rc && bureau && bureau != dept)
+		caseops_tell(co, bureau, c->case_id, "followup_overdue", msg, 1);
+	if (!rc)
+		caseops_stat(co, c->department, c->category, "followup_overdue", -1);
+	free(msg);
+	return rc;
+}
+
 /* Brings one case's clock up to now. */
 static int advance(struct caseops *co, struct case_row *c, time_t now, struct sbuf *err)
 {
@@ -65,8 +96,9 @@ static int advance(struct caseops *co, struct case_row *c, time_t now, struct sb
 	int stage = c->clock_stage;
 
 	deadline_plan(&co->env.clock, c->state, c->clock_start, c->accept_by, c->resolve_by, &p);
-	for (; p.running && stage < 3 && p.at[stage] <= now; stage++)
-		if (fire(co, c, &p, stage, err))
+	for (; p.running && stage < p.n && p.at[stage] <= now; stage++)
+		if (p.kind[stage] ? followup_missed(co, c, &p, stage, err)
+				  : fire(co, c, &p, stage, err))
 			return -1;
 	caseops_clock_save(co, c, stage, deadline_next(&p, stage));
 	return 0;

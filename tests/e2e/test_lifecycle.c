@@ -215,8 +215,8 @@ static int feedback(struct e2e *t, const char *id, const char *case_id, const ch
 	if (more)
 		json_object_update(fb, more);
 	text = json_dumps(fb, JSON_COMPACT);
-	/* a rating comes from the citizen's side (development: believed unsigned) */
-	rc = (!strcmp(action, "rate")
+	/* ratings and follow-ups come from the citizen's side (development: believed unsigned) */
+	rc = (!strcmp(action, "rate") || !strcmp(action, "followup")
 		      ? e2e_feedback_as(t, "t-bureau", NULL, case_id, text)
 		      : e2e_produce_to(t, "department.feedback", case_id, text, strlen(text))) ||
 	     e2e_flush(t);
@@ -261,11 +261,16 @@ static int keys_only(json_t *j, const char *const *allowed)
 	json_t *v;
 	size_t i;
 
+	json_array_foreach(j, i, v)
+	{
+		if (!keys_only(v, allowed))
+			return 0;
+	}
 	json_object_foreach(j, k, v)
 	{
 		for (i = 0; allowed[i] && strcmp(allowed[i], k); i++)
 			;
-		if (!allowed[i] || (json_is_object(v) && !keys_only(v, allowed))) {
+		if (!allowed[i] || !keys_only(v, allowed)) {
 			fprintf(stderr, "    petition.updates: key %s\n", k);
 			return 0;
 		}
@@ -281,9 +286,10 @@ static int keys_only(json_t *j, const char *const *allowed)
 static void check_updates(struct e2e *t, const char *case_id, const char *statuses)
 {
 	static const char *const allowed[] = {
-		"schema",     "case_id",     "seq",          "status", "at",   "source",
-		"system",     "external_id", "department",   "code",   "name", "accept_by",
-		"resolve_by", "result",      "satisfaction", "text",   NULL
+		"schema", "case_id",   "seq",         "status",     "at",
+		"source", "system",    "external_id", "department", "code",
+		"name",   "accept_by", "resolve_by",  "result",     "satisfaction",
+		"text",   "followup",  "followups",   "due_by",     NULL
 	};
 	struct updates want = { case_id, 1 };
 	struct sbuf got = SBUF_INIT;
@@ -1018,7 +1024,100 @@ out:
 	e2e_teardown(&t);
 }
 
+/* The department's overdue count on the scorecard (xfctl departments --json); -1 if none. */
+static long scorecard_overdue(struct e2e *t, const char *dept)
+{
+	static const char *const args[] = { "departments", "--json", NULL };
+	struct sbuf out = SBUF_INIT;
+	json_t *rows, *r;
+	long n = -1;
+	size_t i;
+
+	T_INTEQ(e2e_xfctl(t, &out, args), 0);
+	rows = json_loads(out.buf ? out.buf : "", 0, NULL);
+	json_array_foreach(rows, i, r)
+	{
+		if (!strcmp(sget(r, "department", NULL), dept))
+			n = (long)json_integer_value(
+				json_object_get(json_object_get(r, "overdue"), "count"));
+	}
+	json_decref(rows);
+	sbuf_release(&out);
+	return n;
+}
+
+/*
+ * 回访 (README "Follow-ups"): resolving schedules callback (48 h), visit
+ * (7 d) and review (30 d), announced with the answer; the citizen's side
+ * reports them; a missed one is overdue on the case, the department's
+ * topic and its scorecard; a dissatisfied one reopens even a rated case.
+ */
+static void t_followups(void)
+{
+	static const char *const sat = "{\"followup\": \"callback\", \"channel\": \"phone\","
+				       " \"satisfaction\": \"satisfied\", \"note\": \"已收到答复\"}";
+	struct e2e t;
+	char c[32], d[72], sql[256];
+	json_t *ev;
+
+	if (!T_CHECK(e2e_setup_rules(&t, "followups", rules_file(NULL)) == 0))
+		return;
+	if (!T_CHECK(start_all(&t) == 0))
+		goto out;
+	clock_to(cst("2026-11-23T10:00:00+08:00"));
+	if (!T_CHECK(petition(&t, "fu-1", LABOR, c, d) == 0))
+		goto stop;
+	T_CHECK(feedback(&t, "fu-a", c, d, "accept", NULL) == 0);
+	T_CHECK(feedback(&t, "fu-r", c, d, "resolve", "{\"result\": \"已督促企业补发工资\"}") == 0);
+	ev = await(&t, "case.events", c, "resolved");
+	T_INTEQ(json_array_size(json_object_get(json_object_get(ev, "data"), "followups")), 3);
+	/* the callback, once; no such follow-up; not from the department */
+	T_CHECK(feedback(&t, "fu-f1", c, d, "followup", sat) == 0);
+	ev = await(&t, "case.events", c, "followed_up");
+	T_STREQ(sget(json_object_get(ev, "data"), "followup", NULL), "callback");
+	T_CHECK(feedback(&t, "fu-f2", c, d, "followup", sat) == 0);
+	T_STREQ(nth_refusal(&t, c, 0), "followed_up_already");
+	T_CHECK(feedback(&t, "fu-f3", c, d, "followup",
+			 "{\"followup\": \"letter\", \"satisfaction\": \"satisfied\"}") == 0);
+	T_STREQ(nth_refusal(&t, c, 1), "unknown_followup");
+	T_CHECK(fb_as(&t, d, NULL, "fu-f4", c, d, "followup",
+		      "{\"followup\": \"visit\", \"satisfaction\": \"satisfied\"}") == 0);
+	T_STREQ(nth_refusal(&t, c, 2), "not_permitted");
+	T_CHECK(feedback(&t, "fu-s", c, d, "rate", "{\"satisfaction\": \"satisfied\"}") == 0);
+	T_CHECK(await(&t, "case.events", c, "rated") != NULL);
+	/* the visit is missed: overdue (the callback, done, is not) */
+	clock_to(cst("2026-11-30T11:00:00+08:00"));
+	ev = await(&t, "case.events", c, "followup_overdue");
+	T_STREQ(sget(json_object_get(ev, "data"), "followup", NULL), "visit");
+	T_CHECK(await(&t, "assignments.*", c, "followup_overdue") != NULL);
+	snprintf(sql, sizeof sql,
+		 "SELECT sum(followup_overdue) FROM dept_stats WHERE department = '%s'", d);
+	T_INTEQ(e2e_sql_long(&t, sql), 1);
+	T_CHECK(scorecard_overdue(&t, d) == 1);
+	e2e_collect(&t, 1000);
+	T_INTEQ(count_want(&t, &(struct want){ "case.events", c, "followup_overdue", NULL, 0, 0,
+					       NULL }),
+		1);
+	/* the review finds the citizen dissatisfied: the rated case is reopened */
+	T_CHECK(feedback(&t, "fu-f5", c, d, "followup",
+			 "{\"followup\": \"review\", \"satisfaction\": \"dissatisfied\"}") == 0);
+	T_CHECK(await(&t, "case.events", c, "reopened") != NULL);
+	snprintf(sql, sizeof sql, "accepted/1/%s", d);
+	T_STREQ(sql_text(&t, "SELECT state || '/' || reopened || '/' || department FROM cases"
+			     " WHERE case_id = '%s'",
+			 c),
+		sql);
+	check_updates(&t, c, "received assigned accepted resolved followed_up closed "
+			     "followed_up reopened");
+	check_schemas(&t);
+stop:
+	stop_all(&t);
+out:
+	unlink(rules_file(NULL));
+	e2e_teardown(&t);
+}
+
 T_SUITE(e2e_lifecycle, { "feedback_paths", t_paths }, { "deadlines_across_holidays", t_deadlines },
 	{ "rules_import_mid_stream", t_hot_rules }, { "feedback_through_kill_9", t_feedback_kill },
-	{ "feedback_bound_to_sender", t_senders })
+	{ "feedback_bound_to_sender", t_senders }, { "followups", t_followups })
 /* clang-format on */
