@@ -18,7 +18,8 @@ else
 endif
 
 CC      ?= cc
-PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc libpcre2-8
+PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc libpcre2-8 \
+           libqrencode libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
@@ -48,7 +49,7 @@ LIBPLUMB   := $(OUT)/libxf-plumbing.a
 LIBDOMAIN  := $(OUT)/libxf-domain.a
 LIBXF      := $(LIBDOMAIN) $(LIBPLUMB)
 
-DAEMONS := intake classify dispatch
+DAEMONS := intake classify dispatch public
 PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
@@ -78,7 +79,8 @@ $(BIN)/$(1): $(OUT)/services/$(2)/main.o $(3) $(LIBXF)
 	$$(CC) $(SANFLAGS) -o $$@ $$(filter %.o,$$^) $(3) $$(LIBXF) $$(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call service_rule,xf-$(d),$(d),$(call svc_lib,$(d)))))
-$(eval $(call service_rule,xfctl,xfctl,$(call svc_lib,xfctl) $(call svc_lib,classify)))
+$(eval $(call service_rule,xfctl,xfctl,$(call svc_lib,xfctl) $(call svc_lib,classify) \
+	$(call svc_lib,public)))
 $(eval $(call service_rule,xf-mockbroker,mockbroker,))
 
 # The tests link every library.
