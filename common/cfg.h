@@ -26,26 +26,21 @@ struct xf_conf {
 	const char *log_level;      /* XF_LOG_LEVEL */
 	const char *petitioner_key; /* XF_PETITIONER_KEY, HMAC key for petitioner ids */
 	const char *query_key;      /* XF_QUERY_KEY, HMAC key of the cases' query codes */
-	/* xf-public: the citizen's status page and API */
-	const char *public_addr;  /* XF_PUBLIC_ADDR, host:port of the public listener */
-	const char *public_url;   /* XF_PUBLIC_URL, the page's address as citizens reach it */
-	long public_rate;         /* XF_PUBLIC_RATE: lookups per minute per client address */
-	long public_burst;        /* XF_PUBLIC_BURST: lookups at once per client address */
-	const char *group_prefix; /* XF_GROUP_PREFIX, prefix of consumer group ids */
-	const char *model_path;   /* XF_MODEL_PATH, xf-classify's category model */
-	long batch_max;           /* XF_BATCH_MAX, messages per batch */
-	long batch_max_bytes;     /* XF_BATCH_MAX_BYTES, message bytes per batch */
-	long batch_wait_ms;       /* XF_BATCH_WAIT_MS, max wait to fill a batch */
-	long retry_max_ms;        /* XF_RETRY_MAX_MS, cap of the retry back-off */
-	long risk_a_intensity;    /* XF_RISK_A_INTENSITY: intensity for risk A */
-	long risk_b_intensity;    /* XF_RISK_B_INTENSITY: intensity for risk B */
-	long risk_b_repeat;       /* XF_RISK_B_REPEAT: earlier same-matter cases for B */
-	long low_confidence_pct;  /* XF_LOW_CONFIDENCE_PCT: below, a low_confidence reason */
-	long repeat_days;         /* XF_REPEAT_DAYS: window of same-matter repeats */
-	long repeat_bits;         /* XF_REPEAT_BITS: SimHash distance of "same matter" */
-	long cluster_n;           /* XF_CLUSTER_N: similar petitions that make a cluster */
-	long cluster_days;        /* XF_CLUSTER_DAYS: window of a cluster */
-	long cluster_bits;        /* XF_CLUSTER_BITS: SimHash distance of "similar" */
+	const char *group_prefix;   /* XF_GROUP_PREFIX, prefix of consumer group ids */
+	const char *model_path;     /* XF_MODEL_PATH, xf-classify's category model */
+	long batch_max;             /* XF_BATCH_MAX, messages per batch */
+	long batch_max_bytes;       /* XF_BATCH_MAX_BYTES, message bytes per batch */
+	long batch_wait_ms;         /* XF_BATCH_WAIT_MS, max wait to fill a batch */
+	long retry_max_ms;          /* XF_RETRY_MAX_MS, cap of the retry back-off */
+	long risk_a_intensity;      /* XF_RISK_A_INTENSITY: intensity for risk A */
+	long risk_b_intensity;      /* XF_RISK_B_INTENSITY: intensity for risk B */
+	long risk_b_repeat;         /* XF_RISK_B_REPEAT: earlier same-matter cases for B */
+	long low_confidence_pct;    /* XF_LOW_CONFIDENCE_PCT: below, a low_confidence reason */
+	long repeat_days;           /* XF_REPEAT_DAYS: window of same-matter repeats */
+	long repeat_bits;           /* XF_REPEAT_BITS: SimHash distance of "same matter" */
+	long cluster_n;             /* XF_CLUSTER_N: similar petitions that make a cluster */
+	long cluster_days;          /* XF_CLUSTER_DAYS: window of a cluster */
+	long cluster_bits;          /* XF_CLUSTER_BITS: SimHash distance of "similar" */
 	/* xf-dispatch: the case lifecycle */
 	long warn_pct;           /* XF_WARN_PCT: share of a deadline's time that warns */
 	long supervise_workdays; /* XF_SUPERVISE_WORKDAYS: working days after a deadline: 督办 */
@@ -70,6 +65,11 @@ struct xf_conf {
 	long card_return_red;       /* XF_CARD_RETURN_RED_PCT */
 	long card_satisfied_yellow; /* XF_CARD_SATISFIED_YELLOW_PCT: below it, yellow */
 	long card_satisfied_red;    /* XF_CARD_SATISFIED_RED_PCT: below it, red */
+	/* xf-public: the citizen's status page and API */
+	const char *public_addr; /* XF_PUBLIC_ADDR: host:port of the public listener */
+	const char *public_url;  /* XF_PUBLIC_URL: the address citizens reach it at */
+	long public_rate;        /* XF_PUBLIC_RATE: lookups a minute per client address */
+	long public_burst;       /* XF_PUBLIC_BURST: lookups at once per client address */
 	struct sbuf secret_files[CFG_SECRET_FILES]; /* owned: secrets read from files */
 	int nsecret_files;
 };
