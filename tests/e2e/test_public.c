@@ -562,6 +562,24 @@ out:
 	remove_tree(profile);
 }
 
+/* Outside development xf-public refuses to start without XF_QUERY_KEY, naming it. */
+static void t_needs_key(void)
+{
+	struct sbuf cmd = SBUF_INIT, out = SBUF_INIT;
+	const char *bin = getenv("XF_TEST_BIN") ? getenv("XF_TEST_BIN") : "bin";
+
+	sbuf_addf(&cmd,
+		  "env -u XF_QUERY_KEY -u XF_QUERY_KEY_FILE XF_ENV=production"
+		  " XF_PUBLIC_ADDR=127.0.0.1:0 '%s/xf-public' 2>&1; echo \"exit $?\"",
+		  bin);
+	run(cmd.buf, &out);
+	T_CHECK(out.buf && strstr(out.buf, "\"event\":\"init_failed\""));
+	T_CHECK(out.buf && strstr(out.buf, "XF_QUERY_KEY (or XF_QUERY_KEY_FILE) is not set"));
+	T_CHECK(out.buf && strstr(out.buf, "exit 1\n"));
+	sbuf_release(&cmd);
+	sbuf_release(&out);
+}
+
 /* clang-format off */
-T_SUITE(e2e_public, { "status_page_api_qr", t_public })
+T_SUITE(e2e_public, { "status_page_api_qr", t_public }, { "needs_query_key", t_needs_key })
 /* clang-format on */
