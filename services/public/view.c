@@ -63,9 +63,8 @@ static void summarise(json_t *view, json_t *step)
 
 json_t *view_case(const char *case_id, json_t *events, const struct rules_set *rs)
 {
-	json_t *view = json_pack("{s:s, s:s, s:[]}", "schema", PUBLIC_CASE_SCHEMA, "case_id",
-				 case_id, "steps");
-	json_t *steps = json_object_get(view, "steps");
+	json_t *view = json_pack("{s:s, s:s}", "schema", PUBLIC_CASE_SCHEMA, "case_id", case_id);
+	json_t *steps = json_array();
 	json_t *ev, *step;
 	size_t i;
 
@@ -77,8 +76,10 @@ json_t *view_case(const char *case_id, json_t *events, const struct rules_set *r
 		json_array_append_new(steps, step);
 	}
 	if (!json_array_size(steps)) {
+		json_decref(steps);
 		json_decref(view);
 		return NULL;
 	}
+	json_object_set_new(view, "steps", steps); /* last, after the summary */
 	return view;
 }
