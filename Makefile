@@ -38,7 +38,8 @@ LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 #                     working-day calendar, audit chain, scorecard, petitioner key
 #   libxf-<service>.a each service folder but its main.c: what the daemon does
 #                     (libxf-classify.a is the classifier xfctl shares; a program
-#                     that never trains does not link the trainer)
+#                     that never trains does not link the trainer; xfctl takes
+#                     the QR code of libxf-public.a)
 COMMON_SRC := $(wildcard common/*.c)
 DOMAIN_SRC := $(wildcard domain/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \

@@ -297,15 +297,21 @@ static int case_qr(struct xfctl *x, int argc, char **argv)
 		sbuf_adds(&err, "not a case id (XF-<region>-<yyyymmdd>-<number>)");
 	else if (!*x->conf.query_key)
 		sbuf_adds(&err, "XF_QUERY_KEY (or XF_QUERY_KEY_FILE) is not set");
-	if (err.len)
-		return xfctl_fail("case qr", &err);
+	if (err.len) {
+		xfctl_fail("case qr", &err);
+		sbuf_release(&err);
+		return 1;
+	}
 	qr_page_url(x->conf.public_url, x->conf.query_key, o.case_id, &url);
 	rc = (o.svg ? qr_svg : qr_png)(url.buf, &image, &err) || qr_write(&o, &image, &err);
 	if (!rc)
 		fprintf(o.out && strcmp(o.out, "-") ? stdout : stderr, "%s\n", url.buf);
+	if (rc)
+		xfctl_fail("case qr", &err);
 	sbuf_release(&url);
 	sbuf_release(&image);
-	return rc ? xfctl_fail("case qr", &err) : 0;
+	sbuf_release(&err);
+	return rc ? 1 : 0;
 }
 
 int cmd_case(struct xfctl *x, int argc, char **argv)
