@@ -580,6 +580,49 @@ static void t_needs_key(void)
 	sbuf_release(&out);
 }
 
+/*
+ * PostgreSQL away: xf-public starts and is alive, not ready; a lookup with
+ * the right code answers 503 (a wrong code still 404: nothing is told).
+ */
+static void t_database_away(void)
+{
+	struct e2e t = { .name = "public_pg_away" };
+	struct pubd p = { 0, 0 };
+	char url[128], path[256], code[QUERY_CODE_LEN + 1];
+	const char *id = "XF-330381-20261122-000001";
+	struct answer a;
+
+	t.bin = getenv("XF_TEST_BIN") ? getenv("XF_TEST_BIN") : "bin";
+	t.logs = getenv("XF_TEST_LOGS") ? getenv("XF_TEST_LOGS") : ".run/test/logs";
+	snprintf(url, sizeof url, "postgresql://postgres@127.0.0.1:%d/xf", e2e_free_port());
+	setenv("XF_DATABASE_URL", url, 1);
+	setenv("XF_ENV", "development", 1);
+	if (!T_CHECK(pub_start(&t, &p, "", "1000", "1000") == 0))
+		goto out;
+	get(&p, "/readyz", &a);
+	T_INTEQ(a.status, 503);
+	answer_release(&a);
+	query_code(DEV_KEY, id, code);
+	snprintf(path, sizeof path, "/v1/cases/%s?code=%s", id, code);
+	get(&p, path, &a);
+	T_INTEQ(a.status, 503);
+	T_STREQ(a.body.buf, "{\"error\":\"unavailable\"}\n");
+	answer_release(&a);
+	snprintf(path, sizeof path, "/v1/cases/%s?code=00000000", id);
+	get(&p, path, &a);
+	T_INTEQ(a.status, 404);
+	answer_release(&a);
+	T_INTEQ(pub_stop(&p), 0);
+out:
+	pub_stop(&p);
+	unsetenv("XF_DATABASE_URL");
+	unsetenv("XF_PUBLIC_ADDR");
+	unsetenv("XF_PUBLIC_URL");
+	unsetenv("XF_PUBLIC_RATE");
+	unsetenv("XF_PUBLIC_BURST");
+}
+
 /* clang-format off */
-T_SUITE(e2e_public, { "status_page_api_qr", t_public }, { "needs_query_key", t_needs_key })
+T_SUITE(e2e_public, { "status_page_api_qr", t_public }, { "needs_query_key", t_needs_key },
+	{ "database_away", t_database_away })
 /* clang-format on */
