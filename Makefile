@@ -18,7 +18,8 @@ else
 endif
 
 CC      ?= cc
-PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc libpcre2-8
+PKGS    := rdkafka jansson libpq libcurl libcrypto libmicrohttpd libutf8proc libpcre2-8 \
+           libqrencode libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
@@ -37,7 +38,8 @@ LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 #                     working-day calendar, audit chain, scorecard, petitioner key
 #   libxf-<service>.a each service folder but its main.c: what the daemon does
 #                     (libxf-classify.a is the classifier xfctl shares; a program
-#                     that never trains does not link the trainer)
+#                     that never trains does not link the trainer; xfctl takes
+#                     the QR code of libxf-public.a)
 COMMON_SRC := $(wildcard common/*.c)
 DOMAIN_SRC := $(wildcard domain/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \
@@ -48,7 +50,7 @@ LIBPLUMB   := $(OUT)/libxf-plumbing.a
 LIBDOMAIN  := $(OUT)/libxf-domain.a
 LIBXF      := $(LIBDOMAIN) $(LIBPLUMB)
 
-DAEMONS := intake classify dispatch
+DAEMONS := intake classify dispatch public
 PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
@@ -78,7 +80,8 @@ $(BIN)/$(1): $(OUT)/services/$(2)/main.o $(3) $(LIBXF)
 	$$(CC) $(SANFLAGS) -o $$@ $$(filter %.o,$$^) $(3) $$(LIBXF) $$(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call service_rule,xf-$(d),$(d),$(call svc_lib,$(d)))))
-$(eval $(call service_rule,xfctl,xfctl,$(call svc_lib,xfctl) $(call svc_lib,classify)))
+$(eval $(call service_rule,xfctl,xfctl,$(call svc_lib,xfctl) $(call svc_lib,classify) \
+	$(call svc_lib,public)))
 $(eval $(call service_rule,xf-mockbroker,mockbroker,))
 
 # The tests link every library.

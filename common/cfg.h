@@ -66,6 +66,11 @@ struct xf_conf {
 	long card_return_red;       /* XF_CARD_RETURN_RED_PCT */
 	long card_satisfied_yellow; /* XF_CARD_SATISFIED_YELLOW_PCT: below it, yellow */
 	long card_satisfied_red;    /* XF_CARD_SATISFIED_RED_PCT: below it, red */
+	/* xf-public: the citizen's status page and API */
+	const char *public_addr; /* XF_PUBLIC_ADDR: host:port of the public listener */
+	const char *public_url;  /* XF_PUBLIC_URL: the address citizens reach it at */
+	long public_rate;        /* XF_PUBLIC_RATE: lookups a minute per client address */
+	long public_burst;       /* XF_PUBLIC_BURST: lookups at once per client address */
 	struct sbuf secret_files[CFG_SECRET_FILES]; /* owned: secrets read from files */
 	int nsecret_files;
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # daemons.sh start|stop RUNDIR [BIN]
-#   start: runs xf-intake, xf-classify and xf-dispatch in the background with
+#   start: runs xf-intake, xf-classify, xf-dispatch and xf-public in the background with
 #          the settings of RUNDIR/env (XF_* lines); logs in RUNDIR/logs/,
 #          pids in RUNDIR/pids/.  BIN defaults to bin (bin-san for SAN builds).
 #   stop:  SIGTERM each (SIGKILL after 15 s) and wait until they are gone.
@@ -22,7 +22,7 @@ start)
     . "$run/env"
     set +a
     export XF_MODEL_PATH=${XF_MODEL_PATH:-$XF_ROOT/models/xf-category.model}
-    for d in intake classify dispatch; do
+    for d in intake classify dispatch public; do
         if pid_alive "$(cat "$run/pids/xf-$d" 2>/dev/null || true)"; then
             continue
         fi
@@ -31,7 +31,7 @@ start)
     log "daemons running; logs in $run/logs"
     ;;
 stop)
-    for d in intake classify dispatch; do
+    for d in intake classify dispatch public; do
         stop_group "$run/pids/xf-$d"
     done
     ;;

@@ -32,8 +32,10 @@ daemonize "$run/mock.env" "$run/pids/mockbroker" "$XF_ROOT/bin/xf-mockbroker"
 wait_for 10 "the mock cluster" grep -q XF_KAFKA_BROKERS "$run/mock.env" ||
     die "mock cluster did not start"
 brokers=$(sed -n 's/^XF_KAFKA_BROKERS=//p' "$run/mock.env")
+public_port=$(free_port 8090)
 write_env "$run/env" "XF_KAFKA_BROKERS=$brokers" "XF_DATABASE_URL=$db_url" \
-    "XF_HTTP_ADDR=off" "XF_GROUP_PREFIX=xf-demo" "XF_ENV=development"
+    "XF_HTTP_ADDR=off" "XF_GROUP_PREFIX=xf-demo" "XF_ENV=development" \
+    "XF_PUBLIC_ADDR=127.0.0.1:$public_port" "XF_PUBLIC_URL=http://127.0.0.1:$public_port"
 set -a
 # shellcheck disable=SC1091
 . "$run/env"
@@ -89,6 +91,12 @@ echo "== $ret_dept returned $ret_case: re-dispatched"
 echo
 echo "== $ok_case: accepted, resolved, rated"
 "$xfctl" case show "$ok_case" | sed -n '/^timeline/,/^chain/p'
+echo
+echo "== what the citizen sees of $ok_case (xf-public; the page is up while the demo runs)"
+page=$("$xfctl" case qr "$ok_case" -o "$run/qr.png")
+curl -fsS --noproxy '*' "${page/\/c\//\/v1\/cases\/}" ||
+    log "xf-public did not answer; see $run/logs/xf-public.log"
+echo "page: $page   (QR code: $run/qr.png)"
 echo
 echo "== department scorecard (red first; xfctl departments lists all)"
 "$xfctl" departments >"$run/departments.txt"

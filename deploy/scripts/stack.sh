@@ -39,6 +39,7 @@ Xinfang Router is up.
   logs:      $run/logs/
   status page: http://127.0.0.1:8083/   (xf-dispatch: lag, throughput, dead letters, cases, departments)
   ready:     http://127.0.0.1:8081/readyz (intake), :8082 (classify), :8083 (dispatch)
+  citizens:  http://127.0.0.1:8090/c/<case id>?code=<query code>   (xf-public; xfctl case qr CASE_ID)
   metrics:   http://127.0.0.1:8081/metrics ...
   try:       set -a; . .run/env; set +a
              bin/xfctl publish hotline.events deploy/examples/petitions.jsonl

@@ -1,10 +1,12 @@
-/* cmd_case.c - xfctl case show, cases, audit verify. */
+/* cmd_case.c - xfctl case show, case qr, cases, audit verify. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chain.h"
 #include "pg.h"
+#include "public/public.h"
+#include "public/qr.h"
 #include "xfctl.h"
 
 static int case_head(PGconn *conn, const char *id, struct sbuf *err)
@@ -245,11 +247,86 @@ static int case_webhooks(PGconn *conn, const char *id, struct sbuf *err)
 	return 0;
 }
 
+struct qr_opts {
+	const char *case_id, *out;
+	int svg;
+};
+
+/* CASE_ID [--svg] [-o FILE]; 0, or -1 for a usage error. */
+static int qr_args(int argc, char **argv, struct qr_opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--svg"))
+			o->svg = 1;
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			o->out = argv[++i];
+		else if (argv[i][0] != '-' && !o->case_id)
+			o->case_id = argv[i];
+		else
+			return -1;
+	}
+	return o->case_id ? 0 : -1;
+}
+
+/* Writes image to o->out ("-" or none: standard output); 0 or -1 with err. */
+static int qr_write(const struct qr_opts *o, const struct sbuf *image, struct sbuf *err)
+{
+	int to_stdout = !o->out || !strcmp(o->out, "-");
+	FILE *f = to_stdout ? stdout : fopen(o->out, "wb");
+	int rc;
+
+	if (!f) {
+		sbuf_addf(err, "cannot write %s", o->out);
+		return -1;
+	}
+	rc = fwrite(image->buf, 1, image->len, f) == image->len ? 0 : -1;
+	if ((to_stdout ? fflush(f) : fclose(f)) || rc) {
+		sbuf_addf(err, "cannot write %s", to_stdout ? "the standard output" : o->out);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * xfctl case qr: the QR code of the case's status page, the page address
+ * on standard output (on standard error when the image goes there).
+ */
+static int case_qr(struct xfctl *x, int argc, char **argv)
+{
+	struct qr_opts o = { NULL, NULL, 0 };
+	struct sbuf url = SBUF_INIT, image = SBUF_INIT, err = SBUF_INIT;
+	int rc;
+
+	if (qr_args(argc, argv, &o))
+		return -1;
+	if (!pub_case_id_valid(o.case_id))
+		sbuf_adds(&err, "not a case id (XF-<region>-<yyyymmdd>-<number>)");
+	else if (!*x->conf.query_key)
+		sbuf_adds(&err, "XF_QUERY_KEY (or XF_QUERY_KEY_FILE) is not set");
+	if (err.len) {
+		xfctl_fail("case qr", &err);
+		sbuf_release(&err);
+		return 1;
+	}
+	qr_page_url(x->conf.public_url, x->conf.query_key, o.case_id, &url);
+	rc = (o.svg ? qr_svg : qr_png)(url.buf, &image, &err) || qr_write(&o, &image, &err);
+	if (!rc)
+		fprintf(o.out && strcmp(o.out, "-") ? stdout : stderr, "%s\n", url.buf);
+	if (rc)
+		xfctl_fail("case qr", &err);
+	sbuf_release(&url);
+	sbuf_release(&image);
+	sbuf_release(&err);
+	return rc ? 1 : 0;
+}
+
 int cmd_case(struct xfctl *x, int argc, char **argv)
 {
 	struct sbuf err = SBUF_INIT;
 	int rc;
 
+	if (argc >= 1 && !strcmp(argv[0], "qr"))
+		return case_qr(x, argc - 1, argv + 1);
 	if (argc != 2 || strcmp(argv[0], "show"))
 		return -1;
 	if (!xfctl_db(x))

@@ -16,7 +16,10 @@ static const struct command {
 	  "manage the routing rules", cmd_rules },
 	{ "keywords", "import FILE | export | validate FILE",
 	  "manage xf-classify's keyword/phrase table", cmd_keywords },
-	{ "case", "show CASE_ID", "a case's state, assignments and audit chain", cmd_case },
+	{ "case", "show CASE_ID | qr CASE_ID [--svg] [-o FILE]",
+	  "a case's state, assignments and audit chain; the QR code of its status page "
+	  "(PNG, or SVG; XF_QUERY_KEY, XF_PUBLIC_URL)",
+	  cmd_case },
 	{ "cases", "[LIMIT]", "the latest cases, one line each", cmd_cases },
 	{ "lag", "[--samples N] [--interval S] [--all] [--json]",
 	  "consumer lag per group, topic and partition, in offsets and seconds, with a verdict",

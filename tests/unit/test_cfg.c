@@ -298,6 +298,10 @@ static void t_production_refuses(void)
 	T_STREQ(err.buf, "XF_WEBHOOK_SECRET (or XF_WEBHOOK_SECRET_FILE) is not set; it has no "
 			 "default outside XF_ENV=development");
 	sbuf_reset(&err);
+	T_INTEQ(load_check("xf-public", &conf, &err), -1);
+	T_STREQ(err.buf, "XF_QUERY_KEY (or XF_QUERY_KEY_FILE) is not set; it has no "
+			 "default outside XF_ENV=development");
+	sbuf_reset(&err);
 	/* all at once: a default, a short one, an exposed address without a token */
 	setenv("XF_PETITIONER_KEY", "xf-dev-key-change-me", 1);
 	setenv("XF_WEBHOOK_SECRET", "short", 1);
