@@ -28,8 +28,10 @@ static int kind_parse(const char *s, size_t len, struct followup_kind *k, struct
 	k->secs = *end == 'h' ? v * 3600 : v * 86400;
 	return 0;
 bad:
-	sbuf_addf(err, "XF_FOLLOWUPS: \"%.*s\" is not kind:N{h|d} (kind of a-z and _, at most 32; N from 1)",
-		  (int)len, s);
+	sbuf_addf(
+		err,
+		"XF_FOLLOWUPS: \"%.*s\" is not kind:N{h|d} (kind of a-z and _, at most 32; N from 1)",
+		(int)len, s);
 	return -1;
 }
 

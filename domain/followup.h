@@ -11,7 +11,7 @@
 
 #include "sbuf.h"
 
-#define FOLLOWUP_MAX 8      /* kinds in a plan */
+#define FOLLOWUP_MAX 8       /* kinds in a plan */
 #define FOLLOWUP_KIND_MAX 32 /* bytes of a kind's name */
 
 struct followup_plan {

@@ -8,6 +8,7 @@
 #include "dlq.h"
 #include "embed.h"
 #include "jschema.h"
+#include "querycode.h"
 #include "tharness.h"
 #include "util.h"
 
@@ -492,4 +493,115 @@ int check_publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t
 int check_cases_at_least(struct e2e *t, void *arg)
 {
 	return e2e_sql_long(t, "SELECT count(*) FROM cases") >= *(long *)arg;
+}
+
+/* key's string in j, "" when none. */
+static const char *jtext(json_t *j, const char *key)
+{
+	const char *s = jstr(j, key);
+
+	return s ? s : "";
+}
+
+/* How many of case_id's petition.updates were collected. */
+
+static size_t updates_of(struct e2e *t, const char *case_id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nmsgs; i++)
+		n += !strcmp(t->msgs[i].topic, "petition.updates") &&
+		     !strcmp(jtext(t->msgs[i].json, "case_id"), case_id);
+	return n;
+}
+
+struct updates_want {
+	const char *case_id;
+	size_t n;
+};
+
+static int updates_seen(struct e2e *t, void *arg)
+{
+	struct updates_want *u = arg;
+
+	return updates_of(t, u->case_id) >= u->n;
+}
+
+/* Every key of j, at any depth, is one of allowed (NULL-terminated). */
+static int keys_only(json_t *j, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(j, i, v)
+	{
+		if (!keys_only(v, allowed))
+			return 0;
+	}
+	json_object_foreach(j, k, v)
+	{
+		for (i = 0; allowed[i] && strcmp(allowed[i], k); i++)
+			;
+		if (!allowed[i] || !keys_only(v, allowed)) {
+			fprintf(stderr, "    petition.updates: key %s\n", k);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* 1 when none of personal (NULL-terminated) is in j's text. */
+static int nothing_of(json_t *j, const char *const *personal)
+{
+	char *text = json_dumps(j, 0);
+	int ok = text != NULL;
+
+	for (size_t i = 0; ok && personal[i]; i++)
+		if (strstr(text, personal[i])) {
+			fprintf(stderr, "    personal data in petition.updates: %s\n", text);
+			ok = 0;
+		}
+	free(text);
+	return ok;
+}
+
+void check_updates(struct e2e *t, const char *case_id, const char *const *personal,
+		   const char *statuses)
+{
+	static const char *const allowed[] = {
+		"schema", "case_id",   "seq",         "status",     "at",
+		"source", "system",    "external_id", "department", "code",
+		"name",   "accept_by", "resolve_by",  "result",     "satisfaction",
+		"text",   "followup",  "followups",   "due_by",     NULL
+	};
+	struct updates_want want = { case_id, 1 };
+	struct sbuf got = SBUF_INIT;
+	char code[QUERY_CODE_LEN + 1];
+	int receipts = 0;
+
+	for (const char *p = statuses; *p; p++)
+		want.n += *p == ' ';
+	T_CHECK(e2e_collect_until(t, updates_seen, &want, 60));
+	e2e_collect(t, 500);
+	query_code("xf-dev-query-key-change-me", case_id, code);
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		const struct e2e_msg *m = &t->msgs[i];
+
+		if (!strcmp(m->topic, "petition.receipts") &&
+		    !strcmp(jtext(m->json, "case_id"), case_id)) {
+			T_STREQ(jtext(m->json, "query_code"), code);
+			receipts++;
+		}
+		if (strcmp(m->topic, "petition.updates") ||
+		    strcmp(jtext(m->json, "case_id"), case_id))
+			continue;
+		sbuf_addf(&got, "%s%s", got.len ? " " : "", jtext(m->json, "status"));
+		T_CHECK(keys_only(m->json, allowed));
+		T_CHECK(m->key && !strncmp(m->key, "lc12345/", 8));
+		T_CHECK(nothing_of(m->json, personal));
+	}
+	T_STREQ(got.buf ? got.buf : "", statuses);
+	T_CHECK(receipts >= 1);
+	sbuf_release(&got);
 }

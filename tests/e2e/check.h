@@ -81,6 +81,15 @@ int check_publish(struct e2e *t, const struct gen_event *ev, size_t from, size_t
 /* For e2e_collect_until: at least *(long *)arg cases in the table. */
 int check_cases_at_least(struct e2e *t, void *arg);
 
+/*
+ * Asserts case_id's petition.updates are the steps statuses (space-separated),
+ * in order, keyed lc12345/..., with public fields only and none of personal
+ * (NULL-terminated), and that its receipt's query code is the case id's
+ * under the development key. Waits up to 60 s for them.
+ */
+void check_updates(struct e2e *t, const char *case_id, const char *const *personal,
+		   const char *statuses);
+
 /* Asserts every collected output message conforms to its JSON Schema. */
 void check_schemas(struct e2e *t);
 

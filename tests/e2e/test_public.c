@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 
-#include "e2e.h"
+#include "check.h"
 #include "embed.h"
 #include "jschema.h"
 #include "querycode.h"
@@ -29,6 +29,7 @@
 #define PHONE "13812345678"
 #define CONTENT "公司拖欠工资三个月，讨薪无果，社保也没有缴纳，请人社部门帮助。"
 #define RESULT "已督促企业补发拖欠工资"
+#define RESULT2 "企业已补发工资，社保已补缴"
 #define DEV_KEY "xf-dev-query-key-change-me"
 #define DEPT_NAME "瑞安市人力资源和社会保障局"
 
@@ -463,10 +464,12 @@ static int petition(struct e2e *t, const char *ext, char case_id[32])
 	return -1;
 }
 
-static int feedback(struct e2e *t, const char *case_id, const char *action, const char *extra)
+/* Feedback id on case_id; a rating or a follow-up from the bureau (the citizen's side). */
+static int feedback(struct e2e *t, const char *case_id, const char *id, const char *action,
+		    const char *extra)
 {
 	json_t *fb = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "schema", "xf.feedback.v1",
-			       "feedback_id", action, "case_id", case_id, "department", "t-rsj",
+			       "feedback_id", id, "case_id", case_id, "department", "t-rsj",
 			       "action", action, "at", "2026-11-22T10:00:00+08:00");
 	json_t *more = extra ? json_loads(extra, 0, NULL) : NULL;
 	char *text;
@@ -475,7 +478,7 @@ static int feedback(struct e2e *t, const char *case_id, const char *action, cons
 	if (more)
 		json_object_update(fb, more);
 	text = json_dumps(fb, JSON_COMPACT);
-	rc = (!strcmp(action, "rate")
+	rc = (!strcmp(action, "rate") || !strcmp(action, "followup")
 		      ? e2e_feedback_as(t, "t-bureau", NULL, case_id, text)
 		      : e2e_produce_to(t, "department.feedback", case_id, text, strlen(text))) ||
 	     e2e_flush(t);
@@ -485,8 +488,16 @@ static int feedback(struct e2e *t, const char *case_id, const char *action, cons
 	return rc;
 }
 
+/*
+ * One petition from its assignment to its closure, through a follow-up that
+ * finds the citizen dissatisfied (reopened) and one that does not: the JSON
+ * and the page at each stage, Chromium at four, the QR codes, and every
+ * petition.updates message of the case.
+ */
 static void stages(struct e2e *t, struct lookup *l)
 {
+	json_t *steps;
+
 	l->status = "assigned";
 	check_json(l, 1, "received assigned");
 	T_CHECK(json_object_get(l->view, "accept_by") != NULL);
@@ -495,23 +506,57 @@ static void stages(struct e2e *t, struct lookup *l)
 	check_qr(t, l);
 	check_not_found(l);
 
-	T_CHECK(feedback(t, l->case_id, "accept", NULL) == 0);
+	T_CHECK(feedback(t, l->case_id, "pub-accept", "accept", NULL) == 0);
 	l->status = "accepted";
 	check_json(l, 2, "received assigned accepted");
 	check_page(l, "受理确认");
 
-	T_CHECK(feedback(t, l->case_id, "resolve", "{\"result\": \"" RESULT "\"}") == 0);
+	T_CHECK(feedback(t, l->case_id, "pub-resolve", "resolve", "{\"result\": \"" RESULT "\"}") ==
+		0);
 	l->status = "resolved";
 	check_json(l, 4, "received assigned accepted resolved");
 	T_STREQ(json_string_value(json_object_get(l->view, "result")), RESULT);
+	steps = json_object_get(l->view, "steps");
+	T_INTEQ(json_array_size(json_object_get(json_array_get(steps, 3), "followups")), 3);
 	check_page(l, "办结");
 	check_browser(t, l, "2-resolved", "办结", RESULT);
 
-	T_CHECK(feedback(t, l->case_id, "rate", "{\"satisfaction\": \"satisfied\"}") == 0);
-	l->status = "closed";
-	check_json(l, 5, "received assigned accepted resolved closed");
+	/* the hotline's call-back: the citizen is not satisfied (what they said stays inside) */
+	T_CHECK(feedback(t, l->case_id, "pub-callback", "followup",
+			 "{\"followup\": \"callback\", \"satisfaction\": \"dissatisfied\","
+			 " \"channel\": \"phone\", \"note\": \"" NAME "说工资仍未到账，"
+			 "电话" PHONE "\"}") == 0);
+	l->status = "reopened";
+	check_json(l, 3, "received assigned accepted resolved followed_up reopened");
+	T_CHECK(json_object_get(l->view, "result") == NULL);
+	check_page(l, "办理");
+	check_browser(t, l, "3-reopened", "办理", "您对办理结果不满意");
+
+	T_CHECK(feedback(t, l->case_id, "pub-resolve-2", "resolve",
+			 "{\"result\": \"" RESULT2 "\"}") == 0);
+	l->status = "resolved";
+	check_json(l, 4, "received assigned accepted resolved followed_up reopened resolved");
+	T_STREQ(json_string_value(json_object_get(l->view, "result")), RESULT2);
+
+	T_CHECK(feedback(t, l->case_id, "pub-callback-2", "followup",
+			 "{\"followup\": \"callback\", \"satisfaction\": \"satisfied\","
+			 " \"channel\": \"phone\"}") == 0);
+	l->status = "followed_up";
+	check_json(l, 5,
+		   "received assigned accepted resolved followed_up reopened resolved followed_up");
 	check_page(l, "评价");
-	check_browser(t, l, "3-closed", "评价", "您已评价，事项办结。");
+
+	T_CHECK(feedback(t, l->case_id, "pub-rate", "rate", "{\"satisfaction\": \"satisfied\"}") ==
+		0);
+	l->status = "closed";
+	check_json(l, 5,
+		   "received assigned accepted resolved followed_up reopened resolved followed_up "
+		   "closed");
+	check_page(l, "评价");
+	check_browser(t, l, "4-closed", "评价", "您已评价，事项办结。");
+	check_updates(t, l->case_id, (const char *const[]){ NAME, PHONE, "拖欠工资三个月", NULL },
+		      "received assigned accepted resolved followed_up reopened resolved "
+		      "followed_up closed");
 }
 
 static void remove_tree(const char *dir)

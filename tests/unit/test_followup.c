@@ -25,9 +25,9 @@ static void t_parse(void)
 	T_CHECK(followup_find(&p, "call") == NULL);
 	T_INTEQ(followup_plan_parse("", &p, &err), 0);
 	T_INTEQ(p.n, 0);
-	static const char *const bad[] = { "callback", "callback:", "callback:0h", "Call:1h",
-					   "callback:2w", "callback:1h,callback:2h", "a:1h,,b:2h",
-					   ":1h", "callback:1hh" };
+	static const char *const bad[] = { "callback",   "callback:",   "callback:0h",
+					   "Call:1h",    "callback:2w", "callback:1h,callback:2h",
+					   "a:1h,,b:2h", ":1h",         "callback:1hh" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		sbuf_reset(&err);
 		if (!T_INTEQ(followup_plan_parse(bad[i], &p, &err), -1))
