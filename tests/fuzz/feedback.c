@@ -66,6 +66,7 @@ static struct {
 	struct metrics *metrics;
 	struct metrics_series *dup;
 	struct sender_keys *keys;
+	struct followup_plan followups;
 } g;
 
 static void setup(void)
@@ -79,6 +80,8 @@ static void setup(void)
 	g.rules = rules_parse(doc, &err);
 	g.keys = g.rules ? sender_keys_new(g.rules, 1) : NULL;
 	g.cal = calendar_new();
+	if (followup_plan_parse("callback:48h,visit:7d,review:30d", &g.followups, &err))
+		abort();
 	g.schemas = jschema_set_new();
 	g.weights = (struct choose_weights){ 0.25, 0.25, 0.25, 0.25 };
 	g.rk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), errstr, sizeof errstr);
@@ -146,7 +149,7 @@ static int same_outputs(const struct outbox *ob, size_t a, size_t b, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct caseops_env env = { NULL, NULL, { 80, 3, NULL }, NULL };
+	struct caseops_env env = { NULL, NULL, { 80, 3, NULL, NULL }, NULL };
 	struct lifecycle lc;
 	struct outbox ob = OUTBOX_INIT;
 	struct caseops co;
@@ -159,6 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	env.rules = g.rules;
 	env.clock.cal = g.cal;
+	env.clock.followups = &g.followups;
 	env.weights = &g.weights;
 	lc.schemas = g.schemas;
 	lc.m_feedback_dup = g.dup;
