@@ -40,8 +40,8 @@ int gauges_refresh(struct gauges *g, struct sbuf *err)
 
 	if (now_ms() - g->refreshed_ms < GAUGES_EVERY_MS)
 		return 0;
-	/* the counts kept by triggers (migration 012), not counted over every case */
-	if (pg_exec(g->svc->conn, "SELECT xf_case_counts_fold()", 0, NULL, err))
+	/* the counts kept by triggers (migrations 012, 017), not counted over every case */
+	if (pg_exec(g->svc->conn, "SELECT xf_case_counts_fold(), xf_board_fold()", 0, NULL, err))
 		return -1;
 	cases = pg_query(g->svc->conn,
 			 "SELECT state, department, cases FROM case_counts_now"
