@@ -83,6 +83,10 @@ static const struct cfg_entry cfg_table[] = {
 	LONG("XF_CARD_RETURN_RED_PCT", card_return_red, "30", 0, 100),
 	LONG("XF_CARD_SATISFIED_YELLOW_PCT", card_satisfied_yellow, "80", 0, 100),
 	LONG("XF_CARD_SATISFIED_RED_PCT", card_satisfied_red, "60", 0, 100),
+	STR("XF_INDEX_WEIGHTS", index_weights,
+	    "volume:30,repeat:20,overdue:20,risk_a:20,dissatisfied:10"),
+	LONG("XF_INDEX_VOLUME_REF", index_volume_ref, "50", 1, 1000000),
+	LONG("XF_INDEX_RISK_A_REF", index_risk_a_ref, "3", 1, 1000000),
 };
 
 #define CFG_N (sizeof cfg_table / sizeof cfg_table[0])

@@ -66,6 +66,10 @@ struct xf_conf {
 	long card_return_red;       /* XF_CARD_RETURN_RED_PCT */
 	long card_satisfied_yellow; /* XF_CARD_SATISFIED_YELLOW_PCT: below it, yellow */
 	long card_satisfied_red;    /* XF_CARD_SATISFIED_RED_PCT: below it, red */
+	/* the board's 信访指数 (domain/board.h) */
+	const char *index_weights; /* XF_INDEX_WEIGHTS: "volume:30,repeat:20,..." */
+	long index_volume_ref;     /* XF_INDEX_VOLUME_REF: petitions in 7 days that count fully */
+	long index_risk_a_ref;     /* XF_INDEX_RISK_A_REF: risk-A petitions in 7 days, fully */
 	/* xf-public: the citizen's status page and API */
 	const char *public_addr; /* XF_PUBLIC_ADDR: host:port of the public listener */
 	const char *public_url;  /* XF_PUBLIC_URL: the address citizens reach it at */

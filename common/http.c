@@ -115,6 +115,15 @@ static enum MHD_Result unauthorized(struct MHD_Connection *c)
 	return rc;
 }
 
+struct http_req {
+	struct MHD_Connection *c;
+};
+
+const char *http_req_arg(const struct http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->c, MHD_GET_ARGUMENT_KIND, key);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **state)
@@ -139,7 +148,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (srv->route) {
 		const char *type = "text/plain; charset=utf-8";
-		int status = srv->route(srv->route_arg, url, &body, &type);
+		struct http_req req = { c };
+		int status = srv->route(srv->route_arg, url, &req, &body, &type);
 
 		if (status)
 			return reply(c, (unsigned)status, type, &body);

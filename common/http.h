@@ -40,11 +40,17 @@ struct http_server;
  * server that does nothing). hooks is copied. NULL with err.
  */
 struct http_server *http_start(const char *addr, const struct http_hooks *hooks, struct sbuf *err);
+/* A request, as a route sees it. */
+struct http_req;
+/* The value of req's query argument key ("?key=value", decoded), or NULL. */
+const char *http_req_arg(const struct http_req *req, const char *key);
+
 /*
- * An extra GET route (xf-dispatch's status page): returns the HTTP status
- * and fills body and *type, or 0 when url is not its own.
+ * An extra GET route (xf-dispatch's status page and board): returns the
+ * HTTP status and fills body and *type, or 0 when url is not its own.
  */
-typedef int (*http_route_fn)(void *arg, const char *url, struct sbuf *body, const char **type);
+typedef int (*http_route_fn)(void *arg, const char *url, const struct http_req *req,
+			     struct sbuf *body, const char **type);
 /* Adds the route (one per server); call it before the address is published. */
 void http_set_route(struct http_server *srv, http_route_fn fn, void *arg);
 

@@ -27,14 +27,14 @@ static void clock_refresh(struct dispatch *d)
 	if (!path || !*path || !(f = fopen(path, "r")))
 		return;
 	if (fscanf(f, "%lld", &offset) == 1)
-		d->clock_offset = (time_t)offset;
+		__atomic_store_n(&d->clock_offset, (time_t)offset, __ATOMIC_RELAXED);
 	fclose(f);
 }
 
 /* The clock: real time, moved by XF_CLOCK_FILE in tests (read per batch and tick). */
 static time_t dispatch_now(const struct dispatch *d)
 {
-	return time(NULL) + d->clock_offset;
+	return time(NULL) + __atomic_load_n(&d->clock_offset, __ATOMIC_RELAXED);
 }
 
 /* LISTENs for imports on a new connection; a new one may have missed some. */
@@ -293,7 +293,7 @@ static int dispatch_tick(void *self, struct sbuf *err)
 	caseops_env_of(d, &env);
 	if (timer_run(&d->timer, &env, dispatch_now(d), err))
 		return -1;
-	if (gauges_refresh(&d->gauges, err)) {
+	if (gauges_refresh(&d->gauges, dispatch_now(d), err)) {
 		log_warn("gauges_failed", LOG_S("error", err->buf), LOG_END);
 		sbuf_reset(err);
 	}
@@ -321,6 +321,8 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	if (followup_plan_parse(d->svc.conf.followups, &d->followups, err))
 		return -1;
 	choose_weights_from_conf(&d->svc.conf, &d->weights);
+	if (board_index_conf(&d->svc.conf, &d->gauges.index, err))
+		return -1;
 	d->svc.ready_extra = rules_loaded;
 	d->svc.ready_arg = d;
 	d->svc.tick = dispatch_tick;
@@ -352,7 +354,9 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	if (!d->lag)
 		return -1;
 	d->gauges.board = scorecard_board_new();
-	d->status = (struct status_src){ d->svc.metrics, d->lag, d->gauges.board };
+	if (board_page_init(&d->board_page, &d->svc.conf, &d->clock_offset, err))
+		return -1;
+	d->status = (struct status_src){ d->svc.metrics, d->lag, d->gauges.board, &d->board_page };
 	http_set_route(d->svc.http, status_route, &d->status);
 	return 0;
 }
@@ -382,4 +386,5 @@ void dispatch_release(struct dispatch *d)
 	d->schemas = NULL;
 	scorecard_board_free(d->gauges.board);
 	d->gauges.board = NULL;
+	board_page_release(&d->board_page);
 }

@@ -59,9 +59,10 @@ struct dispatch {
 	struct followup_plan followups; /* XF_FOLLOWUPS */
 	struct timer timer;             /* deadlines */
 	struct gauges gauges;
-	struct lag_monitor *lag;     /* consumer-group lag of our groups (common/lag.h) */
-	struct jschema_set *schemas; /* xf.feedback.v1 */
-	struct status_src status;    /* what the status page reads (status.h) */
+	struct lag_monitor *lag;      /* consumer-group lag of our groups (common/lag.h) */
+	struct jschema_set *schemas;  /* xf.feedback.v1 */
+	struct board_page board_page; /* /board and /board.json (board_page.h) */
+	struct status_src status;     /* what the status page reads (status.h) */
 };
 
 int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct sbuf *err);

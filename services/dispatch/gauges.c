@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "board.h"
 #include "metrics.h"
 #include "pg.h"
 #include "scorecard.h"
@@ -31,7 +32,30 @@ static void gauge_round(struct metrics *m, const char *name, const char *help, c
 	metrics_round_end(m, name);
 }
 
-int gauges_refresh(struct gauges *g, struct sbuf *err)
+static void index_set(void *arg, const char *region, double index)
+{
+	char labels[64];
+
+	snprintf(labels, sizeof labels, "region=\"%s\"", region);
+	metrics_set(metrics_get(arg, "xf_petition_index",
+				"信访指数 of each township over the 7 days ending today (0-100)",
+				METRICS_GAUGE, labels),
+		    index);
+}
+
+/* xf_petition_index{region}: every area's 信访指数 today (domain/board.h). */
+static int index_round(struct gauges *g, time_t now, struct sbuf *err)
+{
+	struct metrics *m = g->svc->metrics;
+	int rc;
+
+	metrics_round_begin(m, "xf_petition_index");
+	rc = board_index_today(g->svc->conn, now, &g->index, index_set, m, err);
+	metrics_round_end(m, "xf_petition_index");
+	return rc;
+}
+
+int gauges_refresh(struct gauges *g, time_t now, struct sbuf *err)
 {
 	static const char *const state_dept[] = { "state", "department" };
 	static const char *const dept[] = { "department" };
@@ -63,7 +87,9 @@ int gauges_refresh(struct gauges *g, struct sbuf *err)
 	}
 	PQclear(cases);
 	PQclear(overdue);
-	return overdue ? scorecard_gauges(g->svc->conn, &g->svc->conf, m, g->board, err) : -1;
+	if (!overdue || index_round(g, now, err))
+		return -1;
+	return scorecard_gauges(g->svc->conn, &g->svc->conf, m, g->board, err);
 }
 
 void gauges_webhooks(struct gauges *g, const struct webhook_sender *ws)

@@ -290,10 +290,13 @@ static void add_page(struct sbuf *body, const struct status_src *src)
 	sbuf_adds(body, p);
 }
 
-int status_route(void *arg, const char *url, struct sbuf *body, const char **type)
+int status_route(void *arg, const char *url, const struct http_req *req, struct sbuf *body,
+		 const char **type)
 {
 	const struct status_src *src = arg;
 
+	if (src->page && !strncmp(url, "/board", 6))
+		return board_page_route(src->page, url, req, body, type);
 	if (!strcmp(url, "/status.json")) {
 		add_json(body, status_json(src), 0);
 		sbuf_addch(body, '\n');

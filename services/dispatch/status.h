@@ -54,6 +54,8 @@
 
 #include <jansson.h>
 
+#include "board_page.h"
+#include "http.h"
 #include "lag.h"
 #include "metrics.h"
 #include "sbuf.h"
@@ -64,13 +66,16 @@ struct status_src {
 	struct metrics *m;             /* messages, dead letters, xf_cases */
 	struct lag_monitor *lag;       /* the lag monitor; NULL: no lag figures */
 	struct scorecard_board *board; /* the newest scorecard; NULL: none */
+	struct board_page *page;       /* /board and /board.json; NULL: none */
 };
 
 /*
  * An http_route_fn: arg is the struct status_src * to read. Fills body and
- * *type and returns 200 for "/" and "/status.json"; 0 for any other url.
+ * *type and returns 200 for "/" and "/status.json", the board page's answer
+ * for "/board" and "/board.json"; 0 for any other url.
  */
-int status_route(void *arg, const char *url, struct sbuf *body, const char **type);
+int status_route(void *arg, const char *url, const struct http_req *req, struct sbuf *body,
+		 const char **type);
 
 /* The figures of /status.json (new reference). */
 json_t *status_json(const struct status_src *src);

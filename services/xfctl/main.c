@@ -35,6 +35,8 @@ static const struct command {
 	{ "calendar", "import FILE | show [YEAR]",
 	  "the working-day calendar (holidays and adjusted working days)", cmd_calendar },
 	{ "departments", "[--json]", "the department scorecard (三色预警)", cmd_departments },
+	{ "board", "[--period 7d|YYYY-MM|FROM..TO] [--region PREFIX] [--json]",
+	  "the situation board: heat grid, tide table, rising hotspots, 信访指数", cmd_board },
 	{ "dlq",
 	  "list [--reason R] [--service S] [--since T] [--until T] [--limit N] |"
 	  " replay [--reason R] [--service S] [--since T] [--until T] [--id N] [--again]",

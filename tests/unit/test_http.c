@@ -456,12 +456,16 @@ out:
 }
 
 /* clang-format off */
-static int status_route(void *arg, const char *url, struct sbuf *body, const char **type)
+/* /status.json: "{}", or the query argument echo's value when there is one. */
+static int status_route(void *arg, const char *url, const struct http_req *req,
+			struct sbuf *body, const char **type)
 {
+	const char *echo = http_req_arg(req, "echo");
+
 	(void)arg, (void)type;
 	if (strcmp(url, "/status.json"))
 		return 0;
-	sbuf_adds(body, "{}");
+	sbuf_adds(body, echo ? echo : "{}");
 	return 200;
 }
 
@@ -508,6 +512,12 @@ static void t_token(void)
 	expect_token(port, "/status.json", token);
 	T_INTEQ(fetch(port, "GET", "/healthz", &body, NULL), 200);
 	T_INTEQ(fetch(port, "GET", "/readyz", &body, NULL), 200);
+	/* the route reads the query's arguments, decoded */
+	sbuf_reset(&body);
+	T_INTEQ(fetch_with(port, "GET", "/status.json?echo=a%20b&x=1",
+			   "Authorization: Bearer " "0123456789abcdef0123456789abcdef", &body, NULL),
+		200);
+	T_CHECK(body.buf && strstr(body.buf, "a b"));
 out:
 	http_stop(srv);
 	metrics_free(m);

@@ -50,7 +50,7 @@ static void t_flow(void)
 	json_t *j, *e, *cases;
 
 	fill_flow(m);
-	j = status_json(&(struct status_src){ m, NULL, NULL });
+	j = status_json(&(struct status_src){ m, NULL, NULL, NULL });
 	T_CHECK(json_real_value(json_object_get(j, "now")) > 1.7e9);
 	e = entry(json_object_get(j, "messages_in"), "topic", "department.feedback");
 	T_INTEQ(e ? ival(e, "total") : -1, 5);
@@ -76,7 +76,7 @@ static void t_flow(void)
 static void t_empty(void)
 {
 	struct metrics *m = metrics_new();
-	json_t *j = status_json(&(struct status_src){ m, NULL, NULL });
+	json_t *j = status_json(&(struct status_src){ m, NULL, NULL, NULL });
 	const char *keys[] = { "messages_in", "messages_out", "dead_letters",
 			       "cases",       "lag",          "departments" };
 
@@ -217,20 +217,20 @@ static size_t count(const char *hay, const char *needle)
 static void t_route(void)
 {
 	struct metrics *m = metrics_new();
-	struct status_src src = { m, NULL, NULL };
+	struct status_src src = { m, NULL, NULL, NULL };
 	struct sbuf body = SBUF_INIT;
 	const char *type = NULL;
 	json_t *j;
 
 	fill_flow(m);
 	set(m, "xf_dead_letters_total", "reason=\"</script><b>\"", 2);
-	T_INTEQ(status_route(&src, "/status.json", &body, &type), 200);
+	T_INTEQ(status_route(&src, "/status.json", NULL, &body, &type), 200);
 	T_STREQ(type, "application/json; charset=utf-8");
 	j = json_loads(body.buf, 0, NULL);
 	T_CHECK(j && entry(json_object_get(j, "dead_letters"), "reason", "</script><b>"));
 	json_decref(j);
 	sbuf_reset(&body);
-	T_INTEQ(status_route(&src, "/", &body, &type), 200);
+	T_INTEQ(status_route(&src, "/", NULL, &body, &type), 200);
 	T_STREQ(type, "text/html; charset=utf-8");
 	T_CHECK(!strncmp(body.buf, "<!DOCTYPE html>", 15));
 	T_CHECK(strstr(body.buf, "<meta charset='utf-8'>") != NULL);
@@ -243,9 +243,9 @@ static void t_route(void)
 			count(body.buf, "<link") + count(body.buf, "@import"),
 		0);
 	sbuf_reset(&body);
-	T_INTEQ(status_route(&src, "/metrics", &body, &type), 0);
-	T_INTEQ(status_route(&src, "/status", &body, &type), 0);
-	T_INTEQ(status_route(&src, "/index.html", &body, &type), 0);
+	T_INTEQ(status_route(&src, "/metrics", NULL, &body, &type), 0);
+	T_INTEQ(status_route(&src, "/status", NULL, &body, &type), 0);
+	T_INTEQ(status_route(&src, "/index.html", NULL, &body, &type), 0);
 	sbuf_release(&body);
 	metrics_free(m);
 }
@@ -270,13 +270,13 @@ static json_t *page_block(const char *page, const char *id)
 static void t_lag_statuses(void)
 {
 	struct metrics *m = metrics_new();
-	struct status_src src = { m, NULL, NULL };
+	struct status_src src = { m, NULL, NULL, NULL };
 	struct sbuf body = SBUF_INIT;
 	const char *type = NULL;
 	json_t *arr, *e;
 	size_t i;
 
-	T_INTEQ(status_route(&src, "/", &body, &type), 200);
+	T_INTEQ(status_route(&src, "/", NULL, &body, &type), 200);
 	arr = page_block(body.buf, "lag-statuses");
 	if (!T_CHECK(json_is_array(arr)))
 		goto out;
