@@ -216,8 +216,8 @@ static json_t *area_of(json_t *areas, const char *region)
 	json_t *a = json_object_get(areas, region);
 
 	if (!a) {
-		a = json_pack("{s:s, s:i, s:i, s:{}}", "region", region, "petitions", 0,
-			      "previous", 0, "cells");
+		a = json_pack("{s:s, s:i, s:i, s:{}}", "region", region, "petitions", 0, "previous",
+			      0, "cells");
 		json_object_set_new(areas, region, a);
 	}
 	return a;
@@ -228,9 +228,10 @@ static void add_int(json_t *o, const char *key, long n)
 	json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + n));
 }
 
-static const char *const total_keys[] = { "petitions", "repeats",  "collective",    "risk_a",
-					   "assigned",  "returned", "overdue",       "resolved",
-					   "resolved_late", "rated", "satisfied", "dissatisfied" };
+static const char *const total_keys[] = {
+	"petitions", "repeats",  "collective",    "risk_a", "assigned",  "returned",
+	"overdue",   "resolved", "resolved_late", "rated",  "satisfied", "dissatisfied"
+};
 
 /* Per area over the period: the figures of total_keys, in that order. */
 static const char totals_sql[] =
@@ -274,7 +275,8 @@ static int read_totals(PGconn *conn, const char *const *params, json_t *areas, j
 		json_t *a = area_of(areas, PQgetvalue(res, i, 0));
 
 		for (size_t k = 0; k < ARRAY_SIZE(total_keys); k++) {
-			json_object_set_new(a, total_keys[k], json_integer(num(res, i, (int)k + 1)));
+			json_object_set_new(a, total_keys[k],
+					    json_integer(num(res, i, (int)k + 1)));
 			add_int(totals, total_keys[k], num(res, i, (int)k + 1));
 		}
 	}
@@ -303,10 +305,10 @@ static int read_cells(PGconn *conn, const char *const *params, json_t *areas, js
 		add_int(a, "previous", prev);
 		add_int(totals, "previous", prev);
 		if (now >= BOARD_HOTSPOT_MIN && now > prev)
-			json_array_append_new(rising, json_pack("{s:s, s:s, s:i, s:i, s:i}",
-								"region", region, "category",
-								cat, "petitions", now, "previous",
-								prev, "increase", now - prev));
+			json_array_append_new(rising,
+					      json_pack("{s:s, s:s, s:i, s:i, s:i}", "region",
+							region, "category", cat, "petitions", now,
+							"previous", prev, "increase", now - prev));
 	}
 	PQclear(res);
 	return 0;
@@ -420,9 +422,9 @@ static json_t *hotspots(PGconn *conn, json_t *rising, json_t *names, struct sbuf
 			break;
 		}
 		for (int r = 0; r < PQntuples(res); r++)
-			json_array_append_new(phrases,
-					      json_pack("{s:s, s:i}", "phrase", PQgetvalue(res, r, 0),
-							"cases", num(res, r, 1)));
+			json_array_append_new(phrases, json_pack("{s:s, s:i}", "phrase",
+								 PQgetvalue(res, r, 0), "cases",
+								 num(res, r, 1)));
 		PQclear(res);
 		json_object_set_new(h, "phrases", phrases);
 		json_object_set_new(h, "category_name",
@@ -476,8 +478,9 @@ static json_t *area_list(json_t *areas, json_t *names)
 		for (size_t t = 0; t < ARRAY_SIZE(total_keys); t++)
 			if (!json_object_get(a, total_keys[t]))
 				json_object_set_new(a, total_keys[t], json_integer(0));
-		add_int(a, "change", json_integer_value(json_object_get(a, "petitions")) -
-					     json_integer_value(json_object_get(a, "previous")));
+		add_int(a, "change",
+			json_integer_value(json_object_get(a, "petitions")) -
+				json_integer_value(json_object_get(a, "previous")));
 		if (json_object_get(names, k))
 			json_object_set(a, "name", json_object_get(names, k));
 	}
@@ -498,7 +501,8 @@ json_t *board_load(PGconn *conn, const struct board_period *p, const char *regio
 	int used[VOCAB_NCATEGORIES] = { 0 };
 
 	if (region && *region && !region_prefix_valid(region)) {
-		sbuf_addf(err, "region \"%s\": want a region code prefix of 2, 4, 6, 9 or 12 digits",
+		sbuf_addf(err,
+			  "region \"%s\": want a region code prefix of 2, 4, 6, 9 or 12 digits",
 			  region);
 		goto out;
 	}

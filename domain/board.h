@@ -32,10 +32,10 @@
 #include "sbuf.h"
 
 #define BOARD_SCHEMA "xf.board.v1"
-#define BOARD_MAX_DAYS 400 /* the longest period */
-#define BOARD_HOTSPOTS 5   /* rising hotspots shown */
-#define BOARD_HOTSPOT_MIN 3 /* petitions an area and category needs in the period to rise */
-#define BOARD_PHRASES 5     /* top phrases of a hotspot */
+#define BOARD_MAX_DAYS 400     /* the longest period */
+#define BOARD_HOTSPOTS 5       /* rising hotspots shown */
+#define BOARD_HOTSPOT_MIN 3    /* petitions an area and category needs in the period to rise */
+#define BOARD_PHRASES 5        /* top phrases of a hotspot */
 #define BOARD_PHRASE_CASES 200 /* of its latest cases */
 #define BOARD_INDEX_DAYS 7
 

@@ -64,14 +64,14 @@ static void text_totals(json_t *b, struct sbuf *out)
 	const char *region = sval(b, "region");
 
 	sbuf_addf(out, "期间 %s..%s (%ld 天)，对比 %s..%s；地区 %s\n", sval(p, "from"),
-		  sval(p, "to"), ival(p, "days"),
-		  sval(json_object_get(b, "previous"), "from"),
+		  sval(p, "to"), ival(p, "days"), sval(json_object_get(b, "previous"), "from"),
 		  sval(json_object_get(b, "previous"), "to"), *region ? region : "全部");
 	sbuf_addf(out,
 		  "信访 %ld (上期 %ld, %+ld)  重复 %ld  集体 %ld  A级 %ld  交办 %ld  退单 %ld"
 		  "  超期 %ld  办结 %ld (超期办结 %ld)  评价 %ld (满意 %ld, 不满意 %ld)\n",
-		  ival(t, "petitions"), ival(t, "previous"), ival(t, "petitions") - ival(t, "previous"),
-		  ival(t, "repeats"), ival(t, "collective"), ival(t, "risk_a"), ival(t, "assigned"),
+		  ival(t, "petitions"), ival(t, "previous"),
+		  ival(t, "petitions") - ival(t, "previous"), ival(t, "repeats"),
+		  ival(t, "collective"), ival(t, "risk_a"), ival(t, "assigned"),
 		  ival(t, "returned"), ival(t, "overdue"), ival(t, "resolved"),
 		  ival(t, "resolved_late"), ival(t, "rated"), ival(t, "satisfied"),
 		  ival(t, "dissatisfied"));
@@ -87,8 +87,7 @@ static void text_grid(json_t *b, struct sbuf *out)
 	cell(out, "地区", 11);
 	cell(out, "名称", 24);
 	cell(out, "合计", 11);
-	json_array_foreach(cats, j, c)
-		cell(out, sval(c, "name"), 11);
+	json_array_foreach(cats, j, c) cell(out, sval(c, "name"), 11);
 	sbuf_addch(out, '\n');
 	json_array_foreach(json_object_get(b, "areas"), i, a)
 	{
@@ -99,7 +98,8 @@ static void text_grid(json_t *b, struct sbuf *out)
 		{
 			json_t *x = json_object_get(json_object_get(a, "cells"), sval(c, "code"));
 
-			cell(out, x ? count_change(ival(x, "petitions"), ival(x, "previous"), buf) : "0",
+			cell(out,
+			     x ? count_change(ival(x, "petitions"), ival(x, "previous"), buf) : "0",
 			     11);
 		}
 		sbuf_addch(out, '\n');
@@ -117,8 +117,8 @@ static void text_tide(json_t *b, struct sbuf *out)
 	sbuf_addch(out, '\n');
 	json_array_foreach(json_object_get(tide, "petitions"), d, row)
 	{
-		sbuf_addf(out, "%s  ", json_string_value(json_array_get(
-					       json_object_get(tide, "weekdays"), d)));
+		sbuf_addf(out, "%s  ",
+			  json_string_value(json_array_get(json_object_get(tide, "weekdays"), d)));
 		for (size_t h = 0; h < 24; h++)
 			sbuf_addf(out, "%4lld",
 				  (long long)json_integer_value(json_array_get(row, h)));
@@ -236,7 +236,7 @@ static const char page_css[] =
 	"small{font-size:11px;margin-left:3px}.up{color:#c62828}.down{color:#2e7d32}"
 	".tide td{width:22px;padding:3px 2px;text-align:center;font-size:12px}"
 	".green{background:#e8f5e9}.yellow{background:#fff8e1}.red{background:#ffebee}"
-	"form{margin:6px 0 0;font-size:13px}form input{width:9em}"
+	"form{margin:6px 0 0;font-size:13px}form input{width:14em}"
 	"dl{display:flex;flex-wrap:wrap;margin:0}dl div{margin:0 18px 6px 0}"
 	"dt{color:#777;font-size:12px}dd{margin:0;font-size:18px}";
 
@@ -279,15 +279,15 @@ static void html_totals(json_t *b, struct sbuf *out)
 	json_t *t = json_object_get(b, "totals");
 	static const struct {
 		const char *key, *label;
-	} items[] = { { "petitions", "信访量" }, { "repeats", "重复信访" },
+	} items[] = { { "petitions", "信访量" },    { "repeats", "重复信访" },
 		      { "collective", "集体信访" }, { "risk_a", "A级风险" },
 		      { "overdue", "超期" },        { "returned", "退单" },
 		      { "resolved", "办结" },       { "satisfied", "满意" } };
 
 	sbuf_adds(out, "<section id=\"totals\"><h2>总览</h2><dl>");
 	for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-		sbuf_addf(out, "<div><dt>%s</dt><dd data-key=\"%s\">%ld", items[i].label, items[i].key,
-			  ival(t, items[i].key));
+		sbuf_addf(out, "<div><dt>%s</dt><dd data-key=\"%s\">%ld", items[i].label,
+			  items[i].key, ival(t, items[i].key));
 		if (!i)
 			change_small(out, ival(t, "petitions") - ival(t, "previous"));
 		sbuf_adds(out, "</dd></div>");
@@ -331,8 +331,8 @@ static void html_grid(json_t *b, struct sbuf *out)
 			long n = x ? ival(x, "petitions") : 0;
 
 			shaded_td(out, n, max, 0xfff7ec, 0xd7301f, sval(c, "name"));
-			if (x)
-				change_small(out, n - ival(x, "previous"));
+			if (x && n != ival(x, "previous")) /* in the cell's own colour */
+				sbuf_addf(out, "<small>%+ld</small>", n - ival(x, "previous"));
 			sbuf_adds(out, "</td>");
 		}
 		sbuf_adds(out, "</tr>\n");
@@ -354,13 +354,14 @@ static void html_tide(json_t *b, struct sbuf *out)
 	sbuf_adds(out, "</tr>\n");
 	json_array_foreach(json_object_get(tide, "petitions"), d, row)
 	{
-		const char *wd = json_string_value(json_array_get(json_object_get(tide, "weekdays"), d));
+		const char *wd = json_string_value(
+			json_array_get(json_object_get(tide, "weekdays"), d));
 
 		sbuf_addf(out, "<tr><th>%s</th>", wd);
 		for (size_t h = 0; h < 24; h++) {
 			snprintf(title, sizeof title, "%s %zu时", wd, h);
-			shaded_td(out, (long)json_integer_value(json_array_get(row, h)), max, 0xf7fbff,
-				  0x08519c, title);
+			shaded_td(out, (long)json_integer_value(json_array_get(row, h)), max,
+				  0xf7fbff, 0x08519c, title);
 			sbuf_adds(out, "</td>");
 		}
 		sbuf_adds(out, "</tr>\n");
@@ -386,7 +387,8 @@ static void html_hotspots(json_t *b, struct sbuf *out)
 		esc(out, *sval(h, "name") ? sval(h, "name") : sval(h, "region"));
 		sbuf_adds(out, "</td><td class=\"l\">");
 		esc(out, sval(h, "category_name"));
-		sbuf_addf(out, "</td><td>%ld</td><td>%ld</td><td class=\"up\">+%ld</td><td class=\"l\">",
+		sbuf_addf(out,
+			  "</td><td>%ld</td><td>%ld</td><td class=\"up\">+%ld</td><td class=\"l\">",
 			  ival(h, "petitions"), ival(h, "previous"), ival(h, "increase"));
 		json_array_foreach(json_object_get(h, "phrases"), j, ph)
 		{
@@ -420,9 +422,14 @@ static void html_index(json_t *b, struct sbuf *out)
 
 		sbuf_adds(out, "<tr><td class=\"l\">");
 		esc(out, *sval(a, "name") ? sval(a, "name") : sval(a, "region"));
-		sbuf_addf(out, "</td><td class=\"%s\">%.1f</td><td>%.1f</td><td class=\"%s\">%+.1f"
-			       "</td></tr>\n",
-			  index_colour(x), x, w, x > w ? "up" : x < w ? "down" : "", x - w);
+		sbuf_addf(out,
+			  "</td><td class=\"%s\">%.1f</td><td>%.1f</td><td class=\"%s\">%+.1f"
+			  "</td></tr>\n",
+			  index_colour(x), x, w,
+			  x > w   ? "up"
+			  : x < w ? "down"
+				  : "",
+			  x - w);
 	}
 	sbuf_adds(out, "</table></section>\n");
 }

@@ -166,6 +166,16 @@ int e2e_free_port(void);
 /* GET http://127.0.0.1:port/path into body; the HTTP status, 0 when unreachable. */
 long e2e_http_get(int port, const char *path, struct sbuf *body);
 
+/* Runs cmd (a shell line), its standard output appended to out; its exit status. */
+int e2e_run(const char *cmd, struct sbuf *out);
+/*
+ * url in headless Chromium (its profile in the directory profile), in a
+ * window width x height: the DOM it made into dom, a screenshot into
+ * <logs>/<test>-<shot>.png. 0, or -1 when Chromium failed.
+ */
+int e2e_chromium(struct e2e *t, const char *profile, const char *url, const char *shot, int width,
+		 int height, struct sbuf *dom);
+
 /* A one-value SQL query against the test database as a long (-1 on error). */
 long e2e_sql_long(struct e2e *t, const char *sql);
 /*

@@ -181,6 +181,8 @@ int e2e_setup_db(struct e2e *t, const char *name)
 
 	memset(t, 0, sizeof *t);
 	snprintf(t->name, sizeof t->name, "%s", name);
+	t->bin = env_or("XF_TEST_BIN", "bin");
+	t->logs = env_or("XF_TEST_LOGS", ".run/test/logs");
 	rc = setup_db(t);
 	if (!rc && pg_migrate(t->conn, &err) < 0) {
 		fprintf(stderr, "e2e: migrate: %s\n", err.buf);
@@ -733,6 +735,38 @@ static size_t take(char *p, size_t size, size_t n, void *arg)
 {
 	sbuf_add(arg, p, size * n);
 	return size * n;
+}
+
+int e2e_run(const char *cmd, struct sbuf *out)
+{
+	FILE *f = popen(cmd, "r");
+	char buf[4096];
+	size_t n;
+
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		sbuf_add(out, buf, n);
+	return pclose(f);
+}
+
+int e2e_chromium(struct e2e *t, const char *profile, const char *url, const char *shot, int width,
+		 int height, struct sbuf *dom)
+{
+	struct sbuf cmd = SBUF_INIT, out = SBUF_INIT;
+	const char *flags = "timeout 120 chromium --headless --no-sandbox --disable-gpu"
+			    " --hide-scrollbars --user-data-dir";
+	int rc;
+
+	sbuf_addf(&cmd, "%s=%s --dump-dom '%s' 2>/dev/null", flags, profile, url);
+	rc = e2e_run(cmd.buf, dom);
+	sbuf_reset(&cmd);
+	sbuf_addf(&cmd, "%s=%s --window-size=%d,%d --screenshot=%s/%s-%s.png '%s' >/dev/null 2>&1",
+		  flags, profile, width, height, t->logs, t->name, shot, url);
+	rc = rc || e2e_run(cmd.buf, &out) ? -1 : 0;
+	sbuf_release(&cmd);
+	sbuf_release(&out);
+	return rc;
 }
 
 /* GET http://127.0.0.1:port/path; the HTTP status (0 when unreachable). */

@@ -28,6 +28,17 @@ static const struct tmpl {
 };
 #define NTMPL (sizeof tmpls / sizeof tmpls[0])
 
+int gen_template(const char *category, const char **subject, const char **content)
+{
+	for (size_t i = 0; i < NTMPL; i++)
+		if (!strcmp(tmpls[i].category, category)) {
+			*subject = tmpls[i].subject;
+			*content = tmpls[i].content;
+			return 0;
+		}
+	return -1;
+}
+
 static const char *const regions[] = {
 	"330381", "330381001", "330381101", "330382", "330382100",
 };

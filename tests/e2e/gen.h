@@ -51,6 +51,8 @@ struct gen_opts {
 struct gen_event *gen_events_with(const char *tag, size_t n, int dup, int bad,
 				  const struct gen_opts *o);
 void gen_free(struct gen_event *ev, size_t n);
+/* The subject and content of the valid events of category (classified as it). 0 or -1. */
+int gen_template(const char *category, const char **subject, const char **content);
 /* Number of distinct malformed kinds gen_events produces. */
 size_t gen_bad_kinds(void);
 

@@ -257,38 +257,6 @@ static void check_page(struct lookup *l, const char *current)
 /* Chromium's profile for the test (removed at its end). */
 static char profile[64];
 
-/* Runs cmd (a shell line); its standard output into out; the exit status. */
-static int run(const char *cmd, struct sbuf *out)
-{
-	FILE *f = popen(cmd, "r");
-	char buf[4096];
-	size_t n;
-
-	if (!f)
-		return -1;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		sbuf_add(out, buf, n);
-	return pclose(f);
-}
-
-/* The page in headless Chromium: its DOM into dom, a screenshot to <logs>/<test>-<shot>.png. */
-static void chromium(struct e2e *t, const char *url, const char *shot, struct sbuf *dom)
-{
-	struct sbuf cmd = SBUF_INIT, out = SBUF_INIT;
-	const char *flags = "timeout 120 chromium --headless --no-sandbox --disable-gpu"
-			    " --hide-scrollbars --user-data-dir";
-
-	sbuf_addf(&cmd, "%s=%s --dump-dom '%s' 2>/dev/null", flags, profile, url);
-	T_INTEQ(run(cmd.buf, dom), 0);
-	sbuf_reset(&cmd);
-	sbuf_addf(&cmd,
-		  "%s=%s --window-size=390,844 --screenshot=%s/%s-%s.png '%s' >/dev/null 2>&1",
-		  flags, profile, t->logs, t->name, shot, url);
-	T_INTEQ(run(cmd.buf, &out), 0);
-	sbuf_release(&cmd);
-	sbuf_release(&out);
-}
-
 /* The page as Chromium shows it at a stage. */
 static void check_browser(struct e2e *t, struct lookup *l, const char *shot, const char *current,
 			  const char *shows)
@@ -298,7 +266,7 @@ static void check_browser(struct e2e *t, struct lookup *l, const char *shot, con
 
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/c/%s?code=%s", l->p->port, l->case_id,
 		 l->code);
-	chromium(t, url, shot, &dom);
+	T_INTEQ(e2e_chromium(t, profile, url, shot, 390, 844, &dom), 0);
 	snprintf(mark, sizeof mark, "aria-current=\"step\">%s</li>", current);
 	T_CHECK(dom.buf && strstr(dom.buf, mark));
 	T_CHECK(dom.buf && strstr(dom.buf, DEPT_NAME));
@@ -328,7 +296,7 @@ static void check_qr(struct e2e *t, struct lookup *l)
 	answer_release(&a);
 	sbuf_addf(&cmd, "zbarimg -q --raw '%s' 2>/dev/null", png);
 	sbuf_addch(&want, '\n'); /* zbarimg and xfctl end the address with one */
-	T_INTEQ(run(cmd.buf, &got), 0);
+	T_INTEQ(e2e_run(cmd.buf, &got), 0);
 	T_STREQ(got.buf, want.buf);
 
 	/* xfctl case qr, for the e-station */
@@ -339,7 +307,7 @@ static void check_qr(struct e2e *t, struct lookup *l)
 	sbuf_reset(&cmd);
 	sbuf_addf(&cmd, "zbarimg -q --raw '%s' 2>/dev/null", png);
 	sbuf_reset(&got);
-	T_INTEQ(run(cmd.buf, &got), 0);
+	T_INTEQ(e2e_run(cmd.buf, &got), 0);
 	T_STREQ(got.buf, want.buf);
 	T_CHECK(no_personal("QR code", got.buf));
 
@@ -354,7 +322,7 @@ static void check_qr(struct e2e *t, struct lookup *l)
 		  " zbarimg -q --raw %s/%s-qr-svg.png 2>/dev/null",
 		  profile, t->logs, t->name, path, t->logs, t->name);
 	sbuf_reset(&got);
-	T_INTEQ(run(cmd.buf, &got), 0);
+	T_INTEQ(e2e_run(cmd.buf, &got), 0);
 	T_STREQ(got.buf, want.buf);
 	sbuf_release(&want);
 	sbuf_release(&got);
@@ -564,7 +532,7 @@ static void remove_tree(const char *dir)
 	struct sbuf cmd = SBUF_INIT, out = SBUF_INIT;
 
 	sbuf_addf(&cmd, "rm -rf '%s'", dir);
-	run(cmd.buf, &out);
+	e2e_run(cmd.buf, &out);
 	sbuf_release(&cmd);
 	sbuf_release(&out);
 }
@@ -617,7 +585,7 @@ static void t_needs_key(void)
 		  "env -u XF_QUERY_KEY -u XF_QUERY_KEY_FILE XF_ENV=production"
 		  " XF_PUBLIC_ADDR=127.0.0.1:0 '%s/xf-public' 2>&1; echo \"exit $?\"",
 		  bin);
-	run(cmd.buf, &out);
+	e2e_run(cmd.buf, &out);
 	T_CHECK(out.buf && strstr(out.buf, "\"event\":\"init_failed\""));
 	T_CHECK(out.buf && strstr(out.buf, "XF_QUERY_KEY (or XF_QUERY_KEY_FILE) is not set"));
 	T_CHECK(out.buf && strstr(out.buf, "exit 1\n"));
