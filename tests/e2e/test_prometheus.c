@@ -166,8 +166,7 @@ static const char *label(json_t *obj, const char *name)
  * GET /api/v1/<what> (with query=<query> when query is not NULL): its
  * "data" as a new reference, or NULL with the reason in err.
  */
-static json_t *prom_api(const struct prom *p, const char *what, const char *query,
-			struct sbuf *err)
+static json_t *prom_api(const struct prom *p, const char *what, const char *query, struct sbuf *err)
 {
 	struct sbuf path = SBUF_INIT, body = SBUF_INIT;
 	json_t *doc, *data = NULL;
@@ -207,8 +206,7 @@ static json_t *prom_query(const struct prom *p, const char *expr, struct sbuf *e
 typedef int (*prom_cond)(const struct prom *p, const void *arg, struct sbuf *why);
 
 /* Polls cond until it holds, for up to s seconds; 1 if it held. */
-static int prom_wait(const struct prom *p, prom_cond cond, const void *arg, int s,
-		     struct sbuf *why)
+static int prom_wait(const struct prom *p, prom_cond cond, const void *arg, int s, struct sbuf *why)
 {
 	for (int i = 0; i < s * 5; i++) {
 		sbuf_reset(why);
@@ -239,7 +237,8 @@ static int targets_up(const struct prom *p, const void *arg, struct sbuf *why)
 	size_t i, up = 0;
 
 	(void)arg;
-	json_array_foreach (active, i, tg) {
+	json_array_foreach(active, i, tg)
+	{
 		up += !strcmp(label(tg, "health"), "up");
 		if (strcmp(label(tg, "health"), "up"))
 			sbuf_addf(why, "%s %s: %s %s; ", label(tg, "scrapeUrl"),
@@ -276,7 +275,8 @@ static int series_ok(const struct prom *p, const struct wanted *w, struct sbuf *
 	sbuf_addf(&expr, "%s{job=\"xinfang-router\",service=\"%s\"}", w->name, services[w->d]);
 	sbuf_addf(&inst, "127.0.0.1:%d", p->dport[w->d]);
 	res = prom_query(p, expr.buf, why);
-	json_array_foreach (res, i, s) {
+	json_array_foreach(res, i, s)
+	{
 		json_t *m = json_object_get(s, "metric");
 
 		good += !strcmp(label(m, "instance"), inst.buf) &&
@@ -309,14 +309,15 @@ static int rules_ok(const struct prom *p, const void *arg, struct sbuf *why)
 	size_t i, j, n = 0, ok = 0;
 
 	(void)arg;
-	json_array_foreach (json_object_get(data, "groups"), i, g)
-		json_array_foreach (json_object_get(g, "rules"), j, r) {
-			n++;
-			ok += !strcmp(label(r, "health"), "ok");
-			if (strcmp(label(r, "health"), "ok"))
-				sbuf_addf(why, "%s: %s %s; ", label(r, "name"),
-					  label(r, "health"), label(r, "lastError"));
-		}
+	json_array_foreach(json_object_get(data, "groups"), i, g)
+		json_array_foreach(json_object_get(g, "rules"), j, r)
+	{
+		n++;
+		ok += !strcmp(label(r, "health"), "ok");
+		if (strcmp(label(r, "health"), "ok"))
+			sbuf_addf(why, "%s: %s %s; ", label(r, "name"), label(r, "health"),
+				  label(r, "lastError"));
+	}
 	json_decref(data);
 	return n > 0 && ok == n;
 }
@@ -328,12 +329,13 @@ static const char *down_state(const struct prom *p, const char *service, struct 
 	const char *state = "";
 	size_t i;
 
-	json_array_foreach (json_object_get(data, "alerts"), i, a) {
+	json_array_foreach(json_object_get(data, "alerts"), i, a)
+	{
 		json_t *labels = json_object_get(a, "labels");
 
 		if (!strcmp(label(labels, "alertname"), "XfDaemonDown") &&
 		    !strcmp(label(labels, "service"), service))
-			state = !strcmp(label(a, "state"), "firing")	? "firing"
+			state = !strcmp(label(a, "state"), "firing")    ? "firing"
 				: !strcmp(label(a, "state"), "pending") ? "pending"
 									: "other";
 	}
@@ -396,16 +398,20 @@ static void panel_queries(const struct prom *p, json_t *panels, size_t *n, size_
 	json_t *panel, *target, *res;
 	size_t i, j;
 
-	json_array_foreach (panels, i, panel) {
+	json_array_foreach(panels, i, panel)
+	{
 		panel_queries(p, json_object_get(panel, "panels"), n, empty);
-		json_array_foreach (json_object_get(panel, "targets"), j, target) {
+		json_array_foreach(json_object_get(panel, "targets"), j, target)
+		{
 			sbuf_reset(&expr);
 			sbuf_reset(&err);
 			if (!T_CHECK(grafana_expand(label(target, "expr"), &expr) == 0))
-				fprintf(stderr, "    unknown variable in %s\n", label(target, "expr"));
+				fprintf(stderr, "    unknown variable in %s\n",
+					label(target, "expr"));
 			res = prom_query(p, expr.buf, &err);
 			if (!T_CHECK(res != NULL))
-				fprintf(stderr, "    panel \"%s\": %s\n", label(panel, "title"), err.buf);
+				fprintf(stderr, "    panel \"%s\": %s\n", label(panel, "title"),
+					err.buf);
 			if (res && !json_array_size(res))
 				fprintf(stderr, "    panel \"%s\": no series for %s\n",
 					label(panel, "title"), expr.buf);
@@ -450,16 +456,28 @@ static void start_daemons(struct e2e *t, struct prom *p)
 	unsetenv("XF_LAG_INTERVAL_MS");
 }
 
-/* Petitions through the pipeline, with duplicates and malformed ones. */
+/* Petitions through the pipeline, with duplicates and malformed ones,
+ * until each valid one has its case (up to PROM_WAIT_S seconds; another
+ * test's events on the same topic may pass through as well). */
 static void traffic(struct e2e *t)
 {
 	enum { N = 40 };
 	struct gen_event *ev = gen_events("prom", N, 1, 1);
+	long nvalid = 0;
+	int i;
 
-	for (size_t i = 0; i < N; i++)
-		T_CHECK(e2e_produce(t, ev[i].key, ev[i].bytes, ev[i].len) == 0);
+	for (size_t k = 0; k < N; k++) {
+		T_CHECK(e2e_produce(t, ev[k].key, ev[k].bytes, ev[k].len) == 0);
+		nvalid += ev[k].kind == GEN_VALID;
+	}
 	T_CHECK(e2e_flush(t) == 0);
-	T_CHECK(e2e_quiet(t, 60));
+	for (i = 0; i < PROM_WAIT_S * 5; i++) {
+		if (e2e_sql_long(t, "SELECT count(*) FROM cases WHERE external_id LIKE 'prom-%'") ==
+		    nvalid)
+			break;
+		usleep(200000);
+	}
+	T_CHECK(i < PROM_WAIT_S * 5);
 	gen_free(ev, N);
 }
 
