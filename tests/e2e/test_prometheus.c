@@ -51,6 +51,7 @@ static const struct wanted {
 	{ "xf_cases", E2E_DISPATCH, "department" },
 	{ "xf_consumer_group_lag_seconds", E2E_DISPATCH, "group" },
 	{ "xf_consumer_group_status", E2E_DISPATCH, "group" },
+	{ "xf_department_status", E2E_DISPATCH, "department" },
 };
 
 /* Grafana's variables in the dashboards' queries, as Grafana fills them
@@ -322,8 +323,12 @@ static int rules_ok(const struct prom *p, const void *arg, struct sbuf *why)
 	return n > 0 && ok == n;
 }
 
-/* The state of XfDaemonDown for service ("firing", "pending"), "" when none. */
-static const char *down_state(const struct prom *p, const char *service, struct sbuf *why)
+/*
+ * The state of XfDaemonDown for service ("firing", "pending"), "" when
+ * none; its summary, as Prometheus expanded it, onto summary when not NULL.
+ */
+static const char *down_state(const struct prom *p, const char *service, struct sbuf *summary,
+			      struct sbuf *why)
 {
 	json_t *data = prom_api(p, "alerts", NULL, why), *a;
 	const char *state = "";
@@ -333,11 +338,14 @@ static const char *down_state(const struct prom *p, const char *service, struct 
 	{
 		json_t *labels = json_object_get(a, "labels");
 
-		if (!strcmp(label(labels, "alertname"), "XfDaemonDown") &&
-		    !strcmp(label(labels, "service"), service))
-			state = !strcmp(label(a, "state"), "firing")    ? "firing"
-				: !strcmp(label(a, "state"), "pending") ? "pending"
-									: "other";
+		if (strcmp(label(labels, "alertname"), "XfDaemonDown") ||
+		    strcmp(label(labels, "service"), service))
+			continue;
+		state = !strcmp(label(a, "state"), "firing")    ? "firing"
+			: !strcmp(label(a, "state"), "pending") ? "pending"
+								: "other";
+		if (summary)
+			sbuf_adds(summary, label(json_object_get(a, "annotations"), "summary"));
 	}
 	json_decref(data);
 	return state;
@@ -347,10 +355,45 @@ static const char *down_state(const struct prom *p, const char *service, struct 
 static int down_firing(const struct prom *p, const void *arg, struct sbuf *why)
 {
 	const char *service = services[*(const enum e2e_daemon *)arg];
-	const char *state = down_state(p, service, why);
+	const char *state = down_state(p, service, NULL, why);
 
 	sbuf_addf(why, "XfDaemonDown{service=\"%s\"}: \"%s\"", service, state);
 	return !strcmp(state, "firing");
+}
+
+/* The firing XfDaemonDown of service d says which daemon is down. */
+static void down_says(const struct prom *p, enum e2e_daemon d)
+{
+	struct sbuf summary = SBUF_INIT, why = SBUF_INIT, want = SBUF_INIT;
+
+	sbuf_addf(&want, "%s is down", services[d]);
+	T_STREQ(down_state(p, services[d], &summary, &why), "firing");
+	T_STREQ(summary.buf, want.buf);
+	sbuf_release(&summary);
+	sbuf_release(&why);
+	sbuf_release(&want);
+}
+
+/* No alert firing on the healthy stack (pending is allowed: a rule with a
+ * long `for:`, such as XfDeadLettersHigh after the malformed events). */
+static void none_firing(const struct prom *p)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *data = prom_api(p, "alerts", NULL, &err), *a;
+	size_t i;
+
+	if (!T_CHECK(data != NULL))
+		fprintf(stderr, "    %s\n", err.buf);
+	json_array_foreach(json_object_get(data, "alerts"), i, a)
+	{
+		json_t *labels = json_object_get(a, "labels");
+
+		if (!T_STREQ(label(a, "state"), "pending"))
+			fprintf(stderr, "    %s %s for %s\n", label(labels, "alertname"),
+				label(a, "state"), label(labels, "service"));
+	}
+	json_decref(data);
+	sbuf_release(&err);
 }
 
 /* No XfDaemonDown, in any state, for the daemons but `but` (-1: for none). */
@@ -359,7 +402,7 @@ static void none_down_but(const struct prom *p, int but)
 	struct sbuf why = SBUF_INIT;
 
 	for (int d = 0; d < E2E_NDAEMONS; d++) {
-		if (d != but && !T_STREQ(down_state(p, services[d], &why), ""))
+		if (d != but && !T_STREQ(down_state(p, services[d], NULL, &why), ""))
 			fprintf(stderr, "    XfDaemonDown for %s %s\n", services[d], why.buf);
 		sbuf_reset(&why);
 	}
@@ -456,28 +499,19 @@ static void start_daemons(struct e2e *t, struct prom *p)
 	unsetenv("XF_LAG_INTERVAL_MS");
 }
 
-/* Petitions through the pipeline, with duplicates and malformed ones,
- * until each valid one has its case (up to PROM_WAIT_S seconds; another
- * test's events on the same topic may pass through as well). */
+/*
+ * Petitions into the pipeline, with duplicates and malformed ones. The
+ * series_there wait sees them through: the input topic is shared with
+ * other tests, so how soon each has its case is not this test's to say.
+ */
 static void traffic(struct e2e *t)
 {
 	enum { N = 40 };
 	struct gen_event *ev = gen_events("prom", N, 1, 1);
-	long nvalid = 0;
-	int i;
 
-	for (size_t k = 0; k < N; k++) {
-		T_CHECK(e2e_produce(t, ev[k].key, ev[k].bytes, ev[k].len) == 0);
-		nvalid += ev[k].kind == GEN_VALID;
-	}
+	for (size_t i = 0; i < N; i++)
+		T_CHECK(e2e_produce(t, ev[i].key, ev[i].bytes, ev[i].len) == 0);
 	T_CHECK(e2e_flush(t) == 0);
-	for (i = 0; i < PROM_WAIT_S * 5; i++) {
-		if (e2e_sql_long(t, "SELECT count(*) FROM cases WHERE external_id LIKE 'prom-%'") ==
-		    nvalid)
-			break;
-		usleep(200000);
-	}
-	T_CHECK(i < PROM_WAIT_S * 5);
 	gen_free(ev, N);
 }
 
@@ -497,9 +531,11 @@ static void t_scrape_and_alert(void)
 	waited(&p, series_there, NULL, "series");
 	waited(&p, rules_ok, NULL, "rules");
 	dashboard_queries(&p);
+	none_firing(&p);
 	none_down_but(&p, -1);
 	e2e_kill(&t, victim, SIGKILL);
-	waited(&p, down_firing, &victim, "XfDaemonDown");
+	if (waited(&p, down_firing, &victim, "XfDaemonDown"))
+		down_says(&p, victim);
 	none_down_but(&p, victim);
 	for (int d = 0; d < E2E_NDAEMONS; d++)
 		if (d != victim)
