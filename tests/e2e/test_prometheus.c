@@ -4,10 +4,10 @@
  * test on one host must (tests/e2e/prom_config.py: the targets, 1 s
  * intervals, XfDaemonDown's `for:` of 3 s). Through its HTTP API: every
  * target up; the series of `wanted` there with the job's labels and their
- * own; every alert rule evaluating without error; every query of the
- * Grafana dashboards evaluating without error on the live data; then, once
- * xf-classify is killed with SIGKILL, XfDaemonDown firing for it and for
- * no other daemon.
+ * own; every alert rule evaluating without error, and none firing; every
+ * query of the Grafana dashboards evaluating without error on the live
+ * data; then, once xf-classify is killed with SIGKILL, XfDaemonDown firing
+ * for it (its summary naming it) and for no other daemon.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -95,7 +95,11 @@ static int prom_start(struct prom *p, const struct e2e *t)
 
 	snprintf(p->dir, sizeof p->dir, "/tmp/xf-prom-XXXXXX");
 	p->port = e2e_free_port();
-	if (!mkdtemp(p->dir) || prom_config(p))
+	if (!mkdtemp(p->dir)) {
+		p->dir[0] = '\0';
+		return -1;
+	}
+	if (prom_config(p))
 		return -1;
 	snprintf(conf, sizeof conf, "--config.file=%s/prometheus.yml", p->dir);
 	snprintf(tsdb, sizeof tsdb, "--storage.tsdb.path=%s/data", p->dir);
@@ -119,13 +123,16 @@ static int prom_start(struct prom *p, const struct e2e *t)
 /* Stops prometheus (SIGKILL after 10 s) and removes its folder. */
 static void prom_stop(struct prom *p)
 {
-	int status;
+	int status, gone = 0;
 
 	if (p->pid > 0) {
 		kill(p->pid, SIGTERM);
-		for (int i = 0; i < 100 && waitpid(p->pid, &status, WNOHANG) != p->pid; i++)
-			usleep(100000);
-		if (kill(p->pid, 0) == 0) {
+		for (int i = 0; i < 100 && !gone; i++) {
+			gone = waitpid(p->pid, &status, WNOHANG) == p->pid;
+			if (!gone)
+				usleep(100000);
+		}
+		if (!gone) {
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, &status, 0);
 		}
@@ -311,13 +318,15 @@ static int rules_ok(const struct prom *p, const void *arg, struct sbuf *why)
 
 	(void)arg;
 	json_array_foreach(json_object_get(data, "groups"), i, g)
-		json_array_foreach(json_object_get(g, "rules"), j, r)
 	{
-		n++;
-		ok += !strcmp(label(r, "health"), "ok");
-		if (strcmp(label(r, "health"), "ok"))
-			sbuf_addf(why, "%s: %s %s; ", label(r, "name"), label(r, "health"),
-				  label(r, "lastError"));
+		json_array_foreach(json_object_get(g, "rules"), j, r)
+		{
+			n++;
+			ok += !strcmp(label(r, "health"), "ok");
+			if (strcmp(label(r, "health"), "ok"))
+				sbuf_addf(why, "%s: %s %s; ", label(r, "name"), label(r, "health"),
+					  label(r, "lastError"));
+		}
 	}
 	json_decref(data);
 	return n > 0 && ok == n;
