@@ -773,12 +773,12 @@ int e2e_chromium(struct e2e *t, const char *profile, const char *url, const char
 long e2e_http_get(int port, const char *path, struct sbuf *body)
 {
 	CURL *c = curl_easy_init();
-	char url[128];
+	struct sbuf url = SBUF_INIT;
 	long status = 0;
 
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	sbuf_addf(&url, "http://127.0.0.1:%d%s", port, path);
 	sbuf_reset(body);
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_URL, url.buf);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
@@ -786,6 +786,7 @@ long e2e_http_get(int port, const char *path, struct sbuf *body)
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
+	sbuf_release(&url);
 	return status;
 }
 
