@@ -83,6 +83,12 @@ static const struct cfg_entry cfg_table[] = {
 	LONG("XF_CARD_RETURN_RED_PCT", card_return_red, "30", 0, 100),
 	LONG("XF_CARD_SATISFIED_YELLOW_PCT", card_satisfied_yellow, "80", 0, 100),
 	LONG("XF_CARD_SATISFIED_RED_PCT", card_satisfied_red, "60", 0, 100),
+	LONG("XF_CARD_REPEAT_YELLOW_PCT", card_repeat_yellow, "10", 0, 100),
+	LONG("XF_CARD_REPEAT_RED_PCT", card_repeat_red, "20", 0, 100),
+	LONG("XF_CARD_GROWTH_YELLOW_PCT", card_growth_yellow, "10", 0, 100000),
+	LONG("XF_CARD_GROWTH_RED_PCT", card_growth_red, "30", 0, 100000),
+	LONG("XF_CARD_ONTIME_YELLOW_PCT", card_ontime_yellow, "90", 0, 100),
+	LONG("XF_CARD_ONTIME_RED_PCT", card_ontime_red, "80", 0, 100),
 };
 
 #define CFG_N (sizeof cfg_table / sizeof cfg_table[0])

@@ -66,6 +66,13 @@ struct xf_conf {
 	long card_return_red;       /* XF_CARD_RETURN_RED_PCT */
 	long card_satisfied_yellow; /* XF_CARD_SATISFIED_YELLOW_PCT: below it, yellow */
 	long card_satisfied_red;    /* XF_CARD_SATISFIED_RED_PCT: below it, red */
+	/* xfctl report month: the month's figures that the scorecard does not judge */
+	long card_repeat_yellow; /* XF_CARD_REPEAT_YELLOW_PCT: repeat-petition rate */
+	long card_repeat_red;    /* XF_CARD_REPEAT_RED_PCT */
+	long card_growth_yellow; /* XF_CARD_GROWTH_YELLOW_PCT: volume, year on year */
+	long card_growth_red;    /* XF_CARD_GROWTH_RED_PCT */
+	long card_ontime_yellow; /* XF_CARD_ONTIME_YELLOW_PCT: below it, yellow */
+	long card_ontime_red;    /* XF_CARD_ONTIME_RED_PCT: below it, red */
 	/* xf-public: the citizen's status page and API */
 	const char *public_addr; /* XF_PUBLIC_ADDR: host:port of the public listener */
 	const char *public_url;  /* XF_PUBLIC_URL: the address citizens reach it at */

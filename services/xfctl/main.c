@@ -35,6 +35,9 @@ static const struct command {
 	{ "calendar", "import FILE | show [YEAR]",
 	  "the working-day calendar (holidays and adjusted working days)", cmd_calendar },
 	{ "departments", "[--json]", "the department scorecard (三色预警)", cmd_departments },
+	{ "report", "month YYYY-MM [--region PREFIX] [--csv | --json]",
+	  "a month's three-colour warning (三色预警) for areas and departments, with escalations",
+	  cmd_report },
 	{ "dlq",
 	  "list [--reason R] [--service S] [--since T] [--until T] [--limit N] |"
 	  " replay [--reason R] [--service S] [--since T] [--until T] [--id N] [--again]",
