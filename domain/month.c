@@ -243,7 +243,7 @@ static void subject_add(struct month_report *rep, size_t *alloc, enum month_kind
 		s->region = xstrdup(code);
 	}
 	for (int i = 0; i < 3; i++) {
-		long ly = !known[i] ? -1
+		long ly = !known[i]            ? -1
 			  : kind == MONTH_AREA ? a->c[i].petitions
 					       : a->c[i].assigned;
 

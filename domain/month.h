@@ -87,17 +87,17 @@ const char *month_pct_str(struct month_frac f, char buf[24]);
 
 struct month_subject {
 	enum month_kind kind;
-	char *code;   /* township code or department code (owned) */
-	char *name;   /* the department's name, "" for an area (owned) */
-	char *region; /* the department's own region, "" when unknown (owned) */
+	char *code;                /* township code or department code (owned) */
+	char *name;                /* the department's name, "" for an area (owned) */
+	char *region;              /* the department's own region, "" when unknown (owned) */
 	struct month_figures m[3]; /* the month two before, one before, the month */
 	int level;                 /* its escalation in the month */
 };
 
 /* A month's report: every subject with figures in the month. */
 struct month_report {
-	int year, mon;  /* the month */
-	char month[8];  /* "YYYY-MM" */
+	int year, mon;   /* the month */
+	char month[8];   /* "YYYY-MM" */
 	char prev[2][8]; /* the two months before it, oldest first */
 	struct month_limits lim;
 	struct month_subject *v; /* areas first, then departments; by code */

@@ -26,6 +26,12 @@ static void cell(struct sbuf *out, struct month_frac f, int w)
 	sbuf_addf(out, "  %*s", w, buf);
 }
 
+/* A colour's name in the table: "-" for none. */
+static const char *tcolour(enum month_colour c)
+{
+	return c == MONTH_NONE ? "-" : month_colour_name(c);
+}
+
 static void table_row(const struct month_subject *s, int w, struct sbuf *out)
 {
 	const struct month_figures *f = &s->m[2];
@@ -33,16 +39,15 @@ static void table_row(const struct month_subject *s, int w, struct sbuf *out)
 
 	if (f->last_year >= 0)
 		snprintf(ly, sizeof ly, "%ld", f->last_year);
-	sbuf_addf(out, "%-6s  %-10s  %-*s  %6ld  %9s", month_colour_name(f->colour),
-		  month_kind_name(s->kind), w, s->code, f->volume, ly);
+	sbuf_addf(out, "%-6s  %-10s  %-*s  %6ld  %9s", tcolour(f->colour), month_kind_name(s->kind),
+		  w, s->code, f->volume, ly);
 	cell(out, f->growth, 10);
 	cell(out, f->repeat, 9);
 	cell(out, f->overdue, 9);
 	cell(out, f->ontime, 9);
 	cell(out, f->satisfied, 9);
-	sbuf_addf(out, "  %-6s  %-6s  %-14s  %s\n", month_colour_name(s->m[0].colour),
-		  month_colour_name(s->m[1].colour), s->level ? month_action(s->level) : "-",
-		  s->name);
+	sbuf_addf(out, "  %-6s  %-6s  %-14s  %s\n", tcolour(s->m[0].colour),
+		  tcolour(s->m[1].colour), s->level ? month_action(s->level) : "-", s->name);
 }
 
 void month_table(const struct month_report *rep, const char *prefix, struct sbuf *out)
@@ -118,8 +123,7 @@ static const char csv_header[] =
 	"satisfied_pct,satisfied_colour,colour_month_before_last,colour_month_before,"
 	"escalation_level,escalation\r\n";
 
-static void csv_row(const struct month_report *rep, const struct month_subject *s,
-		    struct sbuf *out)
+static void csv_row(const struct month_report *rep, const struct month_subject *s, struct sbuf *out)
 {
 	const struct month_figures *f = &s->m[2];
 	char pct[24];
@@ -178,8 +182,8 @@ static json_t *frac_json(struct month_frac f)
 static json_t *volume_json(const struct month_figures *f)
 {
 	return json_pack("{s:I, s:o, s:o, s:o}", "count", (json_int_t)f->volume, "last_year",
-			 f->last_year >= 0 ? json_integer(f->last_year) : json_null(),
-			 "change_pct", pct_json(f->growth), "colour", colour_json(f->growth.colour));
+			 f->last_year >= 0 ? json_integer(f->last_year) : json_null(), "change_pct",
+			 pct_json(f->growth), "colour", colour_json(f->growth.colour));
 }
 
 json_t *month_subject_json(const struct month_report *rep, const struct month_subject *s)
@@ -231,8 +235,9 @@ json_t *month_escalation_msg(const struct month_report *rep, const struct month_
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:s, s:o}", "schema",
 			 "xf.escalation.v1", "escalation_id", id, "month", rep->month, "kind",
 			 month_kind_name(s->kind), "subject", s->code, "level", s->level, "action",
-			 month_action(s->level), "bureau", bureau ? json_string(bureau) : json_null(),
-			 "at", ats, "figures", month_subject_json(rep, s));
+			 month_action(s->level), "bureau",
+			 bureau ? json_string(bureau) : json_null(), "at", ats, "figures",
+			 month_subject_json(rep, s));
 }
 
 json_t *month_escalations_json(PGconn *conn, struct sbuf *err)

@@ -28,8 +28,12 @@ static int record(PGconn *conn, const struct month_report *rep, const struct mon
 	const struct rules_dept *bureau = bureau_of(rules, s);
 	json_t *msg = month_escalation_msg(rep, s, bureau ? bureau->code : NULL, now);
 	char *body = json_dumps(msg, JSON_COMPACT), day[12], level[4];
-	const char *params[7] = { day,	 month_kind_name(s->kind), s->code, level,
-				  bureau ? bureau->code : NULL, body,
+	const char *params[7] = { day,
+				  month_kind_name(s->kind),
+				  s->code,
+				  level,
+				  bureau ? bureau->code : NULL,
+				  body,
 				  json_string_value(json_object_get(msg, "escalation_id")) };
 	PGresult *res;
 

@@ -63,7 +63,8 @@ static void print(struct month_report *rep, const char *region, enum report_form
 static int options(int argc, char **argv, const char **region, enum report_form *form)
 {
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--region") && i + 1 < argc && region_prefix_valid(argv[i + 1]))
+		if (!strcmp(argv[i], "--region") && i + 1 < argc &&
+		    region_prefix_valid(argv[i + 1]))
 			*region = argv[++i];
 		else if (!strcmp(argv[i], "--csv"))
 			*form = REPORT_CSV;

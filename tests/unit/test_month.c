@@ -21,8 +21,14 @@ static const struct month_limits lim = {
 
 static void t_rates_and_colours(void)
 {
-	struct month_counts c = { .petitions = 40, .repeats = 4, .assigned = 10, .overdue = 2,
-				  .resolved = 20, .resolved_late = 2, .rated = 10, .satisfied = 8 };
+	struct month_counts c = { .petitions = 40,
+				  .repeats = 4,
+				  .assigned = 10,
+				  .overdue = 2,
+				  .resolved = 20,
+				  .resolved_late = 2,
+				  .rated = 10,
+				  .satisfied = 8 };
 	struct month_figures f;
 
 	month_judge(MONTH_AREA, &c, 36, &lim, &f);
@@ -41,7 +47,7 @@ static void t_rates_and_colours(void)
 	T_INTEQ(f.colour, MONTH_YELLOW);
 
 	month_judge(MONTH_DEPARTMENT, &c, 36, &lim, &f);
-	T_INTEQ(f.volume, 10); /* a department's volume is its assignments */
+	T_INTEQ(f.volume, 10);                 /* a department's volume is its assignments */
 	T_INTEQ(f.growth.colour, MONTH_GREEN); /* 10 vs 36: fell */
 	T_INTEQ(f.growth.n, -26);
 	T_INTEQ(f.overdue.of, 10);
@@ -157,10 +163,12 @@ static void report_fill(struct month_report *rep, struct month_subject v[2])
 	snprintf(rep->month, sizeof rep->month, "2026-10");
 	snprintf(rep->prev[0], sizeof rep->prev[0], "2026-08");
 	snprintf(rep->prev[1], sizeof rep->prev[1], "2026-09");
-	v[0] = (struct month_subject){ MONTH_AREA, (char *)"330381101", (char *)"",
-				       (char *)"330381101", { { 0 } }, 1 };
-	v[1] = (struct month_subject){ MONTH_DEPARTMENT, (char *)"t-rsj",
-				       (char *)"人社局, \"劳动\"", (char *)"330381", { { 0 } }, 0 };
+	v[0] = (struct month_subject){ MONTH_AREA,          (char *)"330381101", (char *)"",
+				       (char *)"330381101", { { 0 } },           1 };
+	v[1] = (struct month_subject){
+		MONTH_DEPARTMENT, (char *)"t-rsj", (char *)"人社局, \"劳动\"",
+		(char *)"330381", { { 0 } },       0
+	};
 	for (int i = 0; i < 3; i++) {
 		month_judge(MONTH_AREA, &a, i == 2 ? 10 : -1, &lim, &v[0].m[i]);
 		month_judge(MONTH_DEPARTMENT, &d, -1, &lim, &v[1].m[i]);
@@ -211,11 +219,12 @@ static void t_json(void)
 	T_CHECK(json_real_value(json_object_get(json_object_get(s, "repeat"), "pct")) == 25.0);
 	T_CHECK(json_is_null(json_object_get(json_object_get(s, "ontime"), "colour")));
 	T_INTEQ(json_integer_value(json_object_get(json_object_get(s, "volume"), "last_year")), 10);
-	T_STREQ(json_string_value(json_object_get(
-			json_array_get(json_object_get(s, "colours"), 0), "month")),
+	T_STREQ(json_string_value(
+			json_object_get(json_array_get(json_object_get(s, "colours"), 0), "month")),
 		"2026-08");
 	msg = month_escalation_msg(&rep, &v[0], "t-xfj", 1793462405);
-	T_STREQ(json_string_value(json_object_get(msg, "escalation_id")), "2026-10/area/330381101/1");
+	T_STREQ(json_string_value(json_object_get(msg, "escalation_id")),
+		"2026-10/area/330381101/1");
 	T_STREQ(json_string_value(json_object_get(msg, "action")), "分管副市长约谈");
 	T_STREQ(json_string_value(json_object_get(msg, "bureau")), "t-xfj");
 	json_decref(msg);
