@@ -62,9 +62,8 @@ static const char plant_days[] =
 	"('2025-11-01', '330381101', 't-xfj', 100, 0, 100, 0, 0, 0, 0, 0)";
 
 /* Not yet folded: the report reads board_days_all. */
-static const char plant_deltas[] =
-	"('2026-10-02', '330381101', 't-xfj', 10, 0, 10, 0, 0, 0, 0, 0),"
-	"('2026-10-11', '330381102', 't-xfj', 8, 0, 8, 0, 0, 0, 0, 0)";
+static const char plant_deltas[] = "('2026-10-02', '330381101', 't-xfj', 10, 0, 10, 0, 0, 0, 0, 0),"
+				   "('2026-10-11', '330381102', 't-xfj', 8, 0, 8, 0, 0, 0, 0, 0)";
 
 /* The October table, whitespace squeezed: every figure and colour. */
 static const char *const want_table[] = {
@@ -191,7 +190,9 @@ static void t_report(struct e2e *t)
 {
 	const char *table[] = { "report", "month", "2026-10", NULL };
 	const char *csv[] = { "report", "month", "2026-10", "--csv", NULL };
-	const char *region[] = { "report", "month", "2026-10", "--region", "330382", "--csv", NULL };
+	const char *region[] = {
+		"report", "month", "2026-10", "--region", "330382", "--csv", NULL
+	};
 	const char *bad[] = { "report", "month", "2026-13", NULL };
 	struct sbuf out = SBUF_INIT;
 
@@ -243,8 +244,8 @@ static size_t count_esc(const struct e2e *t, const char *key, const char *topic)
 static int partition_read(struct e2e *t, const rd_kafka_topic_partition_t *end,
 			  const rd_kafka_topic_partition_t *pos)
 {
-	const rd_kafka_topic_partition_t *start =
-		rd_kafka_topic_partition_list_find(t->outputs, end->topic, end->partition);
+	const rd_kafka_topic_partition_t *start = rd_kafka_topic_partition_list_find(
+		t->outputs, end->topic, end->partition);
 
 	return (start && end->offset <= start->offset) || pos->offset >= end->offset;
 }
