@@ -87,6 +87,12 @@ static const struct cfg_entry cfg_table[] = {
 	    "volume:30,repeat:20,overdue:20,risk_a:20,dissatisfied:10"),
 	LONG("XF_INDEX_VOLUME_REF", index_volume_ref, "50", 1, 1000000),
 	LONG("XF_INDEX_RISK_A_REF", index_risk_a_ref, "3", 1, 1000000),
+	LONG("XF_CARD_REPEAT_YELLOW_PCT", card_repeat_yellow, "10", 0, 100),
+	LONG("XF_CARD_REPEAT_RED_PCT", card_repeat_red, "20", 0, 100),
+	LONG("XF_CARD_GROWTH_YELLOW_PCT", card_growth_yellow, "10", 0, 100000),
+	LONG("XF_CARD_GROWTH_RED_PCT", card_growth_red, "30", 0, 100000),
+	LONG("XF_CARD_ONTIME_YELLOW_PCT", card_ontime_yellow, "90", 0, 100),
+	LONG("XF_CARD_ONTIME_RED_PCT", card_ontime_red, "80", 0, 100),
 };
 
 #define CFG_N (sizeof cfg_table / sizeof cfg_table[0])

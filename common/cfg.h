@@ -70,6 +70,13 @@ struct xf_conf {
 	const char *index_weights; /* XF_INDEX_WEIGHTS: "volume:30,repeat:20,..." */
 	long index_volume_ref;     /* XF_INDEX_VOLUME_REF: petitions in 7 days that count fully */
 	long index_risk_a_ref;     /* XF_INDEX_RISK_A_REF: risk-A petitions in 7 days, fully */
+	/* xfctl report month: the month's figures that the scorecard does not judge */
+	long card_repeat_yellow; /* XF_CARD_REPEAT_YELLOW_PCT: repeat-petition rate */
+	long card_repeat_red;    /* XF_CARD_REPEAT_RED_PCT */
+	long card_growth_yellow; /* XF_CARD_GROWTH_YELLOW_PCT: volume, year on year */
+	long card_growth_red;    /* XF_CARD_GROWTH_RED_PCT */
+	long card_ontime_yellow; /* XF_CARD_ONTIME_YELLOW_PCT: below it, yellow */
+	long card_ontime_red;    /* XF_CARD_ONTIME_RED_PCT: below it, red */
 	/* xf-public: the citizen's status page and API */
 	const char *public_addr; /* XF_PUBLIC_ADDR: host:port of the public listener */
 	const char *public_url;  /* XF_PUBLIC_URL: the address citizens reach it at */

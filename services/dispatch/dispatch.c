@@ -279,18 +279,24 @@ static int dispatch_batch(void *self, rd_kafka_message_t **msgs, size_t n, struc
 }
 
 /*
- * Between batches: the deadline timer, then the gauges (their failure
- * does not hold up deadlines).
+ * Between batches: the month that ended (its escalations go into the
+ * outbox, which the timer flushes first), the deadline timer, then the
+ * gauges (their failure does not hold up deadlines).
  */
 static int dispatch_tick(void *self, struct sbuf *err)
 {
 	struct dispatch *d = self;
 	struct caseops_env env;
+	int n;
 
 	gauges_webhooks(&d->gauges, d->webhooks);
 	if (dispatch_ready(d, err))
 		return -1;
 	caseops_env_of(d, &env);
+	if ((n = monthly_run(&d->monthly, d->rules, dispatch_now(d), err)) < 0)
+		return -1;
+	if (n > 0)
+		d->timer.outbox_clean = 0;
 	if (timer_run(&d->timer, &env, dispatch_now(d), err))
 		return -1;
 	if (gauges_refresh(&d->gauges, dispatch_now(d), err)) {
@@ -328,7 +334,7 @@ int dispatch_init(struct dispatch *d, const volatile sig_atomic_t *stop, struct 
 	d->svc.tick = dispatch_tick;
 	d->svc.tick_self = d;
 	d->svc.tick_ms = d->svc.conf.timer_ms;
-	d->timer.svc = d->gauges.svc = &d->svc;
+	d->timer.svc = d->gauges.svc = d->monthly.svc = &d->svc;
 	d->lifecycle.m_feedback_dup = metrics_get(
 		d->svc.metrics, "xf_feedback_duplicates_total",
 		"Feedback messages whose feedback_id was already applied", METRICS_COUNTER, NULL);

@@ -17,7 +17,7 @@
  * Layers, each calling only down:
  *   dispatch.c (the service: init, run, release; the batch and the tick)
  *   route.c (new petitions), lifecycle.c (feedback), timer.c (deadlines),
- *     gauges.c, status.c
+ *     monthly.c (the month's escalations), gauges.c, status.c
  *   caseops.c (the batch state: cases, chain, assignments), figures.c
  *     (the chooser's statistics and open counts)
  *   outbox.c, deadline.c, webhook.c, common/ (chain, rules, calendar, ...)
@@ -33,6 +33,7 @@
 #include "gauges.h"
 #include "followup.h"
 #include "lifecycle.h"
+#include "monthly.h"
 #include "route.h"
 #include "rules.h"
 #include "status.h"
@@ -58,6 +59,7 @@ struct dispatch {
 	struct lifecycle lifecycle;     /* feedback */
 	struct followup_plan followups; /* XF_FOLLOWUPS */
 	struct timer timer;             /* deadlines */
+	struct monthly monthly;         /* the month's warning and escalations */
 	struct gauges gauges;
 	struct lag_monitor *lag;      /* consumer-group lag of our groups (common/lag.h) */
 	struct jschema_set *schemas;  /* xf.feedback.v1 */

@@ -37,6 +37,9 @@ static const struct command {
 	{ "departments", "[--json]", "the department scorecard (三色预警)", cmd_departments },
 	{ "board", "[--period 7d|YYYY-MM|FROM..TO] [--region PREFIX] [--json]",
 	  "the situation board: heat grid, tide table, rising hotspots, 信访指数", cmd_board },
+	{ "report", "month YYYY-MM [--region PREFIX] [--csv | --json]",
+	  "a month's three-colour warning (三色预警) for areas and departments, with escalations",
+	  cmd_report },
 	{ "dlq",
 	  "list [--reason R] [--service S] [--since T] [--until T] [--limit N] |"
 	  " replay [--reason R] [--service S] [--since T] [--until T] [--id N] [--again]",

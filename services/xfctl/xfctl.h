@@ -47,6 +47,7 @@ int cmd_keywords(struct xfctl *x, int argc, char **argv);
 int cmd_calendar(struct xfctl *x, int argc, char **argv);
 int cmd_departments(struct xfctl *x, int argc, char **argv);
 int cmd_board(struct xfctl *x, int argc, char **argv);
+int cmd_report(struct xfctl *x, int argc, char **argv);
 int cmd_dlq(struct xfctl *x, int argc, char **argv);
 
 /* The core topics of DESIGN §2 (NULL-terminated). */

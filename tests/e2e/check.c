@@ -302,8 +302,10 @@ void check_schemas(struct e2e *t)
 		const char *own = json_string_value(json_object_get(t->msgs[i].json, "schema"));
 		struct sbuf err = SBUF_INIT;
 
-		/* a department's topic also carries the events that concern it */
-		if (name && own && !strcmp(own, "xf.case_event.v1") &&
+		/* a department's topic also carries the events that concern it, and the
+		 * bureau's the month's escalations */
+		if (name && own &&
+		    (!strcmp(own, "xf.case_event.v1") || !strcmp(own, "xf.escalation.v1")) &&
 		    !strncmp(t->msgs[i].topic, "assignments.", 12))
 			name = own;
 
