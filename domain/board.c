@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "month.h"
 #include "pg.h"
 #include "util.h"
 #include "vocab.h"
@@ -491,13 +492,38 @@ static json_t *area_list(json_t *areas, json_t *names)
 	return out;
 }
 
+/*
+ * The escalations of the newest month that has any (domain/month.h): of the
+ * areas within region, and of every department when region is "".
+ */
+static json_t *escalations(PGconn *conn, const char *region, struct sbuf *err)
+{
+	json_t *all = month_escalations_json(conn, err), *out, *e;
+	size_t i, n = strlen(region);
+
+	if (!all || !n)
+		return all;
+	out = json_array();
+	json_array_foreach(all, i, e)
+	{
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		const char *subject = json_string_value(json_object_get(e, "subject"));
+
+		if (kind && subject && !strcmp(kind, "area") && !strncmp(subject, region, n))
+			json_array_append(out, e);
+	}
+	json_decref(all);
+	return out;
+}
+
 json_t *board_load(PGconn *conn, const struct board_period *p, const char *region,
 		   const struct board_index_conf *ic, struct sbuf *err)
 {
 	char like[32];
 	const char *params[4];
 	json_t *areas = json_object(), *totals = json_object(), *rising = json_array();
-	json_t *names = NULL, *tide = NULL, *hot = NULL, *cats = json_array(), *out = NULL;
+	json_t *names = NULL, *tide = NULL, *hot = NULL, *esc = NULL, *cats = json_array();
+	json_t *out = NULL;
 	int used[VOCAB_NCATEGORIES] = { 0 };
 
 	if (region && *region && !region_prefix_valid(region)) {
@@ -517,18 +543,19 @@ json_t *board_load(PGconn *conn, const struct board_period *p, const char *regio
 	if (read_totals(conn, params, areas, totals, err) ||
 	    read_cells(conn, params, areas, totals, used, rising, err) ||
 	    read_index(conn, p, like, ic, areas, err) || !(tide = read_tide(conn, params, err)) ||
-	    !(names = read_names(conn, err)) || !(hot = hotspots(conn, rising, names, err)))
+	    !(names = read_names(conn, err)) || !(hot = hotspots(conn, rising, names, err)) ||
+	    !(esc = escalations(conn, region ? region : "", err)))
 		goto out;
 	for (int c = 0; c < VOCAB_NCATEGORIES; c++)
 		if (used[c])
 			json_array_append_new(cats, json_pack("{s:s, s:s}", "code",
 							      vocab_categories[c].code, "name",
 							      vocab_categories[c].name));
-	out = json_pack("{s:s, s:{s:s, s:s, s:i}, s:{s:s, s:s}, s:s, s:O, s:O, s:o, s:O, s:O}",
+	out = json_pack("{s:s, s:{s:s, s:s, s:i}, s:{s:s, s:s}, s:s, s:O, s:O, s:o, s:O, s:O, s:O}",
 			"schema", BOARD_SCHEMA, "period", "from", p->from, "to", p->to, "days",
 			p->days, "previous", "from", p->prev_from, "to", p->prev_to, "region",
 			region ? region : "", "totals", totals, "categories", cats, "areas",
-			area_list(areas, names), "tide", tide, "hotspots", hot);
+			area_list(areas, names), "tide", tide, "hotspots", hot, "escalations", esc);
 out:
 	json_decref(areas);
 	json_decref(totals);
@@ -536,6 +563,7 @@ out:
 	json_decref(names);
 	json_decref(tide);
 	json_decref(hot);
+	json_decref(esc);
 	json_decref(cats);
 	return out;
 }

@@ -163,6 +163,20 @@ static void text_index(json_t *b, struct sbuf *out)
 	}
 }
 
+static void text_escalations(json_t *b, struct sbuf *out)
+{
+	json_t *e;
+	size_t i;
+
+	sbuf_adds(out, "\n三色预警升级 (最近一个月)\n");
+	if (!json_array_size(json_object_get(b, "escalations")))
+		sbuf_adds(out, "  (无)\n");
+	json_array_foreach(json_object_get(b, "escalations"), i, e)
+		sbuf_addf(out, "%s %s %s %s: %s\n", sval(e, "month"),
+			  !strcmp(sval(e, "kind"), "area") ? "地区" : "部门", sval(e, "subject"),
+			  sval(json_object_get(e, "figures"), "name"), sval(e, "action"));
+}
+
 void board_text(json_t *board, struct sbuf *out)
 {
 	text_totals(board, out);
@@ -170,6 +184,7 @@ void board_text(json_t *board, struct sbuf *out)
 	text_tide(board, out);
 	text_hotspots(board, out);
 	text_index(board, out);
+	text_escalations(board, out);
 }
 
 /* ---- the page ---- */
@@ -434,10 +449,55 @@ static void html_index(json_t *b, struct sbuf *out)
 	sbuf_adds(out, "</table></section>\n");
 }
 
+static void html_escalations(json_t *b, struct sbuf *out)
+{
+	json_t *e;
+	size_t i;
+
+	sbuf_adds(out,
+		  "<section id=\"escalations\"><h2>三色预警升级（连续两月黄色或三月红色）</h2>");
+	if (!json_array_size(json_object_get(b, "escalations")))
+		sbuf_adds(out, "<p>无。</p>");
+	else
+		sbuf_adds(out, "<table><tr><th class=\"l\">月份</th><th class=\"l\">对象</th>"
+			       "<th class=\"l\">名称</th><th class=\"l\">近三月</th>"
+			       "<th class=\"l\">措施</th></tr>\n");
+	json_array_foreach(json_object_get(b, "escalations"), i, e)
+	{
+		json_t *c;
+		size_t j;
+
+		sbuf_adds(out, "<tr><td class=\"l\">");
+		esc(out, sval(e, "month"));
+		sbuf_addf(out, "</td><td class=\"l\">%s ",
+			  !strcmp(sval(e, "kind"), "area") ? "地区" : "部门");
+		esc(out, sval(e, "subject"));
+		sbuf_adds(out, "</td><td class=\"l\">");
+		esc(out, sval(json_object_get(e, "figures"), "name"));
+		sbuf_adds(out, "</td><td class=\"l\">");
+		json_array_foreach(json_object_get(json_object_get(e, "figures"), "colours"), j, c)
+		{
+			const char *colour = sval(c, "colour");
+
+			sbuf_addf(out, "<span class=\"%s\">", *colour ? colour : "");
+			esc(out, sval(c, "month"));
+			sbuf_adds(out, "</span> ");
+		}
+		sbuf_addf(out, "</td><td class=\"l %s\">",
+			  json_integer_value(json_object_get(e, "level")) > 1 ? "red" : "yellow");
+		esc(out, sval(e, "action"));
+		sbuf_adds(out, "</td></tr>\n");
+	}
+	if (json_array_size(json_object_get(b, "escalations")))
+		sbuf_adds(out, "</table>");
+	sbuf_adds(out, "</section>\n");
+}
+
 void board_html(json_t *board, const char *self, struct sbuf *out)
 {
 	html_head(board, self, out);
 	html_totals(board, out);
+	html_escalations(board, out);
 	html_grid(board, out);
 	html_tide(board, out);
 	html_hotspots(board, out);

@@ -6,7 +6,8 @@
  * turning over three townships and four categories, its hour moving with
  * the day; a surge of environment petitions in 塘下镇 in the last week;
  * six petitioners who come again on the same day about the same matter
- * (published once their first petitions are cases). All go through the
+ * (published once their first petitions are cases; two of them make 塘下镇's
+ * September yellow, so that its red October is escalated). All go through the
  * three daemons, with xf-dispatch's clock on 2026-10-01: the first thirty
  * are accepted and resolved, ten rated satisfied and five dissatisfied;
  * then the clock moves to 2026-11-10 and every case not accepted misses
@@ -14,8 +15,10 @@
  * /board.json, which must be the same) is checked figure by figure against
  * the planted truth: totals, each township's and cell's counts, the tide
  * table, the week's rising hotspot and each township's 信访指数, and the
- * metric xf_petition_index; Chromium renders /board (screenshot kept as
- * $XF_TEST_LOGS/board-board.png).
+ * metric xf_petition_index; so is October's report (`xfctl report month
+ * 2026-10 --json`), whose escalations xf-dispatch published once on the
+ * bureau's topic and the board shows. Chromium renders /board (screenshot
+ * kept as $XF_TEST_LOGS/board-board.png).
  */
 #include <math.h>
 #include <stdio.h>
@@ -38,10 +41,10 @@
 #define LAST_WEEK_DAY 84 /* 2026-11-24, days after QUARTER_FROM */
 #define NTOWNS 3
 #define NCATS 4
-#define SURGE 7        /* environment petitions in 塘下镇 in the last week, beyond the daily one */
-#define PAIRS 6        /* petitioners who come again */
-#define RESOLVED 30    /* the first cases, accepted and resolved */
-#define SATISFIED 10   /* of them rated satisfied */
+#define SURGE 7      /* environment petitions in 塘下镇 in the last week, beyond the daily one */
+#define PAIRS 6      /* petitioners who come again */
+#define RESOLVED 30  /* the first cases, accepted and resolved */
+#define SATISFIED 10 /* of them rated satisfied */
 #define DISSATISFIED 5 /* and dissatisfied */
 #define NMAX (QUARTER_DAYS + SURGE + PAIRS)
 
@@ -56,6 +59,8 @@ struct planted {
 };
 
 static struct planted p[NMAX];
+/* The days of the petitions whose petitioners come again: two in 塘下镇 in September */
+static const int again_days[PAIRS] = { 10, 13, 40, 50, 60, 70 };
 static size_t np;
 static char clock_path[64];
 
@@ -69,11 +74,13 @@ static void plant(void)
 					  .person = (int)np,
 					  .day = d };
 	for (int i = 0; i < SURGE; i++, np++)
-		p[np] = (struct planted){
-			.town = 1, .cat = 2, .hour = 9 + i, .person = (int)np, .day = LAST_WEEK_DAY + i
-		};
+		p[np] = (struct planted){ .town = 1,
+					  .cat = 2,
+					  .hour = 9 + i,
+					  .person = (int)np,
+					  .day = LAST_WEEK_DAY + i };
 	for (int i = 0; i < PAIRS; i++, np++) {
-		p[np] = p[10 * (i + 1)];
+		p[np] = p[again_days[i]];
 		p[np].hour = p[np].hour < 23 ? p[np].hour + 1 : 0;
 		p[np].again = 1;
 	}
@@ -159,7 +166,8 @@ static int run_petitions(struct e2e *t)
 	for (size_t i = 0; i < np; i++)
 		if (!p[i].again && publish(t, &p[i]))
 			return 0;
-	if (!await_count(t, "SELECT count(*) FROM cases WHERE source_system = 'bd12345'", (long)(np - PAIRS)))
+	if (!await_count(t, "SELECT count(*) FROM cases WHERE source_system = 'bd12345'",
+			 (long)(np - PAIRS)))
 		return 0;
 	for (size_t i = 0; i < np; i++) /* the same people again, once they are known */
 		if (p[i].again && publish(t, &p[i]))
@@ -231,9 +239,15 @@ static int run_lifecycle(struct e2e *t)
 	    !await_count(t, "SELECT count(*) FROM case_events WHERE type = 'reopened'",
 			 DISSATISFIED))
 		return 0;
+	/* every accept deadline (15 days, 2026's National Day holidays included) is missed
+	   in October; then November: xf-dispatch closes October (domain/month.h) */
+	clock_to("2026-10-31T23:00:00+08:00");
+	if (!await_count(t, "SELECT count(*) FROM case_events WHERE type = 'overdue'",
+			 (long)np - RESOLVED))
+		return 0;
 	clock_to("2026-11-10T10:00:00+08:00");
-	return await_count(t, "SELECT count(*) FROM case_events WHERE type = 'overdue'",
-			   (long)np - RESOLVED);
+	return await_count(t, "SELECT count(*) FROM month_closed WHERE month = '2026-10-01'", 1) &&
+	       await_count(t, "SELECT count(*) FROM outbox", 0);
 }
 
 static long jint(json_t *o, const char *key)
@@ -374,7 +388,8 @@ static void check_week(struct e2e *t, json_t *b)
 	}
 	for (int w = 0; w < NTOWNS; w++) {
 		struct board_index_in in = window_in(t, w, LAST_WEEK_DAY, LAST_WEEK_DAY + 6);
-		struct board_index_in before = window_in(t, w, LAST_WEEK_DAY - 7, LAST_WEEK_DAY - 1);
+		struct board_index_in before = window_in(t, w, LAST_WEEK_DAY - 7,
+							 LAST_WEEK_DAY - 1);
 		json_t *a = area_in(b, towns[w]);
 
 		if (!T_CHECK(a != NULL))
@@ -384,6 +399,145 @@ static void check_week(struct e2e *t, json_t *b)
 		T_CHECK(fabs(json_number_value(json_object_get(a, "index_week_ago")) -
 			     board_index(&index_conf, &before)) < 1e-9);
 	}
+}
+
+/* Planted petitions of town in month ("2026-10" or "2026-11") that pick takes. */
+static long planted_month(int town, const char *month, int (*pick)(size_t i))
+{
+	char first[11], last[11];
+	long from, to, n = 0, d0 = day_number(QUARTER_FROM);
+
+	snprintf(first, sizeof first, "%s-01", month);
+	snprintf(last, sizeof last, "%s-%s", month, strcmp(month, "2026-11") ? "31" : "30");
+	from = day_number(first);
+	to = day_number(last);
+	for (size_t i = 0; i < np; i++)
+		n += p[i].town == town && d0 + p[i].day >= from && d0 + p[i].day <= to && pick(i);
+	return n;
+}
+
+static int any(size_t i)
+{
+	(void)i;
+	return 1;
+}
+
+static int again(size_t i)
+{
+	return p[i].again;
+}
+
+/* A town's cases among the planted ones [from, to): resolved, rated, satisfied, missed. */
+static long planted_cases(int town, size_t from, size_t to)
+{
+	long n = 0;
+
+	for (size_t i = from; i < to && i < np; i++)
+		n += p[i].town == town;
+	return n;
+}
+
+static long fig(json_t *subject, const char *figure, const char *key)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(subject, figure), key));
+}
+
+static int is_escalation(const struct e2e_msg *m)
+{
+	const char *schema = json_string_value(json_object_get(m->json, "schema"));
+
+	return schema && !strcmp(schema, "xf.escalation.v1");
+}
+
+/* For e2e_collect_until: *(size_t *)arg escalations collected. */
+static int escalations_seen(struct e2e *t, void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nmsgs; i++)
+		n += is_escalation(&t->msgs[i]);
+	return n >= *(size_t *)arg;
+}
+
+/* The report's subject of kind and code, or NULL. */
+static json_t *subject_in(json_t *rep, const char *kind, const char *code)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "subjects"), i, s)
+	{
+		if (!strcmp(json_string_value(json_object_get(s, "kind")), kind) &&
+		    !strcmp(json_string_value(json_object_get(s, "subject")), code))
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * October's report: each township's figures as planted (every case was
+ * assigned, resolved and rated on 2026-10-01 and missed its deadline in
+ * October); its escalations published once each, and on the board.
+ */
+static void check_month(struct e2e *t, json_t *quarter)
+{
+	const char *args[] = { "report", "month", "2026-10", "--json", NULL };
+	struct sbuf out = SBUF_INIT;
+	json_t *rep = NULL, *s, *e;
+	size_t i, want = 0, seen = 0;
+
+	if (T_INTEQ(e2e_xfctl(t, &out, args), 0))
+		rep = json_loads(out.buf, 0, NULL);
+	if (!T_CHECK(rep != NULL))
+		goto out;
+	for (int w = 0; w < NTOWNS; w++) {
+		json_t *a = subject_in(rep, "area", towns[w]);
+		long vol = planted_month(w, "2026-10", any);
+
+		if (!T_CHECK(a != NULL))
+			continue;
+		T_INTEQ(fig(a, "volume", "count"), vol);
+		T_INTEQ(fig(a, "repeat", "count"), planted_month(w, "2026-10", again));
+		T_INTEQ(fig(a, "repeat", "of"), vol);
+		T_INTEQ(fig(a, "overdue", "count"), planted_cases(w, RESOLVED, np));
+		T_INTEQ(fig(a, "overdue", "of"), vol);
+		T_INTEQ(fig(a, "ontime", "count"), planted_cases(w, 0, RESOLVED));
+		T_INTEQ(fig(a, "ontime", "of"), planted_cases(w, 0, RESOLVED));
+		T_INTEQ(fig(a, "satisfied", "count"), planted_cases(w, 0, SATISFIED));
+		T_INTEQ(fig(a, "satisfied", "of"), planted_cases(w, 0, SATISFIED + DISSATISFIED));
+	}
+	json_array_foreach(json_object_get(rep, "subjects"), i, s)
+		want += json_integer_value(json_object_get(s, "escalation")) > 0;
+	/* 塘下镇: repeats 2 of 12 in September (yellow), overdue in October (red) */
+	s = subject_in(rep, "area", "330381101");
+	T_INTEQ(json_integer_value(json_object_get(s, "escalation")), 1);
+	T_STREQ(json_string_value(json_object_get(s, "colour")), "red");
+	T_INTEQ(e2e_sql_long(t, "SELECT count(*) FROM month_escalations"
+				" WHERE month = '2026-10-01'"),
+		(long)want);
+	T_CHECK(e2e_collect_until(t, escalations_seen, &want, 30));
+	e2e_collect(t, 500);
+	for (i = 0; i < t->nmsgs; i++) {
+		json_t *m = t->msgs[i].json;
+
+		if (!is_escalation(&t->msgs[i]))
+			continue;
+		seen++;
+		s = subject_in(rep, json_string_value(json_object_get(m, "kind")),
+			       json_string_value(json_object_get(m, "subject")));
+		T_CHECK(s && json_integer_value(json_object_get(s, "escalation")) ==
+				     json_integer_value(json_object_get(m, "level")));
+		T_STREQ(json_string_value(json_object_get(m, "month")), "2026-10");
+		T_STREQ(t->msgs[i].topic, "assignments.t-xfj");
+	}
+	T_INTEQ(seen, want); /* once each */
+	fprintf(stderr, "    2026-10: %zu escalations published\n", want);
+	T_INTEQ(json_array_size(json_object_get(quarter, "escalations")), want);
+	json_array_foreach(json_object_get(quarter, "escalations"), i, e)
+		T_STREQ(json_string_value(json_object_get(e, "month")), "2026-10");
+out:
+	json_decref(rep);
+	sbuf_release(&out);
 }
 
 /*
@@ -479,8 +633,10 @@ static void t_board(void)
 	T_CHECK(e2e_start(&t, E2E_DISPATCH) == 0);
 	setenv("XF_HTTP_ADDR", "off", 1);
 	if (T_CHECK(run_petitions(&t)) && T_CHECK(run_lifecycle(&t))) {
-		if ((quarter = xfctl_board(&t, QUARTER, "")))
+		if ((quarter = xfctl_board(&t, QUARTER, ""))) {
 			check_quarter(quarter);
+			check_month(&t, quarter);
+		}
 		if ((week = xfctl_board(&t, LAST_WEEK, "3303")))
 			check_week(&t, week);
 		if ((one = xfctl_board(&t, QUARTER, "330381101")) &&
