@@ -121,7 +121,8 @@ static int entry_add(struct policy_table *t, const struct normalizer *nz, json_t
 	json_t *article = json_object_get(e, "article");
 
 	if (!id || !*id || !json_is_string(json_object_get(e, "title")) ||
-	    !json_is_string(json_object_get(e, "issuer")) || (article && !json_is_string(article))) {
+	    !json_is_string(json_object_get(e, "issuer")) ||
+	    (article && !json_is_string(article))) {
 		sbuf_addf(err, "/policies/%zu: needs an id, a title and an issuer (strings)", i);
 		return -1;
 	}

@@ -50,7 +50,8 @@ static void t_starter_file(void)
 	struct sbuf err = SBUF_INIT;
 
 	T_CHECK(f && jschema_add(set, f->data, f->len, &err) == 0);
-	if (T_CHECK(doc != NULL) && !T_CHECK(jschema_validate(set, "xf.policies.v1", doc, &err) == 0))
+	if (T_CHECK(doc != NULL) &&
+	    !T_CHECK(jschema_validate(set, "xf.policies.v1", doc, &err) == 0))
 		fprintf(stderr, "    %s\n", err.buf);
 	T_CHECK(json_array_size(json_object_get(doc, "policies")) >= 25);
 	T_STREQ(classifier_policies_version(starter()),
@@ -162,8 +163,10 @@ static void t_cap(void)
 		return;
 	sbuf_adds(&doc, "{\"schema\": \"xf.policies.v1\", \"version\": \"cap\", \"policies\": [");
 	for (int i = 0; i < 8; i++)
-		sbuf_addf(&doc, "%s{\"id\": \"p%d\", \"title\": \"t\", \"issuer\": \"i\","
-			  " \"phrases\": [\"超期\"%s]}", i ? ", " : "", i, i == 6 ? ", \"久拖\"" : "");
+		sbuf_addf(&doc,
+			  "%s{\"id\": \"p%d\", \"title\": \"t\", \"issuer\": \"i\","
+			  " \"phrases\": [\"超期\"%s]}",
+			  i ? ", " : "", i, i == 6 ? ", \"久拖\"" : "");
 	sbuf_adds(&doc, "]}");
 	T_CHECK(classifier_policies(&cl, doc.buf, NULL) == 0);
 	classifier_text(&cl, "超期", "久拖不决", NULL, &t);
