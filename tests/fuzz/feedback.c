@@ -146,7 +146,7 @@ static int same_outputs(const struct outbox *ob, size_t a, size_t b, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct caseops_env env = { NULL, NULL, { 80, 3, NULL }, NULL };
+	struct caseops_env env = { NULL, NULL, { 80, 3, NULL, NULL }, NULL };
 	struct lifecycle lc;
 	struct outbox ob = OUTBOX_INIT;
 	struct caseops co;
