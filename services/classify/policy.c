@@ -17,6 +17,7 @@ void policy_table_free(struct policy_table *t)
 		free(t->p[i].id);
 		free(t->p[i].title);
 		free(t->p[i].article);
+		json_decref(t->p[i].out);
 	}
 	for (size_t i = 0; i < t->nphrases; i++)
 		free(t->phrase[i]);
@@ -136,6 +137,9 @@ static int entry_add(struct policy_table *t, const struct normalizer *nz, json_t
 	p->id = xstrdup(id);
 	p->title = opt_dup(json_object_get(e, "title"));
 	p->article = opt_dup(article);
+	p->out = json_pack("{s:s, s:s}", "id", p->id, "title", p->title);
+	if (p->article)
+		json_object_set_new(p->out, "article", json_string(p->article));
 	t->n++;
 	return entry_phrases(t, nz, json_object_get(e, "phrases"), i, err);
 }
@@ -177,15 +181,6 @@ static size_t best_entry(const struct policy_table *t)
 	return best;
 }
 
-static json_t *related_entry(const struct policy *p)
-{
-	json_t *e = json_pack("{s:s, s:s}", "id", p->id, "title", p->title);
-
-	if (p->article)
-		json_object_set_new(e, "article", json_string(p->article));
-	return e;
-}
-
 json_t *policy_related(struct policy_table *t, const unsigned char *hits, int category)
 {
 	unsigned want = category >= 0 ? 1u << category : 0;
@@ -206,7 +201,7 @@ json_t *policy_related(struct policy_table *t, const unsigned char *hits, int ca
 
 		if (b == t->n)
 			break;
-		json_array_append_new(out, related_entry(&t->p[b]));
+		json_array_append(out, t->p[b].out);
 		t->score[b] = 0;
 	}
 	return out;

@@ -35,6 +35,7 @@ struct normalizer;
 struct policy {
 	char *id, *title, *article; /* owned; article NULL when the entry has none */
 	unsigned cats;              /* bit i: vocab_categories[i]; 0: any category */
+	json_t *out;                /* {id, title, article?}, made once, shared */
 };
 
 struct policy_table {
@@ -62,7 +63,9 @@ void policy_table_free(struct policy_table *t);
  * The entries that apply to a text of category (an index of
  * vocab_categories; -1 matches only entries without categories), given
  * hits[0..t->nphrases) (non-zero: the phrase was found): a new array of
- * {id, title, article?}, empty when none applies.
+ * {id, title, article?}, empty when none applies. The entries are the
+ * table's own objects, shared by every array that names them: read them,
+ * never change them.
  */
 json_t *policy_related(struct policy_table *t, const unsigned char *hits, int category);
 

@@ -25,7 +25,8 @@ static const char policies[] =
 	" {\"id\": \"e2e-health\", \"title\": \"医疗纠纷预防和处理条例\", \"issuer\": \"国务院\","
 	"  \"categories\": [\"health\"], \"phrases\": [\"拖欠工资\"]}]}";
 
-static const char wages[] = "工地老板拖欠工资三个月，多次讨要一直没有处理，请政府帮我们讨回血汗钱。";
+static const char wages[] =
+	"工地老板拖欠工资三个月，多次讨要一直没有处理，请政府帮我们讨回血汗钱。";
 
 /* A string member of j, "" when missing. */
 static const char *sval(json_t *j, const char *key)
@@ -180,8 +181,8 @@ static void t_policies_and_history(void)
 	cls = json_object_get(json_object_get(a, "petition"), "classification");
 	h = json_object_get(a, "history");
 	T_INTEQ(json_integer_value(json_object_get(json_object_get(h, "repeat"), "count")), 1);
-	T_STREQ(json_string_value(
-			json_array_get(json_object_get(json_object_get(h, "repeat"), "related"), 0)),
+	T_STREQ(json_string_value(json_array_get(
+			json_object_get(json_object_get(h, "repeat"), "related"), 0)),
 		first_case);
 	T_CHECK(strstr(sval(h, "summary"), "重复信访: 此前同一事项 1 次") != NULL);
 	T_CHECK(json_equal(json_object_get(h, "repeat"), json_object_get(cls, "repeat")));
