@@ -43,7 +43,8 @@ LDLIBS  := $(PKG_LIBS) -llinear -lm -lpthread
 COMMON_SRC := $(wildcard common/*.c)
 DOMAIN_SRC := $(wildcard domain/*.c)
 EMBED_SRC  := $(sort $(wildcard schemas/sql/*.sql) $(wildcard schemas/*.json) \
-                deploy/examples/keywords.json deploy/examples/holidays-cn-2026.json \
+                deploy/examples/keywords.json deploy/examples/policies.json \
+                deploy/examples/holidays-cn-2026.json \
                 services/dispatch/status.html)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o) $(OUT)/gen/embedded.o
 LIBPLUMB   := $(OUT)/libxf-plumbing.a

@@ -158,6 +158,25 @@ int pg_active_doc(PGconn *conn, const char *table, const char *have, PGresult **
 	return 0;
 }
 
+int pg_active_docs(PGconn *conn, const char *const *tables, const char *const *have, int n,
+		   PGresult **res, struct sbuf *err)
+{
+	struct sbuf sql = SBUF_INIT;
+
+	if (n < 1 || n > PG_ACTIVE_DOCS_MAX) {
+		sbuf_addf(err, "pg_active_docs: %d tables (1 to %d)", n, PG_ACTIVE_DOCS_MAX);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		sbuf_addf(&sql,
+			  "%sSELECT %d, sha256, CASE WHEN sha256 = $%d THEN NULL ELSE body END"
+			  " FROM %s WHERE active",
+			  i ? " UNION ALL " : "", i, i + 1, tables[i]);
+	*res = pg_query(conn, sql.buf, n, have, err);
+	sbuf_release(&sql);
+	return *res ? 0 : -1;
+}
+
 static const char migrations_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
 				       " version integer PRIMARY KEY, name text NOT NULL,"
 				       " applied_at timestamptz NOT NULL DEFAULT now())";

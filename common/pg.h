@@ -80,6 +80,15 @@ const char *pg_value(const PGresult *res, int row, int col);
  */
 int pg_active_doc(PGconn *conn, const char *table, const char *have, PGresult **res,
 		  struct sbuf *err);
+/*
+ * The same for n (1 to PG_ACTIVE_DOCS_MAX) tables in one round trip: *res
+ * (never NULL on success) has a row (i, sha256, body) for each table i of
+ * tables[0..n) with an active document, body SQL NULL when its sha256
+ * equals have[i]. The caller PQclear()s *res. Returns 0, or -1 with err.
+ */
+#define PG_ACTIVE_DOCS_MAX 4
+int pg_active_docs(PGconn *conn, const char *const *tables, const char *const *have, int n,
+		   PGresult **res, struct sbuf *err);
 
 /*
  * Applies the embedded migrations (schemas/sql/NNN_name.sql) that are not

@@ -11,6 +11,7 @@
 #include "embed.h"
 #include "classify/normalize.h"
 #include "classify/phrase.h"
+#include "classify/policy.h"
 #include "sbuf.h"
 #include "util.h"
 #include "vocab.h"
@@ -37,15 +38,30 @@ struct hits {
 	unsigned char *cat; /* one per category keyword (cl->cat_hits) */
 };
 
-/* The table's words, for one pass over a text. */
-static struct phrase_index *index_new(const struct kw_table *t)
+/* The keyword table's words, then the policy table's phrases (numbered
+ * after the words), for one pass over a text. */
+static struct phrase_index *index_new(const struct kw_table *t, const struct policy_table *pt)
 {
-	struct phrase_index *ix = phrase_index_new(t->n);
+	size_t np = pt ? pt->nphrases : 0;
+	struct phrase_index *ix = phrase_index_new(t->n + np);
 
 	for (size_t i = 0; i < t->n; i++)
 		phrase_index_add(ix, i, t->w[i].word);
+	for (size_t i = 0; i < np; i++)
+		phrase_index_add(ix, t->n + i, pt->phrase[i]);
 	phrase_index_build(ix);
 	return ix;
+}
+
+/* After either table changed: the index and the hits scratch for both. */
+static void index_rebuild(struct classifier *cl)
+{
+	size_t np = cl->policies ? cl->policies->nphrases : 0;
+
+	phrase_index_free(cl->kw);
+	free(cl->cat_hits);
+	cl->kw = index_new(cl->table, cl->policies);
+	cl->cat_hits = xcalloc(cl->table->n + np + 1, 1);
 }
 
 /* One pass over text: every table word starting at each character. */
@@ -70,7 +86,7 @@ static void find_words(const struct classifier *cl, const char *subject, const c
 		       struct hits *h)
 {
 	h->cat = cl->cat_hits;
-	memset(h->cat, 0, cl->table->n);
+	memset(h->cat, 0, cl->table->n + (cl->policies ? cl->policies->nphrases : 0));
 	scan(cl->kw, subject, 1, h);
 	scan(cl->kw, content, 2, h);
 }
@@ -207,11 +223,8 @@ int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *er
 		return -1;
 	}
 	table_free(cl->table);
-	phrase_index_free(cl->kw);
-	free(cl->cat_hits);
 	cl->table = t;
-	cl->kw = index_new(t);
-	cl->cat_hits = xcalloc(t->n + 1, 1);
+	index_rebuild(cl);
 	return 0;
 }
 
@@ -220,19 +233,47 @@ const char *classifier_keywords_version(const struct classifier *cl)
 	return cl->table ? cl->table->version : "";
 }
 
+int classifier_policies(struct classifier *cl, const char *json, struct sbuf *err)
+{
+	struct policy_table *t = policy_table_parse(cl->nz, json, err);
+
+	if (!t)
+		return -1;
+	policy_table_free(cl->policies);
+	cl->policies = t;
+	index_rebuild(cl);
+	return 0;
+}
+
+const char *classifier_policies_version(const struct classifier *cl)
+{
+	return cl->policies ? cl->policies->version : "";
+}
+
+/* The starter tables compiled in (deploy/examples/); -1 with err. */
+static int starter_tables(struct classifier *cl, struct sbuf *err)
+{
+	const struct embed_file *kw = embed_find("deploy/examples/keywords.json");
+	const struct embed_file *pol = embed_find("deploy/examples/policies.json");
+
+	if (!kw || !pol) {
+		sbuf_adds(err, "the starter keyword or policy table is not compiled in");
+		return -1;
+	}
+	return classifier_keywords(cl, kw->data, err) || classifier_policies(cl, pol->data, err)
+		       ? -1
+		       : 0;
+}
+
 int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *err)
 {
-	const struct embed_file *starter = embed_find("deploy/examples/keywords.json");
-
 	memset(cl, 0, sizeof *cl);
 	sbuf_init(&cl->text, 0);
 	sbuf_init(&cl->subject, 0);
 	cl->low_confidence = 0.5;
 	classifier_risk_default(&cl->risk);
 	cl->nz = normalizer_new(err);
-	if (!starter)
-		sbuf_adds(err, "the starter keyword table is not compiled in");
-	if (!cl->nz || !starter || classifier_keywords(cl, starter->data, err))
+	if (!cl->nz || starter_tables(cl, err))
 		return -1;
 	if (!model_path)
 		return 0;
@@ -255,6 +296,7 @@ void classifier_release(struct classifier *cl)
 	normalizer_free(cl->nz);
 	phrase_index_free(cl->kw);
 	table_free(cl->table);
+	policy_table_free(cl->policies);
 	free(cl->cat_hits);
 	model_free(cl->model);
 	model_ws_free(cl->ws);
@@ -354,6 +396,8 @@ void classifier_text(struct classifier *cl, const char *subject, const char *con
 	out->low_confidence = out->confidence < cl->low_confidence;
 	out->simhash = classifier_simhash(cl->text.buf);
 	emotion(cl->text.buf, raw, out);
+	out->policies = policy_related(cl->policies, hits.cat + cl->table->n,
+				       vocab_category_index(out->category));
 }
 
 void classifier_text_release(struct classifier_text *t)
@@ -361,5 +405,6 @@ void classifier_text_release(struct classifier_text *t)
 	json_decref(t->top);
 	json_decref(t->keywords);
 	json_decref(t->danger);
+	json_decref(t->policies);
 	memset(t, 0, sizeof *t);
 }

@@ -31,14 +31,16 @@ struct model_ws;
 struct normalizer;
 struct phrase_index;
 struct kw_table;
+struct policy_table;
 
 /* What classifier_text needs; one per thread. */
 struct classifier {
 	struct normalizer *nz;
-	struct kw_table *table;  /* the category keyword table */
-	struct phrase_index *kw; /* the tables' words, for one pass per text */
-	unsigned char *cat_hits; /* scratch, one per category keyword */
-	struct model *model;     /* NULL: keyword tables only */
+	struct kw_table *table;        /* the category keyword table */
+	struct policy_table *policies; /* the related policies table (policy.h) */
+	struct phrase_index *kw;       /* both tables' phrases, for one pass per text */
+	unsigned char *cat_hits;       /* scratch, one per keyword then policy phrase */
+	struct model *model;           /* NULL: keyword tables only */
 	struct model_ws *ws;
 	int model_cat[16];     /* the category index of each model class */
 	int trained[16];       /* per category: 1 if the model knows it */
@@ -63,6 +65,14 @@ void classifier_release(struct classifier *cl);
  */
 int classifier_keywords(struct classifier *cl, const char *json, struct sbuf *err);
 const char *classifier_keywords_version(const struct classifier *cl);
+/*
+ * Replaces the related policies table with an xf.policies.v1 document
+ * (JSON text; policy.h says when an entry applies). On error the table
+ * in use stays. classifier_init loads the starter table compiled in from
+ * deploy/examples/policies.json.
+ */
+int classifier_policies(struct classifier *cl, const char *json, struct sbuf *err);
+const char *classifier_policies_version(const struct classifier *cl);
 /* The model's version, or CLASSIFIER_MODEL. */
 const char *classifier_version(const struct classifier *cl);
 
@@ -81,6 +91,7 @@ struct classifier_text {
 	int low_confidence;   /* confidence under cl->low_confidence */
 	uint64_t simhash;     /* of the normalised subject + content */
 	const char *model;    /* version, static or owned by cl */
+	json_t *policies;     /* new ref: related policies [{id, title, article?}] */
 };
 
 /*

@@ -147,27 +147,55 @@ static int publish(struct classify *cl, const rd_kafka_message_t *rkm, struct cl
 	return rc;
 }
 
-/* Loads the active keyword set from PostgreSQL when it changed (one small
- * query per batch when it did not); without one, the starter table stays. */
-static int keywords_refresh(struct classify *cl, struct sbuf *err)
-{
-	PGresult *res;
+/* The classifier's tables kept in PostgreSQL, loaded like one another. */
+static const struct doc_table {
+	const char *table, *loaded, *rejected;
+	int (*load)(struct classifier *cl, const char *json, struct sbuf *err);
+	const char *(*version)(const struct classifier *cl);
+} doc_tables[CLASSIFY_NDOCS] = {
+	{ "keyword_sets", "keywords_loaded", "keywords_rejected", classifier_keywords,
+	  classifier_keywords_version },
+	{ "policy_sets", "policies_loaded", "policies_rejected", classifier_policies,
+	  classifier_policies_version },
+};
 
-	if (pg_active_doc(cl->svc.conn, "keyword_sets", cl->keywords_sha, &res, err))
-		return -1;
-	if (!res || !pg_value(res, 0, 1)) { /* none imported, or unchanged */
-		PQclear(res);
-		return 0;
-	}
-	if (!classifier_keywords(&cl->cl, PQgetvalue(res, 0, 1), err)) {
-		log_info("keywords_loaded", LOG_S("version", classifier_keywords_version(&cl->cl)),
-			 LOG_END);
+/* Loads row r of pg_active_docs' answer: a table's active document. */
+static void doc_load(struct classify *cl, const PGresult *res, int r, struct sbuf *err)
+{
+	int i = atoi(PQgetvalue(res, r, 0));
+	const struct doc_table *d;
+
+	if (i < 0 || i >= CLASSIFY_NDOCS)
+		return;
+	d = &doc_tables[i];
+	if (!pg_value(res, r, 2)) /* unchanged */
+		return;
+	if (!d->load(&cl->cl, PQgetvalue(res, r, 2), err)) {
+		log_info(d->loaded, LOG_S("version", d->version(&cl->cl)), LOG_END);
 	} else {
-		/* imported sets were checked; keep the table in use and say why */
-		log_error("keywords_rejected", LOG_S("error", err->buf), LOG_END);
+		/* imported tables were checked; keep the one in use and say why */
+		log_error(d->rejected, LOG_S("error", err->buf), LOG_END);
 		sbuf_reset(err);
 	}
-	snprintf(cl->keywords_sha, sizeof cl->keywords_sha, "%s", PQgetvalue(res, 0, 0));
+	snprintf(cl->doc_sha[i], sizeof cl->doc_sha[i], "%s", PQgetvalue(res, r, 1));
+}
+
+/* Loads the active keyword and policy tables from PostgreSQL when they
+ * changed (one small query per batch when they did not); without one, the
+ * starter table stays. */
+static int tables_refresh(struct classify *cl, struct sbuf *err)
+{
+	const char *tables[CLASSIFY_NDOCS], *have[CLASSIFY_NDOCS];
+	PGresult *res;
+
+	for (int i = 0; i < CLASSIFY_NDOCS; i++) {
+		tables[i] = doc_tables[i].table;
+		have[i] = cl->doc_sha[i];
+	}
+	if (pg_active_docs(cl->svc.conn, tables, have, CLASSIFY_NDOCS, &res, err))
+		return -1;
+	for (int r = 0; r < PQntuples(res); r++)
+		doc_load(cl, res, r, err);
 	PQclear(res);
 	return 0;
 }
@@ -179,7 +207,7 @@ static int classify_batch(void *self, rd_kafka_message_t **msgs, size_t n, struc
 	struct classify_item *items;
 	int rc;
 
-	if (keywords_refresh(cl, err))
+	if (tables_refresh(cl, err))
 		return SVC_NOT_READY;
 	items = xcalloc(n, sizeof *items);
 	for (size_t i = 0; i < n; i++)
@@ -205,7 +233,7 @@ int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct
 	static const char *const topics[] = { "petition.received", NULL };
 
 	memset(&cl->cl, 0, sizeof cl->cl);
-	cl->keywords_sha[0] = '\0';
+	memset(cl->doc_sha, 0, sizeof cl->doc_sha);
 	cl->sim = NULL;
 	if (svc_init(&cl->svc, "xf-classify", "127.0.0.1:8082", "classify", topics, stop, err))
 		return -1;

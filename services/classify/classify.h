@@ -1,6 +1,6 @@
 /*
  * classify.h - xf-classify: petition.received -> tags (category, emotion,
- * risk, repeat, collective, cluster) -> petition.classified.
+ * risk, repeat, collective, cluster, related policies) -> petition.classified.
  */
 #ifndef XF_CLASSIFY_H
 #define XF_CLASSIFY_H
@@ -11,11 +11,14 @@
 #include "classify/similar.h"
 #include "svc.h"
 
+/* the tables kept in PostgreSQL: keyword_sets, policy_sets */
+#define CLASSIFY_NDOCS 2
+
 struct classify {
 	struct svc svc;
 	struct classifier cl;
-	char keywords_sha[65]; /* of the active keyword set loaded, "" if none */
-	struct similar *sim;   /* recent petitions by county (similar.h) */
+	char doc_sha[CLASSIFY_NDOCS][65]; /* of each active table loaded, "" if none */
+	struct similar *sim;              /* recent petitions by county (similar.h) */
 };
 
 int classify_init(struct classify *cl, const volatile sig_atomic_t *stop, struct sbuf *err);

@@ -79,6 +79,8 @@ json_t *classifier_build(json_t *petition, const struct classifier_text *t,
 		      h->related ? h->related : empty, "collective", co_signers >= 5, "cluster_id",
 		      h->cluster_id, "keywords", t->keywords, "model",
 		      t->model ? t->model : CLASSIFIER_MODEL);
+	json_object_set_new(c, "related_policies",
+			    t->policies ? json_incref(t->policies) : json_array());
 	json_decref(empty);
 	return c;
 }

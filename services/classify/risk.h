@@ -29,7 +29,8 @@ struct classifier_history {
  * The `classification` object (new reference) for a petition (borrowed,
  * for co_signers) from the text tags and the history: risk level A/B/C
  * with its reasons under thresholds r (NULL: the defaults), repeat,
- * collective (co-signers >= 5), cluster_id. A: threats, intensity >=
+ * collective (co-signers >= 5), cluster_id, related_policies (the
+ * text's, policy.h; [] when t has none). A: threats, intensity >=
  * a_intensity, or 50+ co-signers; B: collective, repeat >= b_repeat,
  * intensity >= b_intensity, or completing a cluster; else C.
  */

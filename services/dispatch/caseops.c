@@ -92,6 +92,64 @@ json_t *caseops_assignment(json_t *petition, const struct rules_decision *dec,
 				     caseops_accept_by(now), caseops_resolve_by(dec, now));
 }
 
+/* The summary of a history block in words: 首次信访, or what was found. */
+static json_t *history_summary(json_int_t count, json_t *related, int collective,
+			       const char *cluster_id)
+{
+	struct sbuf s = SBUF_INIT;
+	size_t i;
+	json_t *id;
+	json_t *out;
+
+	if (count > 0) {
+		sbuf_addf(&s, "重复信访: 此前同一事项 %lld 次", (long long)count);
+		json_array_foreach(related, i, id)
+			sbuf_addf(&s, "%s%s", i ? ", " : " (", json_string_value(id));
+		if (json_array_size(related))
+			sbuf_adds(&s, ")");
+	}
+	if (collective)
+		sbuf_addf(&s, "%s集体访", s.len ? "; " : "");
+	if (cluster_id)
+		sbuf_addf(&s, "%s同一地区相似诉求聚集 %s", s.len ? "; " : "", cluster_id);
+	out = json_string(s.len ? s.buf : "首次信访: 未发现此前同一事项");
+	sbuf_release(&s);
+	return out;
+}
+
+/*
+ * 历史处置: what xf-classify found of the case's history, under the names
+ * classification gives it (repeat, collective, cluster_id), with a summary
+ * a person reads.
+ */
+static json_t *assignment_history(json_t *cls)
+{
+	json_t *repeat = json_object_get(cls, "repeat");
+	json_t *count = json_object_get(repeat, "count");
+	json_t *related = json_object_get(repeat, "related");
+	json_int_t n = json_is_integer(count) ? json_integer_value(count) : 0;
+	int collective = json_is_true(json_object_get(cls, "collective"));
+	const char *cluster_id = json_string_value(json_object_get(cls, "cluster_id"));
+	json_t *h;
+
+	related = json_is_array(related) ? json_incref(related) : json_array();
+	h = json_pack("{s:{s:I, s:O}, s:b, s:s?}", "repeat", "count", n, "related", related,
+		      "collective", collective, "cluster_id", cluster_id);
+	if (!cluster_id)
+		json_object_set_new(h, "cluster_id", json_null());
+	json_object_set_new(h, "summary", history_summary(n, related, collective, cluster_id));
+	json_decref(related);
+	return h;
+}
+
+/* The related policies of the classification ([] when it has none). */
+static json_t *assignment_policies(json_t *cls)
+{
+	json_t *p = json_object_get(cls, "related_policies");
+
+	return json_is_array(p) ? json_incref(p) : json_array();
+}
+
 /* The assignment without its last key, "petition". */
 static json_t *assignment_head(json_t *petition, const struct rules_decision *dec,
 			       const struct rules_set *rs, const struct rules_dept *dept,
@@ -99,22 +157,23 @@ static json_t *assignment_head(json_t *petition, const struct rules_decision *de
 			       time_t resolve_by_t)
 {
 	const char *case_id = json_string_value(json_object_get(petition, "case_id"));
+	json_t *cls = json_object_get(petition, "classification");
 	char id[160], at[32], accept_by[32], resolve_by[32];
 
 	caseops_assignment_id(case_id, attempt, role, dept->code, id, sizeof id);
 	time_format_cst(now, at);
 	time_format_cst(accept_by_t, accept_by);
 	time_format_cst(resolve_by_t, resolve_by);
-	return json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s, s:{s:s, s:s},"
-		" s:{s:s, s:s}, s:O, s:i, s:s}",
-		"schema", "xf.assignment.v1", "case_id", case_id, "assignment_id", id, "department",
-		dept->code, "role", role, "co_handlers", co_codes(dec), "category",
-		json_string_value(
-			json_object_get(json_object_get(petition, "classification"), "category")),
-		"risk", risk_level(petition), "deadlines", "accept_by", accept_by, "resolve_by",
-		resolve_by, "rule", "id", dec->rule ? dec->rule->id : "triage", "version",
-		rs->version, "explain", dec->explain, "attempt", attempt, "assigned_at", at);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s, s:{s:s, s:s},"
+			 " s:{s:s, s:s}, s:O, s:i, s:s, s:o, s:o}",
+			 "schema", "xf.assignment.v1", "case_id", case_id, "assignment_id", id,
+			 "department", dept->code, "role", role, "co_handlers", co_codes(dec),
+			 "category", json_string_value(json_object_get(cls, "category")), "risk",
+			 risk_level(petition), "deadlines", "accept_by", accept_by, "resolve_by",
+			 resolve_by, "rule", "id", dec->rule ? dec->rule->id : "triage", "version",
+			 rs->version, "explain", dec->explain, "attempt", attempt, "assigned_at",
+			 at, "related_policies", assignment_policies(cls), "history",
+			 assignment_history(cls));
 }
 
 json_t *caseops_assignment_dl(json_t *petition, const struct rules_decision *dec,

@@ -1,4 +1,5 @@
-/* cmd_rules.c - xfctl migrate, rules import|export|validate|test. */
+/* cmd_rules.c - xfctl migrate, rules import|export|validate|test, keywords and
+ * policies import|export|validate. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +99,7 @@ static int dept_upsert(PGconn *conn, const struct rules_dept *dp, struct sbuf *e
 		err);
 }
 
-/* The versioned documents xfctl imports: rules and keyword tables. */
+/* The versioned documents xfctl imports: rules, keyword and policy tables. */
 static const struct doc_kind {
 	const char *schema, *what;
 	const char *select_sha, *deactivate, *insert, *active_body;
@@ -117,6 +118,13 @@ static const struct doc_kind {
 	"INSERT INTO keyword_sets (version, body, sha256, active) VALUES ($1, $2, $3, true)"
 	" ON CONFLICT (version) DO UPDATE SET active = true",
 	"SELECT body FROM keyword_sets WHERE active",
+}, policies_kind = {
+	"xf.policies.v1", "policies",
+	"SELECT sha256 FROM policy_sets WHERE version = $1",
+	"UPDATE policy_sets SET active = false WHERE active",
+	"INSERT INTO policy_sets (version, body, sha256, active) VALUES ($1, $2, $3, true)"
+	" ON CONFLICT (version) DO UPDATE SET active = true",
+	"SELECT body FROM policy_sets WHERE active",
 };
 
 /*
@@ -290,18 +298,30 @@ static int doc_export(struct xfctl *x, const struct doc_kind *k)
 	return 0;
 }
 
+/* A classifier table xfctl imports: its kind, its load, what it counts. */
+struct table_kind {
+	const struct doc_kind *kind;
+	int (*load)(struct classifier *cl, const char *json, struct sbuf *err);
+	const char *list, *unit; /* the document's array and what an item is */
+};
+
+static const struct table_kind keywords_table = { &keywords_kind, classifier_keywords, "keywords",
+						  "phrases" },
+			       policies_table = { &policies_kind, classifier_policies, "policies",
+						  "entries" };
+
 /* Schema check, then the classifier's own load of the table. */
-static int keywords_check(json_t *doc, struct sbuf *err)
+static int table_check(const struct table_kind *tk, json_t *doc, struct sbuf *err)
 {
 	struct jschema_set *set = schemas_load(err);
 	struct classifier cl;
 	char *text;
 	int rc = -1;
 
-	if (set && !jschema_validate(set, "xf.keywords.v1", doc, err) &&
+	if (set && !jschema_validate(set, tk->kind->schema, doc, err) &&
 	    !classifier_init(&cl, NULL, err)) {
 		text = json_dumps(doc, JSON_COMPACT);
-		rc = classifier_keywords(&cl, text, err);
+		rc = tk->load(&cl, text, err);
 		free(text);
 		classifier_release(&cl);
 	}
@@ -309,50 +329,69 @@ static int keywords_check(json_t *doc, struct sbuf *err)
 	return rc;
 }
 
-static int keywords_import(struct xfctl *x, const char *path, int store)
+/* Stores doc as the active table of its kind, in one transaction; 0 or 1. */
+static int table_store(struct xfctl *x, const struct table_kind *tk, json_t *doc)
+{
+	struct sbuf err = SBUF_INIT, what = SBUF_INIT;
+	char *body = json_dumps(doc, JSON_COMPACT);
+	const char *version = json_string_value(json_object_get(doc, "version"));
+	int rc = 0;
+
+	if (pg_begin(x->conn, &err) || doc_store(x->conn, tk->kind, version, body, &err) ||
+	    pg_commit(x->conn, &err)) {
+		pg_rollback(x->conn);
+		sbuf_addf(&what, "%s import", tk->kind->what);
+		rc = xfctl_fail(what.buf, &err);
+	} else {
+		printf("imported %s %s: %zu %s (active; xf-classify loads them at its next "
+		       "batch)\n",
+		       tk->kind->what, version, json_array_size(json_object_get(doc, tk->list)),
+		       tk->unit);
+	}
+	free(body);
+	sbuf_release(&what);
+	sbuf_release(&err);
+	return rc;
+}
+
+static int table_import(struct xfctl *x, const struct table_kind *tk, const char *path, int store)
 {
 	struct sbuf err = SBUF_INIT;
 	json_t *doc = xfctl_load_json(path);
-	char *body = NULL;
 	int rc = 1;
 
-	if (doc && keywords_check(doc, &err))
+	if (doc && table_check(tk, doc, &err))
 		rc = xfctl_fail(path, &err);
 	else if (doc && !store)
-		rc = printf("%s: valid: version %s, %zu keywords\n", path,
+		rc = printf("%s: valid: version %s, %zu %s\n", path,
 			    json_string_value(json_object_get(doc, "version")),
-			    json_array_size(json_object_get(doc, "keywords"))) < 0;
-	else if (doc && xfctl_db(x)) {
-		body = json_dumps(doc, JSON_COMPACT);
-		if (pg_begin(x->conn, &err) ||
-		    doc_store(x->conn, &keywords_kind,
-			      json_string_value(json_object_get(doc, "version")), body, &err) ||
-		    pg_commit(x->conn, &err)) {
-			pg_rollback(x->conn);
-			rc = xfctl_fail("keywords import", &err);
-		} else {
-			printf("imported keywords %s: %zu phrases (active; xf-classify loads "
-			       "them at its next batch)\n",
-			       json_string_value(json_object_get(doc, "version")),
-			       json_array_size(json_object_get(doc, "keywords")));
-			rc = 0;
-		}
-	}
-	free(body);
+			    json_array_size(json_object_get(doc, tk->list)), tk->list) < 0;
+	else if (doc && xfctl_db(x))
+		rc = table_store(x, tk, doc);
 	json_decref(doc);
 	sbuf_release(&err);
 	return rc;
 }
 
-int cmd_keywords(struct xfctl *x, int argc, char **argv)
+static int table_command(struct xfctl *x, const struct table_kind *tk, int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[0], "import"))
-		return keywords_import(x, argv[1], 1);
+		return table_import(x, tk, argv[1], 1);
 	if (argc == 2 && !strcmp(argv[0], "validate"))
-		return keywords_import(x, argv[1], 0);
+		return table_import(x, tk, argv[1], 0);
 	if (argc == 1 && !strcmp(argv[0], "export"))
-		return doc_export(x, &keywords_kind);
+		return doc_export(x, tk->kind);
 	return -1;
+}
+
+int cmd_keywords(struct xfctl *x, int argc, char **argv)
+{
+	return table_command(x, &keywords_table, argc, argv);
+}
+
+int cmd_policies(struct xfctl *x, int argc, char **argv)
+{
+	return table_command(x, &policies_table, argc, argv);
 }
 
 /* Gives a raw hotline event the classification the daemon would give it

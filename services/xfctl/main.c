@@ -16,6 +16,8 @@ static const struct command {
 	  "manage the routing rules", cmd_rules },
 	{ "keywords", "import FILE | export | validate FILE",
 	  "manage xf-classify's keyword/phrase table", cmd_keywords },
+	{ "policies", "import FILE | export | validate FILE",
+	  "manage xf-classify's related policies table (关联政策)", cmd_policies },
 	{ "case", "show CASE_ID | qr CASE_ID [--svg] [-o FILE]",
 	  "a case's state, assignments and audit chain; the QR code of its status page "
 	  "(PNG, or SVG; XF_QUERY_KEY, XF_PUBLIC_URL)",

@@ -44,6 +44,7 @@ int cmd_topics(struct xfctl *x, int argc, char **argv);
 int cmd_publish(struct xfctl *x, int argc, char **argv);
 int cmd_model(struct xfctl *x, int argc, char **argv);
 int cmd_keywords(struct xfctl *x, int argc, char **argv);
+int cmd_policies(struct xfctl *x, int argc, char **argv);
 int cmd_calendar(struct xfctl *x, int argc, char **argv);
 int cmd_departments(struct xfctl *x, int argc, char **argv);
 int cmd_board(struct xfctl *x, int argc, char **argv);

@@ -400,6 +400,52 @@ static void t_assign_messages(void)
 	sbuf_release(&err);
 }
 
+/* 关联政策 and 历史处置: the classification's related policies and what it
+ * found of the history, under its own names, with a summary; a first
+ * petition without policies gets [] and 首次信访. */
+static void t_assignment_policies_history(void)
+{
+	struct rules_set *rs = rules();
+	json_t *p = petition("labor_social_security", "330381", "C");
+	json_t *cls = json_object_get(p, "classification"), *a, *h;
+	struct rules_decision dec;
+
+	if (!rs || !T_INTEQ(rules_decide(rs, p, &dec, NULL), 0)) {
+		rules_free(rs);
+		json_decref(p);
+		return;
+	}
+	a = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	T_CHECK(json_is_array(json_object_get(a, "related_policies")) &&
+		json_array_size(json_object_get(a, "related_policies")) == 0);
+	h = json_object_get(a, "history");
+	T_INTEQ(json_integer_value(json_object_get(json_object_get(h, "repeat"), "count")), 0);
+	T_CHECK(json_is_null(json_object_get(h, "cluster_id")));
+	T_CHECK(json_is_false(json_object_get(h, "collective")));
+	T_STREQ(str(h, "summary", NULL), "首次信访: 未发现此前同一事项");
+	json_decref(a);
+	json_object_set_new(cls, "related_policies",
+			    t_jq("[{'id': 'wage-3', 'title': '保障农民工工资支付条例',"
+				 " 'article': '第三条'}]"));
+	json_object_set_new(cls, "repeat",
+			    t_jq("{'count': 2, 'related': ['XF-330381-20261001-000007',"
+				 " 'XF-330381-20261020-000011']}"));
+	json_object_set_new(cls, "cluster_id", json_string("330381-c1"));
+	a = caseops_assignment(p, &dec, rs, dec.lead, "lead", 1, NOW);
+	T_CHECK(json_equal(json_object_get(a, "related_policies"),
+			   json_object_get(cls, "related_policies")));
+	h = json_object_get(a, "history");
+	T_CHECK(json_equal(json_object_get(h, "repeat"), json_object_get(cls, "repeat")));
+	T_STREQ(str(h, "cluster_id", NULL), "330381-c1");
+	T_STREQ(str(h, "summary", NULL),
+		"重复信访: 此前同一事项 2 次 (XF-330381-20261001-000007, "
+		"XF-330381-20261020-000011); 同一地区相似诉求聚集 330381-c1");
+	json_decref(a);
+	rules_decision_release(&dec);
+	rules_free(rs);
+	json_decref(p);
+}
+
 /* clang-format off */
 T_SUITE(dispatch,
 	{ "clock_plan", t_clock_plan },
@@ -410,5 +456,6 @@ T_SUITE(dispatch,
 	{ "assignment_triage", t_assignment_triage },
 	{ "assignment_stable", t_assignment_stable },
 	{ "assignment_sparse_classification", t_assignment_sparse_classification },
-	{ "assign_messages", t_assign_messages })
+	{ "assign_messages", t_assign_messages },
+	{ "assignment_policies_history", t_assignment_policies_history })
 /* clang-format on */
