@@ -194,6 +194,7 @@ int board_index_today(PGconn *conn, time_t now, const struct board_index_conf *i
 		      void (*fn)(void *arg, const char *region, double index), void *arg,
 		      struct sbuf *err)
 {
+	static const struct board_index_in quiet = { 0, 0, 0, 0, 0, 0 };
 	char today[11];
 	PGresult *res;
 
@@ -201,11 +202,16 @@ int board_index_today(PGconn *conn, time_t now, const struct board_index_conf *i
 	res = pg_query(conn, index_sql, 2, (const char *const[]){ today, "%" }, err);
 	if (!res)
 		return -1;
+	/* by region, then w: a region quiet this week (only w = 0) is 0, so it stays shown */
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct board_index_in in = index_in(res, i);
+		int next_same = i + 1 < PQntuples(res) &&
+				!strcmp(PQgetvalue(res, i, 0), PQgetvalue(res, i + 1, 0));
 
 		if (num(res, i, 1) == 1)
 			fn(arg, PQgetvalue(res, i, 0), board_index(ic, &in));
+		else if (!next_same)
+			fn(arg, PQgetvalue(res, i, 0), board_index(ic, &quiet));
 	}
 	PQclear(res);
 	return 0;

@@ -76,8 +76,9 @@ json_t *board_load(PGconn *conn, const struct board_period *p, const char *regio
 		   const struct board_index_conf *ic, struct sbuf *err);
 
 /*
- * The index of every area today (the 7 days ending now's CST day): calls
- * fn(arg, region, index) for each. 0, or -1 with err.
+ * The index of every area with petitions in the last 14 days, today (the 7
+ * days ending now's CST day): calls fn(arg, region, index) for each. 0, or
+ * -1 with err.
  */
 int board_index_today(PGconn *conn, time_t now, const struct board_index_conf *ic,
 		      void (*fn)(void *arg, const char *region, double index), void *arg,

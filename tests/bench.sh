@@ -17,7 +17,9 @@
 #   4. two instances of each daemon in their groups (topics of 4 partitions);
 #   5. the run of (2) again after loading HISTORY historical petitions
 #      (tests/bench/history.sql);
-#   6. the classifier's figures (bin/bench-classify, 5-fold cross-validation).
+#   6. the classifier's figures (bin/bench-classify, 5-fold cross-validation);
+#   in (2) and (5), what the board's figures (migration 017) cost per dispatch
+#   batch beside the batch's own write.
 # Each pipeline run has its own database and consumer groups; the topics
 # are emptied (DeleteRecords) between runs. The table is printed as
 # Markdown; .run/bench/bench.json has the same figures.
@@ -204,6 +206,20 @@ pg_top() {
         WHERE datname = 'xfb_$1') ORDER BY total_exec_time DESC LIMIT 20"
 }
 
+# board_cost RUN: what the board's figures cost PostgreSQL in RUN (the statements of
+# its triggers and folds, on board_day_deltas and board_hour_deltas), beside the
+# dispatch writes whose transactions they run in (JSON).
+board_cost() {
+    psql "$pgbase/postgres" -XqAtc "SELECT json_build_object(
+        'board_ms', round(coalesce(sum(total_exec_time)
+            FILTER (WHERE query ~ 'board_(day|hour)_deltas'), 0)::numeric, 1),
+        'write_ms', round(coalesce(sum(total_exec_time)
+            FILTER (WHERE query ~ '^SELECT xf_dispatch_write'), 0)::numeric, 1),
+        'batches', coalesce(sum(calls) FILTER (WHERE query ~ '^SELECT xf_dispatch_write'), 0))
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database
+        WHERE datname = 'xfb_$1')"
+}
+
 # run_pipeline RUN DB INSTANCES EVENTS COUNT RATE MAX-S
 run_pipeline() {
     local run=$1 db=$2 k=$3 events=$4 count=$5 rate=$6 max=$7 cases rc=0
@@ -217,6 +233,7 @@ run_pipeline() {
     collect_wait "$run" || rc=$?
     cpu_snap "$out/$run.cpu1.json" "$run"
     pg_top "$run" >"$out/$run.statements.txt"
+    board_cost "$run" >"$out/$run.board.json"
     stop_daemons "$run"
     ((rc == 0)) || return 0 # cut short: cases are still on their way
     cases=$(psql "$pgbase/$db" -XtAc \

@@ -42,7 +42,7 @@ KNOWN = {
     "xf_kafka_queue_messages", "xf_kafka_replyq", "xf_cases", "xf_cases_overdue",
     "xf_department_status", "xf_consumer_group_lag", "xf_consumer_group_lag_seconds",
     "xf_consumer_group_max_lag_seconds", "xf_consumer_group_status",
-    "xf_consumer_partition_status",
+    "xf_consumer_partition_status", "xf_petition_index",
     "up",  # Prometheus' own: 1 when the last scrape of a target worked
 }
 HISTOGRAMS = {"xf_batch_duration_seconds", "xf_message_duration_seconds",

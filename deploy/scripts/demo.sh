@@ -98,6 +98,12 @@ curl -fsS --noproxy '*' "${page/\/c\//\/v1\/cases\/}" ||
     log "xf-public did not answer; see $run/logs/xf-public.log"
 echo "page: $page   (QR code: $run/qr.png)"
 echo
+echo "== the situation board of the demo's days (xfctl board; xf-dispatch serves it as /board)"
+period=$(sql "SELECT min(d) || '..' || max(d) FROM (SELECT ((petition->>'occurred_at')::timestamptz
+    AT TIME ZONE 'Asia/Shanghai')::date AS d FROM cases) x")
+"$xfctl" board --period "$period" | sed -n '1,/^潮汐表/p' | sed '$d'
+"$xfctl" board --period "$period" | sed -n '/^上升热点/,$p'
+echo
 echo "== department scorecard (red first; xfctl departments lists all)"
 "$xfctl" departments >"$run/departments.txt"
 head -n 4 "$run/departments.txt"

@@ -63,6 +63,16 @@ def daemon_figures(out, run, daemon):
             "phase_ms_per_message": {p: ms(per(v)) for p, v in phase.items()}}
 
 
+def board_figures(out, run):
+    """The board's triggers and folds per dispatch batch, beside the batch's write."""
+    b = load(out, run + ".board")
+    if not b or not b.get("batches"):
+        return None
+    return {"batches": b["batches"], "board_ms_per_batch": rnd(b["board_ms"] / b["batches"], 3),
+            "write_ms_per_batch": rnd(b["write_ms"] / b["batches"], 3),
+            "share_of_write": ratio(b["board_ms"], b["write_ms"])}
+
+
 def cpu_figures(out, run, count):
     """CPU ms per petition of each part between the run's two snapshots, and
     how busy the machine was (share of all its CPUs)."""
@@ -115,6 +125,7 @@ def build(out, texts, rate, secs):
         "two_instances_ratio": ratio(per_s(two), per_s(e2e)),
         "history": dict(load(out, "history.load") or {}, per_second=per_s(hist),
                         ratio_to_empty=ratio(per_s(hist), per_s(e2e))) if hist else None,
+        "board": {r: board_figures(out, r) for r in ("e2e", "hist")},
         "daemons": {d: daemon_figures(out, "e2e", d) for d in DAEMONS},
         "daemons_with_history": {d: daemon_figures(out, "hist", d) for d in DAEMONS}
         if hist else None,
@@ -158,6 +169,13 @@ def table(res):
          fmt(res["two_instances_per_second"]) + partial(runs["two"]), ""),
         ("Two instances / one", fmt(res["two_instances_ratio"]), "> 1"),
     ]
+    for r, name in (("e2e", "empty database"), ("hist", "with history")):
+        b = res["board"].get(r)
+        if b:
+            rows.append(("Board figures per dispatch batch, %s: ms (share of the batch's"
+                         " write, %s ms)" % (name, fmt(b["write_ms_per_batch"])),
+                         "%s (%s)" % (fmt(b["board_ms_per_batch"]), fmt(b["share_of_write"])),
+                         "not growing with history"))
     lines = ["| Figure | Measured | Goal |", "|---|---:|---|"]
     lines += ["| %s | %s | %s |" % r for r in rows]
     lines += ["", "| Daemon (run) | busy ms/msg | statements/msg | PostgreSQL ms/msg"
