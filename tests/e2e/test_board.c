@@ -597,6 +597,51 @@ static void check_metric(struct e2e *t, int port)
 	}
 }
 
+/*
+ * The numbers of the <td>s of the heat grid's row of region in dom: its
+ * total, then a cell per column; how many, at most max.
+ */
+static size_t row_numbers(const char *dom, const char *region, long *v, size_t max)
+{
+	char mark[64];
+	const char *row, *end, *td;
+	size_t n = 0;
+
+	snprintf(mark, sizeof mark, "<tr data-region=\"%s\">", region);
+	if (!dom || !(row = strstr(dom, mark)) || !(end = strstr(row, "</tr>")))
+		return 0;
+	for (td = strstr(row, "<td"); td && td < end && n < max; td = strstr(td + 3, "<td")) {
+		const char *gt = strchr(td, '>');
+
+		if (!gt || gt > end)
+			break;
+		v[n++] = strtol(gt + 1, NULL, 10);
+	}
+	return n;
+}
+
+/* The heat grid Chromium shows holds /board.json's numbers, row by row. */
+static void check_grid(json_t *b, const char *dom)
+{
+	json_t *a, *c;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(b, "areas"), i, a)
+	{
+		long v[32];
+		size_t n = row_numbers(dom, json_string_value(json_object_get(a, "region")), v, 32);
+
+		if (!T_INTEQ(n, 1 + json_array_size(json_object_get(b, "categories"))))
+			continue;
+		T_INTEQ(v[0], jint(a, "petitions"));
+		json_array_foreach(json_object_get(b, "categories"), j, c)
+			T_INTEQ(v[j + 1],
+				jint(json_object_get(json_object_get(a, "cells"),
+						     json_string_value(json_object_get(c, "code"))),
+				     "petitions"));
+	}
+}
+
 /* /board.json is xfctl's board; bad arguments are 400; the page in Chromium. */
 static void check_http(struct e2e *t, int port, json_t *quarter)
 {
@@ -616,6 +661,7 @@ static void check_http(struct e2e *t, int port, json_t *quarter)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/board?period=%s", port, QUARTER);
 	if (T_INTEQ(e2e_chromium(t, profile, url, "board", 1280, 1500, &dom), 0)) {
 		T_CHECK(dom.buf && strstr(dom.buf, "data-region=\"330381101\""));
+		check_grid(quarter, dom.buf);
 		T_CHECK(dom.buf && strstr(dom.buf, "瑞安市塘下镇人民政府"));
 		T_CHECK(dom.buf && strstr(dom.buf, "潮汐表"));
 		T_CHECK(dom.buf && strstr(dom.buf, "data-key=\"petitions\">104<"));
