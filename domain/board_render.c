@@ -270,7 +270,8 @@ static void html_head(json_t *b, const char *self, struct sbuf *out)
 		  "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
 		  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 		  "<title>信访态势</title><style>%s</style></head><body>\n"
-		  "<header><h1>信访态势 · 热力图与潮汐表</h1><p>",
+		  "<header><h1>信访态势 · 热力图与潮汐表</h1><p><a href=\"/\" style=\"color:#fff\">"
+		  "运行状态</a> · ",
 		  page_css);
 	esc(out, sval(p, "from"));
 	sbuf_adds(out, " 至 ");
