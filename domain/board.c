@@ -104,6 +104,11 @@ bad:
 	return -1;
 }
 
+int board_region_valid(const char *region)
+{
+	return !region || !*region || (strlen(region) <= 9 && region_prefix_valid(region));
+}
+
 /* ---- the index ---- */
 
 int board_index_conf(const struct xf_conf *conf, struct board_index_conf *ic, struct sbuf *err)
@@ -113,6 +118,7 @@ int board_index_conf(const struct xf_conf *conf, struct board_index_conf *ic, st
 	double *w[] = { &ic->w_volume, &ic->w_repeat, &ic->w_overdue, &ic->w_risk_a,
 			&ic->w_dissatisfied };
 	const char *p = conf->index_weights;
+	unsigned seen = 0;
 	double sum = 0;
 
 	memset(ic, 0, sizeof *ic);
@@ -127,8 +133,9 @@ int board_index_conf(const struct xf_conf *conf, struct board_index_conf *ic, st
 		for (i = 0; i < ARRAY_SIZE(names); i++)
 			if (colon && strlen(names[i]) == len && !strncmp(names[i], p, len))
 				break;
-		if (i == ARRAY_SIZE(names))
+		if (i == ARRAY_SIZE(names) || seen & (1u << i)) /* unknown, or twice */
 			goto bad;
+		seen |= 1u << i;
 		v = strtol(colon + 1, &end, 10);
 		if (end == colon + 1 || v < 0 || v > 1000 || (*end && *end != ','))
 			goto bad;
@@ -144,7 +151,7 @@ int board_index_conf(const struct xf_conf *conf, struct board_index_conf *ic, st
 bad:
 	sbuf_addf(err,
 		  "XF_INDEX_WEIGHTS=\"%s\": want name:weight,... of volume, repeat, overdue,"
-		  " risk_a, dissatisfied (0..1000, not all 0)",
+		  " risk_a, dissatisfied (each once, 0..1000, not all 0)",
 		  conf->index_weights ? conf->index_weights : "");
 	return -1;
 }
@@ -329,7 +336,9 @@ static int read_index(PGconn *conn, const struct board_period *p, const char *li
 	if (!res)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
-		json_t *a = json_object_get(areas, PQgetvalue(res, i, 0));
+		/* an area busy this week is shown, even with no petition in the period */
+		json_t *a = num(res, i, 1) ? area_of(areas, PQgetvalue(res, i, 0))
+					   : json_object_get(areas, PQgetvalue(res, i, 0));
 		struct board_index_in in = index_in(res, i);
 
 		if (a)
@@ -499,7 +508,7 @@ static json_t *area_list(json_t *areas, json_t *names)
 }
 
 /*
- * The escalations of the newest month that has any (domain/month.h): of the
+ * The escalations of the newest month closed (domain/month.h): of the
  * areas within region, and of every department when region is "".
  */
 static json_t *escalations(PGconn *conn, const char *region, struct sbuf *err)
@@ -532,9 +541,8 @@ json_t *board_load(PGconn *conn, const struct board_period *p, const char *regio
 	json_t *out = NULL;
 	int used[VOCAB_NCATEGORIES] = { 0 };
 
-	if (region && *region && !region_prefix_valid(region)) {
-		sbuf_addf(err,
-			  "region \"%s\": want a region code prefix of 2, 4, 6, 9 or 12 digits",
+	if (!board_region_valid(region)) {
+		sbuf_addf(err, "region \"%s\": want a region code prefix of 2, 4, 6 or 9 digits",
 			  region);
 		goto out;
 	}

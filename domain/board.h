@@ -53,6 +53,9 @@ struct board_period {
  */
 int board_period_parse(const char *spec, time_t now, struct board_period *p, struct sbuf *err);
 
+/* 1 if region is "" or NULL (all) or a region code prefix of 2, 4, 6 or 9 digits. */
+int board_region_valid(const char *region);
+
 /* The index's weights and references (XF_INDEX_*). */
 struct board_index_conf {
 	double w_volume, w_repeat, w_overdue, w_risk_a, w_dissatisfied;

@@ -22,7 +22,7 @@ static int kind_parse(const char *s, size_t len, struct followup_kind *k, struct
 	num[len - name - 1] = '\0';
 	errno = 0;
 	v = strtol(num, &end, 10);
-	if (errno || v < 1 || v > 3650 || end[1] || (*end != 'h' && *end != 'd') ||
+	if (errno || v < 1 || v > 3650 || (*end != 'h' && *end != 'd') || end[1] ||
 	    (*end == 'h' && v > 3650 * 24))
 		goto bad;
 	k->secs = *end == 'h' ? v * 3600 : v * 86400;

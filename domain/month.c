@@ -163,9 +163,11 @@ static const char month_sql[] =
 	"  to_char(m, 'YYYY-MM'), sum(petitions), sum(repeats), sum(assigned), sum(overdue),"
 	"  sum(resolved), sum(resolved_late), sum(rated), sum(satisfied)"
 	" FROM b GROUP BY GROUPING SETS ((m, region), (m, department))"
-	" ORDER BY 1, 2, 3";
+	" ORDER BY 1, coalesce(region, department) COLLATE \"C\", 3";
 
-static const char dept_sql[] = "SELECT code, name, region FROM departments ORDER BY code";
+/* In strcmp's order (the binary search), whatever the database's collation. */
+static const char dept_sql[] =
+	"SELECT code, name, region FROM departments ORDER BY code COLLATE \"C\"";
 
 /* What the query's rows say of one subject, before it is judged. */
 struct month_acc {

@@ -149,7 +149,7 @@ json_t *month_escalation_msg(const struct month_report *rep, const struct month_
 			     const char *bureau, time_t at);
 /*
  * The current escalations, for the board: the xf.escalation.v1 messages
- * recorded for the newest month that has any (table month_escalations), as
+ * recorded for the newest month closed (tables month_closed, month_escalations), as
  * a new array ([] when none), or NULL with err.
  */
 json_t *month_escalations_json(PGconn *conn, struct sbuf *err);

@@ -244,8 +244,8 @@ json_t *month_escalations_json(PGconn *conn, struct sbuf *err)
 {
 	PGresult *res = pg_query(conn,
 				 "SELECT body FROM month_escalations"
-				 " WHERE month = (SELECT max(month) FROM month_escalations)"
-				 " ORDER BY kind, subject, level",
+				 " WHERE month = (SELECT max(month) FROM month_closed)"
+				 " ORDER BY kind, subject COLLATE \"C\", level",
 				 0, NULL, err);
 	json_t *out;
 

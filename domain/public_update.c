@@ -56,6 +56,49 @@ static void copy_followups(json_t *u, json_t *data)
 }
 
 /* Copies data.key to u.key when it is a string. */
+/* Bytes of the digit at s (ASCII, or full-width U+FF10..FF19), 0 if none. */
+static size_t digit_at(const char *s)
+{
+	if (*s >= '0' && *s <= '9')
+		return 1;
+	if ((unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbc &&
+	    (unsigned char)s[2] >= 0x90 && (unsigned char)s[2] <= 0x99)
+		return 3;
+	return 0;
+}
+
+void public_mask(const char *s, struct sbuf *out)
+{
+	while (*s) {
+		size_t n = 0, len = 0, d;
+
+		while ((d = digit_at(s + len))) {
+			n++;
+			len += d;
+		}
+		if (n >= 14 && (s[len] == 'X' || s[len] == 'x')) /* an id number's check letter */
+			len++;
+		if (n >= PUBLIC_MASK_DIGITS)
+			sbuf_adds(out, "****");
+		else
+			sbuf_add(out, s, len ? len : 1);
+		s += len ? len : 1;
+	}
+}
+
+/* The answer, its long numbers masked (public_mask). */
+static void copy_masked(json_t *u, json_t *data, const char *key)
+{
+	const char *v = json_string_value(json_object_get(data, key));
+	struct sbuf out = SBUF_INIT;
+
+	if (!v)
+		return;
+	public_mask(v, &out);
+	json_object_set_new(u, key, json_string(out.buf ? out.buf : ""));
+	sbuf_release(&out);
+}
+
 static void copy(json_t *u, json_t *data, const char *key)
 {
 	json_t *v = json_object_get(data, key);
@@ -91,7 +134,7 @@ json_t *public_update(json_t *ev, const char *system, const char *external_id,
 				    json_pack("{s:s, s:s}", "code", code, "name", name));
 	copy(u, data, "accept_by");
 	copy(u, data, "resolve_by");
-	copy(u, data, "result");
+	copy_masked(u, data, "result");
 	if (!strcmp(t->status, "closed") || !strcmp(t->status, "followed_up"))
 		copy(u, data, "satisfaction");
 	if (!strcmp(t->status, "followed_up"))

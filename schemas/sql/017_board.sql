@@ -11,7 +11,10 @@
 --   overdue                        deadlines missed (to accept, to resolve,
 --                                  follow-ups), as the scorecard counts them
 --   resolved, resolved_late        answers, and of them those after the
---                                  case's resolve_by (extensions count)
+--                                  case's resolve_by then (extensions count):
+--                                  the event's data.late, or for answers
+--                                  recorded before it had one, the
+--                                  resolve_by of the case's last step before
 --   rated, satisfied, dissatisfied ratings and what they said
 -- the lifecycle counts by the day the step happened (its chain event's at).
 -- board_hours: cases made per CST day, hour, township and category (the
@@ -98,12 +101,17 @@ CREATE FUNCTION xf_board_events_sql(src text) RETURNS text LANGUAGE sql IMMUTABL
            count(*) FILTER (WHERE e.type = 'returned'),
            count(*) FILTER (WHERE e.type IN ('overdue', 'followup_overdue')),
            count(*) FILTER (WHERE e.type = 'resolved'),
-           count(*) FILTER (WHERE e.type = 'resolved' AND e.at > c.resolve_by),
+           count(*) FILTER (WHERE e.type = 'resolved' AND coalesce((e.data->>'late')::boolean,
+               e.at > coalesce((SELECT (b.body::jsonb #>> '{data,resolve_by}')::timestamptz
+                                FROM case_events b
+                                WHERE b.case_id = e.case_id AND b.seq < e.seq
+                                  AND b.body::jsonb #> '{data,resolve_by}' IS NOT NULL
+                                ORDER BY b.seq DESC LIMIT 1), c.resolve_by))),
            count(*) FILTER (WHERE e.type = 'rated'),
            count(*) FILTER (WHERE e.type = 'rated' AND e.data->>'satisfaction' = 'satisfied'),
            count(*) FILTER (WHERE e.type = 'rated'
                             AND e.data->>'satisfaction' = 'dissatisfied')
-    FROM (SELECT case_id, type, at, body::jsonb->'data' AS data FROM %1$I
+    FROM (SELECT case_id, seq, type, at, body::jsonb->'data' AS data FROM %1$I
           WHERE type IN ('assigned', 'redispatched', 'returned', 'overdue',
                          'followup_overdue', 'resolved', 'rated')) e
     JOIN cases c USING (case_id)

@@ -6,7 +6,6 @@
 
 #include "log.h"
 #include "pg.h"
-#include "util.h"
 
 int board_page_init(struct board_page *bp, const struct xf_conf *conf, const time_t *clock_offset,
 		    struct sbuf *err)
@@ -43,8 +42,8 @@ static json_t *load(struct board_page *bp, const struct http_req *req, int *stat
 	*status = 400;
 	if (board_period_parse(spec && *spec ? spec : "7d", now, &p, err))
 		return NULL;
-	if (region && *region && !region_prefix_valid(region)) {
-		sbuf_adds(err, "region: want a region code prefix of 2, 4, 6, 9 or 12 digits");
+	if (!board_region_valid(region)) {
+		sbuf_adds(err, "region: want a region code prefix of 2, 4, 6 or 9 digits");
 		return NULL;
 	}
 	*status = 503;

@@ -279,9 +279,10 @@ static int dispatch_batch(void *self, rd_kafka_message_t **msgs, size_t n, struc
 }
 
 /*
- * Between batches: the month that ended (its escalations go into the
- * outbox, which the timer flushes first), the deadline timer, then the
- * gauges (their failure does not hold up deadlines).
+ * Between batches: the deadline timer (it flushes the outbox first), then
+ * the month that ended, once the timer has caught up (its escalations go
+ * into the outbox, flushed at the next tick), then the gauges (neither's
+ * failure holds up deadlines).
  */
 static int dispatch_tick(void *self, struct sbuf *err)
 {
@@ -293,12 +294,14 @@ static int dispatch_tick(void *self, struct sbuf *err)
 	if (dispatch_ready(d, err))
 		return -1;
 	caseops_env_of(d, &env);
-	if ((n = monthly_run(&d->monthly, d->rules, dispatch_now(d), err)) < 0)
-		return -1;
-	if (n > 0)
-		d->timer.outbox_clean = 0;
 	if (timer_run(&d->timer, &env, dispatch_now(d), err))
 		return -1;
+	if ((n = monthly_run(&d->monthly, d->rules, dispatch_now(d), err)) < 0) {
+		log_warn("month_failed", LOG_S("error", err->buf), LOG_END);
+		sbuf_reset(err);
+	} else if (n > 0) {
+		d->timer.outbox_clean = 0;
+	}
 	if (gauges_refresh(&d->gauges, dispatch_now(d), err)) {
 		log_warn("gauges_failed", LOG_S("error", err->buf), LOG_END);
 		sbuf_reset(err);

@@ -366,9 +366,10 @@ static int do_resolve(struct fb *f, struct case_row *c, struct sbuf *err)
 	caseops_stat(f->co, c->department, c->category, "resolved", -1);
 	caseops_case_save(f->co, c, f->now, 1);
 	return event_to_dept(f, c->department, "resolved",
-			     json_pack("{s:s, s:s, s:s, s:o}", "department", c->department,
+			     json_pack("{s:s, s:s, s:s, s:o, s:b}", "department", c->department,
 				       "result", str_at(f->msg, "result", NULL), "feedback_id",
-				       f->id, "followups", followups_due(f)),
+				       f->id, "followups", followups_due(f), "late",
+				       f->now > c->resolve_by),
 			     0, err);
 }
 

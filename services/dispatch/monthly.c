@@ -103,6 +103,26 @@ static int close_month(struct monthly *mo, const struct rules_set *rules, int ye
 	return queued;
 }
 
+/*
+ * 1 when the deadline timer has caught up with now: no case is due. The
+ * timer dates a missed deadline at the deadline, so until then a month
+ * that has ended may still gain figures.
+ */
+static int timer_caught_up(PGconn *conn, time_t now, struct sbuf *err)
+{
+	char t[24];
+	const char *params[1] = { t };
+	PGresult *res;
+	int n;
+
+	snprintf(t, sizeof t, "%lld", (long long)now);
+	res = pg_query(conn, "SELECT 1 FROM cases WHERE due_at <= to_timestamp($1) LIMIT 1", 1,
+		       params, err);
+	n = res ? PQntuples(res) : -1;
+	PQclear(res);
+	return n < 0 ? -1 : n == 0;
+}
+
 int monthly_run(struct monthly *mo, const struct rules_set *rules, time_t now, struct sbuf *err)
 {
 	PGconn *conn = mo->svc->conn;
@@ -112,6 +132,8 @@ int monthly_run(struct monthly *mo, const struct rules_set *rules, time_t now, s
 	month_before(now, &year, &mon);
 	if (mo->closed == year * 12 + mon - 1)
 		return 0;
+	if ((n = timer_caught_up(conn, now, err)) <= 0)
+		return n; /* not yet: the next tick asks again */
 	snprintf(day, sizeof day, "%04d-%02d-01", year, mon);
 	if (pg_begin(conn, err))
 		return -1;

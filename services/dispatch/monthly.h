@@ -11,7 +11,10 @@
  * on the key until the first commits) does nothing more. Escalations are
  * inserted ON CONFLICT DO NOTHING, and only those inserted are published.
  * Only the month that ended last is closed: months missed while no
- * dispatcher ran are not.
+ * dispatcher ran are not. A month is closed only once the deadline timer
+ * has caught up (no case due): missed deadlines are dated at the deadline,
+ * so a timer behind (a restart after midnight, a backlog) would still add
+ * to the month.
  */
 #ifndef XF_MONTHLY_H
 #define XF_MONTHLY_H

@@ -126,8 +126,33 @@ static void t_update(void)
 	rules_free(rs);
 }
 
+static const char *masked(const char *s)
+{
+	static struct sbuf out = SBUF_INIT;
+
+	sbuf_reset(&out);
+	public_mask(s, &out);
+	return out.buf ? out.buf : "";
+}
+
+/* Long numbers in the answer are masked: phones, id numbers; short ones stay. */
+static void t_mask(void)
+{
+	T_STREQ(masked("已联系张三（13812345678）"), "已联系张三（****）");
+	T_STREQ(masked("身份证330381199001011234"), "身份证****");
+	T_STREQ(masked("身份证33038119900101123X核实"), "身份证****核实");
+	T_STREQ(masked("电话：１３８１２３４５６７８"), "电话：****");
+	T_STREQ(masked("已补发3个月工资共12000元，2026年11月30日前"),
+		"已补发3个月工资共12000元，2026年11月30日前");
+	T_STREQ(masked("座机0577-6588888"), "座机0577-****");
+	T_STREQ(masked(""), "");
+	T_STREQ(masked("1234567"), "****");
+	T_STREQ(masked("123456"), "123456");
+}
+
 /* clang-format off */
 T_SUITE(public,
 	{ "query_code", t_query_code },
-	{ "update", t_update })
+	{ "update", t_update },
+	{ "mask", t_mask })
 /* clang-format on */
