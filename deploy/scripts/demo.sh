@@ -99,8 +99,11 @@ curl -fsS --noproxy '*' "${page/\/c\//\/v1\/cases\/}" ||
 echo "page: $page   (QR code: $run/qr.png)"
 echo
 echo "== the situation board of the demo's days (xfctl board; xf-dispatch serves it as /board)"
-period=$(sql "SELECT min(d) || '..' || max(d) FROM (SELECT ((petition->>'occurred_at')::timestamptz
-    AT TIME ZONE 'Asia/Shanghai')::date AS d FROM cases) x")
+# from the first petition's day (when the citizens petitioned) to today (their handling)
+# (the board takes at most 400 days)
+period=$(sql "SELECT greatest(least(min(d), t), t - 399) || '..' || t
+    FROM (SELECT ((petition->>'occurred_at')::timestamptz AT TIME ZONE 'Asia/Shanghai')::date
+    AS d, (now() AT TIME ZONE 'Asia/Shanghai')::date AS t FROM cases) x GROUP BY t")
 "$xfctl" board --period "$period" | sed -n '1,/^潮汐表/p' | sed '$d'
 "$xfctl" board --period "$period" | sed -n '/^上升热点/,$p'
 echo
