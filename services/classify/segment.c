@@ -36,11 +36,11 @@
 enum { NODE_WORD = 1, NODE_STOP = 2 };
 
 struct segmenter {
-	uint32_t *root;	   /* child of the root for each code point < 0x10000 */
+	uint32_t *root;    /* child of the root for each code point < 0x10000 */
 	uint64_t *edges;   /* the other parent -> child links */
 	size_t edge_mask;  /* slots - 1 (a power of two) */
-	double *lp;	   /* log(freq) - log(total) of each node's word */
-	uint8_t *flags;	   /* NODE_* of each node */
+	double *lp;        /* log(freq) - log(total) of each node's word */
+	uint8_t *flags;    /* NODE_* of each node */
 	uint32_t nnodes;   /* nodes in use, the root included */
 	uint32_t nwords;   /* nodes with NODE_WORD */
 	uint32_t nalloc;   /* entries of lp and flags */
@@ -54,22 +54,21 @@ struct segmenter {
  * absent by chance, are not function words and are not listed).
  */
 static const char *const stop_words[] = {
-	"了",	"是",	"在",	"和",	"有",	"他",	"不",	"我",	"的",	"也",
-	"为",	"就",	"这",	"上",	"你",	"一",	"到",	"都",	"等",	"着",
-	"对",	"来",	"与",	"地",	"还",	"要",	"又",	"大",	"而",	"之",
-	"以",	"得",	"她",	"个",	"去",	"将",	"那",	"但",	"从",	"把",
-	"被",	"于",	"多",	"我们", "过",	"可",	"他们", "并",	"能",	"会",
-	"自己", "没有", "出",	"或",	"由",	"用",	"所",	"向",	"其",	"可以",
-	"给",	"很",	"看",	"这个", "它",	"什么", "见",	"起",	"更",	"如",
-	"才",	"便",	"没",	"让",	"内",	"及",	"这样", "这些", "不是", "各",
-	"至",	"叫",	"当",	"三",	"本",	"此",	"们",	"起来", "如果", "开始",
-	"同",	"因为", "比",	"通过", "即",	"其中", "不能", "打",	"老",	"自",
-	"跟",	"则",	"像",	"时候", "可能", "出来", "以及", "较",	"一般", "同时",
-	"由于", "所以", "不同", "这里", "因",	"呢",	"作为", "但是", "该",	"怎么",
-	"二",	"每",	"谁",	"其他", "带",	"吧",	"虽然", "根据", "者",	"连",
-	"因此", "第",	"共",	"而且", "另",	"一样", "各种", "快",	"必须", "啊",
-	"你们", "吗",	"为了", "之一", "经",	"按",	"均",	"有关", "基本", "拿",
-	"如何", "不会", "据",	"大家", "四",	"那么", "这么", "仍",	"还有",
+	"了",   "是",   "在",   "和",   "有",   "他",   "不",   "我",   "的",   "也",   "为",
+	"就",   "这",   "上",   "你",   "一",   "到",   "都",   "等",   "着",   "对",   "来",
+	"与",   "地",   "还",   "要",   "又",   "大",   "而",   "之",   "以",   "得",   "她",
+	"个",   "去",   "将",   "那",   "但",   "从",   "把",   "被",   "于",   "多",   "我们",
+	"过",   "可",   "他们", "并",   "能",   "会",   "自己", "没有", "出",   "或",   "由",
+	"用",   "所",   "向",   "其",   "可以", "给",   "很",   "看",   "这个", "它",   "什么",
+	"见",   "起",   "更",   "如",   "才",   "便",   "没",   "让",   "内",   "及",   "这样",
+	"这些", "不是", "各",   "至",   "叫",   "当",   "三",   "本",   "此",   "们",   "起来",
+	"如果", "开始", "同",   "因为", "比",   "通过", "即",   "其中", "不能", "打",   "老",
+	"自",   "跟",   "则",   "像",   "时候", "可能", "出来", "以及", "较",   "一般", "同时",
+	"由于", "所以", "不同", "这里", "因",   "呢",   "作为", "但是", "该",   "怎么", "二",
+	"每",   "谁",   "其他", "带",   "吧",   "虽然", "根据", "者",   "连",   "因此", "第",
+	"共",   "而且", "另",   "一样", "各种", "快",   "必须", "啊",   "你们", "吗",   "为了",
+	"之一", "经",   "按",   "均",   "有关", "基本", "拿",   "如何", "不会", "据",   "大家",
+	"四",   "那么", "这么", "仍",   "还有",
 };
 
 static inline size_t edge_slot(const struct segmenter *seg, uint64_t key)
@@ -192,8 +191,8 @@ static uint32_t get_freq(const unsigned char *buf, size_t len, size_t *pos)
 }
 
 /* Adds the words of buf[SEG_HDR..len); 0, or -1 with the reason in err. */
-static int load_words(struct segmenter *seg, const unsigned char *buf, size_t len,
-		      uint32_t nwords, double logtot, struct sbuf *err)
+static int load_words(struct segmenter *seg, const unsigned char *buf, size_t len, uint32_t nwords,
+		      double logtot, struct sbuf *err)
 {
 	char word[256];
 	size_t pos = SEG_HDR, wlen = 0;
@@ -468,14 +467,15 @@ static size_t common_chars(const char *a, const char *b)
 }
 
 /* Checks the sorted words and their frequencies; 0, or -1 with the reason in err. */
-static int check_words(const char *const *sorted, size_t n, const uint32_t *freq_of,
-		       uint64_t total, struct sbuf *err)
+static int check_words(const char *const *sorted, size_t n, const uint32_t *freq_of, uint64_t total,
+		       struct sbuf *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(sorted[i]);
 
 		if (!len || len > 255 || !utf8_valid(sorted[i], len)) {
-			sbuf_addf(err, "word %zu: empty, longer than 255 bytes or not UTF-8", i + 1);
+			sbuf_addf(err, "word %zu: empty, longer than 255 bytes or not UTF-8",
+				  i + 1);
 			return -1;
 		}
 		if (i && !strcmp(sorted[i - 1], sorted[i])) {
@@ -490,8 +490,8 @@ static int check_words(const char *const *sorted, size_t n, const uint32_t *freq
 	return 0;
 }
 
-int segment_dict_encode(const char *const *words, const uint32_t *freqs, size_t n,
-			uint64_t total, struct sbuf *out, struct sbuf *err)
+int segment_dict_encode(const char *const *words, const uint32_t *freqs, size_t n, uint64_t total,
+			struct sbuf *out, struct sbuf *err)
 {
 	const char **sorted = xcalloc(n + 1, sizeof *sorted);
 	uint32_t *freq_of = xcalloc(n + 1, sizeof *freq_of);
@@ -519,7 +519,7 @@ int segment_dict_encode(const char *const *words, const uint32_t *freqs, size_t 
 		sbuf_addch(out, (char)shared);
 		sbuf_addch(out, (char)(len - shared));
 		sbuf_add(out, sorted[i] + shared, len - shared);
-		for (uint32_t v = freq_of[i]; ; v >>= 7) {
+		for (uint32_t v = freq_of[i];; v >>= 7) {
 			sbuf_addch(out, (char)((v & 0x7F) | (v >= 0x80 ? 0x80 : 0)));
 			if (v < 0x80)
 				break;

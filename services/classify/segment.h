@@ -45,14 +45,16 @@ struct segmenter;
 /* Per-thread working memory of segment_words(): it grows to the longest
  * text seen and is reused, so cutting allocates nothing once warm. */
 struct seg_scratch {
-	uint32_t *cp;	/* code points of the text */
-	uint32_t *off;	/* byte offset of each, and the end */
+	uint32_t *cp;   /* code points of the text */
+	uint32_t *off;  /* byte offset of each, and the end */
 	uint32_t *next; /* end of the best first word at each position */
 	uint32_t *node; /* its dictionary node (0: not a word) */
-	double *score;	/* best sum of log-probabilities from each position */
-	size_t cap;	/* entries of each array */
+	double *score;  /* best sum of log-probabilities from each position */
+	size_t cap;     /* entries of each array */
 };
+/* clang-format off */
 #define SEG_SCRATCH_INIT { 0 }
+/* clang-format on */
 
 /* Flags a word is given to the callback with. */
 enum {
@@ -101,7 +103,7 @@ void seg_scratch_release(struct seg_scratch *sc);
  * of its whole list's). Words may come in any order (they are sorted here).
  * Returns 0, or -1 with the reason in err if an argument is out of range.
  */
-int segment_dict_encode(const char *const *words, const uint32_t *freqs, size_t n,
-			uint64_t total, struct sbuf *out, struct sbuf *err);
+int segment_dict_encode(const char *const *words, const uint32_t *freqs, size_t n, uint64_t total,
+			struct sbuf *out, struct sbuf *err);
 
 #endif

@@ -154,8 +154,7 @@ static void print_word(void *arg, const char *word, size_t len, unsigned flags)
 	*first = 0;
 }
 
-static int cmd_cut(int argc, char **argv, const struct normalizer *nz,
-		   const struct segmenter *seg)
+static int cmd_cut(int argc, char **argv, const struct normalizer *nz, const struct segmenter *seg)
 {
 	unsigned opts = argc > 3 && !strcmp(argv[3], "--skip-stop") ? SEG_SKIP_STOP : 0;
 	struct seg_scratch sc = SEG_SCRATCH_INIT;
@@ -246,8 +245,8 @@ static int cmd_bench(char **argv, const struct normalizer *nz, const struct segm
 	printf("dictionary: %zu words, loaded in %.1f ms\n", segmenter_size(seg), load_ms);
 	printf("cut %zu texts (%.2f MB, %zu words but stop words) in %.1f ms (best of 5): "
 	       "%.1f MB/s, %.0f texts/s, %.1f us per text; peak RSS %ld MB\n",
-	       n, all.len / 1e6, words, best, all.len / 1e3 / best, n * 1e3 / best,
-	       best * 1e3 / n, ru.ru_maxrss / 1024);
+	       n, all.len / 1e6, words, best, all.len / 1e3 / best, n * 1e3 / best, best * 1e3 / n,
+	       ru.ru_maxrss / 1024);
 	seg_scratch_release(&sc);
 	sbuf_release(&all);
 	free(ends);
@@ -262,8 +261,8 @@ int main(int argc, char **argv)
 	double t0;
 	int rc = 2;
 
-	if (argc < 3 || (strcmp(argv[1], "build") && strcmp(argv[1], "cut") &&
-			 strcmp(argv[1], "bench")) ||
+	if (argc < 3 ||
+	    (strcmp(argv[1], "build") && strcmp(argv[1], "cut") && strcmp(argv[1], "bench")) ||
 	    (!strcmp(argv[1], "build") && argc < 4) || (!strcmp(argv[1], "bench") && argc < 4)) {
 		fprintf(stderr, "usage: segment-tool build JIEBA_DICT OUT [MIN_FREQ] | "
 				"cut DICT [--skip-stop] | bench DICT JSONL\n");

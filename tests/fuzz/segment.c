@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1) {
 		seg = segmenter_from_buf(data + 1, size - 1, NULL);
 		if (seg)
-			cut(seg, "我们小区的自来水有霉味abc123", strlen("我们小区的自来水有霉味abc123"), 0);
+			cut(seg, "我们小区的自来水有霉味abc123",
+			    strlen("我们小区的自来水有霉味abc123"), 0);
 		segmenter_free(seg);
 		return 0;
 	}

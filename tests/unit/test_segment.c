@@ -19,7 +19,7 @@
 
 struct cut {
 	struct sbuf out; /* the words, joined by spaces */
-	unsigned flags;	 /* the flags of every word, or'ed */
+	unsigned flags;  /* the flags of every word, or'ed */
 };
 
 static void on_word(void *arg, const char *word, size_t len, unsigned flags)
@@ -192,9 +192,9 @@ static void t_malformed(void)
 	T_INTEQ(refused, file.len);
 	/* header 24 bytes; 丁戊己 (shared 0, 9 bytes, freq 5), then 丙 (shared 2) */
 	T_INTEQ((unsigned char)file.buf[36], 2);
-	refused_with(&file, 38, 0x80); /* 丙 -> 一, before 丁: not sorted */
-	refused_with(&file, 26, 0xFF); /* not UTF-8 */
-	refused_with(&file, 12, 1);	/* too few trie nodes */
+	refused_with(&file, 38, 0x80);    /* 丙 -> 一, before 丁: not sorted */
+	refused_with(&file, 26, 0xFF);    /* not UTF-8 */
+	refused_with(&file, 12, 1);       /* too few trie nodes */
 	refused_with(&file, file.len, 0); /* trailing bytes */
 	T_CHECK(segmenter_from_buf("XFSEG2\n", 8, NULL) == NULL);
 	T_CHECK(segmenter_load("/nonexistent/xf-words.dict", NULL) == NULL);
@@ -264,8 +264,9 @@ static void t_skip_stop(void)
 
 	if (!T_CHECK(seg != NULL))
 		return;
-	expect_n(seg, &sc, "我们小区的自来水有霉味请尽快处理", strlen("我们小区的自来水有霉味请尽快处理"),
-		 SEG_SKIP_STOP, "小区 自来水 霉味 请 尽快 处理");
+	expect_n(seg, &sc, "我们小区的自来水有霉味请尽快处理",
+		 strlen("我们小区的自来水有霉味请尽快处理"), SEG_SKIP_STOP,
+		 "小区 自来水 霉味 请 尽快 处理");
 	expect_n(seg, &sc, "长沙市岳麓区麓谷街道某某科技有限公司拖欠工资3个月共计12000元",
 		 strlen("长沙市岳麓区麓谷街道某某科技有限公司拖欠工资3个月共计12000元"),
 		 SEG_SKIP_STOP,
