@@ -12,9 +12,12 @@
  *
  * In memory the words form a trie of code points: node 0 is the root, a
  * node's children are found through one open-addressing table of 64-bit
- * entries (parent: 20 bits, code point: 21, child: 20; 0 is empty), and the
+ * entries (word: 1 bit, parent: 20, code point: 21, child: 20; 0 is empty), and the
  * root's children below U+10000 through a direct array, since every word
- * starts there. Each node has its log-probability and flags.
+ * starts there; the entries and the array also say whether the child is a
+ * word. A bitmap of 512 KiB, which stays in the cache, says which (parent,
+ * code point) may have an entry, so most missing ones cost no look-up in
+ * the table. Each node has its log-probability and flags.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,13 +34,20 @@
 #define BAD_CP 0x110000u /* a byte that starts no character */
 #define NODE_BITS 20
 #define MAX_NODES ((1u << NODE_BITS) - 1)
+#define KEY_MASK ((UINT64_C(1) << 41) - 1)
+#define EDGE_WORD (UINT64_C(1) << 61)
+#define PAIR_BITS 22
+/* A link to a child: its node, and LINK_WORD if that node is a word. */
+#define LINK_WORD 0x80000000u
+#define LINK_NODE(l) ((l)&MAX_NODES)
 #define MAX_TEXT 0x7FFFFFFFu
 
 enum { NODE_WORD = 1, NODE_STOP = 2 };
 
 struct segmenter {
-	uint32_t *root;    /* child of the root for each code point < 0x10000 */
+	uint32_t *root;    /* link to the root's child for each code point < 0x10000 */
 	uint64_t *edges;   /* the other parent -> child links */
+	uint64_t *pairs;   /* bit per hash of (parent, code point) in edges */
 	size_t edge_mask;  /* slots - 1 (a power of two) */
 	double *lp;        /* log(freq) - log(total) of each node's word */
 	uint8_t *flags;    /* NODE_* of each node */
@@ -76,26 +86,34 @@ static inline size_t edge_slot(const struct segmenter *seg, uint64_t key)
 	return (size_t)((key * 0x9E3779B97F4A7C15u) >> 32) & seg->edge_mask;
 }
 
-/* The child of node parent along code point cp, or 0. */
+static inline uint64_t pair_bit(uint64_t key)
+{
+	return (key * 0xC2B2AE3D27D4EB4Fu) >> (64 - PAIR_BITS);
+}
+
+/* The link to the child of node parent along code point cp, or 0. */
 static inline uint32_t child(const struct segmenter *seg, uint32_t parent, uint32_t cp)
 {
-	uint64_t key, e;
+	uint64_t key, e, bit;
 	size_t i;
 
 	if (!parent && cp < 0x10000)
 		return seg->root[cp];
 	key = (uint64_t)parent << 21 | cp;
+	bit = pair_bit(key);
+	if (!(seg->pairs[bit >> 6] >> (bit & 63) & 1))
+		return 0;
 	for (i = edge_slot(seg, key); (e = seg->edges[i]) != 0; i = (i + 1) & seg->edge_mask)
-		if (e >> NODE_BITS == key)
-			return (uint32_t)(e & MAX_NODES);
+		if ((e >> NODE_BITS & KEY_MASK) == key)
+			return (uint32_t)(e & MAX_NODES) | (e & EDGE_WORD ? LINK_WORD : 0);
 	return 0;
 }
 
 /* The child of parent along cp, made if missing; 0 when the trie is full. */
 static uint32_t child_add(struct segmenter *seg, uint32_t parent, uint32_t cp)
 {
-	uint32_t c = child(seg, parent, cp);
-	uint64_t key = (uint64_t)parent << 21 | cp;
+	uint32_t c = LINK_NODE(child(seg, parent, cp));
+	uint64_t key = (uint64_t)parent << 21 | cp, bit = pair_bit(key);
 	size_t i;
 
 	if (c)
@@ -112,6 +130,7 @@ static uint32_t child_add(struct segmenter *seg, uint32_t parent, uint32_t cp)
 	for (i = edge_slot(seg, key); seg->edges[i]; i = (i + 1) & seg->edge_mask)
 		;
 	seg->edges[i] = key << NODE_BITS | c;
+	seg->pairs[bit >> 6] |= UINT64_C(1) << (bit & 63);
 	return c;
 }
 
@@ -125,7 +144,7 @@ static uint32_t word_node(struct segmenter *seg, const char *word, size_t len, i
 	for (size_t i = 0; i < len; i += n) {
 		if (!(n = utf8_decode(word + i, len - i, &cp)))
 			return 0;
-		node = add ? child_add(seg, node, cp) : child(seg, node, cp);
+		node = add ? child_add(seg, node, cp) : LINK_NODE(child(seg, node, cp));
 		if (!node)
 			return 0;
 	}
@@ -142,6 +161,7 @@ static struct segmenter *seg_alloc(uint32_t nodes)
 		slots *= 2;
 	seg->root = xcalloc(0x10000, sizeof *seg->root);
 	seg->edges = xcalloc(slots, sizeof *seg->edges);
+	seg->pairs = xcalloc((size_t)1 << (PAIR_BITS - 6), sizeof *seg->pairs);
 	seg->edge_mask = slots - 1;
 	seg->lp = xcalloc(nodes, sizeof *seg->lp);
 	seg->flags = xcalloc(nodes, sizeof *seg->flags);
@@ -156,6 +176,7 @@ void segmenter_free(struct segmenter *seg)
 		return;
 	free(seg->root);
 	free(seg->edges);
+	free(seg->pairs);
 	free(seg->lp);
 	free(seg->flags);
 	free(seg);
@@ -222,6 +243,18 @@ static int load_words(struct segmenter *seg, const unsigned char *buf, size_t le
 	return -1;
 }
 
+/* Copies each node's NODE_WORD into the links to it, so that cutting
+ * need not read its flags to know. */
+static void mark_words(struct segmenter *seg)
+{
+	for (size_t cp = 0; cp < 0x10000; cp++)
+		if (seg->root[cp] && (seg->flags[seg->root[cp]] & NODE_WORD))
+			seg->root[cp] |= LINK_WORD;
+	for (size_t i = 0; i <= seg->edge_mask; i++)
+		if (seg->edges[i] && (seg->flags[seg->edges[i] & MAX_NODES] & NODE_WORD))
+			seg->edges[i] |= EDGE_WORD;
+}
+
 struct segmenter *segmenter_from_buf(const void *data, size_t len, struct sbuf *err)
 {
 	const unsigned char *buf = data;
@@ -247,6 +280,7 @@ struct segmenter *segmenter_from_buf(const void *data, size_t len, struct sbuf *
 		segmenter_free(seg);
 		return NULL;
 	}
+	mark_words(seg);
 	for (size_t i = 0; i < sizeof stop_words / sizeof *stop_words; i++) {
 		uint32_t node = word_node(seg, stop_words[i], strlen(stop_words[i]), 0);
 
@@ -330,11 +364,12 @@ static void best_path(const struct segmenter *seg, struct seg_scratch *sc, size_
 	sc->score[e] = 0;
 	for (size_t i = e; i-- > b;) {
 		double best = 0, s;
-		uint32_t node = 0, best_node = 0;
+		uint32_t node = 0, best_node = 0, link;
 		size_t best_end = 0;
 
-		for (size_t j = i; j < e && (node = child(seg, node, sc->cp[j])); j++) {
-			if (!(seg->flags[node] & NODE_WORD))
+		for (size_t j = i; j < e && (link = child(seg, node, sc->cp[j])); j++) {
+			node = LINK_NODE(link);
+			if (!(link & LINK_WORD))
 				continue;
 			s = seg->lp[node] + sc->score[j + 1];
 			if (!best_end || s >= best) {
@@ -434,7 +469,7 @@ long segment_words(const struct segmenter *seg, struct seg_scratch *sc, const ch
 			cut_block(&em, b, i);
 		b = i + 1;
 		if (i < n && c != BAD_CP && !is_space(c))
-			emit(&em, i, i + 1, child(seg, 0, c));
+			emit(&em, i, i + 1, LINK_NODE(child(seg, 0, c)));
 	}
 	return em.calls;
 }
