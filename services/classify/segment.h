@@ -86,9 +86,10 @@ size_t segmenter_size(const struct segmenter *seg);
 
 /*
  * Cuts text[0..len) (UTF-8, normalised; anything else is cut without
- * harm) and calls fn(arg, ...) for each word, leaving out stop words if
- * opts has SEG_SKIP_STOP. Returns the number of calls made, or -1 if the
- * scratch could not grow (then no call was made).
+ * harm; bytes past the first 2^31 - 1 are ignored) and calls fn(arg, ...)
+ * for each word, leaving out stop words if opts has SEG_SKIP_STOP. Returns
+ * the number of calls made. sc grows (allocation failure aborts, as
+ * everywhere) only for a text longer than any before.
  */
 long segment_words(const struct segmenter *seg, struct seg_scratch *sc, const char *text,
 		   size_t len, unsigned opts, segment_fn fn, void *arg);
