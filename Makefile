@@ -55,7 +55,8 @@ DAEMONS := intake classify dispatch public
 PROGS   := $(DAEMONS:%=$(BIN)/xf-%) $(BIN)/xfctl $(BIN)/xf-mockbroker
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
-TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify $(BIN)/validate-events
+TESTS    := $(BIN)/unit-tests $(BIN)/e2e-tests $(BIN)/bench-classify $(BIN)/validate-events \
+            $(BIN)/segment-tool
 BENCH    := $(BIN)/bench-classify $(BIN)/bench-kafka $(BIN)/xf-passthrough
 
 .PHONY: all test san demo up down bench clean deps fuzz fuzz-build format
@@ -97,6 +98,12 @@ $(BIN)/e2e-tests: $(E2E_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/tharness.o $(LIBSV
 # intake's verdicts for tests/schema_agree.py (make test's schema suite).
 $(BIN)/validate-events: $(OUT)/tests/agree/validate_events.o $(OUT)/tests/e2e/gen.o \
 		$(call svc_lib,intake) $(call svc_lib,classify) $(LIBXF)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# The word segmenter's dictionary builder, agreement and speed tool
+# (deploy/scripts/gen-segdict.sh, tests/segment_agree.py).
+$(BIN)/segment-tool: $(OUT)/tests/agree/segment_tool.o $(call svc_lib,classify) $(LIBXF)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 

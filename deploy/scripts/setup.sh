@@ -20,13 +20,14 @@ done
 # clang-format-14: the format check of make test; libpcre2-dev: JSON Schema patterns;
 # python3-jsonschema: the reference validator of tests/schema_agree.py;
 # libqrencode-dev, libpng-dev: xf-public's QR codes; zbar-tools, chromium: e2e_public
-# decodes them and opens the status page.
+# decodes them and opens the status page; python3-jieba: the word list of
+# deploy/scripts/gen-segdict.sh and the reference of tests/segment_agree.py.
 PKGS=(gcc make pkg-config librdkafka-dev libjansson-dev libpq-dev libcurl4-openssl-dev
     libssl-dev libmicrohttpd-dev postgresql postgresql-contrib kcat maven
     openjdk-17-jdk-headless procps iproute2 python3-yaml liblinear-dev libutf8proc-dev
     prometheus chromium fonts-wqy-microhei clang-14 libfuzzer-14-dev
     libclang-rt-14-dev clang-format-14 libpcre2-dev python3-jsonschema
-    libqrencode-dev libpng-dev zbar-tools)
+    libqrencode-dev libpng-dev zbar-tools python3-jieba)
 
 # One dpkg-query for all packages (unknown ones print nothing, hence || true);
 # then pure bash matching, so a complete machine costs one process.
