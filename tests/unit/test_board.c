@@ -39,10 +39,10 @@ static void t_periods(void)
 	T_INTEQ(p.days, 91);
 	T_STREQ(p.prev_to, "2026-08-31");
 	T_INTEQ(err.len, 0);
-	for (const char *const *bad = (const char *const[]){ "", "0d", "401d", "7", "d", "7dd",
-							       "2026-13", "2026-02-30..2026-03-01",
-							       "2026-03-01..2026-02-01",
-							       "2025-01-01..2026-12-31", NULL };
+	for (const char *const *bad =
+		     (const char *const[]){ "", "0d", "401d", "7", "d", "7dd", "2026-13",
+					    "2026-02-30..2026-03-01", "2026-03-01..2026-02-01",
+					    "2025-01-01..2026-12-31", NULL };
 	     *bad; bad++) {
 		sbuf_reset(&err);
 		T_INTEQ(board_period_parse(*bad, now, &p, &err), -1);
