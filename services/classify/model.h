@@ -10,7 +10,7 @@
  *
  * File format: one JSON header line ({"format": "xf-linear-1", "version",
  * "classes", "bucket_bits", "ngram_max", "features", "weights": "int8",
- * "scales": [per class], ...}) then, little-endian, for each kept feature:
+ * "scales": [per class], "tf": "log" (the default) | "raw" | "binary", ...}) then, little-endian, for each kept feature:
  * u32 bucket, f32 idf, int8 weight per class (times its class's scale);
  * then f32 bias per class.
  */
@@ -25,6 +25,14 @@
 #include "sbuf.h"
 
 #define MODEL_MAX_CLASSES 15 /* + the idf fit a 16-float row */
+
+/* The term-frequency factor of a feature's weight (header "tf"). */
+enum {
+	MODEL_TF_LOG,   /* 1 + ln tf (sublinear; files without "tf") */
+	MODEL_TF_RAW,   /* tf */
+	MODEL_TF_BINARY /* 1 */
+};
+extern const char *const model_tf_names[3]; /* "log", "raw", "binary" */
 
 struct model {
 	char version[96];
@@ -45,7 +53,8 @@ struct model {
 	int pstride;
 	float idf_level[256];
 	float wscale[MODEL_MAX_CLASSES];
-	float one_plus_log[64]; /* 1 + ln(tf) for small tf */
+	int tf;              /* MODEL_TF_*: the term-frequency factor */
+	float tf_weight[64]; /* that factor for small tf */
 	float bias[MODEL_MAX_CLASSES];
 	size_t nfeatures; /* kept features */
 };
