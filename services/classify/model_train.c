@@ -296,6 +296,29 @@ static int train_ovr(struct model *m, struct problem *prob, struct parameter *pa
 	return 0;
 }
 
+/* The ensemble of the plain and the NB-scaled one-vs-rest models: both
+ * linear in the same features, so their mean decision value is one linear
+ * model, the mean of their weights (still one pass at prediction). */
+static int train_both(struct model *m, struct problem *prob, struct parameter *param,
+		      double *weights, struct sbuf *err)
+{
+	size_t cells = (size_t)m->nbuckets * (size_t)m->stride;
+	float *plain = xmalloc(cells * sizeof *plain), bias[MODEL_MAX_CLASSES];
+	int rc = train_ovr(m, prob, param, weights, err);
+
+	memcpy(plain, m->rows, cells * sizeof *plain);
+	memcpy(bias, m->bias, sizeof bias);
+	if (!rc)
+		rc = train_nb(m, prob, param, weights, err);
+	for (size_t i = 0; !rc && i < cells; i++)
+		if (i % (size_t)m->stride) /* not the idf */
+			m->rows[i] = (m->rows[i] + plain[i]) / 2;
+	for (int k = 0; !rc && k < m->nclasses; k++)
+		m->bias[k] = (m->bias[k] + bias[k]) / 2;
+	free(plain);
+	return rc;
+}
+
 struct model *model_train(const struct corpus *c, const unsigned char *use,
 			  const struct train_opts *o, struct sbuf *err)
 {
@@ -314,8 +337,9 @@ struct model *model_train(const struct corpus *c, const unsigned char *use,
 	build_problem(m, c, use, &prob);
 	class_weights(&prob, m->nclasses, o->balanced, weights);
 	set_print_string_function(quiet);
-	rc = o->nb ? train_nb(m, &prob, &param, weights, err)
-		   : train_ovr(m, &prob, &param, weights, err);
+	rc = o->nb == 1   ? train_nb(m, &prob, &param, weights, err)
+	     : o->nb == 2 ? train_both(m, &prob, &param, weights, err)
+			  : train_ovr(m, &prob, &param, weights, err);
 	problem_free(&prob);
 	if (rc) {
 		model_free(m);

@@ -202,9 +202,12 @@ static int model_train_cmd(const char *data, const char *out, const struct train
 	m = model_train(&c, NULL, o, &err);
 	if (m) {
 		time_format_cst(time(NULL), stamp);
-		snprintf(m->version, sizeof m->version, "%s%s-n%d-C%g-%.10s", o->nb ? "nb" : "",
+		snprintf(m->version, sizeof m->version, "%s%s-n%d-C%g-%.10s",
+			 o->nb == 2 ? "ens-"
+			 : o->nb    ? "nb"
+				    : "",
 			 o->svm ? "svm" : "lr", o->ngram_max, o->C, stamp);
-		meta = json_pack("{s:s, s:I, s:f, s:i, s:b, s:b, s:s}", "trained_on", data,
+		meta = json_pack("{s:s, s:I, s:f, s:i, s:b, s:i, s:s}", "trained_on", data,
 				 "documents", (json_int_t)c.n, "C", o->C, "min_df", o->min_df,
 				 "balanced", o->balanced, "nb", o->nb, "command",
 				 "xfctl model train DATA -o MODEL");
@@ -284,7 +287,7 @@ static int tf_mode(const char *name)
 
 /* Options after the positional arguments: -o FILE, -k N, -C X, --ngram N,
  * --min-df N, --bits N (log2 of the feature buckets), --svm 0|1,
- * --balanced 0|1, --nb 0|1, --tf log|raw|binary. */
+ * --balanced 0|1, --nb 0|1|2 (2: the ensemble), --tf log|raw|binary. */
 static int options(int argc, char **argv, struct train_opts *o, const char **out, int *k)
 {
 	for (int i = 0; i < argc; i++) {

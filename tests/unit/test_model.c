@@ -318,8 +318,8 @@ static void t_bootstrap(void)
 	T_CHECK(hi == 1.0 && lo <= 1.0);
 }
 
-/* The other training options: NB scaling and the tf factors still learn the
- * small corpus, and the tf factor survives the file. */
+/* The other training options: NB scaling, the ensemble and the tf factors
+ * still learn the small corpus, and the tf factor survives the file. */
 static void t_train_options(void)
 {
 	struct train_opts o;
@@ -333,11 +333,11 @@ static void t_train_options(void)
 	o.bucket_bits = 14;
 	o.min_df = 1;
 	o.balanced = 1;
-	for (int v = 0; v < 4; v++) {
+	for (int v = 0; v < 5; v++) {
 		struct model *m, *l;
 
-		o.nb = v == 0;
-		o.tf = v < 2 ? MODEL_TF_LOG : v == 2 ? MODEL_TF_RAW : MODEL_TF_BINARY;
+		o.nb = v == 0 ? 1 : v == 4 ? 2 : 0; /* NB, plain, the ensemble */
+		o.tf = v == 2 ? MODEL_TF_RAW : v == 3 ? MODEL_TF_BINARY : MODEL_TF_LOG;
 		if (!T_CHECK((m = model_train(&c, NULL, &o, &err)) != NULL))
 			continue;
 		T_INTEQ(predict(m, "老板拖欠工资不发", &r), 0);
