@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include "classify/corpus.h"
 #include "classify/split.h"
 #include "util.h"
@@ -153,6 +155,10 @@ static int model_split_cmd(const char *data, const char *dir, uint64_t seed, int
 	size_t held = 0;
 	int rc = lines_read(&l, data, &err);
 
+	if (!rc && mkdir(dir, 0755) && errno != EEXIST) {
+		sbuf_addf(&err, "cannot create %s: %s", dir, strerror(errno));
+		rc = -1;
+	}
 	if (!rc) {
 		test = xcalloc(l.n ? l.n : 1, 1);
 		held = split_stratified(l.id, l.label, l.n, VOCAB_NCATEGORIES, seed, pct, test);
