@@ -280,12 +280,12 @@ history() {
 # the training part only here, so their test figures are honest.
 SPLIT_SEED=20261203
 OLD_OPTS=(-C 1000 --balanced 1)
-NEW_OPTS=(-C 1000 --balanced 1)
+NEW_OPTS=(-C 300 --balanced 1 --nb 2 --tf raw)
 
 # Two eval outputs side by side: the old settings' and the shipped model's.
 side_by_side() {
-    printf '%-58s | %s\n' "old settings (${OLD_OPTS[*]})" "shipped model"
-    paste -d'|' <(cut -c1-58 "$1" | awk '{printf "%-58s\n", $0}') "$2"
+    printf '%-78s | %s\n' "old settings (${OLD_OPTS[*]})" "shipped model"
+    paste -d'|' <(cut -c1-78 "$1" | awk '{printf "%-78s\n", $0}') "$2"
 }
 
 classifier_figures() {
