@@ -280,7 +280,7 @@ history() {
 # the training part only here, so their test figures are honest.
 SPLIT_SEED=20261203
 OLD_OPTS=(-C 1000 --balanced 1)
-NEW_OPTS=(-C 300 --balanced 1 --nb 2 --tf raw)
+NEW_OPTS=(-C 300 --balanced 1 --nb 2 --tf raw --ngram 2 --bits 19)
 
 # Two eval outputs side by side: the old settings' and the shipped model's.
 side_by_side() {

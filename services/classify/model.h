@@ -1,6 +1,6 @@
 /*
  * model.h - the category model: a linear classifier (one-vs-rest logistic
- * regression, trained with liblinear) over hashed character 1-3-grams of
+ * regression, trained with liblinear) over hashed character 1-n-grams of
  * the normalised text, weighted by TF-IDF and L2-normalised.
  *
  * This is prediction and the model file, all xf-classify links. Training
@@ -46,7 +46,7 @@ struct model {
 	float *rows;
 	int stride;
 	/* Prediction form, `pstride` (8 or 16) bytes a bucket, so that the
-	 * table (2 MB at 18 bits, 7 classes) stays in the caches: byte 0 is the
+	 * table (4 MB at 19 bits, 7 classes) stays in the caches: byte 0 is the
 	 * idf level (0 = feature not kept, idf_level[] gives the idf), byte 1 + c
 	 * the int8 weight of class c in units of wscale[c], as in the file. */
 	int8_t *packed;
