@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/split.h"
 #include "util.h"
 #include "vocab.h"
 #include "xalloc.h"
@@ -160,10 +161,12 @@ double eval_macro_f1(const struct eval *e)
 
 void eval_print(const struct eval *e, char *const *classes, FILE *out)
 {
-	double p, r, f1;
+	double p, r, f1, lo, hi;
 
-	fprintf(out, "documents  %ld\naccuracy   %.4f\nmacro-F1   %.4f\n", e->n, eval_accuracy(e),
-		eval_macro_f1(e));
+	eval_bootstrap(e, EVAL_RESAMPLES, EVAL_SEED, &lo, &hi);
+	fprintf(out, "documents  %ld\naccuracy   %.4f\n", e->n, eval_accuracy(e));
+	fprintf(out, "macro-F1   %.4f  (95%% CI %.4f-%.4f, bootstrap, %d resamples)\n",
+		eval_macro_f1(e), lo, hi, EVAL_RESAMPLES);
 	if (e->predict_ms > 0)
 		fprintf(out, "speed      %.0f documents/s (prediction on normalised text)\n",
 			(double)e->n / (e->predict_ms / 1000.0));

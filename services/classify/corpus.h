@@ -35,6 +35,10 @@ double eval_accuracy(const struct eval *e);
 double eval_macro_f1(const struct eval *e);
 /* Per-class precision, recall and F1 of class c. */
 void eval_class(const struct eval *e, int c, double *p, double *r, double *f1);
+/* The bootstrap behind eval_print's 95% interval of macro-F1 (split.h). */
+#define EVAL_RESAMPLES 1000
+#define EVAL_SEED 20261203u
+/* Accuracy, macro-F1 with its 95% bootstrap interval, per class, confusion. */
 void eval_print(const struct eval *e, char *const *classes, FILE *out);
 
 /* Predicts every document of c (where use[i], or all) with m into e. */

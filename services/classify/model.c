@@ -215,6 +215,17 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 	return 0;
 }
 
+const char *const model_tf_names[3] = { "log", "raw", "binary" };
+
+void model_set_tf(struct model *m, int tf)
+{
+	m->tf = tf;
+	for (int t = 1; t < 64; t++)
+		m->tf_weight[t] = tf == MODEL_TF_LOG   ? (float)(1.0 + log((double)t))
+				  : tf == MODEL_TF_RAW ? (float)t
+						       : 1.0f;
+}
+
 /* A model with its packed table, and the training rows if training. */
 struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max, int training)
 {
@@ -227,8 +238,7 @@ struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngra
 	m->ngram_max = ngram_max;
 	m->nbuckets = 1u << bits;
 	m->stride = m->pstride = nclasses + 1 <= 8 ? 8 : 16;
-	for (int t = 1; t < 64; t++)
-		m->one_plus_log[t] = (float)(1.0 + log((double)t));
+	model_set_tf(m, MODEL_TF_LOG);
 	if (training)
 		m->rows = xcalloc((size_t)m->nbuckets * (size_t)m->stride, sizeof *m->rows);
 	m->packed = xcalloc(m->nbuckets, (size_t)m->pstride);
@@ -267,10 +277,11 @@ void model_pack_row(struct model *m, uint32_t b, float idf, const int8_t *q)
 
 static json_t *header(const struct model *m, const double *scale)
 {
-	json_t *hdr = json_pack("{s:s, s:s, s:[], s:i, s:i, s:I, s:s, s:[]}", "format",
+	json_t *hdr = json_pack("{s:s, s:s, s:[], s:i, s:i, s:I, s:s, s:[], s:s}", "format",
 				"xf-linear-1", "version", m->version, "classes", "bucket_bits",
 				m->bucket_bits, "ngram_max", m->ngram_max, "features",
-				(json_int_t)m->nfeatures, "weights", "int8", "scales");
+				(json_int_t)m->nfeatures, "weights", "int8", "scales", "tf",
+				model_tf_names[m->tf]);
 
 	for (int c = 0; c < m->nclasses; c++) {
 		json_array_append_new(json_object_get(hdr, "classes"), json_string(m->classes[c]));
@@ -392,6 +403,19 @@ static size_t read_features(struct model *m, FILE *f, size_t nf)
 	return bad;
 }
 
+/* The header's "tf" into m (absent: log); -1 if unknown. */
+static int header_tf(struct model *m, json_t *hdr)
+{
+	const char *tf = json_string_value(json_object_get(hdr, "tf"));
+
+	for (int t = 0; t < 3; t++)
+		if (!tf || !strcmp(tf, model_tf_names[t])) {
+			model_set_tf(m, tf ? t : MODEL_TF_LOG);
+			return 0;
+		}
+	return -1;
+}
+
 struct model *model_load(const char *path, struct sbuf *err)
 {
 	FILE *f = fopen(path, "rb");
@@ -407,6 +431,11 @@ struct model *model_load(const char *path, struct sbuf *err)
 	for (int c = 0; m && c < m->nclasses; c++)
 		m->wscale[c] = (float)json_number_value(
 			json_array_get(json_object_get(hdr, "scales"), (size_t)c));
+	if (m && header_tf(m, hdr)) {
+		sbuf_addf(err, "%s: unknown \"tf\"", path);
+		model_free(m);
+		m = NULL;
+	}
 	if (m)
 		nf = (size_t)json_integer_value(json_object_get(hdr, "features"));
 	if (m && nf > m->nbuckets) {

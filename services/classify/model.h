@@ -1,6 +1,6 @@
 /*
  * model.h - the category model: a linear classifier (one-vs-rest logistic
- * regression, trained with liblinear) over hashed character 1-3-grams of
+ * regression, trained with liblinear) over hashed character 1-n-grams of
  * the normalised text, weighted by TF-IDF and L2-normalised.
  *
  * This is prediction and the model file, all xf-classify links. Training
@@ -10,7 +10,7 @@
  *
  * File format: one JSON header line ({"format": "xf-linear-1", "version",
  * "classes", "bucket_bits", "ngram_max", "features", "weights": "int8",
- * "scales": [per class], ...}) then, little-endian, for each kept feature:
+ * "scales": [per class], "tf": "log" (the default) | "raw" | "binary", ...}) then, little-endian, for each kept feature:
  * u32 bucket, f32 idf, int8 weight per class (times its class's scale);
  * then f32 bias per class.
  */
@@ -26,6 +26,14 @@
 
 #define MODEL_MAX_CLASSES 15 /* + the idf fit a 16-float row */
 
+/* The term-frequency factor of a feature's weight (header "tf"). */
+enum {
+	MODEL_TF_LOG,   /* 1 + ln tf (sublinear; files without "tf") */
+	MODEL_TF_RAW,   /* tf */
+	MODEL_TF_BINARY /* 1 */
+};
+extern const char *const model_tf_names[3]; /* "log", "raw", "binary" */
+
 struct model {
 	char version[96];
 	int nclasses;
@@ -38,14 +46,15 @@ struct model {
 	float *rows;
 	int stride;
 	/* Prediction form, `pstride` (8 or 16) bytes a bucket, so that the
-	 * table (2 MB at 18 bits, 7 classes) stays in the caches: byte 0 is the
+	 * table (4 MB at 19 bits, 7 classes) stays in the caches: byte 0 is the
 	 * idf level (0 = feature not kept, idf_level[] gives the idf), byte 1 + c
 	 * the int8 weight of class c in units of wscale[c], as in the file. */
 	int8_t *packed;
 	int pstride;
 	float idf_level[256];
 	float wscale[MODEL_MAX_CLASSES];
-	float one_plus_log[64]; /* 1 + ln(tf) for small tf */
+	int tf;              /* MODEL_TF_*: the term-frequency factor */
+	float tf_weight[64]; /* that factor for small tf */
 	float bias[MODEL_MAX_CLASSES];
 	size_t nfeatures; /* kept features */
 };

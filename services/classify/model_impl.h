@@ -52,12 +52,17 @@ static inline float *row(const struct model *m, uint32_t b)
 	return &m->rows[(size_t)b * (size_t)m->stride];
 }
 
-/* TF-IDF weight of a slot, before normalisation: (1 + ln tf) idf. */
+/* Sets the term-frequency factor (MODEL_TF_*) and its table. */
+void model_set_tf(struct model *m, int tf);
+
+/* TF-IDF weight of a slot, before normalisation: tf factor times idf. */
 static inline float tfidf(const struct model *m, const struct slot *s, float idf)
 {
 	if (s->count < 64)
-		return m->one_plus_log[s->count] * idf;
-	return (float)(1.0 + log((double)s->count)) * idf;
+		return m->tf_weight[s->count] * idf;
+	if (m->tf == MODEL_TF_LOG)
+		return (float)(1.0 + log((double)s->count)) * idf;
+	return (m->tf == MODEL_TF_RAW ? (float)s->count : 1.0f) * idf;
 }
 
 #endif

@@ -21,6 +21,8 @@ void train_opts_default(struct train_opts *o)
 	o->C = 100;
 	o->svm = 0;
 	o->balanced = 0;
+	o->tf = MODEL_TF_LOG;
+	o->nb = 0;
 }
 
 /* Document frequencies over the used documents, then idf (0 below min_df). */
@@ -152,6 +154,171 @@ static void problem_free(struct problem *prob)
 	free(prob->y);
 }
 
+/*
+ * NB log-count ratios of class k (Wang and Manning 2012): with p and q the
+ * smoothed (alpha 1) counts of documents having each feature, in class k
+ * and outside it, r = ln((p / |p|_1) / (q / |q|_1)). Buckets not kept stay 0.
+ */
+static void nb_ratios(const struct model *m, const struct problem *prob, int k, double *r)
+{
+	double *p = xcalloc(m->nbuckets, sizeof *p), *q = xcalloc(m->nbuckets, sizeof *q);
+	double sp = 0, sq = 0;
+
+	for (int i = 0; i < prob->l; i++)
+		for (const struct feature_node *x = prob->x[i]; x->index > 0; x++)
+			if (x->index <= (int)m->nbuckets)
+				((int)prob->y[i] == k ? p : q)[x->index - 1] += 1;
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		if (row(m, b)[0] > 0)
+			sp += p[b] + 1, sq += q[b] + 1;
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		r[b] = row(m, b)[0] > 0 ? log(((p[b] + 1) / sp) / ((q[b] + 1) / sq)) : 0;
+	free(p);
+	free(q);
+}
+
+/* prob's documents scaled by r, labelled +1 (class k) or -1. */
+static void nb_problem(const struct problem *prob, const double *r, int nbuckets, int k,
+		       struct problem *bin)
+{
+	*bin = (struct problem){ prob->l, prob->n, NULL, NULL, -1 };
+	bin->x = xrealloc(NULL, (size_t)(prob->l ? prob->l : 1) * sizeof *bin->x);
+	bin->y = xrealloc(NULL, (size_t)(prob->l ? prob->l : 1) * sizeof *bin->y);
+	for (int i = 0; i < prob->l; i++) {
+		size_t n = 0;
+
+		while (prob->x[i][n].index > 0)
+			n++;
+		bin->x[i] = xrealloc(NULL, (n + 1) * sizeof *bin->x[i]);
+		for (size_t j = 0; j <= n; j++) {
+			bin->x[i][j] = prob->x[i][j];
+			if (bin->x[i][j].index > 0 && bin->x[i][j].index <= nbuckets)
+				bin->x[i][j].value *= r[bin->x[i][j].index - 1];
+		}
+		bin->y[i] = (int)prob->y[i] == k ? 1 : -1;
+	}
+}
+
+/* One binary problem: its weights times r into class k's column of m. */
+static int nb_class(struct model *m, const struct problem *prob, struct parameter *param,
+		    double weight, int k, struct sbuf *err)
+{
+	double *r = xmalloc(m->nbuckets * sizeof *r);
+	int positive = 1, labels[2], at = 0;
+	struct liblinear_model *lm = NULL;
+	struct problem bin;
+	const char *bad;
+
+	nb_ratios(m, prob, k, r);
+	nb_problem(prob, r, (int)m->nbuckets, k, &bin);
+	param->nr_weight = 1;
+	param->weight_label = &positive;
+	param->weight = &weight;
+	if ((bad = check_parameter(&bin, param)))
+		sbuf_addf(err, "training failed: %s", bad);
+	else
+		lm = train(&bin, param);
+	if (lm) {
+		get_labels(lm, labels);
+		at = labels[0] == 1 ? 0 : 1;
+		for (uint32_t b = 0; b < m->nbuckets; b++)
+			if (row(m, b)[0] > 0)
+				row(m,
+				    b)[1 + k] = (float)(get_decfun_coef(lm, (int)b + 1, at) * r[b]);
+		m->bias[k] = (float)get_decfun_coef(lm, (int)m->nbuckets + 1, at);
+		free_and_destroy_model(&lm);
+	}
+	problem_free(&bin);
+	free(r);
+	return bad ? -1 : 0;
+}
+
+/* One-vs-rest by hand, each class on its own NB-scaled features. */
+static int train_nb(struct model *m, struct problem *prob, struct parameter *param, double *weights,
+		    struct sbuf *err)
+{
+	for (int k = 0; k < m->nclasses; k++)
+		if (nb_class(m, prob, param, weights[k], k, err))
+			return -1;
+	return 0;
+}
+
+/* The used documents of c as liblinear's problem, labels the class indexes. */
+static void build_problem(struct model *m, const struct corpus *c, const unsigned char *use,
+			  struct problem *prob)
+{
+	struct model_ws *ws = model_ws_new();
+
+	*prob = (struct problem){ 0, (int)m->nbuckets + 1, NULL, NULL, -1 };
+	prob->x = xrealloc(NULL, (c->n ? c->n : 1) * sizeof *prob->x);
+	prob->y = xrealloc(NULL, (c->n ? c->n : 1) * sizeof *prob->y);
+	for (size_t i = 0; i < c->n; i++) {
+		if (use && !use[i])
+			continue;
+		prob->x[prob->l] = doc_vector(m, ws, c->text[i]);
+		prob->y[prob->l++] = c->label[i];
+	}
+	model_ws_free(ws);
+}
+
+/* Class weights: N / (K n_class) if balanced (rarer classes weigh more, for
+ * macro-F1), else 1. */
+static void class_weights(const struct problem *prob, int nclasses, int balanced, double *w)
+{
+	double count[MODEL_MAX_CLASSES] = { 0 };
+
+	for (int i = 0; i < prob->l; i++)
+		count[(int)prob->y[i]]++;
+	for (int k = 0; k < nclasses; k++)
+		w[k] = balanced && count[k] ? prob->l / (nclasses * count[k]) : 1;
+}
+
+/* liblinear's own one-vs-rest over all classes at once. */
+static int train_ovr(struct model *m, struct problem *prob, struct parameter *param,
+		     double *weights, struct sbuf *err)
+{
+	int labels[MODEL_MAX_CLASSES];
+	struct liblinear_model *lm;
+	const char *bad;
+
+	for (int k = 0; k < m->nclasses; k++)
+		labels[k] = k;
+	param->nr_weight = m->nclasses;
+	param->weight_label = labels;
+	param->weight = weights;
+	if ((bad = check_parameter(prob, param))) {
+		sbuf_addf(err, "training failed: %s", bad);
+		return -1;
+	}
+	lm = train(prob, param);
+	take_weights(m, lm);
+	free_and_destroy_model(&lm);
+	return 0;
+}
+
+/* The ensemble of the plain and the NB-scaled one-vs-rest models: both
+ * linear in the same features, so their mean decision value is one linear
+ * model, the mean of their weights (still one pass at prediction). */
+static int train_both(struct model *m, struct problem *prob, struct parameter *param,
+		      double *weights, struct sbuf *err)
+{
+	size_t cells = (size_t)m->nbuckets * (size_t)m->stride;
+	float *plain = xmalloc(cells * sizeof *plain), bias[MODEL_MAX_CLASSES];
+	int rc = train_ovr(m, prob, param, weights, err);
+
+	memcpy(plain, m->rows, cells * sizeof *plain);
+	memcpy(bias, m->bias, sizeof bias);
+	if (!rc)
+		rc = train_nb(m, prob, param, weights, err);
+	for (size_t i = 0; !rc && i < cells; i++)
+		if (i % (size_t)m->stride) /* not the idf */
+			m->rows[i] = (m->rows[i] + plain[i]) / 2;
+	for (int k = 0; !rc && k < m->nclasses; k++)
+		m->bias[k] = (m->bias[k] + bias[k]) / 2;
+	free(plain);
+	return rc;
+}
+
 struct model *model_train(const struct corpus *c, const unsigned char *use,
 			  const struct train_opts *o, struct sbuf *err)
 {
@@ -159,46 +326,26 @@ struct model *model_train(const struct corpus *c, const unsigned char *use,
 	struct parameter param = { .solver_type = o->svm ? L2R_L2LOSS_SVC_DUAL : L2R_LR,
 				   .eps = o->svm ? 0.1 : 0.01,
 				   .C = o->C };
-	struct problem prob = { 0, (int)m->nbuckets + 1, NULL, NULL, -1 };
+	struct problem prob;
+	double weights[MODEL_MAX_CLASSES];
 	struct model_ws *ws = model_ws_new();
-	struct liblinear_model *lm;
+	int rc;
 
+	model_set_tf(m, o->tf);
 	fit_idf(m, ws, c, use, o->min_df);
-	prob.x = xrealloc(NULL, c->n * sizeof *prob.x);
-	prob.y = xrealloc(NULL, c->n * sizeof *prob.y);
-	for (size_t i = 0; i < c->n; i++) {
-		if (use && !use[i])
-			continue;
-		prob.x[prob.l] = doc_vector(m, ws, c->text[i]);
-		prob.y[prob.l++] = c->label[i];
-	}
-	int labels[MODEL_MAX_CLASSES];
-	double weights[MODEL_MAX_CLASSES], count[MODEL_MAX_CLASSES] = { 0 };
-
-	if (o->balanced) { /* rarer classes weigh more, for macro-F1 */
-		for (int i = 0; i < prob.l; i++)
-			count[(int)prob.y[i]]++;
-		for (int k = 0; k < m->nclasses; k++) {
-			labels[k] = k;
-			weights[k] = count[k] ? prob.l / (m->nclasses * count[k]) : 1;
-		}
-		param.nr_weight = m->nclasses;
-		param.weight_label = labels;
-		param.weight = weights;
-	}
-	set_print_string_function(quiet);
-	lm = check_parameter(&prob, &param) ? NULL : train(&prob, &param);
-	if (lm) {
-		take_weights(m, lm);
-		quantize(m);
-		free_and_destroy_model(&lm);
-	} else {
-		sbuf_addf(err, "training failed: %s", check_parameter(&prob, &param));
-		model_free(m);
-		m = NULL;
-	}
-	problem_free(&prob);
 	model_ws_free(ws);
+	build_problem(m, c, use, &prob);
+	class_weights(&prob, m->nclasses, o->balanced, weights);
+	set_print_string_function(quiet);
+	rc = o->nb == 1   ? train_nb(m, &prob, &param, weights, err)
+	     : o->nb == 2 ? train_both(m, &prob, &param, weights, err)
+			  : train_ovr(m, &prob, &param, weights, err);
+	problem_free(&prob);
+	if (rc) {
+		model_free(m);
+		return NULL;
+	}
+	quantize(m);
 	return m;
 }
 

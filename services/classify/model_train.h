@@ -27,6 +27,11 @@ struct train_opts {
 	double C;        /* default 100 */
 	int svm;         /* 1: L2-loss linear SVM instead of logistic regression */
 	int balanced;    /* 1: weight classes by N / (K n_class) */
+	int tf;          /* MODEL_TF_*, default MODEL_TF_LOG */
+	int nb;          /* 1: NB log-count-ratio scaling (Wang and Manning 2012), one
+			    binary problem per class, the ratios folded into the weights;
+			    2: the mean of that model and the plain one (an ensemble that
+			    is still one linear model) */
 };
 void train_opts_default(struct train_opts *o);
 

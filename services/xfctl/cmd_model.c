@@ -1,11 +1,16 @@
-/* cmd_model.c - xfctl model train|eval|cv: the category model's tools. */
+/* cmd_model.c - xfctl model split|train|eval|cv: the category model's tools. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include "classify/corpus.h"
+#include "classify/split.h"
 #include "util.h"
+#include "vocab.h"
 #include "xfctl.h"
 #include "xalloc.h"
 
@@ -21,6 +26,169 @@ static int load(struct corpus *c, const char *path)
 		xfctl_fail(path, &err);
 	sbuf_release(&err);
 	return rc ? 1 : 0;
+}
+
+/* The labelled lines of a data file, as they are, for xfctl model split. */
+struct lines {
+	size_t n, alloc;
+	json_t **doc;
+	const char **id; /* borrowed from doc */
+	int *label;      /* taxonomy index */
+};
+
+static void lines_release(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		json_decref(l->doc[i]);
+	free(l->doc);
+	free(l->id);
+	free(l->label);
+}
+
+/* Keeps one line if it has an id and a known label; -1 otherwise. */
+static int lines_add(struct lines *l, json_t *doc)
+{
+	const char *id = json_string_value(json_object_get(doc, "id"));
+	int k = vocab_category_label(json_string_value(json_object_get(doc, "label")));
+
+	if (!id || !*id || k < 0 || !json_is_string(json_object_get(doc, "text")))
+		return -1;
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 1024;
+		l->doc = xrealloc(l->doc, l->alloc * sizeof *l->doc);
+		l->id = xrealloc(l->id, l->alloc * sizeof *l->id);
+		l->label = xrealloc(l->label, l->alloc * sizeof *l->label);
+	}
+	l->doc[l->n] = doc;
+	l->id[l->n] = id;
+	l->label[l->n++] = k;
+	return 0;
+}
+
+static int lines_read(struct lines *l, const char *path, struct sbuf *err)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, lineno = 0;
+	int rc = 0;
+
+	if (!f) {
+		sbuf_addf(err, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (!rc && getline(&buf, &cap, f) > 0) {
+		json_t *doc = json_loads(buf, JSON_DECODE_ANY, NULL);
+
+		lineno++;
+		if (doc && lines_add(l, doc)) {
+			sbuf_addf(err, "%s:%zu: needs \"id\", \"text\" and a known \"label\"", path,
+				  lineno);
+			json_decref(doc);
+			rc = -1;
+		}
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+/* The raw-like copy of a document: its text without the tokeniser's spaces. */
+static json_t *raw_like(json_t *doc)
+{
+	json_t *copy = json_deep_copy(doc);
+	const char *text = json_string_value(json_object_get(doc, "text"));
+	struct sbuf sb = SBUF_INIT;
+
+	for (const char *p = text; *p; p++)
+		if (*p != ' ')
+			sbuf_addch(&sb, *p);
+	json_object_set_new(copy, "text", json_string(sb.buf ? sb.buf : ""));
+	sbuf_release(&sb);
+	return copy;
+}
+
+enum { PART_TRAIN, PART_TEST, PART_RAW, PART_IDS, NPARTS };
+static const char *const part_names[NPARTS] = { "train.jsonl", "test.jsonl", "test_raw.jsonl",
+						"test_ids.txt" };
+
+static void write_line(FILE *f, json_t *doc)
+{
+	json_dumpf(doc, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+}
+
+static int write_parts(const struct lines *l, const unsigned char *test, const char *dir,
+		       struct sbuf *err)
+{
+	FILE *f[NPARTS] = { 0 };
+	char path[4096];
+	int rc = 0;
+
+	for (int p = 0; !rc && p < NPARTS; p++) {
+		snprintf(path, sizeof path, "%s/%s", dir, part_names[p]);
+		if (!(f[p] = fopen(path, "w"))) {
+			sbuf_addf(err, "cannot write %s: %s", path, strerror(errno));
+			rc = -1;
+		}
+	}
+	for (size_t i = 0; !rc && i < l->n; i++) {
+		json_t *raw = test[i] ? raw_like(l->doc[i]) : NULL;
+
+		write_line(f[test[i] ? PART_TEST : PART_TRAIN], l->doc[i]);
+		if (raw)
+			write_line(f[PART_RAW], raw), fprintf(f[PART_IDS], "%s\n", l->id[i]);
+		json_decref(raw);
+	}
+	for (int p = 0; p < NPARTS; p++)
+		if (f[p] && (ferror(f[p]) | fclose(f[p])) && !rc) {
+			sbuf_addf(err, "writing %s/%s failed", dir, part_names[p]);
+			rc = -1;
+		}
+	return rc;
+}
+
+static int model_split_cmd(const char *data, const char *dir, uint64_t seed, int pct)
+{
+	struct lines l = { 0 };
+	struct sbuf err = SBUF_INIT;
+	unsigned char *test = NULL;
+	size_t held = 0;
+	int rc = lines_read(&l, data, &err);
+
+	if (!rc && mkdir(dir, 0755) && errno != EEXIST) {
+		sbuf_addf(&err, "cannot create %s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	if (!rc) {
+		test = xcalloc(l.n ? l.n : 1, 1);
+		held = split_stratified(l.id, l.label, l.n, VOCAB_NCATEGORIES, seed, pct, test);
+		rc = write_parts(&l, test, dir, &err);
+	}
+	if (rc)
+		xfctl_fail("split", &err);
+	else
+		printf("split %s (seed %llu, %d%% per class): %zu training, %zu test -> %s/\n",
+		       data, (unsigned long long)seed, pct, l.n - held, held, dir);
+	free(test);
+	lines_release(&l);
+	sbuf_release(&err);
+	return rc ? 1 : 0;
+}
+
+/* xfctl model split DATA --seed N --test-pct P -o DIR */
+static int split_options(int argc, char **argv, const char **dir, uint64_t *seed, int *pct)
+{
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "-o"))
+			*dir = argv[i + 1];
+		else if (!strcmp(argv[i], "--seed"))
+			*seed = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--test-pct"))
+			*pct = atoi(argv[i + 1]);
+		else
+			return -1;
+	}
+	return argc % 2 == 0 && *dir && *pct >= 1 && *pct <= 99 ? 0 : -1;
 }
 
 static int model_train_cmd(const char *data, const char *out, const struct train_opts *o)
@@ -40,10 +208,14 @@ static int model_train_cmd(const char *data, const char *out, const struct train
 	m = model_train(&c, NULL, o, &err);
 	if (m) {
 		time_format_cst(time(NULL), stamp);
-		snprintf(m->version, sizeof m->version, "%s-n%d-C%g-%.10s", o->svm ? "svm" : "lr",
-			 o->ngram_max, o->C, stamp);
-		meta = json_pack("{s:s, s:I, s:f, s:i, s:s}", "trained_on", data, "documents",
-				 (json_int_t)c.n, "C", o->C, "min_df", o->min_df, "command",
+		snprintf(m->version, sizeof m->version, "%s%s-n%d-C%g-%.10s",
+			 o->nb == 2 ? "ens-"
+			 : o->nb    ? "nb"
+				    : "",
+			 o->svm ? "svm" : "lr", o->ngram_max, o->C, stamp);
+		meta = json_pack("{s:s, s:I, s:f, s:i, s:b, s:i, s:s}", "trained_on", data,
+				 "documents", (json_int_t)c.n, "C", o->C, "min_df", o->min_df,
+				 "balanced", o->balanced, "nb", o->nb, "command",
 				 "xfctl model train DATA -o MODEL");
 		rc = model_save(m, out, meta, &err) ? xfctl_fail(out, &err) : 0;
 		json_decref(meta);
@@ -100,16 +272,28 @@ static int model_cv_cmd(const char *data, int k, const struct train_opts *o)
 	if (rc) {
 		xfctl_fail("cv", &err);
 	} else {
-		printf("%d-fold stratified cross-validation, C=%g, n-grams 1-%d, min_df %d\n", k,
-		       o->C, o->ngram_max, o->min_df);
+		printf("%d-fold stratified cross-validation, C=%g, n-grams 1-%d, min_df %d, "
+		       "tf %s, balanced %d, nb %d, %d buckets\n",
+		       k, o->C, o->ngram_max, o->min_df, model_tf_names[o->tf], o->balanced, o->nb,
+		       1 << o->bucket_bits);
 		eval_print(&e, c.classes, stdout);
 	}
 	corpus_release(&c);
 	return rc ? 1 : 0;
 }
 
+/* MODEL_TF_* by name, or -1. */
+static int tf_mode(const char *name)
+{
+	for (int t = 0; t < 3; t++)
+		if (!strcmp(name, model_tf_names[t]))
+			return t;
+	return -1;
+}
+
 /* Options after the positional arguments: -o FILE, -k N, -C X, --ngram N,
- * --min-df N, --bits N (log2 of the feature buckets). */
+ * --min-df N, --bits N (log2 of the feature buckets), --svm 0|1,
+ * --balanced 0|1, --nb 0|1|2 (2: the ensemble), --tf log|raw|binary. */
 static int options(int argc, char **argv, struct train_opts *o, const char **out, int *k)
 {
 	for (int i = 0; i < argc; i++) {
@@ -133,12 +317,16 @@ static int options(int argc, char **argv, struct train_opts *o, const char **out
 			o->svm = atoi(v);
 		else if (!strcmp(argv[i], "--balanced"))
 			o->balanced = atoi(v);
+		else if (!strcmp(argv[i], "--nb"))
+			o->nb = atoi(v);
+		else if (!strcmp(argv[i], "--tf"))
+			o->tf = tf_mode(v);
 		else
 			return -1;
 		i++;
 	}
 	return *k >= 2 && *k <= 20 && o->C > 0 && o->ngram_max >= 1 && o->ngram_max <= 4 &&
-			       o->bucket_bits >= 12 && o->bucket_bits <= 24
+			       o->bucket_bits >= 12 && o->bucket_bits <= 24 && o->tf >= 0
 		       ? 0
 		       : -1;
 }
@@ -149,8 +337,15 @@ int cmd_model(struct xfctl *x, int argc, char **argv)
 	const char *out = NULL;
 	int k = 5;
 
+	const char *dir = NULL;
+	uint64_t seed = 0;
+	int pct = 20;
+
 	(void)x;
 	train_opts_default(&o);
+	if (argc >= 2 && !strcmp(argv[0], "split") &&
+	    !split_options(argc - 2, argv + 2, &dir, &seed, &pct))
+		return model_split_cmd(argv[1], dir, seed, pct);
 	if (argc >= 2 && !strcmp(argv[0], "train") && !options(argc - 2, argv + 2, &o, &out, &k) &&
 	    out)
 		return model_train_cmd(argv[1], out, &o);

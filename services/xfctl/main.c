@@ -32,7 +32,9 @@ static const struct command {
 	  "publish JSON lines (one message each); --as: with the headers xf-sender: SENDER and,"
 	  " with --secret, xf-signature under the key in variable NAME (or NAME_FILE)",
 	  cmd_publish },
-	{ "model", "train DATA -o MODEL [-C X] | eval MODEL DATA | cv DATA [-k 5]",
+	{ "model",
+	  "split DATA --seed N [--test-pct 20] -o DIR | train DATA -o MODEL [-C X ...] | "
+	  "eval MODEL DATA | cv TRAIN [-k 5 ...]",
 	  "train and judge the category model on labelled JSON lines", cmd_model },
 	{ "calendar", "import FILE | show [YEAR]",
 	  "the working-day calendar (holidays and adjusted working days)", cmd_calendar },

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "classify/corpus.h"
+#include "classify/split.h"
 #include "tharness.h"
 
 static const char *const texts[][2] = {
@@ -236,8 +237,129 @@ static void t_load_jsonl(void)
 	sbuf_release(&err);
 }
 
+/* 3 classes of 10, 20 and 5 documents; ids "d0".."d34". */
+static void split_input(char ids[35][8], const char *idp[35], int label[35])
+{
+	for (int i = 0; i < 35; i++) {
+		snprintf(ids[i], sizeof ids[i], "d%d", i);
+		idp[i] = ids[i];
+		label[i] = i < 10 ? 0 : i < 30 ? 1 : 2;
+	}
+}
+
+static void t_split(void)
+{
+	char ids[35][8];
+	const char *idp[35], *rev[35];
+	int label[35], rlabel[35], held[3] = { 0 };
+	unsigned char test[35], again[35], rtest[35], other[35];
+
+	split_input(ids, idp, label);
+	T_INTEQ(split_stratified(idp, label, 35, 3, 7, 20, test), 2 + 4 + 1);
+	for (int i = 0; i < 35; i++)
+		held[label[i]] += test[i];
+	/* stratified: round(20% of each class) */
+	T_INTEQ(held[0], 2);
+	T_INTEQ(held[1], 4);
+	T_INTEQ(held[2], 1);
+	/* deterministic, and independent of the order of the input */
+	split_stratified(idp, label, 35, 3, 7, 20, again);
+	T_CHECK(memcmp(test, again, sizeof test) == 0);
+	for (int i = 0; i < 35; i++)
+		rev[i] = idp[34 - i], rlabel[i] = label[34 - i];
+	split_stratified(rev, rlabel, 35, 3, 7, 20, rtest);
+	for (int i = 0; i < 35; i++)
+		T_INTEQ(rtest[34 - i], test[i]);
+	/* the seed matters, and the key is fixed: any machine gives the same split */
+	split_stratified(idp, label, 35, 3, 8, 20, other);
+	T_CHECK(memcmp(test, other, sizeof test) != 0);
+	/* the value an independent implementation (a few lines of Python) gives */
+	T_CHECK(split_key(20261203, "tc20f-00004") == 0xfd8a56cab786b3a8u);
+	T_CHECK(split_key(7, "d1") != split_key(7, "d2"));
+	T_CHECK(split_key(7, "d1") != split_key(8, "d1"));
+}
+
+static void t_bootstrap(void)
+{
+	struct eval e = { 0 }, all = { 0 };
+	double lo, hi, lo2, hi2, f1;
+
+	/* 20 documents, 2 classes: 8 + 7 right, 5 wrong */
+	e.nclasses = all.nclasses = 2;
+	for (int i = 0; i < 8; i++)
+		eval_add(&e, 0, 0);
+	for (int i = 0; i < 7; i++)
+		eval_add(&e, 1, 1);
+	for (int i = 0; i < 3; i++)
+		eval_add(&e, 0, 1);
+	for (int i = 0; i < 2; i++)
+		eval_add(&e, 1, 0);
+	f1 = eval_macro_f1(&e);
+	eval_bootstrap(&e, 1000, 1, &lo, &hi);
+	T_CHECK(lo < f1 && f1 < hi);
+	T_CHECK(lo > 0.3 && hi < 1.0); /* 20 documents: a wide interval, not the point */
+	T_CHECK(hi - lo > 0.2);
+	eval_bootstrap(&e, 1000, 1, &lo2, &hi2);
+	T_CHECK(lo == lo2 && hi == hi2); /* a fixed seed, the same interval */
+	/* more of the same evidence narrows it */
+	for (int rep = 0; rep < 50; rep++)
+		for (int t = 0; t < 2; t++)
+			for (int p = 0; p < 2; p++)
+				for (long j = 0; j < e.confusion[t][p]; j++)
+					eval_add(&all, t, p);
+	eval_bootstrap(&all, 1000, 1, &lo2, &hi2);
+	T_CHECK(hi2 - lo2 < (hi - lo) / 4);
+	T_CHECK(lo2 < f1 && f1 < hi2);
+	/* all right: no doubt */
+	memset(&e, 0, sizeof e);
+	e.nclasses = 2;
+	eval_add(&e, 0, 0), eval_add(&e, 1, 1), eval_add(&e, 1, 1);
+	eval_bootstrap(&e, 200, 1, &lo, &hi);
+	T_CHECK(hi == 1.0 && lo <= 1.0);
+}
+
+/* The other training options: NB scaling, the ensemble and the tf factors
+ * still learn the small corpus, and the tf factor survives the file. */
+static void t_train_options(void)
+{
+	struct train_opts o;
+	struct corpus c;
+	struct sbuf err = SBUF_INIT;
+	struct model_result r;
+	char path[64];
+
+	make_corpus(&c);
+	train_opts_default(&o);
+	o.bucket_bits = 14;
+	o.min_df = 1;
+	o.balanced = 1;
+	for (int v = 0; v < 5; v++) {
+		struct model *m, *l;
+
+		o.nb = v == 0 ? 1 : v == 4 ? 2 : 0; /* NB, plain, the ensemble */
+		o.tf = v == 2 ? MODEL_TF_RAW : v == 3 ? MODEL_TF_BINARY : MODEL_TF_LOG;
+		if (!T_CHECK((m = model_train(&c, NULL, &o, &err)) != NULL))
+			continue;
+		T_INTEQ(predict(m, "老板拖欠工资不发", &r), 0);
+		T_STREQ(m->classes[r.best], "labor_social_security");
+		T_INTEQ(predict(m, "河道排污", &r), 0);
+		T_STREQ(m->classes[r.best], "environment");
+		snprintf(path, sizeof path, "/tmp/xf-model-opt-%d.bin", (int)getpid());
+		T_INTEQ(model_save(m, path, NULL, &err), 0);
+		if (T_CHECK((l = model_load(path, &err)) != NULL))
+			T_INTEQ(l->tf, o.tf);
+		unlink(path);
+		model_free(l);
+		model_free(m);
+	}
+	corpus_release(&c);
+	sbuf_release(&err);
+}
+
 /* clang-format off */
 T_SUITE(model, { "train_predict", t_train_predict }, { "deterministic", t_deterministic },
 	{ "save_load_round_trip", t_save_load }, { "eval_math", t_eval_math },
-	{ "cross_validation", t_cv }, { "labels", t_labels }, { "load_jsonl", t_load_jsonl })
+	{ "cross_validation", t_cv }, { "labels", t_labels }, { "load_jsonl", t_load_jsonl },
+	{ "split_stratified_deterministic", t_split }, { "bootstrap_interval", t_bootstrap },
+	{ "train_options", t_train_options })
 /* clang-format on */
