@@ -232,7 +232,31 @@ static int model_train_cmd(const char *data, const char *out, const struct train
 	return rc;
 }
 
-static int model_eval_cmd(const char *path, const char *data)
+/* Each misfiled document of c: its truth, the model's choice and its probability, its text. */
+static void print_errors(const struct model *m, const struct corpus *c)
+{
+	struct model_ws *ws = model_ws_new();
+	struct model_result res;
+
+	printf("misfiled (truth -> predicted, probability, normalised text):\n");
+	for (size_t i = 0; i < c->n; i++) {
+		int best = model_predict(m, ws, c->text[i], &res) ? 0 : res.best;
+
+		size_t len = 0;
+
+		if (best == c->label[i])
+			continue;
+		for (int chars = 0; c->text[i][len] && chars < 60; chars++) /* whole characters */
+			do
+				len++;
+			while (((unsigned char)c->text[i][len] & 0xc0) == 0x80);
+		printf("%s -> %s %.2f %.*s\n", m->classes[c->label[i]], m->classes[best],
+		       res.prob[best], (int)len, c->text[i]);
+	}
+	model_ws_free(ws);
+}
+
+static int model_eval_cmd(const char *path, const char *data, int errors)
 {
 	struct corpus c = { 0 };
 	struct sbuf err = SBUF_INIT;
@@ -252,6 +276,8 @@ static int model_eval_cmd(const char *path, const char *data)
 	eval_model(m, &c, NULL, &e);
 	printf("model      %s\n", m->version);
 	eval_print(&e, m->classes, stdout);
+	if (errors)
+		print_errors(m, &c);
 	corpus_release(&c);
 	model_free(m);
 	return 0;
@@ -349,8 +375,8 @@ int cmd_model(struct xfctl *x, int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[0], "train") && !options(argc - 2, argv + 2, &o, &out, &k) &&
 	    out)
 		return model_train_cmd(argv[1], out, &o);
-	if (argc == 3 && !strcmp(argv[0], "eval"))
-		return model_eval_cmd(argv[1], argv[2]);
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "--errors"))) && !strcmp(argv[0], "eval"))
+		return model_eval_cmd(argv[1], argv[2], argc == 4);
 	if (argc >= 2 && !strcmp(argv[0], "cv") && !options(argc - 2, argv + 2, &o, &out, &k))
 		return model_cv_cmd(argv[1], k, &o);
 	return -1;

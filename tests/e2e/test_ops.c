@@ -148,8 +148,44 @@ static void t_audit_and_show(void)
 	e2e_teardown(&t);
 }
 
+/*
+ * xfctl model eval --errors lists the misfiled: a wage petition labelled
+ * environment is one, a pollution petition labelled environment is not.
+ */
+static void t_model_errors(void)
+{
+	static const char data[] =
+		"{\"id\": \"w\", \"text\": \"公司 拖欠 工资 三个月 讨薪 无果 社保 没有 缴纳\","
+		" \"label\": \"环境保护\"}\n"
+		"{\"id\": \"p\", \"text\": \"工厂 夜间 排放 废气 刺鼻 异味 噪音 污染 环境\","
+		" \"label\": \"环境保护\"}\n";
+	char path[64];
+	const char *args[] = {
+		"model", "eval", "models/xf-category.model", path, "--errors", NULL
+	};
+	struct sbuf out = SBUF_INIT;
+	struct e2e t;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/tmp/xf-errors-%d.jsonl", (int)getpid());
+	if (!T_CHECK((f = fopen(path, "w")) != NULL))
+		return;
+	fputs(data, f);
+	fclose(f);
+	if (T_CHECK(e2e_setup_db(&t, "model_errors") == 0)) {
+		T_INTEQ(e2e_xfctl(&t, &out, args), 0);
+		T_CHECK(out.buf && strstr(out.buf, "misfiled"));
+		T_CHECK(out.buf && strstr(out.buf, "environment -> labor_social_security"));
+		T_CHECK(out.buf && !strstr(out.buf, "environment -> environment"));
+		T_CHECK(out.buf && !strstr(out.buf, "排放"));
+		e2e_teardown(&t);
+	}
+	sbuf_release(&out);
+	unlink(path);
+}
+
 /* clang-format off */
-T_SUITE(e2e_ops, { "migrations_once", t_migrate_once },
+T_SUITE(e2e_ops, { "migrations_once", t_migrate_once }, { "model_eval_errors", t_model_errors },
 	{ "rules_without_catch_all_refused", t_rules_refused },
 	{ "audit_verify_and_case_show", t_audit_and_show })
 /* clang-format on */
