@@ -105,3 +105,28 @@ char *sbuf_detach(struct sbuf *sb, size_t *len)
 	sbuf_init(sb, 0);
 	return s;
 }
+
+void sbuf_add_html(struct sbuf *sb, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			sbuf_adds(sb, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(sb, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(sb, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(sb, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(sb, "&#39;");
+			break;
+		default:
+			sbuf_addch(sb, *s);
+		}
+	}
+}

@@ -36,6 +36,8 @@ void sbuf_add(struct sbuf *sb, const void *data, size_t len);
 void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addch(struct sbuf *sb, char c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as HTML text or attribute value: & < > " ' as character references. */
+void sbuf_add_html(struct sbuf *sb, const char *s);
 /* Empties the buffer and keeps its memory. */
 void sbuf_reset(struct sbuf *sb);
 /* Frees the memory; the buffer is empty and usable again. */

@@ -189,30 +189,6 @@ void board_text(json_t *board, struct sbuf *out)
 
 /* ---- the page ---- */
 
-static void esc(struct sbuf *out, const char *s)
-{
-	for (; *s; s++)
-		switch (*s) {
-		case '&':
-			sbuf_adds(out, "&amp;");
-			break;
-		case '<':
-			sbuf_adds(out, "&lt;");
-			break;
-		case '>':
-			sbuf_adds(out, "&gt;");
-			break;
-		case '"':
-			sbuf_adds(out, "&quot;");
-			break;
-		case '\'':
-			sbuf_adds(out, "&#39;");
-			break;
-		default:
-			sbuf_addch(out, *s);
-		}
-}
-
 /* The colour of t in [0, 1] between two RGB colours, as #rrggbb. */
 static void shade(struct sbuf *out, double t, unsigned lo, unsigned hi)
 {
@@ -236,7 +212,7 @@ static void shaded_td(struct sbuf *out, long n, long max, unsigned lo, unsigned 
 	sbuf_adds(out, "<td style=\"background:");
 	shade(out, t, lo, hi);
 	sbuf_addf(out, "%s\" title=\"", t > 0.6 ? ";color:#fff" : "");
-	esc(out, title);
+	sbuf_add_html(out, title);
 	sbuf_addf(out, "\">%ld", n);
 }
 
@@ -273,19 +249,19 @@ static void html_head(json_t *b, const char *self, struct sbuf *out)
 		  "<header><h1>信访态势 · 热力图与潮汐表</h1><p><a href=\"/\" style=\"color:#fff\">"
 		  "运行状态</a> · ",
 		  page_css);
-	esc(out, sval(p, "from"));
+	sbuf_add_html(out, sval(p, "from"));
 	sbuf_adds(out, " 至 ");
-	esc(out, sval(p, "to"));
+	sbuf_add_html(out, sval(p, "to"));
 	sbuf_addf(out, "（%ld 天），对比前 %ld 天；地区 ", ival(p, "days"), ival(p, "days"));
-	esc(out, *sval(b, "region") ? sval(b, "region") : "全部");
+	sbuf_add_html(out, *sval(b, "region") ? sval(b, "region") : "全部");
 	sbuf_adds(out, "</p><form method=\"get\" action=\"");
-	esc(out, self);
+	sbuf_add_html(out, self);
 	sbuf_adds(out, "\">期间 <input name=\"period\" value=\"");
-	esc(out, sval(p, "from"));
+	sbuf_add_html(out, sval(p, "from"));
 	sbuf_adds(out, "..");
-	esc(out, sval(p, "to"));
+	sbuf_add_html(out, sval(p, "to"));
 	sbuf_adds(out, "\" aria-label=\"期间\"> 地区 <input name=\"region\" value=\"");
-	esc(out, sval(b, "region"));
+	sbuf_add_html(out, sval(b, "region"));
 	sbuf_adds(out, "\" aria-label=\"地区\"> <button>查看</button> "
 		       "（期间：7d、30d、2026-11 或 起..止）</form></header>\n<main>\n");
 }
@@ -330,14 +306,14 @@ static void html_grid(json_t *b, struct sbuf *out)
 	json_array_foreach(cats, j, c)
 	{
 		sbuf_adds(out, "<th>");
-		esc(out, sval(c, "name"));
+		sbuf_add_html(out, sval(c, "name"));
 		sbuf_adds(out, "</th>");
 	}
 	sbuf_adds(out, "</tr>\n");
 	json_array_foreach(json_object_get(b, "areas"), i, a)
 	{
 		sbuf_addf(out, "<tr data-region=\"%s\"><th class=\"l\">", sval(a, "region"));
-		esc(out, *sval(a, "name") ? sval(a, "name") : sval(a, "region"));
+		sbuf_add_html(out, *sval(a, "name") ? sval(a, "name") : sval(a, "region"));
 		sbuf_addf(out, "</th><td>%ld", ival(a, "petitions"));
 		change_small(out, ival(a, "change"));
 		sbuf_adds(out, "</td>");
@@ -400,9 +376,9 @@ static void html_hotspots(json_t *b, struct sbuf *out)
 	json_array_foreach(json_object_get(b, "hotspots"), i, h)
 	{
 		sbuf_adds(out, "<tr><td class=\"l\">");
-		esc(out, *sval(h, "name") ? sval(h, "name") : sval(h, "region"));
+		sbuf_add_html(out, *sval(h, "name") ? sval(h, "name") : sval(h, "region"));
 		sbuf_adds(out, "</td><td class=\"l\">");
-		esc(out, sval(h, "category_name"));
+		sbuf_add_html(out, sval(h, "category_name"));
 		sbuf_addf(out,
 			  "</td><td>%ld</td><td>%ld</td><td class=\"up\">+%ld</td><td class=\"l\">",
 			  ival(h, "petitions"), ival(h, "previous"), ival(h, "increase"));
@@ -410,7 +386,7 @@ static void html_hotspots(json_t *b, struct sbuf *out)
 		{
 			if (j)
 				sbuf_adds(out, "、");
-			esc(out, sval(ph, "phrase"));
+			sbuf_add_html(out, sval(ph, "phrase"));
 		}
 		sbuf_adds(out, "</td></tr>\n");
 	}
@@ -437,7 +413,7 @@ static void html_index(json_t *b, struct sbuf *out)
 		double x = rval(a, "index"), w = rval(a, "index_week_ago");
 
 		sbuf_adds(out, "<tr><td class=\"l\">");
-		esc(out, *sval(a, "name") ? sval(a, "name") : sval(a, "region"));
+		sbuf_add_html(out, *sval(a, "name") ? sval(a, "name") : sval(a, "region"));
 		sbuf_addf(out,
 			  "</td><td class=\"%s\">%.1f</td><td>%.1f</td><td class=\"%s\">%+.1f"
 			  "</td></tr>\n",
@@ -469,24 +445,24 @@ static void html_escalations(json_t *b, struct sbuf *out)
 		size_t j;
 
 		sbuf_adds(out, "<tr><td class=\"l\">");
-		esc(out, sval(e, "month"));
+		sbuf_add_html(out, sval(e, "month"));
 		sbuf_addf(out, "</td><td class=\"l\">%s ",
 			  !strcmp(sval(e, "kind"), "area") ? "地区" : "部门");
-		esc(out, sval(e, "subject"));
+		sbuf_add_html(out, sval(e, "subject"));
 		sbuf_adds(out, "</td><td class=\"l\">");
-		esc(out, sval(json_object_get(e, "figures"), "name"));
+		sbuf_add_html(out, sval(json_object_get(e, "figures"), "name"));
 		sbuf_adds(out, "</td><td class=\"l\">");
 		json_array_foreach(json_object_get(json_object_get(e, "figures"), "colours"), j, c)
 		{
 			const char *colour = sval(c, "colour");
 
 			sbuf_addf(out, "<span class=\"%s\">", *colour ? colour : "");
-			esc(out, sval(c, "month"));
+			sbuf_add_html(out, sval(c, "month"));
 			sbuf_adds(out, "</span> ");
 		}
 		sbuf_addf(out, "</td><td class=\"l %s\">",
 			  json_integer_value(json_object_get(e, "level")) > 1 ? "red" : "yellow");
-		esc(out, sval(e, "action"));
+		sbuf_add_html(out, sval(e, "action"));
 		sbuf_adds(out, "</td></tr>\n");
 	}
 	if (json_array_size(json_object_get(b, "escalations")))

@@ -25,44 +25,19 @@ static const char page_css[] =
 	"ul.steps time{display:block;color:#777;font-size:13px}"
 	"footer{color:#999;font-size:12px;text-align:center;padding:8px}";
 
-void page_escape(struct sbuf *out, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			sbuf_adds(out, "&amp;");
-			break;
-		case '<':
-			sbuf_adds(out, "&lt;");
-			break;
-		case '>':
-			sbuf_adds(out, "&gt;");
-			break;
-		case '"':
-			sbuf_adds(out, "&quot;");
-			break;
-		case '\'':
-			sbuf_adds(out, "&#39;");
-			break;
-		default:
-			sbuf_addch(out, *s);
-		}
-	}
-}
-
 /* An RFC 3339 time as "2026-11-22 10:00" (its own offset's clock), escaped. */
 static void add_time(struct sbuf *out, const char *t)
 {
 	char buf[17];
 
 	if (!t || strlen(t) < 16) {
-		page_escape(out, t ? t : "");
+		sbuf_add_html(out, t ? t : "");
 		return;
 	}
 	memcpy(buf, t, 16);
 	buf[10] = ' ';
 	buf[16] = '\0';
-	page_escape(out, buf);
+	sbuf_add_html(out, buf);
 }
 
 static void head(struct sbuf *out, const char *title)
@@ -70,7 +45,7 @@ static void head(struct sbuf *out, const char *title)
 	sbuf_adds(out, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
 		       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 		       "<meta name=\"referrer\" content=\"no-referrer\"><title>");
-	page_escape(out, title);
+	sbuf_add_html(out, title);
 	sbuf_addf(out,
 		  "</title><style>%s</style></head><body>\n"
 		  "<header><h1>信访事项办理进度</h1><p>一码到底 · 全程可视</p></header>\n<main>\n",
@@ -104,7 +79,7 @@ static void item(struct sbuf *out, const char *label, const char *value, int tim
 	if (time)
 		add_time(out, value);
 	else
-		page_escape(out, value);
+		sbuf_add_html(out, value);
 	sbuf_adds(out, "</dd>");
 }
 
@@ -142,7 +117,7 @@ static void steps(struct sbuf *out, json_t *view)
 		sbuf_adds(out, "<li><time>");
 		add_time(out, sget(step, "at", NULL));
 		sbuf_adds(out, "</time>");
-		page_escape(out, sget(step, "text", NULL));
+		sbuf_add_html(out, sget(step, "text", NULL));
 		sbuf_adds(out, "</li>");
 	}
 	sbuf_adds(out, "</ul></section>\n");

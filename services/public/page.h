@@ -16,7 +16,5 @@ void page_case(json_t *view, struct sbuf *out);
 void page_not_found(struct sbuf *out);
 /* The page of too many lookups into out. */
 void page_too_many(struct sbuf *out);
-/* Appends s HTML-escaped (& < > " ') to out. */
-void page_escape(struct sbuf *out, const char *s);
 
 #endif

@@ -261,8 +261,7 @@ void check_run(struct e2e *t, const struct check_run *run, int allow_redelivery)
 	free(r);
 }
 
-/* The embedded JSON schemas, loaded once. */
-static struct jschema_set *schemas(void)
+struct jschema_set *check_schema_set(void)
 {
 	static struct jschema_set *set;
 
@@ -312,7 +311,8 @@ void check_schemas(struct e2e *t)
 		if (!name)
 			continue;
 		checked++;
-		if (!t->msgs[i].json || jschema_validate(schemas(), name, t->msgs[i].json, &err)) {
+		if (!t->msgs[i].json ||
+		    jschema_validate(check_schema_set(), name, t->msgs[i].json, &err)) {
 			if (bad++ < 5)
 				fprintf(stderr, "    %s message against %s: %s\n", t->msgs[i].topic,
 					name, err.buf);

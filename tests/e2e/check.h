@@ -6,6 +6,7 @@
 
 #include "e2e.h"
 #include "gen.h"
+#include "jschema.h"
 
 /* Outputs for one published event, found among the collected messages. */
 struct check_seen {
@@ -89,6 +90,9 @@ int check_cases_at_least(struct e2e *t, void *arg);
  */
 void check_updates(struct e2e *t, const char *case_id, const char *const *personal,
 		   const char *statuses);
+
+/* The embedded JSON schemas (schemas/xf.*.json), loaded once. */
+struct jschema_set *check_schema_set(void);
 
 /* Asserts every collected output message conforms to its JSON Schema. */
 void check_schemas(struct e2e *t);

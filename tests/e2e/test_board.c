@@ -28,9 +28,8 @@
 #include <unistd.h>
 
 #include "board.h"
-#include "embed.h"
 #include "jschema.h"
-#include "e2e.h"
+#include "check.h"
 #include "gen.h"
 #include "sbuf.h"
 #include "tharness.h"
@@ -287,14 +286,10 @@ static json_t *xfctl_board(struct e2e *t, const char *period, const char *region
 /* b conforms to xf.board.v1. */
 static void check_schema(json_t *b)
 {
-	const struct embed_file *f = embed_find("schemas/xf.board.v1.json");
-	struct jschema_set *set = jschema_set_new();
 	struct sbuf err = SBUF_INIT;
 
-	T_CHECK(f && jschema_add(set, f->data, f->len, &err) == 0);
-	if (!T_CHECK(jschema_validate(set, "xf.board.v1", b, &err) == 0))
+	if (!T_CHECK(jschema_validate(check_schema_set(), "xf.board.v1", b, &err) == 0))
 		fprintf(stderr, "    %s\n", err.buf);
-	jschema_set_free(set);
 	sbuf_release(&err);
 }
 

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 
 #include "check.h"
-#include "embed.h"
 #include "jschema.h"
 #include "querycode.h"
 #include "sbuf.h"
@@ -152,19 +151,6 @@ static int no_personal(const char *what, const char *text)
 	return ok;
 }
 
-static struct jschema_set *schemas(void)
-{
-	static struct jschema_set *set;
-
-	if (set)
-		return set;
-	set = jschema_set_new();
-	for (size_t i = 0; i < embed_nfiles; i++)
-		if (!strncmp(embed_files[i].path, "schemas/xf.", 11))
-			jschema_add(set, embed_files[i].data, embed_files[i].len, NULL);
-	return set;
-}
-
 struct lookup {
 	const struct pubd *p;
 	const char *case_id, *status;
@@ -218,7 +204,7 @@ static void check_json(struct lookup *l, int stage, const char *steps)
 
 	if (!T_CHECK(v != NULL))
 		return;
-	T_CHECK(jschema_validate(schemas(), "xf.public_case.v1", v, &err) == 0);
+	T_CHECK(jschema_validate(check_schema_set(), "xf.public_case.v1", v, &err) == 0);
 	if (err.len)
 		fprintf(stderr, "    %s\n", err.buf);
 	T_INTEQ(json_integer_value(json_object_get(v, "stage")), stage);

@@ -148,7 +148,7 @@ static void t_page(void)
 	T_CHECK(strstr(out.buf, "2026-11-22 10:00") != NULL);
 	T_CHECK(strstr(out.buf, "<script") == NULL);
 	sbuf_reset(&out);
-	page_escape(&out, "a&b\"c'd<e>");
+	sbuf_add_html(&out, "a&b\"c'd<e>");
 	T_STREQ(out.buf, "a&amp;b&quot;c&#39;d&lt;e&gt;");
 	sbuf_reset(&out);
 	page_not_found(&out);
