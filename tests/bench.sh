@@ -19,7 +19,8 @@
 #      (tests/bench/history.sql);
 #   6. the classifier's figures (bin/bench-classify; on the held-out split
 #      of the corpus, the test part of the old settings beside the shipped
-#      model's, both forms; 5-fold cross-validation on the training part);
+#      model's, both forms and through the whole classifier; 5-fold
+#      cross-validation on the training part);
 #   in (2) and (5), what the board's figures (migration 017) cost per dispatch
 #   batch beside the batch's own write.
 # Each pipeline run has its own database and consumer groups; the topics
@@ -317,6 +318,11 @@ for line in open(sys.argv[1]):
         side_by_side "$work/old.$form" "$work/new.$form"
         echo
     done
+    echo "== held-out test part through the whole classifier (model, keyword table, other: --whole)"
+    "$bin/xfctl" model eval "$work/old.model" "$s/test.jsonl" --whole >"$work/old.whole"
+    "$bin/xfctl" model eval models/xf-category.model "$s/test.jsonl" --whole >"$work/new.whole"
+    side_by_side "$work/old.whole" "$work/new.whole"
+    echo
     echo "== 5-fold stratified cross-validation on the training part (the shipped model's settings)"
     "$bin/xfctl" model cv "$s/train.jsonl" -k 5 "${NEW_OPTS[@]}"
 }

@@ -13,6 +13,7 @@
 #include "classify/phrase.h"
 #include "classify/policy.h"
 #include "sbuf.h"
+#include "utf8.h"
 #include "util.h"
 #include "vocab.h"
 #include "xalloc.h"
@@ -265,12 +266,31 @@ static int starter_tables(struct classifier *cl, struct sbuf *err)
 		       : 0;
 }
 
+/* The model's classes as categories; -1 with err if one is not a code. */
+static int map_classes(struct classifier *cl, const char *name, struct sbuf *err)
+{
+	memset(cl->trained, 0, sizeof cl->trained);
+	for (int c = 0; c < cl->model->nclasses; c++) {
+		cl->model_cat[c] = vocab_category_index(cl->model->classes[c]);
+		if (cl->model_cat[c] < 0) {
+			sbuf_addf(err, "%s: class %s is not a taxonomy code", name,
+				  cl->model->classes[c]);
+			return -1;
+		}
+		cl->trained[cl->model_cat[c]] = 1;
+	}
+	return 0;
+}
+
 int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *err)
 {
 	memset(cl, 0, sizeof *cl);
 	sbuf_init(&cl->text, 0);
 	sbuf_init(&cl->subject, 0);
 	cl->low_confidence = 0.5;
+	cl->other_below = CLASSIFIER_OTHER_BELOW;
+	cl->other_short = CLASSIFIER_OTHER_SHORT;
+	cl->keyword_strong = CLASSIFIER_KEYWORD_STRONG;
 	classifier_risk_default(&cl->risk);
 	cl->nz = normalizer_new(err);
 	if (!cl->nz || starter_tables(cl, err))
@@ -279,16 +299,18 @@ int classifier_init(struct classifier *cl, const char *model_path, struct sbuf *
 		return 0;
 	cl->model = model_load(model_path, err);
 	cl->ws = model_ws_new();
-	for (int c = 0; cl->model && c < cl->model->nclasses; c++) {
-		cl->model_cat[c] = vocab_category_index(cl->model->classes[c]);
-		if (cl->model_cat[c] < 0) {
-			sbuf_addf(err, "%s: class %s is not a taxonomy code", model_path,
-				  cl->model->classes[c]);
-			return -1;
-		}
-		cl->trained[cl->model_cat[c]] = 1;
-	}
-	return cl->model ? 0 : -1;
+	return cl->model ? map_classes(cl, model_path, err) : -1;
+}
+
+int classifier_use_model(struct classifier *cl, struct model *m, struct sbuf *err)
+{
+	if (!cl->model_borrowed)
+		model_free(cl->model);
+	cl->model = m;
+	cl->model_borrowed = 1;
+	if (!cl->ws)
+		cl->ws = model_ws_new();
+	return map_classes(cl, m->version, err);
 }
 
 void classifier_release(struct classifier *cl)
@@ -298,7 +320,8 @@ void classifier_release(struct classifier *cl)
 	table_free(cl->table);
 	policy_table_free(cl->policies);
 	free(cl->cat_hits);
-	model_free(cl->model);
+	if (!cl->model_borrowed)
+		model_free(cl->model);
 	model_ws_free(cl->ws);
 	sbuf_release(&cl->text);
 	sbuf_release(&cl->subject);
@@ -349,12 +372,14 @@ static void decide_with_model(struct classifier *cl, const double *kw, struct cl
 		r.claim = r.prob[r.best = 0] = 0; /* no known feature at all */
 	json_array_clear(out->top);
 	mk = kw[cl->model_cat[r.best]];
-	if (u >= 0 && kw[u] >= CLASSIFIER_KEYWORD_STRONG && kw[u] > mk) {
+	if (u >= 0 && kw[u] >= cl->keyword_strong && kw[u] > mk &&
+	    kw[u] / (kw[u] + 3.0) > r.claim) {
 		out->category = vocab_categories[u].code;
 		out->confidence = kw[u] / (kw[u] + 3.0);
 		json_array_append_new(out->top, top_entry(out->category, out->confidence));
-	} else if (r.claim < CLASSIFIER_OTHER_BELOW && mk < 3 && (u < 0 || kw[u] < 3)) {
-		/* no class claims it and no keyword backs the model's guess */
+	} else if (r.claim < cl->other_below && mk < 3 && (u < 0 || kw[u] < 3) &&
+		   (r.claim == 0 || utf8_len(cl->text.buf) < (size_t)cl->other_short)) {
+		/* short, no class claims it and no keyword backs the model's guess */
 		out->category = "other";
 		out->confidence = 1.0 - r.claim;
 		json_array_append_new(out->top, top_entry("other", out->confidence));

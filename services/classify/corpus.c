@@ -139,10 +139,10 @@ void eval_class(const struct eval *e, int c, double *p, double *r, double *f1)
 {
 	long tp = e->confusion[c][c], predicted = 0, actual = 0;
 
-	for (int k = 0; k < e->nclasses; k++) {
+	for (int k = 0; k < e->nclasses; k++)
 		predicted += e->confusion[k][c];
+	for (int k = 0; k < e->nclasses + e->elsewhere; k++)
 		actual += e->confusion[c][k];
-	}
 	*p = predicted ? (double)tp / (double)predicted : 0;
 	*r = actual ? (double)tp / (double)actual : 0;
 	*f1 = *p + *r > 0 ? 2 * *p * *r / (*p + *r) : 0;
@@ -174,15 +174,16 @@ void eval_print(const struct eval *e, char *const *classes, FILE *out)
 	for (int c = 0; c < e->nclasses; c++) {
 		long n = 0;
 
-		for (int k = 0; k < e->nclasses; k++)
+		for (int k = 0; k < e->nclasses + e->elsewhere; k++)
 			n += e->confusion[c][k];
 		eval_class(e, c, &p, &r, &f1);
 		fprintf(out, "%-24s %9.4f %9.4f %9.4f %7ld\n", classes[c], p, r, f1, n);
 	}
-	fprintf(out, "\nconfusion (rows: truth, columns: predicted, in class order)\n");
+	fprintf(out, "\nconfusion (rows: truth, columns: predicted, in class order%s)\n",
+		e->elsewhere ? ", then elsewhere" : "");
 	for (int c = 0; c < e->nclasses; c++) {
 		fprintf(out, "%-24s", classes[c]);
-		for (int k = 0; k < e->nclasses; k++)
+		for (int k = 0; k < e->nclasses + e->elsewhere; k++)
 			fprintf(out, " %5ld", e->confusion[c][k]);
 		fputc('\n', out);
 	}
@@ -237,8 +238,21 @@ static int *stratified_folds(const struct corpus *c, int k)
 	return fold;
 }
 
+static void judge_model(void *arg, const struct model *m, const struct corpus *c,
+			const unsigned char *test, struct eval *e)
+{
+	(void)arg;
+	eval_model(m, c, test, e);
+}
+
 int corpus_cv(const struct corpus *c, int k, const struct train_opts *o, struct eval *e,
 	      struct sbuf *err)
+{
+	return corpus_cv_judged(c, k, o, judge_model, NULL, e, err);
+}
+
+int corpus_cv_judged(const struct corpus *c, int k, const struct train_opts *o, cv_judge_fn judge,
+		     void *arg, struct eval *e, struct sbuf *err)
 {
 	int *fold = stratified_folds(c, k);
 	unsigned char *train = xmalloc(c->n), *test = xmalloc(c->n);
@@ -257,7 +271,7 @@ int corpus_cv(const struct corpus *c, int k, const struct train_opts *o, struct 
 			rc = -1;
 			break;
 		}
-		eval_model(m, c, test, e);
+		judge(arg, m, c, test, e);
 		model_free(m);
 	}
 	free(fold);

@@ -25,6 +25,10 @@ const char *corpus_label_code(const char *label);
 
 struct eval {
 	int nclasses;
+	/* 1: column nclasses counts documents given a category that is none of
+	 * the classes (the whole classifier's other and untrained categories):
+	 * a miss for their class, a prediction for none */
+	int elsewhere;
 	long confusion[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES]; /* [truth][predicted] */
 	long n;
 	double predict_ms; /* time spent in model_predict */
@@ -47,5 +51,11 @@ void eval_model(const struct model *m, const struct corpus *c, const unsigned ch
 /* Stratified k-fold cross-validation (seeded, so repeatable) into e. */
 int corpus_cv(const struct corpus *c, int k, const struct train_opts *o, struct eval *e,
 	      struct sbuf *err);
+/* The same, each fold's model judged by judge(arg, m, c, test, e) instead of
+ * eval_model() (xfctl model cv --whole runs the whole classifier). */
+typedef void (*cv_judge_fn)(void *arg, const struct model *m, const struct corpus *c,
+			    const unsigned char *test, struct eval *e);
+int corpus_cv_judged(const struct corpus *c, int k, const struct train_opts *o, cv_judge_fn judge,
+		     void *arg, struct eval *e, struct sbuf *err);
 
 #endif

@@ -88,7 +88,7 @@ static unsigned short *cells(const struct eval *e)
 	size_t d = 0;
 
 	for (int t = 0; t < e->nclasses; t++)
-		for (int p = 0; p < e->nclasses; p++)
+		for (int p = 0; p < e->nclasses + e->elsewhere; p++)
 			for (long j = 0; j < e->confusion[t][p]; j++)
 				doc[d++] = (unsigned short)(t * MODEL_MAX_CLASSES + p);
 	return doc;
@@ -104,6 +104,7 @@ void eval_bootstrap(const struct eval *e, int resamples, uint64_t seed, double *
 	for (int s = 0; s < resamples; s++) {
 		memset(&r, 0, sizeof r);
 		r.nclasses = e->nclasses;
+		r.elsewhere = e->elsewhere;
 		for (long j = 0; j < e->n; j++) {
 			unsigned short cell = doc[splitmix_next(&seed) % (uint64_t)e->n];
 

@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include "classify/classifier.h"
 #include "classify/corpus.h"
 #include "classify/split.h"
 #include "util.h"
@@ -232,6 +233,18 @@ static int model_train_cmd(const char *data, const char *out, const struct train
 	return rc;
 }
 
+/* The first 60 characters of text, for a line of --errors. */
+static int head_len(const char *text)
+{
+	size_t len = 0;
+
+	for (int chars = 0; text[len] && chars < 60; chars++) /* whole characters */
+		do
+			len++;
+		while (((unsigned char)text[len] & 0xc0) == 0x80);
+	return (int)len;
+}
+
 /* Each misfiled document of c: its truth, the model's choice and its probability, its text. */
 static void print_errors(const struct model *m, const struct corpus *c)
 {
@@ -242,26 +255,124 @@ static void print_errors(const struct model *m, const struct corpus *c)
 	for (size_t i = 0; i < c->n; i++) {
 		int best = model_predict(m, ws, c->text[i], &res) ? 0 : res.best;
 
-		size_t len = 0;
-
-		if (best == c->label[i])
-			continue;
-		for (int chars = 0; c->text[i][len] && chars < 60; chars++) /* whole characters */
-			do
-				len++;
-			while (((unsigned char)c->text[i][len] & 0xc0) == 0x80);
-		printf("%s -> %s %.2f %.*s\n", m->classes[c->label[i]], m->classes[best],
-		       res.prob[best], (int)len, c->text[i]);
+		if (best != c->label[i])
+			printf("%s -> %s %.2f %.*s\n", m->classes[c->label[i]], m->classes[best],
+			       res.prob[best], head_len(c->text[i]), c->text[i]);
 	}
 	model_ws_free(ws);
 }
 
-static int model_eval_cmd(const char *path, const char *data, int errors)
+/* The class of category code among c's classes, or c->nclasses (elsewhere). */
+static int class_of(const struct corpus *c, const char *code)
+{
+	int k = 0;
+
+	while (k < c->nclasses && strcmp(c->classes[k], code))
+		k++;
+	return k;
+}
+
+/* xfctl model eval|cv --whole: the classifier as xf-classify runs it. */
+struct whole {
+	int on, errors;
+	double other_below, keyword_strong; /* < 0: the classifier's defaults */
+	struct classifier cl;
+	long where[VOCAB_NCATEGORIES]; /* documents given each category outside the classes */
+};
+
+/* Options --whole, --other-below X, --keyword-strong X taken out of argv;
+ * returns the arguments left. */
+static int whole_options(int argc, char **argv, struct whole *w)
+{
+	int left = 0;
+
+	w->other_below = w->keyword_strong = -1;
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--whole"))
+			w->on = 1;
+		else if (!strcmp(argv[i], "--other-below") && i + 1 < argc)
+			w->other_below = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--keyword-strong") && i + 1 < argc)
+			w->keyword_strong = atof(argv[++i]);
+		else
+			argv[left++] = argv[i];
+	return left;
+}
+
+/* A classifier for w with model_path's model (NULL: none yet); 0 or 1. */
+static int whole_init(struct whole *w, const char *model_path)
+{
+	struct sbuf err = SBUF_INIT;
+
+	if (classifier_init(&w->cl, model_path, &err)) {
+		classifier_release(&w->cl);
+		return xfctl_fail(model_path ? model_path : "classifier", &err);
+	}
+	if (w->other_below >= 0)
+		w->cl.other_below = w->other_below;
+	if (w->keyword_strong >= 0)
+		w->cl.keyword_strong = w->keyword_strong;
+	return 0;
+}
+
+/*
+ * The documents of c where test[i] (NULL: all) through classifier_text():
+ * the model, the starter keyword table for the categories the model does
+ * not know, `other` when nothing claims the text; into e with its elsewhere
+ * column, the misfiled printed if asked. m: the fold's model, or NULL for
+ * the one the classifier loaded.
+ */
+static void whole_judge(void *arg, const struct model *m, const struct corpus *c,
+			const unsigned char *test, struct eval *e)
+{
+	struct whole *w = arg;
+	struct sbuf err = SBUF_INIT;
+	double t0 = now_ms();
+
+	if (m && classifier_use_model(&w->cl, (struct model *)m, &err)) {
+		/* cannot be: corpus classes are taxonomy codes */
+		fprintf(stderr, "xfctl model: %s\n", err.buf);
+		exit(1);
+	}
+	e->nclasses = c->nclasses;
+	e->elsewhere = 1;
+	for (size_t i = 0; i < c->n; i++) {
+		struct classifier_text ct;
+		int k;
+
+		if (test && !test[i])
+			continue;
+		classifier_text(&w->cl, "", c->text[i], NULL, &ct);
+		k = class_of(c, ct.category);
+		eval_add(e, c->label[i], k);
+		if (k == c->nclasses)
+			w->where[vocab_category_index(ct.category)]++;
+		if (w->errors && k != c->label[i])
+			printf("%s -> %s %.2f %.*s\n", c->classes[c->label[i]], ct.category,
+			       ct.confidence, head_len(c->text[i]), c->text[i]);
+		classifier_text_release(&ct);
+	}
+	e->predict_ms += now_ms() - t0;
+}
+
+static void whole_print(const struct whole *w)
+{
+	printf("through the whole classifier: keyword table %s, other below a claim of %g, "
+	       "keywords outweigh at %g\nelsewhere ",
+	       classifier_keywords_version(&w->cl), w->cl.other_below, w->cl.keyword_strong);
+	for (int k = 0; k < VOCAB_NCATEGORIES; k++)
+		if (w->where[k])
+			printf(" %s %ld", vocab_categories[k].code, w->where[k]);
+	printf("\n");
+}
+
+static int model_eval_cmd(const char *path, const char *data, int errors, struct whole *w)
 {
 	struct corpus c = { 0 };
 	struct sbuf err = SBUF_INIT;
 	struct model *m = model_load(path, &err);
 	struct eval e = { 0 };
+	int rc = 0;
 
 	if (!m)
 		return xfctl_fail(path, &err);
@@ -273,17 +384,28 @@ static int model_eval_cmd(const char *path, const char *data, int errors)
 		model_free(m);
 		return 1;
 	}
-	eval_model(m, &c, NULL, &e);
-	printf("model      %s\n", m->version);
-	eval_print(&e, m->classes, stdout);
-	if (errors)
+	w->errors = errors;
+	if (w->on && errors)
+		printf("misfiled (truth -> category, confidence, normalised text):\n");
+	if (w->on && !(rc = whole_init(w, path))) {
+		whole_judge(w, NULL, &c, NULL, &e);
+		whole_print(w);
+		classifier_release(&w->cl);
+	} else if (!w->on) {
+		eval_model(m, &c, NULL, &e);
+	}
+	if (!rc) {
+		printf("model      %s\n", m->version);
+		eval_print(&e, m->classes, stdout);
+	}
+	if (!rc && errors && !w->on)
 		print_errors(m, &c);
 	corpus_release(&c);
 	model_free(m);
-	return 0;
+	return rc;
 }
 
-static int model_cv_cmd(const char *data, int k, const struct train_opts *o)
+static int model_cv_cmd(const char *data, int k, const struct train_opts *o, struct whole *w)
 {
 	struct corpus c = { 0 };
 	struct sbuf err = SBUF_INIT;
@@ -294,7 +416,16 @@ static int model_cv_cmd(const char *data, int k, const struct train_opts *o)
 		corpus_release(&c);
 		return 1;
 	}
-	rc = corpus_cv(&c, k, o, &e, &err);
+	if (w->on && whole_init(w, NULL)) {
+		corpus_release(&c);
+		return 1;
+	}
+	rc = w->on ? corpus_cv_judged(&c, k, o, whole_judge, w, &e, &err)
+		   : corpus_cv(&c, k, o, &e, &err);
+	if (w->on && !rc)
+		whole_print(w);
+	if (w->on)
+		classifier_release(&w->cl);
 	if (rc) {
 		xfctl_fail("cv", &err);
 	} else {
@@ -367,17 +498,23 @@ int cmd_model(struct xfctl *x, int argc, char **argv)
 	uint64_t seed = 0;
 	int pct = 20;
 
+	struct whole w = { 0 };
+
 	(void)x;
 	train_opts_default(&o);
+	if (argc >= 1 && (!strcmp(argv[0], "eval") || !strcmp(argv[0], "cv")))
+		argc = whole_options(argc, argv, &w);
 	if (argc >= 2 && !strcmp(argv[0], "split") &&
 	    !split_options(argc - 2, argv + 2, &dir, &seed, &pct))
 		return model_split_cmd(argv[1], dir, seed, pct);
 	if (argc >= 2 && !strcmp(argv[0], "train") && !options(argc - 2, argv + 2, &o, &out, &k) &&
 	    out)
 		return model_train_cmd(argv[1], out, &o);
-	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "--errors"))) && !strcmp(argv[0], "eval"))
-		return model_eval_cmd(argv[1], argv[2], argc == 4);
+	if (argc >= 3 && !strcmp(argv[0], "eval")) {
+		if (argc == 3 || (argc == 4 && !strcmp(argv[3], "--errors")))
+			return model_eval_cmd(argv[1], argv[2], argc == 4, &w);
+	}
 	if (argc >= 2 && !strcmp(argv[0], "cv") && !options(argc - 2, argv + 2, &o, &out, &k))
-		return model_cv_cmd(argv[1], k, &o);
+		return model_cv_cmd(argv[1], k, &o, &w);
 	return -1;
 }

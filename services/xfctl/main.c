@@ -34,7 +34,7 @@ static const struct command {
 	  cmd_publish },
 	{ "model",
 	  "split DATA --seed N [--test-pct 20] -o DIR | train DATA -o MODEL [-C X ...] | "
-	  "eval MODEL DATA [--errors] | cv TRAIN [-k 5 ...]",
+	  "eval MODEL DATA [--errors] [--whole] | cv TRAIN [-k 5 ...]",
 	  "train and judge the category model on labelled JSON lines", cmd_model },
 	{ "calendar", "import FILE | show [YEAR]",
 	  "the working-day calendar (holidays and adjusted working days)", cmd_calendar },

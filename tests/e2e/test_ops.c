@@ -151,6 +151,8 @@ static void t_audit_and_show(void)
 /*
  * xfctl model eval --errors lists the misfiled: a wage petition labelled
  * environment is one, a pollution petition labelled environment is not.
+ * With --whole the classifier decides as xf-classify does: a short
+ * consultation is `other`, counted in the elsewhere column.
  */
 static void t_model_errors(void)
 {
@@ -158,11 +160,14 @@ static void t_model_errors(void)
 		"{\"id\": \"w\", \"text\": \"公司 拖欠 工资 三个月 讨薪 无果 社保 没有 缴纳\","
 		" \"label\": \"环境保护\"}\n"
 		"{\"id\": \"p\", \"text\": \"工厂 夜间 排放 废气 刺鼻 异味 噪音 污染 环境\","
-		" \"label\": \"环境保护\"}\n";
+		" \"label\": \"环境保护\"}\n"
+		"{\"id\": \"q\", \"text\": \"想 咨询 一下 办事 流程 谢谢\", \"label\": \"环境保护\"}\n";
 	char path[64];
 	const char *args[] = {
 		"model", "eval", "models/xf-category.model", path, "--errors", NULL
 	};
+	const char *whole[] = { "model",   "eval", "models/xf-category.model", path, "--errors",
+				"--whole", NULL };
 	struct sbuf out = SBUF_INIT;
 	struct e2e t;
 	FILE *f;
@@ -178,6 +183,12 @@ static void t_model_errors(void)
 		T_CHECK(out.buf && strstr(out.buf, "environment -> labor_social_security"));
 		T_CHECK(out.buf && !strstr(out.buf, "environment -> environment"));
 		T_CHECK(out.buf && !strstr(out.buf, "排放"));
+		sbuf_reset(&out);
+		T_INTEQ(e2e_xfctl(&t, &out, whole), 0);
+		T_CHECK(out.buf && strstr(out.buf, "environment -> labor_social_security"));
+		T_CHECK(out.buf && strstr(out.buf, "environment -> other"));
+		T_CHECK(out.buf && strstr(out.buf, "elsewhere  other 1\n"));
+		T_CHECK(out.buf && strstr(out.buf, "accuracy   0.3333"));
 		e2e_teardown(&t);
 	}
 	sbuf_release(&out);

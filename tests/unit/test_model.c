@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classify/classifier.h"
 #include "classify/corpus.h"
 #include "classify/split.h"
 #include "tharness.h"
@@ -174,6 +175,77 @@ static void t_eval_math(void)
 	eval_class(&e, 1, &p, &r, &f1);
 	T_CHECK(fabs(p - 0.5) < 1e-12 && fabs(r - 0.5) < 1e-12 && fabs(f1 - 0.5) < 1e-12);
 	T_CHECK(fabs(eval_macro_f1(&e) - (2.0 / 3 + 0.5) / 2) < 1e-12);
+}
+
+/* With the elsewhere column, a document given a category that is none of
+ * the classes is a miss for its class and a prediction for none. */
+static void t_eval_elsewhere(void)
+{
+	struct eval e = { 0 };
+	double p, r, f1, lo, hi;
+
+	e.nclasses = 2;
+	e.elsewhere = 1;
+	eval_add(&e, 0, 0), eval_add(&e, 0, 2), eval_add(&e, 1, 1), eval_add(&e, 1, 1);
+	T_CHECK(fabs(eval_accuracy(&e) - 0.75) < 1e-12);
+	eval_class(&e, 0, &p, &r, &f1);
+	T_CHECK(fabs(p - 1) < 1e-12 && fabs(r - 0.5) < 1e-12);
+	eval_class(&e, 1, &p, &r, &f1);
+	T_CHECK(fabs(f1 - 1) < 1e-12);
+	eval_bootstrap(&e, 200, 7, &lo, &hi); /* resamples keep the column */
+	T_CHECK(lo < hi && hi <= 1.0);
+}
+
+/* What xf-classify decides with a model: the model's class for a long text
+ * it barely claims, "other" for a short one, and a category it does not
+ * know only when that category's keyword confidence beats its claim. */
+static void t_whole_decision(void)
+{
+	struct corpus c;
+	struct model *m = small_model(&c);
+	struct classifier cl;
+	struct classifier_text t;
+	struct model_result r;
+	struct sbuf err = SBUF_INIT;
+	/* 36 characters the model has never seen, but 工资 */
+	const char *vague = "我们这里的情况一直都是这样请领导关心一下看看到底怎么回事工资呢谢谢您",
+		   *brief = "请领导关心一下到底怎么样不行呢";
+	/* 拆迁 4 + 强拆 4 + 补偿款 3: confidence 11 / 14 */
+	const char *sure = "公司拖欠工资三个月讨薪无果工资社保没交拖欠工资拆迁强拆补偿款",
+		   *unsure = "我们这里拆迁强拆补偿款一直都是这样请领导关心一下工资";
+
+	T_INTEQ(classifier_init(&cl, NULL, &err), 0);
+	T_INTEQ(classifier_use_model(&cl, m, &err), 0);
+	T_INTEQ(predict(m, vague, &r), 0);
+	T_CHECK(r.claim < CLASSIFIER_OTHER_BELOW); /* the case is the one meant */
+	classifier_text(&cl, "", vague, NULL, &t);
+	T_CHECK(strcmp(t.category, "other") != 0);
+	classifier_text_release(&t);
+	T_INTEQ(predict(m, brief, &r), 0);
+	T_CHECK(r.claim < CLASSIFIER_OTHER_BELOW);
+	classifier_text(&cl, "", brief, NULL, &t);
+	T_STREQ(t.category, "other");
+	classifier_text_release(&t);
+
+	T_INTEQ(predict(m, sure, &r), 0);
+	T_CHECK(r.claim > 11.0 / 14);
+	classifier_text(&cl, "", sure, NULL, &t);
+	T_STREQ(t.category, "labor_social_security");
+	classifier_text_release(&t);
+	T_INTEQ(predict(m, unsure, &r), 0);
+	T_CHECK(r.claim < 11.0 / 14);
+	classifier_text(&cl, "", unsure, NULL, &t);
+	T_STREQ(t.category, "land_acquisition");
+	classifier_text_release(&t);
+	cl.keyword_strong = 12; /* the threshold holds too */
+	classifier_text(&cl, "", unsure, NULL, &t);
+	T_CHECK(strcmp(t.category, "land_acquisition") != 0);
+	classifier_text_release(&t);
+
+	classifier_release(&cl);
+	model_free(m);
+	corpus_release(&c);
+	sbuf_release(&err);
 }
 
 static void t_cv(void)
@@ -361,5 +433,6 @@ T_SUITE(model, { "train_predict", t_train_predict }, { "deterministic", t_determ
 	{ "save_load_round_trip", t_save_load }, { "eval_math", t_eval_math },
 	{ "cross_validation", t_cv }, { "labels", t_labels }, { "load_jsonl", t_load_jsonl },
 	{ "split_stratified_deterministic", t_split }, { "bootstrap_interval", t_bootstrap },
-	{ "train_options", t_train_options })
+	{ "train_options", t_train_options }, { "eval_elsewhere", t_eval_elsewhere },
+	{ "whole_decision", t_whole_decision })
 /* clang-format on */
