@@ -19,7 +19,8 @@
 #      (tests/bench/history.sql);
 #   6. the classifier's figures (bin/bench-classify; on the held-out split
 #      of the corpus, the test part of the old settings beside the shipped
-#      model's, both forms and through the whole classifier; 5-fold
+#      model's, on the pre-tokenised, spaceless and raw-looking forms
+#      (tests/rawsim.py) and through the whole classifier; 5-fold
 #      cross-validation on the training part);
 #   in (2) and (5), what the board's figures (migration 017) cost per dispatch
 #   batch beside the batch's own write.
@@ -307,22 +308,26 @@ for line in open(sys.argv[1]):
     d = json.loads(line); d["text"] = d["text"].replace(" ", "")
     print(json.dumps(d, ensure_ascii=False))' "$data" >"$work/plain.jsonl"
     opencc -c s2t.json -i "$work/plain.jsonl" -o "$work/traditional.jsonl"
+    # the test part made to look raw: stop words, punctuation, full width (a proxy)
+    /usr/bin/python3 tests/rawsim.py "$s/test.jsonl" "$s/test_rawsim.jsonl" --seed 1
     echo "== classifier speed, memory, traditional text"
     "$bin/bench-classify" models/xf-category.model "$work/plain.jsonl" "$work/traditional.jsonl"
     echo
     "$bin/xfctl" model train "$s/train.jsonl" -o "$work/old.model" "${OLD_OPTS[@]}" >/dev/null
-    for form in test test_raw; do
+    for form in test test_raw test_rawsim; do
         echo "== held-out test part ($form.jsonl, $(wc -l <"$s/$form.jsonl") petitions)"
         "$bin/xfctl" model eval "$work/old.model" "$s/$form.jsonl" >"$work/old.$form"
         "$bin/xfctl" model eval models/xf-category.model "$s/$form.jsonl" >"$work/new.$form"
         side_by_side "$work/old.$form" "$work/new.$form"
         echo
     done
-    echo "== held-out test part through the whole classifier (model, keyword table, other: --whole)"
-    "$bin/xfctl" model eval "$work/old.model" "$s/test.jsonl" --whole >"$work/old.whole"
-    "$bin/xfctl" model eval models/xf-category.model "$s/test.jsonl" --whole >"$work/new.whole"
-    side_by_side "$work/old.whole" "$work/new.whole"
-    echo
+    for form in test test_rawsim; do
+        echo "== held-out test part ($form.jsonl) through the whole classifier (--whole)"
+        "$bin/xfctl" model eval "$work/old.model" "$s/$form.jsonl" --whole >"$work/old.whole"
+        "$bin/xfctl" model eval models/xf-category.model "$s/$form.jsonl" --whole >"$work/new.whole"
+        side_by_side "$work/old.whole" "$work/new.whole"
+        echo
+    done
     echo "== 5-fold stratified cross-validation on the training part (the shipped model's settings)"
     "$bin/xfctl" model cv "$s/train.jsonl" -k 5 "${NEW_OPTS[@]}"
 }

@@ -15,6 +15,7 @@ struct model_ws *model_ws_new(void)
 {
 	struct model_ws *ws = xcalloc(1, sizeof *ws);
 
+	sbuf_init(&ws->kept, 0);
 	return ws;
 }
 
@@ -27,6 +28,10 @@ void model_ws_free(struct model_ws *ws)
 	free(ws->tag);
 	free(ws->pos);
 	free(ws->feat);
+	seg_scratch_release(&ws->sc);
+	sbuf_release(&ws->kept);
+	free(ws->wstart);
+	free(ws->wlen);
 	free(ws);
 }
 
@@ -103,22 +108,89 @@ static inline void count(struct model_ws *ws, uint32_t mask, uint32_t bucket, ui
 	ws->feat[ws->nfeat++] = (struct slot){ bucket, 1, start, (uint32_t)n };
 }
 
-/* Counts the text's 1..ngram_max-grams: the distinct ones into ws->feat. */
-void model_extract(struct model_ws *ws, const char *text, int bits, int ngram_max)
+/* segment_fn: appends a kept word to ws->kept and notes its span. */
+static void keep_word(void *arg, const char *word, size_t len, unsigned flags)
 {
-	size_t n = decode(ws, text);
-	uint32_t mask = (1u << bits) - 1, tmask;
+	struct model_ws *ws = arg;
+	uint32_t cps = 0;
 
-	ws->text = text;
-	tmask = table_reset(ws, n * (size_t)ngram_max + 1);
+	(void)flags;
+	if (ws->nwords == ws->words_cap) {
+		ws->words_cap = ws->words_cap ? 2 * ws->words_cap : 256;
+		ws->wstart = xreallocarray(ws->wstart, ws->words_cap, sizeof *ws->wstart);
+		ws->wlen = xreallocarray(ws->wlen, ws->words_cap, sizeof *ws->wlen);
+	}
+	for (size_t i = 0; i < len; i++)
+		cps += ((unsigned char)word[i] & 0xC0) != 0x80;
+	sbuf_add(&ws->kept, word, len);
+	ws->wstart[ws->nwords] = ws->kept_cps;
+	ws->wlen[ws->nwords++] = cps;
+	ws->kept_cps += cps;
+}
+
+/* Cuts text into ws's words (without stop words if m->stop); returns the
+ * text the character n-grams are taken over: the kept words joined (the
+ * text itself, if nothing is left out: normalised text has no spaces). */
+static const char *cut_words(const struct model *m, struct model_ws *ws, const char *text)
+{
+	sbuf_reset(&ws->kept);
+	ws->nwords = 0;
+	ws->kept_cps = 0;
+	if (!m->seg)
+		return text;
+	segment_words(m->seg, &ws->sc, text, strlen(text), m->stop ? SEG_SKIP_STOP : 0, keep_word,
+		      ws);
+	return ws->kept.buf;
+}
+
+/* Word n-grams are hashed like character ones, from another seed, and a
+ * bigram continues its first word's hash past a separator no text has. */
+#define WORD_SEED 0x9747b28cu
+#define WORD_SEP 0x110000u
+
+/* The hash of word w (before hash_final), its code points from ws->cps. */
+static uint32_t word_hash(const struct model_ws *ws, uint32_t h, size_t w)
+{
+	for (uint32_t i = 0; i < ws->wlen[w]; i++)
+		h = hash_step(h, ws->cps[ws->wstart[w] + i]);
+	return h;
+}
+
+/* Counts the kept words (words >= 1) and their pairs (words == 2). */
+static void count_words(const struct model *m, struct model_ws *ws, uint32_t tmask)
+{
+	uint32_t mask = m->nbuckets - 1;
+
+	for (size_t w = 0; w < ws->nwords; w++) {
+		uint32_t h = word_hash(ws, WORD_SEED, w);
+
+		count(ws, tmask, hash_final(h) & mask, ws->wstart[w], (int)ws->wlen[w]);
+		if (m->words < 2 || w + 1 == ws->nwords)
+			continue;
+		h = word_hash(ws, hash_step(h, WORD_SEP), w + 1);
+		count(ws, tmask, hash_final(h) & mask, ws->wstart[w],
+		      (int)(ws->wlen[w] + ws->wlen[w + 1]));
+	}
+}
+
+void model_extract(const struct model *m, struct model_ws *ws, const char *text)
+{
+	const char *chars = cut_words(m, ws, text);
+	size_t n = decode(ws, chars), ngram_max = (size_t)m->ngram_max;
+	uint32_t mask = m->nbuckets - 1, tmask;
+
+	ws->text = chars;
+	tmask = table_reset(ws, n * ngram_max + 2 * ws->nwords + 1);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t h = 2166136261u;
 
-		for (int g = 1; g <= ngram_max && i + (size_t)g <= n; g++) {
-			h = hash_step(h, ws->cps[i + (size_t)g - 1]);
-			count(ws, tmask, hash_final(h) & mask, (uint32_t)i, g);
+		for (size_t g = 1; g <= ngram_max && i + g <= n; g++) {
+			h = hash_step(h, ws->cps[i + g - 1]);
+			count(ws, tmask, hash_final(h) & mask, (uint32_t)i, (int)g);
 		}
 	}
+	if (m->words)
+		count_words(m, ws, tmask);
 }
 
 /* The packed row of bucket b (model.h). */
@@ -145,7 +217,8 @@ static void keywords(const struct model *m, struct model_ws *ws, struct model_re
 		float c;
 		int j;
 
-		if (s->n < 2)
+		if (s->n < 2 ||
+		    ws->offsets[s->start + s->n] - ws->offsets[s->start] >= sizeof out->keywords[0])
 			continue;
 		r = prow(m, s->bucket);
 		c = tfidf(m, s, level_idf(m, r)) * (float)r[1 + out->best];
@@ -158,8 +231,6 @@ static void keywords(const struct model *m, struct model_ws *ws, struct model_re
 		best[j] = c;
 		uint32_t from = ws->offsets[s->start], to = ws->offsets[s->start + s->n];
 
-		if (to - from >= sizeof out->keywords[j])
-			to = from; /* longer than any n-gram of ngram_max characters */
 		memcpy(out->keywords[j], ws->text + from, to - from);
 		out->keywords[j][to - from] = '\0';
 		if (out->nkeywords < 5)
@@ -181,7 +252,7 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 	double norm = 0, sum = 0;
 
 	memset(out, 0, sizeof *out);
-	model_extract(ws, text, m->bucket_bits, m->ngram_max);
+	model_extract(m, ws, text);
 	for (size_t k = 0; k < ws->nfeat; k++) {
 		const struct slot *s = &ws->feat[k];
 		const int8_t *r = prow(m, s->bucket);
@@ -253,6 +324,7 @@ void model_free(struct model *m)
 		free(m->classes[c]);
 	free(m->rows);
 	free(m->packed);
+	segmenter_free(m->seg);
 	free(m);
 }
 
@@ -286,6 +358,11 @@ static json_t *header(const struct model *m, const double *scale)
 	for (int c = 0; c < m->nclasses; c++) {
 		json_array_append_new(json_object_get(hdr, "classes"), json_string(m->classes[c]));
 		json_array_append_new(json_object_get(hdr, "scales"), json_real(scale[c]));
+	}
+	if (m->seg) {
+		json_object_set_new(hdr, "segment", json_string(m->segment));
+		json_object_set_new(hdr, "stop", json_boolean(m->stop));
+		json_object_set_new(hdr, "words", json_integer(m->words));
 	}
 	return hdr;
 }
@@ -416,6 +493,36 @@ static int header_tf(struct model *m, json_t *hdr)
 	return -1;
 }
 
+/* The header's "segment", "stop" and "words" into m, the dictionary loaded
+ * from the directory of the model file at path; 0, or -1 with err. */
+static int header_words(struct model *m, json_t *hdr, const char *path, struct sbuf *err)
+{
+	const char *name = json_string_value(json_object_get(hdr, "segment"));
+	const char *slash = strrchr(path, '/');
+	json_int_t words = json_integer_value(json_object_get(hdr, "words"));
+	struct sbuf dict = SBUF_INIT, why = SBUF_INIT;
+
+	if (!name && !json_object_get(hdr, "words") && !json_object_get(hdr, "stop"))
+		return 0;
+	if (!name || !*name || strchr(name, '/') || strlen(name) >= sizeof m->segment ||
+	    words < 0 || words > 2) {
+		sbuf_addf(err, "%s: bad \"segment\", \"stop\" or \"words\"", path);
+		return -1;
+	}
+	if (slash)
+		sbuf_add(&dict, path, (size_t)(slash - path) + 1);
+	sbuf_adds(&dict, name);
+	m->seg = segmenter_load(dict.buf, &why);
+	if (!m->seg)
+		sbuf_addf(err, "%s: cannot load the word dictionary it names: %s", path, why.buf);
+	snprintf(m->segment, sizeof m->segment, "%s", name);
+	m->stop = json_is_true(json_object_get(hdr, "stop"));
+	m->words = (int)words;
+	sbuf_release(&dict);
+	sbuf_release(&why);
+	return m->seg ? 0 : -1;
+}
+
 struct model *model_load(const char *path, struct sbuf *err)
 {
 	FILE *f = fopen(path, "rb");
@@ -433,6 +540,10 @@ struct model *model_load(const char *path, struct sbuf *err)
 			json_array_get(json_object_get(hdr, "scales"), (size_t)c));
 	if (m && header_tf(m, hdr)) {
 		sbuf_addf(err, "%s: unknown \"tf\"", path);
+		model_free(m);
+		m = NULL;
+	}
+	if (m && header_words(m, hdr, path, err)) {
 		model_free(m);
 		m = NULL;
 	}

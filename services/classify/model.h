@@ -13,6 +13,15 @@
  * "scales": [per class], "tf": "log" (the default) | "raw" | "binary", ...}) then, little-endian, for each kept feature:
  * u32 bucket, f32 idf, int8 weight per class (times its class's scale);
  * then f32 bias per class.
+ *
+ * Words (header "segment", "stop", "words"; absent: characters only). A
+ * model with "segment": "xf-words.dict" cuts the text into words with that
+ * dictionary (segment.h), which model_load() loads from the model file's
+ * own directory. With "stop": true the stop words are left out and the
+ * character n-grams are taken over the kept words joined, so that raw text
+ * looks like the pre-tokenised training texts. "words": 1 adds each kept
+ * word as a feature, 2 also each pair of consecutive kept words (across a
+ * stop word left out), hashed into the same buckets with their own seed.
  */
 #ifndef XF_CLASSIFY_MODEL_H
 #define XF_CLASSIFY_MODEL_H
@@ -22,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "classify/segment.h"
 #include "sbuf.h"
 
 #define MODEL_MAX_CLASSES 15 /* + the idf fit a 16-float row */
@@ -57,6 +67,11 @@ struct model {
 	float tf_weight[64]; /* that factor for small tf */
 	float bias[MODEL_MAX_CLASSES];
 	size_t nfeatures; /* kept features */
+	/* Words (see the file format above): */
+	struct segmenter *seg; /* owned; NULL: characters only */
+	char segment[64];      /* the dictionary's file name ("" with no seg) */
+	int stop;              /* 1: stop words left out */
+	int words;             /* word n-grams: 0 none, 1 unigrams, 2 and bigrams */
 };
 
 /* Reusable scratch for feature extraction (one per thread). */
@@ -80,7 +95,8 @@ int model_predict(const struct model *m, struct model_ws *ws, const char *text,
 		  struct model_result *out);
 
 int model_save(const struct model *m, const char *path, json_t *meta, struct sbuf *err);
-/* Loads a model file; NULL with err. */
+/* Loads a model file, and the dictionary it names (from the file's
+ * directory); NULL with err, which names a dictionary that is missing. */
 struct model *model_load(const char *path, struct sbuf *err);
 void model_free(struct model *m);
 

@@ -30,12 +30,20 @@ struct model_ws {
 	size_t table_cap;
 	struct slot *feat; /* the distinct n-grams, in order of first occurrence */
 	size_t nfeat, feat_cap;
-	const char *text; /* for keywords */
+	const char *text; /* for keywords: the text, or kept.buf */
+	/* A model with words: the kept words joined, and each one's span in
+	 * code points of that text. */
+	struct seg_scratch sc;
+	struct sbuf kept;
+	uint32_t *wstart, *wlen;
+	size_t nwords, words_cap;
+	uint32_t kept_cps; /* code points in kept so far */
 };
 
-
-/* Counts the text's 1..ngram_max-grams: the distinct ones into ws->feat. */
-void model_extract(struct model_ws *ws, const char *text, int bits, int ngram_max);
+/* Counts the text's features (model.h: character 1..ngram_max-grams, of the
+ * kept words if m has stop words left out, and word n-grams): the distinct
+ * ones into ws->feat. */
+void model_extract(const struct model *m, struct model_ws *ws, const char *text);
 
 /* A model with its packed table, and the training rows if training. */
 struct model *model_alloc(int nclasses, char *const *classes, int bits, int ngram_max,

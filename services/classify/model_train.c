@@ -2,6 +2,7 @@
 #include "model_train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,9 @@ void train_opts_default(struct train_opts *o)
 	o->balanced = 0;
 	o->tf = MODEL_TF_LOG;
 	o->nb = 0;
+	o->dict = "models/xf-words.dict";
+	o->stop = 0;
+	o->words = 0;
 }
 
 /* Document frequencies over the used documents, then idf (0 below min_df). */
@@ -36,7 +40,7 @@ static void fit_idf(struct model *m, struct model_ws *ws, const struct corpus *c
 		if (use && !use[i])
 			continue;
 		ndocs++;
-		model_extract(ws, c->text[i], m->bucket_bits, m->ngram_max);
+		model_extract(m, ws, c->text[i]);
 		for (size_t k = 0; k < ws->nfeat; k++)
 			df[ws->feat[k].bucket]++;
 	}
@@ -62,7 +66,7 @@ static struct feature_node *doc_vector(const struct model *m, struct model_ws *w
 	size_t nx = 0;
 	double norm = 0;
 
-	model_extract(ws, text, m->bucket_bits, m->ngram_max);
+	model_extract(m, ws, text);
 	x = xrealloc(NULL, (ws->nfeat + 2) * sizeof *x);
 	for (size_t k = 0; k < ws->nfeat; k++) {
 		const struct slot *s = &ws->feat[k];
@@ -319,6 +323,25 @@ static int train_both(struct model *m, struct problem *prob, struct parameter *p
 	return rc;
 }
 
+/* Loads o's dictionary into m if o wants words; 0, or -1 with err. */
+static int train_words(struct model *m, const struct train_opts *o, struct sbuf *err)
+{
+	const char *name = strrchr(o->dict, '/') ? strrchr(o->dict, '/') + 1 : o->dict;
+
+	if (!o->stop && !o->words)
+		return 0;
+	if (o->words < 0 || o->words > 2 || strlen(name) >= sizeof m->segment) {
+		sbuf_adds(err, "words must be 0, 1 or 2, and the dictionary's name short");
+		return -1;
+	}
+	if (!(m->seg = segmenter_load(o->dict, err)))
+		return -1;
+	snprintf(m->segment, sizeof m->segment, "%s", name);
+	m->stop = o->stop != 0;
+	m->words = o->words;
+	return 0;
+}
+
 struct model *model_train(const struct corpus *c, const unsigned char *use,
 			  const struct train_opts *o, struct sbuf *err)
 {
@@ -331,6 +354,11 @@ struct model *model_train(const struct corpus *c, const unsigned char *use,
 	struct model_ws *ws = model_ws_new();
 	int rc;
 
+	if (train_words(m, o, err)) {
+		model_ws_free(ws);
+		model_free(m);
+		return NULL;
+	}
 	model_set_tf(m, o->tf);
 	fit_idf(m, ws, c, use, o->min_df);
 	model_ws_free(ws);

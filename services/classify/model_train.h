@@ -32,6 +32,11 @@ struct train_opts {
 			    binary problem per class, the ratios folded into the weights;
 			    2: the mean of that model and the plain one (an ensemble that
 			    is still one linear model) */
+	/* Words (model.h): with stop or words set, texts are cut with the
+	 * dictionary at dict, which the model then names by its file name. */
+	const char *dict; /* default "models/xf-words.dict" */
+	int stop;         /* 1: stop words left out; default 0 */
+	int words;        /* 1: word unigrams, 2: and bigrams; default 0 */
 };
 void train_opts_default(struct train_opts *o);
 

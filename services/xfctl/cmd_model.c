@@ -209,11 +209,15 @@ static int model_train_cmd(const char *data, const char *out, const struct train
 	m = model_train(&c, NULL, o, &err);
 	if (m) {
 		time_format_cst(time(NULL), stamp);
-		snprintf(m->version, sizeof m->version, "%s%s-n%d-C%g-%.10s",
+		snprintf(m->version, sizeof m->version, "%s%s-n%d%s%s-C%g-%.10s",
 			 o->nb == 2 ? "ens-"
 			 : o->nb    ? "nb"
 				    : "",
-			 o->svm ? "svm" : "lr", o->ngram_max, o->C, stamp);
+			 o->svm ? "svm" : "lr", o->ngram_max, m->stop ? "-stop" : "",
+			 m->words == 2 ? "-w2"
+			 : m->words    ? "-w1"
+				       : "",
+			 o->C, stamp);
 		meta = json_pack("{s:s, s:I, s:f, s:i, s:b, s:i, s:s}", "trained_on", data,
 				 "documents", (json_int_t)c.n, "C", o->C, "min_df", o->min_df,
 				 "balanced", o->balanced, "nb", o->nb, "command",
@@ -224,6 +228,8 @@ static int model_train_cmd(const char *data, const char *out, const struct train
 			printf("model %s: %zu documents, %d classes, %zu features, %.1f s -> %s\n",
 			       m->version, c.n, m->nclasses, m->nfeatures, (now_ms() - t0) / 1000.0,
 			       out);
+		if (!rc && m->seg)
+			printf("it loads its words from %s in its own directory\n", m->segment);
 		model_free(m);
 	} else {
 		xfctl_fail("train", &err);
@@ -450,7 +456,10 @@ static int tf_mode(const char *name)
 
 /* Options after the positional arguments: -o FILE, -k N, -C X, --ngram N,
  * --min-df N, --bits N (log2 of the feature buckets), --svm 0|1,
- * --balanced 0|1, --nb 0|1|2 (2: the ensemble), --tf log|raw|binary. */
+ * --balanced 0|1, --nb 0|1|2 (2: the ensemble), --tf log|raw|binary,
+ * --stop 0|1 (stop words left out), --words 0|1|2 (word uni-, bigrams;
+ * with words, --ngram 0 is words alone),
+ * --dict FILE (the segmenter's dictionary, for --stop and --words). */
 static int options(int argc, char **argv, struct train_opts *o, const char **out, int *k)
 {
 	for (int i = 0; i < argc; i++) {
@@ -478,12 +487,20 @@ static int options(int argc, char **argv, struct train_opts *o, const char **out
 			o->nb = atoi(v);
 		else if (!strcmp(argv[i], "--tf"))
 			o->tf = tf_mode(v);
+		else if (!strcmp(argv[i], "--stop"))
+			o->stop = atoi(v);
+		else if (!strcmp(argv[i], "--words"))
+			o->words = atoi(v);
+		else if (!strcmp(argv[i], "--dict"))
+			o->dict = v;
 		else
 			return -1;
 		i++;
 	}
-	return *k >= 2 && *k <= 20 && o->C > 0 && o->ngram_max >= 1 && o->ngram_max <= 4 &&
-			       o->bucket_bits >= 12 && o->bucket_bits <= 24 && o->tf >= 0
+	return *k >= 2 && *k <= 20 && o->C > 0 && o->ngram_max >= (o->words ? 0 : 1) &&
+			       o->ngram_max <= 4 && o->bucket_bits >= 12 && o->bucket_bits <= 24 &&
+			       o->tf >= 0 && (o->stop == 0 || o->stop == 1) && o->words >= 0 &&
+			       o->words <= 2
 		       ? 0
 		       : -1;
 }

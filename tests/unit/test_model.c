@@ -9,8 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "classify/classifier.h"
 #include "classify/corpus.h"
+#include "classify/model_impl.h"
 #include "classify/split.h"
 #include "tharness.h"
 
@@ -428,11 +431,165 @@ static void t_train_options(void)
 	sbuf_release(&err);
 }
 
+/* A small dictionary for the word tests, written to dir/xf-words.dict:
+ * content words of the corpus above and stop words (的, 了, 我们, 在). */
+static int write_small_dict(const char *dir)
+{
+	static const char *const words[] = { "公司", "拖欠",   "工资", "讨薪", "无果",   "工厂",
+					     "欠薪", "社保",   "排放", "废气", "污染",   "噪音",
+					     "扰民", "公交车", "绕行", "站台", "出租车", "拒载",
+					     "的",   "了",     "我们", "在" };
+	uint32_t freqs[sizeof words / sizeof *words];
+	struct sbuf out = SBUF_INIT, err = SBUF_INIT;
+	char path[128];
+	FILE *f;
+	int rc;
+
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		freqs[i] = 1000;
+	rc = segment_dict_encode(words, freqs, sizeof words / sizeof *words, 100000, &out, &err);
+	snprintf(path, sizeof path, "%s/xf-words.dict", dir);
+	if (!rc && (f = fopen(path, "wb"))) {
+		rc = fwrite(out.buf, 1, out.len, f) == out.len ? 0 : -1;
+		rc |= fclose(f);
+	} else {
+		rc = -1;
+	}
+	sbuf_release(&out);
+	sbuf_release(&err);
+	return rc;
+}
+
+static void unlink_words_dir(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/xf-words.dict", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/m.model", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A model of the small corpus with stop words left out and word bigrams,
+ * its dictionary in dir. */
+static struct model *words_model(struct corpus *c, const char *dir)
+{
+	struct train_opts o;
+	struct sbuf err = SBUF_INIT;
+	struct model *m;
+	char dict[128];
+
+	snprintf(dict, sizeof dict, "%s/xf-words.dict", dir);
+	train_opts_default(&o);
+	o.bucket_bits = 14;
+	o.min_df = 1;
+	o.ngram_max = 2;
+	o.dict = dict;
+	o.stop = 1;
+	o.words = 2;
+	make_corpus(c);
+	m = model_train(c, NULL, &o, &err);
+	T_CHECK(m != NULL);
+	sbuf_release(&err);
+	return m;
+}
+
+/* The features of a normalised copy of text: (bucket, count) pairs into out. */
+static size_t features(const struct model *m, const char *text, uint32_t out[][2], size_t max)
+{
+	struct sbuf err = SBUF_INIT, norm = SBUF_INIT;
+	struct normalizer *nz = normalizer_new(&err);
+	struct model_ws *ws = model_ws_new();
+	size_t n = 0;
+
+	normalizer_apply(nz, text, strlen(text), &norm);
+	model_extract(m, ws, norm.buf);
+	for (; n < ws->nfeat && n < max; n++)
+		out[n][0] = ws->feat[n].bucket, out[n][1] = ws->feat[n].count;
+	model_ws_free(ws);
+	normalizer_free(nz);
+	sbuf_release(&norm);
+	sbuf_release(&err);
+	return n;
+}
+
+/* With stop words left out, raw text (stop words, punctuation, full width)
+ * gives the very features of its pre-tokenised form. */
+static void t_words_stop_features(void)
+{
+	char dir[64];
+	struct corpus c;
+	struct model *m;
+	uint32_t a[64][2], b[64][2], d[64][2];
+	size_t na, nb, nd;
+
+	snprintf(dir, sizeof dir, "/tmp/xf-model-words-%d", (int)getpid());
+	mkdir(dir, 0700);
+	if (!T_CHECK(write_small_dict(dir) == 0) || !(m = words_model(&c, dir)))
+		return;
+	na = features(m, "公司 拖欠 工资 讨薪 无果", a, 64);
+	nb = features(m, "我们公司拖欠了工资，在讨薪的！无果。", b, 64);
+	T_CHECK(na > 9); /* 1-2-grams of 10 characters, 5 words, 4 pairs, less collisions */
+	T_INTEQ(nb, na);
+	T_CHECK(nb == na && memcmp(a, b, na * sizeof a[0]) == 0);
+	/* a stop word alone, and a character more, which changes them */
+	nd = features(m, "公司拖欠的工资讨薪无果", d, 64);
+	T_CHECK(nd == na && memcmp(a, d, na * sizeof a[0]) == 0);
+	nd = features(m, "公司拖欠工资讨薪无果好", d, 64);
+	T_CHECK(nd != na || memcmp(a, d, na * sizeof a[0]) != 0);
+	model_free(m);
+	corpus_release(&c);
+	unlink_words_dir(dir);
+}
+
+/* The word options survive the file, the dictionary is found beside the
+ * model, and a model whose dictionary is missing does not load. */
+static void t_words_save_load(void)
+{
+	char dir[64], path[128];
+	struct corpus c;
+	struct model *m, *l;
+	struct sbuf err = SBUF_INIT;
+
+	snprintf(dir, sizeof dir, "/tmp/xf-model-wsl-%d", (int)getpid());
+	mkdir(dir, 0700);
+	if (!T_CHECK(write_small_dict(dir) == 0) || !(m = words_model(&c, dir)))
+		return;
+	snprintf(path, sizeof path, "%s/m.model", dir);
+	T_INTEQ(model_save(m, path, NULL, &err), 0);
+	if (T_CHECK((l = model_load(path, &err)) != NULL)) {
+		T_STREQ(l->segment, "xf-words.dict");
+		T_INTEQ(l->stop, 1);
+		T_INTEQ(l->words, 2);
+		for (size_t i = 0; i < NT; i++) {
+			struct model_result r1, r2;
+
+			predict(m, texts[i][1], &r1);
+			predict(l, texts[i][1], &r2);
+			T_INTEQ(r1.best, r2.best);
+			T_CHECK(memcmp(r1.prob, r2.prob, sizeof r1.prob) == 0);
+		}
+	}
+	model_free(l);
+	snprintf(path, sizeof path, "%s/xf-words.dict", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/m.model", dir);
+	T_CHECK(model_load(path, &err) == NULL);
+	T_CHECK(strstr(err.buf, "cannot load the word dictionary") != NULL);
+	T_CHECK(strstr(err.buf, "xf-words.dict") != NULL);
+	model_free(m);
+	corpus_release(&c);
+	unlink_words_dir(dir);
+	sbuf_release(&err);
+}
+
 /* clang-format off */
 T_SUITE(model, { "train_predict", t_train_predict }, { "deterministic", t_deterministic },
 	{ "save_load_round_trip", t_save_load }, { "eval_math", t_eval_math },
 	{ "cross_validation", t_cv }, { "labels", t_labels }, { "load_jsonl", t_load_jsonl },
 	{ "split_stratified_deterministic", t_split }, { "bootstrap_interval", t_bootstrap },
 	{ "train_options", t_train_options }, { "eval_elsewhere", t_eval_elsewhere },
-	{ "whole_decision", t_whole_decision })
+	{ "whole_decision", t_whole_decision }, { "words_stop_features", t_words_stop_features },
+	{ "words_save_load_round_trip", t_words_save_load })
 /* clang-format on */
