@@ -436,9 +436,9 @@ static int model_cv_cmd(const char *data, int k, const struct train_opts *o, str
 		xfctl_fail("cv", &err);
 	} else {
 		printf("%d-fold stratified cross-validation, C=%g, n-grams 1-%d, min_df %d, "
-		       "tf %s, balanced %d, nb %d, %d buckets\n",
+		       "tf %s, balanced %d, nb %d, %d buckets, stop %d, words %d\n",
 		       k, o->C, o->ngram_max, o->min_df, model_tf_names[o->tf], o->balanced, o->nb,
-		       1 << o->bucket_bits);
+		       1 << o->bucket_bits, o->stop, o->words);
 		eval_print(&e, c.classes, stdout);
 	}
 	corpus_release(&c);
