@@ -10,6 +10,7 @@
 #include "classify/classifier.h"
 #include "classify/corpus.h"
 #include "classify/split.h"
+#include "utf8.h"
 #include "util.h"
 #include "vocab.h"
 #include "xfctl.h"
@@ -245,9 +246,8 @@ static int head_len(const char *text)
 	size_t len = 0;
 
 	for (int chars = 0; text[len] && chars < 60; chars++) /* whole characters */
-		do
+		for (size_t step = utf8_step((unsigned char)text[len]); step && text[len]; step--)
 			len++;
-		while (((unsigned char)text[len] & 0xc0) == 0x80);
 	return (int)len;
 }
 
@@ -305,14 +305,15 @@ static int whole_options(int argc, char **argv, struct whole *w)
 	return left;
 }
 
-/* A classifier for w with model_path's model (NULL: none yet); 0 or 1. */
-static int whole_init(struct whole *w, const char *model_path)
+/* A classifier for w, without a model until whole_judge() gives it one;
+ * 0 or 1. */
+static int whole_init(struct whole *w)
 {
 	struct sbuf err = SBUF_INIT;
 
-	if (classifier_init(&w->cl, model_path, &err)) {
+	if (classifier_init(&w->cl, NULL, &err)) {
 		classifier_release(&w->cl);
-		return xfctl_fail(model_path ? model_path : "classifier", &err);
+		return xfctl_fail("classifier", &err);
 	}
 	if (w->other_below >= 0)
 		w->cl.other_below = w->other_below;
@@ -325,8 +326,7 @@ static int whole_init(struct whole *w, const char *model_path)
  * The documents of c where test[i] (NULL: all) through classifier_text():
  * the model, the starter keyword table for the categories the model does
  * not know, `other` when nothing claims the text; into e with its elsewhere
- * column, the misfiled printed if asked. m: the fold's model, or NULL for
- * the one the classifier loaded.
+ * column, the misfiled printed if asked. m: the model to judge (borrowed).
  */
 static void whole_judge(void *arg, const struct model *m, const struct corpus *c,
 			const unsigned char *test, struct eval *e)
@@ -335,7 +335,7 @@ static void whole_judge(void *arg, const struct model *m, const struct corpus *c
 	struct sbuf err = SBUF_INIT;
 	double t0 = now_ms();
 
-	if (m && classifier_use_model(&w->cl, (struct model *)m, &err)) {
+	if (classifier_use_model(&w->cl, (struct model *)m, &err)) {
 		/* cannot be: corpus classes are taxonomy codes */
 		fprintf(stderr, "xfctl model: %s\n", err.buf);
 		exit(1);
@@ -393,8 +393,8 @@ static int model_eval_cmd(const char *path, const char *data, int errors, struct
 	w->errors = errors;
 	if (w->on && errors)
 		printf("misfiled (truth -> category, confidence, normalised text):\n");
-	if (w->on && !(rc = whole_init(w, path))) {
-		whole_judge(w, NULL, &c, NULL, &e);
+	if (w->on && !(rc = whole_init(w))) {
+		whole_judge(w, m, &c, NULL, &e); /* the model loaded above, borrowed */
 		whole_print(w);
 		classifier_release(&w->cl);
 	} else if (!w->on) {
@@ -422,7 +422,7 @@ static int model_cv_cmd(const char *data, int k, const struct train_opts *o, str
 		corpus_release(&c);
 		return 1;
 	}
-	if (w->on && whole_init(w, NULL)) {
+	if (w->on && whole_init(w)) {
 		corpus_release(&c);
 		return 1;
 	}
@@ -527,10 +527,8 @@ int cmd_model(struct xfctl *x, int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[0], "train") && !options(argc - 2, argv + 2, &o, &out, &k) &&
 	    out)
 		return model_train_cmd(argv[1], out, &o);
-	if (argc >= 3 && !strcmp(argv[0], "eval")) {
-		if (argc == 3 || (argc == 4 && !strcmp(argv[3], "--errors")))
-			return model_eval_cmd(argv[1], argv[2], argc == 4, &w);
-	}
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "--errors"))) && !strcmp(argv[0], "eval"))
+		return model_eval_cmd(argv[1], argv[2], argc == 4, &w);
 	if (argc >= 2 && !strcmp(argv[0], "cv") && !options(argc - 2, argv + 2, &o, &out, &k))
 		return model_cv_cmd(argv[1], k, &o, &w);
 	return -1;

@@ -54,20 +54,33 @@ static void make_corpus(struct corpus *c)
 	}
 }
 
-static struct model *small_model(struct corpus *c)
+/* The small test settings (2^14 buckets, min_df 1) in o. */
+static void small_opts(struct train_opts *o)
 {
-	struct train_opts o;
+	train_opts_default(o);
+	o->bucket_bits = 14;
+	o->min_df = 1;
+}
+
+/* A model of the small corpus, made into c, with o. */
+static struct model *train_small(struct corpus *c, const struct train_opts *o)
+{
 	struct sbuf err = SBUF_INIT;
 	struct model *m;
 
-	train_opts_default(&o);
-	o.bucket_bits = 14;
-	o.min_df = 1;
 	make_corpus(c);
-	m = model_train(c, NULL, &o, &err);
+	m = model_train(c, NULL, o, &err);
 	T_CHECK(m != NULL);
 	sbuf_release(&err);
 	return m;
+}
+
+static struct model *small_model(struct corpus *c)
+{
+	struct train_opts o;
+
+	small_opts(&o);
+	return train_small(c, &o);
 }
 
 static int predict(const struct model *m, const char *text, struct model_result *r)
@@ -259,9 +272,7 @@ static void t_cv(void)
 	struct eval e;
 
 	make_corpus(&c);
-	train_opts_default(&o);
-	o.bucket_bits = 14;
-	o.min_df = 1;
+	small_opts(&o);
 	T_INTEQ(corpus_cv(&c, 4, &o, &e, &err), 0);
 	T_INTEQ(e.n, NT); /* every document judged exactly once */
 	T_CHECK(eval_accuracy(&e) > 0.5);
@@ -404,9 +415,7 @@ static void t_train_options(void)
 	char path[64];
 
 	make_corpus(&c);
-	train_opts_default(&o);
-	o.bucket_bits = 14;
-	o.min_df = 1;
+	small_opts(&o);
 	o.balanced = 1;
 	for (int v = 0; v < 5; v++) {
 		struct model *m, *l;
@@ -476,23 +485,15 @@ static void unlink_words_dir(const char *dir)
 static struct model *words_model(struct corpus *c, const char *dir)
 {
 	struct train_opts o;
-	struct sbuf err = SBUF_INIT;
-	struct model *m;
 	char dict[128];
 
 	snprintf(dict, sizeof dict, "%s/xf-words.dict", dir);
-	train_opts_default(&o);
-	o.bucket_bits = 14;
-	o.min_df = 1;
+	small_opts(&o);
 	o.ngram_max = 2;
 	o.dict = dict;
 	o.stop = 1;
 	o.words = 2;
-	make_corpus(c);
-	m = model_train(c, NULL, &o, &err);
-	T_CHECK(m != NULL);
-	sbuf_release(&err);
-	return m;
+	return train_small(c, &o);
 }
 
 /* The features of a normalised copy of text: (bucket, count) pairs into out. */
