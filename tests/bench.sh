@@ -7,7 +7,7 @@
 #
 #   1. ceiling: bin/xf-passthrough chained over three hops (bench.t0 -> t1 ->
 #      t2 -> t3), the same petitions, their throughput;
-#   2. end to end: N petitions (texts of ../shared/data, three counties,
+#   2. end to end: N petitions (texts of XF_TRAIN_DATA, three counties,
 #      petitioners' phones) produced as fast as the client goes into a
 #      running pipeline, until every one has its lead assignment; the ratio
 #      to the ceiling; per daemon: busy time, PostgreSQL statements and
@@ -354,6 +354,10 @@ print(round((b["kafka-jit"] - a["kafka-jit"]) / max(b["kafka"] - a["kafka"], 0.0
 wanted() { [[ " $RUNS " == *" $1 "* ]]; }
 
 main() {
+    [[ -r $data ]] ||
+        die "no labelled petitions at $data: the bench's texts and the classifier's" \
+            "figures need the 2020 Teddy Cup problem C training set (README \"The" \
+            "classifier\"); set XF_TRAIN_DATA to its path"
     note "stack: PostgreSQL and Kafka in $stack"
     start_stack
     "$bin/bench-kafka" create 4 bench.t0 bench.t1 bench.t2 bench.t3 >/dev/null 2>>"$out/clear.log"
